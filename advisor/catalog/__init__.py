@@ -1,0 +1,1 @@
+"""The catalog of cards and hosting offers (bundled in profiles/catalog)."""

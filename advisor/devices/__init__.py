@@ -1,0 +1,1 @@
+"""Hardware discovery (and, later, telemetry). The only package that imports pynvml."""

@@ -1,0 +1,41 @@
+"""One exception root for the whole core.
+
+Every error a user can cause by a foreseeable bad input is an ``AdvisorError`` whose message says
+what is wrong and how to fix it; front ends print the message, never a traceback.
+"""
+
+
+class AdvisorError(Exception):
+    """Base of every error the advisor raises on purpose."""
+
+    exit_code = 1
+
+
+class UsageError(AdvisorError):
+    """A bad argument or option: nothing was run."""
+
+    exit_code = 2
+
+
+class ModelLoadError(AdvisorError):
+    """The model could not be found, recognised or loaded."""
+
+    exit_code = 3
+
+
+class InputSpecError(AdvisorError):
+    """An input specification is malformed, or the model rejected the inputs it describes."""
+
+    exit_code = 3
+
+
+class ReportError(AdvisorError):
+    """A report file is malformed, truncated, of an unknown schema version, or would overwrite one."""
+
+    exit_code = 2
+
+
+class ProfileIncomplete(AdvisorError):
+    """The worker stopped before the profile finished (crash, time limit, memory limit, cancel)."""
+
+    exit_code = 4

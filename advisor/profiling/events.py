@@ -1,0 +1,123 @@
+"""The worker's event stream: one JSON object per line, the one interface every front end consumes.
+
+Each event has ``event`` (its type), ``seq`` (0, 1, 2, ...) and ``t_s`` (seconds since the worker
+started). The parent adds nothing to the stream; it only interprets it. See docs/events.md.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, TypeAdapter
+
+from advisor.records import Record
+from advisor.report.schema import (
+    DeviceInfo,
+    EnvironmentInfo,
+    MeasurementRound,
+    ModelIdentity,
+    VariantInfo,
+    WorkCount,
+)
+
+PROTOCOL_VERSION = 1
+
+Stage = Literal["starting", "loading_model", "reference", "counting_work", "preparing_variant",
+                "calibrating", "measuring", "finishing"]
+
+
+class _Event(Record):
+    seq: int
+    t_s: float
+
+
+class Hello(_Event):
+    event: Literal["hello"] = "hello"
+    protocol_version: int = PROTOCOL_VERSION
+    pid: int
+
+
+class StageEvent(_Event):
+    event: Literal["stage"] = "stage"
+    stage: Stage
+    message: str
+
+
+class ProgressEvent(_Event):
+    event: Literal["progress"] = "progress"
+    done: int
+    total: int
+    eta_s: float | None = None
+    current: str | None = None
+
+
+class EnvironmentEvent(_Event):
+    event: Literal["environment"] = "environment"
+    environment: EnvironmentInfo
+
+
+class DeviceEvent(_Event):
+    event: Literal["device"] = "device"
+    device: DeviceInfo
+
+
+class ModelEvent(_Event):
+    event: Literal["model"] = "model"
+    model: ModelIdentity
+
+
+class WorkEvent(_Event):
+    event: Literal["work"] = "work"
+    work: list[WorkCount]
+
+
+class VariantEvent(_Event):
+    event: Literal["variant"] = "variant"
+    variant: VariantInfo
+
+
+class SamplesEvent(_Event):
+    """Latency samples as they are taken, at most every 100 ms, for live plots."""
+
+    event: Literal["samples"] = "samples"
+    precision: str
+    batch_size: int
+    round: int
+    latency_ms: list[float]
+
+
+class MeasurementEvent(_Event):
+    event: Literal["measurement"] = "measurement"
+    measurement: MeasurementRound
+
+
+class WarningEvent(_Event):
+    event: Literal["warning"] = "warning"
+    message: str
+
+
+class ErrorEvent(_Event):
+    """The run cannot go on. ``message`` is for the user; ``detail`` (a traceback) is for a bug report."""
+
+    event: Literal["error"] = "error"
+    error_type: str
+    message: str
+    exit_code: int
+    detail: str | None = None
+
+
+class FinishedEvent(_Event):
+    event: Literal["finished"] = "finished"
+    duration_s: float
+
+
+Event = Annotated[
+    Union[Hello, StageEvent, ProgressEvent, EnvironmentEvent, DeviceEvent, ModelEvent, WorkEvent,
+          VariantEvent, SamplesEvent, MeasurementEvent, WarningEvent, ErrorEvent, FinishedEvent],
+    Field(discriminator="event"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(line: str | bytes) -> Event:
+    return EVENT_ADAPTER.validate_json(line)

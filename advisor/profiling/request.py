@@ -1,0 +1,99 @@
+"""What to profile, where and how: the one request type every front end builds."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from advisor.records import Record
+from advisor.workloads.inputs import InputSpec
+
+REQUEST_SCHEMA_VERSION = 1
+
+BuiltinName = Literal["llm", "vision", "speech", "embedding"]
+BUILTIN_NAMES: tuple[str, ...] = BuiltinName.__args__  # type: ignore[attr-defined]
+Size = Literal["tiny", "small", "default"]
+Precision = Literal["fp32", "fp16", "bf16", "int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"]
+ALL_PRECISIONS: tuple[str, ...] = Precision.__args__  # type: ignore[attr-defined]
+DEFAULT_PRECISIONS = ["fp32", "bf16", "int8_dynamic", "int8_weight_only"]
+Engine = Literal["eager", "compile"]
+QuantLibrary = Literal["auto", "torchao", "torch.ao"]
+
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+class ModelSpec(Record):
+    """Which model: a built-in reference workload or a file/folder of the user's."""
+
+    builtin: BuiltinName | None = None
+    path: str | None = None
+    size: Size = "default"
+    inputs: list[InputSpec] = Field(default_factory=list)
+    seq_len: int | None = Field(default=None, ge=1, description="text models: tokens per sequence (prompt)")
+    new_tokens: int | None = Field(default=None, ge=2, description="language models: tokens generated per request")
+    architecture: BuiltinName | None = Field(
+        default=None, description="built-in architecture that a state_dict checkpoint is loaded into")
+    unsafe_pickle: bool = Field(
+        default=False, description="allow a full pickle (runs arbitrary code from the file)")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ModelSpec":
+        if (self.builtin is None) == (self.path is None):
+            raise ValueError("give exactly one of 'builtin' or 'path'")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.builtin if self.builtin else self.path  # type: ignore[return-value]
+
+
+class ProfileRequest(Record):
+    schema_version: int = REQUEST_SCHEMA_VERSION
+    model: ModelSpec
+    device: str = "auto"
+    precisions: list[Precision] = Field(default_factory=lambda: list(DEFAULT_PRECISIONS), min_length=1)
+    batch_sizes: list[int] = Field(default_factory=lambda: [1, 8], min_length=1)
+    engine: Engine = "eager"
+    quant_library: QuantLibrary = "auto"
+    budget_s: float = Field(default=60.0, gt=0, description="time for all latency measurements together")
+    rounds: int = Field(default=3, ge=1, le=50, description="interleaved rounds over every (variant, batch) cell")
+    warmup_s: float = Field(default=0.3, ge=0, description="warm-up time of each cell before its first round")
+    min_samples: int = Field(default=10, ge=3)
+    max_samples: int = Field(default=5000, ge=10)
+    target_ci_pct: float = Field(default=2.0, gt=0, description="stop a round once the 95% CI of its median is this tight")
+    min_sample_ms: float = Field(default=1.0, gt=0, description="repeat calls inside a sample until it lasts this long")
+    threads: int | None = Field(default=None, ge=1, description="CPU threads; default: every CPU this process may use")
+    seed: int = 0
+    quality_batch: int = Field(default=8, ge=1, description="seeded inputs compared against fp32 for quality")
+    timeout_s: float | None = Field(default=None, gt=0, description="hard limit on the worker; default derived from the budget")
+    memory_limit_bytes: int | None = Field(default=None, gt=0, description="worker memory cap; default 80% of RAM")
+
+    @field_validator("device")
+    @classmethod
+    def _device(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not _DEVICE.match(value):
+            raise ValueError(f"unknown device {value!r}: use auto, cpu, cuda, cuda:N or mps")
+        return value
+
+    @field_validator("batch_sizes")
+    @classmethod
+    def _batches(cls, value: list[int]) -> list[int]:
+        if any(b < 1 for b in value):
+            raise ValueError("batch sizes must be positive")
+        return sorted(set(value))
+
+    @field_validator("precisions")
+    @classmethod
+    def _precisions(cls, value: list[str]) -> list[str]:
+        # fp32 is the quality reference: keep the user's order but drop repeats.
+        return list(dict.fromkeys(value))
+
+    def effective_timeout_s(self) -> float:
+        """Hard limit: the measuring budget plus generous room for loading, quantizing and compiling."""
+        if self.timeout_s is not None:
+            return self.timeout_s
+        compile_room = 300.0 if self.engine == "compile" else 0.0
+        return 3 * self.budget_s + 180.0 + compile_room

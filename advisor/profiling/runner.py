@@ -1,0 +1,200 @@
+"""Run a profile in an isolated worker process and turn its event stream into a report.
+
+The worker is a fresh interpreter in its own process group: a segfault, an out-of-memory kill or a
+hang ends the run, never the caller. Events are read on a thread with blocking reads, so the parent
+sleeps while the worker measures. The parent enforces a hard time limit and a memory limit (the
+whole process tree's resident memory), and ``cancel()`` kills the worker at once. Whatever happens,
+every event received is kept and the report says why the run is incomplete.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Iterator
+
+import psutil
+
+from advisor.errors import ProfileIncomplete
+from advisor.profiling import events as ev
+from advisor.profiling.request import ProfileRequest
+from advisor.report.builder import ReportBuilder
+from advisor.report.schema import ProfileReport
+
+POLL_S = 0.2
+_EOF = object()
+
+EXIT_OK = 0
+EXIT_INCOMPLETE = ProfileIncomplete.exit_code
+EXIT_CANCELLED = 130
+
+
+def default_memory_limit_bytes() -> int:
+    return int(psutil.virtual_memory().total * 0.8)
+
+
+def _signal_text(number: int) -> str:
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+    return {"SIGSEGV": "a segmentation fault (SIGSEGV)", "SIGABRT": "an abort (SIGABRT)",
+            "SIGBUS": "a bus error (SIGBUS)", "SIGFPE": "a floating-point exception (SIGFPE)",
+            "SIGILL": "an illegal instruction (SIGILL)"}.get(name, name)
+
+
+class ProfileRun:
+    """One profile in a worker process. Iterate ``events()``; call ``cancel()`` from any thread."""
+
+    def __init__(self, request: ProfileRequest, env: dict[str, str] | None = None) -> None:
+        self.request = request
+        self.env = env
+        self.builder = ReportBuilder(request)
+        self.memory_limit_bytes = request.memory_limit_bytes or default_memory_limit_bytes()
+        self.timeout_s = request.effective_timeout_s()
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=60)
+        self.stop_reason: str | None = None  # why the parent ended the run, if it did
+        self.cancelled = False
+        self.exit_code: int | None = None
+        self.report: ProfileReport | None = None
+        self._proc: subprocess.Popen | None = None
+        self._lines: queue.Queue = queue.Queue()
+        self._started = 0.0
+
+    # Control ---------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        # The worker must see this request's memory limit (it sets RLIMIT_DATA on the CPU from it).
+        request = self.request.model_copy(update={"memory_limit_bytes": self.memory_limit_bytes})
+        env = dict(os.environ if self.env is None else self.env)
+        env["PYTHONUNBUFFERED"] = "1"
+        self._started = time.monotonic()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "advisor.profiling.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env, start_new_session=True)
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        try:
+            self._proc.stdin.write(request.model_dump_json().encode())
+            self._proc.stdin.close()
+        except BrokenPipeError:
+            pass  # the worker died at once; its exit status tells why
+
+    def cancel(self, reason: str = "cancelled by the user") -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            self.cancelled = True
+        self._kill()
+
+    def _kill(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # the group: torch.compile starts helper processes
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    # Reading ---------------------------------------------------------------------------------------
+
+    def _read_stdout(self) -> None:
+        for line in self._proc.stdout:
+            self._lines.put(line)
+        self._lines.put(_EOF)
+
+    def _read_stderr(self) -> None:
+        for raw in self._proc.stderr:
+            self.stderr_tail.append(raw.decode("utf-8", "replace").rstrip())
+
+    def events(self) -> Iterator[ev.Event]:
+        """Events as they arrive, until the worker ends; then ``report`` and ``exit_code`` are set."""
+        if self._proc is None:
+            self.start()
+        while True:
+            try:
+                line = self._lines.get(timeout=POLL_S)
+            except queue.Empty:
+                self._watch()
+                continue
+            if line is _EOF:
+                break
+            try:
+                event = ev.parse_event(line)
+            except ValueError:
+                text = line.decode("utf-8", "replace").strip()[:200]
+                self.builder.warnings.append(f"the worker wrote a line that is not an event: {text!r}")
+                continue
+            self.builder.feed(event)
+            yield event
+            self._watch()
+        self._finish()
+
+    def _watch(self) -> None:
+        if self.stop_reason is not None:
+            return
+        elapsed = time.monotonic() - self._started
+        if elapsed > self.timeout_s:
+            self.stop_reason = (f"timed out: the worker ran longer than its {self.timeout_s:.0f} s limit "
+                                f"(during: {self._stage_text()}); a hung model, or raise --timeout")
+            self._kill()
+            return
+        rss = self._tree_rss()
+        if rss is not None and rss > self.memory_limit_bytes:
+            self.stop_reason = (f"stopped: the worker used {rss / 2**30:.1f} GiB, over its memory limit of "
+                                f"{self.memory_limit_bytes / 2**30:.1f} GiB (during: {self._stage_text()})")
+            self._kill()
+
+    def _tree_rss(self) -> int | None:
+        try:
+            proc = psutil.Process(self._proc.pid)
+            return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+
+    def _stage_text(self) -> str:
+        stage = self.builder.last_stage
+        return stage.message if stage else "start-up"
+
+    def _finish(self) -> None:
+        try:
+            rc = self._proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # closed its stdout but lingers
+            self._kill()
+            rc = self._proc.wait()
+        duration = round(time.monotonic() - self._started, 3)
+        error = self.builder.error
+        if self.stop_reason is not None:
+            reason = self.stop_reason
+            self.exit_code = EXIT_CANCELLED if self.cancelled else EXIT_INCOMPLETE
+        elif error is not None:
+            reason = error.message
+            self.exit_code = error.exit_code
+        elif rc < 0:
+            if rc == -signal.SIGKILL:
+                reason = (f"the worker was killed (SIGKILL) during: {self._stage_text()}; most often the system "
+                          "ran out of memory: try a smaller --size or batch")
+            else:
+                reason = f"the worker crashed with {_signal_text(-rc)} during: {self._stage_text()}"
+            self.exit_code = EXIT_INCOMPLETE
+        elif self.builder.finished is None:
+            last = next((line for line in reversed(self.stderr_tail) if line.strip()), "")
+            reason = f"the worker exited with code {rc} before finishing" + (f": {last}" if last else "")
+            self.exit_code = EXIT_INCOMPLETE
+        else:
+            reason = None
+            self.exit_code = EXIT_OK
+        self.report = self.builder.build(incomplete_reason=reason, duration_s=duration)
+
+
+def run_profile(request: ProfileRequest, on_event=None, env: dict[str, str] | None = None) -> ProfileRun:
+    """Run to the end (blocking); ``on_event`` sees each event. Returns the run, with report and exit code."""
+    run = ProfileRun(request, env=env)
+    for event in run.events():
+        if on_event is not None:
+            on_event(event)
+    return run

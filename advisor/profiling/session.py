@@ -1,0 +1,354 @@
+"""One profile, inside the worker: load, check the inputs, prepare variants, measure in rounds.
+
+Every result leaves as an event the moment it exists, so the parent keeps it if the worker dies.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from dataclasses import dataclass
+
+import torch
+
+from advisor.errors import InputSpecError, UsageError
+from advisor.profiling import calibrate, environment, quality, variants, work
+from advisor.profiling.events import (
+    DeviceEvent, EnvironmentEvent, FinishedEvent, MeasurementEvent, ModelEvent, ProgressEvent, SamplesEvent,
+    StageEvent, VariantEvent, WarningEvent, WorkEvent,
+)
+from advisor.profiling.measure import measure_round, synchronize
+from advisor.profiling.request import ProfileRequest
+from advisor.profiling.stats import StoppingRule
+from advisor.report.schema import DeviceInfo, GenerationRound, MeasurementRound, VariantInfo
+from advisor.workloads.files import load_model
+from advisor.workloads.model import LoadedModel, make_inputs, primary_output
+
+LLM_QUALITY_BATCH = 2  # logits of every position are compared: a few sequences are plenty
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
+                                              or "cannot allocate memory" in text)
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:400]
+
+
+def resolve_device(requested: str) -> torch.device:
+    cuda_ok = torch.cuda.is_available()
+    if requested == "auto":
+        if cuda_ok:
+            return torch.device("cuda", 0)
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    device = torch.device(requested)
+    if device.type == "cuda":
+        if not cuda_ok:
+            why = "this torch is a CPU-only build" if torch.version.cuda is None else "torch sees no CUDA GPU"
+            raise UsageError(f"--device {requested}: {why}; use --device cpu (or auto)")
+        index = device.index or 0
+        if index >= torch.cuda.device_count():
+            raise UsageError(f"--device {requested}: there are {torch.cuda.device_count()} CUDA GPUs (cuda:0 to "
+                             f"cuda:{torch.cuda.device_count() - 1})")
+        return torch.device("cuda", index)
+    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise UsageError("--device mps: Apple's MPS backend is not available here; use --device cpu")
+    return device
+
+
+@dataclass
+class Cell:
+    variant: variants.Variant
+    batch_size: int
+    call: object = None
+    calls_per_sample: int | None = None
+    blocked_reason: str | None = None
+    blocked_reported: bool = False
+
+
+class Profiler:
+    def __init__(self, request: ProfileRequest, emitter, threads: int, limit_cpu_memory) -> None:
+        self.request = request
+        self.emitter = emitter
+        self.threads = threads
+        self.limit_cpu_memory = limit_cpu_memory
+
+    def emit(self, cls, **fields) -> None:
+        self.emitter.emit(cls, **fields)
+
+    def stage(self, stage: str, message: str) -> None:
+        self.emit(StageEvent, stage=stage, message=message)
+
+    def warn(self, message: str) -> None:
+        self.emit(WarningEvent, message=message)
+
+    # The run ------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        req = self.request
+        self.stage("starting", f"starting torch with {self.threads} CPU threads")
+        torch.set_num_threads(self.threads)
+        torch.manual_seed(req.seed)
+        self.emit(EnvironmentEvent, environment=environment.collect())
+        device = resolve_device(req.device)
+        if device.type == "cpu" and req.memory_limit_bytes:
+            self.limit_cpu_memory(req.memory_limit_bytes)
+        self.device = device
+
+        self.stage("loading_model", f"loading {req.model.label}")
+        loaded = load_model(req.model)
+        loaded.module = loaded.module.to(device) if hasattr(loaded.module, "to") else loaded.module
+        self.loaded = loaded
+        self.emit(ModelEvent, model=loaded.identity)
+        for note in loaded.notes:
+            self.warn(note)
+
+        self.stage("reference", "running fp32 on the reference inputs")
+        self._reference(loaded)
+
+        self.stage("counting_work", "counting FLOPs and bytes per batch on the float model")
+        self.emit(WorkEvent, work=[self._work(loaded, b) for b in req.batch_sizes])
+
+        if device.type == "cpu":
+            self.stage("calibrating", "measuring this CPU's matrix and copy rates")
+        self.emit(DeviceEvent, device=self._device_info(device))
+
+        prepared = []
+        for precision in req.precisions:
+            self.stage("preparing_variant", f"preparing {precision}")
+            variant = self._prepare(precision, loaded)
+            if variant is not None:
+                prepared.append(variant)
+
+        self.stage("measuring", f"measuring {len(prepared)} variants x {len(req.batch_sizes)} batch sizes, "
+                                f"{req.rounds} interleaved rounds")
+        self._measure(prepared, loaded)
+        self.stage("finishing", "done")
+        self.emit(FinishedEvent, duration_s=round(time.perf_counter() - self.emitter.t0, 3))
+
+    # Steps ----------------------------------------------------------------------------------------
+
+    def _inputs(self, batch: int, float_dtype=None, seed_offset: int = 0):
+        return make_inputs(self.loaded.inputs, batch, self.request.seed + seed_offset, self.device, float_dtype)
+
+    def _forward(self, module, args, kwargs):
+        with torch.inference_mode():
+            return primary_output(module(*args, **kwargs))
+
+    def _reference(self, loaded: LoadedModel) -> None:
+        args, kwargs = self._inputs(1)
+        try:
+            self._forward(loaded.module, args, kwargs)
+        except Exception as exc:
+            if is_out_of_memory(exc):
+                raise
+            specs = ", ".join(str(s) for s in loaded.inputs)
+            raise InputSpecError(f"the model rejected the inputs {specs}: {first_line(exc)}. "
+                                 "Give the shapes and dtypes it expects with --input") from None
+        qbatch = LLM_QUALITY_BATCH if loaded.generation_step else self.request.quality_batch
+        self.quality_inputs = self._inputs(qbatch, seed_offset=1)
+        try:
+            self.quality_reference = self._forward(loaded.module, *self.quality_inputs).float().cpu()
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
+            self.quality_inputs = self._inputs(1, seed_offset=1)
+            self.quality_reference = self._forward(loaded.module, *self.quality_inputs).float().cpu()
+
+    def _generate(self, module, step, args, new_tokens: int, timer=None):
+        logits, past = step(module, args[0], None)
+        token = logits[:, -1:].argmax(-1)
+        if timer is not None:
+            timer.mark()
+        for _ in range(new_tokens - 1):
+            logits, past = step(module, token, past)
+            token = logits[:, -1:].argmax(-1)
+        return token
+
+    def _work(self, loaded: LoadedModel, batch: int):
+        new_tokens = loaded.identity.new_tokens
+        step = loaded.generation_step
+        args, kwargs = self._inputs(batch)
+        meta_args, meta_kwargs = work.to_meta(args), work.to_meta(kwargs)
+        outputs = []
+
+        def run(module, a, k):
+            out = self._generate(module, step, a, new_tokens) if step else module(*a, **k)
+            outputs.append(out)
+            return out
+
+        if loaded.meta_builder is not None:
+            with torch.device("meta"):
+                meta_module = loaded.meta_builder()
+            run_meta = lambda: run(meta_module, meta_args, meta_kwargs)  # noqa: E731
+        elif isinstance(loaded.module, torch.jit.ScriptModule):
+            run_meta = None
+        else:  # the user's module with its weights swapped for meta tensors: no copy, no compute
+            params = {k: torch.empty_like(v, device="meta") for k, v in
+                      [*loaded.module.named_parameters(remove_duplicate=False),
+                       *loaded.module.named_buffers(remove_duplicate=False)]}
+
+            def run_meta():
+                out = torch.func.functional_call(loaded.module, params, meta_args, meta_kwargs)
+                outputs.append(out)
+                return out
+
+        counted = work.work_count(batch, run_meta, lambda: run(loaded.module, args, kwargs), self.device.type,
+                                  weight_reads=new_tokens if step else 1, io=None)
+        if outputs:
+            counted.io_bytes = work.io_bytes((args, kwargs), outputs[-1])
+        return counted
+
+    def _device_info(self, device: torch.device) -> DeviceInfo:
+        peaks = reason = None
+        if device.type == "cuda":
+            props = torch.cuda.get_device_properties(device)
+            peaks, reason = calibrate.datasheet_peaks(props.name)
+            return DeviceInfo(requested=self.request.device, resolved=str(device), kind="cuda", name=props.name,
+                              memory_total_bytes=props.total_memory, compute_capability=f"{props.major}.{props.minor}",
+                              peaks=peaks, peaks_unavailable_reason=reason)
+        if device.type == "cpu":
+            from advisor.devices.cpu import cpu_model
+            import psutil
+            return DeviceInfo(requested=self.request.device, resolved="cpu", kind="cpu", name=cpu_model() or "CPU",
+                              memory_total_bytes=psutil.virtual_memory().total, peaks=calibrate.cpu_peaks())
+        return DeviceInfo(requested=self.request.device, resolved=str(device), kind="mps", name="Apple GPU (MPS)",
+                          peaks_unavailable_reason="no peak figures are known for Apple GPUs")
+
+    def _prepare(self, precision: str, loaded: LoadedModel):
+        req = self.request
+        t0 = time.perf_counter()
+
+        def report(status, reason=None, **extra):
+            self.emit(VariantEvent, variant=VariantInfo(precision=precision, status=status, reason=reason,
+                                                        engine=req.engine, **extra))
+
+        try:
+            variants.check_support(precision, self.device, req.engine, req.quant_library, loaded.quantizable_reason)
+            variant = variants.make_variant(precision, loaded.module, self.device, req.engine, req.quant_library) \
+                if precision != "fp32" else variants.Variant(
+                    "fp32", loaded.module, variants.QuantMethod(
+                        library="torch", library_version=torch.__version__, api="the model as loaded (float32)",
+                        compute_dtype="fp32"), torch.float32)
+        except variants.Unsupported as exc:
+            report("unsupported", str(exc))
+            return None
+        except Exception as exc:
+            if is_out_of_memory(exc):
+                report("failed", f"ran out of memory while preparing the variant: {first_line(exc)}")
+                return None
+            report("failed", f"preparing the variant failed: {first_line(exc)}")
+            return None
+        size = variants.serialized_size_bytes(variant.module)
+        if req.engine == "compile":
+            variant.module = torch.compile(variant.module)
+        try:
+            # The first call checks that the variant runs (and, when compiling, compiles it).
+            args, kwargs = self._inputs(1, variant.float_dtype)
+            self._forward(variant.module, args, kwargs)
+            synchronize(self.device)
+            q_args, q_kwargs = self.quality_inputs
+            cast = lambda t: t.to(variant.float_dtype) if t.is_floating_point() else t  # noqa: E731
+            out = self._forward(variant.module, tuple(cast(a) for a in q_args), {k: cast(v) for k, v in q_kwargs.items()})
+            q = quality.compare(self.quality_reference, out, loaded.identity.output_kind)
+        except Exception as exc:
+            status = "failed"
+            reason = first_line(exc)
+            if is_out_of_memory(exc):
+                reason = f"ran out of memory on its first call: {reason}"
+            elif precision != "fp32" and variant.method.library != "torch":
+                status = "unsupported"
+                reason = f"{variant.method.library} produced a model that cannot run here: {reason}"
+            report(status, reason, method=variant.method)
+            gc.collect()
+            return None
+        report("ok", method=variant.method, prepare_s=round(time.perf_counter() - t0, 3), model_size_bytes=size,
+               model_size_method="serialized state_dict (torch.save)", quality=q)
+        return variant
+
+    def _measure(self, prepared: list, loaded: LoadedModel) -> None:
+        req = self.request
+        cells = self._all_cells = [Cell(v, b) for v in prepared for b in req.batch_sizes]
+        if not cells:
+            return
+        step, new_tokens = loaded.generation_step, loaded.identity.new_tokens
+        for cell in cells:
+            args, kwargs = self._inputs(cell.batch_size, cell.variant.float_dtype)
+            cell.call = self._make_call(cell.variant.module, step, new_tokens, args, kwargs)
+        total = len(cells) * req.rounds
+        rule = StoppingRule(req.min_samples, req.max_samples, req.target_ci_pct, req.budget_s / total)
+        done = 0
+        started = time.perf_counter()
+        for round_index in range(req.rounds):
+            for cell in cells:
+                self._measure_cell(cell, round_index, rule, new_tokens if step else None, loaded)
+                done += 1
+                elapsed = time.perf_counter() - started
+                self.emit(ProgressEvent, done=done, total=total, eta_s=round(elapsed / done * (total - done), 1),
+                          current=f"{cell.variant.precision} batch {cell.batch_size} round {round_index + 1}")
+
+    def _make_call(self, module, step, new_tokens, args, kwargs):
+        if step:
+            def call(timer):
+                with torch.inference_mode():
+                    self._generate(module, step, args, new_tokens, timer)
+        else:
+            def call(timer):
+                with torch.inference_mode():
+                    module(*args, **kwargs)
+        return call
+
+    def _measure_cell(self, cell: Cell, round_index: int, rule: StoppingRule, new_tokens, loaded) -> None:
+        precision, batch = cell.variant.precision, cell.batch_size
+        base = dict(precision=precision, batch_size=batch, round=round_index)
+        if cell.blocked_reason:
+            if not cell.blocked_reported:
+                self.emit(MeasurementEvent, measurement=MeasurementRound(
+                    **base, status="not_run", reason=cell.blocked_reason))
+                cell.blocked_reported = True
+            return
+        warmup = self.request.warmup_s if cell.calls_per_sample is None else self.request.warmup_s / 4
+
+        def on_samples(values):
+            self.emit(SamplesEvent, latency_ms=[round(v, 4) for v in values], **base)
+
+        try:
+            result = measure_round(cell.call, self.device, rule, warmup, self.request.min_sample_ms, new_tokens,
+                                   on_samples, cell.calls_per_sample)
+        except Exception as exc:
+            oom = is_out_of_memory(exc)
+            gc.collect()
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            status = "out_of_memory" if oom else "failed"
+            reason = (f"does not fit at batch {batch}: {first_line(exc)}" if oom
+                      else f"the model failed at batch {batch}: {first_line(exc)}")
+            self.emit(MeasurementEvent, measurement=MeasurementRound(**base, status=status, reason=reason))
+            cell.blocked_reason, cell.blocked_reported = reason, True
+            if oom:  # larger batches of this variant cannot fit either
+                for other in self._cells_of(cell.variant):
+                    if other.batch_size > batch and not other.blocked_reason:
+                        other.blocked_reason = f"not run: batch {batch} already ran out of memory"
+            return
+        cell.calls_per_sample = result.calls_per_sample
+        generation = None
+        if new_tokens:
+            generation = GenerationRound(prompt_tokens=loaded.identity.seq_len or 0, new_tokens=new_tokens,
+                                         ttft_ms=[round(v, 6) for v in result.ttft_ms],
+                                         tpot_ms=[round(v, 6) for v in result.tpot_ms])
+        self.emit(MeasurementEvent, measurement=MeasurementRound(
+            **base, status="ok", timer="cuda_events" if self.device.type == "cuda" else "perf_counter_ns",
+            warmup_s=round(result.warmup_s, 4), calls_per_sample=result.calls_per_sample,
+            samples_ms=[round(v, 6) for v in result.samples_ms], stop_reason=result.stop_reason,
+            ci95_half_width_pct=None if result.ci95_half_width_pct is None else round(result.ci95_half_width_pct, 4),
+            memory=result.memory, generation=generation))
+
+    def _cells_of(self, variant):
+        return [c for c in self._all_cells if c.variant is variant]

@@ -1,0 +1,206 @@
+"""Precision variants: from the fp32 model to fp16, bf16, int8, int4 and fp8 versions of it.
+
+A variant the device or the installed libraries cannot run comes back as ``unsupported`` with the
+reason, never as an exception. Quantization prefers torchao; ``torch.ao``'s ``quantize_dynamic``
+(deprecated, used while it exists) serves int8 dynamic on the CPU in eager mode, where it has native
+kernels (fbgemm/oneDNN) and torchao's eager path does not (see docs/methods.md for the figures).
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.metadata
+import io
+import warnings
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from advisor.report.schema import QuantMethod
+
+FLOAT_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+class Unsupported(Exception):
+    """This variant cannot run here; the message says why."""
+
+
+@dataclass
+class Variant:
+    precision: str
+    module: object
+    method: QuantMethod
+    float_dtype: torch.dtype  # dtype of floating-point inputs the variant expects
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def torchao_version() -> str | None:
+    return _version("torchao")
+
+
+def _torch_ao_quantize_dynamic():
+    """torch.ao's dynamic quantization, or None once torch has removed it."""
+    try:
+        from torch.ao.quantization import quantize_dynamic
+    except ImportError:
+        return None
+    return quantize_dynamic
+
+
+def _cuda_capability(device: torch.device) -> tuple[int, int] | None:
+    return torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+
+
+def _linear_count(module) -> int:
+    return sum(1 for m in module.modules() if isinstance(m, nn.Linear))
+
+
+def _torchao_quantized_count(module) -> int:
+    from torchao.utils import TorchAOBaseTensor
+    return sum(1 for m in module.modules()
+               if isinstance(m, nn.Linear) and isinstance(getattr(m, "weight", None), TorchAOBaseTensor))
+
+
+def check_support(precision: str, device: torch.device, engine: str, quant_library: str,
+                  quantizable_reason: str | None) -> None:
+    """Raise Unsupported when this precision cannot run on this device with these libraries."""
+    cap = _cuda_capability(device)
+    if precision == "fp32":
+        return
+    if precision == "fp16":
+        return
+    if precision == "bf16":
+        if device.type == "cuda" and cap < (8, 0):
+            raise Unsupported(f"bf16 needs compute capability 8.0 (Ampere) or newer; this GPU is {cap[0]}.{cap[1]}")
+        return
+    if quantizable_reason:
+        raise Unsupported(quantizable_reason)
+    if device.type == "mps":
+        raise Unsupported("torchao and torch.ao have no quantized kernels for Apple's MPS backend")
+    if precision == "fp8":
+        if device.type != "cuda":
+            raise Unsupported("fp8 needs an NVIDIA GPU with compute capability 8.9 or newer (Ada, Hopper, Blackwell); "
+                              "CPUs have no fp8 arithmetic")
+        if cap < (8, 9):
+            raise Unsupported(f"fp8 needs compute capability 8.9 or newer; this GPU is {cap[0]}.{cap[1]}")
+    library = choose_library(precision, device, engine, quant_library)
+    if library == "torchao" and torchao_version() is None:
+        raise Unsupported(f"{precision} needs torchao, which is not installed (pip install torchao)")
+    if library == "torch.ao" and _torch_ao_quantize_dynamic() is None:
+        raise Unsupported(f"this torch ({torch.__version__}) no longer has torch.ao.quantization.quantize_dynamic; "
+                          "use torchao")
+
+
+def choose_library(precision: str, device: torch.device, engine: str, quant_library: str) -> str:
+    if precision in FLOAT_DTYPES:
+        return "torch"
+    if precision != "int8_dynamic":
+        return "torchao"  # weight-only int8/int4 and fp8 exist only in torchao
+    if quant_library != "auto":
+        if quant_library == "torch.ao" and device.type != "cpu":
+            raise Unsupported("torch.ao dynamic quantization runs on the CPU only")
+        return quant_library
+    if device.type == "cpu" and engine == "eager" and _torch_ao_quantize_dynamic() is not None:
+        return "torch.ao"
+    return "torchao"
+
+
+def make_variant(precision: str, fp32_module, device: torch.device, engine: str, quant_library: str) -> Variant:
+    """Build the variant from a copy of the fp32 module (which stays untouched)."""
+    library = choose_library(precision, device, engine, quant_library)
+    module = copy.deepcopy(fp32_module)
+    if precision in FLOAT_DTYPES:
+        dtype = FLOAT_DTYPES[precision]
+        module = module.to(dtype)
+        notes = []
+        if device.type == "cpu" and precision == "fp16":
+            notes.append("most CPUs have no fp16 matrix units: fp16 is often slower than fp32 here")
+        return Variant(precision, module, QuantMethod(library="torch", library_version=torch.__version__,
+                                                      api=f"module.to(torch.{str(dtype).split('.')[1]})",
+                                                      compute_dtype=precision, notes=notes), dtype)
+    eligible = _linear_count(module)
+    if eligible == 0:
+        raise Unsupported("the model has no nn.Linear layers, the only layers these quantizers rewrite")
+    if library == "torch.ao":
+        quantize_dynamic = _torch_ao_quantize_dynamic()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = quantize_dynamic(module, {nn.Linear}, dtype=torch.qint8)
+        quantized = sum(1 for m in module.modules() if type(m).__module__.startswith("torch.ao.nn.quantized.dynamic"))
+        return Variant(precision, module, QuantMethod(
+            library="torch.ao", library_version=torch.__version__,
+            api="torch.ao.quantization.quantize_dynamic({nn.Linear}, dtype=torch.qint8)", compute_dtype="int8",
+            quantized_modules=quantized, eligible_modules=eligible,
+            notes=_coverage_note(quantized, eligible, module) +
+                  ["torch.ao.quantization is deprecated; chosen because it has native CPU int8 kernels in eager mode"]),
+            torch.float32)
+    return _torchao_variant(precision, module, device, eligible)
+
+
+def _torchao_variant(precision: str, module, device: torch.device, eligible: int) -> Variant:
+    import torchao.quantization as tq
+
+    float_dtype = torch.float32
+    if precision == "int8_dynamic":
+        config, compute = tq.Int8DynamicActivationInt8WeightConfig(), "int8"
+    elif precision == "int8_weight_only":
+        config, compute = tq.Int8WeightOnlyConfig(), "fp32"
+    elif precision == "int4_weight_only":
+        # On CUDA the tinygemm kernel (bf16 activations); elsewhere torchao's default packing, which
+        # needs an optional kernel package: its own message then says what is missing.
+        if device.type == "cuda":
+            float_dtype = torch.bfloat16
+            config = tq.Int4WeightOnlyConfig(group_size=128, int4_packing_format="tile_packed_to_4d")
+        else:
+            config = tq.Int4WeightOnlyConfig(group_size=128)
+        compute = "bf16" if float_dtype == torch.bfloat16 else "fp32"
+    elif precision == "fp8":
+        float_dtype, compute = torch.bfloat16, "fp8"
+        config = tq.Float8DynamicActivationFloat8WeightConfig()
+    else:
+        raise ValueError(precision)
+    module = module.to(float_dtype)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tq.quantize_(module, config)
+    except Exception as exc:  # torchao signals missing kernels with ImportError, NotImplementedError, AssertionError...
+        raise Unsupported(f"torchao {torchao_version()} could not apply {type(config).__name__} on "
+                          f"{device.type}: {_first_line(exc)}") from None
+    quantized = _torchao_quantized_count(module)
+    if quantized == 0:
+        raise Unsupported(f"torchao {type(config).__name__} left every layer unquantized (shapes it cannot handle)")
+    api = f"torchao.quantization.quantize_(model, {type(config).__name__}(...))"
+    return Variant(precision, module, QuantMethod(
+        library="torchao", library_version=torchao_version() or "?", api=api, compute_dtype=compute,
+        quantized_modules=quantized, eligible_modules=eligible,
+        notes=_coverage_note(quantized, eligible, module)), float_dtype)
+
+
+def _coverage_note(quantized: int, eligible: int, module) -> list[str]:
+    notes = []
+    if quantized < eligible:
+        notes.append(f"{quantized} of {eligible} linear layers quantized; the rest stay in floating point")
+    convs = sum(1 for m in module.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)))
+    if convs:
+        notes.append(f"{convs} convolution layers stay in floating point: only linear layers are quantized")
+    return notes
+
+
+def serialized_size_bytes(module) -> int:
+    """The model's real size: its serialised state_dict (right for packed and tensor-subclass weights)."""
+    buffer = io.BytesIO()
+    torch.save(module.state_dict(), buffer)
+    return buffer.getbuffer().nbytes
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]

@@ -1,0 +1,152 @@
+"""Build a ProfileReport from the worker's event stream.
+
+The same function serves a finished run, a crashed one (every event received is kept) and a
+recorded stream replayed later, so the report never depends on who watched the run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import datetime, timezone
+
+import advisor
+from advisor.profiling import events as ev
+from advisor.profiling.calibrate import PEAK_KEYS
+from advisor.profiling.request import ProfileRequest
+from advisor.profiling.stats import aggregate_generation, aggregate_latency
+from advisor.report.schema import (
+    BatchResult, Efficiency, MeasurementRound, MemoryStats, ProfileReport, VariantInfo, VariantResult, WorkCount,
+)
+
+
+class ReportBuilder:
+    def __init__(self, request: ProfileRequest) -> None:
+        self.request = request
+        self.environment = self.device = self.model = None
+        self.work: list[WorkCount] = []
+        self.variants: dict[str, VariantInfo] = {}
+        self.rounds: dict[tuple[str, int], list[MeasurementRound]] = defaultdict(list)
+        self.warnings: list[str] = []
+        self.error: ev.ErrorEvent | None = None
+        self.finished: ev.FinishedEvent | None = None
+        self.last_stage: ev.StageEvent | None = None
+
+    def feed(self, event) -> None:
+        if isinstance(event, ev.EnvironmentEvent):
+            self.environment = event.environment
+        elif isinstance(event, ev.DeviceEvent):
+            self.device = event.device
+        elif isinstance(event, ev.ModelEvent):
+            self.model = event.model
+        elif isinstance(event, ev.WorkEvent):
+            self.work = event.work
+        elif isinstance(event, ev.VariantEvent):
+            self.variants[event.variant.precision] = event.variant
+        elif isinstance(event, ev.MeasurementEvent):
+            m = event.measurement
+            self.rounds[(m.precision, m.batch_size)].append(m)
+        elif isinstance(event, ev.WarningEvent):
+            self.warnings.append(event.message)
+        elif isinstance(event, ev.ErrorEvent):
+            self.error = event
+        elif isinstance(event, ev.FinishedEvent):
+            self.finished = event
+        elif isinstance(event, ev.StageEvent):
+            self.last_stage = event
+
+    def build(self, incomplete_reason: str | None = None, duration_s: float | None = None) -> ProfileReport:
+        complete = self.finished is not None and incomplete_reason is None
+        results = [self._variant(p, complete) for p in self.request.precisions]
+        return ProfileReport(
+            report_id=str(uuid.uuid4()), created_at=datetime.now(timezone.utc), tool_version=advisor.__version__,
+            status="complete" if complete else "incomplete",
+            incomplete_reason=None if complete else (incomplete_reason or "the run stopped before it finished"),
+            request=self.request, environment=self.environment, device=self.device, model=self.model,
+            work=self.work, variants=results, warnings=self.warnings,
+            duration_s=duration_s if duration_s is not None else (self.finished.duration_s if self.finished else None))
+
+    def _variant(self, precision: str, complete: bool) -> VariantResult:
+        info = self.variants.get(precision)
+        if info is None:
+            return VariantResult(precision=precision, status="not_run",
+                                 reason="not reached: the run stopped before this variant was prepared")
+        result = VariantResult(**info.model_dump())
+        if info.status == "ok":
+            result.batches = [self._batch(result, b, complete) for b in self.request.batch_sizes]
+        return result
+
+    def _batch(self, variant: VariantResult, batch: int, complete: bool) -> BatchResult:
+        rounds = self.rounds.get((variant.precision, batch), [])
+        ok = [r for r in rounds if r.status == "ok"]
+        if not ok:
+            bad = next((r for r in rounds if r.status != "ok"), None)
+            if bad is None:
+                return BatchResult(batch_size=batch, status="not_run",
+                                   reason="not measured: the run stopped before this cell")
+            return BatchResult(batch_size=batch, status=bad.status, reason=bad.reason, rounds=rounds)
+        latency = aggregate_latency(rounds)
+        reasons = [r.reason for r in rounds if r.status != "ok" and r.reason]
+        if len(ok) < self.request.rounds and not reasons:
+            reasons.append(f"{len(ok)} of {self.request.rounds} rounds measured before the run stopped")
+        result = BatchResult(
+            batch_size=batch, status="ok", reason="; ".join(reasons) or None, latency=latency,
+            throughput_items_per_s=batch / (latency.p50_ms / 1000.0), memory=_memory(ok),
+            rounds=rounds)
+        if self.model and self.model.new_tokens:
+            result.generation = aggregate_generation(rounds, batch, latency.p50_ms)
+        result.efficiency = self._efficiency(variant, batch, latency.p50_ms)
+        return result
+
+    def _efficiency(self, variant: VariantResult, batch: int, p50_ms: float) -> Efficiency:
+        work = next((w for w in self.work if w.batch_size == batch), None)
+        peaks = self.device.peaks if self.device else None
+        if work is None or peaks is None:
+            why = "no peak rates are known for this device" if work is not None else "work was not counted"
+            if self.device and self.device.peaks_unavailable_reason:
+                why = self.device.peaks_unavailable_reason
+            return Efficiency(unavailable_reason=why)
+        seconds = p50_ms / 1000.0
+        eff = Efficiency(peak_method=f"{peaks.method}: {peaks.source}")
+        compute = variant.method.compute_dtype if variant.method else "fp32"
+        peak_tflops = getattr(peaks, PEAK_KEYS.get(compute, ""), None)
+        if work.flops is not None:
+            eff.achieved_tflops = work.flops / seconds / 1e12
+            if peak_tflops:
+                eff.compute_fraction = eff.achieved_tflops / peak_tflops
+        if variant.model_size_bytes is not None and work.io_bytes is not None:
+            bytes_min = variant.model_size_bytes * work.weight_reads + work.io_bytes
+            eff.achieved_bandwidth_gbs = bytes_min / seconds / 1e9
+            if peaks.memory_bandwidth_gbs:
+                eff.bandwidth_fraction = eff.achieved_bandwidth_gbs / peaks.memory_bandwidth_gbs
+        missing = []
+        if eff.compute_fraction is None:
+            missing.append(f"no {compute} peak is known for this device")
+        if eff.bandwidth_fraction is None:
+            missing.append("no bandwidth peak or byte count")
+        eff.unavailable_reason = "; ".join(missing) or None
+        return eff
+
+
+def _memory(rounds: list[MeasurementRound]) -> MemoryStats | None:
+    mems = [r.memory for r in rounds if r.memory]
+    if not mems:
+        return None
+
+    def peak(attr):
+        values = [getattr(m, attr) for m in mems if getattr(m, attr) is not None]
+        return max(values) if values else None
+
+    increases = [m.cpu_rss_peak_bytes - m.cpu_rss_start_bytes for m in mems
+                 if m.cpu_rss_peak_bytes is not None and m.cpu_rss_start_bytes is not None]
+    gpu_increases = [m.gpu_peak_allocated_bytes - m.gpu_allocated_start_bytes for m in mems
+                     if m.gpu_peak_allocated_bytes is not None and m.gpu_allocated_start_bytes is not None]
+    has_gpu = peak("gpu_peak_allocated_bytes") is not None
+    return MemoryStats(
+        cpu_rss_peak_bytes=peak("cpu_rss_peak_bytes"), cpu_rss_increase_bytes=max(increases) if increases else None,
+        cpu_method=mems[0].cpu_method, gpu_peak_allocated_bytes=peak("gpu_peak_allocated_bytes"),
+        gpu_peak_reserved_bytes=peak("gpu_peak_reserved_bytes"),
+        gpu_allocated_increase_bytes=max(gpu_increases) if gpu_increases else None,
+        gpu_nvml_used_bytes=peak("gpu_nvml_used_bytes"),
+        gpu_method="torch.cuda max_memory_allocated/reserved (tensors/allocator, no CUDA context); NVML used "
+                   "(whole device, context included)" if has_gpu else None)

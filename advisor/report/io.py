@@ -1,0 +1,79 @@
+"""Saving and loading reports: atomic writes, no silent overwrite, errors that name the problem."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from advisor.errors import ReportError
+from advisor.records import describe_validation_error
+from advisor.report.schema import REPORT_KIND, REPORT_SCHEMA_VERSION, ProfileReport
+
+
+def report_json(report: ProfileReport) -> str:
+    return report.model_dump_json(indent=1)
+
+
+def write_atomic(path: Path, text: str, overwrite: bool = False) -> Path:
+    """Write via a temporary file in the same folder, then rename: never a half-written file."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ReportError(f"{path} already exists; choose another --out path (or pass --overwrite to replace it)")
+    if path.is_dir():
+        raise ReportError(f"{path} is a folder; give a file name for the report, e.g. {path / 'report.json'}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ReportError(f"cannot write to {path.parent}: {exc.strerror}; choose another --out path") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_report(report: ProfileReport, path: Path, overwrite: bool = False) -> Path:
+    return write_atomic(path, report_json(report) + "\n", overwrite)
+
+
+def load_report(path: Path) -> ProfileReport:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ReportError(f"{path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReportError(f"{path} cannot be read: {exc}") from None
+    return parse_report(text, str(path))
+
+
+def parse_report(text: str, where: str = "the report") -> ProfileReport:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
+        raise ReportError(f"{where} is not valid JSON{hint}: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    if not isinstance(data, dict) or data.get("kind") != REPORT_KIND:
+        raise ReportError(f"{where} is not a gpu-advisor profile report (no \"kind\": \"{REPORT_KIND}\")")
+    version = data.get("schema_version")
+    if not isinstance(version, int):
+        raise ReportError(f"{where} has no integer schema_version")
+    if version > REPORT_SCHEMA_VERSION:
+        raise ReportError(f"{where} uses report schema {version}, newer than this gpu-advisor reads "
+                          f"(up to {REPORT_SCHEMA_VERSION}): upgrade gpu-advisor to open it")
+    if version < 1:
+        raise ReportError(f"{where} has an unknown schema_version {version}")
+    try:
+        return ProfileReport.model_validate(data)
+    except ValidationError as exc:
+        raise ReportError(describe_validation_error(exc, where)) from None

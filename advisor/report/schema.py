@@ -1,0 +1,269 @@
+"""The profile report: a versioned JSON document, and the records it is built from.
+
+Units are in field names. A figure that could not be measured is ``None`` with a ``*_reason``
+beside it, never 0. Every group of figures names the method that produced it.
+See docs/report.md for the meaning of each field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from advisor.profiling.request import Precision, ProfileRequest
+from advisor.records import Record
+from advisor.workloads.inputs import InputSpec
+
+REPORT_SCHEMA_VERSION = 1
+REPORT_KIND = "gpu-advisor.profile-report"
+
+ENERGY_NOT_MEASURED = "not measured: energy telemetry is not part of this version (planned: hardware telemetry)"
+
+
+class GpuInfo(Record):
+    index: int
+    name: str
+    memory_total_bytes: int | None = None
+    compute_capability: str | None = None
+    uuid: str | None = None
+    driver_version: str | None = None
+
+
+class EnvironmentInfo(Record):
+    os: str
+    os_release: str
+    machine: str
+    python_version: str
+    hostname: str
+    cpu_model: str | None
+    cpu_cores_physical: int | None
+    cpu_threads_logical: int | None
+    memory_total_bytes: int | None
+    torch_version: str
+    torchao_version: str | None
+    transformers_version: str | None
+    cuda_runtime_version: str | None = Field(description="the CUDA version torch was built with")
+    cuda_driver_version: str | None = None
+    gpus: list[GpuInfo] = Field(default_factory=list)
+    torch_threads: int
+    torch_interop_threads: int
+
+
+class DevicePeaks(Record):
+    """Peak rates of the device, to turn achieved rates into fractions of the possible."""
+
+    fp32_tflops: float | None = None
+    fp16_tflops: float | None = None
+    bf16_tflops: float | None = None
+    int8_tops: float | None = None
+    fp8_tflops: float | None = None
+    memory_bandwidth_gbs: float | None = None
+    method: Literal["datasheet", "measured_microbenchmark"]
+    source: str
+
+
+class DeviceInfo(Record):
+    requested: str
+    resolved: str = Field(description="torch device string, e.g. cpu or cuda:0")
+    kind: Literal["cpu", "cuda", "mps"]
+    name: str
+    memory_total_bytes: int | None = None
+    compute_capability: str | None = None
+    peaks: DevicePeaks | None = None
+    peaks_unavailable_reason: str | None = None
+
+
+class ModelIdentity(Record):
+    source: Literal["builtin", "torchscript", "export", "hf", "checkpoint", "pickle"]
+    name: str
+    path: str | None = None
+    sha256: str = Field(description="of the file; for a folder, of its files' names and contents in order; "
+                                    "for a built-in, of its generated state_dict")
+    file_size_bytes: int | None = None
+    parameter_count: int
+    task: Literal["llm", "vision", "speech", "embedding", "generic"]
+    output_kind: Literal["logits", "embedding", "hidden", "unknown"]
+    inputs: list[InputSpec] = Field(description="at batch size 1; the first dimension is the batch")
+    seq_len: int | None = None
+    new_tokens: int | None = None
+    description: str
+    weights: str = Field(description="where the weights came from (seeded random for built-ins)")
+
+
+class WorkCount(Record):
+    """Work per batch, counted once on the float (fp32) model."""
+
+    batch_size: int
+    flops: int | None
+    flops_method: str | None = None
+    flops_unavailable_reason: str | None = None
+    io_bytes: int | None = Field(default=None, description="inputs plus outputs, once")
+    weight_reads: int = Field(default=1, description="forward passes per timed call (a generation has many)")
+    unfused_bytes: int | None = Field(
+        default=None, description="bytes read and written by every operator if nothing were fused or cached")
+
+
+class QuantMethod(Record):
+    library: str = Field(description="torch, torchao or torch.ao")
+    library_version: str
+    api: str = Field(description="the call or config used, e.g. Int8WeightOnlyConfig()")
+    compute_dtype: str = Field(description="the dtype the arithmetic runs in, used to pick the peak")
+    quantized_modules: int | None = None
+    eligible_modules: int | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class Quality(Record):
+    """The variant's output against fp32 on the same seeded inputs."""
+
+    reference: Literal["fp32"] = "fp32"
+    items: int
+    cosine_similarity_mean: float
+    cosine_similarity_min: float
+    relative_l2_error: float
+    max_abs_error: float
+    top1_agreement: float | None = None
+    top1_unavailable_reason: str | None = None
+
+
+class VariantInfo(Record):
+    """What preparing a precision variant gave, before any timing."""
+
+    precision: Precision
+    status: Literal["ok", "unsupported", "failed", "not_run"]
+    reason: str | None = None
+    method: QuantMethod | None = None
+    engine: Literal["eager", "compile"] = "eager"
+    prepare_s: float | None = None
+    model_size_bytes: int | None = None
+    model_size_method: str | None = None
+    quality: Quality | None = None
+    quality_unavailable_reason: str | None = None
+
+
+class MemoryRound(Record):
+    cpu_rss_start_bytes: int | None = None
+    cpu_rss_peak_bytes: int | None = None
+    cpu_method: str | None = None
+    gpu_allocated_start_bytes: int | None = None
+    gpu_peak_allocated_bytes: int | None = None
+    gpu_peak_reserved_bytes: int | None = None
+    gpu_nvml_used_bytes: int | None = None
+
+
+class GenerationRound(Record):
+    """Language models: per-sample time to first token and time per output token."""
+
+    prompt_tokens: int
+    new_tokens: int
+    ttft_ms: list[float]
+    tpot_ms: list[float]
+
+
+class MeasurementRound(Record):
+    """One round of one (variant, batch) cell, as the worker measured it."""
+
+    precision: Precision
+    batch_size: int
+    round: int
+    status: Literal["ok", "out_of_memory", "failed", "not_run"]
+    reason: str | None = None
+    timer: Literal["perf_counter_ns", "cuda_events"] | None = None
+    warmup_s: float | None = None
+    calls_per_sample: int | None = None
+    samples_ms: list[float] = Field(default_factory=list, description="per call: sample time / calls_per_sample")
+    stop_reason: Literal["converged", "budget", "max_samples"] | None = None
+    ci95_half_width_pct: float | None = None
+    memory: MemoryRound | None = None
+    generation: GenerationRound | None = None
+
+
+class LatencyStats(Record):
+    timer: Literal["perf_counter_ns", "cuda_events"]
+    p50_ms: float = Field(description="median of the round medians")
+    p90_ms: float
+    p95_ms: float
+    p99_ms: float
+    mean_ms: float
+    std_ms: float
+    min_ms: float
+    max_ms: float
+    samples: int
+    calls_per_sample: int
+    rounds: int
+    round_p50_ms: list[float]
+    round_spread_pct: float = Field(description="(max - min) / median of the round medians: the honest error bar")
+    stop_reasons: list[str]
+    ci95_half_width_pct_max: float | None
+
+
+class MemoryStats(Record):
+    cpu_rss_peak_bytes: int | None = Field(default=None, description="whole worker, all variants resident")
+    cpu_rss_increase_bytes: int | None = Field(default=None, description="peak minus resident at the cell's start")
+    cpu_method: str | None = None
+    gpu_peak_allocated_bytes: int | None = None
+    gpu_peak_reserved_bytes: int | None = None
+    gpu_allocated_increase_bytes: int | None = None
+    gpu_nvml_used_bytes: int | None = None
+    gpu_method: str | None = None
+
+
+class GenerationStats(Record):
+    prompt_tokens: int
+    new_tokens: int
+    ttft_p50_ms: float
+    ttft_p95_ms: float
+    tpot_p50_ms: float
+    tpot_p95_ms: float
+    tokens_per_s: float = Field(description="generated tokens per second across the batch, from p50 latency")
+    decode_tokens_per_s: float = Field(description="batch / tpot_p50: steady decoding rate")
+
+
+class Efficiency(Record):
+    achieved_tflops: float | None = None
+    compute_fraction: float | None = None
+    achieved_bandwidth_gbs: float | None = Field(default=None, description="from the lower-bound bytes (weights + io)")
+    bandwidth_fraction: float | None = None
+    peak_method: str | None = None
+    unavailable_reason: str | None = None
+
+
+class BatchResult(Record):
+    batch_size: int
+    status: Literal["ok", "out_of_memory", "failed", "not_run"]
+    reason: str | None = None
+    latency: LatencyStats | None = None
+    throughput_items_per_s: float | None = None
+    memory: MemoryStats | None = None
+    generation: GenerationStats | None = None
+    efficiency: Efficiency | None = None
+    energy_per_item_j: float | None = None
+    energy_unavailable_reason: str | None = ENERGY_NOT_MEASURED
+    rounds: list[MeasurementRound] = Field(default_factory=list)
+
+
+class VariantResult(VariantInfo):
+    batches: list[BatchResult] = Field(default_factory=list)
+
+
+class ProfileReport(Record):
+    schema_version: int = REPORT_SCHEMA_VERSION
+    kind: Literal["gpu-advisor.profile-report"] = REPORT_KIND
+    report_id: str
+    created_at: datetime
+    tool_version: str
+    status: Literal["complete", "incomplete"]
+    incomplete_reason: str | None = None
+    request: ProfileRequest
+    environment: EnvironmentInfo | None = None
+    device: DeviceInfo | None = None
+    model: ModelIdentity | None = None
+    work: list[WorkCount] = Field(default_factory=list)
+    variants: list[VariantResult] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    duration_s: float | None = None
+
+    def variant(self, precision: str) -> VariantResult | None:
+        return next((v for v in self.variants if v.precision == precision), None)

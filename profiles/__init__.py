@@ -1,0 +1,1 @@
+"""Bundled data: the catalog, workload presets and reference profiles (read via importlib.resources)."""
