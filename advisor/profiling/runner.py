@@ -78,8 +78,10 @@ class ProfileRun:
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "advisor.profiling.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=env, start_new_session=True)
-        threading.Thread(target=self._read_stdout, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]
+        for reader in self._readers:
+            reader.start()
         try:
             self._proc.stdin.write(request.model_dump_json().encode())
             self._proc.stdin.close()
@@ -166,6 +168,10 @@ class ProfileRun:
         except subprocess.TimeoutExpired:  # closed its stdout but lingers
             self._kill()
             rc = self._proc.wait()
+        for reader in self._readers:
+            reader.join(timeout=5)
+        self._proc.stdout.close()
+        self._proc.stderr.close()
         duration = round(time.monotonic() - self._started, 3)
         error = self.builder.error
         if self.stop_reason is not None:

@@ -231,7 +231,9 @@ class Profiler:
                                                         engine=req.engine, **extra))
 
         try:
-            variants.check_support(precision, self.device, req.engine, req.quant_library, loaded.quantizable_reason)
+            capability = torch.cuda.get_device_capability(self.device) if self.device.type == "cuda" else None
+            variants.check_support(precision, self.device, capability, req.engine, req.quant_library,
+                                   loaded.quantizable_reason)
             variant = variants.make_variant(precision, loaded.module, self.device, req.engine, req.quant_library) \
                 if precision != "fp32" else variants.Variant(
                     "fp32", loaded.module, variants.QuantMethod(

@@ -54,10 +54,6 @@ def _torch_ao_quantize_dynamic():
     return quantize_dynamic
 
 
-def _cuda_capability(device: torch.device) -> tuple[int, int] | None:
-    return torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-
-
 def _linear_count(module) -> int:
     return sum(1 for m in module.modules() if isinstance(m, nn.Linear))
 
@@ -68,16 +64,20 @@ def _torchao_quantized_count(module) -> int:
                if isinstance(m, nn.Linear) and isinstance(getattr(m, "weight", None), TorchAOBaseTensor))
 
 
-def check_support(precision: str, device: torch.device, engine: str, quant_library: str,
-                  quantizable_reason: str | None) -> None:
-    """Raise Unsupported when this precision cannot run on this device with these libraries."""
-    cap = _cuda_capability(device)
+def check_support(precision: str, device: torch.device, capability: tuple[int, int] | None, engine: str,
+                  quant_library: str, quantizable_reason: str | None = None) -> None:
+    """Raise Unsupported when this precision cannot run on this device with these libraries.
+
+    ``capability`` is the CUDA compute capability (from torch or NVML), None for other devices; taking
+    it as data lets a front end ask without creating a CUDA context in its own process.
+    """
+    cap = capability
     if precision == "fp32":
         return
     if precision == "fp16":
         return
     if precision == "bf16":
-        if device.type == "cuda" and cap < (8, 0):
+        if device.type == "cuda" and cap is not None and cap < (8, 0):
             raise Unsupported(f"bf16 needs compute capability 8.0 (Ampere) or newer; this GPU is {cap[0]}.{cap[1]}")
         return
     if quantizable_reason:
@@ -88,11 +88,15 @@ def check_support(precision: str, device: torch.device, engine: str, quant_libra
         if device.type != "cuda":
             raise Unsupported("fp8 needs an NVIDIA GPU with compute capability 8.9 or newer (Ada, Hopper, Blackwell); "
                               "CPUs have no fp8 arithmetic")
-        if cap < (8, 9):
+        if cap is not None and cap < (8, 9):
             raise Unsupported(f"fp8 needs compute capability 8.9 or newer; this GPU is {cap[0]}.{cap[1]}")
     library = choose_library(precision, device, engine, quant_library)
     if library == "torchao" and torchao_version() is None:
         raise Unsupported(f"{precision} needs torchao, which is not installed (pip install torchao)")
+    if precision == "int4_weight_only" and device.type != "cuda" and _version("mslk") is None:
+        raise Unsupported(f"torchao {torchao_version()} has no int4 weight-only kernel for the {device.type} here: "
+                          "its packing needs the mslk kernel package (>= 1.0), which is not installed; "
+                          "int4 weight-only runs on CUDA GPUs")
     if library == "torch.ao" and _torch_ao_quantize_dynamic() is None:
         raise Unsupported(f"this torch ({torch.__version__}) no longer has torch.ao.quantization.quantize_dynamic; "
                           "use torchao")
@@ -204,3 +208,17 @@ def serialized_size_bytes(module) -> int:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:300]
+
+
+def support_table(device: torch.device, capability: tuple[int, int] | None, engine: str = "eager",
+                  quant_library: str = "auto") -> dict[str, str | None]:
+    """Every precision: None when it can run here, else the reason it cannot."""
+    table: dict[str, str | None] = {}
+    from advisor.profiling.request import ALL_PRECISIONS
+    for precision in ALL_PRECISIONS:
+        try:
+            check_support(precision, device, capability, engine, quant_library)
+            table[precision] = None
+        except Unsupported as exc:
+            table[precision] = str(exc)
+    return table

@@ -63,6 +63,9 @@ def main() -> int:
         threads = request.threads or usable_cpus()
         for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             os.environ[var] = str(threads)
+        # Air-gapped by design: no library may try a model hub, whatever the loader asks.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
         from advisor.profiling.session import Profiler
         Profiler(request, emitter, threads, _limit_cpu_memory).run()
         return 0

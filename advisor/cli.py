@@ -1,0 +1,356 @@
+"""The command line: ``gpu-advisor profile | devices | show``.
+
+Exit codes: 0 the profile completed; 2 bad usage or input file; 3 the model could not be loaded or
+rejected its inputs; 4 the run stopped early (crash, time or memory limit); 130 interrupted.
+Errors print one line (``gpu-advisor: error: ...``) on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from advisor.errors import AdvisorError, UsageError
+from advisor.profiling.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
+from advisor.records import describe_validation_error
+
+DEFAULT_REPORT_DIR = Path("gpu-advisor-reports")
+DEFAULT_MODEL = "embedding"
+
+
+def _parse_list(text: str, what: str) -> list[str]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise UsageError(f"{what}: give a comma-separated list")
+    return items
+
+
+def parse_precisions(text: str) -> list[str]:
+    if text.strip() == "all":
+        return list(ALL_PRECISIONS)
+    aliases = {"int8": "int8_dynamic", "int4": "int4_weight_only", "float32": "fp32", "float16": "fp16",
+               "half": "fp16", "bfloat16": "bf16"}
+    out = []
+    for item in _parse_list(text, "--precision"):
+        name = aliases.get(item, item)
+        if name not in ALL_PRECISIONS:
+            raise UsageError(f"--precision: unknown precision {item!r}; use {', '.join(ALL_PRECISIONS)} or all")
+        out.append(name)
+    return out
+
+
+def parse_batches(text: str) -> list[int]:
+    """``1,8,32`` or ``1..64`` (the powers of two from 1 to 64), or a mix."""
+    sizes: list[int] = []
+    for item in _parse_list(text, "--batch"):
+        try:
+            if ".." in item:
+                low, high = (int(x) for x in item.split("..", 1))
+                if low < 1 or high < low:
+                    raise ValueError
+                value = low
+                while value <= high:
+                    sizes.append(value)
+                    value *= 2
+            else:
+                sizes.append(int(item))
+        except ValueError:
+            raise UsageError(f"--batch: {item!r} is not a batch size; use e.g. 1,8,32 or 1..64") from None
+    if any(s < 1 for s in sizes):
+        raise UsageError("--batch: batch sizes must be positive")
+    return sorted(set(sizes))
+
+
+def build_request(args: argparse.Namespace) -> ProfileRequest:
+    from advisor.workloads.inputs import parse_input_spec
+
+    model = args.model or DEFAULT_MODEL
+    spec: dict = {"size": args.size, "inputs": [parse_input_spec(s) for s in args.input or []],
+                  "seq_len": args.seq_len, "new_tokens": args.new_tokens, "architecture": args.arch,
+                  "unsafe_pickle": args.unsafe_pickle_runs_code}
+    if model in BUILTIN_NAMES and not Path(model).exists():
+        spec["builtin"] = model
+    else:
+        path = Path(model).expanduser()
+        if not path.exists():
+            raise UsageError(f"model {model!r} is neither a built-in ({', '.join(BUILTIN_NAMES)}) nor an existing "
+                             "file or folder")
+        spec["path"] = str(path.resolve())
+    fields: dict = {"model": ModelSpec(**spec), "device": args.device, "engine": args.engine,
+                    "quant_library": args.quant_library, "budget_s": args.budget, "rounds": args.rounds}
+    if args.precision:
+        fields["precisions"] = parse_precisions(args.precision)
+    if args.batch:
+        fields["batch_sizes"] = parse_batches(args.batch)
+    for name in ("threads", "timeout", "seed"):
+        value = getattr(args, name)
+        if value is not None:
+            fields["timeout_s" if name == "timeout" else name] = value
+    if args.memory_limit_gib is not None:
+        fields["memory_limit_bytes"] = int(args.memory_limit_gib * 2**30)
+    return ProfileRequest(**fields)
+
+
+# Output ------------------------------------------------------------------------------------------
+
+def _mb(value) -> str:
+    return "-" if value is None else f"{value / 1e6:.1f}"
+
+
+def _num(value, digits=3) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}g}" if abs(value) < 1e4 else f"{value:.0f}"
+
+
+def summary_table(report) -> str:
+    llm = bool(report.model and report.model.new_tokens)
+    head = ["precision", "batch", "status", "p50 ms", "p95 ms", "spread %", "items/s", "size MB",
+            "RSS+ MB", "cosine", "top-1"]
+    if llm:
+        head += ["TTFT ms", "TPOT ms", "tok/s"]
+    rows = [head]
+    notes = []
+    for v in report.variants:
+        q = v.quality
+        if v.status != "ok":
+            rows.append([v.precision, "-", v.status] + ["-"] * (len(head) - 3))
+            notes.append(f"{v.precision}: {v.reason}")
+            continue
+        for b in v.batches:
+            lat = b.latency
+            row = [v.precision, str(b.batch_size), b.status,
+                   _num(lat and lat.p50_ms), _num(lat and lat.p95_ms), _num(lat and lat.round_spread_pct, 2),
+                   _num(b.throughput_items_per_s), _mb(v.model_size_bytes),
+                   _mb(b.memory and b.memory.cpu_rss_increase_bytes),
+                   "-" if q is None else f"{q.cosine_similarity_mean:.5f}",
+                   "-" if q is None or q.top1_agreement is None else f"{q.top1_agreement:.3f}"]
+            if llm:
+                g = b.generation
+                row += [_num(g and g.ttft_p50_ms), _num(g and g.tpot_p50_ms), _num(g and g.tokens_per_s)]
+            rows.append(row)
+            if b.reason:
+                notes.append(f"{v.precision} batch {b.batch_size}: {b.reason}")
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(cell.rjust(w) if i > 2 else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths)))
+             for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    for note in notes:
+        lines.append(f"  note: {note}")
+    if report.model and report.model.source == "builtin":
+        lines.append(f"  note: {report.model.name} has {report.model.weights}: quality figures test the "
+                     "quantization, not a trained model's accuracy")
+    return "\n".join(lines)
+
+
+def header(report) -> str:
+    dev = report.device
+    model = report.model
+    where = f"{dev.name} ({dev.resolved})" if dev else "unknown device"
+    what = f"{model.name} ({model.parameter_count / 1e6:.1f}M parameters)" if model else report.request.model.label
+    env = report.environment
+    threads = f", {env.torch_threads} threads" if env else ""
+    return f"{what} on {where}{threads}, engine {report.request.engine}"
+
+
+class Progress:
+    """A one-line progress bar on a terminal; plain stage lines otherwise."""
+
+    def __init__(self, stream, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = enabled and stream.isatty()
+        self.stage = ""
+        self.last_draw = 0.0
+
+    def __call__(self, event) -> None:
+        if not self.enabled:
+            return
+        kind = event.event
+        if kind == "stage":
+            self.stage = event.message
+            if self.tty:
+                self._draw(self.stage, force=True)
+            else:
+                print(f"[{event.t_s:7.1f}s] {event.message}", file=self.stream, flush=True)
+        elif kind == "progress" and self.tty:
+            eta = f"  ETA {event.eta_s:.0f}s" if event.eta_s is not None else ""
+            filled = int(30 * event.done / max(1, event.total))
+            self._draw(f"[{'#' * filled}{'.' * (30 - filled)}] {event.done}/{event.total} {event.current}{eta}")
+        elif kind == "variant" and event.variant.status != "ok":
+            self._line(f"{event.variant.precision}: {event.variant.status}: {event.variant.reason}")
+        elif kind == "warning":
+            self._line(f"warning: {event.message}")
+
+    def _line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+        print(text, file=self.stream, flush=True)
+        if self.tty:
+            self._draw(self.stage, force=True)
+
+    def _draw(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_draw < 0.1:
+            return
+        self.last_draw = now
+        self.stream.write("\r\033[K" + text[:120])
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def default_report_path(report) -> Path:
+    name = report.model.name if report.model else Path(report.request.model.label).name
+    device = report.device.resolved.replace(":", "") if report.device else "device"
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = DEFAULT_REPORT_DIR / f"{name}-{device}-{stamp}.json"
+    n = 2
+    while path.exists():
+        path = DEFAULT_REPORT_DIR / f"{name}-{device}-{stamp}-{n}.json"
+        n += 1
+    return path
+
+
+# Commands ----------------------------------------------------------------------------------------
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    from advisor.profiling.runner import ProfileRun
+    from advisor.report.io import report_json, save_report
+
+    if args.json and args.events:
+        raise UsageError("--json and --events both write to stdout: choose one")
+    request = build_request(args)
+    out = Path(args.out).expanduser() if args.out else None
+    if out is not None and out.exists() and not args.overwrite:
+        raise UsageError(f"{out} already exists; choose another --out path (or pass --overwrite to replace it)")
+    progress = Progress(sys.stderr, enabled=not args.quiet)
+    run = ProfileRun(request)
+    try:
+        try:
+            for event in run.events():
+                progress(event)
+                if args.events:
+                    print(event.model_dump_json(), flush=True)
+        except KeyboardInterrupt:
+            run.cancel("interrupted by the user (Ctrl-C)")
+            for event in run.events():
+                progress(event)
+    finally:
+        progress.close()
+    report = run.report
+    wrote = None
+    if report.model is not None:  # nothing worth keeping when not even the model loaded
+        wrote = save_report(report, out or default_report_path(report), overwrite=args.overwrite)
+    if args.json:
+        print(report_json(report))
+    elif not args.events:
+        print(header(report))
+        print(summary_table(report))
+    if wrote:
+        state = "" if report.status == "complete" else " (incomplete)"
+        print(f"report{state}: {wrote}", file=sys.stderr)
+    if report.status != "complete":
+        print(f"gpu-advisor: error: {report.incomplete_reason}", file=sys.stderr)
+    return run.exit_code
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from advisor.report.io import load_report, report_json
+
+    report = load_report(Path(args.report))
+    if args.json:
+        print(report_json(report))
+    else:
+        print(header(report))
+        print(summary_table(report))
+        if report.status != "complete":
+            print(f"incomplete: {report.incomplete_reason}")
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from advisor.devices.discovery import discover, format_devices
+
+    found = discover()
+    print(json.dumps(found, indent=1) if args.json else format_devices(found))
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gpu-advisor", description="Profile a model on this machine and "
+                                     "advise where it should run in production.")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("profile", help="profile a model in several precisions and save a report",
+                       description="Profile a model in several precisions; writes a JSON report.")
+    p.add_argument("model", nargs="?", help=f"built-in ({', '.join(BUILTIN_NAMES)}; default {DEFAULT_MODEL}) or "
+                   "a model file/folder: TorchScript, .pt2, Hugging Face folder, checkpoint")
+    p.add_argument("--size", choices=["tiny", "small", "default"], default="default", help="built-in model size")
+    p.add_argument("--input", action="append", metavar="SPEC",
+                   help="an input of your model: [name=]dtype[d0,d1,...][:low..high], first dim = batch; repeat for several")
+    p.add_argument("--seq-len", type=int, help="text models: tokens per sequence (prompt)")
+    p.add_argument("--new-tokens", type=int, help="language models: tokens generated per request")
+    p.add_argument("--arch", choices=BUILTIN_NAMES, help="built-in architecture a state_dict checkpoint belongs to")
+    p.add_argument("--unsafe-pickle-runs-code", action="store_true",
+                   help="load a full pickle; it RUNS ARBITRARY CODE from the file: only for files you trust")
+    p.add_argument("--device", default="auto", help="auto (first CUDA GPU, else CPU), cpu, cuda, cuda:N, mps")
+    p.add_argument("--precision", help=f"comma list of {', '.join(ALL_PRECISIONS)}, or all "
+                   f"(default {','.join(DEFAULT_PRECISIONS)})")
+    p.add_argument("--batch", help="batch sizes: 1,8,32 or 1..64 for powers of two (default 1,8)")
+    p.add_argument("--budget", type=float, default=60.0, metavar="SECONDS",
+                   help="time for all latency measurements together (default 60)")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds per cell (default 3)")
+    p.add_argument("--engine", choices=["eager", "compile"], default="eager", help="eager (default) or torch.compile")
+    p.add_argument("--quant-library", choices=["auto", "torchao", "torch.ao"], default="auto",
+                   help="library for int8 dynamic (auto: torch.ao on CPU eager, else torchao)")
+    p.add_argument("--threads", type=int, help="CPU threads (default: all usable CPUs)")
+    p.add_argument("--seed", type=int, help="seed of the generated inputs (default 0)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="hard limit on the whole run")
+    p.add_argument("--memory-limit-gib", type=float, help="stop the worker above this memory (default 80%% of RAM)")
+    p.add_argument("--out", help=f"report path (default {DEFAULT_REPORT_DIR}/MODEL-DEVICE-TIME.json)")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    p.add_argument("--json", action="store_true", help="print the report JSON on stdout")
+    p.add_argument("--events", action="store_true", help="print the raw event stream (JSON lines) on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=cmd_profile)
+
+    d = sub.add_parser("devices", help="list this machine's CPU and GPUs")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=cmd_devices)
+
+    s = sub.add_parser("show", help="print a saved report's summary (validates it)")
+    s.add_argument("report")
+    s.add_argument("--json", action="store_true", help="print the validated report JSON")
+    s.set_defaults(func=cmd_show)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except AdvisorError as exc:
+        print(f"gpu-advisor: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except ValidationError as exc:
+        print(f"gpu-advisor: error: {describe_validation_error(exc, 'the request')}", file=sys.stderr)
+        return UsageError.exit_code
+    except KeyboardInterrupt:
+        print("gpu-advisor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
