@@ -18,7 +18,6 @@ from pydantic import ValidationError
 
 from advisor.errors import AdvisorError, UsageError
 from advisor.profiling.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
-from advisor.records import describe_validation_error
 
 DEFAULT_REPORT_DIR = Path("gpu-advisor-reports")
 DEFAULT_MODEL = "embedding"
@@ -335,6 +334,21 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_OPTION_OF_FIELD = {"budget_s": "--budget", "timeout_s": "--timeout", "memory_limit_bytes": "--memory-limit-gib",
+                    "seq_len": "--seq-len", "new_tokens": "--new-tokens", "batch_sizes": "--batch",
+                    "precisions": "--precision", "threads": "--threads", "rounds": "--rounds", "device": "--device"}
+
+
+def _option_errors(exc: ValidationError) -> str:
+    """A request the options made is invalid: one line, in the options' own names."""
+    parts = []
+    for item in exc.errors():
+        field = next((str(p) for p in reversed(item["loc"]) if str(p) in _OPTION_OF_FIELD), None)
+        where = _OPTION_OF_FIELD.get(field, ".".join(map(str, item["loc"])) or "request")
+        parts.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
@@ -347,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gpu-advisor: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except ValidationError as exc:
-        print(f"gpu-advisor: error: {describe_validation_error(exc, 'the request')}", file=sys.stderr)
+        print(f"gpu-advisor: error: {_option_errors(exc)}", file=sys.stderr)
         return UsageError.exit_code
     except KeyboardInterrupt:
         print("gpu-advisor: interrupted", file=sys.stderr)

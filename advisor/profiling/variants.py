@@ -134,8 +134,8 @@ def make_variant(precision: str, fp32_module, device: torch.device, engine: str,
         raise Unsupported("the model has no nn.Linear layers, the only layers these quantizers rewrite")
     if library == "torch.ao":
         quantize_dynamic = _torch_ao_quantize_dynamic()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
+        with warnings.catch_warnings():  # its deprecation is recorded in the notes instead
+            warnings.simplefilter("ignore")
             module = quantize_dynamic(module, {nn.Linear}, dtype=torch.qint8)
         quantized = sum(1 for m in module.modules() if type(m).__module__.startswith("torch.ao.nn.quantized.dynamic"))
         return Variant(precision, module, QuantMethod(

@@ -31,6 +31,9 @@ def write_atomic(path: Path, text: str, overwrite: bool = False) -> Path:
     except OSError as exc:
         raise ReportError(f"cannot write to {path.parent}: {exc.strerror}; choose another --out path") from None
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a report is an ordinary file
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()

@@ -9,6 +9,7 @@ refused unless the user passes the explicitly named unsafe flag.
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -84,11 +85,15 @@ def _identity(path: Path, source: str, module, inputs: list[InputSpec], descript
 def _torchscript(path: Path, spec: ModelSpec) -> LoadedModel:
     inputs = _require_inputs(spec, "TorchScript model")
     try:
-        module = torch.jit.load(str(path), map_location="cpu").eval()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # said once, in the notes below
+            module = torch.jit.load(str(path), map_location="cpu").eval()
     except Exception as exc:  # torch raises plain RuntimeErrors for damaged archives
         raise ModelLoadError(f"{path.name} could not be loaded as TorchScript: {_first_line(exc)}") from None
     return LoadedModel(module=module, quantizable_reason=NOT_QUANTIZABLE_SCRIPT,
-                       identity=_identity(path, "torchscript", module, inputs, "TorchScript module"))
+                       identity=_identity(path, "torchscript", module, inputs, "TorchScript module"),
+                       notes=[f"TorchScript is deprecated as of torch {torch.__version__.split('+')[0]}; "
+                              "torch.export (.pt2) is its successor"])
 
 
 def _export(path: Path, spec: ModelSpec) -> LoadedModel:
@@ -218,19 +223,10 @@ def _hf(path: Path, spec: ModelSpec) -> LoadedModel:
     if not any(path.glob("*.safetensors")):
         raise ModelLoadError(f"{path.name} has no *.safetensors weights; the advisor does not unpickle "
                              "pytorch_model.bin files. Convert them to safetensors first")
-    architectures = config_data.get("architectures") or []
-    arch = architectures[0] if architectures else ""
-    auto = transformers.AutoModel
-    task, output_kind = "generic", "hidden"
-    for suffix, cls_name, t in (("ForCausalLM", "AutoModelForCausalLM", "llm"),
-                                ("ForImageClassification", "AutoModelForImageClassification", "vision"),
-                                ("ForSequenceClassification", "AutoModelForSequenceClassification", "generic")):
-        if arch.endswith(suffix):
-            auto, task, output_kind = getattr(transformers, cls_name), t, "logits"
-            break
+    task, output_kind, model_class = _hf_head(transformers, config_data)
     try:
-        model = auto.from_pretrained(str(path), local_files_only=True, trust_remote_code=False,
-                                     use_safetensors=True, dtype=torch.float32)
+        model = model_class.from_pretrained(str(path), local_files_only=True, trust_remote_code=False,
+                                            use_safetensors=True, dtype=torch.float32)
     except Exception as exc:
         raise ModelLoadError(f"{path.name} could not be loaded by transformers {transformers.__version__}: "
                              f"{_first_line(exc)}") from None
@@ -256,15 +252,46 @@ def _hf(path: Path, spec: ModelSpec) -> LoadedModel:
             raise InputSpecError(f"{path.name}: its main input is {main!r}; give the inputs with --input {main}=...")
     if task == "llm":
         new_tokens = spec.new_tokens or 32
-    identity = _identity(path, "hf", model, inputs, f"Hugging Face {arch or config_data.get('model_type', 'model')} "
+    arch = model_class.__name__
+    identity = _identity(path, "hf", model, inputs, f"Hugging Face {arch} "
                          f"(transformers {transformers.__version__})", task=task, output_kind=output_kind,
                          seq_len=inputs[0].shape[1] if inputs[0].dtype == "int64" else None, new_tokens=new_tokens)
-    return LoadedModel(module=model, identity=identity, generation_step=_hf_step if task == "llm" else None)
+    return LoadedModel(module=model, identity=identity, generation_step=_hf_step(model) if task == "llm" else None)
 
 
-def _hf_step(model, input_ids: torch.Tensor, past):
-    out = model(input_ids=input_ids, past_key_values=past, use_cache=True)
-    return out.logits, out.past_key_values
+def _hf_head(transformers, config_data: dict):
+    """The class the config names (a head: causal LM, classifier) when transformers ships it, else AutoModel.
+
+    The kind of head is read from transformers' own auto-mappings, not guessed from the name.
+    """
+    from transformers.models.auto import modeling_auto as auto
+
+    def names(mapping) -> set[str]:
+        return {n for v in mapping.values() for n in ((v,) if isinstance(v, str) else v)}
+
+    arch = (config_data.get("architectures") or [""])[0]
+    model_class = getattr(transformers, arch, None) if arch else None
+    if model_class is None or not hasattr(model_class, "from_pretrained"):
+        return "generic", "hidden", transformers.AutoModel
+    if arch in names(auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES):
+        return "llm", "logits", model_class
+    if arch in names(auto.MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES):
+        return "vision", "logits", model_class
+    if arch in names(auto.MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES):
+        return "generic", "logits", model_class
+    return "generic", "hidden", model_class
+
+
+def _hf_step(model):
+    """One decoder step with the KV cache; transformers 5.24 renamed ``past_key_values`` to ``cache``."""
+    import inspect
+
+    key = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+    def step(module, input_ids: torch.Tensor, past):
+        out = module(input_ids=input_ids, use_cache=True, **{key: past})
+        return out.logits, out[key]
+    return step
 
 
 def _unsupported_global(text: str) -> str:

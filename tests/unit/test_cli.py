@@ -1,0 +1,143 @@
+"""The command line contract: exit codes, one-line errors, --json, the default run."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+
+from advisor import cli
+from advisor.report.io import load_report
+
+
+def run_cli(*args, cwd=None, timeout=600):
+    return subprocess.run([sys.executable, "-m", "advisor", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout)
+
+
+FAST = ["--size", "tiny", "--budget", "2", "--rounds", "1", "--batch", "1"]
+
+
+def test_profile_json_prints_the_report_and_saves_it(tmp_path):
+    out = tmp_path / "r.json"
+    result = run_cli("profile", "embedding", *FAST, "--precision", "fp32,int8", "--json", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    saved = load_report(out)
+    assert printed["report_id"] == saved.report_id
+    assert [v.precision for v in saved.variants] == ["fp32", "int8_dynamic"]
+    assert "Traceback" not in result.stderr
+
+
+def test_profile_prints_a_summary_table(tmp_path):
+    result = run_cli("profile", "vision", *FAST, "--precision", "fp32,fp8", "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 0, result.stderr
+    assert "vision-tiny" in result.stdout and "p50 ms" in result.stdout
+    assert "fp8: fp8 needs an NVIDIA GPU" in result.stdout
+    assert f"report: {tmp_path / 'r.json'}" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_default_run_profiles_a_builtin_and_writes_where_the_readme_says(tmp_path):
+    result = run_cli("profile", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    reports = list((tmp_path / "gpu-advisor-reports").glob("embedding-default-cpu-*.json"))
+    assert len(reports) == 1
+    report = load_report(reports[0])
+    assert report.status == "complete"
+    assert [v.precision for v in report.variants] == ["fp32", "bf16", "int8_dynamic", "int8_weight_only"]
+    assert all(b.status == "ok" for v in report.variants for b in v.batches)
+
+
+def test_devices_lists_the_machine():
+    result = run_cli("devices", "--json")
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["cpu"]["cores_physical"] >= 1
+    assert found["devices"][0]["device"] == "cpu"
+    if not found["nvidia"]["gpus"]:
+        assert found["nvidia"]["unavailable_reason"]
+
+
+def test_no_subcommand_prints_help():
+    result = run_cli()
+    assert result.returncode == 0 and "profile" in result.stdout
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["profile", "--precision", "int3"], 2, "unknown precision 'int3'"),
+    (["profile", "--batch", "1,x"], 2, "--batch: 'x' is not a batch size"),
+    (["profile", "--batch", "8..2"], 2, "is not a batch size"),
+    (["profile", "nowhere/model.pt"], 2, "neither a built-in"),
+    (["profile", "--input", "float32[1,,"], 3, "is not understood"),
+    (["profile", "--json", "--events"], 2, "choose one"),
+    (["profile", "--device", "tpu"], 2, "unknown device 'tpu'"),
+    (["profile", "--budget", "-1"], 2, "--budget: Input should be greater than 0"),
+    (["profile", "--rounds", "0"], 2, "--rounds: Input should be greater than or equal to 1"),
+    (["show", "missing.json"], 2, "does not exist"),
+])
+def test_bad_arguments_give_one_line_and_an_exit_code(capsys, args, code, message):
+    assert cli.main(args) == code
+    err = capsys.readouterr().err
+    assert err.startswith("gpu-advisor: error:") and message in err
+    assert "Traceback" not in err
+
+
+def test_an_existing_out_path_is_refused_before_running(tmp_path, capsys):
+    out = tmp_path / "keep.json"
+    out.write_text("precious")
+    assert cli.main(["profile", "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert out.read_text() == "precious"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message of a machine without a usable GPU")
+def test_asking_for_a_gpu_on_a_machine_without_one(tmp_path):
+    result = run_cli("profile", *FAST, "--device", "cuda", "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 2
+    assert "use --device cpu" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "r.json").exists()
+
+
+class Needs3d(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.linear(x.mean(dim=(1, 2)))
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+def test_a_shape_the_model_rejects_gives_its_message_and_the_spec(tmp_path):
+    path = tmp_path / "needs3d.ts"
+    torch.jit.script(Needs3d().eval()).save(str(path))
+    result = run_cli("profile", str(path), "--input", "float32[1,8]", *FAST[2:], "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 3
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("gpu-advisor: error: the model rejected the inputs float32[1,8]:")
+    assert "--input" in line and "Traceback" not in result.stderr
+    ok = run_cli("profile", str(path), "--input", "float32[1,4,4,8]", *FAST[2:], "--out", str(tmp_path / "ok.json"))
+    assert ok.returncode == 0, ok.stderr
+    report = load_report(tmp_path / "ok.json")
+    assert report.model.source == "torchscript"
+    assert report.variant("int8_dynamic").status == "unsupported"
+    assert "TorchScript" in report.variant("int8_dynamic").reason
+
+
+def test_show_prints_a_saved_report_and_rejects_a_damaged_one(tmp_path, capsys):
+    from pathlib import Path
+    golden = Path(__file__).parents[1] / "fixtures" / "report-v1-llm-tiny.json"
+    assert cli.main(["show", str(golden)]) == 0
+    assert "TTFT ms" in capsys.readouterr().out
+    bad = tmp_path / "bad.json"
+    bad.write_text(golden.read_text()[:500])
+    assert cli.main(["show", str(bad)]) == 2
+    assert "truncated" in capsys.readouterr().err
+
+
+def test_batch_ranges_are_powers_of_two():
+    assert cli.parse_batches("1..64") == [1, 2, 4, 8, 16, 32, 64]
+    assert cli.parse_batches("3,1..4") == [1, 2, 3, 4]

@@ -1,0 +1,119 @@
+"""Report round trip, validation errors, atomic writes, and building reports from recorded events."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from advisor.errors import ReportError
+from advisor.profiling.events import parse_event
+from advisor.report.builder import ReportBuilder
+from advisor.report.io import load_report, parse_report, report_json, save_report, write_atomic
+from advisor.report.schema import REPORT_SCHEMA_VERSION
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+GOLDEN_V1 = FIXTURES / "report-v1-llm-tiny.json"
+EVENTS = FIXTURES / "events-llm-tiny.jsonl"
+
+
+def test_golden_v1_report_still_loads():
+    report = load_report(GOLDEN_V1)
+    assert report.schema_version == 1 and report.status == "complete"
+    assert report.model.name == "llm-tiny"
+    fp32 = report.variant("fp32")
+    assert fp32.batches[0].generation.ttft_p50_ms > 0
+    assert report.variant("int4_weight_only").status == "unsupported"
+
+
+def test_round_trip_is_lossless(tmp_path):
+    report = load_report(GOLDEN_V1)
+    path = save_report(report, tmp_path / "r.json")
+    assert load_report(path) == report
+    assert oct(path.stat().st_mode & 0o777) != "0o600"
+
+
+def test_saving_never_overwrites_silently_and_leaves_no_temporary_file(tmp_path):
+    report = load_report(GOLDEN_V1)
+    path = save_report(report, tmp_path / "r.json")
+    before = path.read_bytes()
+    with pytest.raises(ReportError, match="already exists"):
+        save_report(report, path)
+    assert path.read_bytes() == before
+    save_report(report, path, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "r.json"
+    path.write_text("old")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.replace", broken_replace)
+    with pytest.raises(OSError):
+        write_atomic(path, "new", overwrite=True)
+    assert path.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_truncated_report_is_named_as_such(tmp_path):
+    text = GOLDEN_V1.read_text()
+    with pytest.raises(ReportError, match="not valid JSON \\(the file looks truncated\\)"):
+        parse_report(text[: len(text) // 2], "half.json")
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d.update(schema_version=REPORT_SCHEMA_VERSION + 1), "newer than this gpu-advisor reads"),
+    (lambda d: d.pop("kind"), "not a gpu-advisor profile report"),
+    (lambda d: d.update(schema_version="1"), "no integer schema_version"),
+    (lambda d: d["variants"][0].update(colour="red"), "variants\\[0\\].colour: unknown field"),
+    (lambda d: d["variants"][0]["batches"][0]["latency"].update(p50_ms="fast"),
+     "variants\\[0\\].batches\\[0\\].latency.p50_ms"),
+])
+def test_invalid_reports_name_the_problem(mutate, message):
+    data = json.loads(GOLDEN_V1.read_text())
+    mutate(data)
+    with pytest.raises(ReportError, match=message):
+        parse_report(json.dumps(data), "bad.json")
+
+
+def test_unreadable_paths(tmp_path):
+    with pytest.raises(ReportError, match="does not exist"):
+        load_report(tmp_path / "nope.json")
+    (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ReportError, match="cannot be read"):
+        load_report(tmp_path / "bin.json")
+    with pytest.raises(ReportError, match="is a folder"):
+        write_atomic(tmp_path, "x", overwrite=True)
+
+
+def _replay(lines):
+    report = load_report(GOLDEN_V1)
+    builder = ReportBuilder(report.request)
+    for line in lines:
+        builder.feed(parse_event(line))
+    return builder
+
+
+def test_a_recorded_event_stream_rebuilds_the_report():
+    lines = EVENTS.read_text().splitlines()
+    rebuilt = _replay(lines).build()
+    original = load_report(GOLDEN_V1)
+    assert rebuilt.status == "complete"
+    strip = lambda r: json.loads(report_json(r))  # noqa: E731
+    a, b = strip(rebuilt), strip(original)
+    for key in ("report_id", "created_at", "duration_s"):
+        a.pop(key), b.pop(key)
+    assert a == b
+
+
+def test_a_stream_cut_short_gives_an_incomplete_report_with_what_arrived():
+    lines = EVENTS.read_text().splitlines()
+    cut = next(i for i, line in enumerate(lines) if '"measurement"' in line) + 1
+    report = _replay(lines[:cut]).build(incomplete_reason="the worker crashed")
+    assert report.status == "incomplete" and report.incomplete_reason == "the worker crashed"
+    fp32 = report.variant("fp32")
+    assert fp32.batches[0].status == "ok" and "1 of 2 rounds" in fp32.batches[0].reason
+    assert fp32.batches[1].status == "not_run"
+    assert report.variant("bf16").status == "ok"  # prepared before the cut
