@@ -1,0 +1,51 @@
+"""On a machine with an NVIDIA GPU: the GPU paths end to end (skipped elsewhere)."""
+
+import pytest
+import torch
+
+from advisor.devices import nvml
+from advisor.profiling.request import ModelSpec
+from advisor.profiling.runner import run_profile
+from tests.conftest import fast_request
+
+pytestmark = pytest.mark.gpu
+
+
+def test_gpu_profile_uses_cuda_events_and_reports_gpu_memory():
+    request = fast_request(model=ModelSpec(builtin="llm", size="tiny"), device="cuda",
+                           precisions=["fp32", "fp16", "bf16", "int8_weight_only", "int4_weight_only", "fp8"],
+                           batch_sizes=[1, 4])
+    run = run_profile(request)
+    report = run.report
+    assert run.exit_code == 0, report.incomplete_reason
+    assert report.device.kind == "cuda"
+    cap = torch.cuda.get_device_capability(0)
+    for variant in report.variants:
+        if variant.status != "ok":
+            assert variant.reason, variant.precision
+            continue
+        for batch in variant.batches:
+            assert batch.latency.timer == "cuda_events"
+            assert batch.memory.gpu_peak_allocated_bytes > 0
+            assert batch.generation.ttft_p50_ms > 0
+    assert report.variant("fp32").status == "ok"
+    if cap >= (8, 9):
+        assert report.variant("fp8").status in ("ok", "unsupported")
+    else:
+        assert report.variant("fp8").status == "unsupported"
+
+
+def test_nvml_sees_the_gpu_torch_uses():
+    assert nvml.unavailable_reason() is None
+    names = [g["name"] for g in nvml.gpus()]
+    assert torch.cuda.get_device_name(0) in names
+
+
+def test_oom_on_the_gpu_is_a_result_in_the_batch_sweep():
+    free, _ = torch.cuda.mem_get_info(0)
+    # A batch whose activations cannot fit: the vision model at a huge batch.
+    huge = int(free / (3 * 32 * 32 * 4) * 4)
+    request = fast_request(model=ModelSpec(builtin="vision", size="tiny"), device="cuda", batch_sizes=[1, huge])
+    report = run_profile(request).report
+    batches = {b.batch_size: b.status for b in report.variant("fp32").batches}
+    assert batches[1] == "ok" and batches[huge] == "out_of_memory"
