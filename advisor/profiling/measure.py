@@ -98,12 +98,12 @@ def measure_round(call: Callable[[Timer], None], device: torch.device, rule: Sto
     mem_before = _memory_start(device)
 
     warm_durations: list[float] = []
-    t_end = time.perf_counter() + warmup_s
-    while not warm_durations or time.perf_counter() < t_end:
+    warm_start = time.perf_counter()
+    while not warm_durations or time.perf_counter() - warm_start < warmup_s:
         timer.start()
         call(timer)
         warm_durations.append(timer.stop()[-1])
-    warm_s = warmup_s
+    warm_s = time.perf_counter() - warm_start
 
     if calls_per_sample is None:
         typical = statistics.median(warm_durations)

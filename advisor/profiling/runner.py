@@ -114,27 +114,43 @@ class ProfileRun:
             self.stderr_tail.append(raw.decode("utf-8", "replace").rstrip())
 
     def events(self) -> Iterator[ev.Event]:
-        """Events as they arrive, until the worker ends; then ``report`` and ``exit_code`` are set."""
+        """Events as they arrive, until the worker ends; then ``report`` and ``exit_code`` are set.
+
+        Closing this iterator early (``break``, or dropping it) cancels the run: a worker nobody
+        listens to must not go on using the machine.
+        """
+        if self.report is not None:
+            return
         if self._proc is None:
             self.start()
-        while True:
-            try:
-                line = self._lines.get(timeout=POLL_S)
-            except queue.Empty:
+        try:
+            while True:
+                try:
+                    line = self._lines.get(timeout=POLL_S)
+                except queue.Empty:
+                    self._watch()
+                    continue
+                if line is _EOF:
+                    break
+                try:
+                    event = ev.parse_event(line)
+                except ValueError:
+                    text = line.decode("utf-8", "replace").strip()[:200]
+                    self.builder.warnings.append(f"the worker wrote a line that is not an event: {text!r}")
+                    continue
+                self.builder.feed(event)
+                yield event
                 self._watch()
-                continue
-            if line is _EOF:
-                break
-            try:
-                event = ev.parse_event(line)
-            except ValueError:
-                text = line.decode("utf-8", "replace").strip()[:200]
-                self.builder.warnings.append(f"the worker wrote a line that is not an event: {text!r}")
-                continue
-            self.builder.feed(event)
-            yield event
-            self._watch()
+        except GeneratorExit:
+            self.cancel("the caller stopped reading the run's events")
+            raise
         self._finish()
+
+    def wait(self) -> ProfileReport:
+        """Run (or go on) to the end without looking at the events; the report."""
+        for _ in self.events():
+            pass
+        return self.report
 
     def _watch(self) -> None:
         if self.stop_reason is not None:
@@ -163,6 +179,8 @@ class ProfileRun:
         return stage.message if stage else "start-up"
 
     def _finish(self) -> None:
+        if self.report is not None:
+            return
         try:
             rc = self._proc.wait(timeout=30)
         except subprocess.TimeoutExpired:  # closed its stdout but lingers

@@ -112,3 +112,17 @@ def test_a_clean_run_reports_complete(spec, expected):
     assert run.exit_code == 0
     assert run.report.status == "complete"
     assert run.report.incomplete_reason is expected
+
+
+def test_abandoning_the_event_stream_cancels_the_worker():
+    run = ProfileRun(fast_request(budget_s=120, rounds=5))
+    stream = run.events()
+    for event in stream:
+        if event.event == "variant":
+            break
+    stream.close()
+    assert run.cancelled and "stopped reading" in run.stop_reason
+    report = run.wait()
+    assert report.status == "incomplete" and run.exit_code == EXIT_CANCELLED
+    assert run._proc.poll() is not None
+    assert run.wait() is report  # a finished run returns at once
