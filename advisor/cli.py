@@ -140,7 +140,7 @@ def summary_table(report) -> str:
     lines = ["  ".join(cell.rjust(w) if i > 2 else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths)))
              for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    for note in notes:
+    for note in [*notes, *report.warnings]:
         lines.append(f"  note: {note}")
     if report.model and report.model.source == "builtin":
         lines.append(f"  note: {report.model.name} has {report.model.weights}: quality figures test the "
@@ -258,8 +258,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
     if wrote:
         state = "" if report.status == "complete" else " (incomplete)"
         print(f"report{state}: {wrote}", file=sys.stderr)
-    if report.status != "complete":
-        print(f"gpu-advisor: error: {report.incomplete_reason}", file=sys.stderr)
+    if run.exit_code != 0:
+        print(f"gpu-advisor: error: {run.error_message}", file=sys.stderr)
     return run.exit_code
 
 

@@ -21,7 +21,7 @@ from typing import Iterator
 
 import psutil
 
-from advisor.errors import ProfileIncomplete
+from advisor.errors import ModelLoadError, ProfileIncomplete
 from advisor.profiling import events as ev
 from advisor.profiling.request import ProfileRequest
 from advisor.report.builder import ReportBuilder
@@ -31,6 +31,7 @@ POLL_S = 0.2
 _EOF = object()
 
 EXIT_OK = 0
+EXIT_MODEL = ModelLoadError.exit_code
 EXIT_INCOMPLETE = ProfileIncomplete.exit_code
 EXIT_CANCELLED = 130
 
@@ -62,6 +63,7 @@ class ProfileRun:
         self.stop_reason: str | None = None  # why the parent ended the run, if it did
         self.cancelled = False
         self.exit_code: int | None = None
+        self.error_message: str | None = None  # one line for the user whenever exit_code is not 0
         self.report: ProfileReport | None = None
         self._proc: subprocess.Popen | None = None
         self._lines: queue.Queue = queue.Queue()
@@ -213,6 +215,11 @@ class ProfileRun:
             reason = None
             self.exit_code = EXIT_OK
         self.report = self.builder.build(incomplete_reason=reason, duration_s=duration)
+        self.error_message = reason
+        if self.exit_code == EXIT_OK:
+            failure = nothing_measured(self.report)
+            if failure:
+                self.exit_code, self.error_message = EXIT_MODEL, failure
 
 
 def run_profile(request: ProfileRequest, on_event=None, env: dict[str, str] | None = None) -> ProfileRun:
@@ -222,3 +229,18 @@ def run_profile(request: ProfileRequest, on_event=None, env: dict[str, str] | No
         if on_event is not None:
             on_event(event)
     return run
+
+
+def nothing_measured(report: ProfileReport) -> str | None:
+    """Why a completed profile still has no measurement at all, if it has none because the model failed.
+
+    Running out of memory everywhere is a result ("does not fit"); every cell failing is not.
+    """
+    batches = [b for v in report.variants for b in v.batches]
+    if any(b.status in ("ok", "out_of_memory") for b in batches):
+        return None
+    failures = [f"{v.precision}: {v.reason}" for v in report.variants if v.status == "failed"]
+    failures += [b.reason for b in batches if b.status == "failed" and b.reason]
+    if not failures:
+        return None
+    return f"no variant could be measured; first failure: {failures[0]}"

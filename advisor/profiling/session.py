@@ -154,16 +154,26 @@ class Profiler:
                                  "Give the shapes and dtypes it expects with --input") from None
         qbatch = LLM_QUALITY_BATCH if loaded.generation_step else self.request.quality_batch
         self.quality_inputs = self._inputs(qbatch, seed_offset=1)
-        try:
-            self.quality_reference = self._forward(loaded.module, *self.quality_inputs).float().cpu()
-        except Exception as exc:
-            if not is_out_of_memory(exc):
-                raise
-            self.quality_inputs = self._inputs(1, seed_offset=1)
-            self.quality_reference = self._forward(loaded.module, *self.quality_inputs).float().cpu()
+        self.quality_reference = self._quality_forward(loaded.module, *self.quality_inputs).float().cpu()
 
-    def _generate(self, module, step, args, new_tokens: int, timer=None):
-        logits, past = step(module, args[0], None)
+    def _quality_forward(self, module, args, kwargs):
+        """All quality items in one batch, or one at a time where the model takes only its own batch
+        (a static export) or the batch does not fit."""
+        try:
+            return self._forward(module, args, kwargs)
+        except Exception:
+            items = (args[0] if args else next(iter(kwargs.values()))).shape[0]
+            outs = [self._forward(module, tuple(a[i:i + 1] for a in args), {k: v[i:i + 1] for k, v in kwargs.items()})
+                    for i in range(items)]
+            return torch.cat(outs)
+
+    @staticmethod
+    def _token_ids(args, kwargs):
+        """A language model's prompt: its one positional input, or its named one (input_ids for HF)."""
+        return args[0] if args else kwargs.get("input_ids", next(iter(kwargs.values())))
+
+    def _generate(self, module, step, ids, new_tokens: int, timer=None):
+        logits, past = step(module, ids, None)
         token = logits[:, -1:].argmax(-1)
         if timer is not None:
             timer.mark()
@@ -180,7 +190,7 @@ class Profiler:
         outputs = []
 
         def run(module, a, k):
-            out = self._generate(module, step, a, new_tokens) if step else module(*a, **k)
+            out = self._generate(module, step, self._token_ids(a, k), new_tokens) if step else module(*a, **k)
             outputs.append(out)
             return out
 
@@ -258,7 +268,8 @@ class Profiler:
             synchronize(self.device)
             q_args, q_kwargs = self.quality_inputs
             cast = lambda t: t.to(variant.float_dtype) if t.is_floating_point() else t  # noqa: E731
-            out = self._forward(variant.module, tuple(cast(a) for a in q_args), {k: cast(v) for k, v in q_kwargs.items()})
+            out = self._quality_forward(variant.module, tuple(cast(a) for a in q_args),
+                                        {k: cast(v) for k, v in q_kwargs.items()})
             q = quality.compare(self.quality_reference, out, loaded.identity.output_kind)
         except Exception as exc:
             status = "failed"
@@ -298,9 +309,11 @@ class Profiler:
 
     def _make_call(self, module, step, new_tokens, args, kwargs):
         if step:
+            ids = self._token_ids(args, kwargs)
+
             def call(timer):
                 with torch.inference_mode():
-                    self._generate(module, step, args, new_tokens, timer)
+                    self._generate(module, step, ids, new_tokens, timer)
         else:
             def call(timer):
                 with torch.inference_mode():

@@ -189,12 +189,19 @@ def _torchao_variant(precision: str, module, device: torch.device, eligible: int
 
 
 def _coverage_note(quantized: int, eligible: int, module) -> list[str]:
+    """Say what quantization left alone: weight layers that are not nn.Linear stay in floating point."""
     notes = []
     if quantized < eligible:
         notes.append(f"{quantized} of {eligible} linear layers quantized; the rest stay in floating point")
-    convs = sum(1 for m in module.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)))
-    if convs:
-        notes.append(f"{convs} convolution layers stay in floating point: only linear layers are quantized")
+    others: dict[str, int] = {}
+    for m in module.modules():
+        weight = getattr(m, "weight", None)
+        if (isinstance(weight, torch.Tensor) and weight.dim() >= 2 and not isinstance(m, (nn.Linear, nn.Embedding))
+                and not type(m).__module__.startswith("torch.ao.nn.quantized")):
+            others[type(m).__name__] = others.get(type(m).__name__, 0) + 1
+    if others:
+        kinds = ", ".join(f"{n} {name}" for name, n in sorted(others.items()))
+        notes.append(f"{kinds} layers stay in floating point: only nn.Linear layers are quantized")
     return notes
 
 

@@ -26,6 +26,11 @@ NOT_QUANTIZABLE_SCRIPT = ("TorchScript modules are compiled graphs that torchao 
                           "quantize before scripting, or give the model as a .pt2 export or a Hugging Face folder")
 
 
+NOT_QUANTIZABLE_EXPORT = ("a torch.export program is a flattened graph with no nn.Linear modules for torchao or "
+                          "torch.ao to rewrite: quantize before exporting (torchao quantize_, then torch.export), "
+                          "or give the model as a Hugging Face folder or a state_dict with --arch")
+
+
 def detect_format(path: Path) -> str:
     if not path.exists():
         raise ModelLoadError(f"model {path} does not exist: give a built-in name (llm, vision, speech, embedding) "
@@ -104,6 +109,7 @@ def _export(path: Path, spec: ModelSpec) -> LoadedModel:
     inputs = spec.inputs or _export_inputs(program, path)
     module = program.module()
     return LoadedModel(module=module, identity=_identity(path, "export", module, inputs, "torch.export program"),
+                       quantizable_reason=NOT_QUANTIZABLE_EXPORT,
                        notes=["a torch.export program keeps the shapes it was exported with unless exported "
                               "with dynamic dimensions (torch.export.Dim): other batch sizes may be rejected"])
 

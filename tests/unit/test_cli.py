@@ -141,3 +141,58 @@ def test_show_prints_a_saved_report_and_rejects_a_damaged_one(tmp_path, capsys):
 def test_batch_ranges_are_powers_of_two():
     assert cli.parse_batches("1..64") == [1, 2, 4, 8, 16, 32, 64]
     assert cli.parse_batches("3,1..4") == [1, 2, 3, 4]
+
+
+def _export(tmp_path, dynamic: bool):
+    class Mlp(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Linear(16, 32), nn.Linear(32, 4)
+
+        def forward(self, x):
+            return self.b(torch.relu(self.a(x)))
+
+    shapes = ({0: torch.export.Dim("batch", min=1, max=64)},) if dynamic else None
+    path = tmp_path / ("dynamic.pt2" if dynamic else "static.pt2")
+    torch.export.save(torch.export.export(Mlp().eval(), (torch.randn(2 if dynamic else 1, 16),),
+                                          dynamic_shapes=shapes), str(path))
+    return path
+
+
+def test_a_static_export_measures_its_own_batch_and_names_the_others_failed(tmp_path):
+    path = _export(tmp_path, dynamic=False)
+    result = run_cli("profile", str(path), *FAST[2:6], "--batch", "1,8", "--precision", "fp32,int8",
+                     "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 0, result.stderr
+    report = load_report(tmp_path / "r.json")
+    b1, b8 = report.variant("fp32").batches
+    assert b1.status == "ok" and report.variant("fp32").quality.items == 8  # quality ran item by item
+    assert b8.status == "failed" and "Guard failed" in b8.reason
+    assert "flattened graph" in report.variant("int8_dynamic").reason
+    assert any("dynamic dimensions" in w for w in report.warnings)
+
+
+def test_a_profile_where_nothing_can_be_measured_exits_non_zero(tmp_path):
+    path = _export(tmp_path, dynamic=False)
+    result = run_cli("profile", str(path), *FAST[2:6], "--batch", "2,4", "--precision", "fp32",
+                     "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 3
+    assert "no variant could be measured; first failure: the model failed at batch 2" in result.stderr
+
+
+def test_a_hugging_face_language_model_is_profiled_with_generation_figures(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    config = transformers.GPT2Config(n_layer=2, n_embd=64, n_head=2, vocab_size=200, n_positions=128)
+    torch.manual_seed(0)
+    transformers.GPT2LMHeadModel(config).save_pretrained(tmp_path / "gpt2", safe_serialization=True)
+    result = run_cli("profile", str(tmp_path / "gpt2"), "--seq-len", "16", "--new-tokens", "4", *FAST[2:6],
+                     "--batch", "1", "--precision", "fp32,int8_weight_only", "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 0, result.stderr
+    report = load_report(tmp_path / "r.json")
+    assert report.model.source == "hf" and report.model.task == "llm"
+    for variant in report.variants:
+        gen = variant.batches[0].generation
+        assert variant.status == "ok" and 0 < gen.ttft_p50_ms < variant.batches[0].latency.p50_ms
+        assert gen.new_tokens == 4 and gen.tokens_per_s > 0
+    notes = report.variant("int8_weight_only").method.notes
+    assert any("Conv1D layers stay in floating point" in n for n in notes)
