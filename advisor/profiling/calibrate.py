@@ -14,10 +14,6 @@ import torch
 from advisor.catalog.cards import find_card
 from advisor.report.schema import DevicePeaks
 
-PEAK_KEYS = {"fp32": "fp32_tflops", "fp16": "fp16_tflops", "bf16": "bf16_tflops", "int8": "int8_tops",
-             "fp8": "fp8_tflops"}
-
-
 def datasheet_peaks(name: str) -> tuple[DevicePeaks | None, str | None]:
     card = find_card(name)
     if card is None:

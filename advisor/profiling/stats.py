@@ -81,7 +81,7 @@ def aggregate_latency(rounds: list[MeasurementRound]) -> LatencyStats | None:
         calls_per_sample=max(r.calls_per_sample or 1 for r in ok),
         rounds=len(ok),
         round_p50_ms=medians,
-        round_spread_pct=100.0 * (max(medians) - min(medians)) / p50 if p50 > 0 else 0.0,
+        round_spread_pct=100.0 * (max(medians) - min(medians)) / p50 if len(medians) > 1 and p50 > 0 else None,
         stop_reasons=[r.stop_reason or "unknown" for r in ok],
         ci95_half_width_pct_max=max(cis) if cis else None,
     )

@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 
 import advisor
 from advisor.profiling import events as ev
-from advisor.profiling.calibrate import PEAK_KEYS
 from advisor.profiling.request import ProfileRequest
 from advisor.profiling.stats import aggregate_generation, aggregate_latency
 from advisor.report.schema import (
@@ -109,7 +108,7 @@ class ReportBuilder:
         seconds = p50_ms / 1000.0
         eff = Efficiency(peak_method=f"{peaks.method}: {peaks.source}")
         compute = variant.method.compute_dtype if variant.method else "fp32"
-        peak_tflops = getattr(peaks, PEAK_KEYS.get(compute, ""), None)
+        peak_tflops = peaks.for_compute(compute)
         if work.flops is not None:
             eff.achieved_tflops = work.flops / seconds / 1e12
             if peak_tflops:

@@ -63,6 +63,12 @@ class DevicePeaks(Record):
     method: Literal["datasheet", "measured_microbenchmark"]
     source: str
 
+    def for_compute(self, compute_dtype: str) -> float | None:
+        """The peak (TFLOP/s or TOP/s) for arithmetic in this dtype, if known."""
+        field = {"fp32": "fp32_tflops", "fp16": "fp16_tflops", "bf16": "bf16_tflops", "int8": "int8_tops",
+                 "fp8": "fp8_tflops"}.get(compute_dtype)
+        return getattr(self, field) if field else None
+
 
 class DeviceInfo(Record):
     requested: str
@@ -194,7 +200,8 @@ class LatencyStats(Record):
     calls_per_sample: int
     rounds: int
     round_p50_ms: list[float]
-    round_spread_pct: float = Field(description="(max - min) / median of the round medians: the honest error bar")
+    round_spread_pct: float | None = Field(
+        description="(max - min) / median of the round medians: the honest error bar; None with one round")
     stop_reasons: list[str]
     ci95_half_width_pct_max: float | None
 

@@ -57,3 +57,4 @@ def test_aggregate_reports_the_median_of_round_medians_and_their_spread():
     assert stats.min_ms == 1.0 and stats.max_ms == 2.1
     assert stats.p99_ms == pytest.approx(np.percentile([1.0, 1.1, 1.2, 2.0, 2.0, 2.1, 1.5, 1.5, 1.6], 99))
     assert aggregate_latency([rounds[-1]]) is None
+    assert aggregate_latency(rounds[:1]).round_spread_pct is None  # one round says nothing of the spread
