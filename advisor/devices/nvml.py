@@ -98,10 +98,16 @@ def gpus() -> list[dict]:
     return found
 
 
-def memory_used_bytes(index: int) -> int | None:
+def memory_used_bytes(index: int, uuid: str | None = None) -> int | None:
+    """Used memory of a GPU, found by UUID where given: NVML and CUDA may number GPUs differently
+    (CUDA_VISIBLE_DEVICES, PCI order)."""
     if not _init():
         return None
     import pynvml
-    handle = _handle(index)
+    handle = None
+    if uuid:
+        handle = call(pynvml.nvmlDeviceGetHandleByUUID, uuid if uuid.startswith("GPU-") else f"GPU-{uuid}")
+    if handle is None:
+        handle = _handle(index)
     info = call(pynvml.nvmlDeviceGetMemoryInfo, handle) if handle is not None else None
     return info.used if info else None

@@ -63,8 +63,25 @@ class CudaTimer(Timer):
         return [t0.elapsed_time(m) for m in self._marks[1:]]
 
 
+class SyncTimer(Timer):
+    """Host clock for asynchronous devices without timing events (Apple MPS): wait for the device
+    before each reading, or the clock times only the launch."""
+
+    name = "perf_counter_ns_synchronized"
+
+    def start(self) -> None:
+        torch.mps.synchronize()
+        super().start()
+
+    def mark(self) -> None:
+        torch.mps.synchronize()
+        super().mark()
+
+
 def make_timer(device: torch.device) -> Timer:
-    return CudaTimer(device) if device.type == "cuda" else Timer()
+    if device.type == "cuda":
+        return CudaTimer(device)
+    return SyncTimer() if device.type == "mps" else Timer()
 
 
 def synchronize(device: torch.device) -> None:
@@ -76,6 +93,7 @@ def synchronize(device: torch.device) -> None:
 
 @dataclass
 class RoundResult:
+    timer: str
     samples_ms: list[float]
     calls_per_sample: int
     stop_reason: str
@@ -139,7 +157,7 @@ def measure_round(call: Callable[[Timer], None], device: torch.device, rule: Sto
     if pending:
         on_samples(pending)
     ci = median_ci95_half_width_pct(sorted(samples))
-    return RoundResult(samples, calls_per_sample, stop_reason, ci if math.isfinite(ci) else None, warm_s,
+    return RoundResult(timer.name, samples, calls_per_sample, stop_reason, ci if math.isfinite(ci) else None, warm_s,
                        _memory_end(device, mem_before), ttft, tpot)
 
 
@@ -162,5 +180,6 @@ def _memory_end(device: torch.device, before: dict) -> MemoryRound:
         result.gpu_allocated_start_bytes = before["gpu_alloc"]
         result.gpu_peak_allocated_bytes = torch.cuda.max_memory_allocated(device)
         result.gpu_peak_reserved_bytes = torch.cuda.max_memory_reserved(device)
-        result.gpu_nvml_used_bytes = nvml.memory_used_bytes(device.index or 0)
+        uuid = getattr(torch.cuda.get_device_properties(device), "uuid", None)
+        result.gpu_nvml_used_bytes = nvml.memory_used_bytes(device.index or 0, str(uuid) if uuid else None)
     return result

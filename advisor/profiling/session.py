@@ -359,7 +359,7 @@ class Profiler:
                                          ttft_ms=[round(v, 6) for v in result.ttft_ms],
                                          tpot_ms=[round(v, 6) for v in result.tpot_ms])
         self.emit(MeasurementEvent, measurement=MeasurementRound(
-            **base, status="ok", timer="cuda_events" if self.device.type == "cuda" else "perf_counter_ns",
+            **base, status="ok", timer=result.timer,
             warmup_s=round(result.warmup_s, 4), calls_per_sample=result.calls_per_sample,
             samples_ms=[round(v, 6) for v in result.samples_ms], stop_reason=result.stop_reason,
             ci95_half_width_pct=None if result.ci95_half_width_pct is None else round(result.ci95_half_width_pct, 4),

@@ -76,22 +76,24 @@ class ReportBuilder:
         return result
 
     def _batch(self, variant: VariantResult, batch: int, complete: bool) -> BatchResult:
+        """A cell's status is its worst round's: a configuration that ran out of memory or failed once
+        does not reliably run, though the latency of its good rounds is kept for information."""
         rounds = self.rounds.get((variant.precision, batch), [])
+        if not rounds:
+            return BatchResult(batch_size=batch, status="not_run", reason="not measured: the run stopped before this cell")
         ok = [r for r in rounds if r.status == "ok"]
-        if not ok:
-            bad = next((r for r in rounds if r.status != "ok"), None)
-            if bad is None:
-                return BatchResult(batch_size=batch, status="not_run",
-                                   reason="not measured: the run stopped before this cell")
-            return BatchResult(batch_size=batch, status=bad.status, reason=bad.reason, rounds=rounds)
-        latency = aggregate_latency(rounds)
-        reasons = [r.reason for r in rounds if r.status != "ok" and r.reason]
-        if len(ok) < self.request.rounds and not reasons:
+        worst = next((r for status in ("out_of_memory", "failed", "not_run") for r in rounds if r.status == status), None)
+        reasons = [f"round {r.round + 1}: {r.reason}" if ok else r.reason for r in rounds if r.status != "ok" and r.reason]
+        if len(ok) < self.request.rounds and worst is None:
             reasons.append(f"{len(ok)} of {self.request.rounds} rounds measured before the run stopped")
-        result = BatchResult(
-            batch_size=batch, status="ok", reason="; ".join(reasons) or None, latency=latency,
-            throughput_items_per_s=batch / (latency.p50_ms / 1000.0), memory=_memory(ok),
-            rounds=rounds)
+        result = BatchResult(batch_size=batch, status=worst.status if worst else "ok",
+                             reason="; ".join(reasons) or None, rounds=rounds)
+        if not ok:
+            return result
+        latency = aggregate_latency(rounds)
+        result.latency = latency
+        result.throughput_items_per_s = batch / (latency.p50_ms / 1000.0)
+        result.memory = _memory(ok)
         if self.model and self.model.new_tokens:
             result.generation = aggregate_generation(rounds, batch, latency.p50_ms)
         result.efficiency = self._efficiency(variant, batch, latency.p50_ms)

@@ -19,6 +19,9 @@ from advisor.workloads.inputs import InputSpec
 REPORT_SCHEMA_VERSION = 1
 REPORT_KIND = "gpu-advisor.profile-report"
 
+# perf_counter_ns (CPU), cuda_events (NVIDIA), perf_counter_ns_synchronized (host clock after a device sync: MPS)
+Timer = Literal["perf_counter_ns", "cuda_events", "perf_counter_ns_synchronized"]
+
 ENERGY_NOT_MEASURED = "not measured: energy telemetry is not part of this version (planned: hardware telemetry)"
 
 
@@ -176,7 +179,7 @@ class MeasurementRound(Record):
     round: int
     status: Literal["ok", "out_of_memory", "failed", "not_run"]
     reason: str | None = None
-    timer: Literal["perf_counter_ns", "cuda_events"] | None = None
+    timer: Timer | None = None
     warmup_s: float | None = None
     calls_per_sample: int | None = None
     samples_ms: list[float] = Field(default_factory=list, description="per call: sample time / calls_per_sample")
@@ -187,7 +190,7 @@ class MeasurementRound(Record):
 
 
 class LatencyStats(Record):
-    timer: Literal["perf_counter_ns", "cuda_events"]
+    timer: Timer
     p50_ms: float = Field(description="median of the round medians")
     p90_ms: float
     p95_ms: float

@@ -117,3 +117,18 @@ def test_a_stream_cut_short_gives_an_incomplete_report_with_what_arrived():
     assert fp32.batches[0].status == "ok" and "1 of 2 rounds" in fp32.batches[0].reason
     assert fp32.batches[1].status == "not_run"
     assert report.variant("bf16").status == "ok"  # prepared before the cut
+
+
+def test_a_cell_that_ran_out_of_memory_in_one_round_does_not_fit():
+    from advisor.report.schema import MeasurementRound
+
+    original = load_report(GOLDEN_V1)
+    builder = _replay([line for line in EVENTS.read_text().splitlines() if '"finished"' not in line])
+    good = builder.rounds[("fp32", 1)][0]
+    builder.rounds[("fp32", 1)] = [good, MeasurementRound(precision="fp32", batch_size=1, round=1,
+                                                          status="out_of_memory", reason="does not fit at batch 1")]
+    builder.feed(parse_event(EVENTS.read_text().splitlines()[-1]))
+    cell = builder.build().variant("fp32").batches[0]
+    assert cell.status == "out_of_memory" and cell.reason == "round 2: does not fit at batch 1"
+    assert cell.latency.samples == len(good.samples_ms)  # the good round is kept, for information
+    assert original.variant("fp32").batches[0].status == "ok"
