@@ -5,6 +5,12 @@ what is wrong and how to fix it; front ends print the message, never a traceback
 """
 
 
+def first_line(exc: BaseException, limit: int = 400) -> str:
+    """An exception's message, cut to its first line: libraries put stack dumps below it."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:limit]
+
+
 class AdvisorError(Exception):
     """Base of every error the advisor raises on purpose."""
 

@@ -5,16 +5,8 @@ Asks NVML, not torch.cuda, about GPUs, so listing devices creates no CUDA contex
 
 from __future__ import annotations
 
-import importlib.metadata
-
 from advisor.devices import cpu, nvml
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+from advisor.software import package_version
 
 
 def discover() -> dict:
@@ -43,7 +35,7 @@ def discover() -> dict:
                   "cuda_note": None if cuda_build or not gpus else
                   "this torch is a CPU-only build: install a CUDA build of torch to profile on the GPU",
                   "mps_available": mps},
-        "libraries": {"torchao": _version("torchao"), "transformers": _version("transformers")},
+        "libraries": {"torchao": package_version("torchao"), "transformers": package_version("transformers")},
         "devices": devices,
         "auto_device": "cuda:0" if gpus and cuda_build else ("mps" if mps else "cpu"),
     }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import platform
 import socket
 
@@ -10,13 +9,7 @@ import torch
 
 from advisor.devices import cpu, nvml
 from advisor.report.schema import EnvironmentInfo, GpuInfo
-
-
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+from advisor.software import package_version
 
 
 def collect() -> EnvironmentInfo:
@@ -36,7 +29,7 @@ def collect() -> EnvironmentInfo:
         python_version=platform.python_version(), hostname=socket.gethostname(),
         cpu_model=info["model"], cpu_cores_physical=info["cores_physical"],
         cpu_threads_logical=info["threads_logical"], memory_total_bytes=info["memory_total_bytes"],
-        torch_version=torch.__version__, torchao_version=_version("torchao"),
-        transformers_version=_version("transformers"), cuda_runtime_version=torch.version.cuda,
+        torch_version=torch.__version__, torchao_version=package_version("torchao"),
+        transformers_version=package_version("transformers"), cuda_runtime_version=torch.version.cuda,
         cuda_driver_version=nvml.cuda_driver_version(), gpus=gpus,
         torch_threads=torch.get_num_threads(), torch_interop_threads=torch.get_num_interop_threads())

@@ -17,7 +17,7 @@ import torch
 
 from advisor.profiling import memory
 from advisor.profiling.stats import StoppingRule, median_ci95_half_width_pct
-from advisor.report.schema import GenerationRound, MemoryRound
+from advisor.report.schema import MemoryRound
 
 SAMPLES_EVENT_PERIOD_S = 0.1
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from advisor.errors import InputSpecError, UsageError
+from advisor.errors import InputSpecError, UsageError, first_line
 from advisor.profiling import calibrate, environment, quality, variants, work
 from advisor.profiling.events import (
     DeviceEvent, EnvironmentEvent, FinishedEvent, MeasurementEvent, ModelEvent, ProgressEvent, SamplesEvent,
@@ -33,11 +33,6 @@ def is_out_of_memory(exc: BaseException) -> bool:
     text = str(exc).lower()
     return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
                                               or "cannot allocate memory" in text)
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:400]
 
 
 def resolve_device(requested: str) -> torch.device:

@@ -9,7 +9,6 @@ kernels (fbgemm/oneDNN) and torchao's eager path does not (see docs/methods.md f
 from __future__ import annotations
 
 import copy
-import importlib.metadata
 import io
 import warnings
 from dataclasses import dataclass
@@ -17,7 +16,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from advisor.errors import first_line
 from advisor.report.schema import QuantMethod
+from advisor.software import package_version
 
 FLOAT_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -34,15 +35,8 @@ class Variant:
     float_dtype: torch.dtype  # dtype of floating-point inputs the variant expects
 
 
-def _version(dist: str) -> str | None:
-    try:
-        return importlib.metadata.version(dist)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def torchao_version() -> str | None:
-    return _version("torchao")
+    return package_version("torchao")
 
 
 def _torch_ao_quantize_dynamic():
@@ -93,7 +87,7 @@ def check_support(precision: str, device: torch.device, capability: tuple[int, i
     library = choose_library(precision, device, engine, quant_library)
     if library == "torchao" and torchao_version() is None:
         raise Unsupported(f"{precision} needs torchao, which is not installed (pip install torchao)")
-    if precision == "int4_weight_only" and device.type != "cuda" and _version("mslk") is None:
+    if precision == "int4_weight_only" and device.type != "cuda" and package_version("mslk") is None:
         raise Unsupported(f"torchao {torchao_version()} has no int4 weight-only kernel for the {device.type} here: "
                           "its packing needs the mslk kernel package (>= 1.0), which is not installed; "
                           "int4 weight-only runs on CUDA GPUs")
@@ -177,7 +171,7 @@ def _torchao_variant(precision: str, module, device: torch.device, eligible: int
             tq.quantize_(module, config)
     except Exception as exc:  # torchao signals missing kernels with ImportError, NotImplementedError, AssertionError...
         raise Unsupported(f"torchao {torchao_version()} could not apply {type(config).__name__} on "
-                          f"{device.type}: {_first_line(exc)}") from None
+                          f"{device.type}: {first_line(exc, 300)}") from None
     quantized = _torchao_quantized_count(module)
     if quantized == 0:
         raise Unsupported(f"torchao {type(config).__name__} left every layer unquantized (shapes it cannot handle)")
@@ -211,10 +205,6 @@ def serialized_size_bytes(module) -> int:
     torch.save(module.state_dict(), buffer)
     return buffer.getbuffer().nbytes
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
 
 
 def support_table(device: torch.device, capability: tuple[int, int] | None, engine: str = "eager",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from advisor.errors import InputSpecError, ModelLoadError
+from advisor.errors import InputSpecError, ModelLoadError, first_line
 from advisor.profiling.request import ModelSpec
 from advisor.report.schema import ModelIdentity
 from advisor.workloads.inputs import InputSpec
@@ -94,7 +94,7 @@ def _torchscript(path: Path, spec: ModelSpec) -> LoadedModel:
             warnings.simplefilter("ignore", DeprecationWarning)  # said once, in the notes below
             module = torch.jit.load(str(path), map_location="cpu").eval()
     except Exception as exc:  # torch raises plain RuntimeErrors for damaged archives
-        raise ModelLoadError(f"{path.name} could not be loaded as TorchScript: {_first_line(exc)}") from None
+        raise ModelLoadError(f"{path.name} could not be loaded as TorchScript: {first_line(exc)}") from None
     return LoadedModel(module=module, quantizable_reason=NOT_QUANTIZABLE_SCRIPT,
                        identity=_identity(path, "torchscript", module, inputs, "TorchScript module"),
                        notes=[f"TorchScript is deprecated as of torch {torch.__version__.split('+')[0]}; "
@@ -105,7 +105,7 @@ def _export(path: Path, spec: ModelSpec) -> LoadedModel:
     try:
         program = torch.export.load(str(path))
     except Exception as exc:
-        raise ModelLoadError(f"{path.name} could not be loaded as a torch.export program: {_first_line(exc)}") from None
+        raise ModelLoadError(f"{path.name} could not be loaded as a torch.export program: {first_line(exc)}") from None
     inputs = spec.inputs or _export_inputs(program, path)
     module = program.module()
     return LoadedModel(module=module, identity=_identity(path, "export", module, inputs, "torch.export program"),
@@ -142,7 +142,7 @@ def _checkpoint(path: Path, spec: ModelSpec) -> LoadedModel:
     except Exception as exc:
         text = str(exc)
         if "weights_only" not in text and "Unsupported global" not in text:
-            raise ModelLoadError(f"{path.name} could not be read as a PyTorch checkpoint: {_first_line(exc)}") from None
+            raise ModelLoadError(f"{path.name} could not be read as a PyTorch checkpoint: {first_line(exc)}") from None
         if not spec.unsafe_pickle:
             culprit = _unsupported_global(text)
             raise ModelLoadError(
@@ -152,7 +152,7 @@ def _checkpoint(path: Path, spec: ModelSpec) -> LoadedModel:
         try:
             obj = torch.load(str(path), map_location="cpu", weights_only=False)
         except Exception as exc2:
-            raise ModelLoadError(f"{path.name} could not be unpickled: {_first_line(exc2)} (the classes it "
+            raise ModelLoadError(f"{path.name} could not be unpickled: {first_line(exc2)} (the classes it "
                                  "references must be importable: run from your code's folder or set PYTHONPATH)") from None
         if not isinstance(obj, torch.nn.Module):
             raise ModelLoadError(f"{path.name} holds a {type(obj).__name__}, not a torch.nn.Module")
@@ -167,7 +167,7 @@ def _safetensors(path: Path, spec: ModelSpec) -> LoadedModel:
     try:
         state = load_file(str(path))
     except Exception as exc:
-        raise ModelLoadError(f"{path.name} could not be read as safetensors: {_first_line(exc)}") from None
+        raise ModelLoadError(f"{path.name} could not be read as safetensors: {first_line(exc)}") from None
     return _state_dict_into_arch(path, spec, state, "checkpoint")
 
 
@@ -235,7 +235,7 @@ def _hf(path: Path, spec: ModelSpec) -> LoadedModel:
                                             use_safetensors=True, dtype=torch.float32)
     except Exception as exc:
         raise ModelLoadError(f"{path.name} could not be loaded by transformers {transformers.__version__}: "
-                             f"{_first_line(exc)}") from None
+                             f"{first_line(exc)}") from None
     model.eval()
     config = model.config
     new_tokens = None
@@ -306,11 +306,6 @@ def _unsupported_global(text: str) -> str:
         name = text.split(marker, 1)[1].split()[0].rstrip(".,")
         return f" (it references {name})"
     return ""
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:400]
 
 
 def load_model(spec: ModelSpec) -> LoadedModel:
