@@ -102,10 +102,18 @@ def _mb(value) -> str:
     return "-" if value is None else f"{value / 1e6:.1f}"
 
 
-def _num(value, digits=3) -> str:
+def _num(value) -> str:
+    """Three significant digits, never in exponent form (a table is read, not parsed)."""
     if value is None:
         return "-"
-    return f"{value:.{digits}g}" if abs(value) < 1e4 else f"{value:.0f}"
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return f"{value:.0f}"
+    if magnitude >= 10:
+        return f"{value:.1f}"
+    if magnitude >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
 
 
 def summary_table(report) -> str:
@@ -125,7 +133,7 @@ def summary_table(report) -> str:
         for b in v.batches:
             lat = b.latency
             row = [v.precision, str(b.batch_size), b.status,
-                   _num(lat and lat.p50_ms), _num(lat and lat.p95_ms), _num(lat and lat.round_spread_pct, 2),
+                   _num(lat and lat.p50_ms), _num(lat and lat.p95_ms), _num(lat and lat.round_spread_pct),
                    _num(b.throughput_items_per_s), _mb(v.model_size_bytes),
                    _mb(b.memory and b.memory.cpu_rss_increase_bytes),
                    "-" if q is None else f"{q.cosine_similarity_mean:.5f}",

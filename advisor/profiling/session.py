@@ -24,7 +24,8 @@ from advisor.report.schema import DeviceInfo, GenerationRound, MeasurementRound,
 from advisor.workloads.files import load_model
 from advisor.workloads.model import LoadedModel, make_inputs, primary_output
 
-LLM_QUALITY_BATCH = 2  # logits of every position are compared: a few sequences are plenty
+LLM_QUALITY_BATCH = 2
+BUSY_CPU_PCT = 25.0  # logits of every position are compared: a few sequences are plenty
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -92,6 +93,7 @@ class Profiler:
         torch.set_num_threads(self.threads)
         torch.manual_seed(req.seed)
         self.emit(EnvironmentEvent, environment=environment.collect())
+        self._check_quiet()
         device = resolve_device(req.device)
         if device.type == "cpu" and req.memory_limit_bytes:
             self.limit_cpu_memory(req.memory_limit_bytes)
@@ -129,6 +131,15 @@ class Profiler:
         self.emit(FinishedEvent, duration_s=round(time.perf_counter() - self.emitter.t0, 3))
 
     # Steps ----------------------------------------------------------------------------------------
+
+    def _check_quiet(self) -> None:
+        """Other programs' CPU use, sampled while this worker is idle: a busy machine skews every figure."""
+        import psutil
+
+        busy = psutil.cpu_percent(interval=0.25)
+        if busy > BUSY_CPU_PCT:
+            self.warn(f"other programs were using {busy:.0f}% of the CPU when the profile started: latency "
+                      "figures will be slower and noisier than on a quiet machine")
 
     def _inputs(self, batch: int, float_dtype=None, seed_offset: int = 0):
         return make_inputs(self.loaded.inputs, batch, self.request.seed + seed_offset, self.device, float_dtype)

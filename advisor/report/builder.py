@@ -19,6 +19,9 @@ from advisor.report.schema import (
 )
 
 
+UNSTEADY_SPREAD_PCT = 10.0
+
+
 class ReportBuilder:
     def __init__(self, request: ProfileRequest) -> None:
         self.request = request
@@ -57,12 +60,17 @@ class ReportBuilder:
     def build(self, incomplete_reason: str | None = None, duration_s: float | None = None) -> ProfileReport:
         complete = self.finished is not None and incomplete_reason is None
         results = [self._variant(p, complete) for p in self.request.precisions]
+        unsteady = [f"{v.precision} batch {b.batch_size} ({b.latency.round_spread_pct:.0f}%)" for v in results
+                    for b in v.batches if b.latency and (b.latency.round_spread_pct or 0) > UNSTEADY_SPREAD_PCT]
         return ProfileReport(
             report_id=str(uuid.uuid4()), created_at=datetime.now(timezone.utc), tool_version=advisor.__version__,
             status="complete" if complete else "incomplete",
             incomplete_reason=None if complete else (incomplete_reason or "the run stopped before it finished"),
             request=self.request, environment=self.environment, device=self.device, model=self.model,
-            work=self.work, variants=results, warnings=self.warnings,
+            work=self.work, variants=results,
+            warnings=self.warnings + ([f"rounds differ by more than {UNSTEADY_SPREAD_PCT:.0f}% in {', '.join(unsteady)}: "
+                                       "the machine was busy or changed speed during the run, so these figures are "
+                                       "uncertain; rerun on a quiet machine"] if unsteady else []),
             duration_s=duration_s if duration_s is not None else (self.finished.duration_s if self.finished else None))
 
     def _variant(self, precision: str, complete: bool) -> VariantResult:

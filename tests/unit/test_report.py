@@ -132,3 +132,18 @@ def test_a_cell_that_ran_out_of_memory_in_one_round_does_not_fit():
     assert cell.status == "out_of_memory" and cell.reason == "round 2: does not fit at batch 1"
     assert cell.latency.samples == len(good.samples_ms)  # the good round is kept, for information
     assert original.variant("fp32").batches[0].status == "ok"
+
+
+def test_unsteady_rounds_are_called_out_in_the_warnings():
+    builder = _replay(EVENTS.read_text().splitlines())
+    steady = builder.build()
+    assert not any("rounds differ" in w for w in steady.warnings)
+    slow = builder.rounds[("bf16", 2)][1]
+    slow.samples_ms = [s * 1.5 for s in slow.samples_ms]
+    warned = builder.build()
+    assert any(w.startswith("rounds differ by more than 10% in bf16 batch 2") for w in warned.warnings)
+
+
+def test_table_numbers_are_never_in_exponent_form():
+    from advisor.cli import _num
+    assert [_num(v) for v in (1160.4, 220.0, 45.66, 4.384, 0.04512, None)] == ["1160", "220", "45.7", "4.38", "0.0451", "-"]
