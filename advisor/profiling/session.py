@@ -9,9 +9,11 @@ import gc
 import time
 from dataclasses import dataclass
 
+import psutil
 import torch
 
-from advisor.errors import InputSpecError, UsageError, first_line
+from advisor.devices.cpu import cpu_model
+from advisor.errors import InputSpecError, ProfileIncomplete, UsageError, first_line
 from advisor.profiling import calibrate, environment, quality, variants, work
 from advisor.profiling.events import (
     DeviceEvent, EnvironmentEvent, FinishedEvent, MeasurementEvent, ModelEvent, ProgressEvent, SamplesEvent,
@@ -24,8 +26,8 @@ from advisor.report.schema import DeviceInfo, GenerationRound, MeasurementRound,
 from advisor.workloads.files import load_model
 from advisor.workloads.model import LoadedModel, make_inputs, primary_output
 
-LLM_QUALITY_BATCH = 2
-BUSY_CPU_PCT = 25.0  # logits of every position are compared: a few sequences are plenty
+LLM_QUALITY_BATCH = 2  # logits of every position are compared: a few sequences are plenty
+BUSY_CPU_PCT = 25.0  # other programs' CPU use above which the figures are flagged
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -134,8 +136,6 @@ class Profiler:
 
     def _check_quiet(self) -> None:
         """Other programs' CPU use, sampled while this worker is idle: a busy machine skews every figure."""
-        import psutil
-
         busy = psutil.cpu_percent(interval=0.25)
         if busy > BUSY_CPU_PCT:
             self.warn(f"other programs were using {busy:.0f}% of the CPU when the profile started: latency "
@@ -154,7 +154,8 @@ class Profiler:
             self._forward(loaded.module, args, kwargs)
         except Exception as exc:
             if is_out_of_memory(exc):
-                raise
+                raise ProfileIncomplete(f"the model does not fit in memory on {self.device} even at batch 1: "
+                                        f"{first_line(exc)}; try a smaller --size or another device") from None
             specs = ", ".join(str(s) for s in loaded.inputs)
             raise InputSpecError(f"the model rejected the inputs {specs}: {first_line(exc)}. "
                                  "Give the shapes and dtypes it expects with --input") from None
@@ -231,8 +232,6 @@ class Profiler:
                               memory_total_bytes=props.total_memory, compute_capability=f"{props.major}.{props.minor}",
                               peaks=peaks, peaks_unavailable_reason=reason)
         if device.type == "cpu":
-            from advisor.devices.cpu import cpu_model
-            import psutil
             return DeviceInfo(requested=self.request.device, resolved="cpu", kind="cpu", name=cpu_model() or "CPU",
                               memory_total_bytes=psutil.virtual_memory().total, peaks=calibrate.cpu_peaks())
         return DeviceInfo(requested=self.request.device, resolved=str(device), kind="mps", name="Apple GPU (MPS)",
