@@ -93,10 +93,21 @@ def build_request(args: argparse.Namespace) -> ProfileRequest:
             fields["timeout_s" if name == "timeout" else name] = value
     if args.memory_limit_gib is not None:
         fields["memory_limit_bytes"] = int(args.memory_limit_gib * 2**30)
+    fields["energy"] = not args.no_energy
+    for option, field in (("telemetry_interval_ms", "telemetry_interval_ms"), ("energy_window", "energy_window_s"),
+                          ("energy_trials", "energy_trials"), ("cpu_tdp_w", "cpu_tdp_w"),
+                          ("wall_power_w", "wall_power_w"), ("idle_wall_power_w", "idle_wall_power_w")):
+        value = getattr(args, option)
+        if value is not None:
+            fields[field] = value
     return ProfileRequest(**fields)
 
 
 # Output ------------------------------------------------------------------------------------------
+
+ENERGY_LABELS = {"nvml_energy_counter": "NVML counter", "nvml_power_samples": "NVML power",
+                 "rapl": "RAPL", "estimate_tdp": "ESTIMATE (TDP)", "user_supplied": "user wall W"}
+
 
 def _mb(value) -> str:
     return "-" if value is None else f"{value / 1e6:.1f}"
@@ -119,9 +130,9 @@ def _num(value) -> str:
 def summary_table(report) -> str:
     llm = bool(report.model and report.model.new_tokens)
     head = ["precision", "batch", "status", "p50 ms", "p95 ms", "spread %", "items/s", "size MB",
-            "RSS+ MB", "cosine", "top-1"]
+            "RSS+ MB", "cosine", "top-1", "J/item", "energy by"]
     if llm:
-        head += ["TTFT ms", "TPOT ms", "tok/s"]
+        head += ["TTFT ms", "TPOT ms", "tok/s", "tok/J"]
     rows = [head]
     notes = []
     for v in report.variants:
@@ -138,9 +149,14 @@ def summary_table(report) -> str:
                    _mb(b.memory and b.memory.cpu_rss_increase_bytes),
                    "-" if q is None else f"{q.cosine_similarity_mean:.5f}",
                    "-" if q is None or q.top1_agreement is None else f"{q.top1_agreement:.3f}"]
+            e = b.energy
+            # An estimate never stands unmarked beside a measurement: its method is in the next column.
+            row += [("~" if e and e.estimated else "") + _num(e and e.energy_per_item_j),
+                    ENERGY_LABELS.get(e.method, e.method) if e else "-"]
             if llm:
                 g = b.generation
-                row += [_num(g and g.ttft_p50_ms), _num(g and g.tpot_p50_ms), _num(g and g.tokens_per_s)]
+                row += [_num(g and g.ttft_p50_ms), _num(g and g.tpot_p50_ms), _num(g and g.tokens_per_s),
+                        _num(e and e.tokens_per_j)]
             rows.append(row)
             if b.reason:
                 notes.append(f"{v.precision} batch {b.batch_size}: {b.reason}")
@@ -150,6 +166,12 @@ def summary_table(report) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     for note in [*notes, *report.warnings]:
         lines.append(f"  note: {note}")
+    energy_reasons = {b.energy_unavailable_reason for v in report.variants for b in v.batches
+                      if b.energy is None and b.energy_unavailable_reason}
+    for reason in sorted(energy_reasons):
+        lines.append(f"  energy: {reason}")
+    if any(b.energy and b.energy.estimated for v in report.variants for b in v.batches):
+        lines.append("  energy: ~ marks an ESTIMATE (not a measurement); see the report's method_detail")
     if report.model and report.model.source == "builtin":
         lines.append(f"  note: {report.model.name} has {report.model.weights}: quality figures test the "
                      "quantization, not a trained model's accuracy")
@@ -324,6 +346,16 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed of the generated inputs (default 0)")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="hard limit on the whole run")
     p.add_argument("--memory-limit-gib", type=float, help="stop the worker above this memory (default 80%% of RAM)")
+    p.add_argument("--no-energy", action="store_true", help="skip the energy windows")
+    p.add_argument("--energy-window", type=float, metavar="SECONDS",
+                   help="workload looped for at least this long per energy trial (default 5)")
+    p.add_argument("--energy-trials", type=int, help="energy windows per variant and batch (default 1)")
+    p.add_argument("--telemetry-interval-ms", type=float, help="sampling period of power, utilisation... "
+                   "(default 100; 0 turns telemetry and energy off)")
+    p.add_argument("--cpu-tdp-w", type=float, help="your CPU's TDP per socket, for a labelled estimate where "
+                   "RAPL is unreadable")
+    p.add_argument("--wall-power-w", type=float, help="power under load you measured at the wall (any device)")
+    p.add_argument("--idle-wall-power-w", type=float, help="idle power you measured at the wall (for net energy)")
     p.add_argument("--out", help=f"report path (default {DEFAULT_REPORT_DIR}/MODEL-DEVICE-TIME.json)")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--json", action="store_true", help="print the report JSON on stdout")
@@ -342,7 +374,10 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_OPTION_OF_FIELD = {"budget_s": "--budget", "timeout_s": "--timeout", "memory_limit_bytes": "--memory-limit-gib",
+_OPTION_OF_FIELD = {"energy_window_s": "--energy-window", "energy_trials": "--energy-trials",
+                    "cpu_tdp_w": "--cpu-tdp-w", "wall_power_w": "--wall-power-w",
+                    "idle_wall_power_w": "--idle-wall-power-w", "telemetry_interval_ms": "--telemetry-interval-ms",
+                    "budget_s": "--budget", "timeout_s": "--timeout", "memory_limit_bytes": "--memory-limit-gib",
                     "seq_len": "--seq-len", "new_tokens": "--new-tokens", "batch_sizes": "--batch",
                     "precisions": "--precision", "threads": "--threads", "rounds": "--rounds", "device": "--device"}
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import platform
+import re
+from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import psutil
@@ -20,13 +25,10 @@ FAST_PRECISION_FLAGS = {
 
 def _cpuinfo() -> dict[str, str]:
     info: dict[str, str] = {}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if ":" in line:
-                key, value = (part.strip() for part in line.split(":", 1))
-                info.setdefault(key, value)
-    except OSError:
-        pass
+    for line in _cpuinfo_lines():
+        if ":" in line:
+            key, value = (part.strip() for part in line.split(":", 1))
+            info.setdefault(key, value)
     return info
 
 
@@ -47,10 +49,53 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def normalise_model(name: str) -> str:
+    """'Intel(R) Xeon(R) Platinum 8280 CPU @ 2.70GHz' -> 'Intel Xeon Platinum 8280';
+    'AMD EPYC 7763 64-Core Processor' -> 'AMD EPYC 7763'."""
+    name = re.sub(r"\((R|TM|r|tm)\)", "", name)
+    name = re.sub(r"@.*$", "", name)
+    name = re.sub(r"\b\d+-Core\b|\bProcessor\b|\bCPU\b", "", name)
+    return " ".join(name.split())
+
+
+@lru_cache(maxsize=1)
+def _tdp_table() -> dict[str, tuple[float, str]]:
+    text = resources.files("profiles").joinpath("catalog/cpu_tdp.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(io.StringIO("\n".join(l for l in text.splitlines() if not l.startswith("#"))))
+    return {normalise_model(r["name"]): (float(r["tdp_w"]), r["source"]) for r in rows}
+
+
+def tdp(model: str | None) -> tuple[float | None, str]:
+    """The package TDP in watts and where it came from, or None and why it is unknown."""
+    if not model:
+        return None, "the CPU model is unknown"
+    hit = _tdp_table().get(normalise_model(model))
+    if hit is None:
+        return None, f"{model!r} is not in the bundled TDP table (profiles/catalog/cpu_tdp.csv): give --cpu-tdp-w"
+    return hit[0], hit[1]
+
+
+def sockets() -> int | None:
+    ids = {line.split(":", 1)[1].strip() for line in _cpuinfo_lines() if line.startswith("physical id")}
+    return len(ids) or None
+
+
+def _cpuinfo_lines() -> list[str]:
+    try:
+        return Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return []
+
+
 def describe() -> dict:
     flags = cpu_flags()
+    model = cpu_model()
+    tdp_w, tdp_source = tdp(model)
     return {
-        "model": cpu_model(),
+        "model": model,
+        "sockets": sockets(),
+        "tdp_w_per_socket": tdp_w,
+        "tdp_source": tdp_source,
         "cores_physical": psutil.cpu_count(logical=False),
         "threads_logical": psutil.cpu_count(logical=True),
         "usable_cpus": usable_cpus(),

@@ -1,16 +1,40 @@
 """NVIDIA's NVML, initialised lazily behind one guarded entry point.
 
-No driver (as on CI) means "no NVIDIA GPU", with the reason kept for display. A query the card
-does not support gives None. Nothing here raises for a missing GPU.
+No driver (as on CI) means "no NVIDIA GPU", with the reason kept for display. A query the card does
+not support, or that needs permissions we lack, gives None. A GPU that disappears (driver unloaded,
+GPU lost) raises ``GpuLost`` so a sampler can stop cleanly. Tests replace the library with a fake
+that replays recorded readings (``use_library``); nothing else imports pynvml.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from advisor.errors import AdvisorError
+
 _lock = threading.Lock()
-_state: dict[str, Any] = {"initialised": False, "error": None}
+_state: dict[str, Any] = {"library": None, "initialised": False, "error": None}
+_LOST_ERRORS = ("NVMLError_GpuIsLost", "NVMLError_Uninitialized", "NVMLError_DriverNotLoaded",
+                "NVMLError_LibRmVersionMismatch")
+
+
+class GpuLost(AdvisorError):
+    """The GPU or its driver went away while we were reading it."""
+
+
+def use_library(library) -> None:
+    """Use this pynvml-like module (a test fake) instead of NVIDIA's; None restores the real one."""
+    with _lock:
+        _state.update(library=library, initialised=False, error=None)
+
+
+def lib():
+    library = _state["library"]
+    if library is None:
+        import pynvml as library
+    return library
 
 
 def _init() -> bool:
@@ -20,16 +44,16 @@ def _init() -> bool:
         if _state["error"] is not None:
             return False
         try:
-            import pynvml
+            nv = lib()
         except ImportError:
             _state["error"] = "the nvidia-ml-py package is not installed (pip install nvidia-ml-py)"
             return False
         try:
-            pynvml.nvmlInit()
-        except pynvml.NVMLError_LibraryNotFound:
+            nv.nvmlInit()
+        except nv.NVMLError_LibraryNotFound:
             _state["error"] = "no NVIDIA driver found (libnvidia-ml is missing): no NVIDIA GPU on this machine"
             return False
-        except pynvml.NVMLError as exc:
+        except nv.NVMLError as exc:
             _state["error"] = f"NVML could not start: {exc} (is the NVIDIA driver loaded? try nvidia-smi)"
             return False
         _state["initialised"] = True
@@ -42,19 +66,35 @@ def unavailable_reason() -> str | None:
 
 
 def call(fn: Callable[..., Any], *args) -> Any:
-    """Run one NVML query; None when NVML is absent or the query is unsupported or fails."""
+    """One NVML query: None when NVML is absent or the query is unsupported, denied or fails;
+    ``GpuLost`` when the GPU or driver has gone away."""
     if not _init():
         return None
-    import pynvml
+    nv = lib()
     try:
         return fn(*args)
-    except pynvml.NVMLError:
+    except nv.NVMLError as exc:
+        if type(exc).__name__ in _LOST_ERRORS:
+            raise GpuLost(f"the GPU stopped answering ({exc}): was the driver unloaded or the GPU reset?") from None
         return None
 
 
-def _handle(index: int):
-    import pynvml
-    return call(pynvml.nvmlDeviceGetHandleByIndex, index)
+def error_of(fn: Callable[..., Any], *args) -> str | None:
+    """Why a query fails (None when it works): to say which power sources are readable, and why not."""
+    if not _init():
+        return _state["error"]
+    nv = lib()
+    try:
+        fn(*args)
+        return None
+    except nv.NVMLError as exc:
+        name = type(exc).__name__.removeprefix("NVMLError_")
+        return {"NotSupported": "not supported by this GPU or driver",
+                "NoPermission": "permission denied (needs root or the driver's profiling permission)"}.get(name, str(exc))
+
+
+def handle(index: int):
+    return call(lib().nvmlDeviceGetHandleByIndex, index)
 
 
 def _text(value) -> str | None:
@@ -62,40 +102,95 @@ def _text(value) -> str | None:
 
 
 def driver_version() -> str | None:
-    import pynvml
-    return _text(call(pynvml.nvmlSystemGetDriverVersion)) if _init() else None
+    return _text(call(lib().nvmlSystemGetDriverVersion)) if _init() else None
 
 
 def cuda_driver_version() -> str | None:
     if not _init():
         return None
-    import pynvml
-    version = call(pynvml.nvmlSystemGetCudaDriverVersion_v2)
+    version = call(lib().nvmlSystemGetCudaDriverVersion_v2)
     return f"{version // 1000}.{version % 1000 // 10}" if version else None
 
 
+@dataclass
+class PowerSources:
+    """Which power readings this GPU gives; for each missing one, why."""
+
+    energy_counter: bool
+    instant_power: bool
+    average_power: bool
+    missing: dict[str, str] = field(default_factory=dict)
+
+
+def power_sources(h) -> PowerSources:
+    nv = lib()
+    missing = {}
+    energy = error_of(nv.nvmlDeviceGetTotalEnergyConsumption, h)
+    if energy:
+        missing["nvml_energy_counter"] = energy + " (the counter exists from Volta on)"
+    instant = _instant_power_error(h)
+    if instant:
+        missing["nvml_instant_power"] = instant
+    average = error_of(nv.nvmlDeviceGetPowerUsage, h)
+    if average:
+        missing["nvml_average_power"] = average
+    return PowerSources(energy_counter=energy is None, instant_power=instant is None, average_power=average is None,
+                        missing=missing)
+
+
+def _instant_power_error(h) -> str | None:
+    nv = lib()
+    try:
+        values = call(nv.nvmlDeviceGetFieldValues, h, [nv.NVML_FI_DEV_POWER_INSTANT])
+    except GpuLost as exc:
+        return str(exc)
+    if values is None:
+        return error_of(nv.nvmlDeviceGetFieldValues, h, [nv.NVML_FI_DEV_POWER_INSTANT]) or "unavailable"
+    return None if values[0].nvmlReturn == 0 else "not supported by this GPU or driver"
+
+
 def gpus() -> list[dict]:
-    """Every NVIDIA GPU NVML sees: index, name, memory, compute capability, UUID, power limit."""
+    """Every NVIDIA GPU NVML sees, with what the advisor needs to know of it."""
     if not _init():
         return []
-    import pynvml
+    nv = lib()
     found = []
-    for index in range(call(pynvml.nvmlDeviceGetCount) or 0):
-        handle = _handle(index)
-        if handle is None:
+    for index in range(call(nv.nvmlDeviceGetCount) or 0):
+        try:
+            found.append(_describe(nv, index))
+        except GpuLost:
             continue
-        memory = call(pynvml.nvmlDeviceGetMemoryInfo, handle)
-        cap = call(pynvml.nvmlDeviceGetCudaComputeCapability, handle)
-        limit_mw = call(pynvml.nvmlDeviceGetPowerManagementLimit, handle)
-        found.append({
-            "index": index,
-            "name": _text(call(pynvml.nvmlDeviceGetName, handle)) or f"GPU {index}",
-            "memory_total_bytes": memory.total if memory else None,
-            "compute_capability": f"{cap[0]}.{cap[1]}" if cap else None,
-            "uuid": _text(call(pynvml.nvmlDeviceGetUUID, handle)),
-            "power_limit_w": limit_mw / 1000 if limit_mw else None,
-        })
     return found
+
+
+def _describe(nv, index: int) -> dict | None:
+    h = handle(index)
+    memory = call(nv.nvmlDeviceGetMemoryInfo, h)
+    cap = call(nv.nvmlDeviceGetCudaComputeCapability, h)
+    limit = call(nv.nvmlDeviceGetPowerManagementLimit, h)
+    default = call(nv.nvmlDeviceGetPowerManagementDefaultLimit, h)
+    mig = call(nv.nvmlDeviceGetMigMode, h)
+    sources = power_sources(h)
+    return {
+        "index": index,
+        "name": _text(call(nv.nvmlDeviceGetName, h)) or f"GPU {index}",
+        "uuid": _text(call(nv.nvmlDeviceGetUUID, h)),
+        "memory_total_bytes": memory.total if memory else None,
+        "compute_capability": f"{cap[0]}.{cap[1]}" if cap else None,
+        "power_limit_w": limit / 1000 if limit else None,
+        "power_default_limit_w": default / 1000 if default else None,
+        "max_sm_clock_mhz": call(nv.nvmlDeviceGetMaxClockInfo, h, nv.NVML_CLOCK_SM),
+        "max_memory_clock_mhz": call(nv.nvmlDeviceGetMaxClockInfo, h, nv.NVML_CLOCK_MEM),
+        "pcie_generation_max": call(nv.nvmlDeviceGetMaxPcieLinkGeneration, h),
+        "pcie_width_max": call(nv.nvmlDeviceGetMaxPcieLinkWidth, h),
+        "pcie_generation_current": call(nv.nvmlDeviceGetCurrPcieLinkGeneration, h),
+        "pcie_width_current": call(nv.nvmlDeviceGetCurrPcieLinkWidth, h),
+        "mig_mode": None if mig is None else ("enabled" if mig[0] else "disabled"),
+        "power_sources": {"nvml_energy_counter": sources.energy_counter,
+                          "nvml_instant_power": sources.instant_power,
+                          "nvml_average_power": sources.average_power},
+        "power_sources_missing": sources.missing,
+    }
 
 
 def memory_used_bytes(index: int, uuid: str | None = None) -> int | None:
@@ -103,11 +198,14 @@ def memory_used_bytes(index: int, uuid: str | None = None) -> int | None:
     (CUDA_VISIBLE_DEVICES, PCI order)."""
     if not _init():
         return None
-    import pynvml
-    handle = None
-    if uuid:
-        handle = call(pynvml.nvmlDeviceGetHandleByUUID, uuid if uuid.startswith("GPU-") else f"GPU-{uuid}")
-    if handle is None:
-        handle = _handle(index)
-    info = call(pynvml.nvmlDeviceGetMemoryInfo, handle) if handle is not None else None
+    nv = lib()
+    try:
+        h = None
+        if uuid:
+            h = call(nv.nvmlDeviceGetHandleByUUID, uuid if uuid.startswith("GPU-") else f"GPU-{uuid}")
+        if h is None:
+            h = handle(index)
+        info = call(nv.nvmlDeviceGetMemoryInfo, h) if h is not None else None
+    except GpuLost:
+        return None
     return info.used if info else None

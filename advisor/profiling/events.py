@@ -13,9 +13,11 @@ from pydantic import Field, TypeAdapter
 from advisor.records import Record
 from advisor.report.schema import (
     DeviceInfo,
+    EnergyResult,
     EnvironmentInfo,
     MeasurementRound,
     ModelIdentity,
+    TelemetrySample,
     VariantInfo,
     WorkCount,
 )
@@ -23,7 +25,7 @@ from advisor.report.schema import (
 PROTOCOL_VERSION = 1
 
 Stage = Literal["starting", "loading_model", "reference", "counting_work", "preparing_variant",
-                "calibrating", "measuring", "finishing"]
+                "calibrating", "measuring", "energy", "finishing"]
 
 
 class _Event(Record):
@@ -91,6 +93,33 @@ class MeasurementEvent(_Event):
     measurement: MeasurementRound
 
 
+class TelemetryStartEvent(_Event):
+    """Sampling began: its interval and which sources are readable (and why not)."""
+
+    event: Literal["telemetry_start"] = "telemetry_start"
+    interval_ms: float
+    gpu_index: int | None = None
+    sources: dict[str, bool]
+    sources_missing: dict[str, str]
+
+
+class TelemetryEvent(_Event):
+    """Samples of the machine's vital signs, sent in batches (about every 0.5 s)."""
+
+    event: Literal["telemetry"] = "telemetry"
+    samples: list[TelemetrySample]
+
+
+class EnergyEvent(_Event):
+    """The energy windows of one (variant, batch) cell: a result, or why there is none."""
+
+    event: Literal["energy"] = "energy"
+    precision: str
+    batch_size: int
+    energy: EnergyResult | None = None
+    unavailable_reason: str | None = None
+
+
 class WarningEvent(_Event):
     event: Literal["warning"] = "warning"
     message: str
@@ -113,7 +142,8 @@ class FinishedEvent(_Event):
 
 Event = Annotated[
     Union[Hello, StageEvent, ProgressEvent, EnvironmentEvent, DeviceEvent, ModelEvent, WorkEvent,
-          VariantEvent, SamplesEvent, MeasurementEvent, WarningEvent, ErrorEvent, FinishedEvent],
+          VariantEvent, SamplesEvent, MeasurementEvent, TelemetryStartEvent, TelemetryEvent, EnergyEvent,
+          WarningEvent, ErrorEvent, FinishedEvent],
     Field(discriminator="event"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from advisor.records import Record
 from advisor.workloads.inputs import InputSpec
 
-REQUEST_SCHEMA_VERSION = 1
+REQUEST_SCHEMA_VERSION = 2  # 2: telemetry and energy settings
 
 BuiltinName = Literal["llm", "vision", "speech", "embedding"]
 BUILTIN_NAMES: tuple[str, ...] = BuiltinName.__args__  # type: ignore[attr-defined]
@@ -69,6 +69,15 @@ class ProfileRequest(Record):
     quality_batch: int = Field(default=8, ge=1, description="seeded inputs compared against fp32 for quality")
     timeout_s: float | None = Field(default=None, gt=0, description="hard limit on the worker; default derived from the budget")
     memory_limit_bytes: int | None = Field(default=None, gt=0, description="worker memory cap; default 80% of RAM")
+    telemetry_interval_ms: float = Field(default=100.0, ge=0, description="sampling period; 0 turns telemetry off")
+    energy: bool = Field(default=True, description="measure energy per inference where a method exists")
+    energy_window_s: float = Field(default=5.0, ge=0.5, description="workload looped for at least this long per trial")
+    energy_trials: int = Field(default=1, ge=1, le=20)
+    energy_idle_s: float = Field(default=2.0, ge=0.2, description="idle baseline before each variant's windows")
+    energy_cooldown_s: float = Field(default=1.0, ge=0, description="pause between trials")
+    cpu_tdp_w: float | None = Field(default=None, gt=0, description="the user's CPU TDP per socket, for estimates")
+    wall_power_w: float | None = Field(default=None, gt=0, description="power under load measured at the wall")
+    idle_wall_power_w: float | None = Field(default=None, gt=0, description="idle power measured at the wall")
 
     @field_validator("device")
     @classmethod
@@ -96,4 +105,9 @@ class ProfileRequest(Record):
         if self.timeout_s is not None:
             return self.timeout_s
         compile_room = 300.0 if self.engine == "compile" else 0.0
-        return 3 * self.budget_s + 180.0 + compile_room
+        cells = len(self.precisions) * len(self.batch_sizes)
+        energy_room = 0.0
+        if self.energy:
+            energy_room = (len(self.precisions) * self.energy_idle_s
+                           + cells * self.energy_trials * (2 * self.energy_window_s + self.energy_cooldown_s))
+        return 3 * self.budget_s + 180.0 + compile_room + energy_room

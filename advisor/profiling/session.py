@@ -14,10 +14,12 @@ import torch
 
 from advisor.devices.cpu import cpu_model
 from advisor.errors import InputSpecError, ProfileIncomplete, UsageError, first_line
-from advisor.profiling import calibrate, environment, quality, variants, work
+from advisor.devices import cpu as cpu_info
+from advisor.devices import nvml
+from advisor.profiling import calibrate, energy, environment, quality, telemetry, variants, work
 from advisor.profiling.events import (
-    DeviceEvent, EnvironmentEvent, FinishedEvent, MeasurementEvent, ModelEvent, ProgressEvent, SamplesEvent,
-    StageEvent, VariantEvent, WarningEvent, WorkEvent,
+    DeviceEvent, EnergyEvent, EnvironmentEvent, FinishedEvent, MeasurementEvent, ModelEvent, ProgressEvent,
+    SamplesEvent, StageEvent, TelemetryEvent, TelemetryStartEvent, VariantEvent, WarningEvent, WorkEvent,
 )
 from advisor.profiling.measure import measure_round, synchronize
 from advisor.profiling.request import ProfileRequest
@@ -26,6 +28,14 @@ from advisor.report.schema import DeviceInfo, GenerationRound, MeasurementRound,
 from advisor.workloads.files import load_model
 from advisor.workloads.model import LoadedModel, make_inputs, primary_output
 
+class _NoTimer:
+    """Energy windows run the same calls as the latency rounds, without marking tokens."""
+
+    def mark(self) -> None:
+        pass
+
+
+_NO_TIMER = _NoTimer()
 LLM_QUALITY_BATCH = 2  # logits of every position are compared: a few sequences are plenty
 BUSY_CPU_PCT = 25.0  # other programs' CPU use above which the figures are flagged
 
@@ -100,6 +110,17 @@ class Profiler:
         if device.type == "cpu" and req.memory_limit_bytes:
             self.limit_cpu_memory(req.memory_limit_bytes)
         self.device = device
+        self.sampler = self._start_telemetry(device)
+        try:
+            self._profile(device)
+        finally:
+            if self.sampler is not None:
+                self.sampler.stop()
+        self.stage("finishing", "done")
+        self.emit(FinishedEvent, duration_s=round(time.perf_counter() - self.emitter.t0, 3))
+
+    def _profile(self, device: torch.device) -> None:
+        req = self.request
 
         self.stage("loading_model", f"loading {req.model.label}")
         loaded = load_model(req.model)
@@ -129,10 +150,44 @@ class Profiler:
         self.stage("measuring", f"measuring {len(prepared)} variants x {len(req.batch_sizes)} batch sizes, "
                                 f"{req.rounds} interleaved rounds")
         self._measure(prepared, loaded)
-        self.stage("finishing", "done")
-        self.emit(FinishedEvent, duration_s=round(time.perf_counter() - self.emitter.t0, 3))
+        if req.energy:
+            self._energy(prepared, loaded)
 
     # Steps ----------------------------------------------------------------------------------------
+
+    def _start_telemetry(self, device: torch.device):
+        interval_ms = self.request.telemetry_interval_ms
+        if interval_ms <= 0:
+            return None
+        gpu = None
+        gpu_reason = None
+        if device.type == "cuda":
+            try:
+                gpu = telemetry.GpuProbe(self._nvml_index(device))
+            except nvml.GpuLost as exc:
+                gpu_reason = str(exc)
+            if gpu is None and gpu_reason is None:
+                gpu_reason = nvml.unavailable_reason()
+        sampler = telemetry.Sampler(
+            interval_ms / 1000.0, self.emitter.now, gpu, telemetry.CpuProbe(),
+            on_batch=lambda samples: self.emit(TelemetryEvent, samples=samples),
+            on_stop_gpu=lambda why: self.warn(f"GPU telemetry stopped: {why}"))
+        sources, missing = sampler.sources()
+        if device.type == "cuda" and gpu is None:
+            missing["nvml"] = gpu_reason or "NVML unavailable"
+        self.emit(TelemetryStartEvent, interval_ms=interval_ms, gpu_index=gpu.index if gpu else None,
+                  sources=sources, sources_missing=missing)
+        sampler.start()
+        return sampler
+
+    @staticmethod
+    def _nvml_index(device: torch.device) -> int:
+        """NVML's number for this CUDA device: they differ under CUDA_VISIBLE_DEVICES or PCI ordering."""
+        uuid = getattr(torch.cuda.get_device_properties(device), "uuid", None)
+        for g in nvml.gpus():
+            if uuid is not None and g["uuid"] and str(uuid) in g["uuid"]:
+                return g["index"]
+        return device.index or 0
 
     def _check_quiet(self) -> None:
         """Other programs' CPU use, sampled while this worker is idle: a busy machine skews every figure."""
@@ -372,3 +427,45 @@ class Profiler:
 
     def _cells_of(self, variant):
         return [c for c in self._all_cells if c.variant is variant]
+
+    def _energy(self, prepared: list, loaded: LoadedModel) -> None:
+        req = self.request
+        model = cpu_info.cpu_model()
+        tdp_w, tdp_source = (req.cpu_tdp_w, "given by the user") if req.cpu_tdp_w else cpu_info.tdp(model)
+        meter = energy.choose_meter(self.device.type, self.sampler, tdp_w, tdp_source, cpu_info.sockets(),
+                                    req.wall_power_w, req.idle_wall_power_w)
+        cells = [c for c in getattr(self, "_all_cells", []) if not c.blocked_reason]
+        if meter.method is None:
+            for cell in cells:
+                self.emit(EnergyEvent, precision=cell.variant.precision, batch_size=cell.batch_size,
+                          unavailable_reason=meter.reason)
+            return
+        self.stage("energy", f"metering energy ({meter.method}): {len(cells)} cells x {req.energy_trials} "
+                             f"windows of {req.energy_window_s:g} s")
+        sync = lambda: synchronize(self.device)  # noqa: E731
+        new_tokens = loaded.identity.new_tokens if loaded.generation_step else None
+        total, done = len(cells) * req.energy_trials, 0
+        for variant in prepared:
+            own = [c for c in cells if c.variant is variant]
+            if not own:
+                continue
+            idle_w, idle_reason = energy.idle_baseline(req.energy_idle_s, sync, meter, self.sampler, self.emitter.now)
+            for cell in own:
+                windows = []
+                try:
+                    for trial in range(req.energy_trials):
+                        if trial:
+                            time.sleep(req.energy_cooldown_s)
+                        window, calls = energy.run_window(lambda: cell.call(_NO_TIMER), req.energy_window_s, sync,
+                                                          meter, self.sampler, self.emitter.now)
+                        items = calls * cell.batch_size
+                        windows.append((window, items, items * new_tokens if new_tokens else 0))
+                        done += 1
+                        self.emit(ProgressEvent, done=done, total=total, eta_s=None,
+                                  current=f"energy {variant.precision} batch {cell.batch_size} trial {trial + 1}")
+                    result = energy.summarise(meter, windows, idle_w, idle_reason)
+                except Exception as exc:  # a window the meter could not read: say so, keep the rest
+                    self.emit(EnergyEvent, precision=variant.precision, batch_size=cell.batch_size,
+                              unavailable_reason=f"energy metering failed: {first_line(exc)}")
+                    continue
+                self.emit(EnergyEvent, precision=variant.precision, batch_size=cell.batch_size, energy=result)

@@ -11,21 +11,29 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import threading
 import time
 import traceback
 
 
 class Emitter:
+    """Writes events; the telemetry thread emits too, so writing is serialised."""
+
     def __init__(self, stream) -> None:
         self.stream = stream
         self.seq = 0
         self.t0 = time.perf_counter()
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        return time.perf_counter() - self.t0
 
     def emit(self, cls, **fields) -> None:
-        event = cls(seq=self.seq, t_s=round(time.perf_counter() - self.t0, 4), **fields)
-        self.seq += 1
-        self.stream.write(event.model_dump_json() + "\n")
-        self.stream.flush()
+        with self._lock:
+            event = cls(seq=self.seq, t_s=round(self.now(), 4), **fields)
+            self.seq += 1
+            self.stream.write(event.model_dump_json() + "\n")
+            self.stream.flush()
 
 
 def _protocol_stream():

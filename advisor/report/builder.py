@@ -15,7 +15,8 @@ from advisor.profiling import events as ev
 from advisor.profiling.request import ProfileRequest
 from advisor.profiling.stats import aggregate_generation, aggregate_latency
 from advisor.report.schema import (
-    BatchResult, Efficiency, MeasurementRound, MemoryStats, ProfileReport, VariantInfo, VariantResult, WorkCount,
+    BatchResult, Efficiency, EnergyResult, MeasurementRound, MemoryStats, ProfileReport, TelemetryTrace, VariantInfo,
+    VariantResult, WorkCount,
 )
 
 
@@ -30,6 +31,8 @@ class ReportBuilder:
         self.variants: dict[str, VariantInfo] = {}
         self.rounds: dict[tuple[str, int], list[MeasurementRound]] = defaultdict(list)
         self.warnings: list[str] = []
+        self.telemetry: TelemetryTrace | None = None
+        self.energy: dict[tuple[str, int], ev.EnergyEvent] = {}
         self.error: ev.ErrorEvent | None = None
         self.finished: ev.FinishedEvent | None = None
         self.last_stage: ev.StageEvent | None = None
@@ -48,8 +51,17 @@ class ReportBuilder:
         elif isinstance(event, ev.MeasurementEvent):
             m = event.measurement
             self.rounds[(m.precision, m.batch_size)].append(m)
+        elif isinstance(event, ev.TelemetryStartEvent):
+            self.telemetry = TelemetryTrace(interval_ms=event.interval_ms, gpu_index=event.gpu_index,
+                                            sources=event.sources, sources_missing=event.sources_missing)
+        elif isinstance(event, ev.TelemetryEvent) and self.telemetry is not None:
+            self.telemetry.samples.extend(event.samples)
+        elif isinstance(event, ev.EnergyEvent):
+            self.energy[(event.precision, event.batch_size)] = event
         elif isinstance(event, ev.WarningEvent):
             self.warnings.append(event.message)
+            if self.telemetry is not None and event.message.startswith("GPU telemetry stopped"):
+                self.telemetry.stopped_reason = event.message
         elif isinstance(event, ev.ErrorEvent):
             self.error = event
         elif isinstance(event, ev.FinishedEvent):
@@ -67,7 +79,7 @@ class ReportBuilder:
             status="complete" if complete else "incomplete",
             incomplete_reason=None if complete else (incomplete_reason or "the run stopped before it finished"),
             request=self.request, environment=self.environment, device=self.device, model=self.model,
-            work=self.work, variants=results,
+            work=self.work, variants=results, telemetry=self.telemetry,
             warnings=self.warnings + ([f"rounds differ by more than {UNSTEADY_SPREAD_PCT:.0f}% in {', '.join(unsteady)}: "
                                        "the machine was busy or changed speed during the run, so these figures are "
                                        "uncertain; rerun on a quiet machine"] if unsteady else []),
@@ -105,7 +117,16 @@ class ReportBuilder:
         if self.model and self.model.new_tokens:
             result.generation = aggregate_generation(rounds, batch, latency.p50_ms)
         result.efficiency = self._efficiency(variant, batch, latency.p50_ms)
+        result.energy, result.energy_unavailable_reason = self._energy(variant.precision, batch)
         return result
+
+    def _energy(self, precision: str, batch: int) -> tuple[EnergyResult | None, str | None]:
+        if not self.request.energy:
+            return None, "not measured: energy was turned off for this run (--no-energy)"
+        event = self.energy.get((precision, batch))
+        if event is None:
+            return None, "not measured: the run stopped before its energy windows"
+        return event.energy, event.unavailable_reason
 
     def _efficiency(self, variant: VariantResult, batch: int, p50_ms: float) -> Efficiency:
         work = next((w for w in self.work if w.batch_size == batch), None)

@@ -76,7 +76,19 @@ def parse_report(text: str, where: str = "the report") -> ProfileReport:
                           f"(up to {REPORT_SCHEMA_VERSION}): upgrade gpu-advisor to open it")
     if version < 1:
         raise ReportError(f"{where} has an unknown schema_version {version}")
+    data = migrate(data)
     try:
         return ProfileReport.model_validate(data)
     except ValidationError as exc:
         raise ReportError(describe_validation_error(exc, where)) from None
+
+
+def migrate(data: dict) -> dict:
+    """Bring an older report to the current schema, one version at a time."""
+    if data["schema_version"] == 1:
+        # v1 had no energy measurement: energy_per_item_j was always null, with a reason beside it.
+        for variant in data.get("variants", []):
+            for batch in variant.get("batches", []):
+                batch.pop("energy_per_item_j", None)
+        data["schema_version"] = 2
+    return data

@@ -16,13 +16,14 @@ from advisor.profiling.request import Precision, ProfileRequest
 from advisor.records import Record
 from advisor.workloads.inputs import InputSpec
 
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2  # 2: telemetry trace and structured energy results
 REPORT_KIND = "gpu-advisor.profile-report"
 
 # perf_counter_ns (CPU), cuda_events (NVIDIA), perf_counter_ns_synchronized (host clock after a device sync: MPS)
 Timer = Literal["perf_counter_ns", "cuda_events", "perf_counter_ns_synchronized"]
 
-ENERGY_NOT_MEASURED = "not measured: energy telemetry is not part of this version (planned: hardware telemetry)"
+EnergyMethod = Literal["nvml_energy_counter", "nvml_power_samples", "rapl", "estimate_tdp", "user_supplied"]
+ESTIMATED_METHODS = ("estimate_tdp",)
 
 
 class GpuInfo(Record):
@@ -240,6 +241,56 @@ class Efficiency(Record):
     unavailable_reason: str | None = None
 
 
+class TelemetrySample(Record):
+    """One reading of the machine's vital signs (None: not readable here)."""
+
+    t_s: float = Field(description="seconds since the worker started, as in the events")
+    gpu_power_w: float | None = None
+    gpu_power_kind: Literal["instant", "average"] | None = Field(
+        default=None, description="instant (field value, timestamped) or NVML's 1-second average")
+    gpu_energy_j: float | None = Field(default=None, description="NVML energy counter since sampling began")
+    gpu_util_pct: float | None = None
+    gpu_memory_util_pct: float | None = None
+    gpu_memory_used_bytes: int | None = None
+    gpu_temperature_c: float | None = None
+    gpu_sm_clock_mhz: float | None = None
+    gpu_throttle: list[str] | None = Field(default=None, description="active clock-event (throttle) reasons")
+    cpu_util_pct: float | None = Field(default=None, description="whole machine, all CPUs")
+    process_cpu_pct: float | None = Field(default=None, description="the worker; 100 = one CPU busy")
+    process_rss_bytes: int | None = None
+    cpu_energy_j: float | None = Field(default=None, description="RAPL package + DRAM since sampling began")
+
+
+class TelemetryTrace(Record):
+    interval_ms: float
+    gpu_index: int | None = None
+    sources: dict[str, bool] = Field(description="which readings this machine gives")
+    sources_missing: dict[str, str] = Field(default_factory=dict, description="why a source is unreadable")
+    samples: list[TelemetrySample] = Field(default_factory=list, description="every sample, not downsampled")
+    stopped_reason: str | None = Field(default=None, description="why sampling stopped early, if it did")
+
+
+class EnergyResult(Record):
+    """Energy per inference over windows of the workload looped, with the method that measured it."""
+
+    method: EnergyMethod
+    estimated: bool = Field(description="True when the figure is an estimate, not a measurement")
+    method_detail: str
+    window_s: float = Field(description="mean duration of one trial's window")
+    trials: int
+    items_per_trial: float
+    energy_per_item_j: float = Field(description="gross: all energy in the window / items (median of trials)")
+    energy_per_item_net_j: float | None = Field(default=None, description="gross minus idle power over the window")
+    idle_power_w: float | None = None
+    idle_unavailable_reason: str | None = None
+    avg_power_w: float
+    peak_power_w: float | None = Field(default=None, description="highest sampled power in the windows")
+    trial_energy_per_item_j: list[float]
+    trial_spread_pct: float | None = Field(default=None, description="(max - min) / median over trials")
+    tokens_per_j: float | None = Field(default=None, description="language models: generated tokens per joule (gross)")
+    scope: str = Field(description="what the energy covers, e.g. the GPU board, or the CPU packages and DRAM")
+
+
 class BatchResult(Record):
     batch_size: int
     status: Literal["ok", "out_of_memory", "failed", "not_run"]
@@ -249,8 +300,8 @@ class BatchResult(Record):
     memory: MemoryStats | None = None
     generation: GenerationStats | None = None
     efficiency: Efficiency | None = None
-    energy_per_item_j: float | None = None
-    energy_unavailable_reason: str | None = ENERGY_NOT_MEASURED
+    energy: EnergyResult | None = None
+    energy_unavailable_reason: str | None = None
     rounds: list[MeasurementRound] = Field(default_factory=list)
 
 
@@ -272,6 +323,7 @@ class ProfileReport(Record):
     model: ModelIdentity | None = None
     work: list[WorkCount] = Field(default_factory=list)
     variants: list[VariantResult] = Field(default_factory=list)
+    telemetry: TelemetryTrace | None = None
     warnings: list[str] = Field(default_factory=list)
     duration_s: float | None = None
 

@@ -196,3 +196,32 @@ def test_a_hugging_face_language_model_is_profiled_with_generation_figures(tmp_p
         assert gen.new_tokens == 4 and gen.tokens_per_s > 0
     notes = report.variant("int8_weight_only").method.notes
     assert any("Conv1D layers stay in floating point" in n for n in notes)
+
+
+def test_energy_on_a_cpu_without_rapl_is_explained_estimated_or_user_supplied(tmp_path):
+    base = ["profile", "vision", *FAST[:6], "--precision", "fp32", "--energy-window", "0.5"]
+    plain = run_cli(*base, "--out", str(tmp_path / "plain.json"))
+    assert plain.returncode == 0, plain.stderr
+    report = load_report(tmp_path / "plain.json")
+    assert len(report.telemetry.samples) > 3
+    cell = report.variant("fp32").batches[0]
+    if not report.telemetry.sources["rapl"]:
+        assert cell.energy is None and "--cpu-tdp-w" in cell.energy_unavailable_reason
+        estimated = run_cli(*base, "--cpu-tdp-w", "150", "--out", str(tmp_path / "est.json"))
+        assert "ESTIMATE (TDP)" in estimated.stdout and "~" in estimated.stdout
+        energy = load_report(tmp_path / "est.json").variant("fp32").batches[0].energy
+        assert energy.estimated and energy.method == "estimate_tdp" and "ESTIMATE" in energy.method_detail
+    wall = run_cli(*base, "--wall-power-w", "80", "--out", str(tmp_path / "wall.json"))
+    energy = load_report(tmp_path / "wall.json").variant("fp32").batches[0].energy
+    assert energy.method == "user_supplied" and not energy.estimated
+    assert energy.avg_power_w == 80 and energy.energy_per_item_net_j is None
+    assert "--idle-wall-power-w" in energy.idle_unavailable_reason
+
+
+def test_no_energy_and_no_telemetry_are_honoured(tmp_path):
+    result = run_cli("profile", "vision", *FAST[:6], "--precision", "fp32", "--no-energy",
+                     "--telemetry-interval-ms", "0", "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 0, result.stderr
+    report = load_report(tmp_path / "r.json")
+    assert report.telemetry is None
+    assert "turned off" in report.variant("fp32").batches[0].energy_unavailable_reason

@@ -13,27 +13,37 @@ from advisor.report.schema import REPORT_SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 GOLDEN_V1 = FIXTURES / "report-v1-llm-tiny.json"
+GOLDEN = FIXTURES / "report-v2-llm-tiny.json"  # the current schema, recorded with EVENTS
 EVENTS = FIXTURES / "events-llm-tiny.jsonl"
 
 
-def test_golden_v1_report_still_loads():
+def test_golden_v1_report_still_loads_migrated_to_the_current_schema():
+    assert json.loads(GOLDEN_V1.read_text())["schema_version"] == 1
     report = load_report(GOLDEN_V1)
-    assert report.schema_version == 1 and report.status == "complete"
+    assert report.schema_version == REPORT_SCHEMA_VERSION and report.status == "complete"
+    assert report.telemetry is None and report.variant("fp32").batches[0].energy is None
     assert report.model.name == "llm-tiny"
     fp32 = report.variant("fp32")
     assert fp32.batches[0].generation.ttft_p50_ms > 0
     assert report.variant("int4_weight_only").status == "unsupported"
 
 
+def test_golden_v2_report_has_telemetry_and_energy():
+    report = load_report(GOLDEN)
+    assert report.schema_version == 2 and len(report.telemetry.samples) > 10
+    energy = report.variant("fp32").batches[0].energy
+    assert energy.method == "user_supplied" and energy.tokens_per_j > 0 and energy.energy_per_item_net_j > 0
+
+
 def test_round_trip_is_lossless(tmp_path):
-    report = load_report(GOLDEN_V1)
+    report = load_report(GOLDEN)
     path = save_report(report, tmp_path / "r.json")
     assert load_report(path) == report
     assert oct(path.stat().st_mode & 0o777) != "0o600"
 
 
 def test_saving_never_overwrites_silently_and_leaves_no_temporary_file(tmp_path):
-    report = load_report(GOLDEN_V1)
+    report = load_report(GOLDEN)
     path = save_report(report, tmp_path / "r.json")
     before = path.read_bytes()
     with pytest.raises(ReportError, match="already exists"):
@@ -72,7 +82,7 @@ def test_truncated_report_is_named_as_such(tmp_path):
      "variants\\[0\\].batches\\[0\\].latency.p50_ms"),
 ])
 def test_invalid_reports_name_the_problem(mutate, message):
-    data = json.loads(GOLDEN_V1.read_text())
+    data = json.loads(GOLDEN.read_text())
     mutate(data)
     with pytest.raises(ReportError, match=message):
         parse_report(json.dumps(data), "bad.json")
@@ -89,7 +99,7 @@ def test_unreadable_paths(tmp_path):
 
 
 def _replay(lines):
-    report = load_report(GOLDEN_V1)
+    report = load_report(GOLDEN)
     builder = ReportBuilder(report.request)
     for line in lines:
         builder.feed(parse_event(line))
@@ -99,7 +109,7 @@ def _replay(lines):
 def test_a_recorded_event_stream_rebuilds_the_report():
     lines = EVENTS.read_text().splitlines()
     rebuilt = _replay(lines).build()
-    original = load_report(GOLDEN_V1)
+    original = load_report(GOLDEN)
     assert rebuilt.status == "complete"
     strip = lambda r: json.loads(report_json(r))  # noqa: E731
     a, b = strip(rebuilt), strip(original)
@@ -122,7 +132,7 @@ def test_a_stream_cut_short_gives_an_incomplete_report_with_what_arrived():
 def test_a_cell_that_ran_out_of_memory_in_one_round_does_not_fit():
     from advisor.report.schema import MeasurementRound
 
-    original = load_report(GOLDEN_V1)
+    original = load_report(GOLDEN)
     builder = _replay([line for line in EVENTS.read_text().splitlines() if '"finished"' not in line])
     good = builder.rounds[("fp32", 1)][0]
     builder.rounds[("fp32", 1)] = [good, MeasurementRound(precision="fp32", batch_size=1, round=1,
