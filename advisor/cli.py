@@ -1,4 +1,4 @@
-"""The command line: ``gpu-advisor profile | devices | show``.
+"""The command line: ``gpu-advisor profile | devices | monitor | show``.
 
 Exit codes: 0 the profile completed; 2 bad usage or input file; 3 the model could not be loaded or
 rejected its inputs; 4 the run stopped early (crash, time or memory limit); 130 interrupted.
@@ -315,6 +315,14 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from advisor.monitor import run
+
+    if args.interval <= 0:
+        raise UsageError("--interval must be positive (seconds between refreshes)")
+    return run(args.interval, args.count, args.json)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gpu-advisor", description="Profile a model on this machine and "
                                      "advise where it should run in production.")
@@ -366,6 +374,12 @@ def make_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("devices", help="list this machine's CPU and GPUs")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_devices)
+
+    m = sub.add_parser("monitor", help="watch this machine's GPUs and CPU live (power, use, memory, clocks)")
+    m.add_argument("--interval", type=float, default=0.5, help="seconds between refreshes (default 0.5)")
+    m.add_argument("--count", type=int, help="stop after this many refreshes (default: until Ctrl-C)")
+    m.add_argument("--json", action="store_true", help="one JSON line per device and refresh, for scripts")
+    m.set_defaults(func=cmd_monitor)
 
     s = sub.add_parser("show", help="print a saved report's summary (validates it)")
     s.add_argument("report")

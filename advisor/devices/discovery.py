@@ -5,7 +5,7 @@ Asks NVML, not torch.cuda, about GPUs, so listing devices creates no CUDA contex
 
 from __future__ import annotations
 
-from advisor.devices import cpu, nvml
+from advisor.devices import cpu, nvml, rapl
 from advisor.software import package_version
 
 
@@ -26,8 +26,10 @@ def discover() -> dict:
     if mps:
         devices.append({"device": "mps", "name": "Apple GPU (MPS)", "precisions": support_table(torch.device("mps"), None)})
     cuda_build = torch.version.cuda
+    domains, rapl_reason = rapl.discover()
     return {
         "cpu": cpu.describe(),
+        "cpu_power": {"rapl_domains": [d.name for d in domains], "rapl_unavailable_reason": rapl_reason},
         "nvidia": {"gpus": gpus, "driver_version": nvml.driver_version(),
                    "cuda_driver_version": nvml.cuda_driver_version(), "unavailable_reason": reason},
         "torch": {"version": torch.__version__, "cuda_build": cuda_build,
@@ -43,16 +45,38 @@ def discover() -> dict:
 
 def format_devices(found: dict) -> str:
     c = found["cpu"]
-    lines = [f"CPU   {c['model'] or 'unknown model'}: {c['cores_physical']} cores, {c['threads_logical']} threads "
-             f"({c['usable_cpus']} usable), {c['memory_total_bytes'] / 2**30:.1f} GiB RAM",
+    tdp = f"TDP {c['tdp_w_per_socket']:g} W per socket" if c["tdp_w_per_socket"] else "TDP unknown"
+    lines = [f"CPU   {c['model'] or 'unknown model'}: {c['sockets'] or '?'} socket(s), {c['cores_physical']} cores, "
+             f"{c['threads_logical']} threads ({c['usable_cpus']} usable), {c['memory_total_bytes'] / 2**30:.1f} GiB RAM, "
+             f"{tdp}",
              f"      fast precisions: {', '.join(c['fast_precisions']) or 'none detected (fp32 only)'}"]
+    power = found["cpu_power"]
+    if power["rapl_domains"]:
+        lines.append(f"      power: RAPL readable ({', '.join(power['rapl_domains'])})")
+    else:
+        lines.append(f"      power: no RAPL: {power['rapl_unavailable_reason']}")
+        lines.append("             energy on this CPU: give --cpu-tdp-w for an estimate, or --wall-power-w measured at the wall"
+                     if not c["tdp_w_per_socket"] else "             energy on this CPU: estimated from the TDP (labelled)")
     nv = found["nvidia"]
     if nv["gpus"]:
         lines.append(f"NVIDIA driver {nv['driver_version']}, CUDA {nv['cuda_driver_version']}")
         for g in nv["gpus"]:
             mem = f"{g['memory_total_bytes'] / 2**30:.0f} GiB" if g["memory_total_bytes"] else "? GiB"
-            power = f", power limit {g['power_limit_w']:.0f} W" if g["power_limit_w"] else ""
+            power = ""
+            if g["power_limit_w"]:
+                power = f", power limit {g['power_limit_w']:.0f} W"
+                if g["power_default_limit_w"] and g["power_default_limit_w"] != g["power_limit_w"]:
+                    power += f" (default {g['power_default_limit_w']:.0f} W)"
             lines.append(f"GPU {g['index']} {g['name']}: {mem}, compute capability {g['compute_capability']}{power}")
+            pcie = (f"PCIe gen {g['pcie_generation_current']} x{g['pcie_width_current']} (max gen "
+                    f"{g['pcie_generation_max']} x{g['pcie_width_max']})" if g["pcie_generation_max"] else "PCIe unknown")
+            lines.append(f"      {pcie}; max clocks SM {g['max_sm_clock_mhz'] or '?'} MHz, memory "
+                         f"{g['max_memory_clock_mhz'] or '?'} MHz; MIG {g['mig_mode'] or 'not supported'}; "
+                         f"UUID {g['uuid']}")
+            readable = [k for k, ok in g["power_sources"].items() if ok]
+            lines.append(f"      power: {', '.join(readable) or 'nothing readable'}")
+            for source, why in g["power_sources_missing"].items():
+                lines.append(f"             {source}: {why}")
     else:
         lines.append(f"GPU   none: {nv['unavailable_reason']}")
     t = found["torch"]

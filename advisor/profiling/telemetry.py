@@ -85,10 +85,13 @@ class GpuProbe:
 class CpuProbe:
     """The machine's CPUs, the worker process, and RAPL where readable."""
 
+    MIN_INTERVAL_S = 0.01  # psutil's percentages over shorter intervals are noise (e.g. 1989%)
+
     def __init__(self, rapl_root=rapl.POWERCAP) -> None:
         self.process = psutil.Process()
         psutil.cpu_percent(None)  # the first call only starts the interval
         self.process.cpu_percent(None)
+        self._last_read = time.monotonic()
         domains, self.rapl_missing = rapl.discover(rapl_root)
         self.rapl = rapl.RaplCounter(domains) if domains else None
 
@@ -96,8 +99,11 @@ class CpuProbe:
         return self.rapl.read_j() if self.rapl else None
 
     def read(self, sample: TelemetrySample) -> None:
-        sample.cpu_util_pct = psutil.cpu_percent(None)
-        sample.process_cpu_pct = self.process.cpu_percent(None)
+        now = time.monotonic()
+        if now - self._last_read >= self.MIN_INTERVAL_S:
+            sample.cpu_util_pct = psutil.cpu_percent(None)
+            sample.process_cpu_pct = self.process.cpu_percent(None)
+            self._last_read = now
         sample.process_rss_bytes = self.process.memory_info().rss
         sample.cpu_energy_j = self.energy_j()
 

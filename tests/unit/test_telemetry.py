@@ -141,7 +141,7 @@ def test_the_driver_disappearing_mid_run_stops_gpu_sampling_only(fake, clock):
     assert sample.gpu_power_w is None and sample.process_rss_bytes > 0
     assert sampler.gpu is None and "stopped answering" in stopped[0]
     clock.t = 0.7
-    assert sampler.sample_once().cpu_util_pct is not None  # the CPU side goes on
+    assert sampler.sample_once().process_rss_bytes > 0  # the CPU side goes on
     meter = energy.choose_meter("cuda", sampler, None, "", None, None, None)
     assert meter.method is None and "stopped answering" in meter.reason
 
@@ -212,3 +212,29 @@ def test_cpu_tdp_table_matches_the_names_the_kernel_reports():
     assert cpu.tdp("Intel(R) Xeon(R) Platinum 8280 CPU @ 2.70GHz")[0] == 205
     tdp, why = cpu.tdp("AMD EPYC")
     assert tdp is None and "--cpu-tdp-w" in why
+
+
+def test_monitor_shows_each_gpu_and_survives_one_disappearing(fake, clock):
+    import io
+    import json
+
+    from advisor import monitor
+
+    fake(lost_after_s=1.0)
+    view = monitor.Monitor()
+    clock.t = 0.5
+    text = view.render(view.sample(), 0.5)
+    assert "NVIDIA H100 80GB HBM3" in text and "/700 W" in text and "throttle: GpuIdle" in text
+    clock.t = 1.5
+    text = view.render(view.sample(), 0.5)
+    assert "GPU 0  not readable: the GPU stopped answering" in text and "CPU" in text
+    out = io.StringIO()
+    assert monitor.run(0.01, 2, as_json=True, stream=out) == 0
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert {line["device"] for line in lines} == {"cpu"}  # the GPU is gone: only the CPU remains
+    assert all("process_cpu_pct" not in line for line in lines)
+
+
+def test_sparkline_scales_to_the_power_limit():
+    from advisor.monitor import sparkline
+    assert sparkline([0, 350, 700, None], 700) == "▁▄█ "
