@@ -49,3 +49,17 @@ def test_oom_on_the_gpu_is_a_result_in_the_batch_sweep():
     report = run_profile(request).report
     batches = {b.batch_size: b.status for b in report.variant("fp32").batches}
     assert batches[1] == "ok" and batches[huge] == "out_of_memory"
+
+
+def test_energy_on_the_gpu_comes_from_the_counter_with_telemetry_samples():
+    request = fast_request(model=ModelSpec(builtin="vision", size="small"), device="cuda", precisions=["fp32", "bf16"],
+                           batch_sizes=[8], energy_window_s=2.0)
+    report = run_profile(request).report
+    assert report.status == "complete", report.incomplete_reason
+    assert report.telemetry.sources["nvml_average_power"]
+    powers = [s.gpu_power_w for s in report.telemetry.samples if s.gpu_power_w is not None]
+    assert powers and max(powers) > 0
+    for variant in report.variants:
+        energy = variant.batches[0].energy
+        assert energy.method in ("nvml_energy_counter", "nvml_power_samples") and not energy.estimated
+        assert energy.energy_per_item_j > 0 and energy.idle_power_w > 0

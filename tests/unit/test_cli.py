@@ -212,6 +212,7 @@ def test_energy_on_a_cpu_without_rapl_is_explained_estimated_or_user_supplied(tm
         energy = load_report(tmp_path / "est.json").variant("fp32").batches[0].energy
         assert energy.estimated and energy.method == "estimate_tdp" and "ESTIMATE" in energy.method_detail
     wall = run_cli(*base, "--wall-power-w", "80", "--out", str(tmp_path / "wall.json"))
+    assert wall.returncode == 0, wall.stderr
     energy = load_report(tmp_path / "wall.json").variant("fp32").batches[0].energy
     assert energy.method == "user_supplied" and not energy.estimated
     assert energy.avg_power_w == 80 and energy.energy_per_item_net_j is None
