@@ -357,7 +357,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-energy", action="store_true", help="skip the energy windows")
     p.add_argument("--energy-window", type=float, metavar="SECONDS",
                    help="workload looped for at least this long per energy trial (default 5)")
-    p.add_argument("--energy-trials", type=int, help="energy windows per variant and batch (default 1)")
+    p.add_argument("--energy-trials", type=int, help="energy windows per variant and batch "
+                   "(default: up to 3, as many as fit in 60 s)")
     p.add_argument("--telemetry-interval-ms", type=float, help="sampling period of power, utilisation... "
                    "(default 100; 0 turns telemetry and energy off)")
     p.add_argument("--cpu-tdp-w", type=float, help="your CPU's TDP per socket, for a labelled estimate where "

@@ -21,6 +21,7 @@ DEFAULT_PRECISIONS = ["fp32", "bf16", "int8_dynamic", "int8_weight_only"]
 Engine = Literal["eager", "compile"]
 QuantLibrary = Literal["auto", "torchao", "torch.ao"]
 
+MAX_AUTO_TRIALS = 3
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -72,7 +73,9 @@ class ProfileRequest(Record):
     telemetry_interval_ms: float = Field(default=100.0, ge=0, description="sampling period; 0 turns telemetry off")
     energy: bool = Field(default=True, description="measure energy per inference where a method exists")
     energy_window_s: float = Field(default=5.0, ge=0.5, description="workload looped for at least this long per trial")
-    energy_trials: int = Field(default=1, ge=1, le=20)
+    energy_trials: int | None = Field(default=None, ge=1, le=20,
+                                      description="windows per cell; default: up to 3, as many as energy_budget_s allows")
+    energy_budget_s: float = Field(default=60.0, gt=0, description="time for automatic energy trials")
     energy_idle_s: float = Field(default=2.0, ge=0.2, description="idle baseline before each variant's windows")
     energy_cooldown_s: float = Field(default=1.0, ge=0, description="pause between trials")
     cpu_tdp_w: float | None = Field(default=None, gt=0, description="the user's CPU TDP per socket, for estimates")
@@ -100,6 +103,14 @@ class ProfileRequest(Record):
         # fp32 is the quality reference: keep the user's order but drop repeats.
         return list(dict.fromkeys(value))
 
+    def energy_trials_for(self, variants: int, cells: int) -> int:
+        """Trials per cell: as asked, else as many (up to 3) as fit in energy_budget_s."""
+        if self.energy_trials is not None:
+            return self.energy_trials
+        per_trial = cells * (self.energy_window_s + self.energy_cooldown_s)
+        fits = int((self.energy_budget_s - variants * self.energy_idle_s) // per_trial) if per_trial else 1
+        return max(1, min(MAX_AUTO_TRIALS, fits))
+
     def effective_timeout_s(self) -> float:
         """Hard limit: the measuring budget plus generous room for loading, quantizing and compiling."""
         if self.timeout_s is not None:
@@ -109,5 +120,6 @@ class ProfileRequest(Record):
         energy_room = 0.0
         if self.energy:
             energy_room = (len(self.precisions) * self.energy_idle_s
-                           + cells * self.energy_trials * (2 * self.energy_window_s + self.energy_cooldown_s))
+                           + cells * (self.energy_trials or MAX_AUTO_TRIALS) * (2 * self.energy_window_s
+                                                                               + self.energy_cooldown_s))
         return 3 * self.budget_s + 180.0 + compile_room + energy_room

@@ -440,11 +440,12 @@ class Profiler:
                 self.emit(EnergyEvent, precision=cell.variant.precision, batch_size=cell.batch_size,
                           unavailable_reason=meter.reason)
             return
-        self.stage("energy", f"metering energy ({meter.method}): {len(cells)} cells x {req.energy_trials} "
+        trials = req.energy_trials_for(len({id(c.variant) for c in cells}), len(cells))
+        self.stage("energy", f"metering energy ({meter.method}): {len(cells)} cells x {trials} "
                              f"windows of {req.energy_window_s:g} s")
         sync = lambda: synchronize(self.device)  # noqa: E731
         new_tokens = loaded.identity.new_tokens if loaded.generation_step else None
-        total, done = len(cells) * req.energy_trials, 0
+        total, done = len(cells) * trials, 0
         for variant in prepared:
             own = [c for c in cells if c.variant is variant]
             if not own:
@@ -453,7 +454,7 @@ class Profiler:
             for cell in own:
                 windows = []
                 try:
-                    for trial in range(req.energy_trials):
+                    for trial in range(trials):
                         if trial:
                             time.sleep(req.energy_cooldown_s)
                         window, calls = energy.run_window(lambda: cell.call(_NO_TIMER), req.energy_window_s, sync,

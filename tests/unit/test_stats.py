@@ -58,3 +58,11 @@ def test_aggregate_reports_the_median_of_round_medians_and_their_spread():
     assert stats.p99_ms == pytest.approx(np.percentile([1.0, 1.1, 1.2, 2.0, 2.0, 2.1, 1.5, 1.5, 1.6], 99))
     assert aggregate_latency([rounds[-1]]) is None
     assert aggregate_latency(rounds[:1]).round_spread_pct is None  # one round says nothing of the spread
+
+
+def test_energy_trials_fill_the_energy_budget_up_to_three():
+    from advisor.profiling.request import ModelSpec, ProfileRequest
+    request = ProfileRequest(model=ModelSpec(builtin="llm"))
+    assert request.energy_trials_for(variants=4, cells=8) == 1   # 8 cells x 6 s: one round of windows fits
+    assert request.energy_trials_for(variants=2, cells=2) == 3   # small profiles get three, and a spread
+    assert request.model_copy(update={"energy_trials": 5}).energy_trials_for(4, 8) == 5
