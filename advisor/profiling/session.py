@@ -348,7 +348,7 @@ class Profiler:
 
     def _measure(self, prepared: list, loaded: LoadedModel) -> None:
         req = self.request
-        cells = self._all_cells = [Cell(v, b) for v in prepared for b in req.batch_sizes]
+        cells = self._all_cells = [Cell(v, b) for v in prepared for b in req.batch_sizes]  # energy reuses them
         if not cells:
             return
         step, new_tokens = loaded.generation_step, loaded.identity.new_tokens
@@ -434,7 +434,11 @@ class Profiler:
         tdp_w, tdp_source = (req.cpu_tdp_w, "given by the user") if req.cpu_tdp_w else cpu_info.tdp(model)
         meter = energy.choose_meter(self.device.type, self.sampler, tdp_w, tdp_source, cpu_info.sockets(),
                                     req.wall_power_w, req.idle_wall_power_w)
-        cells = [c for c in getattr(self, "_all_cells", []) if not c.blocked_reason]
+        cells = [c for c in self._all_cells if not c.blocked_reason]
+        for cell in self._all_cells:
+            if cell.blocked_reason:  # what does not run reliably is not metered
+                self.emit(EnergyEvent, precision=cell.variant.precision, batch_size=cell.batch_size,
+                          unavailable_reason=f"not measured: {cell.blocked_reason}")
         if meter.method is None:
             for cell in cells:
                 self.emit(EnergyEvent, precision=cell.variant.precision, batch_size=cell.batch_size,
@@ -446,6 +450,7 @@ class Profiler:
         sync = lambda: synchronize(self.device)  # noqa: E731
         new_tokens = loaded.identity.new_tokens if loaded.generation_step else None
         total, done = len(cells) * trials, 0
+        started = time.perf_counter()
         for variant in prepared:
             own = [c for c in cells if c.variant is variant]
             if not own:
@@ -462,7 +467,8 @@ class Profiler:
                         items = calls * cell.batch_size
                         windows.append((window, items, items * new_tokens if new_tokens else 0))
                         done += 1
-                        self.emit(ProgressEvent, done=done, total=total, eta_s=None,
+                        eta = (time.perf_counter() - started) / done * (total - done)
+                        self.emit(ProgressEvent, done=done, total=total, eta_s=round(eta, 1),
                                   current=f"energy {variant.precision} batch {cell.batch_size} trial {trial + 1}")
                     result = energy.summarise(meter, windows, idle_w, idle_reason)
                 except Exception as exc:  # a window the meter could not read: say so, keep the rest

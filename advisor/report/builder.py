@@ -108,6 +108,7 @@ class ReportBuilder:
             reasons.append(f"{len(ok)} of {self.request.rounds} rounds measured before the run stopped")
         result = BatchResult(batch_size=batch, status=worst.status if worst else "ok",
                              reason="; ".join(reasons) or None, rounds=rounds)
+        result.energy, result.energy_unavailable_reason = self._energy(variant.precision, batch)
         if not ok:
             return result
         latency = aggregate_latency(rounds)
@@ -117,7 +118,6 @@ class ReportBuilder:
         if self.model and self.model.new_tokens:
             result.generation = aggregate_generation(rounds, batch, latency.p50_ms)
         result.efficiency = self._efficiency(variant, batch, latency.p50_ms)
-        result.energy, result.energy_unavailable_reason = self._energy(variant.precision, batch)
         return result
 
     def _energy(self, precision: str, batch: int) -> tuple[EnergyResult | None, str | None]:

@@ -126,3 +126,15 @@ def test_abandoning_the_event_stream_cancels_the_worker():
     assert report.status == "incomplete" and run.exit_code == EXIT_CANCELLED
     assert run._proc.poll() is not None
     assert run.wait() is report  # a finished run returns at once
+
+
+def test_configurations_that_do_not_fit_are_not_metered_and_say_why(pickled, worker_env):
+    import misbehaving
+
+    path = pickled(misbehaving.BatchHungry())
+    report = run_profile(_pickled_request(path, batch_sizes=[1, 16, 32], memory_limit_bytes=3 * 2**30, rounds=1,
+                                          wall_power_w=50, energy_window_s=0.5), env=worker_env).report
+    b1, b16, b32 = report.variant("fp32").batches
+    assert b1.energy.method == "user_supplied"
+    assert b16.energy is None and b16.energy_unavailable_reason.startswith("not measured: does not fit at batch 16")
+    assert b32.energy is None and "batch 16 already ran out of memory" in b32.energy_unavailable_reason
