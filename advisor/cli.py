@@ -1,4 +1,4 @@
-"""The command line: ``gpu-advisor profile | devices | monitor | show``.
+"""The command line: ``gpu-advisor profile | devices | monitor | catalog | show``.
 
 Exit codes: 0 the profile completed; 2 bad usage or input file; 3 the model could not be loaded or
 rejected its inputs; 4 the run stopped early (crash, time or memory limit); 130 interrupted.
@@ -315,6 +315,30 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from advisor.catalog import view
+    from advisor.catalog.catalog import load_catalog, user_catalog_dir
+
+    catalog = load_catalog(user_catalog_dir(args.catalog_dir))
+    if args.what == "validate":
+        where = ", ".join(f"{name} ({src})" for name, src in catalog.sources.items())
+        print(f"catalog valid: {len(catalog.cards)} cards, {len(catalog.offers)} offers, {len(catalog.energy)} "
+              f"energy facts; files: {where}")
+        return 0
+    if args.what == "cards":
+        data, text = [c.model_dump(mode="json") for c in catalog.cards], view.cards_table(catalog)
+    elif args.what == "energy":
+        data, text = [f.model_dump(mode="json") for f in catalog.energy], view.energy_table(catalog)
+    else:
+        offers = view.filter_offers(catalog, args.search, args.jurisdiction, args.certification, args.max_price_per_hour,
+                                    args.currency, args.card)
+        data, text = [o.model_dump(mode="json") for o in offers], view.offers_table(offers)
+        text += f"\n{len(offers)} of {len(catalog.offers)} offers; prices excl. VAT where stated; " \
+                "'no card spec': the listing does not say which exact card (cannot be projected)"
+    print(json.dumps(data, indent=1) if args.json else text)
+    return 0
+
+
 def cmd_monitor(args: argparse.Namespace) -> int:
     from advisor.monitor import run
 
@@ -375,6 +399,19 @@ def make_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("devices", help="list this machine's CPU and GPUs")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_devices)
+
+    c = sub.add_parser("catalog", help="list, filter and validate the catalog of cards, offers and energy facts")
+    c.add_argument("what", nargs="?", default="offers", choices=["offers", "cards", "energy", "validate"])
+    c.add_argument("--search", help="offers: text in provider, offer, card, region or country")
+    c.add_argument("--jurisdiction", help="offers: EU or US (the law the provider answers to)")
+    c.add_argument("--certification", choices=["HDS", "SecNumCloud", "ISO27001", "C5"], help="offers: certified only")
+    c.add_argument("--max-price-per-hour", type=float, help="offers: at most this price per hour")
+    c.add_argument("--currency", choices=["EUR", "USD"], help="offers: in this currency")
+    c.add_argument("--card", help="offers: with this card (a name from 'catalog cards')")
+    c.add_argument("--catalog-dir", help="a folder of CSV files extending or correcting the bundled catalog "
+                   "(default: $GPU_ADVISOR_CATALOG)")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_catalog)
 
     m = sub.add_parser("monitor", help="watch this machine's GPUs and CPU live (power, use, memory, clocks)")
     m.add_argument("--interval", type=float, default=0.5, help="seconds between refreshes (default 0.5)")

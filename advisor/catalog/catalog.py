@@ -1,0 +1,188 @@
+"""The catalog: cards, hosting offers and energy facts, bundled in profiles/catalog and extensible.
+
+A user folder (``--catalog-dir``, or GPU_ADVISOR_CATALOG) may hold any of cards.csv, offers.csv and
+energy.csv in the same format: a row with the same key as a bundled one replaces it, a new row adds
+to it. Everything is validated on load; an error names the file, the row and the field.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from advisor.catalog.cards import Card
+from advisor.catalog.table import CatalogError, parse_table, read_text
+from advisor.records import Record
+
+FILES = ("cards.csv", "offers.csv", "energy.csv")
+CURRENCIES = ("EUR", "USD")
+CERTIFICATIONS = ("HDS", "SecNumCloud", "ISO27001", "C5")
+
+
+class Offer(Record):
+    provider: str
+    offer: str
+    kind: Literal["cloud", "ai_platform", "bare_metal", "on_premise"]
+    card: str | None = Field(default=None, description="a row of cards.csv; None when the listing does not fix it")
+    gpu_as_listed: str
+    gpu_count: int = Field(ge=1)
+    vcpus: int | None = Field(default=None, ge=1)
+    ram_gb: float | None = Field(default=None, gt=0)
+    price_per_hour: float = Field(gt=0)
+    price_per_month: float | None = Field(default=None, gt=0)
+    currency: str
+    price_scope: Literal["instance", "gpu_only"]
+    vat: Literal["excluded", "included", "not stated"]
+    billing_granularity: Literal["second", "minute", "hour", "month", "unknown"]
+    region: str | None = None
+    country: str | None = None
+    jurisdiction: str = Field(description="the law the provider answers to: EU, US, ...")
+    certifications: list[str] = Field(default_factory=list)
+    certification_scope: str | None = None
+    doubtful: bool = False
+    notes: str | None = None
+    sovereignty_notes: str | None = None
+    source: str
+    price_date: date | None = None
+    price_date_note: str | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if value not in CURRENCIES:
+            raise ValueError(f"unknown currency {value!r}: use one of {', '.join(CURRENCIES)}")
+        return value
+
+    @field_validator("certifications", mode="before")
+    @classmethod
+    def _certifications(cls, value):
+        if value is None:
+            return []
+        items = [c.strip() for c in value.split(";") if c.strip()] if isinstance(value, str) else value
+        bad = [c for c in items if c not in CERTIFICATIONS]
+        if bad:
+            raise ValueError(f"unknown certification {bad[0]!r}: use {', '.join(CERTIFICATIONS)} (';' between several)")
+        return items
+
+    @model_validator(mode="after")
+    def _scope_needs_a_certification(self) -> "Offer":
+        if self.certification_scope and not self.certifications:
+            raise ValueError("certification_scope is given but certifications is empty")
+        return self
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.provider, self.offer, self.region or ""
+
+
+class EnergyFact(Record):
+    category: Literal["pue", "carbon", "electricity_price", "amortization"]
+    key: str
+    metric: str
+    value: float | None = Field(default=None, ge=0)
+    unit: str
+    scope: str | None = None
+    period: str | None = None
+    source: str
+    notes: str | None = None
+
+    @property
+    def latest_year(self) -> int:
+        years = [int(y) for y in re.findall(r"(?:19|20)\d{2}", self.period or "")]
+        return max(years) if years else 0
+
+
+@dataclass
+class Catalog:
+    cards: list[Card]
+    offers: list[Offer]
+    energy: list[EnergyFact]
+    as_of: dict[str, date | None] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # file -> where it was read from
+
+    def card(self, name: str) -> Card | None:
+        return next((c for c in self.cards if c.name == name), None)
+
+    def fact(self, category: str, key: str) -> EnergyFact | None:
+        """The fact with a value for this key, of the latest period."""
+        facts = [f for f in self.energy if f.category == category and f.key == key and f.value is not None]
+        return max(facts, key=lambda f: f.latest_year) if facts else None
+
+
+MODELS = {"cards.csv": Card, "offers.csv": Offer, "energy.csv": EnergyFact}
+
+
+def _key(row) -> tuple:
+    if isinstance(row, Card):
+        return (row.name,)
+    if isinstance(row, Offer):
+        return row.key
+    return row.category, row.key, row.metric, row.period
+
+
+def _merge(bundled: list, user: list) -> list:
+    merged = {_key(r): r for r in bundled}
+    for row in user:
+        merged[_key(row)] = row
+    return list(merged.values())
+
+
+def _load_files(texts: dict[str, tuple[str, str]]) -> tuple[dict[str, list], dict[str, date | None]]:
+    rows, as_of = {}, {}
+    for name, (text, where) in texts.items():
+        rows[name], as_of[name] = parse_table(text, where, MODELS[name])
+    return rows, as_of
+
+
+@lru_cache(maxsize=1)
+def bundled_catalog() -> Catalog:
+    folder = resources.files("profiles").joinpath("catalog")
+    texts = {name: (folder.joinpath(name).read_text(encoding="utf-8"), f"profiles/catalog/{name}") for name in FILES}
+    rows, as_of = _load_files(texts)
+    catalog = Catalog(rows["cards.csv"], rows["offers.csv"], rows["energy.csv"], as_of,
+                      {name: "bundled" for name in FILES})
+    _check_references(catalog, "profiles/catalog/offers.csv")
+    return catalog
+
+
+def user_catalog_dir(explicit: str | None = None) -> Path | None:
+    value = explicit or os.environ.get("GPU_ADVISOR_CATALOG")
+    return Path(value).expanduser() if value else None
+
+
+def load_catalog(user_dir: Path | None = None) -> Catalog:
+    """The bundled catalog, extended or corrected by the CSV files in ``user_dir``."""
+    base = bundled_catalog()
+    if user_dir is None:
+        return base
+    if not user_dir.is_dir():
+        raise CatalogError(f"catalog folder {user_dir} does not exist; create it and put cards.csv, offers.csv or "
+                           "energy.csv there (same columns as the bundled files)")
+    found = {name: (read_text(user_dir / name), str(user_dir / name)) for name in FILES if (user_dir / name).is_file()}
+    if not found:
+        raise CatalogError(f"catalog folder {user_dir} has none of {', '.join(FILES)}")
+    rows, as_of = _load_files(found)
+    catalog = Catalog(
+        cards=_merge(base.cards, rows.get("cards.csv", [])),
+        offers=_merge(base.offers, rows.get("offers.csv", [])),
+        energy=_merge(base.energy, rows.get("energy.csv", [])),
+        as_of={**base.as_of, **as_of},
+        sources={**base.sources, **{name: str(user_dir / name) for name in found}})
+    _check_references(catalog, str(user_dir / "offers.csv") if "offers.csv" in found else "profiles/catalog/offers.csv")
+    return catalog
+
+
+def _check_references(catalog: Catalog, where: str) -> None:
+    names = {c.name for c in catalog.cards}
+    for offer in catalog.offers:
+        if offer.card and offer.card not in names:
+            raise CatalogError(f"{where}: offer {offer.provider} {offer.offer} names card {offer.card!r}, which is "
+                               "not in cards.csv; add the card there or leave the card cell empty")

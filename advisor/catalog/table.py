@@ -1,0 +1,64 @@
+"""Reading the catalog's human-editable CSV files: comments, an as_of date, typed and validated rows.
+
+Every file starts with ``#`` comment lines, one of which says ``as_of YYYY-MM-DD``; an empty cell is
+unknown (None), never zero. A row that does not validate stops the load with an error naming the
+file, the row (as a spreadsheet numbers it) and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from advisor.errors import AdvisorError
+from advisor.records import describe_validation_error
+
+Row = TypeVar("Row", bound=BaseModel)
+
+
+class CatalogError(AdvisorError):
+    """A catalog file is missing, unreadable or has an invalid row."""
+
+    exit_code = 2
+
+
+def parse_table(text: str, where: str, model: type[Row]) -> tuple[list[Row], date | None]:
+    lines = text.splitlines()
+    comments = [line for line in lines if line.startswith("#")]
+    as_of = None
+    for line in comments:
+        match = re.search(r"as_of (\d{4}-\d{2}-\d{2})", line)
+        if match:
+            as_of = date.fromisoformat(match.group(1))
+    body = [line for line in lines if not line.startswith("#")]
+    reader = csv.DictReader(io.StringIO("\n".join(body)))
+    known = set(model.model_fields)
+    unknown = [c for c in reader.fieldnames or [] if c not in known]
+    if unknown:
+        raise CatalogError(f"{where}: unknown column(s) {', '.join(unknown)}; the columns are {', '.join(model.model_fields)}")
+    rows = []
+    first_data_line = len(comments) + 2  # comments, then the header line, then data
+    for offset, row in enumerate(reader):
+        cleaned = {k: (v.strip() if v and v.strip() else None) for k, v in row.items() if k is not None}
+        if None in row:
+            raise CatalogError(f"{where}, row {first_data_line + offset}: more cells than columns (an unquoted comma?)")
+        try:
+            rows.append(model.model_validate(cleaned))
+        except ValidationError as exc:
+            raise CatalogError(describe_validation_error(exc, f"{where}, row {first_data_line + offset}")) from None
+    return rows, as_of
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise CatalogError(f"{path} is not UTF-8 text; save it as UTF-8 CSV") from None

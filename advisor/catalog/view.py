@@ -1,0 +1,70 @@
+"""Listing the catalog for people: filters, and how old each price is."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from advisor.catalog.catalog import Catalog, Offer
+
+
+def age(day: date | None, today: date | None = None) -> str:
+    """'10 months old', 'undated'."""
+    if day is None:
+        return "undated"
+    today = today or date.today()
+    months = (today.year - day.year) * 12 + today.month - day.month
+    if months < 1:
+        return "this month"
+    return f"{months} month{'s' if months != 1 else ''} old" if months < 24 else f"{months // 12} years old"
+
+
+def filter_offers(catalog: Catalog, search: str | None = None, jurisdiction: str | None = None,
+                  certification: str | None = None, max_price_per_hour: float | None = None,
+                  currency: str | None = None, card: str | None = None) -> list[Offer]:
+    def keep(o: Offer) -> bool:
+        text = " ".join(filter(None, (o.provider, o.offer, o.card, o.gpu_as_listed, o.region, o.country))).lower()
+        return ((not search or search.lower() in text)
+                and (not jurisdiction or o.jurisdiction.upper() == jurisdiction.upper())
+                and (not certification or certification in o.certifications)
+                and (max_price_per_hour is None or o.price_per_hour <= max_price_per_hour)
+                and (not currency or o.currency == currency.upper())
+                and (not card or (o.card or "").lower() == card.lower()))
+    return [o for o in catalog.offers if keep(o)]
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def offers_table(offers: list[Offer], today: date | None = None) -> str:
+    rows = [["provider", "offer", "card", "GPUs", "price/h", "billed per", "jurisdiction", "certified", "priced", "flags"]]
+    for o in sorted(offers, key=lambda o: (o.provider, o.price_per_hour)):
+        flags = [f for f, on in (("doubtful", o.doubtful), ("GPU only", o.price_scope == "gpu_only"),
+                                 ("no card spec", not o.card)) if on]
+        certs = ", ".join(o.certifications) + (" (provider)" if o.certification_scope and "provider" in o.certification_scope else "")
+        rows.append([o.provider, o.offer[:28], o.card or o.gpu_as_listed, str(o.gpu_count),
+                     f"{o.price_per_hour:.2f} {o.currency}", o.billing_granularity, o.jurisdiction, certs or "-",
+                     age(o.price_date, today), ", ".join(flags)])
+    return table(rows)
+
+
+def cards_table(catalog: Catalog, today: date | None = None) -> str:
+    rows = [["card", "cc", "memory GB", "GB/s", "fp16 TF", "bf16 TF", "int8 TOPS", "fp8 TF", "TDP W", "price USD", "priced"]]
+    for c in catalog.cards:
+        value = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
+        rows.append([c.name, c.compute_capability or "-", value(c.memory_gb), value(c.memory_bandwidth_gbs),
+                     value(c.fp16_tflops_dense), value(c.bf16_tflops_dense), value(c.int8_tops_dense),
+                     value(c.fp8_tflops_dense), value(c.tdp_w), value(c.purchase_price_usd),
+                     age(c.price_day(), today) if c.purchase_price_usd else "-"])
+    return table(rows)
+
+
+def energy_table(catalog: Catalog) -> str:
+    rows = [["category", "key", "value", "unit", "period", "source"]]
+    for f in catalog.energy:
+        rows.append([f.category, f.key, "-" if f.value is None else f"{f.value:g}", f.unit, f.period or "-",
+                     f.source[:60]])
+    return table(rows)

@@ -1,0 +1,102 @@
+"""The catalog: bundled files validate, user files extend them, bad rows are named precisely."""
+
+from datetime import date
+
+import pytest
+
+from advisor import cli
+from advisor.catalog import view
+from advisor.catalog.catalog import bundled_catalog, load_catalog
+from advisor.catalog.table import CatalogError
+
+OFFER_HEADER = ("provider,offer,kind,card,gpu_as_listed,gpu_count,vcpus,ram_gb,price_per_hour,price_per_month,currency,"
+                "price_scope,vat,billing_granularity,region,country,jurisdiction,certifications,certification_scope,"
+                "doubtful,notes,sovereignty_notes,source,price_date,price_date_note")
+GOOD_OFFER = ("Acme,gpu-1,cloud,NVIDIA L4,L4 24GB,1,8,32,0.50,,EUR,instance,excluded,second,paris-1,FR,EU,HDS;ISO27001,"
+              "offer,false,,,acme.example price page,2026-11-01,")
+
+
+def _offers(tmp_path, *rows):
+    (tmp_path / "offers.csv").write_text("# as_of 2026-11-20\n" + OFFER_HEADER + "\n" + "\n".join(rows) + "\n")
+    return tmp_path
+
+
+def test_the_bundled_catalog_validates_and_cross_references():
+    catalog = bundled_catalog()
+    assert len(catalog.cards) == 30 and len(catalog.offers) > 90
+    assert all(o.card is None or catalog.card(o.card) for o in catalog.offers)
+    assert all(o.currency in ("EUR", "USD") and o.price_per_hour > 0 for o in catalog.offers)
+    assert catalog.as_of["offers.csv"] == date(2026, 11, 27)
+    assert catalog.card("NVIDIA L4").capability == (8, 9) and catalog.card("NVIDIA T4").bf16_tflops_dense is None
+
+
+def test_facts_take_the_latest_period():
+    catalog = bundled_catalog()
+    assert catalog.fact("carbon", "FR").value == pytest.approx(56.039)
+    assert catalog.fact("carbon", "WORLD").value == 436  # 2022 beats IEA 2019
+    assert catalog.fact("pue", "industry").value == 1.56
+    assert catalog.fact("pue", "ovhcloud_range") is None  # a range, with no single value
+
+
+def test_a_user_folder_adds_and_replaces_rows(tmp_path):
+    _offers(tmp_path, GOOD_OFFER)
+    (tmp_path / "cards.csv").write_text(
+        "name,name_pattern,vendor,architecture,purchase_price_usd,price_date,source\n"
+        "NVIDIA L4,\\bL4\\b,NVIDIA,Ada Lovelace,2500,2026-11,our purchase order 4711\n")
+    catalog = load_catalog(tmp_path)
+    assert catalog.card("NVIDIA L4").purchase_price_usd == 2500
+    assert catalog.card("NVIDIA L4").memory_gb is None  # a replaced row is the user's row, whole
+    acme = [o for o in catalog.offers if o.provider == "Acme"]
+    assert acme[0].certifications == ["HDS", "ISO27001"] and len(catalog.offers) == len(bundled_catalog().offers) + 1
+    assert catalog.sources["offers.csv"].endswith("offers.csv") and catalog.sources["energy.csv"] == "bundled"
+
+
+@pytest.mark.parametrize("row, message", [
+    (GOOD_OFFER.replace(",0.50,", ",-0.50,"), "row 3 is not valid:\n  price_per_hour: Input should be greater than 0"),
+    (GOOD_OFFER.replace(",EUR,", ",GBP,"), "currency: Value error, unknown currency 'GBP'"),
+    (GOOD_OFFER.replace("Acme,gpu-1", "Acme,"), "offer: Input should be a valid string"),
+    (GOOD_OFFER.replace("HDS;ISO27001", "HDS;PCI"), "unknown certification 'PCI'"),
+    (GOOD_OFFER.replace(",cloud,", ",colo,"), "kind: Input should be 'cloud'"),
+    (GOOD_OFFER.replace(",2026-11-01,", ",yesterday,"), "price_date"),
+    (GOOD_OFFER.replace("NVIDIA L4,", "NVIDIA Z9,"), "names card 'NVIDIA Z9', which is not in cards.csv"),
+])
+def test_bad_rows_are_named_by_file_row_and_field(tmp_path, row, message):
+    _offers(tmp_path, row)
+    with pytest.raises(CatalogError) as err:
+        load_catalog(tmp_path)
+    assert str(tmp_path / "offers.csv") in str(err.value) and message in str(err.value)
+
+
+def test_bad_folders_and_columns(tmp_path):
+    with pytest.raises(CatalogError, match="does not exist"):
+        load_catalog(tmp_path / "missing")
+    with pytest.raises(CatalogError, match="has none of"):
+        load_catalog(tmp_path)
+    (tmp_path / "energy.csv").write_text("category,key,metric,value,unit,source,colour\n")
+    with pytest.raises(CatalogError, match="unknown column\\(s\\) colour"):
+        load_catalog(tmp_path)
+
+
+def test_filters_and_price_age():
+    catalog = bundled_catalog()
+    eu = view.filter_offers(catalog, jurisdiction="EU")
+    assert eu and all(o.jurisdiction == "EU" for o in eu)
+    hds = view.filter_offers(catalog, certification="HDS")
+    assert hds and all("HDS" in o.certifications for o in hds)
+    cheap = view.filter_offers(catalog, max_price_per_hour=1.0, currency="USD")
+    assert cheap and all(o.price_per_hour <= 1.0 and o.currency == "USD" for o in cheap)
+    assert view.filter_offers(catalog, card="nvidia l4") and view.filter_offers(catalog, search="paris")
+    assert view.age(date(2026, 1, 28), today=date(2026, 11, 27)) == "10 months old"
+    assert view.age(None) == "undated" and view.age(date(2020, 1, 1), today=date(2026, 11, 27)) == "6 years old"
+
+
+def test_catalog_command(tmp_path, capsys):
+    assert cli.main(["catalog", "validate"]) == 0
+    assert "catalog valid: 30 cards" in capsys.readouterr().out
+    assert cli.main(["catalog", "--certification", "HDS"]) == 0
+    out = capsys.readouterr().out
+    assert "Scaleway" in out and "AWS" not in out
+    _offers(tmp_path, GOOD_OFFER.replace(",EUR,", ",YEN,"))
+    assert cli.main(["catalog", "validate", "--catalog-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gpu-advisor: error:") and "unknown currency 'YEN'" in err
