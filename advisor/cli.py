@@ -1,6 +1,6 @@
-"""The command line: ``gpu-advisor profile | devices | monitor | catalog | show``.
+"""The command line: ``gpu-advisor profile | recommend | devices | monitor | catalog | show``.
 
-Exit codes: 0 the profile completed; 2 bad usage or input file; 3 the model could not be loaded or
+Exit codes: 0 the profile completed (recommend: a verdict was reached; 1 when no option meets the target); 2 bad usage or input file; 3 the model could not be loaded or
 rejected its inputs; 4 the run stopped early (crash, time or memory limit); 130 interrupted.
 Errors print one line (``gpu-advisor: error: ...``) on stderr, never a traceback.
 """
@@ -339,6 +339,86 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+WORKLOAD_OPTIONS = {  # option -> workload field
+    "peak_rps": "peak_rps", "avg_rps": "avg_rps", "users": "users", "requests_per_user_per_hour":
+    "requests_per_user_per_hour", "p95_ms": "p95_ms", "hours_per_day": "hours_per_day", "sensitivity": "sensitivity",
+    "horizon_months": "horizon_months", "electricity_eur_kwh": "electricity_eur_per_kwh", "country": "country",
+    "carbon_g_kwh": "carbon_g_per_kwh", "pue": "pue", "budget_eur": "budget_eur", "owned_card": "owned_card",
+    "owned_count": "owned_count", "usd_per_eur": "usd_per_eur", "min_cosine": "min_cosine",
+}
+
+
+def build_workload(args: argparse.Namespace):
+    from advisor.recommend.workload import Workload, load_preset, load_workload
+
+    if args.workload and args.preset:
+        raise UsageError("give --workload FILE or --preset NAME, not both")
+    base = load_workload(Path(args.workload)) if args.workload else load_preset(args.preset) if args.preset else None
+    fields = base.model_dump(exclude_unset=True) if base else {}
+    for option, field in WORKLOAD_OPTIONS.items():
+        value = getattr(args, option)
+        if value is not None:
+            fields[field] = value
+    if args.no_batching:
+        fields["batching"] = False
+    if "p95_ms" not in fields:
+        raise UsageError("the workload needs a latency target: --p95-ms (or --preset / --workload)")
+    return Workload.model_validate(fields)
+
+
+def recommendation_text(rec) -> str:
+    v = rec.verdict
+    lines = [f"{rec.model} (profiled on {rec.profiled_on}), workload {rec.workload.name}: "
+             f"peak {rec.workload.peak:g} req/s, p95 {rec.workload.p95_ms:g} ms, {rec.workload.sensitivity} data", ""]
+    if v.choice:
+        c = v.choice
+        lines.append(f"VERDICT: {v.action.upper()}: {c.label}" + (f" x {c.units}" if c.units > 1 else ""))
+    else:
+        lines.append("VERDICT: NONE: no option meets the target")
+    lines += [f"  - {r}" for r in v.reasons]
+    if v.precision_advice:
+        lines.append(f"  - {v.precision_advice}")
+    if rec.ranked:
+        lines.append("")
+        rows = [["#", "action", "option", "devices", "precision", "batch", "p95 ms", "total EUR", "EUR/M", "J/inf",
+                 "gCO2/1k", "basis"]]
+        for i, o in enumerate(rec.ranked[:12], 1):
+            rows.append([str(i), o.action, o.label[:44], str(o.devices), o.precision, str(o.batch_size),
+                         _num(o.p95_ms_at_peak), f"{o.total_cost_eur:,.0f}" + ("" if o.cost_complete else "+?"),
+                         _num(o.cost_per_million_eur),
+                         _num(o.energy_per_inference_j), _num(o.co2_g_per_1000),
+                         "measured" if o.basis.startswith("measured") else f"projected x/÷{o.uncertainty_factor:g}"])
+        from advisor.catalog.view import table
+        lines.append(table(rows))
+        if len(rec.ranked) > 12:
+            lines.append(f"... {len(rec.ranked) - 12} more (--json lists all)")
+    if rec.excluded:
+        lines.append("")
+        counts: dict[str, int] = {}
+        for e in rec.excluded:
+            counts[e.category] = counts.get(e.category, 0) + 1
+        lines.append("excluded: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items())))
+        for e in rec.excluded[:8]:
+            lines.append(f"  - {e.label}: {e.reason}")
+        if len(rec.excluded) > 8:
+            lines.append(f"  ... {len(rec.excluded) - 8} more (--json lists all)")
+    lines.append("")
+    lines.append("assumptions: " + "; ".join(f"{k}: {v}" for k, v in rec.assumptions.items()))
+    return "\n".join(lines)
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from advisor.catalog.catalog import load_catalog, user_catalog_dir
+    from advisor.recommend.decide import recommend
+    from advisor.report.io import load_report
+
+    workload = build_workload(args)
+    report = load_report(Path(args.report))
+    rec = recommend(report, workload, load_catalog(user_catalog_dir(args.catalog_dir)))
+    print(rec.model_dump_json(indent=1) if args.json else recommendation_text(rec))
+    return 0 if rec.verdict.action != "none" else 1
+
+
 def cmd_monitor(args: argparse.Namespace) -> int:
     from advisor.monitor import run
 
@@ -399,6 +479,34 @@ def make_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("devices", help="list this machine's CPU and GPUs")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_devices)
+
+    r = sub.add_parser("recommend", help="keep, upgrade or move to the cloud: for a profile and a workload",
+                       description="Recommend where the profiled model should run for a workload.")
+    r.add_argument("report", help="a profile report (JSON) made by 'gpu-advisor profile'")
+    r.add_argument("--workload", help="a workload file (JSON)")
+    r.add_argument("--preset", help="a built-in workload: internal-tool, realtime-vision, health-documents, "
+                   "chatbot-24x7, bursty-pilot, classified-onprem")
+    r.add_argument("--peak-rps", type=float, help="requests per second at the busiest moment")
+    r.add_argument("--avg-rps", type=float, help="requests per second on average while in use")
+    r.add_argument("--users", type=int, help="instead of rates: the number of users...")
+    r.add_argument("--requests-per-user-per-hour", type=float, help="...and how often each sends a request")
+    r.add_argument("--p95-ms", type=float, help="latency target at the 95th percentile")
+    r.add_argument("--hours-per-day", type=float, help="hours a day the service is used (default 24)")
+    r.add_argument("--no-batching", action="store_true", help="requests must be served one by one")
+    r.add_argument("--sensitivity", choices=["public", "personal", "health", "classified"])
+    r.add_argument("--horizon-months", type=int, help="how long the service will run (default 36)")
+    r.add_argument("--electricity-eur-kwh", type=float, help="default: EU business average from the catalog")
+    r.add_argument("--country", help="ISO code of the grid for carbon, e.g. FR (default: EU average)")
+    r.add_argument("--carbon-g-kwh", type=float, help="grid carbon intensity, overrides --country")
+    r.add_argument("--pue", type=float, help="data-centre PUE on premise (default: industry average)")
+    r.add_argument("--budget-eur", type=float, help="the most the whole horizon may cost")
+    r.add_argument("--owned-card", help="a card you already own (a catalog name), or cpu")
+    r.add_argument("--owned-count", type=int, help="how many of it (default 1)")
+    r.add_argument("--usd-per-eur", type=float, help="exchange rate (default: the catalog's dated ECB rate)")
+    r.add_argument("--min-cosine", type=float, help="quality floor for quantized variants (default 0.99)")
+    r.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")
+    r.add_argument("--json", action="store_true", help="print the recommendation as JSON")
+    r.set_defaults(func=cmd_recommend)
 
     c = sub.add_parser("catalog", help="list, filter and validate the catalog of cards, offers and energy facts")
     c.add_argument("what", nargs="?", default="offers", choices=["offers", "cards", "energy", "validate"])

@@ -23,4 +23,4 @@ def describe_validation_error(err: ValidationError, where: str) -> str:
     more = len(err.errors()) - 8
     if more > 0:
         lines.append(f"  ... and {more} more")
-    return f"{where} is not valid:\n" + "\n".join(lines)
+    return f"{where} is not valid: " + "; ".join(line.strip() for line in lines)

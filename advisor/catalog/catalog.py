@@ -84,7 +84,7 @@ class Offer(Record):
 
 
 class EnergyFact(Record):
-    category: Literal["pue", "carbon", "electricity_price", "amortization"]
+    category: Literal["pue", "carbon", "electricity_price", "amortization", "fx"]
     key: str
     metric: str
     value: float | None = Field(default=None, ge=0)

@@ -113,6 +113,7 @@ class WorkCount(Record):
     weight_reads: int = Field(default=1, description="forward passes per timed call (a generation has many)")
     unfused_bytes: int | None = Field(
         default=None, description="bytes read and written by every operator if nothing were fused or cached")
+    op_count: int | None = Field(default=None, description="operators dispatched per call (eager), views excluded")
 
 
 class QuantMethod(Record):

@@ -52,7 +52,7 @@ def test_a_user_folder_adds_and_replaces_rows(tmp_path):
 
 
 @pytest.mark.parametrize("row, message", [
-    (GOOD_OFFER.replace(",0.50,", ",-0.50,"), "row 3 is not valid:\n  price_per_hour: Input should be greater than 0"),
+    (GOOD_OFFER.replace(",0.50,", ",-0.50,"), "row 3 is not valid: price_per_hour: Input should be greater than 0"),
     (GOOD_OFFER.replace(",EUR,", ",GBP,"), "currency: Value error, unknown currency 'GBP'"),
     (GOOD_OFFER.replace("Acme,gpu-1", "Acme,"), "offer: Input should be a valid string"),
     (GOOD_OFFER.replace("HDS;ISO27001", "HDS;PCI"), "unknown certification 'PCI'"),

@@ -1,0 +1,98 @@
+"""How many cards (or instances) hold the p95 target at the peak rate, at which batch size.
+
+A server takes the requests waiting, up to its batch size, as soon as it is free; when fewer are
+waiting it waits for more, at most ``max_wait`` (the slack of the target beyond the service time).
+An analytic estimate (batch-fill time, M/D/1 queueing, the measured tail) picks the count, and a
+small discrete-event simulation with Poisson arrivals checks it; the simulation has the last word.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from dataclasses import dataclass
+
+from advisor.recommend.projection import Performance
+
+MAX_UTILISATION = 0.85
+MAX_UNITS = 256
+SIM_REQUESTS = 4000
+
+
+@dataclass
+class Sizing:
+    units: int  # devices (cards, or the CPU as one)
+    batch_size: int
+    utilisation: float  # at the peak rate
+    p95_ms: float  # simulated at the peak rate
+    performance: Performance
+
+
+def service_ms(perfs: dict[int, Performance], k: int) -> float:
+    """Service time of a batch of k requests: the measured batch size just above (or the largest)."""
+    sizes = sorted(perfs)
+    for size in sizes:
+        if size >= k:
+            return perfs[size].p50_ms
+    largest = sizes[-1]
+    return perfs[largest].p50_ms * math.ceil(k / largest)
+
+
+def simulate_p95(rate_per_s: float, units: int, batch: int, perfs: dict[int, Performance], tail: float,
+                 max_wait_ms: float, seed: int = 0) -> float:
+    """p95 latency (ms) of SIM_REQUESTS Poisson requests through ``units`` batching servers."""
+    rng = random.Random(seed)
+    t = 0.0
+    arrivals = []
+    for _ in range(SIM_REQUESTS):
+        t += rng.expovariate(rate_per_s) * 1000.0
+        arrivals.append(t)
+    free_at = [0.0] * units
+    heapq.heapify(free_at)
+    latencies = []
+    i = 0
+    while i < len(arrivals):
+        free = heapq.heappop(free_at)
+        # Launch when the batch is full or the oldest request has waited max_wait, not before the server is free.
+        full_at = arrivals[i + batch - 1] if i + batch - 1 < len(arrivals) else math.inf
+        launch = max(free, arrivals[i], min(full_at, arrivals[i] + max_wait_ms))
+        j = i + 1
+        while j < len(arrivals) and j - i < batch and arrivals[j] <= launch:
+            j += 1
+        done = launch + service_ms(perfs, j - i) * (tail if rng.random() < 0.05 else 1.0)
+        latencies.extend(done - a for a in arrivals[i:j])
+        heapq.heappush(free_at, done)
+        i = j
+    latencies.sort()
+    return latencies[int(0.95 * (len(latencies) - 1))]
+
+
+def size(perfs: dict[int, Performance], peak_rps: float, p95_target_ms: float, batching: bool) -> Sizing | str:
+    """The fewest units (and the batch size) that hold the target; else why none does."""
+    best: Sizing | None = None
+    closest = math.inf
+    for batch in sorted(perfs) if batching else [min(perfs)]:
+        perf = perfs[batch]
+        tail = perf.p95_ms / perf.p50_ms
+        if perf.p95_ms > p95_target_ms:
+            closest = min(closest, perf.p95_ms)
+            continue
+        per_unit = perf.items_per_s * MAX_UTILISATION
+        units = max(1, math.ceil(peak_rps / per_unit))
+        max_wait = max(0.0, (p95_target_ms - perf.p95_ms) / 2)
+        while units <= MAX_UNITS:
+            p95 = simulate_p95(peak_rps, units, batch, perfs, tail, max_wait)
+            if p95 <= p95_target_ms:
+                break
+            closest = min(closest, p95)
+            units = units + max(1, units // 4)
+        if units > MAX_UNITS:
+            continue
+        utilisation = peak_rps / (units * perf.items_per_s)
+        candidate = Sizing(units, batch, utilisation, p95, perf)
+        if best is None or (candidate.units, candidate.batch_size) < (best.units, best.batch_size):
+            best = candidate
+    if best is None:
+        return f"misses the p95 target of {p95_target_ms:g} ms (best reachable about {closest:.3g} ms)"
+    return best

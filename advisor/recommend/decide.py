@@ -1,0 +1,402 @@
+"""The decision: every candidate sized, costed and checked against the data rules, then ranked.
+
+Candidates: the card (or CPU) already owned, each catalog card bought, each cloud offer, and the
+profiled CPU. Same inputs, same answer: nothing here is random but the seeded simulation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from advisor.catalog.cards import Card, find_card
+from advisor.catalog.catalog import Catalog, Offer
+from advisor.errors import AdvisorError
+from advisor.recommend.capacity import Sizing, size
+from advisor.recommend.projection import Performance, Unfit, measured, project
+from advisor.recommend.schema import Exclusion, Option, Recommendation, Verdict
+from advisor.recommend.workload import Workload
+from advisor.report.schema import ProfileReport, VariantResult
+
+DAYS_PER_MONTH = 30.44
+
+
+class RecommendError(AdvisorError):
+    exit_code = 2
+
+
+@dataclass
+class Context:
+    report: ProfileReport
+    workload: Workload
+    catalog: Catalog
+    usd_per_eur: float
+    electricity: float
+    carbon: float
+    pue: float
+    assumptions: dict[str, str]
+
+
+@dataclass
+class Device:
+    """What serves: a card (bought, kept or rented) or the profiled CPU."""
+
+    label: str
+    card: Card | None  # None: the profiled CPU
+    measured_here: bool  # the profile ran on this very device
+
+
+def recommend(report: ProfileReport, workload: Workload, catalog: Catalog) -> Recommendation:
+    usable = [v for v in report.variants if v.status == "ok" and any(b.latency for b in v.batches)]
+    if not usable:
+        raise RecommendError("the report has no variant with a measured latency (all unsupported, failed or out of "
+                             "memory): profile again with other precisions or batch sizes")
+    ctx = _context(report, workload, catalog)
+    options: list[Option] = []
+    excluded: list[Exclusion] = []
+    variants = _quality_ok(usable, workload, excluded)
+    sizing_cache: dict[tuple[str, str], tuple[VariantResult, Sizing] | Exclusion] = {}
+
+    def sized(device: Device) -> tuple[VariantResult, Sizing] | Exclusion:
+        key = (device.card.name if device.card else "cpu", "here" if device.measured_here else "projected")
+        if key not in sizing_cache:
+            sizing_cache[key] = _best_variant(ctx, device, variants)
+        return sizing_cache[key]
+
+    # The device already owned (a card, or the profiled CPU).
+    owned = _owned_device(ctx)
+    if owned is not None:
+        _consider(ctx, owned, "keep", sized(owned), options, excluded, owned_count=workload.owned_count)
+    elif report.device and report.device.kind == "cpu":
+        excluded.append(Exclusion(label="this machine's CPU", category="no_price",
+                                  reason="the catalog has no price for a CPU server: set --owned-card cpu if you own it"))
+    # Cards to buy, on premise.
+    for card in catalog.cards:
+        device = Device(f"buy {card.name}", card, _is_profiled_card(report, card))
+        if card.purchase_price_usd is None:
+            excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
+            continue
+        if workload.sensitivity == "health":
+            pass  # on premise is allowed; the site's own compliance is noted below
+        _consider(ctx, device, "upgrade", sized(device), options, excluded)
+    # Cloud offers.
+    for offer in catalog.offers:
+        label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or 'region not given'})"
+        why_not = _data_rule(workload, offer)
+        if why_not:
+            excluded.append(Exclusion(label=label, category="data", reason=why_not))
+            continue
+        card = catalog.card(offer.card) if offer.card else None
+        if card is None:
+            excluded.append(Exclusion(label=label, category="no_spec",
+                                      reason=f"the listing ('{offer.gpu_as_listed}') does not say which exact card"))
+            continue
+        device = Device(label, card, _is_profiled_card(report, card))
+        _consider(ctx, device, "cloud", sized(device), options, excluded, offer=offer)
+    _breakeven(options, workload.horizon_months)
+    budget = workload.budget_eur
+    if budget is not None:
+        for option in [o for o in options if o.total_cost_eur > budget]:
+            options.remove(option)
+            excluded.append(Exclusion(label=option.label, category="budget",
+                                      reason=f"costs {option.total_cost_eur:,.0f} EUR over {workload.horizon_months} months, "
+                                             f"over the budget of {budget:,.0f} EUR"))
+    options.sort(key=lambda o: (round(o.total_cost_eur, 2), o.energy_per_inference_j or 0.0, o.label))
+    verdict = _verdict(ctx, options, excluded, variants)
+    return Recommendation(report_id=report.report_id, model=report.model.name if report.model else "?",
+                          profiled_on=report.device.name if report.device else "?", workload=workload,
+                          assumptions=ctx.assumptions, verdict=verdict, ranked=options, excluded=excluded)
+
+
+def _context(report: ProfileReport, workload: Workload, catalog: Catalog) -> Context:
+    assumptions: dict[str, str] = {}
+
+    def fact(category: str, key: str, given, what: str) -> float:
+        if given is not None:
+            assumptions[what] = f"{given:g} (given)"
+            return given
+        f = catalog.fact(category, key)
+        if f is None:
+            raise RecommendError(f"the catalog has no {what} for {key!r}; give it in the workload")
+        assumptions[what] = f"{f.value:g} {f.unit} ({f.metric}, {f.period}; {f.source})"
+        return f.value
+
+    usd = fact("fx", "USD_per_EUR", workload.usd_per_eur, "USD per EUR")
+    electricity = fact("electricity_price", "EU", workload.electricity_eur_per_kwh, "electricity price, EUR/kWh")
+    if workload.carbon_g_per_kwh is not None:
+        carbon = fact("carbon", "", workload.carbon_g_per_kwh, "grid carbon, gCO2/kWh")
+    else:
+        carbon = fact("carbon", (workload.country or "EU").upper(), None, "grid carbon, gCO2/kWh")
+    pue = fact("pue", "industry", workload.pue, "PUE on premise")
+    assumptions["horizon"] = f"{workload.horizon_months} months, {workload.hours_per_day:g} h a day"
+    assumptions["purchases"] = (f"written off over {workload.amortization_years:g} years; host share "
+                                f"{workload.host_cost_eur_per_card:g} EUR per card (set host_cost_eur_per_card)")
+    assumptions["idle power"] = (f"{workload.idle_power_fraction:.0%} of TDP where not measured (an assumption, "
+                                 "not a measurement)")
+    assumptions["catalog"] = ", ".join(f"{name} as of {day}" for name, day in catalog.as_of.items())
+    return Context(report, workload, catalog, usd, electricity, carbon, pue, assumptions)
+
+
+def _quality_ok(variants: list[VariantResult], workload: Workload, excluded: list[Exclusion]) -> list[VariantResult]:
+    keep = []
+    for v in variants:
+        q = v.quality
+        if v.precision != "fp32" and q is not None and (
+                q.cosine_similarity_mean < workload.min_cosine or (q.top1_agreement is not None and q.top1_agreement < workload.min_cosine)):
+            excluded.append(Exclusion(label=f"{v.precision} variant", category="quality",
+                                      reason=f"cosine {q.cosine_similarity_mean:.4f}"
+                                             + (f", top-1 {q.top1_agreement:.3f}" if q.top1_agreement is not None else "")
+                                             + f" against fp32 is under the floor of {workload.min_cosine:g}"))
+            continue
+        keep.append(v)
+    return keep
+
+
+def _is_profiled_card(report: ProfileReport, card: Card) -> bool:
+    if not report.device or report.device.kind != "cuda":
+        return False
+    found = find_card(report.device.name)
+    return found is not None and found.name == card.name
+
+
+def _owned_device(ctx: Context) -> Device | None:
+    owned = ctx.workload.owned_card
+    if owned is None:
+        return None
+    if owned.lower() == "cpu":
+        if not ctx.report.device or ctx.report.device.kind != "cpu":
+            raise RecommendError("--owned-card cpu needs a profile measured on the CPU (this one ran on "
+                                 f"{ctx.report.device.name if ctx.report.device else 'an unknown device'})")
+        return Device("keep this machine's CPU (owned)", None, True)
+    card = ctx.catalog.card(owned)
+    if card is None:
+        names = [c.name for c in ctx.catalog.cards if owned.lower() in c.name.lower()]
+        hint = f"; did you mean {', '.join(names)}?" if names else "; see 'gpu-advisor catalog cards'"
+        raise RecommendError(f"owned card {owned!r} is not in the catalog{hint}")
+    return Device(f"keep {card.name} (owned)", card, _is_profiled_card(ctx.report, card))
+
+
+def _performances(ctx: Context, device: Device, variant: VariantResult) -> dict[int, Performance] | Unfit:
+    perfs: dict[int, Performance] = {}
+    first: Unfit | None = None
+    for batch in variant.batches:
+        if batch.status != "ok" or batch.latency is None:
+            continue
+        if device.measured_here:
+            perfs[batch.batch_size] = measured(variant, batch)
+            continue
+        result = project(ctx.report, variant, batch, device.card)
+        if isinstance(result, Unfit):
+            first = first or result
+        else:
+            perfs[batch.batch_size] = result
+    return perfs if perfs else (first or Unfit(variant.precision, 0, "no measured batch size to start from"))
+
+
+def _best_variant(ctx: Context, device: Device, variants: list[VariantResult]) -> tuple[VariantResult, Sizing] | Exclusion:
+    """The variant needing the fewest devices (then the smallest model) that holds the target."""
+    best = None
+    reasons: list[tuple[str, str, float | None]] = []
+    for variant in variants:
+        perfs = _performances(ctx, device, variant)
+        if isinstance(perfs, Unfit):
+            category = "does_not_fit" if "does not fit" in perfs.reason else "unsupported"
+            reasons.append((category, f"{variant.precision}: {perfs.reason}", None))
+            continue
+        result = size(perfs, ctx.workload.peak, ctx.workload.p95_ms, ctx.workload.batching)
+        if isinstance(result, str):
+            best_p95 = min(p.p95_ms for p in perfs.values())
+            reasons.append(("latency", f"{variant.precision}: {result}", best_p95))
+            continue
+        rank = (result.units, variant.model_size_bytes or 0, variant.precision)
+        if best is None or rank < best[0]:
+            best = (rank, variant, result)
+    if best is not None:
+        return best[1], best[2]
+    for category in ("latency", "does_not_fit", "unsupported"):
+        picked = [r for r in reasons if r[0] == category]
+        if picked:
+            p95s = [r[2] for r in picked if r[2] is not None]
+            return Exclusion(label=device.label, category=category, reason="; ".join(r[1] for r in picked),
+                             best_p95_ms=min(p95s) if p95s else None)
+    return Exclusion(label=device.label, category="unsupported", reason="no variant can run here")
+
+
+def _data_rule(workload: Workload, offer: Offer) -> str | None:
+    s = workload.sensitivity
+    if s == "classified":
+        return "classified data stays on premise: no cloud offer is allowed"
+    if s == "personal" and offer.jurisdiction != "EU":
+        return (f"personal data must stay under EU law; {offer.provider} answers to {offer.jurisdiction} law "
+                "(extraterritorial reach such as the US CLOUD Act)")
+    if s == "health" and "HDS" not in offer.certifications:
+        return "health data needs an HDS-certified host; no source shows this offer is"
+    return None
+
+
+def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing) -> tuple[float | None, float | None, str]:
+    """Busy and idle watts per device, and how they were obtained."""
+    if device.measured_here:
+        batch = next((b for b in variant.batches if b.batch_size == sizing.batch_size), None)
+        energy = batch.energy if batch else None
+        if energy is not None:
+            idle = energy.idle_power_w
+            label = "measured" if not energy.estimated else "ESTIMATED"
+            return energy.avg_power_w, idle, f"{label} here ({energy.method}, {energy.scope})"
+        if device.card is None:
+            return None, None, "not counted: no energy was measured for the CPU (see the profile's energy notes)"
+    tdp = device.card.tdp_w if device.card else None
+    if tdp is None:
+        return None, None, "not counted: the catalog has no TDP for this card"
+    return tdp, tdp * ctx.workload.idle_power_fraction, "ESTIMATED from the card's TDP (busy) and the idle-power assumption"
+
+
+def _consider(ctx: Context, device: Device, action: str, sized, options: list[Option], excluded: list[Exclusion],
+              owned_count: int = 0, offer: Offer | None = None) -> None:
+    if isinstance(sized, Exclusion):
+        excluded.append(sized.model_copy(update={"label": device.label}))
+        return
+    variant, sizing = sized
+    w = ctx.workload
+    if action == "keep" and sizing.units > owned_count:
+        excluded.append(Exclusion(label=device.label, category="latency",
+                                  reason=f"needs {sizing.units} to hold the peak, you own {owned_count}",
+                                  best_p95_ms=sizing.p95_ms))
+        return
+    months = w.horizon_months
+    active_h = w.hours_per_day * DAYS_PER_MONTH * months
+    requests = w.average_rps * 3600.0 * active_h
+    utilisation_avg = min(1.0, w.average_rps / (sizing.units * sizing.performance.items_per_s))
+    busy, idle, energy_basis = _power(ctx, device, variant, sizing)
+    notes: list[str] = []
+    costs: dict[str, float] = {}
+    kwh = None
+    upfront = 0.0
+    units = sizing.units
+    if offer is None:
+        per_device = None if busy is None else (idle or 0.0) + (busy - (idle or 0.0)) * utilisation_avg
+        if per_device is not None:
+            # On premise the machine stays on: idle outside the active hours.
+            hours_idle = (24.0 - w.hours_per_day) * DAYS_PER_MONTH * months
+            kwh = units * (per_device * active_h + (idle or 0.0) * hours_idle) / 1000.0 * ctx.pue
+            costs["electricity"] = kwh * ctx.electricity
+        else:
+            notes.append("electricity not counted (the total is a lower bound): " + energy_basis)
+        if action == "upgrade":
+            share = min(1.0, months / (12.0 * w.amortization_years))
+            upfront = units * (device.card.purchase_price_usd / ctx.usd_per_eur + w.host_cost_eur_per_card)
+            costs["purchase"] = units * device.card.purchase_price_usd / ctx.usd_per_eur * share
+            if w.host_cost_eur_per_card:
+                costs["host"] = units * w.host_cost_eur_per_card * share
+            notes.append(f"purchase price {device.card.purchase_price_usd:,.0f} USD per card "
+                         f"({device.card.price_basis or 'undated'}), {share:.0%} written off over the horizon")
+        else:
+            notes.append("already paid for: only its energy counts")
+        instances = units
+    else:
+        instances = math.ceil(units / offer.gpu_count)
+        units = instances * offer.gpu_count
+        billed_per_day = math.ceil(w.hours_per_day) if offer.billing_granularity in ("hour", "unknown") else w.hours_per_day
+        rate = offer.price_per_hour / (ctx.usd_per_eur if offer.currency == "USD" else 1.0)
+        costs["rent"] = instances * rate * billed_per_day * DAYS_PER_MONTH * months
+        if busy is not None:
+            per_device = (idle or 0.0) + (busy - (idle or 0.0)) * utilisation_avg
+            pue = ctx.catalog.fact("pue", offer.provider.lower().replace(" ", ""))
+            kwh = units * per_device * active_h / 1000.0 * (pue.value if pue else ctx.pue)
+        if offer.price_scope == "gpu_only":
+            notes.append("price is for the GPU only: CPU and memory are billed extra and not included")
+        if offer.doubtful:
+            notes.append(f"doubtful catalog row: {offer.notes or 'see its source'}")
+        if offer.certification_scope:
+            notes.append(f"certification scope: {offer.certification_scope}")
+        if offer.billing_granularity == "unknown":
+            notes.append("billing granularity not stated: billed as whole hours")
+        if offer.currency == "USD":
+            notes.append(f"priced in USD, converted at {ctx.usd_per_eur:g} USD per EUR")
+    if w.sensitivity in ("health", "classified") and offer is None:
+        notes.append("on premise: the site itself must meet the hosting rules for this data")
+    total = sum(costs.values())
+    llm = bool(ctx.report.model and ctx.report.model.new_tokens)
+    denominator = requests * (ctx.report.model.new_tokens if llm else 1)
+    carbon = None if kwh is None else kwh * ctx.carbon
+    perf = sizing.performance
+    options.append(Option(
+        action=action, label=device.label if offer is None else device.label, card=device.card.name if device.card else None,
+        provider=offer.provider if offer else None, offer=offer.offer if offer else None,
+        units=instances if offer else sizing.units, devices=units, precision=variant.precision,
+        batch_size=sizing.batch_size, p50_ms=perf.p50_ms, p95_ms_at_peak=sizing.p95_ms, basis=perf.basis,
+        uncertainty_factor=perf.band, utilisation_at_peak=sizing.utilisation, total_cost_eur=total,
+        cost_breakdown_eur=costs, upfront_eur=upfront, cost_complete=offer is not None or "electricity" in costs, cost_per_million_eur=total / denominator * 1e6 if denominator else 0.0,
+        cost_per_million_unit="tokens" if llm else "inferences",
+        energy_per_inference_j=None if kwh is None else kwh * 3.6e6 / requests,
+        energy_basis=energy_basis, co2_g_per_1000=None if carbon is None else carbon / requests * 1000.0, notes=notes))
+
+
+def _breakeven(options: list[Option], months: int) -> None:
+    """For each purchase: the month from which owning has cost less than renting the cheapest cloud option
+    (the price paid up front against the monthly rent saved, less the electricity owning adds)."""
+    clouds = [o for o in options if o.action == "cloud"]
+    if not clouds:
+        return
+    cloud = min(clouds, key=lambda o: o.total_cost_eur)
+    monthly_rent = cloud.total_cost_eur / months
+    for o in options:
+        if o.action != "upgrade":
+            continue
+        monthly_running = o.cost_breakdown_eur.get("electricity", 0.0) / months
+        if monthly_rent > monthly_running:
+            o.breakeven_month = o.upfront_eur / (monthly_rent - monthly_running)
+
+
+def _verdict(ctx: Context, options: list[Option], excluded: list[Exclusion], variants: list[VariantResult]) -> Verdict:
+    w = ctx.workload
+    if not options:
+        latency = [e for e in excluded if e.category == "latency" and e.best_p95_ms is not None]
+        closest = min(latency, key=lambda e: e.best_p95_ms) if latency else None
+        text = (f"{closest.label} comes closest, at about {closest.best_p95_ms:.3g} ms p95 against the "
+                f"{w.p95_ms:g} ms target" if closest else None)
+        reasons = [f"No option meets the p95 target of {w.p95_ms:g} ms at {w.peak:g} requests/s"
+                   + (" within the budget" if w.budget_eur else "") + " under the data rules."]
+        if text:
+            reasons.append(text + ": relax the target, allow batching, or pick a smaller or quantized model.")
+        return Verdict(action="none", reasons=reasons, closest=text)
+    best = options[0]
+    reasons = [
+        f"{best.label} with {best.devices} device(s) at batch {best.batch_size} in {best.precision} holds the p95 "
+        f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {best.p95_ms_at_peak:.0f} ms, "
+        f"{best.utilisation_at_peak:.0%} busy at peak; {best.basis}).",
+        f"It costs {best.total_cost_eur:,.0f} EUR over {w.horizon_months} months "
+        f"({best.cost_per_million_eur:,.2f} EUR per million {best.cost_per_million_unit}).",
+    ]
+    if best.energy_per_inference_j is not None:
+        reasons.append(f"Energy {best.energy_per_inference_j:.3g} J per inference, {best.co2_g_per_1000:.3g} g CO2 per "
+                       f"1000 inferences ({best.energy_basis}).")
+    if len(options) > 1:
+        second = options[1]
+        gap = second.total_cost_eur - best.total_cost_eur
+        reasons.append(f"The next option, {second.label}, costs {gap:,.0f} EUR more over the horizon.")
+    if not best.cost_complete:
+        reasons.append(f"Its electricity is not counted, so its cost is a lower bound ({best.energy_basis}); "
+                       "profile with --cpu-tdp-w or --wall-power-w to count it, which may change the ranking.")
+    if best.action == "keep":
+        reasons.append("The hardware is already paid for and meets the target: keep it.")
+    counts: dict[str, int] = {}
+    for e in excluded:
+        counts[e.category] = counts.get(e.category, 0) + 1
+    if counts.get("data"):
+        reasons.append(f"{counts['data']} cloud offers were excluded by the data rules for {w.sensitivity} data.")
+    return Verdict(action=best.action, choice=best, reasons=reasons,
+                   precision_advice=_precision_advice(best, variants, w))
+
+
+def _precision_advice(best: Option, variants: list[VariantResult], w: Workload) -> str:
+    chosen = next(v for v in variants if v.precision == best.precision)
+    fp32 = next((v for v in variants if v.precision == "fp32"), None)
+    if best.precision == "fp32":
+        return "fp32 serves best here: no quantized variant needs fewer devices at the same quality floor."
+    q = chosen.quality
+    quality = f"cosine {q.cosine_similarity_mean:.4f}" + (f", top-1 {q.top1_agreement:.3f}" if q and q.top1_agreement is not None else "") if q else "no quality figure"
+    size = ""
+    if fp32 and fp32.model_size_bytes and chosen.model_size_bytes:
+        size = f" and takes the model from {fp32.model_size_bytes / 1e6:.0f} MB to {chosen.model_size_bytes / 1e6:.0f} MB"
+    return f"{best.precision} keeps {quality} against fp32 (floor {w.min_cosine:g}){size}: deploy {best.precision}."

@@ -1,0 +1,70 @@
+"""The recommendation: a verdict, the ranked options and every exclusion with its reason."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from advisor.recommend.workload import Workload
+from advisor.records import Record
+
+RECOMMENDATION_SCHEMA_VERSION = 1
+
+
+class Option(Record):
+    action: Literal["keep", "upgrade", "cloud"]
+    label: str
+    card: str | None = None
+    provider: str | None = None
+    offer: str | None = None
+    units: int = Field(description="cards bought or kept, or cloud instances")
+    devices: int = Field(description="GPUs (or CPUs) serving in all")
+    precision: str
+    batch_size: int
+    p50_ms: float = Field(description="one call at this batch size")
+    p95_ms_at_peak: float = Field(description="simulated at the peak rate, queueing and batching included")
+    basis: str = Field(description="measured, or projected and how")
+    uncertainty_factor: float = Field(description="projected figures: true value within x/÷ this factor")
+    utilisation_at_peak: float
+    total_cost_eur: float
+    cost_breakdown_eur: dict[str, float]
+    upfront_eur: float = Field(default=0.0, description="paid at the start: the cards bought (and host shares)")
+    cost_complete: bool = Field(default=True, description="False: electricity could not be counted, the total "
+                                                          "is a lower bound")
+    cost_per_million_eur: float
+    cost_per_million_unit: Literal["inferences", "tokens"]
+    energy_per_inference_j: float | None
+    energy_basis: str
+    co2_g_per_1000: float | None
+    breakeven_month: float | None = Field(default=None, description="purchases: month from which buying beats "
+                                                                    "the cheapest allowed cloud option")
+    notes: list[str] = Field(default_factory=list)
+
+
+class Exclusion(Record):
+    label: str
+    category: Literal["does_not_fit", "unsupported", "latency", "data", "budget", "no_spec", "no_price", "quality"]
+    reason: str
+    best_p95_ms: float | None = None
+
+
+class Verdict(Record):
+    action: Literal["keep", "upgrade", "cloud", "none"]
+    choice: Option | None = None
+    reasons: list[str]
+    precision_advice: str | None = None
+    closest: str | None = Field(default=None, description="when nothing meets the target: the nearest option")
+
+
+class Recommendation(Record):
+    schema_version: int = RECOMMENDATION_SCHEMA_VERSION
+    kind: Literal["gpu-advisor.recommendation"] = "gpu-advisor.recommendation"
+    report_id: str
+    model: str
+    profiled_on: str
+    workload: Workload
+    assumptions: dict[str, str]
+    verdict: Verdict
+    ranked: list[Option]
+    excluded: list[Exclusion]

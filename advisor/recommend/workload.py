@@ -1,0 +1,102 @@
+"""What the user tells the advisor about the service to run: volume, latency, data, horizon, money."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from advisor.errors import UsageError
+from advisor.records import Record, describe_validation_error
+
+WORKLOAD_SCHEMA_VERSION = 1
+Sensitivity = Literal["public", "personal", "health", "classified"]
+
+
+class Workload(Record):
+    schema_version: int = WORKLOAD_SCHEMA_VERSION
+    kind: Literal["gpu-advisor.workload"] = "gpu-advisor.workload"
+    name: str = "custom"
+    description: str | None = None
+    peak_rps: float | None = Field(default=None, gt=0, description="requests per second at the busiest moment")
+    avg_rps: float | None = Field(default=None, gt=0, description="requests per second on average while active")
+    users: int | None = Field(default=None, ge=1)
+    requests_per_user_per_hour: float | None = Field(default=None, gt=0)
+    peak_to_average: float = Field(default=3.0, ge=1, description="used when only users are given")
+    hours_per_day: float = Field(default=24.0, gt=0, le=24, description="hours a day the service is used")
+    p95_ms: float = Field(gt=0, description="latency target at the 95th percentile, per request")
+    batching: bool = Field(default=True, description="whether requests may be grouped into batches")
+    sensitivity: Sensitivity = "public"
+    horizon_months: int = Field(default=36, ge=1, le=120)
+    electricity_eur_per_kwh: float | None = Field(default=None, gt=0, description="default: EU average (catalog)")
+    country: str | None = Field(default=None, description="ISO code for grid carbon, e.g. FR; default: EU average")
+    carbon_g_per_kwh: float | None = Field(default=None, ge=0)
+    pue: float | None = Field(default=None, ge=1, description="data-centre PUE on premise; default: industry average")
+    budget_eur: float | None = Field(default=None, gt=0, description="most the whole horizon may cost")
+    owned_card: str | None = Field(default=None, description="'cpu' or a card name from the catalog, already paid")
+    owned_count: int = Field(default=1, ge=1)
+    usd_per_eur: float | None = Field(default=None, gt=0, description="default: the catalog's dated ECB rate")
+    min_cosine: float = Field(default=0.99, gt=0, le=1, description="quality floor for quantized variants")
+    amortization_years: float = Field(default=5.0, gt=0, description="purchase written off over this many years")
+    host_cost_eur_per_card: float = Field(default=0.0, ge=0, description="share of a host server per card bought")
+    idle_power_fraction: float = Field(default=0.25, ge=0, le=1,
+                                       description="ASSUMPTION: idle draw as a fraction of TDP where not measured")
+
+    @model_validator(mode="after")
+    def _volume(self) -> "Workload":
+        if self.peak_rps is None and self.avg_rps is None and self.users is None:
+            raise ValueError("give the request volume: peak_rps (and avg_rps), or users and requests_per_user_per_hour")
+        if self.users is not None and self.requests_per_user_per_hour is None and self.avg_rps is None:
+            raise ValueError("users needs requests_per_user_per_hour (or give avg_rps)")
+        return self
+
+    @property
+    def average_rps(self) -> float:
+        if self.avg_rps is not None:
+            return self.avg_rps
+        if self.users is not None and self.requests_per_user_per_hour is not None:
+            return self.users * self.requests_per_user_per_hour / 3600.0
+        return self.peak_rps  # type: ignore[return-value]
+
+    @property
+    def peak(self) -> float:
+        return self.peak_rps if self.peak_rps is not None else self.average_rps * self.peak_to_average
+
+
+def preset_names() -> list[str]:
+    folder = resources.files("profiles").joinpath("presets")
+    return sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json"))
+
+
+def load_preset(name: str) -> Workload:
+    folder = resources.files("profiles").joinpath("presets")
+    path = folder.joinpath(f"{name}.json")
+    if not path.is_file():
+        raise UsageError(f"unknown preset {name!r}; the presets are {', '.join(preset_names())}")
+    return parse_workload(path.read_text(encoding="utf-8"), f"preset {name}")
+
+
+def load_workload(path: Path) -> Workload:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"workload file {path} cannot be read: {exc.strerror or exc}") from None
+    return parse_workload(text, str(path))
+
+
+def parse_workload(text: str, where: str) -> Workload:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{where} is not a workload (a JSON object)")
+    if data.get("schema_version", 1) > WORKLOAD_SCHEMA_VERSION:
+        raise UsageError(f"{where} uses workload schema {data['schema_version']}: upgrade gpu-advisor to read it")
+    try:
+        return Workload.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError(describe_validation_error(exc, where)) from None

@@ -1,0 +1,145 @@
+"""The brief's scenarios: each verdict follows from the profile, the workload and the catalog."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from advisor import cli
+from advisor.catalog.catalog import bundled_catalog
+from advisor.recommend.decide import RecommendError, recommend
+from advisor.recommend.workload import Workload, load_preset, preset_names
+from tests.unit.scenarios import BASE, scenario_report
+
+CATALOG = bundled_catalog()
+BIG_LLM = dict(latency_scale=300, weights_bytes=40 * 2**30, work_scale=3e4)  # ~20B parameters in fp32
+
+
+def decide(report, workload):
+    return recommend(report, workload, CATALOG)
+
+
+def test_a_small_internal_tool_keeps_the_cpu_it_already_has():
+    rec = decide(scenario_report(), load_preset("internal-tool").model_copy(update={"owned_card": "cpu"}))
+    assert rec.verdict.action == "keep" and rec.verdict.choice.card is None
+    assert rec.verdict.choice.basis.startswith("measured")
+    assert any("already paid" in r for r in rec.verdict.reasons)
+
+
+def test_a_real_time_vision_service_too_slow_on_the_cpu_needs_a_gpu():
+    slow = scenario_report(latency_scale=250)  # batch 1 takes ~350 ms on this CPU
+    rec = decide(slow, load_preset("realtime-vision").model_copy(update={"owned_card": "cpu"}))
+    assert rec.verdict.action in ("upgrade", "cloud") and rec.verdict.choice.card is not None
+    cpu = next(e for e in rec.excluded if "CPU" in e.label)
+    assert "you own 1" in cpu.reason
+
+
+def test_health_data_excludes_every_offer_without_hds():
+    rec = decide(scenario_report(), load_preset("health-documents"))
+    clouds = [o for o in rec.ranked if o.action == "cloud"]
+    assert clouds and all(o.provider == "Scaleway" for o in clouds)
+    assert all(any("certification scope" in n for n in o.notes) for o in clouds)
+    non_hds = [o for o in CATALOG.offers if "HDS" not in o.certifications]
+    data = [e for e in rec.excluded if e.category == "data"]
+    assert len(data) == len(non_hds) and all("HDS" in e.reason for e in data)
+
+
+def test_classified_data_stays_on_premise():
+    rec = decide(scenario_report(), load_preset("classified-onprem"))
+    assert rec.ranked and all(o.action != "cloud" for o in rec.ranked)
+
+
+def test_personal_data_keeps_to_eu_providers():
+    rec = decide(scenario_report(), load_preset("chatbot-24x7"))
+    assert {o.provider for o in rec.ranked if o.action == "cloud"} <= {"OVHcloud", "Scaleway"}
+
+
+def test_a_large_language_model_does_not_fit_a_small_card():
+    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1, p95_ms=20000))
+    t4 = next(e for e in rec.excluded if e.label == "buy NVIDIA T4")
+    assert t4.category == "does_not_fit" and "needs 40.0 GiB of 14 GiB usable" in t4.reason
+    chosen = rec.verdict.choice
+    card = CATALOG.card(chosen.card)
+    assert card.memory_gb * 2**30 * 0.9 >= 20 * 2**30  # bf16 halves the 40 GiB: only big cards hold it
+
+
+def test_an_owned_card_that_meets_the_target_is_kept():
+    rec = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4"))
+    assert rec.verdict.action == "keep" and rec.verdict.choice.card == "NVIDIA L4"
+    assert "purchase" not in rec.verdict.choice.cost_breakdown_eur
+
+
+def test_a_steady_load_buys_and_a_bursty_one_rents():
+    big = scenario_report(**BIG_LLM)
+    steady = decide(big, Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, hours_per_day=24, horizon_months=36))
+    assert steady.verdict.action == "upgrade"
+    assert steady.verdict.choice.breakeven_month < 36
+    bursty = decide(big, Workload(peak_rps=2, avg_rps=0.2, p95_ms=20000, hours_per_day=2, horizon_months=12))
+    assert bursty.verdict.action == "cloud"
+
+
+def test_an_impossible_target_says_so_and_names_the_closest_option():
+    rec = decide(scenario_report(latency_scale=250), Workload(peak_rps=5, p95_ms=0.05))
+    assert rec.verdict.action == "none" and rec.ranked == []
+    assert "comes closest, at about" in rec.verdict.closest
+    assert "No option meets the p95 target of 0.05 ms" in rec.verdict.reasons[0]
+
+
+def test_a_budget_excludes_what_costs_more():
+    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, budget_eur=2000))
+    assert all(o.total_cost_eur <= 2000 for o in rec.ranked)
+    assert any(e.category == "budget" and "over the budget of 2,000 EUR" in e.reason for e in rec.excluded)
+
+
+def test_same_inputs_same_answer():
+    a = decide(scenario_report(), load_preset("chatbot-24x7"))
+    b = decide(scenario_report(), load_preset("chatbot-24x7"))
+    assert a.verdict == b.verdict and a.ranked == b.ranked
+
+
+def test_quantized_variants_below_the_quality_floor_are_not_deployed():
+    rec = decide(scenario_report(), Workload(peak_rps=5, p95_ms=1000, min_cosine=0.99999))
+    assert any(e.category == "quality" and "int8_dynamic" in e.label for e in rec.excluded)
+    assert all(o.precision != "int8_dynamic" for o in rec.ranked)
+
+
+def test_a_report_with_no_usable_variant_is_refused():
+    report = scenario_report()
+    for variant in report.variants:
+        variant.status = "unsupported"
+    with pytest.raises(RecommendError, match="no variant with a measured latency"):
+        decide(report, Workload(peak_rps=1, p95_ms=100))
+
+
+def test_bad_workloads_name_the_problem(tmp_path):
+    with pytest.raises(RecommendError, match="owned card 'L44' is not in the catalog"):
+        decide(scenario_report(), Workload(peak_rps=1, p95_ms=100, owned_card="L44"))
+    with pytest.raises(ValueError, match="give the request volume"):
+        Workload(p95_ms=100)
+    assert set(preset_names()) >= {"internal-tool", "realtime-vision", "health-documents", "chatbot-24x7",
+                                   "bursty-pilot", "classified-onprem"}
+
+
+def test_recommend_command_table_json_and_errors(tmp_path, capsys):
+    assert cli.main(["recommend", str(BASE), "--preset", "internal-tool", "--owned-card", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "VERDICT: KEEP" in out and "assumptions:" in out and "USD per EUR" in out
+    assert cli.main(["recommend", str(BASE), "--peak-rps", "3", "--p95-ms", "800", "--sensitivity", "health", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"]["action"] in ("keep", "upgrade", "cloud") and data["excluded"] and data["ranked"]
+    assert cli.main(["recommend", str(BASE), "--peak-rps", "3"]) == 2
+    assert "needs a latency target" in capsys.readouterr().err
+    assert cli.main(["recommend", str(BASE), "--preset", "nope"]) == 2
+    assert "unknown preset 'nope'" in capsys.readouterr().err
+    workload = tmp_path / "w.json"
+    workload.write_text('{"p95_ms": 500, "peak_rps": -1}')
+    assert cli.main(["recommend", str(BASE), "--workload", str(workload)]) == 2
+    assert "peak_rps: Input should be greater than 0" in capsys.readouterr().err
+    assert cli.main(["recommend", str(BASE), "--peak-rps", "5", "--p95-ms", "0.05"]) == 1
+
+
+def test_recommend_runs_as_a_command():
+    result = subprocess.run([sys.executable, "-m", "advisor", "recommend", str(BASE), "--preset", "bursty-pilot"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "VERDICT:" in result.stdout and "Traceback" not in result.stderr
