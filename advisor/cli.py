@@ -413,8 +413,14 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from advisor.report.io import load_report
 
     workload = build_workload(args)
+    if args.save_workload:
+        from advisor.recommend.workload import save_workload
+        save_workload(workload, Path(args.save_workload), overwrite=args.overwrite)
     report = load_report(Path(args.report))
-    rec = recommend(report, workload, load_catalog(user_catalog_dir(args.catalog_dir)))
+    from advisor.recommend.decide import reference_reports
+
+    folder = user_catalog_dir(args.catalog_dir)
+    rec = recommend(report, workload, load_catalog(folder), reference_reports(folder))
     print(rec.model_dump_json(indent=1) if args.json else recommendation_text(rec))
     return 0 if rec.verdict.action != "none" else 1
 
@@ -505,6 +511,8 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--usd-per-eur", type=float, help="exchange rate (default: the catalog's dated ECB rate)")
     r.add_argument("--min-cosine", type=float, help="quality floor for quantized variants (default 0.99)")
     r.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")
+    r.add_argument("--save-workload", metavar="FILE", help="also save the workload as given (preset + options)")
+    r.add_argument("--overwrite", action="store_true", help="replace --save-workload's file if it exists")
     r.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     r.set_defaults(func=cmd_recommend)
 

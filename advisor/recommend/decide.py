@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
 
 from advisor.catalog.cards import Card, find_card
 from advisor.catalog.catalog import Catalog, Offer
@@ -16,6 +18,7 @@ from advisor.recommend.capacity import Sizing, size
 from advisor.recommend.projection import Performance, Unfit, measured, project
 from advisor.recommend.schema import Exclusion, Option, Recommendation, Verdict
 from advisor.recommend.workload import Workload
+from advisor.report.io import parse_report
 from advisor.report.schema import ProfileReport, VariantResult
 
 DAYS_PER_MONTH = 30.44
@@ -44,20 +47,47 @@ class Device:
     label: str
     card: Card | None  # None: the profiled CPU
     measured_here: bool  # the profile ran on this very device
+    reference: ProfileReport | None = None  # the same model measured on this card (a reference profile)
 
 
-def recommend(report: ProfileReport, workload: Workload, catalog: Catalog) -> Recommendation:
+def reference_reports(extra_dir: Path | None = None) -> list[ProfileReport]:
+    """Profiles measured on real GPUs: bundled in profiles/reference, and in extra_dir/reference."""
+    found = []
+    folders = [resources.files("profiles").joinpath("reference")]
+    if extra_dir is not None and (extra_dir / "reference").is_dir():
+        folders.append(extra_dir / "reference")
+    for folder in folders:
+        for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+            if entry.name.endswith(".json"):
+                found.append(parse_report(entry.read_text(encoding="utf-8"), f"reference profile {entry.name}"))
+    return found
+
+
+def _reference_for(references: list[ProfileReport], report: ProfileReport, card: Card) -> ProfileReport | None:
+    for ref in references:
+        if (ref.model and report.model and ref.model.sha256 == report.model.sha256 and ref.device
+                and ref.device.kind == "cuda" and (found := find_card(ref.device.name)) and found.name == card.name):
+            return ref
+    return None
+
+
+def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
+              references: list[ProfileReport] | None = None) -> Recommendation:
+    """``references``: profiles measured on other cards (default: the bundled ones)."""
     usable = [v for v in report.variants if v.status == "ok" and any(b.latency for b in v.batches)]
     if not usable:
         raise RecommendError("the report has no variant with a measured latency (all unsupported, failed or out of "
                              "memory): profile again with other precisions or batch sizes")
     ctx = _context(report, workload, catalog)
+    refs = reference_reports() if references is None else references
     options: list[Option] = []
     excluded: list[Exclusion] = []
     variants = _quality_ok(usable, workload, excluded)
     sizing_cache: dict[tuple[str, str], tuple[VariantResult, Sizing] | Exclusion] = {}
 
     def sized(device: Device) -> tuple[VariantResult, Sizing] | Exclusion:
+        if device.card is not None and not device.measured_here:
+            device.reference = _reference_for(refs, report, device.card)
         key = (device.card.name if device.card else "cpu", "here" if device.measured_here else "projected")
         if key not in sizing_cache:
             sizing_cache[key] = _best_variant(ctx, device, variants)
@@ -130,7 +160,12 @@ def _context(report: ProfileReport, workload: Workload, catalog: Catalog) -> Con
     pue = fact("pue", "industry", workload.pue, "PUE on premise")
     assumptions["horizon"] = f"{workload.horizon_months} months, {workload.hours_per_day:g} h a day"
     assumptions["purchases"] = (f"written off over {workload.amortization_years:g} years; host share "
-                                f"{workload.host_cost_eur_per_card:g} EUR per card (set host_cost_eur_per_card)")
+                                f"{workload.host_cost_eur_per_card:g} EUR per card (host_cost_eur_per_card); upkeep "
+                                f"{workload.maintenance_pct_per_year:g}% a year (maintenance_pct_per_year)")
+    task = report.model.task if report.model else None
+    if workload.use_case and task and task != "generic" and workload.use_case != task:
+        assumptions["use case"] = (f"the workload is for {workload.use_case} but the profiled model is a {task} model: "
+                                   "profile the model you will deploy")
     assumptions["idle power"] = (f"{workload.idle_power_fraction:.0%} of TDP where not measured (an assumption, "
                                  "not a measurement)")
     assumptions["catalog"] = ", ".join(f"{name} as of {day}" for name, day in catalog.as_of.items())
@@ -179,6 +214,15 @@ def _owned_device(ctx: Context) -> Device | None:
 def _performances(ctx: Context, device: Device, variant: VariantResult) -> dict[int, Performance] | Unfit:
     perfs: dict[int, Performance] = {}
     first: Unfit | None = None
+    if device.reference is not None:
+        ref_variant = device.reference.variant(variant.precision)
+        for batch in (ref_variant.batches if ref_variant and ref_variant.status == "ok" else []):
+            if batch.status == "ok" and batch.latency is not None:
+                perf = measured(ref_variant, batch)
+                perf.basis = f"measured on {device.card.name} (bundled reference profile {device.reference.report_id[:8]})"
+                perfs[batch.batch_size] = perf
+        if perfs:
+            return perfs
     for batch in variant.batches:
         if batch.status != "ok" or batch.latency is None:
             continue
@@ -236,7 +280,9 @@ def _data_rule(workload: Workload, offer: Offer) -> str | None:
 
 def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing) -> tuple[float | None, float | None, str]:
     """Busy and idle watts per device, and how they were obtained."""
-    if device.measured_here:
+    if device.reference is not None:
+        variant = device.reference.variant(variant.precision) or variant
+    if device.measured_here or device.reference is not None:
         batch = next((b for b in variant.batches if b.batch_size == sizing.batch_size), None)
         energy = batch.energy if batch else None
         if energy is not None:
@@ -288,6 +334,9 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
             costs["purchase"] = units * device.card.purchase_price_usd / ctx.usd_per_eur * share
             if w.host_cost_eur_per_card:
                 costs["host"] = units * w.host_cost_eur_per_card * share
+            if w.maintenance_pct_per_year:
+                costs["maintenance"] = (units * device.card.purchase_price_usd / ctx.usd_per_eur
+                                        * w.maintenance_pct_per_year / 100.0 * months / 12.0)
             notes.append(f"purchase price {device.card.purchase_price_usd:,.0f} USD per card "
                          f"({device.card.price_basis or 'undated'}), {share:.0%} written off over the horizon")
         else:

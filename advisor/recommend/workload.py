@@ -21,6 +21,8 @@ class Workload(Record):
     kind: Literal["gpu-advisor.workload"] = "gpu-advisor.workload"
     name: str = "custom"
     description: str | None = None
+    use_case: Literal["llm", "vision", "speech", "embedding", "generic"] | None = Field(
+        default=None, description="what the service does; checked against the profiled model's task")
     peak_rps: float | None = Field(default=None, gt=0, description="requests per second at the busiest moment")
     avg_rps: float | None = Field(default=None, gt=0, description="requests per second on average while active")
     users: int | None = Field(default=None, ge=1)
@@ -42,6 +44,8 @@ class Workload(Record):
     min_cosine: float = Field(default=0.99, gt=0, le=1, description="quality floor for quantized variants")
     amortization_years: float = Field(default=5.0, gt=0, description="purchase written off over this many years")
     host_cost_eur_per_card: float = Field(default=0.0, ge=0, description="share of a host server per card bought")
+    maintenance_pct_per_year: float = Field(default=0.0, ge=0, le=100,
+                                            description="on-premise upkeep, % of the purchase price a year")
     idle_power_fraction: float = Field(default=0.25, ge=0, le=1,
                                        description="ASSUMPTION: idle draw as a fraction of TDP where not measured")
 
@@ -64,6 +68,12 @@ class Workload(Record):
     @property
     def peak(self) -> float:
         return self.peak_rps if self.peak_rps is not None else self.average_rps * self.peak_to_average
+
+
+def save_workload(workload: Workload, path: Path, overwrite: bool = False) -> Path:
+    from advisor.report.io import write_atomic
+
+    return write_atomic(Path(path), workload.model_dump_json(indent=1, exclude_none=True) + "\n", overwrite)
 
 
 def preset_names() -> list[str]:

@@ -143,3 +143,39 @@ def test_recommend_runs_as_a_command():
     result = subprocess.run([sys.executable, "-m", "advisor", "recommend", str(BASE), "--preset", "bursty-pilot"],
                             capture_output=True, text=True)
     assert result.returncode == 0 and "VERDICT:" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_a_reference_profile_measured_on_a_card_replaces_the_projection():
+    from advisor.report.schema import DeviceInfo
+
+    reference = scenario_report()
+    reference.device = DeviceInfo(requested="cuda", resolved="cuda:0", kind="cuda", name="NVIDIA L4")
+    for variant in reference.variants:  # "measured" on the L4: a quarter of the CPU's latency
+        for batch in variant.batches:
+            if batch.latency:
+                batch.latency.p50_ms /= 4
+                batch.latency.p95_ms /= 4
+    workload = Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4")
+    rec = recommend(scenario_report(), workload, CATALOG, references=[reference])
+    choice = rec.verdict.choice
+    assert choice.card == "NVIDIA L4" and choice.basis.startswith("measured on NVIDIA L4 (bundled reference profile")
+    other = recommend(scenario_report(), workload, CATALOG, references=[])
+    assert other.verdict.choice.basis.startswith("projected")
+
+
+def test_a_workload_can_be_saved_and_reloaded(tmp_path, capsys):
+    path = tmp_path / "w.json"
+    assert cli.main(["recommend", str(BASE), "--preset", "bursty-pilot", "--p95-ms", "900",
+                     "--save-workload", str(path)]) == 0
+    from advisor.recommend.workload import load_workload
+    saved = load_workload(path)
+    assert saved.name == "bursty-pilot" and saved.p95_ms == 900 and saved.hours_per_day == 3
+    assert cli.main(["recommend", str(BASE), "--preset", "bursty-pilot", "--save-workload", str(path)]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_bundled_reference_profiles_and_presets_are_valid():
+    from advisor.recommend.decide import reference_reports
+    assert all(r.device.kind == "cuda" for r in reference_reports())
+    for name in preset_names():
+        assert load_preset(name).p95_ms > 0
