@@ -1,4 +1,4 @@
-"""The command line: ``gpu-advisor profile | recommend | devices | monitor | catalog | show``.
+"""The command line: ``gpu-advisor profile | recommend | report | verify | compare | devices | monitor | catalog | show``.
 
 Exit codes: 0 the profile completed (recommend: a verdict was reached; 1 when no option meets the target); 2 bad usage or input file; 3 the model could not be loaded or
 rejected its inputs; 4 the run stopped early (crash, time or memory limit); 130 interrupted.
@@ -433,6 +433,78 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     return run(args.interval, args.count, args.json)
 
 
+def add_workload_options(r: argparse.ArgumentParser) -> None:
+    """The workload, as a file, a preset and options that override them (recommend and report)."""
+    r.add_argument("--workload", help="a workload file (JSON)")
+    r.add_argument("--preset", help="a built-in workload: internal-tool, realtime-vision, health-documents, "
+                   "chatbot-24x7, bursty-pilot, classified-onprem")
+    r.add_argument("--peak-rps", type=float, help="requests per second at the busiest moment")
+    r.add_argument("--avg-rps", type=float, help="requests per second on average while in use")
+    r.add_argument("--users", type=int, help="instead of rates: the number of users...")
+    r.add_argument("--requests-per-user-per-hour", type=float, help="...and how often each sends a request")
+    r.add_argument("--p95-ms", type=float, help="latency target at the 95th percentile")
+    r.add_argument("--hours-per-day", type=float, help="hours a day the service is used (default 24)")
+    r.add_argument("--no-batching", action="store_true", help="requests must be served one by one")
+    r.add_argument("--sensitivity", choices=["public", "personal", "health", "classified"])
+    r.add_argument("--horizon-months", type=int, help="how long the service will run (default 36)")
+    r.add_argument("--electricity-eur-kwh", type=float, help="default: EU business average from the catalog")
+    r.add_argument("--country", help="ISO code of the grid for carbon, e.g. FR (default: EU average)")
+    r.add_argument("--carbon-g-kwh", type=float, help="grid carbon intensity, overrides --country")
+    r.add_argument("--pue", type=float, help="data-centre PUE on premise (default: industry average)")
+    r.add_argument("--budget-eur", type=float, help="the most the whole horizon may cost")
+    r.add_argument("--owned-card", help="a card you already own (a catalog name), or cpu")
+    r.add_argument("--owned-count", type=int, help="how many of it (default 1)")
+    r.add_argument("--usd-per-eur", type=float, help="exchange rate (default: the catalog's dated ECB rate)")
+    r.add_argument("--min-cosine", type=float, help="quality floor for quantized variants (default 0.99)")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from advisor.documents import html, integrity, tables
+    from advisor.report.io import load_report, write_atomic
+
+    source = Path(args.report)
+    report = load_report(source)
+    digest = integrity.sha256_file(source)
+    out = Path(args.out) if args.out else source.with_suffix(f".{args.format}")
+    if args.format == "csv":
+        text = tables.render(report, digest)
+    else:
+        rec = None
+        if args.workload or args.preset or args.p95_ms is not None:
+            from advisor.catalog.catalog import load_catalog, user_catalog_dir
+            from advisor.recommend.decide import recommend, reference_reports
+
+            folder = user_catalog_dir(args.catalog_dir)
+            rec = recommend(report, build_workload(args), load_catalog(folder), reference_reports(folder))
+        text = html.render(report, digest, rec)
+    write_atomic(out, text, overwrite=args.overwrite)
+    print(f"{args.format} document: {out}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from advisor.documents.integrity import verify
+
+    ok, message = verify(Path(args.document), Path(args.report))
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from advisor.documents import compare, integrity
+    from advisor.report.io import load_report, write_atomic
+
+    if len(args.reports) < 2:
+        raise UsageError("give at least two reports to compare")
+    loaded = [(path, load_report(Path(path)), integrity.sha256_file(Path(path))) for path in args.reports]
+    problems = compare.comparability([r for _, r, _ in loaded])
+    write_atomic(Path(args.out), compare.render(loaded), overwrite=args.overwrite)
+    for problem in problems:
+        print(f"not comparable: {problem}", file=sys.stderr)
+    print(f"comparison: {args.out}")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gpu-advisor", description="Profile a model on this machine and "
                                      "advise where it should run in production.")
@@ -489,32 +561,33 @@ def make_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("recommend", help="keep, upgrade or move to the cloud: for a profile and a workload",
                        description="Recommend where the profiled model should run for a workload.")
     r.add_argument("report", help="a profile report (JSON) made by 'gpu-advisor profile'")
-    r.add_argument("--workload", help="a workload file (JSON)")
-    r.add_argument("--preset", help="a built-in workload: internal-tool, realtime-vision, health-documents, "
-                   "chatbot-24x7, bursty-pilot, classified-onprem")
-    r.add_argument("--peak-rps", type=float, help="requests per second at the busiest moment")
-    r.add_argument("--avg-rps", type=float, help="requests per second on average while in use")
-    r.add_argument("--users", type=int, help="instead of rates: the number of users...")
-    r.add_argument("--requests-per-user-per-hour", type=float, help="...and how often each sends a request")
-    r.add_argument("--p95-ms", type=float, help="latency target at the 95th percentile")
-    r.add_argument("--hours-per-day", type=float, help="hours a day the service is used (default 24)")
-    r.add_argument("--no-batching", action="store_true", help="requests must be served one by one")
-    r.add_argument("--sensitivity", choices=["public", "personal", "health", "classified"])
-    r.add_argument("--horizon-months", type=int, help="how long the service will run (default 36)")
-    r.add_argument("--electricity-eur-kwh", type=float, help="default: EU business average from the catalog")
-    r.add_argument("--country", help="ISO code of the grid for carbon, e.g. FR (default: EU average)")
-    r.add_argument("--carbon-g-kwh", type=float, help="grid carbon intensity, overrides --country")
-    r.add_argument("--pue", type=float, help="data-centre PUE on premise (default: industry average)")
-    r.add_argument("--budget-eur", type=float, help="the most the whole horizon may cost")
-    r.add_argument("--owned-card", help="a card you already own (a catalog name), or cpu")
-    r.add_argument("--owned-count", type=int, help="how many of it (default 1)")
-    r.add_argument("--usd-per-eur", type=float, help="exchange rate (default: the catalog's dated ECB rate)")
-    r.add_argument("--min-cosine", type=float, help="quality floor for quantized variants (default 0.99)")
+    add_workload_options(r)
     r.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")
     r.add_argument("--save-workload", metavar="FILE", help="also save the workload as given (preset + options)")
     r.add_argument("--overwrite", action="store_true", help="replace --save-workload's file if it exists")
     r.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     r.set_defaults(func=cmd_recommend)
+
+    d = sub.add_parser("report", help="a document for a review board: HTML (with the verdict) or CSV",
+                       description="Make a self-contained document from a profile report (and a workload).")
+    d.add_argument("report")
+    d.add_argument("--format", choices=["html", "csv"], default="html")
+    d.add_argument("--out", help="the document's path (default: the report's, with .html or .csv)")
+    d.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    add_workload_options(d)
+    d.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")
+    d.set_defaults(func=cmd_report)
+
+    v = sub.add_parser("verify", help="check that a document was made from this report (SHA-256)")
+    v.add_argument("document")
+    v.add_argument("report")
+    v.set_defaults(func=cmd_verify)
+
+    k = sub.add_parser("compare", help="set two or more reports side by side, with ratios")
+    k.add_argument("reports", nargs="+")
+    k.add_argument("--out", required=True, help="the HTML document to write")
+    k.add_argument("--overwrite", action="store_true")
+    k.set_defaults(func=cmd_compare)
 
     c = sub.add_parser("catalog", help="list, filter and validate the catalog of cards, offers and energy facts")
     c.add_argument("what", nargs="?", default="offers", choices=["offers", "cards", "energy", "validate"])

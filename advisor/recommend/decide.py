@@ -412,14 +412,15 @@ def _verdict(ctx: Context, options: list[Option], excluded: list[Exclusion], var
     best = options[0]
     reasons = [
         f"{best.label} with {best.devices} device(s) at batch {best.batch_size} in {best.precision} holds the p95 "
-        f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {best.p95_ms_at_peak:.0f} ms, "
+        f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {best.p95_ms_at_peak:.3g} ms, "
         f"{best.utilisation_at_peak:.0%} busy at peak; {best.basis}).",
         f"It costs {best.total_cost_eur:,.0f} EUR over {w.horizon_months} months "
         f"({best.cost_per_million_eur:,.2f} EUR per million {best.cost_per_million_unit}).",
     ]
     if best.energy_per_inference_j is not None:
-        reasons.append(f"Energy {best.energy_per_inference_j:.3g} J per inference, {best.co2_g_per_1000:.3g} g CO2 per "
-                       f"1000 inferences ({best.energy_basis}).")
+        scope = "idle time and PUE included" if best.action != "cloud" else "PUE included"
+        reasons.append(f"Energy {best.energy_per_inference_j:.3g} J per inference ({scope}), {best.co2_g_per_1000:.3g} g "
+                       f"CO2 per 1000 inferences; power {best.energy_basis}.")
     if len(options) > 1:
         second = options[1]
         gap = second.total_cost_eur - best.total_cost_eur

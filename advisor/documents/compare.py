@@ -1,0 +1,78 @@
+"""Several reports side by side, with ratios to the first, and a plain statement when they are not comparable."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from html import escape
+
+import advisor
+from advisor.documents.html import CSS, _n, _table
+from advisor.report.schema import ProfileReport
+
+
+def comparability(reports: list[ProfileReport]) -> list[str]:
+    """Why these reports do not measure the same thing (empty: they are comparable)."""
+    first = reports[0]
+    problems = []
+    for i, r in enumerate(reports[1:], 2):
+        if (r.model and first.model) and r.model.sha256 != first.model.sha256:
+            problems.append(f"report {i} profiled a different model ({r.model.name}, sha256 {r.model.sha256[:12]}...) "
+                            f"than report 1 ({first.model.name}, {first.model.sha256[:12]}...)")
+        for field in ("engine", "seed"):
+            if getattr(r.request, field) != getattr(first.request, field):
+                problems.append(f"report {i} used {field} {getattr(r.request, field)!r}, report 1 "
+                                f"{getattr(first.request, field)!r}")
+        if r.model and first.model and (r.model.seq_len, r.model.new_tokens) != (first.model.seq_len, first.model.new_tokens):
+            problems.append(f"report {i} used other sequence lengths than report 1")
+    return problems
+
+
+def render(reports: list[tuple[str, ProfileReport, str]], generated: datetime | None = None) -> str:
+    """``reports``: (label, report, sha256); the first is the baseline of every ratio."""
+    generated = generated or datetime.now(timezone.utc)
+    rs = [r for _, r, _ in reports]
+    problems = comparability(rs)
+    cells = sorted({(v.precision, b.batch_size) for r in rs for v in r.variants for b in v.batches})
+    head = ["precision", "batch"]
+    for i, (label, r, _) in enumerate(reports, 1):
+        head += [f"[{i}] p50 ms"] + ([f"[{i}] / [1]"] if i > 1 else []) + [f"[{i}] J/item"]
+    rows = []
+    for precision, batch in cells:
+        row = [escape(precision), str(batch)]
+        base = _p50(rs[0], precision, batch)
+        for i, r in enumerate(rs, 1):
+            p50 = _p50(r, precision, batch)
+            row.append(_n(p50))
+            if i > 1:
+                row.append("&ndash;" if p50 is None or base is None else f"{p50 / base:.3f}")
+            energy = _energy(r, precision, batch)
+            row.append("&ndash;" if energy is None else (f"~{_n(energy[0])} (est.)" if energy[1] else _n(energy[0])))
+        rows.append(row)
+    sources = [[f"[{i}]", escape(label), escape(r.device.name if r.device else "?"),
+                escape(f"{r.created_at:%Y-%m-%d %H:%M}"), escape(r.model.name if r.model else "?"),
+                f'<span class="integrity">{sha}</span>'] for i, (label, r, sha) in enumerate(reports, 1)]
+    warning = ('<div class="verdict none"><h2>Not comparable</h2><ul>' + "".join(f"<li>{escape(p)}</li>" for p in problems)
+               + "</ul><p>The ratios below compare different things.</p></div>") if problems else (
+        '<p class="muted">Same model (SHA-256), engine, seed and sequence lengths: the ratios compare the machines or '
+        "versions. Each report's round spread is its own error bar.</p>")
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>gpu-advisor comparison</title>'
+            f"<style>{CSS}</style></head><body><h1>Comparison of {len(reports)} profile reports</h1>"
+            f'<p class="muted">Generated {generated:%Y-%m-%d %H:%M} UTC by gpu-advisor {advisor.__version__}.</p>'
+            + warning + "<h2>Reports</h2>" + _table(["", "file", "device", "profiled", "model", "report sha256"], sources)
+            + "<h2>Latency and energy, ratios to report [1]</h2>" + _table(head, rows, numeric=set(range(2, len(head))))
+            + "</body></html>")
+
+
+def _cell(report: ProfileReport, precision: str, batch: int):
+    variant = report.variant(precision)
+    return next((b for b in variant.batches if b.batch_size == batch), None) if variant else None
+
+
+def _p50(report: ProfileReport, precision: str, batch: int) -> float | None:
+    cell = _cell(report, precision, batch)
+    return cell.latency.p50_ms if cell and cell.latency else None
+
+
+def _energy(report: ProfileReport, precision: str, batch: int):
+    cell = _cell(report, precision, batch)
+    return (cell.energy.energy_per_item_j, cell.energy.estimated) if cell and cell.energy else None

@@ -1,0 +1,109 @@
+"""Documents for a review board: self-contained HTML, CSV that round-trips, integrity, comparison."""
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from advisor import cli
+from advisor.documents import compare, html, integrity, tables
+from advisor.recommend.decide import recommend
+from advisor.catalog.catalog import bundled_catalog
+from advisor.recommend.workload import load_preset
+from advisor.report.io import load_report
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+V2 = FIXTURES / "report-v2-llm-tiny.json"
+V1 = FIXTURES / "report-v1-llm-tiny.json"
+
+
+def _html(path=V2, preset="internal-tool"):
+    report = load_report(path)
+    rec = recommend(report, load_preset(preset).model_copy(update={"owned_card": "cpu"}), bundled_catalog()) if preset else None
+    return html.render(report, integrity.sha256_file(path), rec)
+
+
+def test_html_references_nothing_outside_itself():
+    text = _html()
+    assert "<script" not in text and "<link" not in text and "@import" not in text
+    assert not re.search(r"(src|href)\s*=", text)
+    assert not re.search(r"https?:|//[a-z]", text, flags=re.IGNORECASE)
+    assert all(u.startswith("url(#") for u in re.findall(r"url\([^)]*\)", text))
+
+
+def test_html_puts_the_verdict_first_and_names_its_sources():
+    text = _html()
+    report = load_report(V2)
+    assert text.index('class="verdict keep"') < text.index("Machine and environment") < text.index("Measurements")
+    assert report.model.sha256 in text and integrity.sha256_file(V2) in text
+    assert "int4_weight_only" in text and "unsupported" in text  # a variant that could not run, with why
+    assert "<svg" in text and "cost against latency" in text
+    assert "Excluded options and why" in text and "Assumptions" in text and "Methods" in text
+
+
+def test_estimates_are_marked_in_the_table_and_the_chart():
+    report = load_report(V2)
+    for variant in report.variants:
+        for batch in variant.batches:
+            if batch.energy:
+                batch.energy.method, batch.energy.estimated = "estimate_tdp", True
+    text = html.render(report, "0" * 64, None)
+    assert "(estimate)" in text and "(est.)" in text and "url(#hatch)" in text
+    assert "No workload was given" in text
+
+
+def test_an_older_schema_and_an_incomplete_report_still_render():
+    assert "Inference GPU assessment: llm-tiny" in _html(V1, preset=None)
+    report = load_report(V2)
+    report.status, report.incomplete_reason = "incomplete", "the worker crashed with a segmentation fault"
+    report.variants[1].status, report.variants[1].reason, report.variants[1].batches = "not_run", "not reached", []
+    text = html.render(report, "0" * 64, None)
+    assert "segmentation fault" in text and "not_run" in text
+
+
+def test_csv_round_trips():
+    report = load_report(V2)
+    text = tables.render(report, integrity.sha256_file(V2))
+    assert text.startswith("# gpu-advisor results")
+    rows = list(csv.DictReader(io.StringIO("\n".join(l for l in text.splitlines() if not l.startswith("#")))))
+    assert rows == [{k: ("" if v is None else str(v)) for k, v in r.items()}
+                    | {c: "" for c in tables.COLUMNS if c not in r} for r in tables.rows(report)]
+    fp32 = next(r for r in rows if r["precision"] == "fp32" and r["batch_size"] == "1")
+    assert float(fp32["p50_ms"]) == report.variant("fp32").batches[0].latency.p50_ms
+    assert next(r for r in rows if r["precision"] == "int4_weight_only")["status"] == "unsupported"
+
+
+def test_verify_matches_and_mismatches(tmp_path, capsys):
+    doc = tmp_path / "doc.html"
+    assert cli.main(["report", str(V2), "--out", str(doc)]) == 0
+    assert cli.main(["verify", str(doc), str(V2)]) == 0
+    changed = tmp_path / "changed.json"
+    changed.write_text(V2.read_text().replace('"seed": 0', '"seed": 0 '))
+    assert cli.main(["verify", str(doc), str(changed)]) == 1
+    assert "was NOT made from" in capsys.readouterr().err
+    assert cli.main(["verify", str(V2), str(V2)]) == 2
+    assert "carries no report SHA-256" in capsys.readouterr().err
+    assert cli.main(["report", str(V2), "--out", str(doc)]) == 2  # never overwritten silently
+
+
+def test_report_command_writes_html_with_a_verdict_and_csv(tmp_path):
+    assert cli.main(["report", str(V2), "--preset", "bursty-pilot", "--out", str(tmp_path / "r.html")]) == 0
+    assert "verdict" in (tmp_path / "r.html").read_text()
+    assert cli.main(["report", str(V2), "--format", "csv", "--out", str(tmp_path / "r.csv")]) == 0
+    assert integrity.embedded_sha256(tmp_path / "r.csv") == integrity.sha256_file(V2)
+
+
+def test_compare_sets_reports_side_by_side_and_says_when_they_differ(tmp_path, capsys):
+    same = tmp_path / "same.json"
+    same.write_text(V2.read_text())
+    assert cli.main(["compare", str(V2), str(same), "--out", str(tmp_path / "c.html")]) == 0
+    text = (tmp_path / "c.html").read_text()
+    assert "Not comparable" not in text and "1.000" in text
+    assert cli.main(["compare", str(V2), str(V1), str(FIXTURES / "report-v2-llm-tiny.json"),
+                     "--out", str(tmp_path / "c2.html")]) == 0
+    assert compare.comparability([load_report(V2), load_report(V1)]) == []  # same built-in model, same settings
+    with pytest.raises(SystemExit):
+        cli.main(["compare", "--out", str(tmp_path / "x.html")])
+    assert cli.main(["compare", str(V2), "--out", str(tmp_path / "x.html")]) == 2
