@@ -477,9 +477,35 @@ def cmd_report(args: argparse.Namespace) -> int:
             folder = user_catalog_dir(args.catalog_dir)
             rec = recommend(report, build_workload(args), load_catalog(folder), reference_reports(folder))
         text = html.render(report, digest, rec)
-    write_atomic(out, text, overwrite=args.overwrite)
+    if args.format == "pdf":
+        _write_pdf(text, out, report, digest, args.paper, args.overwrite)
+    else:
+        write_atomic(out, text, overwrite=args.overwrite)
     print(f"{args.format} document: {out}")
     return 0
+
+
+def _write_pdf(text: str, out: Path, report, digest: str, paper: str, overwrite: bool) -> None:
+    """Through a temporary file beside the target, then a rename: never a half-written PDF."""
+    import os
+    import tempfile
+
+    from advisor.documents import pdf
+    from advisor.errors import ReportError
+
+    if out.exists() and not overwrite:
+        raise ReportError(f"{out} already exists; choose another --out path (or pass --overwrite to replace it)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model = report.model.name if report.model else report.request.model.label
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    try:
+        pdf.write(text, Path(tmp), f"Inference GPU assessment: {model}",
+                  f"gpu-advisor assessment: {model}, profiled {report.created_at:%Y-%m-%d}", digest, paper)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -568,10 +594,11 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     r.set_defaults(func=cmd_recommend)
 
-    d = sub.add_parser("report", help="a document for a review board: HTML (with the verdict) or CSV",
+    d = sub.add_parser("report", help="a document for a review board: HTML or PDF (with the verdict), or CSV",
                        description="Make a self-contained document from a profile report (and a workload).")
     d.add_argument("report")
-    d.add_argument("--format", choices=["html", "csv"], default="html")
+    d.add_argument("--format", choices=["html", "pdf", "csv"], default="html")
+    d.add_argument("--paper", choices=["a4", "letter"], default="a4", help="PDF page size (default a4)")
     d.add_argument("--out", help="the document's path (default: the report's, with .html or .csv)")
     d.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     add_workload_options(d)

@@ -19,8 +19,9 @@ def sha256_file(path: Path) -> str:
 
 
 def embedded_sha256(document: Path) -> str:
+    """The report hash a document carries: HTML meta tag, CSV comment line, or PDF XMP metadata."""
     try:
-        head = Path(document).read_bytes()[:4096].decode("utf-8", "replace")
+        head = Path(document).read_bytes().decode("latin-1")
     except OSError as exc:
         raise UsageError(f"{document} cannot be read: {exc.strerror or exc}") from None
     match = _HASH.search(head)

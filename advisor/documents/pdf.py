@@ -1,0 +1,93 @@
+"""The HTML document as a paginated PDF, written locally by Qt (no browser, nothing downloaded).
+
+Qt's rich-text engine lays the document out; the inline SVG charts, which it cannot draw, are rendered
+through QtSvg into images first. Every page gets a header naming the model and date and a footer with
+its number. The report's SHA-256 also goes into the PDF's XMP metadata, which stays uncompressed, so
+``gpu-advisor verify`` can find it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from advisor.errors import AdvisorError
+
+PAPERS = ("a4", "letter")
+_SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+_SIZE = re.compile(r'width="(\d+)" height="(\d+)"')
+
+
+class PdfError(AdvisorError):
+    exit_code = 2
+
+
+def _qt():
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display needed: servers, CI, air-gapped hosts
+    try:
+        from PySide6 import QtCore, QtGui, QtSvg
+    except ImportError:
+        raise PdfError("PDF documents need Qt: pip install PySide6-Essentials (or use --format html)") from None
+    app = QtGui.QGuiApplication.instance() or QtGui.QGuiApplication([])
+    return QtCore, QtGui, QtSvg, app
+
+
+def _for_qt(html: str) -> str:
+    """Qt's HTML subset: table borders as attributes; no media queries."""
+    html = re.sub(r"@media print\{.*?\}\}", "", html, flags=re.DOTALL)
+    html = html.replace("<table>", '<table border="1" cellspacing="0" cellpadding="3" width="100%">')
+    # Qt draws no border around a <div>: the verdict becomes a framed one-cell table.
+    return re.sub(r'<div class="verdict \w+">(.*?)</div>',
+                  r'<table border="2" cellspacing="0" cellpadding="8" width="100%"><tr><td>\1</td></tr></table>',
+                  html, flags=re.DOTALL)
+
+
+def write(html: str, out: Path, title: str, header: str, report_sha256: str, paper: str = "a4") -> None:
+    QtCore, QtGui, QtSvg, _app = _qt()
+    doc = QtGui.QTextDocument()
+    charts = _SVG.findall(html)
+    for i, svg in enumerate(charts):
+        width, height = (int(v) for v in _SIZE.search(svg).groups())
+        renderer = QtSvg.QSvgRenderer(QtCore.QByteArray(svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1).encode()))
+        image = QtGui.QImage(width * 3, height * 3, QtGui.QImage.Format.Format_ARGB32)
+        image.fill(QtGui.QColor("white"))
+        painter = QtGui.QPainter(image)
+        renderer.render(painter)
+        painter.end()
+        doc.addResource(QtGui.QTextDocument.ResourceType.ImageResource, QtCore.QUrl(f"chart-{i}.png"), image)
+        html = html.replace(svg, f'<img src="chart-{i}.png" width="{width}" height="{height}">', 1)
+    writer = QtGui.QPdfWriter(str(out))
+    size = QtGui.QPageSize(QtGui.QPageSize.PageSizeId.A4 if paper == "a4" else QtGui.QPageSize.PageSizeId.Letter)
+    writer.setPageLayout(QtGui.QPageLayout(size, QtGui.QPageLayout.Orientation.Portrait,
+                                           QtCore.QMarginsF(15, 15, 15, 15), QtGui.QPageLayout.Unit.Millimeter))
+    writer.setResolution(300)
+    writer.setTitle(title)
+    writer.setCreator("gpu-advisor")
+    writer.setDocumentXmpMetadata(QtCore.QByteArray(
+        f'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+        f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>gpu-advisor report sha256 {report_sha256}'
+        f'</dc:description></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'.encode()))
+    doc.documentLayout().setPaintDevice(writer)
+    doc.setDefaultFont(QtGui.QFont("DejaVu Serif", 9))
+    doc.setHtml(_for_qt(html))
+    page = writer.pageLayout().paintRectPixels(writer.resolution())
+    band = int(writer.resolution() * 0.35)  # header and footer bands, in device pixels
+    body = QtCore.QSizeF(page.width(), page.height() - 2 * band)
+    doc.setPageSize(body)
+    pages = doc.pageCount()
+    painter = QtGui.QPainter(writer)
+    small = QtGui.QFont("DejaVu Sans", 7)
+    for number in range(pages):
+        if number:
+            writer.newPage()
+        painter.setFont(small)
+        painter.drawText(QtCore.QRectF(0, 0, page.width(), band * 0.8), int(QtCore.Qt.AlignmentFlag.AlignLeft), header)
+        painter.drawText(QtCore.QRectF(0, page.height() - band * 0.8, page.width(), band * 0.8),
+                         int(QtCore.Qt.AlignmentFlag.AlignRight), f"page {number + 1} of {pages}")
+        painter.save()
+        painter.translate(0, band - number * body.height())
+        doc.drawContents(painter, QtCore.QRectF(0, number * body.height(), body.width(), body.height()))
+        painter.restore()
+    painter.end()
