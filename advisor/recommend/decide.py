@@ -106,8 +106,6 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         if card.purchase_price_usd is None:
             excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
             continue
-        if workload.sensitivity == "health":
-            pass  # on premise is allowed; the site's own compliance is noted below
         _consider(ctx, device, "upgrade", sized(device), options, excluded)
     # Cloud offers.
     for offer in catalog.offers:
@@ -370,7 +368,7 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
     carbon = None if kwh is None else kwh * ctx.carbon
     perf = sizing.performance
     options.append(Option(
-        action=action, label=device.label if offer is None else device.label, card=device.card.name if device.card else None,
+        action=action, label=device.label, card=device.card.name if device.card else None,
         provider=offer.provider if offer else None, offer=offer.offer if offer else None,
         units=instances if offer else sizing.units, devices=units, precision=variant.precision,
         batch_size=sizing.batch_size, p50_ms=perf.p50_ms, p95_ms_at_peak=sizing.p95_ms, basis=perf.basis,
