@@ -660,11 +660,23 @@ def _option_errors(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _has_display() -> bool:
+    import os
+    if sys.platform.startswith(("win", "darwin")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and \
+        os.environ.get("QT_QPA_PLATFORM", "") != "offscreen"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     if args.command is None:
+        if _has_display():
+            from ui.app import main as app_main  # the desktop app; advisor itself never imports ui at import time
+            return app_main()
         parser.print_help()
+        print("\n(no display here: the desktop app needs one; the sub-commands above work without)")
         return 0
     try:
         return args.func(args)

@@ -1,0 +1,120 @@
+"""The desktop app, offscreen: choose, run, watch, cancel, survive a crash, read the results."""
+
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from advisor.profiling.events import parse_event
+from advisor.profiling.request import ModelSpec, ProfileRequest
+from advisor.report.builder import ReportBuilder
+from advisor.report.io import load_report
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def test_the_form_validates_as_it_is_typed(window):
+    assert window.start_button.isEnabled()
+    window.batches.setText("1,x")
+    assert not window.start_button.isEnabled() and "--batch" in window.problem.text()
+    window.batches.setText("1..8")
+    assert window.start_button.isEnabled() and window.request().batch_sizes == [1, 2, 4, 8]
+    for box in window.precision_boxes.values():
+        box.setChecked(False)
+    assert not window.start_button.isEnabled() and "--precision" in window.problem.text()
+
+
+def test_a_recorded_event_stream_feeds_the_plots_and_the_table(window, qtbot):
+    events = [parse_event(line) for line in (FIXTURES / "events-llm-tiny.jsonl").read_text().splitlines()]
+    report = load_report(FIXTURES / "report-v2-llm-tiny.json")
+    builder = ReportBuilder(report.request)
+    for event in events:
+        window.on_event(event)
+        builder.feed(event)
+    qtbot.wait(100)  # the redraw timer runs at 25 Hz
+    curve = window.plots.latency_curves["fp32 b1"]
+    assert len(curve.getData()[0]) > 0
+    assert len(window.plots.cpu_curve.getData()[0]) > 0
+    assert window.progress.value() == window.progress.maximum()
+    window.show_report(builder.build())
+    assert window.table.rowCount() == 7  # three variants x two batches, and int4 unsupported
+    texts = [window.table.item(r, 2).text() for r in range(window.table.rowCount())]
+    assert "unsupported" in texts
+    assert "int4_weight_only: unsupported" in window.log.toPlainText()
+
+
+def _tiny(**overrides):
+    fields = dict(model=ModelSpec(builtin="embedding", size="tiny"), device="cpu", precisions=["fp32", "int8_dynamic"],
+                  batch_sizes=[1, 2], budget_s=2, rounds=2, warmup_s=0.02, min_samples=5, energy=False)
+    fields.update(overrides)
+    return ProfileRequest(**fields)
+
+
+def test_a_real_profile_runs_off_the_gui_thread_and_saves_its_report(window, qtbot, tmp_path):
+    window.start(_tiny())
+    assert window.thread is not None and not window.start_button.isEnabled()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=120_000)
+    assert window.table.rowCount() == 4 and window.report.status == "complete"
+    saved = list((tmp_path / "reports").rglob("*.json"))
+    assert len(saved) == 1 and load_report(saved[0]).report_id == window.report.report_id
+    assert window.banner.isHidden()
+
+
+def test_cancel_stops_the_worker_and_keeps_what_was_measured(window, qtbot):
+    window.start(_tiny(budget_s=120, rounds=5))
+    qtbot.waitUntil(lambda: window.measurements_seen > 0, timeout=120_000)
+    window.cancel()
+    qtbot.waitUntil(lambda: window.thread is None, timeout=30_000)
+    assert window.report.status == "incomplete" and "cancelled" in window.banner.text()
+    assert any(window.table.item(r, 2).text() == "ok" for r in range(window.table.rowCount()))
+
+
+def test_a_crashed_worker_shows_a_message_and_the_app_goes_on(window, qtbot, tmp_path, monkeypatch):
+    sys.path.insert(0, str(FIXTURES))
+    try:
+        import misbehaving
+        path = tmp_path / "segv.pt"
+        torch.save(misbehaving.SegfaultsAtBatch(2), path)
+    finally:
+        sys.path.remove(str(FIXTURES))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(FIXTURES), os.environ.get("PYTHONPATH", "")]))
+    spec = ModelSpec(path=str(path), inputs=[{"dtype": "float32", "shape": [1, 16]}], unsafe_pickle=True)
+    window.start(_tiny(model=spec, precisions=["fp32"]))
+    qtbot.waitUntil(lambda: window.thread is None, timeout=120_000)
+    assert "segmentation fault" in window.banner.text() and window.banner.isVisible() is not None
+    assert window.start_button.isEnabled()  # ready for another run
+
+
+def test_choices_persist_between_launches(window, qtbot):
+    from ui.main_window import MainWindow
+
+    window.model.setCurrentText("vision")
+    window.batches.setText("1,4")
+    window.precision_boxes["fp16"].setChecked(True)
+    window._remember()
+    again = MainWindow(window.settings)
+    qtbot.addWidget(again)
+    assert again.model.currentText() == "vision" and again.batches.text() == "1,4"
+    assert again.precision_boxes["fp16"].isChecked()
+
+
+def test_the_app_exits_cleanly_with_many_curves():
+    """pyqtgraph items destroyed after the QApplication crashed Python at exit (9+ curves): main() tears down first."""
+    import subprocess
+    code = (
+        "from PySide6.QtWidgets import QApplication\n"
+        "from PySide6.QtCore import QTimer\n"
+        "app = QApplication([])\n"
+        "from ui import app as ui_app\n"
+        "from ui.main_window import MainWindow\n"
+        "def fill():\n"
+        "    w = next(x for x in app.topLevelWidgets() if isinstance(x, MainWindow))\n"
+        "    for i in range(12):\n"
+        "        w.plots.add_latency(f's{i}', [1.0, 2.0, 3.0])\n"
+        "    QTimer.singleShot(200, app.quit)\n"
+        "QTimer.singleShot(100, fill)\n"
+        "raise SystemExit(ui_app.main())\n")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=os.environ.get("TMPDIR", "/tmp"))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr[-500:]

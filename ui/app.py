@@ -1,0 +1,26 @@
+"""Start the desktop app: ``gpu-advisor`` with no sub-command."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+
+def main() -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("gpu-advisor")
+    window = MainWindow()
+    window.show()
+    code = app.exec()
+    # Tear the window down while Qt is still alive: left to the interpreter's final garbage collection,
+    # pyqtgraph's items were destroyed after the application and crashed Python (seen with 9+ curves).
+    window.close()
+    window.deleteLater()
+    del window
+    app.processEvents()
+    gc.collect()
+    return code
