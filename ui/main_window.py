@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         self.progress.setRange(0, 0)  # busy until the first progress event
         self.measurements_seen = 0
-        self.thread = ProfileThread(request)
+        self.thread = ProfileThread(request, Path(self.settings.value("report_dir", ".")))
         self.thread.start()
         self.pump.start(40)
         self.start_button.setEnabled(False)
@@ -251,11 +251,11 @@ class MainWindow(QMainWindow):
             self.banner.setText(f"The profile did not complete: {run.error_message}. The results received so far are kept.")
             self.banner.setStyleSheet("background: #f6dede; padding: 6px")
             self.banner.show()
-        if run.report.model is not None:
-            from advisor.cli import default_report_path
-            path = save_report(run.report, Path(self.settings.value("report_dir", ".")) / default_report_path(run.report))
-            self.stage.setText(f"Report saved to {path}")
-            self.log.appendPlainText(f"report saved to {path}")
+        if thread is not None and thread.saved_path is not None:
+            self.stage.setText(f"Report saved to {thread.saved_path}")
+            self.log.appendPlainText(f"report saved to {thread.saved_path}")
+        elif thread is not None and thread.save_error:
+            self.log.appendPlainText(f"the report could not be saved: {thread.save_error}")
 
     def show_report(self, report) -> None:
         self.report = report

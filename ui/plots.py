@@ -50,8 +50,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
         if series not in self.latency:
             self.latency[series] = collections.deque(maxlen=CAPACITY)
             color = COLORS[len(self.latency_curves) % len(COLORS)]
-            self.latency_curves[series] = self.latency_plot.plot(pen=None, symbol="o", symbolSize=3,
-                                                                 symbolBrush=color, symbolPen=None, name=series)
+            # Lines, not symbols: peak downsampling applies to lines, and thousands of markers stalled redraws.
+            self.latency_curves[series] = self.latency_plot.plot(pen=color, name=series)
         for value in values:
             self.latency[series].append((self._count, value))
             self._count += 1

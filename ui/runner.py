@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import queue
 import threading
+from pathlib import Path
 
+from advisor.errors import AdvisorError
 from advisor.profiling.request import ProfileRequest
 from advisor.profiling.runner import ProfileRun
+from advisor.report.io import save_report
 
 DONE = object()
 
 
 class ProfileThread:
-    def __init__(self, request: ProfileRequest) -> None:
+    """``save_dir``: where the finished report is written, here, off the GUI thread (serialising and
+    syncing a report with its telemetry took tens of milliseconds)."""
+
+    def __init__(self, request: ProfileRequest, save_dir: Path | None = None) -> None:
         self.run_ = ProfileRun(request)
+        self.save_dir = save_dir
+        self.saved_path: Path | None = None
+        self.save_error: str | None = None
         self.queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._work, name="profile", daemon=True)
 
@@ -29,6 +38,13 @@ class ProfileThread:
         try:
             for event in self.run_.events():
                 self.queue.put(event)
+            report = self.run_.report
+            if self.save_dir is not None and report is not None and report.model is not None:
+                from advisor.cli import default_report_path
+                try:
+                    self.saved_path = save_report(report, self.save_dir / default_report_path(report))
+                except AdvisorError as exc:
+                    self.save_error = str(exc)
         finally:
             self.queue.put(DONE)
 

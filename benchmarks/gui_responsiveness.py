@@ -1,0 +1,103 @@
+"""Is the app responsive? Launch time, and the longest stall of its event loop during a default profile.
+
+1. Launch: from starting a Python process to the main window shown and painted (5 launches, median).
+   Target: under 1.5 s on the CI machine (torch is loaded only in the profiling worker).
+2. Stalls: the app runs the default profile (embedding, four precisions, batches 1 and 8) while a 5 ms
+   timer notes the gaps between its ticks; a gap beyond 5 ms is time the event loop was blocked.
+   Target: the longest stall under 50 ms.
+
+Usage: QT_QPA_PLATFORM=offscreen python benchmarks/gui_responsiveness.py [--skip-profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+LAUNCH = (
+    "import time; t0 = time.perf_counter()\n"
+    "from PySide6.QtWidgets import QApplication\n"
+    "from PySide6.QtCore import QTimer, QSettings\n"
+    "app = QApplication([])\n"
+    "from ui.main_window import MainWindow\n"
+    "w = MainWindow(QSettings(sys.argv[1], QSettings.Format.IniFormat)); w.show()\n"
+    "def ready():\n"
+    "    print('ready', flush=True); app.quit()\n"
+    "QTimer.singleShot(0, ready)\n"
+    "app.exec(); w.close(); w.deleteLater(); del w; app.processEvents()\n")
+
+
+def launch_times(n: int = 5) -> list[float]:
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(n):
+            start = time.perf_counter()
+            proc = subprocess.Popen([sys.executable, "-c", "import sys\n" + LAUNCH, os.path.join(tmp, "s.ini")],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            for line in proc.stdout:
+                if line.startswith("ready"):
+                    times.append(time.perf_counter() - start)
+                    break
+            proc.wait()
+    return times
+
+
+def stalls() -> tuple[float, float, int, float]:
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from advisor.profiling.request import ModelSpec, ProfileRequest
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    tmp = tempfile.mkdtemp()
+    settings = QSettings(os.path.join(tmp, "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue("report_dir", tmp)
+    window = MainWindow(settings)
+    window.show()
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append((now - last[0]) * 1000.0)
+        last[0] = now
+        if window.thread is None and gaps and len(gaps) > 10:
+            app.quit()
+
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    start = time.perf_counter()
+    window.start(ProfileRequest(model=ModelSpec(builtin="embedding")))  # the default profile
+    timer.start(5)
+    app.exec()
+    duration = time.perf_counter() - start
+    timer.stop()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    blocked = sorted(max(0.0, g - 5.0) for g in gaps)
+    return blocked[-1], blocked[int(0.99 * (len(blocked) - 1))], len(gaps), duration
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-profile", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    times = launch_times()
+    print(f"launch to a shown window: median {statistics.median(times):.2f} s over {len(times)} launches "
+          f"(min {min(times):.2f}, max {max(times):.2f}); target under 1.5 s")
+    if not args.skip_profile:
+        worst, p99, ticks, duration = stalls()
+        print(f"event loop during the default profile ({duration:.0f} s, {ticks} ticks of a 5 ms timer): longest stall "
+              f"{worst:.1f} ms, p99 {p99:.1f} ms; target under 50 ms")
+
+
+if __name__ == "__main__":
+    main()
