@@ -490,7 +490,7 @@ def _write_pdf(text: str, out: Path, report, digest: str, paper: str, overwrite:
     import os
     import tempfile
 
-    from advisor.documents import pdf
+    from advisor.documents import write_pdf
     from advisor.errors import ReportError
 
     if out.exists() and not overwrite:
@@ -500,7 +500,7 @@ def _write_pdf(text: str, out: Path, report, digest: str, paper: str, overwrite:
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
     try:
-        pdf.write(text, Path(tmp), f"Inference GPU assessment: {model}",
+        write_pdf(text, Path(tmp), f"Inference GPU assessment: {model}",
                   f"gpu-advisor assessment: {model}, profiled {report.created_at:%Y-%m-%d}", digest, paper)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
@@ -660,23 +660,11 @@ def _option_errors(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _has_display() -> bool:
-    import os
-    if sys.platform.startswith(("win", "darwin")):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and \
-        os.environ.get("QT_QPA_PLATFORM", "") != "offscreen"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        if _has_display():
-            from ui.app import main as app_main  # the desktop app; advisor itself never imports ui at import time
-            return app_main()
         parser.print_help()
-        print("\n(no display here: the desktop app needs one; the sub-commands above work without)")
         return 0
     try:
         return args.func(args)

@@ -4,9 +4,12 @@ import subprocess
 import sys
 
 
-def test_cli_runner_and_reports_do_not_import_torch():
+def test_the_core_loads_neither_torch_nor_qt_for_its_front_ends():
+    """torch lives in the worker; Qt and ui/ are front ends the core never imports."""
     code = ("import sys; import advisor.cli, advisor.profiling.runner, advisor.report.io, advisor.report.builder, "
             "advisor.catalog.cards, advisor.devices.nvml, advisor.devices.cpu; "
-            "print(sorted(m for m in ('torch', 'torchao', 'transformers') if m in sys.modules))")
+            "import advisor.recommend.decide, advisor.documents.html, advisor.documents.compare; "
+            "print(sorted(m for m in ('torch', 'torchao', 'transformers', 'PySide6', 'pyqtgraph', 'ui') "
+            "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -12,15 +12,11 @@ import os
 import re
 from pathlib import Path
 
-from advisor.errors import AdvisorError
+from advisor.documents import PdfUnavailable
 
 PAPERS = ("a4", "letter")
 _SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
 _SIZE = re.compile(r'width="(\d+)" height="(\d+)"')
-
-
-class PdfError(AdvisorError):
-    exit_code = 2
 
 
 def _qt():
@@ -28,7 +24,7 @@ def _qt():
     try:
         from PySide6 import QtCore, QtGui, QtSvg
     except ImportError:
-        raise PdfError("PDF documents need Qt: pip install PySide6-Essentials (or use --format html)") from None
+        raise PdfUnavailable("PDF documents need Qt: pip install PySide6-Essentials (or use --format html)") from None
     app = QtGui.QGuiApplication.instance() or QtGui.QGuiApplication([])
     return QtCore, QtGui, QtSvg, app
 

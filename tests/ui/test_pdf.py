@@ -1,0 +1,47 @@
+"""PDF documents, written by the desktop layer's Qt writer through the gpu-advisor command."""
+
+from pathlib import Path
+
+import pytest
+
+from ui import launcher
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+V2 = FIXTURES / "report-v2-llm-tiny.json"
+
+
+@pytest.mark.parametrize("paper, size", [("a4", (595, 842)), ("letter", (612, 792))])
+def test_pdf_is_paginated_with_the_verdict_on_page_one(tmp_path, paper, size):
+    pypdf = pytest.importorskip("pypdf")
+    out = tmp_path / f"r-{paper}.pdf"
+    assert launcher.main(["report", str(V2), "--format", "pdf", "--paper", paper, "--preset", "internal-tool",
+                     "--owned-card", "cpu", "--out", str(out)]) == 0
+    pdf = pypdf.PdfReader(str(out))
+    pages = len(pdf.pages)
+    assert pages >= 3
+    text = lambda page: " ".join(page.extract_text().split())  # noqa: E731 (pypdf spaces words with tabs)
+    first = text(pdf.pages[0])
+    assert "KEEP" in first and "gpu-advisor assessment: llm-tiny" in first and f"page 1 of {pages}" in first
+    assert tuple(round(float(v)) for v in pdf.pages[0].mediabox[2:]) == size
+    assert f"page {pages} of {pages}" in text(pdf.pages[-1])
+    assert launcher.main(["verify", str(out), str(V2)]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left behind
+
+
+def test_pdf_pages_render_to_images(tmp_path):
+    import shutil
+    import subprocess
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    out = tmp_path / "r.pdf"
+    assert launcher.main(["report", str(V2), "--format", "pdf", "--out", str(out)]) == 0
+    subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "2", str(out), str(tmp_path / "page")], check=True)
+    assert len(list(tmp_path.glob("page-*.png"))) == 2
+
+
+def test_the_command_without_a_display_prints_the_help(capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert launcher.main([]) == 0
+    out = capsys.readouterr().out
+    assert "no display here" in out and "profile" in out

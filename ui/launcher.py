@@ -1,0 +1,37 @@
+"""The ``gpu-advisor`` command: the desktop app with no sub-command, the command line otherwise.
+
+It lives in ``ui`` so that the core never imports Qt: here the Qt PDF writer is registered with the
+core's documents, and the app is started where there is a display. Qt itself is imported only when a
+PDF or the app is asked for, so the command line starts as fast as ``python -m advisor``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _has_display() -> bool:
+    if sys.platform.startswith(("win", "darwin")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and \
+        os.environ.get("QT_QPA_PLATFORM", "") != "offscreen"
+
+
+def _write_pdf(*args) -> None:
+    from ui.pdf import write
+    write(*args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from advisor import cli
+    from advisor.documents import register_pdf_writer
+
+    register_pdf_writer(_write_pdf)
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        if _has_display():
+            from ui.app import main as app_main
+            return app_main()
+        print("(no display here: the desktop app needs one; these sub-commands work without)\n")
+    return cli.main(argv)
