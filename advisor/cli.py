@@ -486,26 +486,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _write_pdf(text: str, out: Path, report, digest: str, paper: str, overwrite: bool) -> None:
-    """Through a temporary file beside the target, then a rename: never a half-written PDF."""
-    import os
-    import tempfile
-
     from advisor.documents import write_pdf
-    from advisor.errors import ReportError
+    from advisor.report.io import atomic_path
 
-    if out.exists() and not overwrite:
-        raise ReportError(f"{out} already exists; choose another --out path (or pass --overwrite to replace it)")
-    out.parent.mkdir(parents=True, exist_ok=True)
     model = report.model.name if report.model else report.request.model.label
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
-    try:
-        write_pdf(text, Path(tmp), f"Inference GPU assessment: {model}",
+    with atomic_path(out, overwrite) as tmp:
+        write_pdf(text, tmp, f"Inference GPU assessment: {model}",
                   f"gpu-advisor assessment: {model}, profiled {report.created_at:%Y-%m-%d}", digest, paper)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -650,7 +637,7 @@ _OPTION_OF_FIELD = {"energy_window_s": "--energy-window", "energy_trials": "--en
                     "precisions": "--precision", "threads": "--threads", "rounds": "--rounds", "device": "--device"}
 
 
-def _option_errors(exc: ValidationError) -> str:
+def option_errors(exc: ValidationError) -> str:
     """A request the options made is invalid: one line, in the options' own names."""
     parts = []
     for item in exc.errors():
@@ -672,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gpu-advisor: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except ValidationError as exc:
-        print(f"gpu-advisor: error: {_option_errors(exc)}", file=sys.stderr)
+        print(f"gpu-advisor: error: {option_errors(exc)}", file=sys.stderr)
         return UsageError.exit_code
     except KeyboardInterrupt:
         print("gpu-advisor: interrupted", file=sys.stderr)

@@ -155,14 +155,14 @@ class MainWindow(QMainWindow):
     def _validate(self) -> None:
         from pydantic import ValidationError
 
-        from advisor.cli import _option_errors
+        from advisor.cli import option_errors
 
         try:
             self.request()
             self.problem.setText("")
             ok = True
         except ValidationError as exc:  # the same words as the command line: the option, then the problem
-            self.problem.setText(_option_errors(exc))
+            self.problem.setText(option_errors(exc))
             ok = False
         except (AdvisorError, ValueError) as exc:
             self.problem.setText(str(exc).splitlines()[0])

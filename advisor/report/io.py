@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from pydantic import ValidationError
 
@@ -18,31 +20,40 @@ def report_json(report: ProfileReport) -> str:
     return report.model_dump_json(indent=1)
 
 
-def write_atomic(path: Path, text: str, overwrite: bool = False) -> Path:
-    """Write via a temporary file in the same folder, then rename: never a half-written file."""
+@contextmanager
+def atomic_path(path: Path, overwrite: bool = False) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write; renamed onto ``path`` only if the block succeeds.
+
+    Never a half-written file, and never a silent overwrite.
+    """
     path = Path(path)
     if path.exists() and not overwrite:
         raise ReportError(f"{path} already exists; choose another --out path (or pass --overwrite to replace it)")
     if path.is_dir():
-        raise ReportError(f"{path} is a folder; give a file name for the report, e.g. {path / 'report.json'}")
+        raise ReportError(f"{path} is a folder; give a file name, e.g. {path / 'report.json'}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise ReportError(f"cannot write to {path.parent}: {exc.strerror}; choose another --out path") from None
+    os.close(fd)
     try:
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a report is an ordinary file
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a document is an ordinary file
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, text: str, overwrite: bool = False) -> Path:
+    with atomic_path(path, overwrite) as tmp:
+        with tmp.open("w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def save_report(report: ProfileReport, path: Path, overwrite: bool = False) -> Path:
