@@ -121,7 +121,6 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             continue
         device = Device(label, card, _is_profiled_card(report, card))
         _consider(ctx, device, "cloud", sized(device), options, excluded, offer=offer)
-    _breakeven(options, workload.horizon_months)
     budget = workload.budget_eur
     if budget is not None:
         for option in [o for o in options if o.total_cost_eur > budget]:
@@ -129,6 +128,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             excluded.append(Exclusion(label=option.label, category="budget",
                                       reason=f"costs {option.total_cost_eur:,.0f} EUR over {workload.horizon_months} months, "
                                              f"over the budget of {budget:,.0f} EUR"))
+    _breakeven(options, workload.horizon_months)
     options.sort(key=lambda o: (round(o.total_cost_eur, 2), o.energy_per_inference_j or 0.0, o.label))
     verdict = _verdict(ctx, options, excluded, variants)
     return Recommendation(report_id=report.report_id, model=report.model.name if report.model else "?",
@@ -317,8 +317,8 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
     kwh = None
     upfront = 0.0
     units = sizing.units
+    per_device = None if busy is None else (idle or 0.0) + (busy - (idle or 0.0)) * utilisation_avg
     if offer is None:
-        per_device = None if busy is None else (idle or 0.0) + (busy - (idle or 0.0)) * utilisation_avg
         if per_device is not None:
             # On premise the machine stays on: idle outside the active hours.
             hours_idle = (24.0 - w.hours_per_day) * DAYS_PER_MONTH * months
@@ -328,13 +328,13 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
             notes.append("electricity not counted (the total is a lower bound): " + energy_basis)
         if action == "upgrade":
             share = min(1.0, months / (12.0 * w.amortization_years))
-            upfront = units * (device.card.purchase_price_usd / ctx.usd_per_eur + w.host_cost_eur_per_card)
-            costs["purchase"] = units * device.card.purchase_price_usd / ctx.usd_per_eur * share
+            price_eur = device.card.purchase_price_usd / ctx.usd_per_eur
+            upfront = units * (price_eur + w.host_cost_eur_per_card)
+            costs["purchase"] = units * price_eur * share
             if w.host_cost_eur_per_card:
                 costs["host"] = units * w.host_cost_eur_per_card * share
             if w.maintenance_pct_per_year:
-                costs["maintenance"] = (units * device.card.purchase_price_usd / ctx.usd_per_eur
-                                        * w.maintenance_pct_per_year / 100.0 * months / 12.0)
+                costs["maintenance"] = units * price_eur * w.maintenance_pct_per_year / 100.0 * months / 12.0
             notes.append(f"purchase price {device.card.purchase_price_usd:,.0f} USD per card "
                          f"({device.card.price_basis or 'undated'}), {share:.0%} written off over the horizon")
         else:
@@ -346,8 +346,7 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
         billed_per_day = math.ceil(w.hours_per_day) if offer.billing_granularity in ("hour", "unknown") else w.hours_per_day
         rate = offer.price_per_hour / (ctx.usd_per_eur if offer.currency == "USD" else 1.0)
         costs["rent"] = instances * rate * billed_per_day * DAYS_PER_MONTH * months
-        if busy is not None:
-            per_device = (idle or 0.0) + (busy - (idle or 0.0)) * utilisation_avg
+        if per_device is not None:
             pue = ctx.catalog.fact("pue", offer.provider.lower().replace(" ", ""))
             kwh = units * per_device * active_h / 1000.0 * (pue.value if pue else ctx.pue)
         if offer.price_scope == "gpu_only":
@@ -373,7 +372,8 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
         units=instances if offer else sizing.units, devices=units, precision=variant.precision,
         batch_size=sizing.batch_size, p50_ms=perf.p50_ms, p95_ms_at_peak=sizing.p95_ms, basis=perf.basis,
         uncertainty_factor=perf.band, utilisation_at_peak=sizing.utilisation, total_cost_eur=total,
-        cost_breakdown_eur=costs, upfront_eur=upfront, cost_complete=offer is not None or "electricity" in costs, cost_per_million_eur=total / denominator * 1e6 if denominator else 0.0,
+        cost_breakdown_eur=costs, upfront_eur=upfront, cost_complete=offer is not None or "electricity" in costs,
+        cost_per_million_eur=total / denominator * 1e6 if denominator else 0.0,
         cost_per_million_unit="tokens" if llm else "inferences",
         energy_per_inference_j=None if kwh is None else kwh * 3.6e6 / requests,
         energy_basis=energy_basis, co2_g_per_1000=None if carbon is None else carbon / requests * 1000.0, notes=notes))
