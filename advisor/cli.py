@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from advisor.errors import AdvisorError, UsageError
 from advisor.profiling.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
+from advisor.report.format import number
 
 DEFAULT_REPORT_DIR = Path("gpu-advisor-reports")
 DEFAULT_MODEL = "embedding"
@@ -114,17 +115,8 @@ def _mb(value) -> str:
 
 
 def _num(value) -> str:
-    """Three significant digits, never in exponent form (a table is read, not parsed)."""
-    if value is None:
-        return "-"
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}"
-    if magnitude >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3g}"
+    """Terminal tables: plain ASCII, no thousands separators (columns stay narrow)."""
+    return number(value, missing="-", grouping=False)
 
 
 def summary_table(report) -> str:

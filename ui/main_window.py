@@ -14,18 +14,13 @@ from PySide6.QtWidgets import (
 
 from advisor.errors import AdvisorError
 from advisor.profiling.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
+from advisor.report.format import number as _fmt
 from advisor.report.io import save_report
 from ui.plots import LivePlots
 
 ORG, APP = "gpu-advisor", "gpu-advisor"
 COLUMNS = ["precision", "batch", "status", "p50 ms", "p95 ms", "spread %", "items/s", "size MB", "cosine",
            "J/item", "energy by", "reason"]
-
-
-def _fmt(value, digits: int = 3) -> str:
-    if value is None:
-        return "–"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}"
 
 
 class MainWindow(QMainWindow):

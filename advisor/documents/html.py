@@ -13,6 +13,7 @@ from html import escape
 import advisor
 from advisor.documents import svg
 from advisor.recommend.schema import Recommendation
+from advisor.report.format import number
 from advisor.report.schema import ProfileReport
 
 CSS = """
@@ -32,10 +33,8 @@ def _e(value) -> str:
     return escape(str(value)) if value is not None else "&ndash;"
 
 
-def _n(value, digits: int = 3) -> str:
-    if value is None:
-        return "&ndash;"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.{digits}g}"
+def _n(value) -> str:
+    return number(value, missing="&ndash;")
 
 
 def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
