@@ -1,10 +1,11 @@
 """Does sampling disturb the measurement? p50 with the telemetry sampler running against without it.
 
 Both in one process, alternating round by round (on, off, on, off, ...), with the profiler's own
-timing (measure_round) and its own sampler (every probe this machine has), so the per-process speed
-differences of a shared machine (METHODS.md; docs/profiling.md) cancel out. Target: under 1%.
+timing (measure_round) and its own sampler (every probe this machine has, NVML included on a GPU), so
+the per-process speed differences of a shared machine (METHODS.md; docs/profiling.md) cancel out.
+Target: under 1%.
 
-Usage: python benchmarks/telemetry_overhead.py [--rounds 10] [--interval-ms 100]
+Usage: python benchmarks/telemetry_overhead.py [--rounds 10] [--interval-ms 100] [--device cpu|cuda]
 """
 
 from __future__ import annotations
@@ -19,28 +20,29 @@ from advisor.devices.cpu import usable_cpus
 from advisor.profiling.measure import measure_round
 from advisor.profiling.request import ModelSpec
 from advisor.profiling.stats import StoppingRule
-from advisor.profiling.telemetry import CpuProbe, Sampler
+from advisor.profiling.telemetry import CpuProbe, GpuProbe, Sampler
 from advisor.workloads.files import load_model
 from advisor.workloads.model import make_inputs
 
 
-def overhead(model: str, size: str, rounds: int, interval_ms: float) -> tuple[float, float, float, int]:
+def overhead(model: str, size: str, rounds: int, interval_ms: float,
+             device: torch.device) -> tuple[float, float, float, int]:
     loaded = load_model(ModelSpec(builtin=model, size=size))
-    args, kwargs = make_inputs(loaded.inputs, 1, seed=0)
-    module = loaded.module
+    args, kwargs = make_inputs(loaded.inputs, 1, seed=0, device=device)
+    module = loaded.module.to(device)
 
     def call(_timer):
         with torch.inference_mode():
             module(*args, **kwargs)
 
     rule = StoppingRule(min_samples=30, max_samples=100_000, target_ci_pct=0.5, budget_s=1.5)
-    device = torch.device("cpu")
     on, off, samples = [], [], 0
     for r in range(2 * rounds):
         sampling = r % 2 == 0
         sampler = None
         if sampling:
-            sampler = Sampler(interval_ms / 1000, time.monotonic, None, CpuProbe(), lambda s: None, lambda w: None)
+            gpu = GpuProbe(device.index or 0) if device.type == "cuda" else None  # NVML reads in the loop
+            sampler = Sampler(interval_ms / 1000, time.monotonic, gpu, CpuProbe(), lambda s: None, lambda w: None)
             sampler.start()
         result = measure_round(call, device, rule, 0.2, 1.0, None, lambda v: None)
         if sampler:
@@ -54,11 +56,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--interval-ms", type=float, default=100.0)
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda to include NVML reads and CUDA events")
     args = parser.parse_args()
+    device = torch.device(args.device)
     torch.set_num_threads(usable_cpus())
-    print(f"threads {torch.get_num_threads()}, sampler every {args.interval_ms:g} ms, {args.rounds} rounds each way")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu, {torch.get_num_threads()} threads"
+    print(f"{where}; sampler every {args.interval_ms:g} ms, {args.rounds} rounds each way")
     for model, size in (("embedding", "default"), ("vision", "tiny")):
-        p_on, p_off, ratio, n = overhead(model, size, args.rounds, args.interval_ms)
+        p_on, p_off, ratio, n = overhead(model, size, args.rounds, args.interval_ms, device)
         print(f"{model} ({size}) batch 1: p50 with sampling {p_on:.4f} ms, without {p_off:.4f} ms; "
               f"median paired ratio {ratio:.4f} ({(ratio - 1) * 100:+.2f}%; target under 1%); {n} samples taken")
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.gpu
 def test_gpu_profile_uses_cuda_events_and_reports_gpu_memory():
     request = fast_request(model=ModelSpec(builtin="llm", size="tiny"), device="cuda",
                            precisions=["fp32", "fp16", "bf16", "int8_weight_only", "int4_weight_only", "fp8"],
-                           batch_sizes=[1, 4])
+                           batch_sizes=[1, 4], energy=False)  # energy has its own test below
     run = run_profile(request)
     report = run.report
     assert run.exit_code == 0, report.incomplete_reason
@@ -45,7 +45,8 @@ def test_oom_on_the_gpu_is_a_result_in_the_batch_sweep():
     free, _ = torch.cuda.mem_get_info(0)
     # A batch whose activations cannot fit: the vision model at a huge batch.
     huge = int(free / (3 * 32 * 32 * 4) * 4)
-    request = fast_request(model=ModelSpec(builtin="vision", size="tiny"), device="cuda", batch_sizes=[1, huge])
+    request = fast_request(model=ModelSpec(builtin="vision", size="tiny"), device="cuda", batch_sizes=[1, huge],
+                           energy=False)
     report = run_profile(request).report
     batches = {b.batch_size: b.status for b in report.variant("fp32").batches}
     assert batches[1] == "ok" and batches[huge] == "out_of_memory"
