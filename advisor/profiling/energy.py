@@ -161,7 +161,8 @@ def summarise(meter: Meter, windows: list[tuple[EnergyWindow, int, int]], idle_p
         items_per_trial=statistics.fmean(i for _, i, _ in windows), energy_per_item_j=median,
         energy_per_item_net_j=statistics.median(net) if net else None, idle_power_w=idle_power_w,
         idle_unavailable_reason=idle_reason, avg_power_w=statistics.median(avg),
-        peak_power_w=max(peaks) if peaks else None, trial_energy_per_item_j=per_item,
+        # Samples every 100 ms can miss the true peak, which is never below a window's average.
+        peak_power_w=max(peaks + avg) if peaks else None, trial_energy_per_item_j=per_item,
         trial_spread_pct=100 * (max(per_item) - min(per_item)) / median if len(per_item) > 1 and median > 0 else None,
         tokens_per_j=tokens / total_j if tokens and total_j > 0 else None, scope=meter.scope)
 

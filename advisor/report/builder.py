@@ -20,6 +20,8 @@ from advisor.report.schema import (
 )
 
 
+FLOAT_PRECISIONS = ("fp32", "fp16", "bf16")
+SLOWER_FACTOR = 1.5  # a quantized variant this much slower than float is a finding, not noise
 UNSTEADY_SPREAD_PCT = 10.0
 
 
@@ -74,15 +76,22 @@ class ReportBuilder:
         results = [self._variant(p, complete) for p in self.request.precisions]
         unsteady = [f"{v.precision} batch {b.batch_size} ({b.latency.round_spread_pct:.0f}%)" for v in results
                     for b in v.batches if b.latency and (b.latency.round_spread_pct or 0) > UNSTEADY_SPREAD_PCT]
+        warnings = list(self.warnings)
+        if unsteady:
+            warnings.append(f"rounds differ by more than {UNSTEADY_SPREAD_PCT:.0f}% in {', '.join(unsteady)}: the "
+                            "machine was busy or changed speed during the run, so these figures are uncertain; "
+                            "rerun on a quiet machine")
+        if self.request.engine == "eager" and (slower := _slower_than_float(results)):
+            warnings.append(f"in eager mode {'; '.join(slower)}: the per-call work of quantizing activations and "
+                            "dispatching quantized tensors outweighs the arithmetic saved at these sizes; "
+                            "--engine compile fuses it, or keep a float variant")
         return ProfileReport(
             report_id=str(uuid.uuid4()), created_at=datetime.now(timezone.utc), tool_version=advisor.__version__,
             status="complete" if complete else "incomplete",
             incomplete_reason=None if complete else (incomplete_reason or "the run stopped before it finished"),
             request=self.request, environment=self.environment, device=self.device, model=self.model,
             work=self.work, variants=results, telemetry=self.telemetry,
-            warnings=self.warnings + ([f"rounds differ by more than {UNSTEADY_SPREAD_PCT:.0f}% in {', '.join(unsteady)}: "
-                                       "the machine was busy or changed speed during the run, so these figures are "
-                                       "uncertain; rerun on a quiet machine"] if unsteady else []),
+            warnings=warnings,
             duration_s=duration_s if duration_s is not None else (self.finished.duration_s if self.finished else None))
 
     def _variant(self, precision: str, complete: bool) -> VariantResult:
@@ -180,3 +189,21 @@ def _memory(rounds: list[MeasurementRound]) -> MemoryStats | None:
         gpu_nvml_used_bytes=peak("gpu_nvml_used_bytes"),
         gpu_method="torch.cuda max_memory_allocated/reserved (tensors/allocator, no CUDA context); NVML used "
                    "(whole device, context included)" if has_gpu else None)
+
+
+def _slower_than_float(results: list[VariantResult]) -> list[str]:
+    """Quantized variants slower than the fastest float variant at the same batch size, by SLOWER_FACTOR."""
+    def p50s(variant):
+        return {b.batch_size: b.latency.p50_ms for b in variant.batches if b.status == "ok" and b.latency}
+
+    floats = [v for v in results if v.precision in FLOAT_PRECISIONS and v.status == "ok"]
+    found = []
+    for variant in results:
+        if variant.precision in FLOAT_PRECISIONS or variant.status != "ok":
+            continue
+        for batch, p50 in sorted(p50s(variant).items()):
+            best = min(((p50s(f).get(batch), f.precision) for f in floats if p50s(f).get(batch)), default=None)
+            if best and p50 > SLOWER_FACTOR * best[0]:
+                found.append(f"{variant.precision} was {p50 / best[0]:.1f}x slower than {best[1]} at batch {batch}")
+                break  # one line per variant: its smallest batch that shows it
+    return found

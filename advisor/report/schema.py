@@ -285,7 +285,8 @@ class EnergyResult(Record):
     idle_power_w: float | None = None
     idle_unavailable_reason: str | None = None
     avg_power_w: float
-    peak_power_w: float | None = Field(default=None, description="highest sampled power in the windows")
+    peak_power_w: float | None = Field(default=None, description="highest power in the windows: the highest sample, or a window's "
+                                         "average where sampling missed a higher one")
     trial_energy_per_item_j: list[float]
     trial_spread_pct: float | None = Field(default=None, description="(max - min) / median over trials")
     tokens_per_j: float | None = Field(default=None, description="language models: generated tokens per joule (gross)")

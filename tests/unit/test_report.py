@@ -113,9 +113,28 @@ def test_a_recorded_event_stream_rebuilds_the_report():
     assert rebuilt.status == "complete"
     strip = lambda r: json.loads(report_json(r))  # noqa: E731
     a, b = strip(rebuilt), strip(original)
-    for key in ("report_id", "created_at", "duration_s"):
+    for key in ("report_id", "created_at", "duration_s", "warnings"):
         a.pop(key), b.pop(key)
     assert a == b
+    # The golden report predates the finding derived from its own figures (int8 slower than fp32).
+    assert rebuilt.warnings == original.warnings + [
+        "in eager mode int8_dynamic was 1.6x slower than fp32 at batch 1: the per-call work of quantizing "
+        "activations and dispatching quantized tensors outweighs the arithmetic saved at these sizes; "
+        "--engine compile fuses it, or keep a float variant"]
+
+
+def test_quantized_variants_slower_than_float_on_an_h100_are_called_out():
+    from advisor.report.builder import _slower_than_float
+
+    h100 = load_report(Path(__file__).parents[2] / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json")
+    found = _slower_than_float(h100.variants)
+    assert found[0] == "int8_dynamic was 23.3x slower than fp32 at batch 1"
+    assert [line.split()[0] for line in found] == ["int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"]
+    for variant in h100.variants:  # as fast as float: nothing to say
+        if variant.precision != "fp32":
+            for cell in variant.batches:
+                cell.latency.p50_ms = h100.variant("fp32").batches[0].latency.p50_ms
+    assert _slower_than_float(h100.variants) == []
 
 
 def test_a_stream_cut_short_gives_an_incomplete_report_with_what_arrived():

@@ -1,5 +1,6 @@
 """Discovery, sampling and energy windows, proven against a fake NVML that replays readings."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,35 @@ def test_repeated_power_readings_are_dropped_by_timestamp(fake, clock):
     last = sampler.samples[-1]
     assert last.gpu_util_pct == 95 and last.gpu_sm_clock_mhz == 1980 and last.gpu_throttle == []
     assert sampler.samples[0].gpu_throttle == ["GpuIdle"]
+
+
+H100_TRACE = Path(__file__).parents[2] / "profiles" / "reference" / "nvml-trace-nvidia-h100-80gb-hbm3.json"
+
+
+def test_a_real_h100_trace_replays_into_agreeing_counter_and_sampled_energy(clock):
+    """Recorded on an H100 (benchmarks/record_nvml_trace.py): idle, a bf16 matrix-product load, idle."""
+    trace = json.loads(H100_TRACE.read_text())
+    nvml.use_library(FakeNvml(trace, clock=clock))
+    try:
+        sampler, _ = _sampler(clock)
+        assert sampler.gpu.sources.energy_counter and sampler.gpu.sources.instant_power
+        counter = energy.choose_meter("cuda", sampler, None, "", None, None, None)
+        assert counter.method == "nvml_energy_counter"
+        clock.t = 3.0
+        with energy.EnergyWindow(counter, sampler, clock) as window:
+            for step in range(1, 51):  # the sampler's 100 ms period, through the loaded phase (2.2 to 8.2 s)
+                clock.t = 3.0 + step * 0.1
+                sampler.sample_once()
+        loaded = [s.gpu_power_w for s in sampler.samples]
+        # This card stamps each read with the time of the read: no sample is dropped as a repeat.
+        assert None not in loaded and 500 < sum(loaded) / len(loaded) <= 800
+        sampled_j = sum(loaded) * 0.1
+        assert window.joules() == pytest.approx(sampled_j, rel=0.03)
+        assert window.joules() / window.seconds == pytest.approx(700, rel=0.05)  # held at its 700 W limit
+        # ... by lowering its clocks, which NVML reports as the software power cap.
+        assert all(s.gpu_throttle == ["SwPowerCap"] and s.gpu_sm_clock_mhz < 1980 for s in sampler.samples)
+    finally:
+        nvml.use_library(None)
 
 
 def test_average_power_is_used_where_no_instant_reading_exists(fake, clock):
