@@ -2,14 +2,14 @@
 
 Reads the GPU as fast as NVML allows for a few seconds idle, then while a matrix-product load runs,
 then idle again, so the trace shows how often this card updates its energy counter and its
-instantaneous power (printed at the end). Commit the output under profiles/reference/ and point the
+instantaneous power (printed at the end). Commit the output under profiles/nvml-traces/ and point the
 fake at it to replay a real card in tests.
 
 Usage (on a GPU machine): python benchmarks/record_nvml_trace.py OUT.json [--seconds 6] [--index 0]
 Analyse a recorded trace anywhere: python benchmarks/record_nvml_trace.py --analyse TRACE.json
 
 Recorded on an H100 80GB HBM3 (driver 580.159.04, 2026-11-27):
-profiles/reference/nvml-trace-nvidia-h100-80gb-hbm3.json.
+profiles/nvml-traces/nvidia-h100-80gb-hbm3.json.
 """
 
 from __future__ import annotations

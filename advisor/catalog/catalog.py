@@ -120,7 +120,7 @@ class Catalog:
 MODELS = {"cards.csv": Card, "offers.csv": Offer, "energy.csv": EnergyFact}
 
 
-def _key(row) -> tuple:
+def row_key(row) -> tuple:
     if isinstance(row, Card):
         return (row.name,)
     if isinstance(row, Offer):
@@ -129,9 +129,9 @@ def _key(row) -> tuple:
 
 
 def _merge(bundled: list, user: list) -> list:
-    merged = {_key(r): r for r in bundled}
+    merged = {row_key(r): r for r in bundled}
     for row in user:
-        merged[_key(row)] = row
+        merged[row_key(row)] = row
     return list(merged.values())
 
 

@@ -45,14 +45,19 @@ def parse_table(text: str, where: str, model: type[Row]) -> tuple[list[Row], dat
     rows = []
     first_data_line = len(comments) + 2  # comments, then the header line, then data
     for offset, row in enumerate(reader):
-        cleaned = {k: (v.strip() if v and v.strip() else None) for k, v in row.items() if k is not None}
         if None in row:
             raise CatalogError(f"{where}, row {first_data_line + offset}: more cells than columns (an unquoted comma?)")
-        try:
-            rows.append(model.model_validate(cleaned))
-        except ValidationError as exc:
-            raise CatalogError(describe_validation_error(exc, f"{where}, row {first_data_line + offset}")) from None
+        rows.append(validate_row(model, row, f"{where}, row {first_data_line + offset}"))
     return rows, as_of
+
+
+def validate_row(model: type[Row], cells: dict, where: str) -> Row:
+    """One row from its text cells: an empty cell is unknown, so the field keeps its default (None)."""
+    cleaned = {k: v.strip() for k, v in cells.items() if k is not None and v and v.strip()}
+    try:
+        return model.model_validate(cleaned)
+    except ValidationError as exc:
+        raise CatalogError(describe_validation_error(exc, where)) from None
 
 
 def read_text(path: Path) -> str:

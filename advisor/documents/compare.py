@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 from html import escape
 
 import advisor
-from advisor.documents.html import CSS, _n, _table
+from advisor.documents.html import CSS, _table
+from advisor.report.format import number
 from advisor.report.schema import ProfileReport
 
 
@@ -27,27 +28,34 @@ def comparability(reports: list[ProfileReport]) -> list[str]:
     return problems
 
 
+def ratio_table(reports: list[ProfileReport]) -> tuple[list[str], list[list[str]]]:
+    """Header and rows (plain text) of p50 and energy per cell, with each p50 as a ratio to report [1]."""
+    cells = sorted({(v.precision, b.batch_size) for r in reports for v in r.variants for b in v.batches})
+    head = ["precision", "batch"]
+    for i in range(1, len(reports) + 1):
+        head += [f"[{i}] p50 ms"] + ([f"[{i}] / [1]"] if i > 1 else []) + [f"[{i}] J/item"]
+    rows = []
+    for precision, batch in cells:
+        row = [precision, str(batch)]
+        base = _p50(reports[0], precision, batch)
+        for i, r in enumerate(reports, 1):
+            p50 = _p50(r, precision, batch)
+            row.append(number(p50))
+            if i > 1:
+                row.append("–" if p50 is None or base is None else f"{p50 / base:.3f}")
+            energy = _energy(r, precision, batch)
+            row.append("–" if energy is None else (f"~{number(energy[0])} (est.)" if energy[1] else number(energy[0])))
+        rows.append(row)
+    return head, rows
+
+
 def render(reports: list[tuple[str, ProfileReport, str]], generated: datetime | None = None) -> str:
     """``reports``: (label, report, sha256); the first is the baseline of every ratio."""
     generated = generated or datetime.now(timezone.utc)
     rs = [r for _, r, _ in reports]
     problems = comparability(rs)
-    cells = sorted({(v.precision, b.batch_size) for r in rs for v in r.variants for b in v.batches})
-    head = ["precision", "batch"]
-    for i, (label, r, _) in enumerate(reports, 1):
-        head += [f"[{i}] p50 ms"] + ([f"[{i}] / [1]"] if i > 1 else []) + [f"[{i}] J/item"]
-    rows = []
-    for precision, batch in cells:
-        row = [escape(precision), str(batch)]
-        base = _p50(rs[0], precision, batch)
-        for i, r in enumerate(rs, 1):
-            p50 = _p50(r, precision, batch)
-            row.append(_n(p50))
-            if i > 1:
-                row.append("&ndash;" if p50 is None or base is None else f"{p50 / base:.3f}")
-            energy = _energy(r, precision, batch)
-            row.append("&ndash;" if energy is None else (f"~{_n(energy[0])} (est.)" if energy[1] else _n(energy[0])))
-        rows.append(row)
+    head, rows = ratio_table(rs)
+    rows = [[escape(cell) for cell in row] for row in rows]
     sources = [[f"[{i}]", escape(label), escape(r.device.name if r.device else "?"),
                 escape(f"{r.created_at:%Y-%m-%d %H:%M}"), escape(r.model.name if r.model else "?"),
                 f'<span class="integrity">{sha}</span>'] for i, (label, r, sha) in enumerate(reports, 1)]

@@ -54,7 +54,7 @@ def test_a_user_folder_adds_and_replaces_rows(tmp_path):
 @pytest.mark.parametrize("row, message", [
     (GOOD_OFFER.replace(",0.50,", ",-0.50,"), "row 3 is not valid: price_per_hour: Input should be greater than 0"),
     (GOOD_OFFER.replace(",EUR,", ",GBP,"), "currency: Value error, unknown currency 'GBP'"),
-    (GOOD_OFFER.replace("Acme,gpu-1", "Acme,"), "offer: Input should be a valid string"),
+    (GOOD_OFFER.replace("Acme,gpu-1", "Acme,"), "offer: Field required"),
     (GOOD_OFFER.replace("HDS;ISO27001", "HDS;PCI"), "unknown certification 'PCI'"),
     (GOOD_OFFER.replace(",cloud,", ",colo,"), "kind: Input should be 'cloud'"),
     (GOOD_OFFER.replace(",2026-11-01,", ",yesterday,"), "price_date"),
@@ -100,3 +100,58 @@ def test_catalog_command(tmp_path, capsys):
     assert cli.main(["catalog", "validate", "--catalog-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("gpu-advisor: error:") and "unknown currency 'YEN'" in err
+
+
+def _offer(**overrides) -> dict[str, str]:
+    values = {"provider": "Acme Cloud", "offer": "acme-l4-1", "kind": "cloud", "card": "NVIDIA L4",
+              "gpu_as_listed": "1x L4", "gpu_count": "1", "price_per_hour": "0.95", "currency": "EUR",
+              "price_scope": "instance", "vat": "excluded", "billing_granularity": "second", "region": "fr-par",
+              "country": "FR", "jurisdiction": "EU", "certifications": "HDS", "certification_scope": "provider",
+              "source": "acme.example price page, read 2026-11-27", "price_date": "2026-11-27"}
+    values.update(overrides)
+    return values
+
+
+def test_an_entry_saved_from_the_app_is_validated_then_added_to_the_user_catalog(tmp_path):
+    from advisor.catalog.edit import save_user_row
+
+    folder = tmp_path / "catalog"
+    catalog = save_user_row(folder, "offers.csv", _offer())
+    added = [o for o in catalog.offers if o.provider == "Acme Cloud"]
+    assert len(added) == 1 and added[0].certifications == ["HDS"] and added[0].price_per_hour == 0.95
+    assert len(catalog.offers) == len(bundled_catalog().offers) + 1
+    # A correction with the same key replaces the row; a second offer is added beside it.
+    save_user_row(folder, "offers.csv", _offer(price_per_hour="1.10"))
+    catalog = save_user_row(folder, "offers.csv", _offer(offer="acme-l4-2", gpu_count="2", price_per_hour="1.9"))
+    assert sorted((o.offer, o.price_per_hour) for o in catalog.offers if o.provider == "Acme Cloud") == [
+        ("acme-l4-1", 1.10), ("acme-l4-2", 1.9)]
+    assert load_catalog(folder).offers == catalog.offers  # what was written loads back the same
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"price_per_hour": "-1"}, "price_per_hour"),
+    ({"card": "NVIDIA Imaginary 9000"}, "not in cards.csv"),
+    ({"certifications": "ISO9001"}, "unknown certification 'ISO9001'"),
+    ({"currency": "GBP"}, "unknown currency 'GBP'"),
+])
+def test_an_invalid_entry_says_what_is_wrong_and_changes_nothing(tmp_path, bad, message):
+    from advisor.catalog.edit import save_user_row
+
+    folder = tmp_path / "catalog"
+    save_user_row(folder, "offers.csv", _offer())
+    before = (folder / "offers.csv").read_bytes()
+    with pytest.raises(CatalogError, match=message):
+        save_user_row(folder, "offers.csv", _offer(offer="another", **bad))
+    assert (folder / "offers.csv").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["offers.csv"]  # no temporary file left behind
+
+
+def test_a_corrected_bundled_card_replaces_it(tmp_path):
+    from advisor.catalog.edit import save_user_row
+
+    l4 = bundled_catalog().card("NVIDIA L4")
+    values = {k: ("" if v is None else str(v)) for k, v in l4.model_dump().items()}
+    values["purchase_price_usd"] = "2600"
+    catalog = save_user_row(tmp_path, "cards.csv", values)
+    assert catalog.card("NVIDIA L4").purchase_price_usd == 2600
+    assert len(catalog.cards) == len(bundled_catalog().cards)

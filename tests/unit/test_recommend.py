@@ -175,7 +175,25 @@ def test_a_workload_can_be_saved_and_reloaded(tmp_path, capsys):
 
 
 def test_bundled_reference_profiles_and_presets_are_valid():
+    from advisor.catalog.cards import find_card
     from advisor.recommend.decide import reference_reports
-    assert all(r.device.kind == "cuda" for r in reference_reports())
+    references = reference_reports()
+    assert sorted(r.model.name for r in references) == ["embedding-default", "llm-default", "vision-default"]
+    for r in references:
+        assert r.device.kind == "cuda" and r.status == "complete"
+        assert find_card(r.device.name).name == "NVIDIA H100 SXM"
     for name in preset_names():
         assert load_preset(name).p95_ms > 0
+
+
+def test_the_bundled_h100_measurement_replaces_the_projection_for_the_same_model():
+    from advisor.recommend.decide import reference_reports
+    from advisor.report.schema import DeviceInfo
+
+    measured = next(r for r in reference_reports() if r.model.name == "embedding-default")
+    here = measured.model_copy(deep=True)  # the same model (same SHA-256), profiled on this CPU
+    here.device = DeviceInfo(requested="cpu", resolved="cpu", kind="cpu", name="AMD EPYC")
+    rec = recommend(here, Workload(peak_rps=50, avg_rps=20, p95_ms=100), CATALOG)
+    h100 = [o for o in rec.ranked if o.card == "NVIDIA H100 SXM"]
+    assert h100 and all(o.basis.startswith("measured on NVIDIA H100 SXM (bundled reference profile") for o in h100)
+    assert all(o.basis.startswith("projected") for o in rec.ranked if o.card not in ("NVIDIA H100 SXM", None))

@@ -91,7 +91,7 @@ def test_repeated_power_readings_are_dropped_by_timestamp(fake, clock):
     assert sampler.samples[0].gpu_throttle == ["GpuIdle"]
 
 
-H100_TRACE = Path(__file__).parents[2] / "profiles" / "reference" / "nvml-trace-nvidia-h100-80gb-hbm3.json"
+H100_TRACE = Path(__file__).parents[2] / "profiles" / "nvml-traces" / "nvidia-h100-80gb-hbm3.json"
 
 
 def test_a_real_h100_trace_replays_into_agreeing_counter_and_sampled_energy(clock):
