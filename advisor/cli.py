@@ -451,40 +451,22 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from advisor.documents import html, integrity, tables
-    from advisor.report.io import load_report, write_atomic
+    from advisor.documents import integrity, write_document
+    from advisor.report.io import load_report
 
     source = Path(args.report)
     report = load_report(source)
-    digest = integrity.sha256_file(source)
     out = Path(args.out) if args.out else source.with_suffix(f".{args.format}")
-    if args.format == "csv":
-        text = tables.render(report, digest)
-    else:
-        rec = None
-        if args.workload or args.preset or args.p95_ms is not None:
-            from advisor.catalog.catalog import load_catalog, user_catalog_dir
-            from advisor.recommend.decide import recommend, reference_reports
+    rec = None
+    if args.format != "csv" and (args.workload or args.preset or args.p95_ms is not None):
+        from advisor.catalog.catalog import load_catalog, user_catalog_dir
+        from advisor.recommend.decide import recommend, reference_reports
 
-            folder = user_catalog_dir(args.catalog_dir)
-            rec = recommend(report, build_workload(args), load_catalog(folder), reference_reports(folder))
-        text = html.render(report, digest, rec)
-    if args.format == "pdf":
-        _write_pdf(text, out, report, digest, args.paper, args.overwrite)
-    else:
-        write_atomic(out, text, overwrite=args.overwrite)
+        folder = user_catalog_dir(args.catalog_dir)
+        rec = recommend(report, build_workload(args), load_catalog(folder), reference_reports(folder))
+    write_document(report, integrity.sha256_file(source), args.format, out, rec, args.paper, args.overwrite)
     print(f"{args.format} document: {out}")
     return 0
-
-
-def _write_pdf(text: str, out: Path, report, digest: str, paper: str, overwrite: bool) -> None:
-    from advisor.documents import write_pdf
-    from advisor.report.io import atomic_path
-
-    model = report.model.name if report.model else report.request.model.label
-    with atomic_path(out, overwrite) as tmp:
-        write_pdf(text, tmp, f"Inference GPU assessment: {model}",
-                  f"gpu-advisor assessment: {model}, profiled {report.created_at:%Y-%m-%d}", digest, paper)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -4,8 +4,8 @@ For each pair (a CPU profile, a reference profile of the same model measured on 
 measured in both is projected onto the GPU's catalog card from the CPU profile (as a recommendation
 would, with no reference profile) and set against the GPU's measured p50. Prints projected/measured
 per cell, whether the measurement fell inside the projection's band, and the per-operator time the
-GPU measurement implies (p50 / operator count, per generated token for language models), which is
-what bounds small models in eager mode.
+GPU measurement implies (p50 / operator count; a generation's count covers all its forward passes),
+which is what bounds small models in eager mode.
 
 Usage: python benchmarks/projection_error.py CPU_REPORT GPU_REPORT [CPU_REPORT GPU_REPORT ...]
 """
@@ -39,7 +39,6 @@ def main() -> None:
         if card is None:
             print(f"skip {gpu_path}: {gpu.device.name} is not in the catalog")
             continue
-        tokens = gpu.model.new_tokens or 0
         for variant in cpu.variants:
             measured_variant = gpu.variant(variant.precision)
             if variant.status != "ok" or measured_variant is None or measured_variant.status != "ok":
@@ -58,8 +57,7 @@ def main() -> None:
                 inside += ok
                 errors.append(ratio)
                 work = next(w for w in gpu.work if w.batch_size == batch.batch_size)
-                ops = (work.op_count or 0) * (tokens or 1)  # a generation runs the graph once per token
-                us = real * 1000 / ops if ops else math.nan
+                us = real * 1000 / work.op_count if work.op_count else math.nan
                 if variant.precision in ("fp32", "fp16", "bf16") and batch.batch_size == 1:
                     per_op_us.append(us)
                 print(f"{gpu.model.name:22s} {variant.precision:16s} {batch.batch_size:5d} {guess.p50_ms:10.3f} "

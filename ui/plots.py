@@ -9,29 +9,52 @@ from PySide6.QtCore import QTimer
 
 CAPACITY = 4000
 REDRAW_MS = 40
-COLORS = ["#1f5fa8", "#c8501e", "#2e8b57", "#8a4fb0", "#b8860b", "#3b7d8c", "#a0304b"]
+PALETTE = ["#1f5fa8", "#c8501e", "#2e8b57", "#8a4fb0", "#b8860b", "#3b7d8c", "#a0304b"]
+
+# Telemetry series: (plot, legend name, how to read it from a sample). A plot whose series never get a
+# value on this machine (GPU readings on a CPU-only run) stays hidden.
+SERIES = {
+    "cpu_util": ("utilisation", "CPU %", lambda s: s.cpu_util_pct),
+    "gpu_util": ("utilisation", "GPU %", lambda s: s.gpu_util_pct),
+    "power": ("power", "GPU W", lambda s: s.gpu_power_w),
+    "gpu_energy": ("energy", "GPU J", lambda s: s.gpu_energy_j),
+    "cpu_energy": ("energy", "CPU (RAPL) J", lambda s: s.cpu_energy_j),
+    "rss": ("memory", "worker MiB", lambda s: s.process_rss_bytes / 2**20 if s.process_rss_bytes else None),
+    "gpu_memory": ("memory", "GPU used MiB",
+                   lambda s: s.gpu_memory_used_bytes / 2**20 if s.gpu_memory_used_bytes is not None else None),
+    "temperature": ("temperature", "GPU °C", lambda s: s.gpu_temperature_c),
+    "clock": ("clock", "SM MHz", lambda s: s.gpu_sm_clock_mhz),
+}
+PLOTS = {  # name: (title, row, column)
+    "latency": ("Latency per sample (ms)", 0, 0), "utilisation": ("Utilisation (%)", 0, 1),
+    "power": ("GPU power (W)", 1, 0), "energy": ("Energy so far (J)", 1, 1),
+    "memory": ("Memory (MiB)", 2, 0), "temperature": ("GPU temperature (°C)", 2, 1),
+    "clock": ("GPU SM clock (MHz)", 3, 1),
+}
 
 
 class LivePlots(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.latency_plot = self.addPlot(row=0, col=0, title="latency per sample (ms)")
-        self.latency_plot.addLegend(offset=(5, 5))
-        self.cpu_plot = self.addPlot(row=1, col=0, title="CPU use (%)")
-        self.memory_plot = self.addPlot(row=2, col=0, title="worker memory (MiB)")
-        self.power_plot = self.addPlot(row=3, col=0, title="GPU power (W)")
-        for plot in (self.latency_plot, self.cpu_plot, self.memory_plot, self.power_plot):
+        self.plots: dict[str, pg.PlotItem] = {}
+        for name, (title, row, col) in PLOTS.items():
+            plot = self.addPlot(row=row, col=col, title=title, rowspan=2 if name == "latency" else 1)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.addLegend(offset=(5, 5))
+            self.plots[name] = plot
+        self.plots["energy"].setLabel("bottom", "s")
+        self.latency_plot = self.plots["latency"]
         self.latency: dict[str, collections.deque] = {}
         self.latency_curves: dict[str, pg.PlotDataItem] = {}
-        self.telemetry = {name: collections.deque(maxlen=CAPACITY) for name in ("t", "cpu", "rss", "power_t", "power")}
-        self.cpu_curve = self.cpu_plot.plot(pen=COLORS[0])
-        self.memory_curve = self.memory_plot.plot(pen=COLORS[1])
-        self.power_curve = self.power_plot.plot(pen=COLORS[2])
+        self.telemetry = {key: collections.deque(maxlen=CAPACITY) for key in SERIES}
+        self.curves = {}
+        for i, (key, (plot, label, _)) in enumerate(SERIES.items()):
+            self.curves[key] = self.plots[plot].plot(pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=1.5), name=label)
         self._count = 0
         self.dirty = False
+        self._show_present()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.redraw)
         self.timer.start(REDRAW_MS)
@@ -39,17 +62,19 @@ class LivePlots(pg.GraphicsLayoutWidget):
     def clear_data(self) -> None:
         for curve in self.latency_curves.values():
             self.latency_plot.removeItem(curve)
+        self.latency_plot.legend.clear()
         self.latency.clear()
         self.latency_curves.clear()
         for values in self.telemetry.values():
             values.clear()
         self._count = 0
         self.dirty = True
+        self._show_present()
 
     def add_latency(self, series: str, values: list[float]) -> None:
         if series not in self.latency:
             self.latency[series] = collections.deque(maxlen=CAPACITY)
-            color = COLORS[len(self.latency_curves) % len(COLORS)]
+            color = PALETTE[len(self.latency_curves) % len(PALETTE)]
             # Lines, not symbols: peak downsampling applies to lines, and thousands of markers stalled redraws.
             self.latency_curves[series] = self.latency_plot.plot(pen=color, name=series)
         for value in values:
@@ -59,14 +84,17 @@ class LivePlots(pg.GraphicsLayoutWidget):
 
     def add_telemetry(self, samples) -> None:
         for s in samples:
-            if s.cpu_util_pct is not None:
-                self.telemetry["t"].append(s.t_s)
-                self.telemetry["cpu"].append(s.cpu_util_pct)
-                self.telemetry["rss"].append((s.process_rss_bytes or 0) / 2**20)
-            if s.gpu_power_w is not None:
-                self.telemetry["power_t"].append(s.t_s)
-                self.telemetry["power"].append(s.gpu_power_w)
+            for key, (_, _, read) in SERIES.items():
+                value = read(s)
+                if value is not None:
+                    self.telemetry[key].append((s.t_s, value))
         self.dirty = True
+
+    def _show_present(self) -> None:
+        """Show the plots that have data (latency and utilisation always): no empty GPU plots on a CPU."""
+        present = {"latency", "utilisation", "memory"} | {SERIES[k][0] for k, v in self.telemetry.items() if v}
+        for name, plot in self.plots.items():
+            plot.setVisible(name in present)
 
     def redraw(self) -> None:
         if not self.dirty:
@@ -76,7 +104,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
             if points:
                 xs, ys = zip(*points)
                 self.latency_curves[series].setData(xs, ys)
-        t = list(self.telemetry["t"])
-        self.cpu_curve.setData(t, list(self.telemetry["cpu"]))
-        self.memory_curve.setData(t, list(self.telemetry["rss"]))
-        self.power_curve.setData(list(self.telemetry["power_t"]), list(self.telemetry["power"]))
+        for key, points in self.telemetry.items():
+            if points:
+                xs, ys = zip(*points)
+                self.curves[key].setData(xs, ys)
+        self._show_present()

@@ -65,11 +65,11 @@ def _render(file_name: str, rows: list, today: date) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(names)
     for row in rows:
-        writer.writerow([_cell(getattr(row, n)) for n in names])
+        writer.writerow([cell_text(getattr(row, n)) for n in names])
     return out.getvalue()
 
 
-def _cell(value) -> str:
+def cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

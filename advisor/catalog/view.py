@@ -40,6 +40,19 @@ def table(rows: list[list[str]]) -> str:
 
 
 def offers_table(offers: list[Offer], today: date | None = None) -> str:
+    return table(offers_rows(offers, today))
+
+
+def cards_table(catalog: Catalog, today: date | None = None) -> str:
+    return table(cards_rows(catalog, today))
+
+
+def energy_table(catalog: Catalog) -> str:
+    return table(energy_rows(catalog))
+
+
+def offers_rows(offers: list[Offer], today: date | None = None) -> list[list[str]]:
+    """A header, then one row per offer (cheapest first within a provider), with the price's age."""
     rows = [["provider", "offer", "card", "GPUs", "price/h", "billed per", "jurisdiction", "certified", "priced", "flags"]]
     for o in sorted(offers, key=lambda o: (o.provider, o.price_per_hour)):
         flags = [f for f, on in (("doubtful", o.doubtful), ("GPU only", o.price_scope == "gpu_only"),
@@ -48,10 +61,10 @@ def offers_table(offers: list[Offer], today: date | None = None) -> str:
         rows.append([o.provider, o.offer[:28], o.card or o.gpu_as_listed, str(o.gpu_count),
                      f"{o.price_per_hour:.2f} {o.currency}", o.billing_granularity, o.jurisdiction, certs or "-",
                      age(o.price_date, today), ", ".join(flags)])
-    return table(rows)
+    return rows
 
 
-def cards_table(catalog: Catalog, today: date | None = None) -> str:
+def cards_rows(catalog: Catalog, today: date | None = None) -> list[list[str]]:
     rows = [["card", "cc", "memory GB", "GB/s", "fp16 TF", "bf16 TF", "int8 TOPS", "fp8 TF", "TDP W", "price USD", "priced"]]
     for c in catalog.cards:
         value = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
@@ -59,12 +72,12 @@ def cards_table(catalog: Catalog, today: date | None = None) -> str:
                      value(c.fp16_tflops_dense), value(c.bf16_tflops_dense), value(c.int8_tops_dense),
                      value(c.fp8_tflops_dense), value(c.tdp_w), value(c.purchase_price_usd),
                      age(c.price_day(), today) if c.purchase_price_usd else "-"])
-    return table(rows)
+    return rows
 
 
-def energy_table(catalog: Catalog) -> str:
+def energy_rows(catalog: Catalog) -> list[list[str]]:
     rows = [["category", "key", "value", "unit", "period", "source"]]
     for f in catalog.energy:
         rows.append([f.category, f.key, "-" if f.value is None else f"{f.value:g}", f.unit, f.period or "-",
                      f.source[:60]])
-    return table(rows)
+    return rows

@@ -29,3 +29,26 @@ def write_pdf(html: str, out: Path, title: str, header: str, report_sha256: str,
         raise PdfUnavailable("PDF documents are written by the desktop components (Qt): run the gpu-advisor "
                              "command rather than python -m advisor, or use --format html")
     _pdf_writer(html, out, title, header, report_sha256, paper)
+
+
+FORMATS = ("html", "pdf", "csv")
+
+
+def write_document(report, report_sha256: str, fmt: str, out: Path, rec=None, paper: str = "a4",
+                   overwrite: bool = False) -> Path:
+    """The report (and its recommendation, if any) as an HTML, PDF or CSV document, written atomically."""
+    from advisor.documents import html, tables
+    from advisor.report.io import atomic_path, write_atomic
+
+    if fmt not in FORMATS:
+        raise AdvisorError(f"unknown document format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt == "csv":
+        return write_atomic(out, tables.render(report, report_sha256), overwrite=overwrite)
+    text = html.render(report, report_sha256, rec)
+    if fmt == "html":
+        return write_atomic(out, text, overwrite=overwrite)
+    model = report.model.name if report.model else report.request.model.label
+    with atomic_path(out, overwrite) as tmp:
+        write_pdf(text, tmp, f"Inference GPU assessment: {model}",
+                  f"gpu-advisor assessment: {model}, profiled {report.created_at:%Y-%m-%d}", report_sha256, paper)
+    return Path(out)

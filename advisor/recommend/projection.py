@@ -17,10 +17,20 @@ from advisor.catalog.cards import Card
 from advisor.report.schema import BatchResult, DevicePeaks, ProfileReport, VariantResult
 
 MEMORY_HEADROOM = 0.9  # CUDA context, allocator fragmentation
-# ASSUMPTION, not a measurement: host time to dispatch and launch one operator in eager PyTorch on a
-# GPU. It bounds small models at small batches, which a roofline alone makes far too fast. A profile
-# measured on the card (a bundled reference profile) replaces every projected figure.
-GPU_OVERHEAD_US_PER_OP = 8.0
+# Host time per operator in eager PyTorch on a GPU, which bounds small models at small batches (a
+# roofline alone makes them far too fast). Fitted on one machine: an H100 80GB HBM3 VM with a 16-core
+# Xeon, torch 2.11, 2026-11-27 (profiles/reference; benchmarks/projection_error.py). Float cells at
+# batch 1 took 17 (LLM), 36 (MiniLM-like) and 44 (ResNet-50) us per operator; 27 us is the value
+# that is at most 1.6x off for all three. A faster host launches faster: a profile measured on the
+# card (a bundled reference profile) replaces every projected figure.
+GPU_OVERHEAD_US_PER_OP = 27.0
+# Extra host time per call of a torchao-quantized linear layer in eager mode on a GPU, from the same
+# session: activation quantization and tensor-subclass dispatch (int8 dynamic also synchronises the
+# GPU 36 times per call, torchao 0.18). Per call, from (quantized p50 - float p50) / quantized calls:
+# int8 dynamic 2.3 ms (MiniLM-like and ResNet-50 alike), fp8 0.40 to 0.54 ms, int8 and int4
+# weight-only 46 to 97 us. torch.compile removes most of it; the projection assumes eager, as profiled.
+EAGER_QUANTIZED_LINEAR_US = {"int8_dynamic": 2300.0, "fp8": 470.0, "int8_weight_only": 70.0,
+                             "int4_weight_only": 70.0}
 MIN_CAPABILITY = {"bf16": (8, 0), "fp8": (8, 9), "int8": (7, 5)}
 
 
@@ -107,6 +117,11 @@ def project(report: ProfileReport, variant: VariantResult, batch: BatchResult, c
     regime = "compute" if target_c >= target_m else "memory"
     p50 = max(target_c, target_m) / max(efficiency, 1e-3) * 1000.0
     overhead_ms = (work.op_count or 0) * GPU_OVERHEAD_US_PER_OP / 1000.0
+    quantized_calls = 0
+    if report.request.engine == "eager" and p in EAGER_QUANTIZED_LINEAR_US and variant.method:
+        # a generation runs every layer once per new token
+        quantized_calls = (variant.method.quantized_modules or 0) * ((report.model.new_tokens if report.model else None) or 1)
+        overhead_ms += quantized_calls * EAGER_QUANTIZED_LINEAR_US[p] / 1000.0
     if overhead_ms > p50:
         regime = "overhead"
         p50 = overhead_ms
@@ -119,8 +134,10 @@ def project(report: ProfileReport, variant: VariantResult, batch: BatchResult, c
     basis = (f"projected from {report.device.name}: {regime}-bound on {card.name} ({compute}), at "
              f"{efficiency:.0%} of roofline as measured locally ({local_regime}-bound there"
              f"{', borrowed from fp32' if borrowed else ''}); "
-             + (f"operator overhead {GPU_OVERHEAD_US_PER_OP:g} us x {work.op_count} ops (assumption)"
+             + (f"operator overhead {GPU_OVERHEAD_US_PER_OP:g} us x {work.op_count} ops (fitted on an H100 host)"
                 if work.op_count is not None else "operator overhead unknown (profile without an operator count)")
+             + (f" + eager {p} overhead {EAGER_QUANTIZED_LINEAR_US[p]:g} us x {quantized_calls} quantized layer calls "
+                "(measured on an H100 host)" if quantized_calls else "")
              + f"; x/÷{band:g}")
     return Performance(p, b, p50, p50 * tail, band, basis, need, regime)
 

@@ -1,0 +1,338 @@
+"""Describe the workload, get the verdict: a banner with its reasons, the ranked options, the exclusions
+and a chart of cost against latency, with filters. The recommendation runs off the GUI thread."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+    QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from advisor.catalog.catalog import CERTIFICATIONS
+from advisor.recommend.workload import Workload, load_preset, preset_names
+from advisor.report.format import number
+
+BANNER = {"keep": ("KEEP", "#2e7d4f"), "upgrade": ("UPGRADE", "#1f5fa8"), "cloud": ("CLOUD", "#7a4fb0"),
+          "none": ("NO OPTION MEETS THE TARGET", "#a0304b")}
+RANKED = ["option", "precision", "batch", "devices", "p50 ms", "p95 ms at peak", "basis", "total EUR", "EUR / million",
+          "J / inference", "g CO2 / 1000", "break-even month"]
+EXCLUDED = ["option", "why", "reason"]
+SENSITIVITIES = ["public", "personal", "health", "classified"]
+
+
+class DecideView(QWidget):
+    """``catalog()`` gives the catalog to decide over (bundled plus the user's folder)."""
+
+    def __init__(self, catalog: Callable, references: Callable) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.references = references
+        self.report = None
+        self.recommendation = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recommend")
+        self._future: Future | None = None
+        self._poll = QTimer(self)
+        self._poll.timeout.connect(self._collect)
+        self._build()
+
+    # Layout ----------------------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        form = QFormLayout()
+        self.preset = QComboBox()
+        self.preset.addItems(["custom"] + preset_names())
+        self.preset.currentTextChanged.connect(self._apply_preset)
+        form.addRow("Preset", self.preset)
+        self.peak_rps = self._spin(0, 1e6, 10, " req/s", decimals=2)
+        form.addRow("Peak rate", self.peak_rps)
+        self.avg_rps = self._spin(0, 1e6, 0, " req/s (0: a third of peak)", decimals=2)
+        form.addRow("Average rate", self.avg_rps)
+        self.p95 = self._spin(1, 1e6, 500, " ms")
+        form.addRow("p95 latency target", self.p95)
+        self.hours = self._spin(0.5, 24, 24, " h/day", decimals=1)
+        form.addRow("Service hours", self.hours)
+        self.batching = QCheckBox("requests may be batched")
+        self.batching.setChecked(True)
+        form.addRow("", self.batching)
+        self.sensitivity = QComboBox()
+        self.sensitivity.addItems(SENSITIVITIES)
+        form.addRow("Data sensitivity", self.sensitivity)
+        self.horizon = QSpinBox()
+        self.horizon.setRange(1, 120)
+        self.horizon.setValue(36)
+        self.horizon.setSuffix(" months")
+        form.addRow("Horizon", self.horizon)
+        self.budget = self._spin(0, 1e9, 0, " EUR (0: none)")
+        form.addRow("Budget", self.budget)
+        self.owned = QComboBox()
+        form.addRow("Owned hardware", self.owned)
+        self.owned_count = QSpinBox()
+        self.owned_count.setRange(1, 1000)
+        form.addRow("How many", self.owned_count)
+        self.country = QLineEdit()
+        self.country.setPlaceholderText("ISO code for grid carbon, e.g. FR (empty: EU average)")
+        form.addRow("Country", self.country)
+        self.decide_button = QPushButton("Recommend")
+        self.decide_button.setToolTip("Ctrl+D")
+        self.decide_button.clicked.connect(self.decide)
+        self.decide_button.setEnabled(False)
+        form.addRow(self.decide_button)
+        self.problem = QLabel("Run or open a profile first.")
+        self.problem.setWordWrap(True)
+        form.addRow(self.problem)
+        workload = QGroupBox("Workload")
+        workload.setLayout(form)
+        workload.setMaximumWidth(420)
+
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.hide()
+        filters = QHBoxLayout()
+        self.sovereign = QCheckBox("EU jurisdiction only")
+        self.certification = QComboBox()
+        self.certification.addItems(["any certification"] + list(CERTIFICATIONS))
+        self.max_total = self._spin(0, 1e9, 0, " EUR max (0: any)")
+        for widget in (self.sovereign, self.certification, self.max_total):
+            filters.addWidget(widget)
+        self.sovereign.toggled.connect(self._show_options)
+        self.certification.currentTextChanged.connect(self._show_options)
+        self.max_total.valueChanged.connect(self._show_options)
+        filters.addStretch(1)
+        self.ranked = self._table(RANKED)
+        self.excluded = self._table(EXCLUDED)
+        self.assumptions = QLabel()
+        self.assumptions.setWordWrap(True)
+        self.assumptions.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chart = pg.PlotWidget(title="Total cost against p95 latency at peak (log-log)")
+        self.chart.setLogMode(x=True, y=True)
+        self.chart.setLabel("bottom", "p95 ms at peak")
+        self.chart.setLabel("left", "total EUR over the horizon")
+        detail = QTabWidget()
+        detail.addTab(self.ranked, "Ranked options")
+        detail.addTab(self.excluded, "Excluded")
+        detail.addTab(self.chart, "Cost against latency")
+        detail.addTab(self.assumptions, "Assumptions")
+        self.detail = detail
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.addWidget(self.banner)
+        column.addLayout(filters)
+        column.addWidget(detail, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(workload)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    @staticmethod
+    def _spin(low: float, high: float, value: float, suffix: str, decimals: int = 0) -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setRange(low, high)
+        spin.setDecimals(decimals)
+        spin.setValue(value)
+        spin.setSuffix(suffix)
+        return spin
+
+    @staticmethod
+    def _table(columns: list[str]) -> QTableWidget:
+        table = QTableWidget(0, len(columns))
+        table.setHorizontalHeaderLabels(columns)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setStretchLastSection(True)
+        return table
+
+    # Inputs ----------------------------------------------------------------------------------------------
+
+    def set_report(self, report) -> None:
+        self.report = report
+        self.recommendation = None
+        self.banner.hide()
+        for table in (self.ranked, self.excluded):
+            table.setRowCount(0)
+        self.chart.clear()
+        self.decide_button.setEnabled(report is not None)
+        self.problem.setText("" if report is not None else "Run or open a profile first.")
+
+    def set_cards(self, names: list[str]) -> None:
+        current = self.owned.currentText()
+        self.owned.clear()
+        self.owned.addItems(["none", "cpu"] + names)
+        if current:
+            self.owned.setCurrentText(current)
+
+    def _apply_preset(self, name: str) -> None:
+        if name == "custom":
+            return
+        w = load_preset(name)
+        self.peak_rps.setValue(w.peak)
+        self.avg_rps.setValue(w.average_rps)
+        self.p95.setValue(w.p95_ms)
+        self.hours.setValue(w.hours_per_day)
+        self.batching.setChecked(w.batching)
+        self.sensitivity.setCurrentText(w.sensitivity)
+        self.horizon.setValue(w.horizon_months)
+        self.budget.setValue(w.budget_eur or 0)
+        self.owned.setCurrentText(w.owned_card or "none")
+        self.owned_count.setValue(w.owned_count)
+        self.country.setText(w.country or "")
+
+    def workload(self) -> Workload:
+        """The workload the form describes (raises pydantic's ValidationError with the field's problem)."""
+        base = load_preset(self.preset.currentText()).model_dump() if self.preset.currentText() != "custom" else {}
+        base.update(
+            name=self.preset.currentText(), peak_rps=self.peak_rps.value() or None,
+            avg_rps=self.avg_rps.value() or None, users=None, p95_ms=self.p95.value(),
+            hours_per_day=self.hours.value(), batching=self.batching.isChecked(),
+            sensitivity=self.sensitivity.currentText(), horizon_months=self.horizon.value(),
+            budget_eur=self.budget.value() or None,
+            owned_card=None if self.owned.currentText() in ("", "none") else self.owned.currentText(),
+            owned_count=self.owned_count.value(), country=self.country.text().strip().upper() or None)
+        if base["avg_rps"] is None and base["peak_rps"] is not None:
+            base["avg_rps"] = base["peak_rps"] / 3
+        return Workload.model_validate(base)
+
+    # Deciding --------------------------------------------------------------------------------------------
+
+    def decide(self) -> None:
+        from pydantic import ValidationError
+
+        from advisor.records import describe_validation_error
+        from advisor.recommend.decide import recommend
+
+        if self.report is None or self._future is not None:
+            return
+        try:
+            workload = self.workload()
+            catalog, references = self.catalog(), self.references()
+        except ValidationError as exc:
+            self.problem.setText(describe_validation_error(exc, "the workload"))
+            return
+        except Exception as exc:  # a catalog the user edited by hand that no longer loads
+            self.problem.setText(str(exc))
+            return
+        self.problem.setText("Recommending…")
+        self.decide_button.setEnabled(False)
+        self._future = self._pool.submit(recommend, self.report, workload, catalog, references)
+        self._poll.start(40)
+
+    def _collect(self) -> None:
+        if self._future is None or not self._future.done():
+            return
+        self._poll.stop()
+        future, self._future = self._future, None
+        self.decide_button.setEnabled(self.report is not None)
+        try:
+            self.show_recommendation(future.result())
+            self.problem.setText("")
+        except Exception as exc:
+            self.problem.setText(f"no recommendation: {exc}")
+
+    def show_recommendation(self, rec) -> None:
+        self.recommendation = rec
+        v = rec.verdict
+        word, color = BANNER[v.action]
+        choice = v.choice
+        headline = f"<b style='font-size:16pt'>{word}</b>"
+        if choice is not None:
+            headline += (f"&nbsp; {choice.label}: {choice.precision}, batch {choice.batch_size}, "
+                         f"{number(choice.total_cost_eur)} EUR over {rec.workload.horizon_months} months")
+            if not choice.cost_complete:
+                headline += " (a lower bound: electricity not counted)"
+        elif v.closest:
+            headline += f"&nbsp; closest: {v.closest}"
+        reasons = "".join(f"<li>{_html(r)}</li>" for r in v.reasons)
+        advice = f"<p>{_html(v.precision_advice)}</p>" if v.precision_advice else ""
+        self.banner.setText(f"{headline}<ul>{reasons}</ul>{advice}")
+        self.banner.setStyleSheet(f"border-left: 6px solid {color}; padding: 6px 10px;")
+        self.banner.show()
+        self.assumptions.setText("\n".join(f"{k}: {value}" for k, value in rec.assumptions.items()))
+        self._show_options()
+        self.excluded.setRowCount(len(rec.excluded))
+        for r, e in enumerate(rec.excluded):
+            for c, text in enumerate([e.label, e.category.replace("_", " "), e.reason]):
+                self.excluded.setItem(r, c, QTableWidgetItem(text))
+        self.excluded.resizeColumnsToContents()
+
+    def visible_options(self) -> list:
+        """The ranked options the filters let through."""
+        if self.recommendation is None:
+            return []
+        catalog = self.catalog()
+        offers = {(o.provider, o.offer): o for o in catalog.offers}
+        cert = self.certification.currentText()
+        shown = []
+        for option in self.recommendation.ranked:
+            offer = offers.get((option.provider, option.offer)) if option.action == "cloud" else None
+            if self.sovereign.isChecked() and offer is not None and offer.jurisdiction != "EU":
+                continue
+            if cert in CERTIFICATIONS and (offer is None or cert not in offer.certifications):
+                continue  # certifications are an offer's: owned or bought hardware has none to show
+            if self.max_total.value() and option.total_cost_eur > self.max_total.value():
+                continue
+            shown.append(option)
+        return shown
+
+    def _show_options(self) -> None:
+        if self.recommendation is None:
+            return
+        options = self.visible_options()
+        chosen = self.recommendation.verdict.choice
+        self.ranked.setRowCount(len(options))
+        for r, o in enumerate(options):
+            total = number(o.total_cost_eur) + ("" if o.cost_complete else " +?")
+            cells = [o.label, o.precision, str(o.batch_size), str(o.devices), number(o.p50_ms),
+                     number(o.p95_ms_at_peak), o.basis, total, number(o.cost_per_million_eur),
+                     number(o.energy_per_inference_j), number(o.co2_g_per_1000), number(o.breakeven_month)]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if o.basis.startswith("projected"):
+                    item.setToolTip(f"projected, not measured: within x/÷{o.uncertainty_factor:g}")
+                    font = item.font()
+                    font.setItalic(True)
+                    item.setFont(font)
+                if chosen is not None and o == chosen:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                self.ranked.setItem(r, c, item)
+        self.ranked.resizeColumnsToContents()
+        self._chart(options, chosen)
+
+    def _chart(self, options: list, chosen) -> None:
+        self.chart.clear()
+        points = [(max(o.p95_ms_at_peak, 1e-3), max(o.total_cost_eur, 1.0), o) for o in options]
+        colors = {"keep": "#2e7d4f", "upgrade": "#1f5fa8", "cloud": "#7a4fb0"}
+        for action, color in colors.items():
+            mine = [(x, y) for x, y, o in points if o.action == action]
+            if mine:
+                self.chart.plot([x for x, _ in mine], [y for _, y in mine], pen=None, symbol="o", symbolSize=8,
+                                symbolBrush=color, name=action)
+        if chosen is not None and any(o == chosen for _, _, o in points):
+            x, y = max(chosen.p95_ms_at_peak, 1e-3), max(chosen.total_cost_eur, 1.0)
+            self.chart.plot([x], [y], pen=None, symbol="star", symbolSize=18, symbolBrush="#d4a017")
+            label = pg.TextItem(f"verdict: {chosen.label}" + (" (0 EUR drawn at 1)" if chosen.total_cost_eur < 1 else ""),
+                                anchor=(0, 1), color="#444")
+            label.setPos(*[v for v in (_log10(x), _log10(y))])
+            self.chart.addItem(label)
+
+    def shutdown(self) -> None:
+        self._poll.stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _log10(value: float) -> float:
+    import math
+    return math.log10(value)
+
+
+def _html(text: str) -> str:
+    from html import escape
+    return escape(text)

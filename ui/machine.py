@@ -1,0 +1,53 @@
+"""This machine: its CPU and GPUs, found by `python -m advisor devices --json` in a child process, so the
+app itself never imports torch (a slow import, and a CUDA context it does not need)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from PySide6.QtCore import QObject, QProcess, Signal
+
+
+class MachineProbe(QObject):
+    found = Signal(dict)
+    failed = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.process = QProcess(self)
+        self.process.finished.connect(self._finished)
+        self.process.errorOccurred.connect(lambda _: self.failed.emit(self.process.errorString()))
+
+    def start(self) -> None:
+        self.process.start(sys.executable, ["-m", "advisor", "devices", "--json"])
+
+    def _finished(self, code: int, _status) -> None:
+        out = bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace")
+        if code != 0:
+            err = bytes(self.process.readAllStandardError()).decode("utf-8", "replace").strip().splitlines()
+            self.failed.emit(err[-1] if err else f"device discovery exited with {code}")
+            return
+        try:
+            self.found.emit(json.loads(out))
+        except json.JSONDecodeError:
+            self.failed.emit("device discovery printed something other than JSON")
+
+
+def describe(found: dict) -> str:
+    """A few lines for people: the CPU, each GPU with memory, driver, power limit and readable power sources."""
+    c = found["cpu"]
+    lines = [f"CPU: {c['model'] or 'unknown'}, {c['cores_physical']} cores, {c['memory_total_bytes'] / 2**30:.0f} GiB",
+             "  power: " + (f"RAPL ({', '.join(found['cpu_power']['rapl_domains'])})" if found["cpu_power"]["rapl_domains"]
+                            else ("TDP estimate" if c["tdp_w_per_socket"] else "not readable (no RAPL, TDP unknown)"))]
+    nv = found["nvidia"]
+    for g in nv["gpus"]:
+        sources = [k.replace("nvml_", "").replace("_", " ") for k, ok in g["power_sources"].items() if ok]
+        lines.append(f"GPU {g['index']}: {g['name']}, {g['memory_total_bytes'] / 2**30:.0f} GiB, cc {g['compute_capability']}, "
+                     f"limit {g['power_limit_w']:g} W")
+        lines.append(f"  driver {nv['driver_version']}; power: {', '.join(sources) or 'not readable'}")
+    if not nv["gpus"]:
+        lines.append(f"No NVIDIA GPU: {nv['unavailable_reason'] or 'none found'}")
+    if found["torch"].get("cuda_note"):
+        lines.append(found["torch"]["cuda_note"])
+    return "\n".join(lines)

@@ -1,0 +1,130 @@
+"""Results of one profile: a table per variant and batch size, and charts of latency, throughput and energy."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from advisor.report.format import number
+from ui.plots import PALETTE
+
+COLUMNS = ["precision", "batch", "status", "p50 ms", "p95 ms", "spread %", "items/s", "size MB", "cosine",
+           "J/item", "tok/J", "energy by", "reason"]
+ESTIMATE_TIP = "an estimate, not a measurement (see the energy method)"
+
+
+def result_rows(report) -> list[tuple[list[str], bool]]:
+    """One row per variant and batch (one per variant that did not run), and whether it holds an estimate."""
+    rows = []
+    for v in report.variants:
+        q = v.quality
+        if v.status != "ok":
+            rows.append(([v.precision, "–", v.status] + ["–"] * 9 + [v.reason or ""], False))
+            continue
+        for b in v.batches:
+            lat, e = b.latency, b.energy
+            estimated = bool(e and e.estimated)
+            rows.append(([v.precision, str(b.batch_size), b.status, number(lat and lat.p50_ms),
+                          number(lat and lat.p95_ms), number(lat and lat.round_spread_pct),
+                          number(b.throughput_items_per_s), number((v.model_size_bytes or 0) / 1e6),
+                          "–" if q is None else f"{q.cosine_similarity_mean:.5f}",
+                          ("~" if estimated else "") + number(e and e.energy_per_item_j),
+                          number(e and e.tokens_per_j),
+                          (e.method + (" (ESTIMATE)" if estimated else "")) if e else "–",
+                          b.reason or (b.energy_unavailable_reason if e is None else "") or ""], estimated))
+    return rows
+
+
+class ResultsView(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        charts = pg.GraphicsLayoutWidget()
+        self.latency_plot = charts.addPlot(title="p50 latency against batch size")
+        self.throughput_plot = charts.addPlot(title="Throughput against batch size")
+        self.energy_plot = charts.addPlot(title="Energy per item, smallest batch")
+        for plot, unit in ((self.latency_plot, "ms"), (self.throughput_plot, "items/s")):
+            plot.setLogMode(x=True, y=True)
+            plot.setLabel("bottom", "batch size (log)")
+            plot.setLabel("left", f"{unit} (log)")
+            plot.addLegend(offset=(5, 5))
+        self.energy_plot.setLabel("left", "J per item")
+        self.energy_note = pg.TextItem(anchor=(0, 0))
+        self.energy_plot.addItem(self.energy_note)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(charts)
+        splitter.setSizes([420, 300])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    def set_report(self, report) -> None:
+        rows = result_rows(report)
+        self.table.setRowCount(len(rows))
+        for r, (row, estimated) in enumerate(rows):
+            for c, text in enumerate(row):
+                item = QTableWidgetItem(text)
+                if estimated and COLUMNS[c] in ("J/item", "tok/J", "energy by"):
+                    item.setToolTip(ESTIMATE_TIP)
+                    font = item.font()
+                    font.setItalic(True)
+                    item.setFont(font)
+                if c >= 3 and c <= 10:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        self._charts(report)
+
+    def _charts(self, report) -> None:
+        for plot in (self.latency_plot, self.throughput_plot):
+            plot.clear()
+            plot.legend.clear()
+        ok = [v for v in report.variants if v.status == "ok"]
+        for i, v in enumerate(ok):
+            cells = [b for b in v.batches if b.status == "ok" and b.latency]
+            if not cells:
+                continue
+            pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=2)
+            x = [b.batch_size for b in cells]
+            self.latency_plot.plot(x, [b.latency.p50_ms for b in cells], pen=pen, symbol="o", symbolSize=6,
+                                   symbolBrush=PALETTE[i % len(PALETTE)], name=v.precision)
+            self.throughput_plot.plot(x, [b.throughput_items_per_s for b in cells], pen=pen, symbol="o", symbolSize=6,
+                                      symbolBrush=PALETTE[i % len(PALETTE)], name=v.precision)
+        self.energy_plot.clear()
+        bars = []
+        for v in ok:
+            cell = next((b for b in v.batches if b.energy), None)
+            if cell:
+                bars.append((v.precision, cell.energy.energy_per_item_j, cell.energy.estimated, cell.batch_size))
+        if not bars:
+            reason = next((b.energy_unavailable_reason for v in ok for b in v.batches if b.energy_unavailable_reason),
+                          "no energy was measured")
+            self.energy_note = pg.TextItem(f"No energy figures:\n{_wrap(reason)}", anchor=(0, 0), color="#666")
+            self.energy_plot.addItem(self.energy_note)
+            self.energy_plot.getAxis("bottom").setTicks([[]])
+            return
+        for i, (precision, joules, estimated, _) in enumerate(bars):
+            brush = pg.mkBrush(PALETTE[i % len(PALETTE)])
+            if estimated:  # estimates are hatched, as in the documents
+                brush = pg.mkBrush(PALETTE[i % len(PALETTE)], style=Qt.BrushStyle.BDiagPattern)
+            self.energy_plot.addItem(pg.BarGraphItem(x=[i], height=[joules], width=0.6, brush=brush,
+                                                     pen=pg.mkPen(PALETTE[i % len(PALETTE)])))
+        labels = [(i, f"{p}{' (est.)' if est else ''}\nb{batch}") for i, (p, _, est, batch) in enumerate(bars)]
+        self.energy_plot.getAxis("bottom").setTicks([labels])
+
+
+def _wrap(text: str, width: int = 48) -> str:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if len(line) + len(word) + 1 > width and line:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return "\n".join(lines + [line])
