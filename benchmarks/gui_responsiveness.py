@@ -50,7 +50,7 @@ def launch_times(n: int = 5) -> list[float]:
     return times
 
 
-def stalls() -> tuple[float, float, float, int, float]:
+def stalls() -> tuple[float, float, float, int, float, list]:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -63,12 +63,12 @@ def stalls() -> tuple[float, float, float, int, float]:
     settings.setValue("report_dir", tmp)
     window = MainWindow(settings)
     window.show()
-    gaps: list[tuple[float, float]] = []  # (seconds since start, gap in ms)
+    gaps: list[tuple[float, float, str]] = []  # (seconds since start, gap in ms, the stage shown after it)
     last = [time.perf_counter()]
 
     def tick():
         now = time.perf_counter()
-        gaps.append((now - start, (now - last[0]) * 1000.0))
+        gaps.append((now - start, (now - last[0]) * 1000.0, window.stage.text()[:70]))
         last[0] = now
         if window.thread is None and gaps and len(gaps) > 10:
             app.quit()
@@ -84,9 +84,10 @@ def stalls() -> tuple[float, float, float, int, float]:
     window.close()
     window.deleteLater()
     app.processEvents()
-    first = max((g - 5.0 for t, g in gaps if t < 0.5), default=0.0)
-    blocked = sorted(max(0.0, g - 5.0) for t, g in gaps if t >= 0.5)
-    return first, blocked[-1], blocked[int(0.99 * (len(blocked) - 1))], len(gaps), duration
+    first = max((g - 5.0 for t, g, _ in gaps if t < 0.5), default=0.0)
+    blocked = sorted(max(0.0, g - 5.0) for t, g, _ in gaps if t >= 0.5)
+    worst = sorted((g for g in gaps if g[0] >= 0.5), key=lambda g: -g[1])[:3]
+    return first, blocked[-1], blocked[int(0.99 * (len(blocked) - 1))], len(gaps), duration, worst
 
 
 def main() -> None:
@@ -98,9 +99,11 @@ def main() -> None:
     print(f"launch to a shown window: median {statistics.median(times):.2f} s over {len(times)} launches "
           f"(min {min(times):.2f}, max {max(times):.2f}); target under 1.5 s")
     if not args.skip_profile:
-        first, worst, p99, ticks, duration = stalls()
+        first, worst, p99, ticks, duration, longest = stalls()
         print(f"event loop during the default profile ({duration:.0f} s, {ticks} ticks of a 5 ms timer): first paint "
               f"{first:.1f} ms; afterwards longest stall {worst:.1f} ms, p99 {p99:.1f} ms; target under 50 ms")
+        for t, gap, stage in longest:
+            print(f"  {gap - 5.0:.1f} ms at {t:.1f} s, then showing: {stage}")
 
 
 if __name__ == "__main__":

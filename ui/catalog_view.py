@@ -15,6 +15,7 @@ from advisor.catalog import view
 from advisor.catalog.catalog import MODELS, Catalog
 from advisor.catalog.edit import cell_text, columns, save_user_row
 from advisor.catalog.table import CatalogError
+from ui.style import problem_text
 
 TABS = {"offers.csv": "Offers", "cards.csv": "Cards", "energy.csv": "Energy facts"}
 
@@ -47,7 +48,7 @@ class EntryDialog(QDialog):
         scroll.setWidgetResizable(True)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #a0304b")
+        self.problem.setStyleSheet(problem_text())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
 )
 
 from advisor.documents import compare
+from ui.style import problem_text
 
 
 class CompareView(QWidget):
@@ -74,7 +75,7 @@ class CompareView(QWidget):
         self.status.setText(("NOT COMPARABLE, the ratios compare different things: " + "; ".join(problems))
                             if problems else "Same model (SHA-256), engine, seed and sequence lengths: the ratios "
                                              "compare the machines or versions.")
-        self.status.setStyleSheet("color: #a0304b" if problems else "")
+        self.status.setStyleSheet(problem_text() if problems else "")
         head, rows = compare.ratio_table(reports)
         self.table.setColumnCount(len(head))
         self.table.setHorizontalHeaderLabels(head)

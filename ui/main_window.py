@@ -1,26 +1,31 @@
-"""The main window: choose a model, run a profile on the isolated worker, watch it live, read the results."""
+"""The main window: choose a model, run a profile on the isolated worker, watch it live, read the results,
+decide, browse the catalog, compare reports and save documents."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-    QLineEdit, QMainWindow, QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
-    QTabWidget, QVBoxLayout, QWidget,
+    QLineEdit, QMainWindow, QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from advisor.errors import AdvisorError
 from advisor.profiling.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
-from advisor.report.format import number as _fmt
 from advisor.report.io import save_report
+from ui.style import match_plots_to_palette, problem_banner, problem_color, problem_text
+from ui.catalog_view import CatalogView
+from ui.compare_view import CompareView
+from ui.decide_view import DecideView
+from ui.machine import MachineProbe, describe
 from ui.plots import LivePlots
+from ui.results_view import ResultsView
 
 ORG, APP = "gpu-advisor", "gpu-advisor"
-COLUMNS = ["precision", "batch", "status", "p50 ms", "p95 ms", "spread %", "items/s", "size MB", "cosine",
-           "J/item", "energy by", "reason"]
+RECENT = 8
+MODEL_SUFFIXES = (".pt2", ".pt", ".pth", ".ts", ".safetensors", ".bin")
 
 
 class MainWindow(QMainWindow):
@@ -30,13 +35,21 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings(ORG, APP)
         self.thread = None
         self.report = None
-        self.model_path: str | None = None
+        self.report_path: Path | None = None  # where the shown report is saved (its hash goes in documents)
+        self.machine: dict | None = None
         self.measurements_seen = 0
+        self._catalog = None
         self.pump = QTimer(self)  # drains the profile's events into the GUI at 25 Hz
         self.pump.timeout.connect(self._pump)
+        match_plots_to_palette()  # before any plot exists
         self._build()
         self._restore()
         self._validate()
+        self.setAcceptDrops(True)
+        self.probe = MachineProbe(self)
+        self.probe.found.connect(self.on_machine)
+        self.probe.failed.connect(lambda why: self.machine_label.setText(f"Device discovery failed: {why}"))
+        QTimer.singleShot(0, self.probe.start)  # after the window is up: discovery takes a second or two
 
     # Layout ----------------------------------------------------------------------------------------------
 
@@ -50,12 +63,20 @@ class MainWindow(QMainWindow):
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.open_button)
         form.addRow("Model", model_row)
+        self.inputs = QLineEdit()
+        self.inputs.setPlaceholderText("model files: float32[1,3,224,224]; several separated by ;")
+        self.inputs.setToolTip("[name=]dtype[d0,d1,...][:low..high], first dimension = batch. Empty: read from "
+                               "the file where it says (.pt2, Hugging Face folders)")
+        self.inputs.textChanged.connect(self._validate)
+        self.model.currentTextChanged.connect(self._validate)
+        form.addRow("Inputs", self.inputs)
         self.size = QComboBox()
         self.size.addItems(["tiny", "small", "default"])
         form.addRow("Size", self.size)
         self.device = QComboBox()
         self.device.setEditable(True)
         self.device.addItems(["auto", "cpu", "cuda:0"])
+        self.device.currentTextChanged.connect(self._device_changed)
         form.addRow("Device", self.device)
         precisions = QGridLayout()
         self.precision_boxes: dict[str, QCheckBox] = {}
@@ -70,6 +91,10 @@ class MainWindow(QMainWindow):
         self.batches.setPlaceholderText("1,8,32 or 1..64")
         self.batches.textChanged.connect(self._validate)
         form.addRow("Batch sizes", self.batches)
+        self.engine = QComboBox()
+        self.engine.addItems(["eager", "compile"])
+        self.engine.setToolTip("compile: torch.compile each variant first (minutes; fuses quantized layers)")
+        form.addRow("Engine", self.engine)
         self.budget = QDoubleSpinBox()
         self.budget.setRange(1, 3600)
         self.budget.setValue(60)
@@ -86,10 +111,21 @@ class MainWindow(QMainWindow):
         form.addRow(buttons)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #a0304b")
+        self.problem.setStyleSheet(problem_text())
         form.addRow(self.problem)
         setup = QGroupBox("Profile")
         setup.setLayout(form)
+        self.machine_label = QLabel("Looking for devices…")
+        self.machine_label.setWordWrap(True)
+        self.machine_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        machine_box = QGroupBox("This machine")
+        QVBoxLayout(machine_box).addWidget(self.machine_label)
+        left = QWidget()
+        left_column = QVBoxLayout(left)
+        left_column.setContentsMargins(0, 0, 0, 0)
+        left_column.addWidget(setup)
+        left_column.addWidget(machine_box)
+        left_column.addStretch(1)
 
         self.stage = QLabel("Ready.")
         self.stage.setWordWrap(True)
@@ -100,12 +136,22 @@ class MainWindow(QMainWindow):
         self.plots = LivePlots()
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.results = ResultsView()
+        self.table = self.results.table
+        self.decide_view = DecideView(self.catalog, self.references)
+        self.catalog_view = CatalogView(self.catalog, self.user_catalog_dir)
+        self.catalog_view.changed.connect(self._catalog_changed)
+        self.compare_view = CompareView()
+        self.compare_view.add_requested.connect(self.add_to_comparison)
+        self.compare_view.save_requested.connect(self.save_comparison)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.plots, "Live")
-        self.tabs.addTab(self.table, "Results")
+        self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.decide_view, "Decide")
+        self.tabs.addTab(self.catalog_view, "Catalog")
+        self.tabs.addTab(self.compare_view, "Compare")
         self.tabs.addTab(self.log, "Log")
+        self.tabs.currentChanged.connect(self._tab_shown)
         right = QWidget()
         column = QVBoxLayout(right)
         column.addWidget(self.banner)
@@ -113,39 +159,71 @@ class MainWindow(QMainWindow):
         column.addWidget(self.progress)
         column.addWidget(self.tabs, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(setup)
+        splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         self.setCentralWidget(splitter)
         self.resize(1280, 800)
 
-        run = QAction("Start profile", self, shortcut=QKeySequence("Ctrl+R"), triggered=self.start)
-        stop = QAction("Cancel profile", self, shortcut=QKeySequence("Esc"), triggered=self.cancel)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(QAction("Open report…", self, shortcut=QKeySequence.StandardKey.Open,
+                                    triggered=lambda: self.open_report()))
+        self.recent_menu = file_menu.addMenu("Open recent")
         self.save_action = QAction("Save report as…", self, shortcut=QKeySequence.StandardKey.Save,
                                    triggered=self.save_as, enabled=False)
+        self.export_action = QAction("Save document (HTML, PDF, CSV)…", self, shortcut=QKeySequence("Ctrl+E"),
+                                     triggered=lambda: self.export_document(), enabled=False)
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.export_action)
+        file_menu.addAction(QAction("Add reports to the comparison…", self, triggered=self.add_to_comparison))
+        file_menu.addSeparator()
+        file_menu.addAction(QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
+        run = QAction("Start profile", self, shortcut=QKeySequence("Ctrl+R"), triggered=self.start)
+        stop = QAction("Cancel profile", self, shortcut=QKeySequence("Esc"), triggered=self.cancel)
+        decide = QAction("Recommend", self, shortcut=QKeySequence("Ctrl+D"), triggered=self._decide)
         menu = self.menuBar().addMenu("&Profile")
-        for action in (run, stop, self.save_action):
+        for action in (run, stop, decide):
             menu.addAction(action)
+        self._fill_recent()
 
     # Inputs -----------------------------------------------------------------------------------------------
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Model file", "", "Models (*.pt2 *.pt *.pth *.ts *.safetensors);;All (*)")
         if path:
-            self.model_path = path
+            self.set_model_path(path)
+
+    def set_model_path(self, path: str) -> None:
+        if self.model.findText(path) < 0:
             self.model.addItem(path)
-            self.model.setCurrentText(path)
+        self.model.setCurrentText(path)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        urls = event.mimeData().urls()
+        if urls and (Path(urls[0].toLocalFile()).suffix in MODEL_SUFFIXES + (".json",) or Path(urls[0].toLocalFile()).is_dir()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        path = Path(event.mimeData().urls()[0].toLocalFile())
+        if path.suffix == ".json":
+            self.open_report(path)  # a report dropped on the window opens it
+        else:
+            self.set_model_path(str(path))  # a model file or a Hugging Face folder
 
     def request(self) -> ProfileRequest:
         """The request the form describes (raises AdvisorError or ValueError with a readable message)."""
         from advisor.cli import parse_batches
 
+        from advisor.workloads.inputs import parse_input_spec
+
         name = self.model.currentText()
+        inputs = [parse_input_spec(part.strip()) for part in self.inputs.text().split(";") if part.strip()]
         spec = ModelSpec(builtin=name, size=self.size.currentText()) if name in BUILTIN_NAMES else \
-            ModelSpec(path=name, size=self.size.currentText())
-        precisions = [p for p, box in self.precision_boxes.items() if box.isChecked()]
+            ModelSpec(path=name, size=self.size.currentText(), inputs=inputs)
+        precisions = [p for p, box in self.precision_boxes.items() if box.isChecked() and box.isEnabled()]
         return ProfileRequest(model=spec, device=self.device.currentText(), precisions=precisions,
-                              batch_sizes=parse_batches(self.batches.text()), budget_s=self.budget.value())
+                              batch_sizes=parse_batches(self.batches.text()), budget_s=self.budget.value(),
+                              engine=self.engine.currentText())
 
     def _validate(self) -> None:
         from pydantic import ValidationError
@@ -163,8 +241,9 @@ class MainWindow(QMainWindow):
             self.problem.setText(str(exc).splitlines()[0])
             ok = False
         running = self.thread is not None
+        self.inputs.setEnabled(self.model.currentText() not in BUILTIN_NAMES)
         self.start_button.setEnabled(ok and not running)
-        self.batches.setStyleSheet("" if ok or "--batch" not in self.problem.text() else "border: 1px solid #a0304b")
+        self.batches.setStyleSheet("" if ok or "--batch" not in self.problem.text() else f"border: 1px solid {problem_color()}")
 
     # Running ---------------------------------------------------------------------------------------------
 
@@ -221,9 +300,6 @@ class MainWindow(QMainWindow):
             self.plots.add_latency(f"{event.precision} b{event.batch_size}", event.latency_ms)
         elif kind == "telemetry":
             self.plots.add_telemetry(event.samples)
-        elif kind == "telemetry_start":
-            gpu_power = event.sources.get("nvml_instant_power") or event.sources.get("nvml_average_power")
-            self.plots.power_plot.setVisible(bool(gpu_power))
         elif kind == "variant" and event.variant.status != "ok":
             self.log.appendPlainText(f"{event.variant.precision}: {event.variant.status}: {event.variant.reason}")
         elif kind == "warning":
@@ -244,54 +320,224 @@ class MainWindow(QMainWindow):
             self.log.appendPlainText(f"warning: {warning}")
         if run.exit_code != 0:
             self.banner.setText(f"The profile did not complete: {run.error_message}. The results received so far are kept.")
-            self.banner.setStyleSheet("background: #f6dede; padding: 6px")
+            self.banner.setStyleSheet(problem_banner())
             self.banner.show()
         if thread is not None and thread.saved_path is not None:
+            self.report_path = Path(thread.saved_path)
+            self._add_recent(self.report_path)
             self.stage.setText(f"Report saved to {thread.saved_path}")
             self.log.appendPlainText(f"report saved to {thread.saved_path}")
         elif thread is not None and thread.save_error:
             self.log.appendPlainText(f"the report could not be saved: {thread.save_error}")
 
-    def show_report(self, report) -> None:
+    def show_report(self, report, path: Path | None = None) -> None:
         self.report = report
+        self.report_path = path
         self.save_action.setEnabled(True)
-        rows = []
-        for v in report.variants:
-            q = v.quality
-            if v.status != "ok":
-                rows.append([v.precision, "–", v.status] + ["–"] * 8 + [v.reason or ""])
-                continue
-            for b in v.batches:
-                lat, e = b.latency, b.energy
-                rows.append([v.precision, str(b.batch_size), b.status, _fmt(lat and lat.p50_ms), _fmt(lat and lat.p95_ms),
-                             _fmt(lat and lat.round_spread_pct), _fmt(b.throughput_items_per_s),
-                             _fmt((v.model_size_bytes or 0) / 1e6), "–" if q is None else f"{q.cosine_similarity_mean:.5f}",
-                             ("~" if e and e.estimated else "") + _fmt(e and e.energy_per_item_j),
-                             (e.method + (" (ESTIMATE)" if e.estimated else "")) if e else "–",
-                             b.reason or (b.energy_unavailable_reason if e is None else "") or ""])
-        self.table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                item = QTableWidgetItem(text)
-                if "~" in text or "ESTIMATE" in text:
-                    item.setToolTip("an estimate, not a measurement")
-                    font = item.font()
-                    font.setItalic(True)
-                    item.setFont(font)
-                self.table.setItem(r, c, item)
-        self.table.resizeColumnsToContents()
-        self.tabs.setCurrentWidget(self.table)
+        self.export_action.setEnabled(True)
+        self.results.set_report(report)
+        self.decide_view.set_report(report)
+        self.tabs.setCurrentWidget(self.results)
+        if path is not None:
+            self._add_recent(path)
+        title = report.model.name if report.model else report.request.model.label
+        self.setWindowTitle(f"Inference GPU advisor — {title} on {report.device.name if report.device else '?'}")
 
     def save_as(self) -> None:
         if self.report is None:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save report", "report.json", "Reports (*.json)")
         if path:
+            self.save_report_to(Path(path))
+
+    def save_report_to(self, path: Path) -> bool:
+        try:
+            save_report(self.report, path)
+        except AdvisorError as exc:  # never overwritten silently: the dialog asked, the core refuses
+            self.show_problem(str(exc))
+            return False
+        self.report_path = path
+        self._add_recent(path)
+        self.stage.setText(f"Report saved to {path}")
+        return True
+
+    def show_problem(self, message: str) -> None:
+        self.banner.setText(message)
+        self.banner.setStyleSheet(problem_banner())
+        self.banner.show()
+
+    # Reports and documents -------------------------------------------------------------------------------
+
+    def open_report(self, path: Path | None = None) -> bool:
+        from advisor.report.io import load_report
+
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(self, "Open report", "", "Reports (*.json);;All (*)")
+            if not chosen:
+                return False
+            path = Path(chosen)
+        try:
+            report = load_report(path)
+        except AdvisorError as exc:  # a malformed report: say what is wrong; what is shown stays
+            self.show_problem(f"Cannot open {path}: {exc}")
+            return False
+        self.banner.hide()
+        self.log.appendPlainText(f"opened {path}")
+        self.show_report(report, Path(path))
+        return True
+
+    def export_document(self, out: Path | None = None) -> bool:
+        """HTML, PDF or CSV (by the file's extension) of the shown report, with the verdict if one was made."""
+        from advisor.documents import FORMATS, integrity, write_document
+
+        if self.report is None:
+            return False
+        if self.report_path is None:
+            self.show_problem("Save the report first (File > Save report as…): its SHA-256 goes in the document.")
+            return False
+        if out is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Save document", str(self.report_path.with_suffix(".html")),
+                                                    "HTML (*.html);;PDF (*.pdf);;CSV (*.csv)")
+            if not chosen:
+                return False
+            out = Path(chosen)
+        fmt = out.suffix.lstrip(".").lower()
+        if fmt not in FORMATS:
+            self.show_problem(f"{out.name}: name the document .html, .pdf or .csv")
+            return False
+        self._register_pdf_writer()
+        try:
+            write_document(self.report, integrity.sha256_file(self.report_path), fmt, out,
+                           self.decide_view.recommendation, overwrite=out.exists())
+        except AdvisorError as exc:
+            self.show_problem(str(exc))
+            return False
+        except OSError as exc:
+            self.show_problem(f"cannot write {out}: {exc.strerror or exc}")
+            return False
+        self.stage.setText(f"{fmt.upper()} document saved to {out}")
+        return True
+
+    @staticmethod
+    def _register_pdf_writer() -> None:
+        from advisor.documents import register_pdf_writer
+        from ui.pdf import write
+
+        register_pdf_writer(write)
+
+    def add_to_comparison(self, paths: list[Path] | None = None) -> None:
+        from advisor.documents import integrity
+        from advisor.report.io import load_report
+
+        if not paths:
+            chosen, _ = QFileDialog.getOpenFileNames(self, "Reports to compare", "", "Reports (*.json)")
+            paths = [Path(p) for p in chosen]
+        for path in paths:
             try:
-                save_report(self.report, Path(path))
+                self.compare_view.add(path, load_report(path), integrity.sha256_file(path))
             except AdvisorError as exc:
-                self.banner.setText(str(exc))
-                self.banner.show()
+                self.show_problem(f"Cannot compare {path}: {exc}")
+        self.tabs.setCurrentWidget(self.compare_view)
+
+    def save_comparison(self, out: Path | None = None) -> bool:
+        from advisor.report.io import write_atomic
+
+        if out is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Save comparison", "comparison.html", "HTML (*.html)")
+            if not chosen:
+                return False
+            out = Path(chosen)
+        try:
+            write_atomic(out, self.compare_view.html(), overwrite=out.exists())
+        except (AdvisorError, OSError) as exc:
+            self.show_problem(f"cannot write {out}: {exc}")
+            return False
+        self.stage.setText(f"Comparison saved to {out}")
+        return True
+
+    def _add_recent(self, path: Path) -> None:
+        recent = [str(Path(path).resolve())] + [p for p in self._recent() if p != str(Path(path).resolve())]
+        self.settings.setValue("recent_reports", recent[:RECENT])
+        self._fill_recent()
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent_reports") or []
+        return [value] if isinstance(value, str) else list(value)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self._recent():
+            self.recent_menu.addAction(path, lambda p=path: self.open_report(Path(p)))
+        self.recent_menu.setEnabled(bool(self._recent()))
+
+    # Catalog and decision --------------------------------------------------------------------------------
+
+    def user_catalog_dir(self) -> Path:
+        from advisor.catalog.catalog import user_catalog_dir
+
+        explicit = user_catalog_dir(self.settings.value("catalog_dir") or None)
+        if explicit is not None:
+            return explicit
+        return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation)) / "catalog"
+
+    def catalog(self):
+        """The bundled catalog with the user's folder, when it has files (reloaded after an edit)."""
+        from advisor.catalog.catalog import FILES, bundled_catalog, load_catalog
+
+        if self._catalog is None:
+            folder = self.user_catalog_dir()
+            has_files = folder.is_dir() and any((folder / f).is_file() for f in FILES)
+            self._catalog = load_catalog(folder) if has_files else bundled_catalog()
+        return self._catalog
+
+    def references(self):
+        from advisor.recommend.decide import reference_reports
+
+        folder = self.user_catalog_dir()
+        return reference_reports(folder if folder.is_dir() else None)
+
+    def _catalog_changed(self) -> None:
+        self._catalog = None
+        self.decide_view.set_cards([c.name for c in self.catalog().cards])
+
+    def _decide(self) -> None:
+        self.tabs.setCurrentWidget(self.decide_view)
+        self.decide_view.decide()
+
+    def _tab_shown(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if widget is self.catalog_view:
+            self.catalog_view.refresh()
+        elif widget is self.decide_view and self.decide_view.owned.count() == 0:
+            try:
+                self.decide_view.set_cards([c.name for c in self.catalog().cards])
+            except AdvisorError as exc:
+                self.decide_view.problem.setText(str(exc))
+
+    # This machine ----------------------------------------------------------------------------------------
+
+    def on_machine(self, found: dict) -> None:
+        self.machine = found
+        self.machine_label.setText(describe(found))
+        current = self.device.currentText()
+        self.device.blockSignals(True)
+        self.device.clear()
+        self.device.addItems(["auto"] + [d["device"] for d in found["devices"]])
+        self.device.setCurrentText(current if current else "auto")
+        self.device.blockSignals(False)
+        self._device_changed(self.device.currentText())
+
+    def _device_changed(self, device: str) -> None:
+        """Precisions this device cannot run are disabled, with the reason as their tooltip."""
+        if self.machine is None:
+            return
+        name = self.machine["auto_device"] if device == "auto" else device
+        support = next((d["precisions"] for d in self.machine["devices"] if d["device"] == name), None)
+        for precision, box in self.precision_boxes.items():
+            reason = support.get(precision) if support else None
+            box.setEnabled(reason is None)
+            box.setToolTip(reason or "")
+        self._validate()
 
     # Settings ---------------------------------------------------------------------------------------------
 
@@ -303,12 +549,13 @@ class MainWindow(QMainWindow):
         s.setValue("precisions", ",".join(p for p, b in self.precision_boxes.items() if b.isChecked()))
         s.setValue("batches", self.batches.text())
         s.setValue("budget", self.budget.value())
+        s.setValue("engine", self.engine.currentText())
 
     def _restore(self) -> None:
         s = self.settings
         if s.value("model") in BUILTIN_NAMES:
             self.model.setCurrentText(s.value("model"))
-        for widget, key in ((self.size, "size"), (self.device, "device")):
+        for widget, key in ((self.size, "size"), (self.device, "device"), (self.engine, "engine")):
             if s.value(key):
                 widget.setCurrentText(s.value(key))
         if s.value("precisions"):
@@ -324,4 +571,8 @@ class MainWindow(QMainWindow):
         if self.thread is not None:
             self.thread.cancel()
             self.thread.wait(5)
+        if self.probe.process.state() != self.probe.process.ProcessState.NotRunning:
+            self.probe.process.kill()
+            self.probe.process.waitForFinished(2000)
+        self.decide_view.shutdown()
         super().closeEvent(event)

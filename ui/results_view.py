@@ -53,7 +53,7 @@ class ResultsView(QWidget):
             plot.setLabel("bottom", "batch size (log)")
             plot.setLabel("left", f"{unit} (log)")
             plot.addLegend(offset=(5, 5))
-        self.energy_plot.setLabel("left", "J per item")
+        self.energy_plot.setLabel("bottom", "J per item")
         self.energy_note = pg.TextItem(anchor=(0, 0))
         self.energy_plot.addItem(self.energy_note)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -107,16 +107,20 @@ class ResultsView(QWidget):
                           "no energy was measured")
             self.energy_note = pg.TextItem(f"No energy figures:\n{_wrap(reason)}", anchor=(0, 0), color="#666")
             self.energy_plot.addItem(self.energy_note)
-            self.energy_plot.getAxis("bottom").setTicks([[]])
+            self.energy_plot.getAxis("left").setTicks([[]])
             return
         for i, (precision, joules, estimated, _) in enumerate(bars):
             brush = pg.mkBrush(PALETTE[i % len(PALETTE)])
             if estimated:  # estimates are hatched, as in the documents
                 brush = pg.mkBrush(PALETTE[i % len(PALETTE)], style=Qt.BrushStyle.BDiagPattern)
-            self.energy_plot.addItem(pg.BarGraphItem(x=[i], height=[joules], width=0.6, brush=brush,
+            # horizontal bars: the precisions' names fit on the left axis
+            self.energy_plot.addItem(pg.BarGraphItem(x0=[0], y=[i], width=[joules], height=0.6, brush=brush,
                                                      pen=pg.mkPen(PALETTE[i % len(PALETTE)])))
-        labels = [(i, f"{p}{' (est.)' if est else ''}\nb{batch}") for i, (p, _, est, batch) in enumerate(bars)]
-        self.energy_plot.getAxis("bottom").setTicks([labels])
+        labels = [(i, f"{p}{' (est.)' if est else ''}") for i, (p, _, est, _) in enumerate(bars)]
+        self.energy_plot.getAxis("left").setTicks([labels])
+        self.energy_plot.invertY(True)  # the first variant on top, as in the table
+        batches = sorted({b for *_, b in bars})
+        self.energy_plot.setTitle(f"Energy per item, batch {', '.join(map(str, batches))}")
 
 
 def _wrap(text: str, width: int = 48) -> str:

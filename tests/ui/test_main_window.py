@@ -35,7 +35,10 @@ def test_a_recorded_event_stream_feeds_the_plots_and_the_table(window, qtbot):
     qtbot.wait(100)  # the redraw timer runs at 25 Hz
     curve = window.plots.latency_curves["fp32 b1"]
     assert len(curve.getData()[0]) > 0
-    assert len(window.plots.cpu_curve.getData()[0]) > 0
+    assert len(window.plots.curves["cpu_util"].getData()[0]) > 0
+    # A CPU run: no GPU series, and the GPU-only plots stay hidden rather than empty.
+    assert not any(key in window.plots.curves for key in ("power", "gpu_util", "temperature", "clock"))
+    assert not window.plots.plots["power"].isVisible() and window.plots.plots["utilisation"].isVisible()
     assert window.progress.value() == window.progress.maximum()
     window.show_report(builder.build())
     assert window.table.rowCount() == 7  # three variants x two batches, and int4 unsupported

@@ -1,0 +1,109 @@
+"""Screenshots of the app's main views for docs/images, taken from the running app (offscreen).
+
+The live view replays what the H100 reference profile recorded (its rounds' latency samples and every
+telemetry sample), as the app drew them during a run; the other views show that report, a verdict for
+a preset, the bundled catalog and a comparison of the same model profiled on a 2-vCPU machine and on
+the H100.
+
+Usage: QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py [--dark] [--scale 2] [--out docs/images]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+H100 = ROOT / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json"
+CPU = ROOT / "docs" / "gpu-session" / "cpu-profiles" / "embedding-default-cpu.json"  # the same model on 2 vCPUs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dark", action="store_true", help="a dark palette, as a dark system theme gives")
+    parser.add_argument("--scale", type=float, default=1.0, help="device pixel ratio (2: a high-DPI screen)")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "images"))
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.scale != 1.0:
+        os.environ["QT_SCALE_FACTOR"] = str(args.scale)
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtGui import QColor, QPalette
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([])
+    app.setApplicationName("gpu-advisor")
+    app.setStyle("Fusion")
+    if args.dark:
+        palette = QPalette()
+        for role, color in ((QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.WindowText, "#e6e6e6"),
+                            (QPalette.ColorRole.Base, "#1e1e1e"), (QPalette.ColorRole.Text, "#e6e6e6"),
+                            (QPalette.ColorRole.Button, "#3a3a3a"), (QPalette.ColorRole.ButtonText, "#e6e6e6"),
+                            (QPalette.ColorRole.AlternateBase, "#262626"), (QPalette.ColorRole.Highlight, "#3d6fb4")):
+            palette.setColor(role, QColor(color))
+        for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+            palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
+        app.setPalette(palette)
+
+    from advisor.report.io import load_report
+    from ui.main_window import MainWindow
+
+    scratch = Path(tempfile.mkdtemp())
+    settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings)
+    window.resize(1280, 800)
+    window.show()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = ("-dark" if args.dark else "") + (f"-x{args.scale:g}" if args.scale != 1.0 else "")
+
+    def wait(ms: int) -> None:
+        from PySide6.QtCore import QEventLoop, QTimer
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    def grab(name: str) -> None:
+        wait(300)
+        path = out / f"app-{name}{suffix}.png"
+        if not window.grab().save(str(path)):
+            raise SystemExit(f"could not write {path}")
+        print(path)
+
+    wait(3000)  # device discovery in its child process
+    report = load_report(H100)
+    window.plots.clear_data()
+    for variant in report.variants:
+        for cell in variant.batches:
+            for r in cell.rounds[:1]:
+                window.plots.add_latency(f"{variant.precision} b{cell.batch_size}", r.samples_ms)
+    window.plots.add_telemetry(report.telemetry.samples)
+    window.stage.setText("Replaying the H100 reference profile's recorded samples (embedding-default, 7 precisions)")
+    window.progress.setRange(0, 1)
+    window.progress.setValue(1)
+    window.tabs.setCurrentWidget(window.plots)
+    grab("live")
+
+    saved = scratch / H100.name
+    shutil.copy(H100, saved)
+    window.open_report(saved)
+    grab("results")
+    window.tabs.setCurrentWidget(window.decide_view)
+    window.decide_view.preset.setCurrentText("health-documents")
+    window.decide_view.decide()
+    while window.decide_view.recommendation is None:
+        wait(100)
+    grab("decide")
+    window.tabs.setCurrentWidget(window.catalog_view)
+    grab("catalog")
+    window.add_to_comparison([CPU, saved])
+    grab("compare")
+    window.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""The app's other views, offscreen: results charts, the verdict, documents, reports, comparison, catalog, machine."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDialog
+
+from advisor.documents.integrity import embedded_sha256, sha256_file
+from advisor.report.io import load_report
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+REFERENCE = Path(__file__).parents[2] / "profiles" / "reference"
+GOLDEN = FIXTURES / "report-v2-llm-tiny.json"
+H100 = REFERENCE / "embedding-default-nvidia-h100-80gb-hbm3.json"
+
+
+@pytest.fixture
+def opened(window, tmp_path):
+    path = tmp_path / "llm-tiny.json"
+    shutil.copy(GOLDEN, path)
+    assert window.open_report(path)
+    return window, path
+
+
+def test_an_opened_report_fills_the_table_and_charts_and_the_recent_list(opened):
+    window, path = opened
+    assert window.tabs.currentWidget() is window.results and window.results.table.rowCount() == 7
+    curves = window.results.latency_plot.listDataItems()
+    assert sorted(c.name() for c in curves) == ["bf16", "fp32", "int8_dynamic"]
+    assert list(curves[0].getOriginalDataset()[0]) == [1, 2]  # batch sizes on the x axis
+    assert len([i for i in window.results.energy_plot.items if type(i).__name__ == "BarGraphItem"]) == 3
+    assert window.recent_menu.actions()[0].text() == str(path.resolve())
+
+
+def test_estimated_energy_is_italic_and_says_so(window, tmp_path):
+    report = load_report(GOLDEN)
+    for v in report.variants:
+        for b in v.batches:
+            if b.energy:
+                b.energy.estimated, b.energy.method = True, "estimate_tdp"
+    window.show_report(report)
+    row = next(r for r in range(window.table.rowCount()) if window.table.item(r, 0).text() == "fp32")
+    energy = window.table.item(row, 9)
+    assert energy.text().startswith("~") and energy.font().italic() and "estimate" in energy.toolTip()
+    assert "(est.)" in window.results.energy_plot.getAxis("left")._tickLevels[0][0][1]
+
+
+def test_a_malformed_report_says_what_is_wrong_and_keeps_what_is_shown(opened, tmp_path):
+    window, _ = opened
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema_version": 2, "kind": "gpu-advisor.profile-report"')
+    assert not window.open_report(bad)
+    assert "Cannot open" in window.banner.text() and "bad.json" in window.banner.text()
+    assert window.report is not None and window.results.table.rowCount() == 7
+
+
+def _decide(window, qtbot, preset="internal-tool"):
+    window.tabs.setCurrentWidget(window.decide_view)  # loads the card list
+    window.decide_view.preset.setCurrentText(preset)
+    window._decide()
+    qtbot.waitUntil(lambda: window.decide_view.recommendation is not None, timeout=60_000)
+    return window.decide_view
+
+
+def test_the_verdict_banner_options_exclusions_chart_and_filters(opened, qtbot):
+    window, _ = opened
+    view = _decide(window, qtbot, "chatbot-24x7")
+    rec = view.recommendation
+    from ui.decide_view import BANNER
+    assert not view.banner.isHidden() and BANNER[rec.verdict.action][0] in view.banner.text()
+    assert rec.verdict.reasons[0][:30] in view.banner.text().replace("&#x27;", "'")
+    assert view.ranked.rowCount() == len(rec.ranked) > 0
+    assert view.excluded.rowCount() == len(rec.excluded) > 0
+    assert len(view.chart.listDataItems()) >= 1
+    everything = len(view.visible_options())
+    view.sovereign.setChecked(True)
+    eu_only = view.visible_options()
+    offers = {(o.provider, o.offer): o for o in window.catalog().offers}
+    assert all(offers[(o.provider, o.offer)].jurisdiction == "EU" for o in eu_only if o.action == "cloud")
+    assert len(eu_only) <= everything and view.ranked.rowCount() == len(eu_only)
+    view.certification.setCurrentText("HDS")
+    assert all("HDS" in offers[(o.provider, o.offer)].certifications for o in view.visible_options())
+
+
+def test_an_invalid_workload_says_which_field(opened, qtbot):
+    window, _ = opened
+    view = window.decide_view
+    view.preset.setCurrentText("custom")
+    view.peak_rps.setValue(0)
+    view.avg_rps.setValue(0)
+    view.decide()
+    assert "request volume" in view.problem.text() and view.recommendation is None
+
+
+def test_documents_from_the_app_carry_the_reports_hash_and_the_verdict(opened, qtbot, tmp_path):
+    window, path = opened
+    _decide(window, qtbot)
+    for fmt in ("html", "csv", "pdf"):
+        out = tmp_path / f"doc.{fmt}"
+        assert window.export_document(out), window.banner.text()
+        assert out.stat().st_size > 0
+        if fmt != "csv":
+            assert embedded_sha256(out) == sha256_file(path)
+    from html import escape
+    html = (tmp_path / "doc.html").read_text()
+    verdict = window.decide_view.recommendation.verdict
+    assert f'class="verdict {verdict.action}"' in html and escape(verdict.reasons[0][:40]) in html
+    assert not window.export_document(tmp_path / "doc.docx") and ".html, .pdf or .csv" in window.banner.text()
+
+
+def test_a_document_needs_the_report_saved_first(window, tmp_path):
+    window.show_report(load_report(GOLDEN))  # shown, not saved anywhere
+    assert not window.export_document(tmp_path / "doc.html") and "Save the report first" in window.banner.text()
+    assert window.save_report_to(tmp_path / "saved.json") and window.export_document(tmp_path / "doc.html")
+    assert not window.save_report_to(tmp_path / "saved.json")  # never overwritten silently
+    assert "already exists" in window.banner.text()
+
+
+def test_two_reports_compare_side_by_side_with_ratios(window, tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    shutil.copy(GOLDEN, a)
+    shutil.copy(GOLDEN, b)
+    window.add_to_comparison([a])
+    assert not window.compare_view.save_button.isEnabled()
+    window.add_to_comparison([b])
+    view = window.compare_view
+    assert view.table.rowCount() == 6 and "Same model" in view.status.text()  # 3 variants x 2 batches
+    ratio_column = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())].index("[2] / [1]")
+    assert view.table.item(0, ratio_column).text() == "1.000"
+    window.add_to_comparison([H100])
+    assert "NOT COMPARABLE" in view.status.text() and "different model" in view.status.text()
+    out = tmp_path / "comparison.html"
+    assert window.save_comparison(out) and "Not comparable" in out.read_text()
+
+
+def test_the_catalog_shows_price_ages_and_saves_a_validated_entry(window, qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("GPU_ADVISOR_CATALOG", str(tmp_path / "my-catalog"))
+    window.tabs.setCurrentWidget(window.catalog_view)
+    view = window.catalog_view
+    offers = view.tables["offers.csv"]
+    headers = [offers.horizontalHeaderItem(c).text() for c in range(offers.columnCount())]
+    assert offers.rowCount() == len(window.catalog().offers) and "priced" in headers
+    view.search.setText("scaleway")
+    assert 0 < offers.rowCount() < len(window.catalog().offers)
+    view.search.setText("")
+    dialog = view.edit(prefill=False)
+    values = {"provider": "Acme Cloud", "offer": "acme-l4", "kind": "cloud", "card": "NVIDIA L4",
+              "gpu_as_listed": "1x L4", "gpu_count": "1", "price_per_hour": "-3", "currency": "EUR",
+              "price_scope": "instance", "vat": "excluded", "billing_granularity": "second",
+              "jurisdiction": "EU", "source": "acme.example, read 2026-11-27"}
+    for name, text in values.items():
+        dialog.fields[name].setText(text)
+    dialog.save()  # a negative price: the dialog stays open, says why, keeps what was typed
+    assert dialog.isVisible() and "price_per_hour" in dialog.problem.text()
+    assert dialog.fields["provider"].text() == "Acme Cloud" and not (tmp_path / "my-catalog").exists()
+    dialog.fields["price_per_hour"].setText("0.9")
+    dialog.save()
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    assert any(o.provider == "Acme Cloud" for o in window.catalog().offers)
+    assert (tmp_path / "my-catalog" / "offers.csv").is_file()
+
+
+def test_correcting_an_entry_starts_from_the_selected_row(window, tmp_path, monkeypatch):
+    monkeypatch.setenv("GPU_ADVISOR_CATALOG", str(tmp_path / "my-catalog"))
+    window.tabs.setCurrentWidget(window.catalog_view)
+    view = window.catalog_view
+    view.tabs.setCurrentIndex(1)  # cards
+    view.tables["cards.csv"].selectRow(0)
+    dialog = view.edit(prefill=True)
+    first = window.catalog().cards[0]
+    assert dialog.fields["name"].text() == first.name and dialog.fields["source"].text() == first.source
+    dialog.reject()
+
+
+def test_the_machine_panel_disables_what_a_device_cannot_run(window):
+    found = json.loads((FIXTURES / "devices-h100.json").read_text())  # recorded on an H100 machine
+    window.on_machine(found)
+    assert "NVIDIA H100 80GB HBM3" in window.machine_label.text() and "700 W" in window.machine_label.text()
+    assert [window.device.itemText(i) for i in range(window.device.count())] == ["auto", "cpu", "cuda:0"]
+    window.device.setCurrentText("cuda:0")
+    assert all(box.isEnabled() for box in window.precision_boxes.values())
+    window.device.setCurrentText("cpu")
+    fp8 = window.precision_boxes["fp8"]
+    assert not fp8.isEnabled() and "compute capability 8.9" in fp8.toolTip()
+    assert "fp8" not in window.request().precisions
+
+
+def test_this_machine_is_discovered_in_a_child_process(window, qtbot):
+    qtbot.waitUntil(lambda: window.machine is not None, timeout=60_000)
+    assert window.machine["devices"][0]["device"] == "cpu"
+    assert "CPU:" in window.machine_label.text()
+    assert [window.device.itemText(i) for i in range(window.device.count())][:2] == ["auto", "cpu"]
+
+
+def test_a_model_file_takes_input_specs_validated_as_typed(window, tmp_path):
+    model = tmp_path / "model.pt2"
+    model.write_bytes(b"")
+    window.set_model_path(str(model))
+    assert window.inputs.isEnabled()
+    window.inputs.setText("float32[1,3,oops]")
+    assert not window.start_button.isEnabled() and "oops" in window.problem.text()
+    window.inputs.setText("float32[1,3,32,32]; mask=bool[1,32]")
+    assert window.start_button.isEnabled()
+    assert [i.name for i in window.request().model.inputs] == [None, "mask"]
+    window.model.setCurrentText("vision")
+    assert not window.inputs.isEnabled()
