@@ -55,6 +55,7 @@ def stalls() -> tuple[float, float, float, int, float, list]:
     from PySide6.QtWidgets import QApplication
 
     from advisor.profiling.request import ModelSpec, ProfileRequest
+    from ui.app import settle_gc
     from ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
@@ -63,6 +64,7 @@ def stalls() -> tuple[float, float, float, int, float, list]:
     settings.setValue("report_dir", tmp)
     window = MainWindow(settings)
     window.show()
+    settle_gc()  # as ui.app.main does
     gaps: list[tuple[float, float, str]] = []  # (seconds since start, gap in ms, the stage shown after it)
     last = [time.perf_counter()]
 

@@ -17,10 +17,15 @@ class MachineProbe(QObject):
         super().__init__(parent)
         self.process = QProcess(self)
         self.process.finished.connect(self._finished)
-        self.process.errorOccurred.connect(lambda _: self.failed.emit(self.process.errorString()))
+        self.process.errorOccurred.connect(self._error)
 
     def start(self) -> None:
         self.process.start(sys.executable, ["-m", "advisor", "devices", "--json"])
+
+    def _error(self, error) -> None:
+        # the error alone, not the process: this also runs while the window is being destroyed
+        if error != QProcess.ProcessError.Crashed:  # a crash also ends in _finished, which says more
+            self.failed.emit(f"could not run device discovery ({error.name})")
 
     def _finished(self, code: int, _status) -> None:
         out = bytes(self.process.readAllStandardOutput()).decode("utf-8", "replace")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from advisor.report.format import number
@@ -79,7 +79,8 @@ class ResultsView(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
-        self._charts(report)
+        # the charts in the next turn of the event loop: each half stays short (about 10 ms each)
+        QTimer.singleShot(0, lambda: self._charts(report))
 
     def _charts(self, report) -> None:
         for plot in (self.latency_plot, self.throughput_plot):
