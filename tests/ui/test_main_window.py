@@ -54,14 +54,32 @@ def _tiny(**overrides):
     return ProfileRequest(**fields)
 
 
-def test_a_real_profile_runs_off_the_gui_thread_and_saves_its_report(window, qtbot, tmp_path):
+def test_the_whole_flow_run_watch_decide_save_reopen_compare(window, qtbot, tmp_path):
+    """A real tiny profile through the app, then everything a user does with its report."""
     window.start(_tiny())
     assert window.thread is not None and not window.start_button.isEnabled()
+    qtbot.waitUntil(lambda: window.measurements_seen > 0, timeout=120_000)
+    qtbot.wait(100)
+    assert any(len(c.getData()[0]) for c in window.plots.latency_curves.values())  # watched live
     qtbot.waitUntil(lambda: window.thread is None, timeout=120_000)
     assert window.table.rowCount() == 4 and window.report.status == "complete"
     saved = list((tmp_path / "reports").rglob("*.json"))
     assert len(saved) == 1 and load_report(saved[0]).report_id == window.report.report_id
-    assert window.banner.isHidden()
+    assert window.banner.isHidden() and window.report_path == saved[0]
+    # decide
+    window.tabs.setCurrentWidget(window.decide_view)
+    window.decide_view.preset.setCurrentText("internal-tool")
+    window._decide()
+    qtbot.waitUntil(lambda: window.decide_view.recommendation is not None, timeout=60_000)
+    assert window.decide_view.ranked.rowCount() > 0
+    # save a document, reopen the report, compare it with itself
+    document = tmp_path / "assessment.html"
+    action = window.decide_view.recommendation.verdict.action
+    assert window.export_document(document) and f'class="verdict {action}"' in document.read_text()
+    window.show_report(load_report(FIXTURES / "report-v2-llm-tiny.json"))
+    assert window.open_report(saved[0]) and window.report.report_id == load_report(saved[0]).report_id
+    window.add_to_comparison([saved[0], saved[0]])
+    assert window.compare_view.table.rowCount() == 4 and "Same model" in window.compare_view.status.text()
 
 
 def test_cancel_stops_the_worker_and_keeps_what_was_measured(window, qtbot):
@@ -95,11 +113,14 @@ def test_choices_persist_between_launches(window, qtbot):
     window.model.setCurrentText("vision")
     window.batches.setText("1,4")
     window.precision_boxes["fp16"].setChecked(True)
+    window.engine.setCurrentText("compile")
     window._remember()
+    window._add_recent(FIXTURES / "report-v2-llm-tiny.json")
     again = MainWindow(window.settings)
     qtbot.addWidget(again)
     assert again.model.currentText() == "vision" and again.batches.text() == "1,4"
-    assert again.precision_boxes["fp16"].isChecked()
+    assert again.precision_boxes["fp16"].isChecked() and again.engine.currentText() == "compile"
+    assert again.recent_menu.actions()[0].text().endswith("report-v2-llm-tiny.json")
 
 
 def test_the_app_exits_cleanly_with_many_curves():

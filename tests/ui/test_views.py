@@ -208,3 +208,23 @@ def test_a_model_file_takes_input_specs_validated_as_typed(window, tmp_path):
     assert [i.name for i in window.request().model.inputs] == [None, "mask"]
     window.model.setCurrentText("vision")
     assert not window.inputs.isEnabled()
+
+
+def test_dropping_a_model_file_or_a_report_on_the_window(window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    def drop(path):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                    Qt.KeyboardModifier.NoModifier))
+
+    model = tmp_path / "model.pt2"
+    model.write_bytes(b"")
+    drop(model)
+    assert window.model.currentText() == str(model)
+    report = tmp_path / "r.json"
+    shutil.copy(GOLDEN, report)
+    drop(report)
+    assert window.report_path == report and window.results.table.rowCount() == 7
