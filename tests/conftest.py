@@ -1,5 +1,6 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,10 @@ import torch
 from advisor.profiling.request import ModelSpec, ProfileRequest
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# The per-user catalog folder lives under the config home: never read or write the real one in tests.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="gpu-advisor-test-config-")
+os.environ.pop("GPU_ADVISOR_CATALOG", None)
 
 
 def fast_request(**overrides) -> ProfileRequest:

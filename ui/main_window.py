@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
@@ -189,9 +189,9 @@ class MainWindow(QMainWindow):
     # Inputs -----------------------------------------------------------------------------------------------
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Model file", "", "Models (*.pt2 *.pt *.pth *.ts *.safetensors);;All (*)")
-        if path:
-            self.set_model_path(path)
+        path = self._ask_path(False, "Model file", "", "Models (*.pt2 *.pt *.pth *.ts *.safetensors);;All (*)")
+        if path is not None:
+            self.set_model_path(str(path))
 
     def set_model_path(self, path: str) -> None:
         if self.model.findText(path) < 0:
@@ -346,9 +346,9 @@ class MainWindow(QMainWindow):
     def save_as(self) -> None:
         if self.report is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save report", "report.json", "Reports (*.json)")
-        if path:
-            self.save_report_to(Path(path))
+        path = self._ask_path(True, "Save report", "report.json", "Reports (*.json)")
+        if path is not None:
+            self.save_report_to(path)
 
     def save_report_to(self, path: Path) -> bool:
         try:
@@ -361,6 +361,11 @@ class MainWindow(QMainWindow):
         self.stage.setText(f"Report saved to {path}")
         return True
 
+    def _ask_path(self, save: bool, title: str, start: str, filters: str) -> Path | None:
+        ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+        chosen, _ = ask(self, title, start, filters)
+        return Path(chosen) if chosen else None
+
     def show_problem(self, message: str) -> None:
         self.banner.setText(message)
         self.banner.setStyleSheet(problem_banner())
@@ -371,11 +376,9 @@ class MainWindow(QMainWindow):
     def open_report(self, path: Path | None = None) -> bool:
         from advisor.report.io import load_report
 
+        path = path or self._ask_path(False, "Open report", "", "Reports (*.json);;All (*)")
         if path is None:
-            chosen, _ = QFileDialog.getOpenFileName(self, "Open report", "", "Reports (*.json);;All (*)")
-            if not chosen:
-                return False
-            path = Path(chosen)
+            return False
         try:
             report = load_report(path)
         except AdvisorError as exc:  # a malformed report: say what is wrong; what is shown stays
@@ -395,12 +398,10 @@ class MainWindow(QMainWindow):
         if self.report_path is None:
             self.show_problem("Save the report first (File > Save report as…): its SHA-256 goes in the document.")
             return False
+        out = out or self._ask_path(True, "Save document", str(self.report_path.with_suffix(".html")),
+                                    "HTML (*.html);;PDF (*.pdf);;CSV (*.csv)")
         if out is None:
-            chosen, _ = QFileDialog.getSaveFileName(self, "Save document", str(self.report_path.with_suffix(".html")),
-                                                    "HTML (*.html);;PDF (*.pdf);;CSV (*.csv)")
-            if not chosen:
-                return False
-            out = Path(chosen)
+            return False
         fmt = out.suffix.lstrip(".").lower()
         if fmt not in FORMATS:
             self.show_problem(f"{out.name}: name the document .html, .pdf or .csv")
@@ -442,11 +443,9 @@ class MainWindow(QMainWindow):
     def save_comparison(self, out: Path | None = None) -> bool:
         from advisor.report.io import write_atomic
 
+        out = out or self._ask_path(True, "Save comparison", "comparison.html", "HTML (*.html)")
         if out is None:
-            chosen, _ = QFileDialog.getSaveFileName(self, "Save comparison", "comparison.html", "HTML (*.html)")
-            if not chosen:
-                return False
-            out = Path(chosen)
+            return False
         try:
             write_atomic(out, self.compare_view.html(), overwrite=out.exists())
         except (AdvisorError, OSError) as exc:
@@ -473,21 +472,17 @@ class MainWindow(QMainWindow):
     # Catalog and decision --------------------------------------------------------------------------------
 
     def user_catalog_dir(self) -> Path:
-        from advisor.catalog.catalog import user_catalog_dir
+        """Where entries are saved: the folder in use, else the per-user one the command line also reads."""
+        from advisor.catalog.catalog import default_user_catalog_dir, user_catalog_dir
 
-        explicit = user_catalog_dir(self.settings.value("catalog_dir") or None)
-        if explicit is not None:
-            return explicit
-        return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation)) / "catalog"
+        return user_catalog_dir(self.settings.value("catalog_dir") or None) or default_user_catalog_dir()
 
     def catalog(self):
         """The bundled catalog with the user's folder, when it has files (reloaded after an edit)."""
-        from advisor.catalog.catalog import FILES, bundled_catalog, load_catalog
+        from advisor.catalog.catalog import load_catalog, user_catalog_dir
 
         if self._catalog is None:
-            folder = self.user_catalog_dir()
-            has_files = folder.is_dir() and any((folder / f).is_file() for f in FILES)
-            self._catalog = load_catalog(folder) if has_files else bundled_catalog()
+            self._catalog = load_catalog(user_catalog_dir(self.settings.value("catalog_dir") or None))
         return self._catalog
 
     def references(self):

@@ -1,7 +1,8 @@
 """The catalog: cards, hosting offers and energy facts, bundled in profiles/catalog and extensible.
 
-A user folder (``--catalog-dir``, or GPU_ADVISOR_CATALOG) may hold any of cards.csv, offers.csv and
-energy.csv in the same format: a row with the same key as a bundled one replaces it, a new row adds
+A user folder (``--catalog-dir``, else GPU_ADVISOR_CATALOG, else the per-user folder the desktop app
+saves entries to, where it has files) may hold any of cards.csv, offers.csv and energy.csv in the
+same format: a row with the same key as a bundled one replaces it, a new row adds
 to it. Everything is validated on load; an error names the file, the row and the field.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -153,9 +155,25 @@ def bundled_catalog() -> Catalog:
     return catalog
 
 
+def default_user_catalog_dir() -> Path:
+    """Where the desktop app saves catalog entries, so that the command line reads the same ones."""
+    if sys.platform.startswith("win"):
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "gpu-advisor" / "catalog"
+
+
 def user_catalog_dir(explicit: str | None = None) -> Path | None:
+    """The user's catalog folder in use: the one given, else $GPU_ADVISOR_CATALOG, else the per-user
+    folder where it holds catalog files (None: the bundled catalog alone)."""
     value = explicit or os.environ.get("GPU_ADVISOR_CATALOG")
-    return Path(value).expanduser() if value else None
+    if value:
+        return Path(value).expanduser()
+    default = default_user_catalog_dir()
+    return default if any((default / name).is_file() for name in FILES) else None
 
 
 def load_catalog(user_dir: Path | None = None) -> Catalog:

@@ -155,3 +155,15 @@ def test_a_corrected_bundled_card_replaces_it(tmp_path):
     catalog = save_user_row(tmp_path, "cards.csv", values)
     assert catalog.card("NVIDIA L4").purchase_price_usd == 2600
     assert len(catalog.cards) == len(bundled_catalog().cards)
+
+
+def test_entries_saved_by_the_app_are_read_by_the_command_line(tmp_path, monkeypatch, capsys):
+    from advisor.catalog.catalog import default_user_catalog_dir, user_catalog_dir
+    from advisor.catalog.edit import save_user_row
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert user_catalog_dir() is None  # nothing saved yet: the bundled catalog alone
+    save_user_row(default_user_catalog_dir(), "offers.csv", _offer())
+    assert user_catalog_dir() == tmp_path / "gpu-advisor" / "catalog"
+    assert cli.main(["catalog", "offers", "--jurisdiction", "EU"]) == 0
+    assert "Acme Cloud" in capsys.readouterr().out
