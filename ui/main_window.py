@@ -479,10 +479,12 @@ class MainWindow(QMainWindow):
 
     def catalog(self):
         """The bundled catalog with the user's folder, when it has files (reloaded after an edit)."""
-        from advisor.catalog.catalog import load_catalog, user_catalog_dir
+        from advisor.catalog.catalog import FILES, bundled_catalog, load_catalog
 
         if self._catalog is None:
-            self._catalog = load_catalog(user_catalog_dir(self.settings.value("catalog_dir") or None))
+            folder = self.user_catalog_dir()  # may not exist yet: no entries saved
+            has_files = any((folder / name).is_file() for name in FILES)
+            self._catalog = load_catalog(folder) if has_files else bundled_catalog()
         return self._catalog
 
     def references(self):
