@@ -82,8 +82,8 @@ class ReportBuilder:
                             "machine was busy or changed speed during the run, so these figures are uncertain; "
                             "rerun on a quiet machine")
         if self.request.engine == "eager" and (slower := _slower_than_float(results)):
-            warnings.append(f"in eager mode {'; '.join(slower)}: quantized layers' per-call work in eager "
-                            "mode (quantizing activations or unpacking weights, and dispatch) outweighs the "
+            warnings.append(f"in eager mode {'; '.join(slower)}: quantized layers' per-call work "
+                            "(quantizing activations or unpacking weights, and dispatch) outweighs the "
                             "arithmetic saved at these sizes; --engine compile can fuse it, or keep a float variant")
         return ProfileReport(
             report_id=str(uuid.uuid4()), created_at=datetime.now(timezone.utc), tool_version=advisor.__version__,

@@ -118,8 +118,8 @@ def test_a_recorded_event_stream_rebuilds_the_report():
     assert a == b
     # The golden report predates the finding derived from its own figures (int8 slower than fp32).
     assert rebuilt.warnings == original.warnings + [
-        "in eager mode int8_dynamic was 1.6x slower than fp32 at batch 1: quantized layers' per-call work in "
-        "eager mode (quantizing activations or unpacking weights, and dispatch) outweighs the arithmetic saved at "
+        "in eager mode int8_dynamic was 1.6x slower than fp32 at batch 1: quantized layers' per-call work "
+        "(quantizing activations or unpacking weights, and dispatch) outweighs the arithmetic saved at "
         "these sizes; --engine compile can fuse it, or keep a float variant"]
 
 
