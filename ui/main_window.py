@@ -547,11 +547,17 @@ class MainWindow(QMainWindow):
         s.setValue("batches", self.batches.text())
         s.setValue("budget", self.budget.value())
         s.setValue("engine", self.engine.currentText())
+        s.setValue("inputs", self.inputs.text())
 
     def _restore(self) -> None:
         s = self.settings
-        if s.value("model") in BUILTIN_NAMES:
-            self.model.setCurrentText(s.value("model"))
+        model = s.value("model")
+        if model in BUILTIN_NAMES:
+            self.model.setCurrentText(model)
+        elif model and Path(model).exists():  # a model file from last time, if it is still there
+            self.set_model_path(model)
+        if s.value("inputs"):
+            self.inputs.setText(str(s.value("inputs")))
         for widget, key in ((self.size, "size"), (self.device, "device"), (self.engine, "engine")):
             if s.value(key):
                 widget.setCurrentText(s.value(key))

@@ -107,9 +107,17 @@ def test_a_crashed_worker_shows_a_message_and_the_app_goes_on(window, qtbot, tmp
     assert window.start_button.isEnabled()  # ready for another run
 
 
-def test_choices_persist_between_launches(window, qtbot):
+def test_choices_persist_between_launches(window, qtbot, tmp_path):
     from ui.main_window import MainWindow
 
+    model = tmp_path / "model.pt2"
+    model.write_bytes(b"")
+    window.set_model_path(str(model))
+    window.inputs.setText("float32[1,8]")
+    window._remember()
+    again = MainWindow(window.settings)
+    qtbot.addWidget(again)
+    assert again.model.currentText() == str(model) and again.inputs.text() == "float32[1,8]"
     window.model.setCurrentText("vision")
     window.batches.setText("1,4")
     window.precision_boxes["fp16"].setChecked(True)
