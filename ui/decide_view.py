@@ -3,7 +3,9 @@ and a chart of cost against latency, with filters. The recommendation runs off t
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import Future, ThreadPoolExecutor
+from html import escape
 from typing import Callable
 
 import pyqtgraph as pg
@@ -248,8 +250,8 @@ class DecideView(QWidget):
                 headline += " (a lower bound: electricity not counted)"
         elif v.closest:
             headline += f"&nbsp; closest: {v.closest}"
-        reasons = "".join(f"<li>{_html(r)}</li>" for r in v.reasons)
-        advice = f"<p>{_html(v.precision_advice)}</p>" if v.precision_advice else ""
+        reasons = "".join(f"<li>{escape(r)}</li>" for r in v.reasons)
+        advice = f"<p>{escape(v.precision_advice)}</p>" if v.precision_advice else ""
         self.banner.setText(f"{headline}<ul>{reasons}</ul>{advice}")
         self.banner.setStyleSheet(f"border-left: 6px solid {color}; padding: 6px 10px;")
         self.banner.show()
@@ -320,19 +322,10 @@ class DecideView(QWidget):
             self.chart.plot([x], [y], pen=None, symbol="star", symbolSize=18, symbolBrush="#d4a017")
             label = pg.TextItem(f"verdict: {chosen.label}" + (" (0 EUR drawn at 1)" if chosen.total_cost_eur < 1 else ""),
                                 anchor=(0, 1), color="#444")
-            label.setPos(*[v for v in (_log10(x), _log10(y))])
+            label.setPos(math.log10(x), math.log10(y))  # item positions are in log units on log axes
             self.chart.addItem(label)
 
     def shutdown(self) -> None:
         self._poll.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-
-def _log10(value: float) -> float:
-    import math
-    return math.log10(value)
-
-
-def _html(text: str) -> str:
-    from html import escape
-    return escape(text)
