@@ -20,10 +20,6 @@ from ui.style import problem_text
 TABS = {"offers.csv": "Offers", "cards.csv": "Cards", "energy.csv": "Energy facts"}
 
 
-def _offer_order(catalog: Catalog) -> list:
-    return sorted(catalog.offers, key=lambda o: (o.provider, o.price_per_hour))
-
-
 class EntryDialog(QDialog):
     """One row of a catalog file as a form; saved only if the whole catalog still loads with it."""
 
@@ -121,7 +117,7 @@ class CatalogView(QWidget):
             self.where.setText(f"The catalog does not load: {exc}")
             return
         search = self.search.text().strip() or None
-        offers = [o for o in _offer_order(catalog) if o in view.filter_offers(catalog, search=search)]
+        offers = view.offer_order(view.filter_offers(catalog, search=search))  # the rows' order
         self._records = {"offers.csv": offers, "cards.csv": list(catalog.cards), "energy.csv": list(catalog.energy)}
         contents = {"offers.csv": view.offers_rows(offers), "cards.csv": view.cards_rows(catalog),
                     "energy.csv": view.energy_rows(catalog)}

@@ -51,10 +51,15 @@ def energy_table(catalog: Catalog) -> str:
     return table(energy_rows(catalog))
 
 
+def offer_order(offers: list[Offer]) -> list[Offer]:
+    """Providers alphabetically, cheapest first within each: the order of every offers listing."""
+    return sorted(offers, key=lambda o: (o.provider, o.price_per_hour))
+
+
 def offers_rows(offers: list[Offer], today: date | None = None) -> list[list[str]]:
-    """A header, then one row per offer (cheapest first within a provider), with the price's age."""
+    """A header, then one row per offer (in ``offer_order``), with the price's age."""
     rows = [["provider", "offer", "card", "GPUs", "price/h", "billed per", "jurisdiction", "certified", "priced", "flags"]]
-    for o in sorted(offers, key=lambda o: (o.provider, o.price_per_hour)):
+    for o in offer_order(offers):
         flags = [f for f, on in (("doubtful", o.doubtful), ("GPU only", o.price_scope == "gpu_only"),
                                  ("no card spec", not o.card)) if on]
         certs = ", ".join(o.certifications) + (" (provider)" if o.certification_scope and "provider" in o.certification_scope else "")
