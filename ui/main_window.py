@@ -254,7 +254,10 @@ class MainWindow(QMainWindow):
             return
         request = request if isinstance(request, ProfileRequest) else self.request()
         self._remember()
-        self.report = None
+        self.report, self.report_path = None, None  # the new run's report replaces what was shown
+        self.save_action.setEnabled(False)
+        self.export_action.setEnabled(False)
+        self.decide_view.set_report(None)
         self.plots.clear_data()
         self.table.setRowCount(0)
         self.log.clear()
