@@ -17,54 +17,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from advisor.errors import AdvisorError, UsageError
-from advisor.profiling.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
+from advisor.profiling.request import (
+    ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest, parse_batches, parse_precisions,
+)
 from advisor.report.format import number
 
 DEFAULT_REPORT_DIR = Path("gpu-advisor-reports")
 DEFAULT_MODEL = "embedding"
-
-
-def _parse_list(text: str, what: str) -> list[str]:
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    if not items:
-        raise UsageError(f"{what}: give a comma-separated list")
-    return items
-
-
-def parse_precisions(text: str) -> list[str]:
-    if text.strip() == "all":
-        return list(ALL_PRECISIONS)
-    aliases = {"int8": "int8_dynamic", "int4": "int4_weight_only", "float32": "fp32", "float16": "fp16",
-               "half": "fp16", "bfloat16": "bf16"}
-    out = []
-    for item in _parse_list(text, "--precision"):
-        name = aliases.get(item, item)
-        if name not in ALL_PRECISIONS:
-            raise UsageError(f"--precision: unknown precision {item!r}; use {', '.join(ALL_PRECISIONS)} or all")
-        out.append(name)
-    return out
-
-
-def parse_batches(text: str) -> list[int]:
-    """``1,8,32`` or ``1..64`` (the powers of two from 1 to 64), or a mix."""
-    sizes: list[int] = []
-    for item in _parse_list(text, "--batch"):
-        try:
-            if ".." in item:
-                low, high = (int(x) for x in item.split("..", 1))
-                if low < 1 or high < low:
-                    raise ValueError
-                value = low
-                while value <= high:
-                    sizes.append(value)
-                    value *= 2
-            else:
-                sizes.append(int(item))
-        except ValueError:
-            raise UsageError(f"--batch: {item!r} is not a batch size; use e.g. 1,8,32 or 1..64") from None
-    if any(s < 1 for s in sizes):
-        raise UsageError("--batch: batch sizes must be positive")
-    return sorted(set(sizes))
 
 
 def build_request(args: argparse.Namespace) -> ProfileRequest:
@@ -336,7 +295,7 @@ WORKLOAD_OPTIONS = {  # option -> workload field
     "requests_per_user_per_hour", "p95_ms": "p95_ms", "hours_per_day": "hours_per_day", "sensitivity": "sensitivity",
     "horizon_months": "horizon_months", "electricity_eur_kwh": "electricity_eur_per_kwh", "country": "country",
     "carbon_g_kwh": "carbon_g_per_kwh", "pue": "pue", "budget_eur": "budget_eur", "owned_card": "owned_card",
-    "owned_count": "owned_count", "usd_per_eur": "usd_per_eur", "min_cosine": "min_cosine",
+    "owned_count": "owned_count", "usd_per_eur": "usd_per_eur", "min_cosine": "min_cosine", "engine": "engine",
 }
 
 
@@ -417,6 +376,45 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     return 0 if rec.verdict.action != "none" else 1
 
 
+def cmd_project(args: argparse.Namespace) -> int:
+    from advisor.catalog.catalog import load_catalog, user_catalog_dir
+    from advisor.performance.whatif import resolve_cards, what_if
+    from advisor.recommend.decide import reference_reports
+    from advisor.report.io import load_report
+
+    report = load_report(Path(args.report))
+    folder = user_catalog_dir(args.catalog_dir)
+    precisions = parse_precisions(args.precision) if args.precision else None
+    batches = parse_batches(args.batch) if args.batch else None
+    rows = what_if(report, resolve_cards(load_catalog(folder), args.card), precisions, batches, args.engine,
+                   reference_reports(folder))
+    if args.json:
+        print(json.dumps({"report_id": report.report_id, "profiled_on": report.device.name if report.device else None,
+                          "projections": [row.as_json() for row in rows]}, indent=1))
+        return 0
+    table = [["card", "precision", "batch", "engine", "p50 ms", "range ms", "items/s", "fits", "basis", "bound by"]]
+    notes: dict[str, int] = {}
+    for row in rows:
+        if row.p50_ms is None:
+            note = notes.setdefault(row.detail, len(notes) + 1)
+            table.append([row.card, row.precision, str(row.batch), row.engine, "-", f"cannot [{note}]", "-",
+                          "no" if row.fits_memory is False else "-", "-", "-"])
+            continue
+        rng = f"{_num(row.low_ms)}-{_num(row.high_ms)}"
+        table.append([row.card, row.precision, str(row.batch), row.engine, _num(row.p50_ms), rng,
+                      _num(row.throughput_items_per_s), "yes" if row.fits_memory else "-",
+                      row.basis if row.basis == "measured" else f"~{row.path}", row.regime or "-"])
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    print(f"{report.model.name if report.model else '?'} profiled on {report.device.name if report.device else '?'}; "
+          "~ = projected. range: a projection's band (the out-of-sample error of its path, "
+          "docs/projection-validation.md), or a measurement's round spread")
+    for r in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+    for text, n in notes.items():
+        print(f"[{n}] {text}")
+    return 0
+
+
 def cmd_monitor(args: argparse.Namespace) -> int:
     from advisor.monitor import run
 
@@ -437,6 +435,8 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--p95-ms", type=float, help="latency target at the 95th percentile")
     r.add_argument("--hours-per-day", type=float, help="hours a day the service is used (default 24)")
     r.add_argument("--no-batching", action="store_true", help="requests must be served one by one")
+    r.add_argument("--engine", choices=["eager", "graphs"],
+                   help="how projected cards run the model: eager PyTorch (default) or with CUDA graphs")
     r.add_argument("--sensitivity", choices=["public", "personal", "health", "classified"])
     r.add_argument("--horizon-months", type=int, help="how long the service will run (default 36)")
     r.add_argument("--electricity-eur-kwh", type=float, help="default: EU business average from the catalog")
@@ -554,6 +554,18 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace --save-workload's file if it exists")
     r.add_argument("--json", action="store_true", help="print the recommendation as JSON")
     r.set_defaults(func=cmd_recommend)
+
+    j = sub.add_parser("project", help="what-if: how fast the profiled model would run on other cards",
+                       description="Project a profile onto catalog cards (measured where a reference exists).")
+    j.add_argument("report", help="a profile report (JSON) made by 'gpu-advisor profile'")
+    j.add_argument("--card", action="append", metavar="NAME", help="a catalog card (repeat; default: every card)")
+    j.add_argument("--precision", help="comma list of the report's precisions (default: every measured one)")
+    j.add_argument("--batch", help="batch sizes: 1,8,32 or 1..64 (default: the measured ones)")
+    j.add_argument("--engine", choices=["eager", "graphs"], default="eager",
+                   help="eager PyTorch (default) or CUDA graphs (torch.compile mode='reduce-overhead')")
+    j.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")
+    j.add_argument("--json", action="store_true", help='print {"projections": [...]} as JSON')
+    j.set_defaults(func=cmd_project)
 
     d = sub.add_parser("report", help="a document for a review board: HTML or PDF (with the verdict), or CSV",
                        description="Make a self-contained document from a profile report (and a workload).")

@@ -22,6 +22,7 @@ from ui.decide_view import DecideView
 from ui.machine import MachineProbe, describe
 from ui.plots import LivePlots
 from ui.results_view import ResultsView
+from ui.whatif_view import WhatIfView
 
 ORG, APP = "gpu-advisor", "gpu-advisor"
 RECENT = 8
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         self.decide_view = DecideView(self.catalog, self.references)
         self.catalog_view = CatalogView(self.catalog, self.user_catalog_dir)
         self.catalog_view.changed.connect(self._catalog_changed)
+        self.whatif_view = WhatIfView(self.catalog, self.references)
         self.compare_view = CompareView()
         self.compare_view.add_requested.connect(self.add_to_comparison)
         self.compare_view.save_requested.connect(self.save_comparison)
@@ -148,6 +150,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.plots, "Live")
         self.tabs.addTab(self.results, "Results")
         self.tabs.addTab(self.decide_view, "Decide")
+        self.tabs.addTab(self.whatif_view, "What if")
         self.tabs.addTab(self.catalog_view, "Catalog")
         self.tabs.addTab(self.compare_view, "Compare")
         self.tabs.addTab(self.log, "Log")
@@ -212,7 +215,7 @@ class MainWindow(QMainWindow):
 
     def request(self) -> ProfileRequest:
         """The request the form describes (raises AdvisorError or ValueError with a readable message)."""
-        from advisor.cli import parse_batches
+        from advisor.profiling.request import parse_batches
 
         from advisor.workloads.inputs import parse_input_spec
 
@@ -340,6 +343,7 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(True)
         self.results.set_report(report)
         self.decide_view.set_report(report)
+        self.whatif_view.set_report(report)
         self.tabs.setCurrentWidget(self.results)
         if path is not None:
             self._add_recent(path)
@@ -508,6 +512,8 @@ class MainWindow(QMainWindow):
         widget = self.tabs.widget(index)
         if widget is self.catalog_view:
             self.catalog_view.refresh()
+        elif widget is self.whatif_view and self.whatif_view.table.rowCount() == 0 and self.report is not None:
+            self.whatif_view.refresh()
         elif widget is self.decide_view and self.decide_view.owned.count() == 0:
             try:
                 self.decide_view.set_cards([c.name for c in self.catalog().cards])

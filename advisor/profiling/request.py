@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from advisor.errors import UsageError
 from advisor.records import Record
 from advisor.workloads.inputs import InputSpec
 
@@ -123,3 +124,48 @@ class ProfileRequest(Record):
                            + cells * (self.energy_trials or MAX_AUTO_TRIALS) * (2 * self.energy_window_s
                                                                                + self.energy_cooldown_s))
         return 3 * self.budget_s + 180.0 + compile_room + energy_room
+
+
+# Parsing of the lists users type (the command line and the app share them) ------------------------------
+
+def _parse_list(text: str, what: str) -> list[str]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise UsageError(f"{what}: give a comma-separated list")
+    return items
+
+
+def parse_precisions(text: str) -> list[str]:
+    if text.strip() == "all":
+        return list(ALL_PRECISIONS)
+    aliases = {"int8": "int8_dynamic", "int4": "int4_weight_only", "float32": "fp32", "float16": "fp16",
+               "half": "fp16", "bfloat16": "bf16"}
+    out = []
+    for item in _parse_list(text, "--precision"):
+        name = aliases.get(item, item)
+        if name not in ALL_PRECISIONS:
+            raise UsageError(f"--precision: unknown precision {item!r}; use {', '.join(ALL_PRECISIONS)} or all")
+        out.append(name)
+    return out
+
+
+def parse_batches(text: str) -> list[int]:
+    """``1,8,32`` or ``1..64`` (the powers of two from 1 to 64), or a mix."""
+    sizes: list[int] = []
+    for item in _parse_list(text, "--batch"):
+        try:
+            if ".." in item:
+                low, high = (int(x) for x in item.split("..", 1))
+                if low < 1 or high < low:
+                    raise ValueError
+                value = low
+                while value <= high:
+                    sizes.append(value)
+                    value *= 2
+            else:
+                sizes.append(int(item))
+        except ValueError:
+            raise UsageError(f"--batch: {item!r} is not a batch size; use e.g. 1,8,32 or 1..64") from None
+    if any(s < 1 for s in sizes):
+        raise UsageError("--batch: batch sizes must be positive")
+    return sorted(set(sizes))

@@ -260,12 +260,14 @@ class Profiler:
             with torch.device("meta"):
                 meta_module = loaded.meta_builder()
             run_meta = lambda: run(meta_module, meta_args, meta_kwargs)  # noqa: E731
+            meta_weights = work.weights_of(meta_module)
         elif isinstance(loaded.module, torch.jit.ScriptModule):
-            run_meta = None
+            run_meta, meta_weights = None, []
         else:  # the user's module with its weights swapped for meta tensors: no copy, no compute
             params = {k: torch.empty_like(v, device="meta") for k, v in
                       [*loaded.module.named_parameters(remove_duplicate=False),
                        *loaded.module.named_buffers(remove_duplicate=False)]}
+            meta_weights = list(params.values())
 
             def run_meta():
                 out = torch.func.functional_call(loaded.module, params, meta_args, meta_kwargs)
@@ -273,7 +275,8 @@ class Profiler:
                 return out
 
         counted = work.work_count(batch, run_meta, lambda: run(loaded.module, args, kwargs), self.device.type,
-                                  weight_reads=new_tokens if step else 1, io=None)
+                                  weight_reads=new_tokens if step else 1, io=None, meta_weights=meta_weights,
+                                  real_weights=work.weights_of(loaded.module) if isinstance(loaded.module, torch.nn.Module) else [])
         if outputs:
             counted.io_bytes = work.io_bytes((args, kwargs), outputs[-1])
         return counted
@@ -476,3 +479,13 @@ class Profiler:
                               unavailable_reason=f"energy metering failed: {first_line(exc)}")
                     continue
                 self.emit(EnergyEvent, precision=variant.precision, batch_size=cell.batch_size, energy=result)
+
+
+def count_work(request: ProfileRequest) -> list:
+    """The work table (FLOPs, bytes, per-operator counts) of a request's model, counted on meta tensors
+    without measuring anything: it does not depend on the device, so it upgrades a report written before
+    the per-operator counts existed (benchmarks/recount_operators.py)."""
+    profiler = Profiler(request, emitter=None, threads=torch.get_num_threads(), limit_cpu_memory=None)
+    profiler.device = torch.device("cpu")
+    profiler.loaded = load_model(request.model)
+    return [profiler._work(profiler.loaded, batch) for batch in request.batch_sizes]

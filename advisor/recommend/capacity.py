@@ -13,7 +13,7 @@ import math
 import random
 from dataclasses import dataclass
 
-from advisor.recommend.projection import Performance
+from advisor.performance.projection import Performance
 
 MAX_UTILISATION = 0.85
 MAX_UNITS = 256

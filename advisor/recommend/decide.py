@@ -16,7 +16,7 @@ from advisor.catalog.cards import Card, find_card
 from advisor.catalog.catalog import Catalog, Offer
 from advisor.errors import AdvisorError
 from advisor.recommend.capacity import Sizing, size
-from advisor.recommend.projection import Performance, Unfit, measured, project
+from advisor.performance.projection import BANDS, Performance, Unfit, measured, measured_cells, project
 from advisor.recommend.schema import Exclusion, Option, Recommendation, Verdict
 from advisor.recommend.workload import Workload
 from advisor.report.io import parse_report
@@ -138,9 +138,26 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     _breakeven(options, workload.horizon_months)
     options.sort(key=lambda o: (round(o.total_cost_eur, 2), o.energy_per_inference_j or 0.0, o.label))
     verdict = _verdict(ctx, options, excluded, variants)
+    _engine_note(ctx, options[0] if options else None)
     return Recommendation(report_id=report.report_id, model=report.model.name if report.model else "?",
                           profiled_on=report.device.name if report.device else "?", workload=workload,
                           assumptions=ctx.assumptions, verdict=verdict, ranked=options, excluded=excluded)
+
+
+def _engine_note(ctx: Context, best: Option | None) -> None:
+    """Which engine the projections assume, and what the other would change for the chosen option."""
+    engine = ctx.workload.engine
+    other = "graphs" if engine == "eager" else "eager"
+    text = (f"{engine} ({'eager PyTorch, as profiled' if engine == 'eager' else 'CUDA graphs: the host launch cost nearly vanishes'})"
+            " for every card without a measurement")
+    if best is not None and best.card and not best.basis.startswith("measured"):
+        card = ctx.catalog.card(best.card)
+        variant = ctx.report.variant(best.precision)
+        alt = project(ctx.report, variant, best.batch_size, card, other) if card and variant else None
+        if isinstance(alt, Performance):
+            text += (f"; with {other} the chosen option's p50 would be {alt.p50_ms:.3g} ms instead of {best.p50_ms:.3g} ms "
+                     f"(gpu-advisor project REPORT --card '{best.card}' --engine {other})")
+    ctx.assumptions["engine"] = text + "; projected figures are sized at the slow end of their band"
 
 
 def _context(report: ProfileReport, workload: Workload, catalog: Catalog) -> Context:
@@ -221,25 +238,42 @@ def _performances(ctx: Context, device: Device, variant: VariantResult) -> dict[
     first: Unfit | None = None
     if device.reference is not None:
         ref_variant = device.reference.variant(variant.precision)
-        for batch in (ref_variant.batches if ref_variant and ref_variant.status == "ok" else []):
-            if batch.status == "ok" and batch.latency is not None:
-                perf = measured(ref_variant, batch)
-                perf.basis = f"measured on {device.card.name} (bundled reference profile {device.reference.report_id[:8]})"
-                perfs[batch.batch_size] = perf
+        for batch in measured_cells(ref_variant) if ref_variant and ref_variant.status == "ok" else []:
+            perfs[batch.batch_size] = measured(ref_variant, batch, f"measured on {device.card.name} (bundled reference "
+                                                                    f"profile {device.reference.report_id[:8]})")
         if perfs:
+            _check_agreement(ctx, device, variant, perfs)
             return perfs
-    for batch in variant.batches:
-        if batch.status != "ok" or batch.latency is None:
-            continue
+    for batch in measured_cells(variant):
         if device.measured_here:
             perfs[batch.batch_size] = measured(variant, batch)
             continue
-        result = project(ctx.report, variant, batch, device.card)
+        result = project(ctx.report, variant, batch.batch_size, device.card, ctx.workload.engine)
         if isinstance(result, Unfit):
             first = first or result
         else:
             perfs[batch.batch_size] = result
     return perfs if perfs else (first or Unfit(variant.precision, 0, "no measured batch size to start from"))
+
+
+def _check_agreement(ctx: Context, device: Device, variant: VariantResult, measured_perfs: dict[int, Performance]) -> None:
+    """Two bases for one card (the measured reference, and the projection from this profile) must overlap;
+    when they do not, the projections onto cards without a reference may be off by as much: say so."""
+    if ctx.report.device is None or device.card is None:
+        return
+    for batch_size, real in measured_perfs.items():
+        guess = project(ctx.report, variant, batch_size, device.card, ctx.workload.engine)
+        if isinstance(guess, Unfit) or guess.measured:
+            continue
+        if guess.high_ms < real.p50_ms / real.band or guess.low_ms > real.p50_ms * real.band:
+            key = "projection check"
+            if key not in ctx.assumptions:
+                ctx.assumptions[key] = (
+                    f"the projection from this profile disagrees with the measurement on {device.card.name}: "
+                    f"{variant.precision} at batch {batch_size} projects to {guess.p50_ms:.3g} ms "
+                    f"(x/÷{guess.band:.2g}) but measured {real.p50_ms:.3g} ms; projections onto cards without a "
+                    "measurement may be off by a similar factor")
+            return
 
 
 def _best_variant(ctx: Context, device: Device, variants: list[VariantResult]) -> tuple[VariantResult, Sizing] | Exclusion:
@@ -252,7 +286,11 @@ def _best_variant(ctx: Context, device: Device, variants: list[VariantResult]) -
             category = "does_not_fit" if "does not fit" in perfs.reason else "unsupported"
             reasons.append((category, f"{variant.precision}: {perfs.reason}", None))
             continue
-        result = size(perfs, ctx.workload.peak, ctx.workload.p95_ms, ctx.workload.batching)
+        # Projected figures are sized at the slow end of their band: a purchase must not rest on the hopeful end.
+        result = size({b: p.pessimistic() for b, p in perfs.items()}, ctx.workload.peak, ctx.workload.p95_ms,
+                      ctx.workload.batching)
+        if not isinstance(result, str):
+            result.performance = perfs[result.batch_size]  # shown at its central figure, with its band
         if isinstance(result, str):
             best_p95 = min(p.p95_ms for p in perfs.values())
             reasons.append(("latency", f"{variant.precision}: {result}", best_p95))

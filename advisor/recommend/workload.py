@@ -31,6 +31,9 @@ class Workload(Record):
     hours_per_day: float = Field(default=24.0, gt=0, le=24, description="hours a day the service is used")
     p95_ms: float = Field(gt=0, description="latency target at the 95th percentile, per request")
     batching: bool = Field(default=True, description="whether requests may be grouped into batches")
+    engine: Literal["eager", "graphs"] = Field(
+        default="eager", description="how cards without a measurement are assumed to run the model: eager PyTorch, "
+                                     "or compiled with CUDA graphs (torch.compile mode='reduce-overhead')")
     sensitivity: Sensitivity = "public"
     horizon_months: int = Field(default=36, ge=1, le=120)
     electricity_eur_per_kwh: float | None = Field(default=None, gt=0, description="default: EU average (catalog)")

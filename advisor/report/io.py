@@ -102,4 +102,8 @@ def migrate(data: dict) -> dict:
             for batch in variant.get("batches", []):
                 batch.pop("energy_per_item_j", None)
         data["schema_version"] = 2
+    if data["schema_version"] == 2:
+        # v3 added per-operator work counts; a v2 report has none (projections then use its totals,
+        # with a wider band, and say so).
+        data["schema_version"] = 3
     return data

@@ -16,7 +16,7 @@ from advisor.profiling.request import Precision, ProfileRequest
 from advisor.records import Record
 from advisor.workloads.inputs import InputSpec
 
-REPORT_SCHEMA_VERSION = 2  # 2: telemetry trace and structured energy results
+REPORT_SCHEMA_VERSION = 3  # 2: telemetry trace and structured energy results; 3: per-operator work counts
 REPORT_KIND = "gpu-advisor.profile-report"
 
 # perf_counter_ns (CPU), cuda_events (NVIDIA), perf_counter_ns_synchronized (host clock after a device sync: MPS)
@@ -102,6 +102,25 @@ class ModelIdentity(Record):
     weights: str = Field(description="where the weights came from (seeded random for built-ins)")
 
 
+OperatorKind = Literal["matmul", "conv", "attention", "other"]
+
+
+class OperatorGroup(Record):
+    """Identical operators of one call (same name, kind and sizes), with how many times they ran.
+
+    The performance model costs each operator on a card: max(compute time, memory time).
+    """
+
+    op: str = Field(description="the aten operator, e.g. aten.addmm.default")
+    kind: OperatorKind = Field(description="matmul, conv and attention run on tensor cores; other is elementwise, "
+                                           "normalisation, reduction or data movement")
+    in_linear: bool = Field(description="ran inside an nn.Linear: what the quantized variants replace")
+    count: int = Field(gt=0)
+    flops: int = Field(ge=0, description="per occurrence")
+    bytes: int = Field(ge=0, description="read and written per occurrence, unfused")
+    weight_bytes: int = Field(ge=0, description="of those, the model's parameters and buffers (fixed as the batch grows)")
+
+
 class WorkCount(Record):
     """Work per batch, counted once on the float (fp32) model."""
 
@@ -114,6 +133,8 @@ class WorkCount(Record):
     unfused_bytes: int | None = Field(
         default=None, description="bytes read and written by every operator if nothing were fused or cached")
     op_count: int | None = Field(default=None, description="operators dispatched per call (eager), views excluded")
+    operators: list[OperatorGroup] | None = Field(
+        default=None, description="the same call operator by operator (schema 3); None in older reports")
 
 
 class QuantMethod(Record):

@@ -228,3 +228,24 @@ def test_dropping_a_model_file_or_a_report_on_the_window(window, tmp_path):
     shutil.copy(GOLDEN, report)
     drop(report)
     assert window.report_path == report and window.results.table.rowCount() == 7
+
+
+def test_what_if_shows_every_card_measured_where_a_reference_exists_and_projected_in_italics(window, qtbot):
+    path = REFERENCE / "vision-default-nvidia-h100-80gb-hbm3.json"
+    assert window.open_report(path)
+    view = window.whatif_view
+    window.tabs.setCurrentWidget(view)  # shown: filled from the same table as 'gpu-advisor project'
+    qtbot.waitUntil(lambda: view.table.rowCount() > 0)
+    rows = [[view.table.item(r, c).text() for c in range(view.table.columnCount())] for r in range(view.table.rowCount())]
+    h100 = [r for r in rows if r[0] == "NVIDIA H100 SXM" and r[1] == "fp32"]
+    assert h100 and all(r[7] == "measured" for r in h100)
+    t4 = [r for r in range(view.table.rowCount()) if rows[r][0] == "NVIDIA T4" and rows[r][1] == "fp32"]
+    assert t4 and all(rows[r][7] == "projected" and view.table.item(r, 3).font().italic() for r in t4)
+    assert any(rows[r][7] == "cannot run" for r in range(len(rows)) if rows[r][0] == "NVIDIA T4")  # bf16 on Turing
+    view.batches.setText("1,zz")
+    view.refresh_button.click()
+    assert "not a batch size" in view.problem.text()
+    view.batches.setText("64")
+    view.engine.setCurrentText("graphs")
+    view.refresh_button.click()
+    assert view.problem.text() == "" and {view.table.item(r, 2).text() for r in range(view.table.rowCount())} == {"64"}

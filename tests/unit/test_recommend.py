@@ -197,3 +197,39 @@ def test_the_bundled_h100_measurement_replaces_the_projection_for_the_same_model
     h100 = [o for o in rec.ranked if o.card == "NVIDIA H100 SXM"]
     assert h100 and all(o.basis.startswith("measured on NVIDIA H100 SXM (bundled reference profile") for o in h100)
     assert all(o.basis.startswith("projected") for o in rec.ranked if o.card not in ("NVIDIA H100 SXM", None))
+
+
+def test_a_projection_that_disagrees_with_a_measurement_of_the_same_card_is_said():
+    from pathlib import Path
+
+    from advisor.recommend.decide import reference_reports
+    from advisor.report.io import load_report
+
+    cpu = load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/vision-default-cpu.json")
+    workload = Workload(peak_rps=50, avg_rps=20, p95_ms=100)
+    agreeing = recommend(cpu, workload, CATALOG, list(reference_reports()))
+    assert "projection check" not in agreeing.assumptions  # the CPU-to-GPU projection overlaps the H100 measurement
+    slow = [r.model_copy(deep=True) for r in reference_reports()]
+    for ref in slow:  # as if the H100 had measured five times slower than projected
+        for variant in ref.variants:
+            for batch in variant.batches:
+                if batch.latency:
+                    batch.latency.p50_ms *= 5
+                    batch.latency.p95_ms *= 5
+    disagreeing = recommend(cpu, workload, CATALOG, slow)
+    note = disagreeing.assumptions["projection check"]
+    assert "disagrees with the measurement on NVIDIA H100 SXM" in note and "off by a similar factor" in note
+
+
+def test_the_engine_assumed_is_stated_with_what_the_other_would_change():
+    from pathlib import Path
+
+    from advisor.report.io import load_report
+
+    cpu = load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/vision-default-cpu.json")
+    rec = recommend(cpu, load_preset("realtime-vision"), CATALOG, [])
+    assert rec.assumptions["engine"].startswith("eager")
+    if rec.verdict.choice and rec.verdict.choice.card:
+        assert "with graphs the chosen option's p50 would be" in rec.assumptions["engine"]
+    graphs = recommend(cpu, load_preset("realtime-vision").model_copy(update={"engine": "graphs"}), CATALOG, [])
+    assert graphs.assumptions["engine"].startswith("graphs")

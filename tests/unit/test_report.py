@@ -29,8 +29,10 @@ def test_golden_v1_report_still_loads_migrated_to_the_current_schema():
 
 
 def test_golden_v2_report_has_telemetry_and_energy():
+    assert json.loads(GOLDEN.read_text())["schema_version"] == 2
     report = load_report(GOLDEN)
-    assert report.schema_version == 2 and len(report.telemetry.samples) > 10
+    assert report.schema_version == REPORT_SCHEMA_VERSION and len(report.telemetry.samples) > 10
+    assert all(w.operators is None for w in report.work)  # schema 3 added them; a v2 report has none
     energy = report.variant("fp32").batches[0].energy
     assert energy.method == "user_supplied" and energy.tokens_per_j > 0 and energy.energy_per_item_net_j > 0
 

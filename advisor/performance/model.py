@@ -1,0 +1,133 @@
+"""The per-operator performance model: device time on a card, host time of an engine, and their overlap.
+
+    device = sum over operators of count x max(t_kernel, FLOPs / (peak x eta_c), bytes / (bandwidth x eta_m))
+    host   = operators x launch cost of the engine (eager), or one graph launch per forward pass (graphs)
+             + the eager cost of each quantized-layer call (torchao's dispatch and syncs)
+    latency = max(host, device) + kappa x min(host, device)
+
+The host enqueues kernels while the card runs earlier ones, so the slower of the two sets the pace;
+kappa is the part of the faster one that does not overlap (the first launches before the card has
+work, the last kernels after the host is done). Constants are fitted by benchmarks/projection_validation.py
+on the fit set of docs/projection-validation.md and checked there on measurements they were not fitted on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from advisor.catalog.cards import Card
+from advisor.performance.peaks import TENSOR_KINDS, peak
+from advisor.performance.precisions import DTYPE_BYTES, PrecisionSpec
+from advisor.report.schema import OperatorGroup
+
+
+@dataclass(frozen=True)
+class Constants:
+    """Efficiencies and costs of the model; the defaults are the fitted values (docs/projection-validation.md)."""
+
+    # Fitted by benchmarks/projection_validation.py on its fit split (2026-11-29; docs/projection-validation.md).
+    # eta_simt sits at its upper limit: on the V100 tables the fp32 convolutions ran faster than the model
+    # allows once the unfused bytes of the elementwise operators are paid, so the memory term is conservative.
+    eta_tensor: float = 0.45  # fraction of a tensor-core peak (fp16, bf16, tf32, int8, fp8) a matmul or conv reaches
+    eta_simt: float = 1.0  # fraction of the fp32 (non-tensor) peak
+    eta_memory: float = 0.85  # fraction of the memory bandwidth
+    kappa: float = 0.5  # share of the faster of host and device that does not overlap the slower
+    host_us_per_op: float = 36.0  # eager PyTorch: a kernel launch and its dispatch, on a server host
+    kernel_floor_us: float = 2.0  # assumed, not fitted: the least time a kernel occupies the card
+    graph_launch_us: float = 15.0  # assumed, not fitted: one CUDA graph replay per forward pass
+
+
+DEFAULT = Constants()
+ENGINES = ("eager", "graphs")
+
+
+@dataclass
+class Breakdown:
+    """What the model computed for one call, in milliseconds."""
+
+    device_ms: float
+    host_ms: float
+    latency_ms: float
+    compute_ms: float  # the operators bound by arithmetic
+    memory_ms: float  # the operators bound by bytes (or the kernel floor)
+    rates: set[str] = field(default_factory=set)  # the peaks used, e.g. {"tf32", "tensor fp16 (fp32 accumulate)"}
+
+    @property
+    def regime(self) -> str:
+        if self.host_ms >= self.device_ms:
+            return "host"
+        return "compute" if self.compute_ms >= self.memory_ms else "memory"
+
+
+def scale_operators(ops: list[OperatorGroup], from_batch: int, to_batch: int) -> list[OperatorGroup]:
+    """The same call at another batch size: FLOPs and activation bytes grow with the batch, weight bytes do not."""
+    if from_batch == to_batch:
+        return ops
+    k = to_batch / from_batch
+    return [g.model_copy(update={"flops": round(g.flops * k), "bytes": g.weight_bytes + round((g.bytes - g.weight_bytes) * k)})
+            for g in ops]
+
+
+def device_ms(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, quantized_share: float,
+              c: Constants = DEFAULT) -> tuple[float, float, float, set[str]] | str:
+    """Device time, its compute-bound and memory-bound parts, and the rates used; or why it cannot be computed.
+
+    quantized_share: the fraction of nn.Linear layers the variant quantized (the rest stay in its float dtype)."""
+    if not card.memory_bandwidth_gbs:
+        return f"the catalog has no memory bandwidth for {card.name}"
+    bandwidth = card.memory_bandwidth_gbs * 1e9 * c.eta_memory
+    float_bytes = DTYPE_BYTES[precision.float_dtype] / 4
+    compute = memory = 0.0
+    rates: set[str] = set()
+    floor = c.kernel_floor_us * 1e-6
+    for g in ops:
+        shares = [(1.0, precision.float_dtype, float_bytes)]
+        if g.in_linear and g.kind == "matmul" and precision.quantized and quantized_share > 0:
+            shares = [(quantized_share, precision.linear_compute, precision.linear_weight_bytes / 4),
+                      (1.0 - quantized_share, precision.float_dtype, float_bytes)]
+        for share, dtype, weight_factor in shares:
+            if share <= 0:
+                continue
+            rate, label = peak(card, dtype, g.kind)
+            if rate is None:
+                return f"the catalog has no {label} throughput for {card.name}"
+            eta = c.eta_tensor if (g.kind in TENSOR_KINDS and label != "fp32") else c.eta_simt
+            t_compute = g.flops / (rate * 1e12 * eta) if g.flops else 0.0
+            nbytes = g.weight_bytes * weight_factor + (g.bytes - g.weight_bytes) * float_bytes
+            t_memory = max(floor, nbytes / bandwidth)
+            if t_compute > t_memory:
+                compute += share * g.count * t_compute
+                rates.add(label)
+            else:
+                memory += share * g.count * t_memory
+    return (compute + memory) * 1000.0, compute * 1000.0, memory * 1000.0, rates
+
+
+def host_ms(op_count: int, passes: int, engine: str, quantized_calls: int, precision: PrecisionSpec,
+            c: Constants = DEFAULT) -> float:
+    """Host time of one call: launching every operator (eager) or one graph per forward pass."""
+    if engine == "graphs":
+        return passes * c.graph_launch_us / 1000.0
+    return (op_count * c.host_us_per_op + quantized_calls * precision.eager_us_per_quantized_call) / 1000.0
+
+
+def combine(host: float, device: float, c: Constants = DEFAULT) -> float:
+    return max(host, device) + c.kappa * min(host, device)
+
+
+def host_from_latency(latency: float, device: float, c: Constants = DEFAULT) -> float | None:
+    """The host time that, with this device time, gives the measured latency (None: device-bound)."""
+    host = latency - c.kappa * device
+    return host if host >= device else None
+
+
+def breakdown(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, quantized_share: float, host: float,
+              c: Constants = DEFAULT, device_factor: float = 1.0) -> Breakdown | str:
+    """device_factor: a correction of the device time carried from a device-bound measurement (1: none)."""
+    result = device_ms(card, ops, precision, quantized_share, c)
+    if isinstance(result, str):
+        return result
+    device, compute, memory, rates = (result[0] * device_factor, result[1] * device_factor,
+                                      result[2] * device_factor, result[3])
+    return Breakdown(device, host, combine(host, device, c), compute, memory, rates)
+

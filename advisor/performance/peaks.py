@@ -1,0 +1,69 @@
+"""The peak a card reaches for one operator in one dtype, as PyTorch runs it by default.
+
+Rules (docs/performance.md, "Peaks"):
+- fp32 convolutions run in TF32 on NVIDIA cards of compute capability 8.0 and newer, because cuDNN
+  convolutions allow TF32 by default (``torch.backends.cudnn.allow_tf32 = True``); fp32 matrix products
+  do not (``torch.backends.cuda.matmul.allow_tf32 = False``, float32_matmul_precision "highest"), nor
+  does attention in fp32. The TF32 dense rate is half the fp16 rate with fp32 accumulation on Ampere,
+  Ada, Hopper and Blackwell (NVIDIA's datasheets: A100 156 of 312, L40S 183 of 362, H100 SXM 494.5 of
+  989 TFLOPS).
+- PyTorch's fp16 matrix products accumulate in fp32. GeForce cards run that at half the fp16-accumulate
+  rate their datasheets quote; the catalog's ``bf16_tflops_dense`` column holds the fp32-accumulate
+  rate for them, so it is used for fp16 too. Workstation and data-centre cards run both at full rate.
+- int8 and fp8 rates apply only to the quantized layers' products (advisor/performance/precisions.py).
+"""
+
+from __future__ import annotations
+
+from advisor.catalog.cards import Card
+from advisor.performance.precisions import MIN_CAPABILITY
+
+TENSOR_KINDS = ("matmul", "conv", "attention")
+
+
+def is_geforce(card: Card) -> bool:
+    return "geforce" in card.name.lower()
+
+
+def _fp32_accumulate_half_rate(card: Card) -> float | None:
+    """The fp16 tensor rate with fp32 accumulation."""
+    return card.bf16_tflops_dense if is_geforce(card) else (card.fp16_tflops_dense or card.bf16_tflops_dense)
+
+
+def tf32_tflops(card: Card) -> float | None:
+    if card.vendor != "NVIDIA" or card.capability is None or card.capability < (8, 0):
+        return None
+    half = _fp32_accumulate_half_rate(card)
+    return half / 2 if half else None
+
+
+def peak(card: Card, dtype: str, kind: str) -> tuple[float | None, str]:
+    """TFLOP/s (TOP/s for int8) for an operator of this kind in this dtype, and the label of the rate
+    used ('fp32', 'tf32', 'tensor fp16', ...)."""
+    if dtype == "fp32":
+        if kind == "conv" and (tf32 := tf32_tflops(card)):
+            return tf32, "tf32"
+        return card.fp32_tflops, "fp32"
+    if kind not in TENSOR_KINDS:  # elementwise work is bound by bytes; its FLOPs are not counted
+        return card.fp32_tflops, "fp32"
+    if dtype == "fp16":
+        return _fp32_accumulate_half_rate(card), "tensor fp16 (fp32 accumulate)"
+    if dtype == "bf16":
+        return card.bf16_tflops_dense, "tensor bf16"
+    if dtype == "int8":
+        return card.int8_tops_dense, "tensor int8"
+    if dtype == "fp8":
+        return card.fp8_tflops_dense, "tensor fp8"
+    raise ValueError(f"no peak rule for dtype {dtype}")
+
+
+def unsupported(card: Card, dtype: str) -> str | None:
+    """Why this card cannot run arithmetic in this dtype (None: it can)."""
+    need = MIN_CAPABILITY.get(dtype)
+    if need and card.capability is not None and card.capability < need:
+        return (f"{card.name} (compute capability {card.compute_capability}) has no {dtype}: it needs "
+                f"{need[0]}.{need[1]} or newer")
+    value, _ = peak(card, dtype, "matmul")
+    if value is None:
+        return f"the catalog has no {dtype} throughput for {card.name}"
+    return None

@@ -1,0 +1,181 @@
+"""The per-operator performance model: its arithmetic by hand, its consistency rules, and the what-if table."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from advisor.catalog.cards import Card
+from advisor.catalog.catalog import bundled_catalog
+from advisor.errors import UsageError
+from advisor.performance import model
+from advisor.performance.model import Constants
+from advisor.performance.peaks import peak, tf32_tflops
+from advisor.performance.precisions import PRECISIONS
+from advisor.performance.projection import BANDS, Unfit, measured_cells, project
+from advisor.performance.validation import cases, evaluate, published_points
+from advisor.performance.whatif import resolve_cards, what_if
+from advisor.recommend.decide import reference_reports
+from advisor.report.io import load_report
+from advisor.report.schema import OperatorGroup
+
+ROOT = Path(__file__).resolve().parents[2]
+CPU_PROFILES = sorted((ROOT / "docs" / "gpu-session" / "cpu-profiles").glob("*.json"))
+GOLDEN_V2 = ROOT / "tests" / "fixtures" / "report-v2-llm-tiny.json"
+
+
+def card(**figures) -> Card:
+    base = dict(name="Test card", name_pattern="Test card", vendor="NVIDIA", architecture="Ampere",
+                compute_capability="8.0", memory_gb=16, memory_bandwidth_gbs=1000, fp32_tflops=10,
+                fp16_tflops_dense=100, bf16_tflops_dense=100, int8_tops_dense=200, source="test")
+    return Card(**{**base, **figures})
+
+
+OPS = [OperatorGroup(op="aten.addmm.default", kind="matmul", in_linear=True, count=1, flops=2_000_000_000,
+                     bytes=8_000_000, weight_bytes=4_000_000),
+       OperatorGroup(op="aten.gelu.default", kind="other", in_linear=False, count=2, flops=0, bytes=40_000_000,
+                     weight_bytes=0)]
+C = Constants(eta_tensor=0.5, eta_simt=1.0, eta_memory=0.8, kappa=0.5, host_us_per_op=10.0, kernel_floor_us=2.0)
+
+
+def test_arithmetic_of_a_hand_worked_example_in_fp32():
+    # product: 2 GFLOP / (10 TFLOP/s x 1.0) = 0.2 ms (its 8 MB take 0.01 ms at 800 GB/s: compute-bound);
+    # gelu: 40 MB / 800 GB/s = 0.05 ms, twice; device 0.3 ms; host 3 operators x 10 us = 0.03 ms;
+    # latency = max(0.03, 0.3) + 0.5 x 0.03 = 0.315 ms
+    device, compute, memory, rates = model.device_ms(card(), OPS, PRECISIONS["fp32"], 0.0, C)
+    assert device == pytest.approx(0.3) and compute == pytest.approx(0.2) and memory == pytest.approx(0.1)
+    assert rates == {"fp32"}  # products in fp32 do not use TF32 (PyTorch's default for matmul)
+    host = model.host_ms(3, 1, "eager", 0, PRECISIONS["fp32"], C)
+    assert host == pytest.approx(0.03)
+    assert model.combine(host, device, C) == pytest.approx(0.315)
+
+
+def test_arithmetic_in_fp16_and_with_half_the_layers_quantized_to_int8():
+    # fp16: 2 GFLOP / (100 x 0.5) = 0.04 ms; bytes halved: gelu 20 MB / 800 GB/s = 0.025 ms x 2
+    device, *_ = model.device_ms(card(), OPS, PRECISIONS["fp16"], 0.0, C)
+    assert device == pytest.approx(0.09)
+    # int8 dynamic on half the linear layers: 1 GFLOP at 200 x 0.5 (0.01 ms) + 1 GFLOP in fp32 (0.1 ms);
+    # gelu stays fp32: 0.1 ms
+    device, compute, memory, rates = model.device_ms(card(), OPS, PRECISIONS["int8_dynamic"], 0.5, C)
+    assert compute == pytest.approx(0.11) and memory == pytest.approx(0.1) and rates == {"tensor int8", "fp32"}
+
+
+def test_convolutions_in_fp32_use_tf32_from_ampere_and_geforce_fp16_accumulates_in_fp32():
+    assert peak(card(), "fp32", "conv") == (50.0, "tf32")  # half the fp16 (fp32-accumulate) rate
+    assert peak(card(), "fp32", "matmul") == (10, "fp32")
+    assert tf32_tflops(card(compute_capability="7.0")) is None
+    geforce = card(name="NVIDIA GeForce RTX 4090", fp16_tflops_dense=330, bf16_tflops_dense=165)
+    assert peak(geforce, "fp16", "matmul")[0] == 165 and tf32_tflops(geforce) == 82.5
+    a100, a10 = bundled_catalog().card("NVIDIA A100 80GB SXM"), bundled_catalog().card("NVIDIA A10")
+    assert peak(a100, "fp32", "conv")[0] > peak(a10, "fp32", "conv")[0]
+
+
+def test_batch_scaling_keeps_weights_and_grows_activations():
+    scaled = model.scale_operators(OPS, 1, 4)
+    assert scaled[0].flops == 8_000_000_000 and scaled[0].bytes == 4_000_000 + 4 * 4_000_000
+    assert scaled[0].weight_bytes == 4_000_000 and scaled[1].bytes == 160_000_000
+
+
+def _profiles():
+    return list(reference_reports()) + [load_report(p) for p in CPU_PROFILES]
+
+
+@pytest.mark.parametrize("engine", ["eager", "graphs"])
+def test_latency_never_falls_as_the_batch_grows(engine):
+    catalog = bundled_catalog()
+    checked = 0
+    for report in _profiles():
+        for variant in [v for v in report.variants if measured_cells(v)]:
+            for target in catalog.cards:
+                previous = 0.0
+                for batch in (1, 2, 4, 8, 16, 32, 64, 128):
+                    result = project(report, variant, batch, target, engine)
+                    if isinstance(result, Unfit) or result.measured:
+                        continue
+                    assert result.p50_ms >= previous * (1 - 1e-9), (report.model.name, variant.precision, target.name, batch)
+                    previous = result.p50_ms
+                    checked += 1
+    assert checked > 1000
+
+
+def _effective_peaks(c: Card) -> list[float]:
+    return [peak(c, dtype, kind)[0] or 0.0 for dtype in ("fp32", "fp16", "bf16", "int8", "fp8")
+            for kind in ("matmul", "conv", "attention")] + [c.memory_bandwidth_gbs or 0.0]
+
+
+def test_a_card_at_least_as_fast_in_every_peak_never_projects_slower():
+    catalog = bundled_catalog()
+    pairs = [(a, b) for a, b in itertools.permutations(catalog.cards, 2)
+             if all(x >= y for x, y in zip(_effective_peaks(a), _effective_peaks(b)))]
+    assert len(pairs) > 20
+    for report in _profiles():
+        for variant in [v for v in report.variants if measured_cells(v)]:
+            for fast, slow in pairs:
+                for engine in ("eager", "graphs"):
+                    a = project(report, variant, 8, fast, engine)
+                    b = project(report, variant, 8, slow, engine)
+                    if isinstance(a, Unfit) or isinstance(b, Unfit) or a.measured or b.measured:
+                        continue
+                    assert a.p50_ms <= b.p50_ms * (1 + 1e-9), (variant.precision, fast.name, slow.name, engine)
+
+
+def test_projecting_onto_a_card_with_a_reference_reproduces_it_within_the_band():
+    """From the CPU profiles (CPU to GPU), and from the reference with the cell left out (same card)."""
+    outcomes = evaluate([c for c in cases(bundled_catalog(), list(reference_reports()),
+                                          [load_report(p) for p in CPU_PROFILES], [])])
+    by_path = {path: [o for o in outcomes if o.path == path] for path in ("CPU to GPU", "same card")}
+    for path, found in by_path.items():
+        assert len(found) >= 20
+        assert sum(o.inside for o in found) / len(found) >= 0.8, path
+
+
+def test_published_points_are_sourced_and_name_catalog_cards():
+    points = published_points()
+    catalog = bundled_catalog()
+    assert {p.split for p in points} == {"fit", "held_out"}
+    for point in points:
+        assert catalog.card(point.card) is not None and point.source and point.software and point.latency_ms > 0
+
+
+def test_a_report_without_per_operator_counts_is_projected_from_its_totals_with_a_wider_band():
+    report = load_report(GOLDEN_V2)
+    variant = report.variant("fp32")
+    result = project(report, variant, 1, bundled_catalog().card("NVIDIA L4"))
+    assert not isinstance(result, Unfit)
+    assert result.band == pytest.approx(BANDS["CPU to GPU"] * 1.5) and "no per-operator counts" in result.basis
+
+
+def test_what_if_table_measured_where_a_reference_exists_and_projected_elsewhere():
+    refs = list(reference_reports())
+    vision = next(r for r in refs if r.model.name.startswith("vision"))
+    catalog = bundled_catalog()
+    rows = what_if(vision, resolve_cards(catalog, ["nvidia h100 sxm", "NVIDIA L4"]), ["fp32", "fp16"], [1, 32], "eager", refs)
+    assert len(rows) == 8
+    h100 = [r for r in rows if r.card == "NVIDIA H100 SXM"]
+    assert all(r.basis == "measured" and r.path == "measured" and r.low_ms <= r.p50_ms <= r.high_ms for r in h100)
+    l4 = [r for r in rows if r.card == "NVIDIA L4"]
+    assert all(r.basis == "projected" and r.low_ms < r.p50_ms < r.high_ms and r.path == "GPU to GPU" for r in l4)
+    with pytest.raises(UsageError, match="did you mean 'NVIDIA T4'"):
+        resolve_cards(catalog, ["NVIDA T4"])
+    with pytest.raises(UsageError, match="no measured fp8"):
+        what_if(vision, resolve_cards(catalog, ["NVIDIA L4"]), ["fp8"])
+
+
+def test_project_command_prints_the_json_table(capsys):
+    from advisor.cli import main
+
+    ref = ROOT / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json"
+    assert main(["project", str(ref), "--card", "NVIDIA T4", "--card", "NVIDIA H100 SXM", "--precision", "fp32,bf16",
+                 "--batch", "1,64", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["projections"]
+    assert len(rows) == 8
+    for row in rows:
+        assert {"card", "precision", "batch", "engine", "p50_ms", "low_ms", "high_ms", "throughput_items_per_s",
+                "fits_memory", "basis", "regime"} <= set(row)
+    t4_bf16 = [r for r in rows if r["card"] == "NVIDIA T4" and r["precision"] == "bf16"]
+    assert all(r["p50_ms"] is None and "has no bf16" in r["detail"] for r in t4_bf16)
+    assert main(["project", str(ref), "--card", "H100"]) == 2
+    assert "did you mean" in capsys.readouterr().err

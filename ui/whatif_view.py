@@ -1,0 +1,89 @@
+"""What if: the profiled model on every catalog card, measured where a reference exists, projected elsewhere.
+
+The same table as `gpu-advisor project` (advisor/performance/whatif.py): p50 with its range, throughput,
+whether it fits, the basis and what bounds it. Projected cells are in italics, with how they were
+projected as a tooltip.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtWidgets import (
+    QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QWidget,
+)
+
+from advisor.errors import AdvisorError
+from advisor.performance.model import ENGINES
+from advisor.performance.whatif import what_if
+from advisor.profiling.request import parse_batches
+from advisor.report.format import number
+from ui.style import problem_text
+
+COLUMNS = ["card", "precision", "batch", "p50 ms", "range ms", "items/s", "fits", "basis", "bound by"]
+
+
+class WhatIfView(QWidget):
+    def __init__(self, catalog: Callable, references: Callable) -> None:
+        super().__init__()
+        self.catalog, self.references = catalog, references
+        self.report = None
+        self.engine = QComboBox()
+        self.engine.addItems(list(ENGINES))
+        self.engine.setToolTip("eager PyTorch, or compiled with CUDA graphs (torch.compile mode='reduce-overhead')")
+        self.batches = QLineEdit()
+        self.batches.setPlaceholderText("the measured batch sizes, or e.g. 1,8,32 or 1..64")
+        self.refresh_button = QPushButton("Project")
+        self.refresh_button.clicked.connect(self.refresh)
+        bar = QHBoxLayout()
+        for widget in (QLabel("Engine"), self.engine, QLabel("Batch sizes"), self.batches, self.refresh_button):
+            bar.addWidget(widget)
+        self.problem = QLabel()
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet(problem_text())
+        self.note = QLabel("Open or run a profile to see it on every card. Italics: projected, within the range "
+                           "shown (its band, from the measured out-of-sample error; docs/projection-validation.md).")
+        self.note.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.note)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.table, 1)
+
+    def set_report(self, report) -> None:
+        self.report = report
+        self.table.setRowCount(0)
+
+    def refresh(self) -> None:
+        self.problem.clear()
+        if self.report is None:
+            self.problem.setText("No report yet: run a profile or open a report first.")
+            return
+        try:
+            batches = parse_batches(self.batches.text()) if self.batches.text().strip() else None
+            rows = what_if(self.report, list(self.catalog().cards), None, batches, self.engine.currentText(),
+                           self.references())
+        except AdvisorError as exc:
+            self.problem.setText(str(exc))
+            return
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            projected = row.basis == "projected"
+            cells = [row.card, row.precision, str(row.batch), number(row.p50_ms),
+                     "–" if row.p50_ms is None else f"{number(row.low_ms)}–{number(row.high_ms)}",
+                     number(row.throughput_items_per_s), {True: "yes", False: "no", None: "–"}[row.fits_memory],
+                     row.basis or "cannot run", row.regime or "–"]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(row.detail)
+                if projected:
+                    font = item.font()
+                    font.setItalic(True)
+                    item.setFont(font)
+                self.table.setItem(r, c, item)
