@@ -36,7 +36,7 @@ def table(title: str, outcomes: list[v.Outcome], show_cases: bool) -> None:
                 print(f"| {o.case.label} | {source} | - | unfit: {o.reason} | {o.case.measured_ms:.3g} | | | |")
                 continue
             print(f"| {o.case.label} | {source} | {o.path} | {o.projected_ms:.3g} | {o.case.measured_ms:.3g} | "
-                  f"{o.ratio:.2f} | {o.band:.2g} | {'yes' if o.inside else 'NO'} |")
+                  f"{o.ratio:.2f} | {o.band:.3g} | {'yes' if o.inside else 'NO'} |")
         print()
     print("| path | cells | median abs(projected/measured - 1) | inside band |")
     print("| --- | ---: | ---: | ---: |")

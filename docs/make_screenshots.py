@@ -98,6 +98,8 @@ def main() -> None:
     while window.decide_view.recommendation is None:
         wait(100)
     grab("decide")
+    window.tabs.setCurrentWidget(window.whatif_view)
+    grab("whatif")
     window.tabs.setCurrentWidget(window.catalog_view)
     grab("catalog")
     window.add_to_comparison([CPU, saved])
