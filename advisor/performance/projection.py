@@ -137,7 +137,7 @@ def quantized_share(variant: VariantResult, spec: PrecisionSpec) -> float:
     return 1.0
 
 
-def quantized_calls(report: ProfileReport, variant: VariantResult, spec: PrecisionSpec, passes: int) -> int:
+def quantized_calls(variant: VariantResult, spec: PrecisionSpec, passes: int) -> int:
     if not spec.quantized or not variant.method:
         return 0
     return (variant.method.quantized_modules or 0) * passes
@@ -169,7 +169,7 @@ def calibrate(report: ProfileReport, variant: VariantResult, source: Card, c: Co
     note = (f"host {host:.3g} ms a call, from the {first.batch_size}-batch measurement less the modelled device time"
             if host is not None else "host time from the model (the measurement is device-bound)")
     host_for_device = host if host is not None else model.host_ms(
-        ops[2], ops[1], "eager", quantized_calls(report, variant, spec, ops[1]), spec, c)
+        ops[2], ops[1], "eager", quantized_calls(variant, spec, ops[1]), spec, c)
     factor = 1.0
     ops_last = operators(report, last.batch_size)
     if not isinstance(ops_last, str):
@@ -205,7 +205,7 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
         return Unfit(p, batch_size, f"cannot project: {ops}")
     table, passes, op_count, from_totals = ops
     share = quantized_share(variant, spec)
-    calls = quantized_calls(report, variant, spec, passes)
+    calls = quantized_calls(variant, spec, passes)
     default_host = model.host_ms(op_count, passes, engine, calls, spec, c)
 
     source = find_card(report.device.name) if report.device and report.device.kind == "cuda" else None

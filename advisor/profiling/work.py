@@ -2,7 +2,7 @@
 
 ``FlopCounterMode`` counts matrix products, convolutions and attention. Run on meta tensors it is
 exact and costs no compute; on real CPU tensors it misses the fused CPU attention kernel
-(docs/methods.md: 4.295 of 4.429 GFLOP for an encoder), so meta is tried first and the method recorded.
+(4.295 of 4.429 GFLOP for an encoder, measured on a 2-vCPU machine), so meta is tried first and the method recorded.
 The byte count adds up every operator's inputs and outputs (an upper bound: nothing fused or cached).
 Operators with the same name, kind and sizes are grouped with a count: that table is what the
 performance model (advisor/performance) costs on other cards.

@@ -16,7 +16,7 @@ from advisor.catalog.cards import Card, find_card
 from advisor.catalog.catalog import Catalog, Offer
 from advisor.errors import AdvisorError
 from advisor.recommend.capacity import Sizing, size
-from advisor.performance.projection import BANDS, Performance, Unfit, measured, measured_cells, project
+from advisor.performance.projection import Performance, Unfit, measured, measured_cells, project
 from advisor.recommend.schema import Exclusion, Option, Recommendation, Verdict
 from advisor.recommend.workload import Workload
 from advisor.report.io import parse_report
