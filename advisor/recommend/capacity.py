@@ -2,8 +2,10 @@
 
 A server takes the requests waiting, up to its batch size, as soon as it is free; when fewer are
 waiting it waits for more, at most ``max_wait`` (the slack of the target beyond the service time).
-An analytic estimate (batch-fill time, M/D/1 queueing, the measured tail) picks the count, and a
-small discrete-event simulation with Poisson arrivals checks it; the simulation has the last word.
+A discrete-event simulation with Poisson arrivals (seeded: the same inputs give the same answer) gives
+the p95 for a number of units; the count starts from the throughput bound (peak rate over 85% of one
+unit's rate), then doubles until the target holds and bisects down to the fewest units that hold it.
+Simulations are cached, since the same service times recur across cards and offers.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import heapq
 import math
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
 from advisor.performance.projection import Performance
 
@@ -29,19 +32,27 @@ class Sizing:
     performance: Performance
 
 
-def service_ms(perfs: dict[int, Performance], k: int) -> float:
-    """Service time of a batch of k requests: the measured batch size just above (or the largest)."""
-    sizes = sorted(perfs)
+def _service(times: dict[int, float], k: int) -> float:
+    """Service time of a batch of k requests: the measured batch size just above (or the largest, repeated)."""
+    sizes = sorted(times)
     for size in sizes:
         if size >= k:
-            return perfs[size].p50_ms
+            return times[size]
     largest = sizes[-1]
-    return perfs[largest].p50_ms * math.ceil(k / largest)
+    return times[largest] * math.ceil(k / largest)
 
 
 def simulate_p95(rate_per_s: float, units: int, batch: int, perfs: dict[int, Performance], tail: float,
                  max_wait_ms: float, seed: int = 0) -> float:
     """p95 latency (ms) of SIM_REQUESTS Poisson requests through ``units`` batching servers."""
+    service = tuple(sorted((size, perf.p50_ms) for size, perf in perfs.items()))
+    return _simulate(rate_per_s, units, batch, service, tail, max_wait_ms, seed)
+
+
+@lru_cache(maxsize=4096)
+def _simulate(rate_per_s: float, units: int, batch: int, service: tuple[tuple[int, float], ...], tail: float,
+              max_wait_ms: float, seed: int) -> float:
+    times = dict(service)
     rng = random.Random(seed)
     t = 0.0
     arrivals = []
@@ -60,12 +71,36 @@ def simulate_p95(rate_per_s: float, units: int, batch: int, perfs: dict[int, Per
         j = i + 1
         while j < len(arrivals) and j - i < batch and arrivals[j] <= launch:
             j += 1
-        done = launch + service_ms(perfs, j - i) * (tail if rng.random() < 0.05 else 1.0)
+        done = launch + _service(times, j - i) * (tail if rng.random() < 0.05 else 1.0)
         latencies.extend(done - a for a in arrivals[i:j])
         heapq.heappush(free_at, done)
         i = j
     latencies.sort()
     return latencies[int(0.95 * (len(latencies) - 1))]
+
+
+def fewest_units(p95_with, target_ms: float, start: int) -> tuple[int, float] | None:
+    """The fewest units from ``start`` up to MAX_UNITS whose p95 holds the target, and that p95 (None: none does).
+
+    More units never queue longer, so the first that holds is found by doubling, then bisection."""
+    low, high = start - 1, start  # low: known to miss (or below the throughput bound); high: to try
+    while True:
+        high = min(high, MAX_UNITS)
+        p95 = p95_with(high)
+        if p95 <= target_ms:
+            break
+        if high == MAX_UNITS:
+            return None
+        low, high = high, high * 2
+    best = (high, p95)
+    while high - low > 1:
+        middle = (low + high) // 2
+        p95 = p95_with(middle)
+        if p95 <= target_ms:
+            high, best = middle, (middle, p95)
+        else:
+            low = middle
+    return best
 
 
 def size(perfs: dict[int, Performance], peak_rps: float, p95_target_ms: float, batching: bool) -> Sizing | str:
@@ -79,16 +114,16 @@ def size(perfs: dict[int, Performance], peak_rps: float, p95_target_ms: float, b
             closest = min(closest, perf.p95_ms)
             continue
         per_unit = perf.items_per_s * MAX_UTILISATION
-        units = max(1, math.ceil(peak_rps / per_unit))
         max_wait = max(0.0, (p95_target_ms - perf.p95_ms) / 2)
-        while units <= MAX_UNITS:
-            p95 = simulate_p95(peak_rps, units, batch, perfs, tail, max_wait)
-            if p95 <= p95_target_ms:
-                break
-            closest = min(closest, p95)
-            units = units + max(1, units // 4)
-        if units > MAX_UNITS:
+
+        def p95_with(units: int) -> float:
+            return simulate_p95(peak_rps, units, batch, perfs, tail, max_wait)
+
+        found = fewest_units(p95_with, p95_target_ms, max(1, math.ceil(peak_rps / per_unit)))
+        if found is None:
+            closest = min(closest, p95_with(MAX_UNITS))
             continue
+        units, p95 = found
         utilisation = peak_rps / (units * perf.items_per_s)
         candidate = Sizing(units, batch, utilisation, p95, perf)
         if best is None or (candidate.units, candidate.batch_size) < (best.units, best.batch_size):
