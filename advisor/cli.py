@@ -296,6 +296,7 @@ WORKLOAD_OPTIONS = {  # option -> workload field
     "horizon_months": "horizon_months", "electricity_eur_kwh": "electricity_eur_per_kwh", "country": "country",
     "carbon_g_kwh": "carbon_g_per_kwh", "pue": "pue", "budget_eur": "budget_eur", "owned_card": "owned_card",
     "owned_count": "owned_count", "usd_per_eur": "usd_per_eur", "min_cosine": "min_cosine", "engine": "engine",
+    "allow_consumer_cards": "allow_consumer_cards",
 }
 
 
@@ -437,14 +438,18 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--no-batching", action="store_true", help="requests must be served one by one")
     r.add_argument("--engine", choices=["eager", "graphs"],
                    help="how projected cards run the model: eager PyTorch (default) or with CUDA graphs")
-    r.add_argument("--sensitivity", choices=["public", "personal", "health", "classified"])
+    r.add_argument("--sensitivity", choices=["public", "personal", "health", "sensitive", "classified"],
+                   help="each level implies the ones before it (docs/recommendation.md)")
     r.add_argument("--horizon-months", type=int, help="how long the service will run (default 36)")
     r.add_argument("--electricity-eur-kwh", type=float, help="default: EU business average from the catalog")
     r.add_argument("--country", help="ISO code of the grid for carbon, e.g. FR (default: EU average)")
     r.add_argument("--carbon-g-kwh", type=float, help="grid carbon intensity, overrides --country")
     r.add_argument("--pue", type=float, help="data-centre PUE on premise (default: industry average)")
     r.add_argument("--budget-eur", type=float, help="the most the whole horizon may cost")
-    r.add_argument("--owned-card", help="a card you already own (a catalog name), or cpu")
+    r.add_argument("--owned-card", help="hardware already paid for: profiled (the device the profile ran on; the "
+                   "default), none, cpu, or a catalog card name")
+    r.add_argument("--allow-consumer-cards", action="store_true", default=None,
+                   help="the site may run GeForce cards (their driver licence bars data-centre deployment)")
     r.add_argument("--owned-count", type=int, help="how many of it (default 1)")
     r.add_argument("--usd-per-eur", type=float, help="exchange rate (default: the catalog's dated ECB rate)")
     r.add_argument("--min-cosine", type=float, help="quality floor for quantized variants (default 0.99)")

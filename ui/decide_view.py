@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from advisor.catalog.catalog import CERTIFICATIONS
+from advisor.recommend.rules import LEVELS
 from advisor.recommend.workload import Workload, load_preset, preset_names
 from advisor.report.format import number
 
@@ -24,7 +25,6 @@ BANNER = {"keep": ("KEEP", "#2e7d4f"), "upgrade": ("UPGRADE", "#1f5fa8"), "cloud
 RANKED = ["option", "precision", "batch", "devices", "p50 ms", "p95 ms at peak", "basis", "total EUR", "EUR / million",
           "J / inference", "g CO2 / 1000", "break-even month"]
 EXCLUDED = ["option", "why", "reason"]
-SENSITIVITIES = ["public", "personal", "health", "classified"]
 
 
 class DecideView(QWidget):
@@ -62,7 +62,7 @@ class DecideView(QWidget):
         self.batching.setChecked(True)
         form.addRow("", self.batching)
         self.sensitivity = QComboBox()
-        self.sensitivity.addItems(SENSITIVITIES)
+        self.sensitivity.addItems(list(LEVELS))
         form.addRow("Data sensitivity", self.sensitivity)
         self.horizon = QSpinBox()
         self.horizon.setRange(1, 120)
@@ -72,6 +72,8 @@ class DecideView(QWidget):
         self.budget = self._spin(0, 1e9, 0, " EUR (0: none)")
         form.addRow("Budget", self.budget)
         self.owned = QComboBox()
+        self.owned.setToolTip("hardware already paid for: 'profiled' is the device the profile ran on; "
+                              "'none' if it will not serve")
         form.addRow("Owned hardware", self.owned)
         self.owned_count = QSpinBox()
         self.owned_count.setRange(1, 1000)
@@ -166,7 +168,7 @@ class DecideView(QWidget):
     def set_cards(self, names: list[str]) -> None:
         current = self.owned.currentText()
         self.owned.clear()
-        self.owned.addItems(["none", "cpu"] + names)
+        self.owned.addItems(["profiled", "none", "cpu"] + names)
         if current:
             self.owned.setCurrentText(current)
 
@@ -195,7 +197,7 @@ class DecideView(QWidget):
             hours_per_day=self.hours.value(), batching=self.batching.isChecked(),
             sensitivity=self.sensitivity.currentText(), horizon_months=self.horizon.value(),
             budget_eur=self.budget.value() or None,
-            owned_card=None if self.owned.currentText() in ("", "none") else self.owned.currentText(),
+            owned_card=self.owned.currentText() or "profiled",
             owned_count=self.owned_count.value(), country=self.country.text().strip().upper() or None)
         if base["avg_rps"] is None and base["peak_rps"] is not None:
             base["avg_rps"] = base["peak_rps"] / 3

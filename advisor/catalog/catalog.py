@@ -49,6 +49,8 @@ class Offer(Record):
     jurisdiction: str = Field(description="the law the provider answers to: EU, US, ...")
     certifications: list[str] = Field(default_factory=list)
     certification_scope: str | None = None
+    certification_covers_gpu: bool | None = Field(
+        default=None, description="true only where a source shows the certificate's scope includes this GPU service")
     doubtful: bool = False
     notes: str | None = None
     sovereignty_notes: str | None = None

@@ -15,6 +15,7 @@ from pathlib import Path
 from advisor.catalog.cards import Card, find_card
 from advisor.catalog.catalog import Catalog, Offer
 from advisor.errors import AdvisorError
+from advisor.recommend import rules
 from advisor.recommend.capacity import Sizing, size
 from advisor.performance.projection import Performance, Unfit, measured, measured_cells, project
 from advisor.recommend.schema import Exclusion, Option, Recommendation, Verdict
@@ -106,10 +107,14 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         _consider(ctx, owned, "keep", sized(owned), options, excluded, owned_count=workload.owned_count)
     elif report.device and report.device.kind == "cpu":
         excluded.append(Exclusion(label="this machine's CPU", category="no_price",
-                                  reason="the catalog has no price for a CPU server: set --owned-card cpu if you own it"))
+                                  reason="not counted as owned (--owned-card none), and the catalog has no price for a "
+                                         "CPU server"))
     # Cards to buy, on premise.
     for card in catalog.cards:
         device = Device(f"buy {card.name}", card, _is_profiled_card(report, card))
+        if why_not := rules.card_excluded(workload.sensitivity, card, workload.allow_consumer_cards):
+            excluded.append(Exclusion(label=device.label, category="data", reason=why_not))
+            continue
         if card.purchase_price_usd is None:
             excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
             continue
@@ -117,7 +122,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     # Cloud offers.
     for offer in catalog.offers:
         label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or 'region not given'})"
-        why_not = _data_rule(workload, offer)
+        why_not = rules.offer_excluded(workload.sensitivity, offer)
         if why_not:
             excluded.append(Exclusion(label=label, category="data", reason=why_not))
             continue
@@ -217,20 +222,35 @@ def _is_profiled_card(report: ProfileReport, card: Card) -> bool:
 
 
 def _owned_device(ctx: Context) -> Device | None:
+    """The hardware already paid for: by default the device the profile ran on."""
     owned = ctx.workload.owned_card
-    if owned is None:
+    report = ctx.report
+    if owned is None or owned.lower() == "none":
         return None
+    if owned.lower() == "profiled":
+        if report.device is None:
+            return None
+        if report.device.kind == "cpu":
+            ctx.assumptions["owned"] = ("this machine's CPU, the device profiled (--owned-card none if it will not "
+                                        "serve, or name the hardware you own)")
+            return Device("keep this machine's CPU (owned)", None, True)
+        card = find_card(report.device.name)
+        if card is None:
+            ctx.assumptions["owned"] = f"none: the profiled {report.device.name} is not in the catalog"
+            return None
+        ctx.assumptions["owned"] = f"{ctx.workload.owned_count} x {card.name}, the card profiled (--owned-card none if not)"
+        return Device(f"keep {card.name} (owned)", card, True)
     if owned.lower() == "cpu":
-        if not ctx.report.device or ctx.report.device.kind != "cpu":
+        if not report.device or report.device.kind != "cpu":
             raise RecommendError("--owned-card cpu needs a profile measured on the CPU (this one ran on "
-                                 f"{ctx.report.device.name if ctx.report.device else 'an unknown device'})")
+                                 f"{report.device.name if report.device else 'an unknown device'})")
         return Device("keep this machine's CPU (owned)", None, True)
     card = ctx.catalog.card(owned)
     if card is None:
         names = [c.name for c in ctx.catalog.cards if owned.lower() in c.name.lower()]
         hint = f"; did you mean {', '.join(names)}?" if names else "; see 'gpu-advisor catalog cards'"
         raise RecommendError(f"owned card {owned!r} is not in the catalog{hint}")
-    return Device(f"keep {card.name} (owned)", card, _is_profiled_card(ctx.report, card))
+    return Device(f"keep {card.name} (owned)", card, _is_profiled_card(report, card))
 
 
 def _performances(ctx: Context, device: Device, variant: VariantResult) -> dict[int, Performance] | Unfit:
@@ -307,18 +327,6 @@ def _best_variant(ctx: Context, device: Device, variants: list[VariantResult]) -
             return Exclusion(label=device.label, category=category, reason="; ".join(r[1] for r in picked),
                              best_p95_ms=min(p95s) if p95s else None)
     return Exclusion(label=device.label, category="unsupported", reason="no variant can run here")
-
-
-def _data_rule(workload: Workload, offer: Offer) -> str | None:
-    s = workload.sensitivity
-    if s == "classified":
-        return "classified data stays on premise: no cloud offer is allowed"
-    if s == "personal" and offer.jurisdiction != "EU":
-        return (f"personal data must stay under EU law; {offer.provider} answers to {offer.jurisdiction} law "
-                "(extraterritorial reach such as the US CLOUD Act)")
-    if s == "health" and "HDS" not in offer.certifications:
-        return "health data needs an HDS-certified host; no source shows this offer is"
-    return None
 
 
 def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing) -> tuple[float | None, float | None, str]:
@@ -404,8 +412,8 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
             notes.append("billing granularity not stated: billed as whole hours")
         if offer.currency == "USD":
             notes.append(f"priced in USD, converted at {ctx.usd_per_eur:g} USD per EUR")
-    if w.sensitivity in ("health", "classified") and offer is None:
-        notes.append("on premise: the site itself must meet the hosting rules for this data")
+    if offer is None and (note := rules.on_premise_note(w.sensitivity)):
+        notes.append(note)
     total = sum(costs.values())
     llm = bool(ctx.report.model and ctx.report.model.new_tokens)
     denominator = requests * (ctx.report.model.new_tokens if llm else 1)

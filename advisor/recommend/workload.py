@@ -13,7 +13,7 @@ from advisor.errors import UsageError
 from advisor.records import Record, describe_validation_error
 
 WORKLOAD_SCHEMA_VERSION = 1
-Sensitivity = Literal["public", "personal", "health", "classified"]
+Sensitivity = Literal["public", "personal", "health", "sensitive", "classified"]  # advisor/recommend/rules.py
 
 
 class Workload(Record):
@@ -41,9 +41,13 @@ class Workload(Record):
     carbon_g_per_kwh: float | None = Field(default=None, ge=0)
     pue: float | None = Field(default=None, ge=1, description="data-centre PUE on premise; default: industry average")
     budget_eur: float | None = Field(default=None, gt=0, description="most the whole horizon may cost")
-    owned_card: str | None = Field(default=None, description="'cpu' or a card name from the catalog, already paid")
+    owned_card: str | None = Field(
+        default="profiled", description="hardware already paid for: 'profiled' (the device the profile ran on, the "
+                                        "default), 'cpu', a card name from the catalog, or 'none'")
     owned_count: int = Field(default=1, ge=1)
     usd_per_eur: float | None = Field(default=None, gt=0, description="default: the catalog's dated ECB rate")
+    allow_consumer_cards: bool = Field(default=False, description="the site may run GeForce cards, whose driver licence "
+                                                                   "bars data-centre deployment (sensitive and classified data)")
     min_cosine: float = Field(default=0.99, gt=0, le=1, description="quality floor for quantized variants")
     amortization_years: float = Field(default=5.0, gt=0, description="purchase written off over this many years")
     host_cost_eur_per_card: float = Field(default=0.0, ge=0, description="share of a host server per card bought")

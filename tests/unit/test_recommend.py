@@ -1,5 +1,6 @@
 """The brief's scenarios: each verdict follows from the profile, the workload and the catalog."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -20,8 +21,9 @@ def decide(report, workload):
     return recommend(report, workload, CATALOG)
 
 
-def test_a_small_internal_tool_keeps_the_cpu_it_already_has():
-    rec = decide(scenario_report(), load_preset("internal-tool").model_copy(update={"owned_card": "cpu"}))
+def test_a_small_internal_tool_keeps_the_cpu_it_was_profiled_on_by_default():
+    rec = decide(scenario_report(), load_preset("internal-tool"))
+    assert "the device profiled" in rec.assumptions["owned"]
     assert rec.verdict.action == "keep" and rec.verdict.choice.card is None
     assert rec.verdict.choice.basis.startswith("measured")
     assert any("already paid" in r for r in rec.verdict.reasons)
@@ -35,14 +37,33 @@ def test_a_real_time_vision_service_too_slow_on_the_cpu_needs_a_gpu():
     assert "you own 1" in cpu.reason
 
 
-def test_health_data_excludes_every_offer_without_hds():
-    rec = decide(scenario_report(), load_preset("health-documents"))
-    clouds = [o for o in rec.ranked if o.action == "cloud"]
-    assert clouds and all(o.provider == "Scaleway" for o in clouds)
-    assert all(any("certification scope" in n for n in o.notes) for o in clouds)
-    non_hds = [o for o in CATALOG.offers if "HDS" not in o.certifications]
-    data = [e for e in rec.excluded if e.category == "data"]
-    assert len(data) == len(non_hds) and all("HDS" in e.reason for e in data)
+def test_health_data_needs_eu_law_and_hds_covering_the_gpu_service_each_exclusion_with_its_real_reason():
+    rec = decide(scenario_report(), load_preset("health-documents").model_copy(update={"owned_card": "none"}))
+    assert not [o for o in rec.ranked if o.action == "cloud"]  # no source shows HDS for a GPU instance yet
+    assert rec.ranked and all(any("site itself must meet" in n for n in o.notes) for o in rec.ranked)
+    data = {e.label: e.reason for e in rec.excluded if e.category == "data"}
+    assert len(data) == len(CATALOG.offers)
+    us = [reason for label, reason in data.items() if label.startswith("AWS")]
+    assert us and all("CLOUD Act" in reason for reason in us)  # the real reason, not a missing certificate
+    scaleway = [reason for label, reason in data.items() if label.startswith("Scaleway")]
+    assert scaleway and all("HDS covering the GPU service" in r and "not confirmed for GPU" in r for r in scaleway)
+    # an offer whose HDS certificate is shown to cover the GPU service is allowed
+    offers = [o.model_copy(update={"certification_covers_gpu": True}) if o.provider == "Scaleway" and o.card else o
+              for o in CATALOG.offers]
+    covered = recommend(scenario_report(), load_preset("health-documents"), dataclasses.replace(CATALOG, offers=offers))
+    assert {o.provider for o in covered.ranked if o.action == "cloud"} == {"Scaleway"}
+
+
+def test_sensitive_data_needs_secnumcloud_or_on_premise_and_no_consumer_card():
+    rec = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, sensitivity="sensitive",
+                                             owned_card="none"))
+    assert rec.ranked and all(o.action != "cloud" for o in rec.ranked)
+    assert any("SecNumCloud" in e.reason for e in rec.excluded if e.label.startswith("OVHcloud"))
+    geforce = [e for e in rec.excluded if "GeForce" in e.label]
+    assert geforce and all("driver licence bars data-centre deployment" in e.reason for e in geforce)
+    allowed = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, sensitivity="sensitive",
+                                                 owned_card="none", allow_consumer_cards=True))
+    assert not [e for e in allowed.excluded if "GeForce" in e.label and e.category == "data"]
 
 
 def test_classified_data_stays_on_premise():
@@ -56,7 +77,7 @@ def test_personal_data_keeps_to_eu_providers():
 
 
 def test_a_large_language_model_does_not_fit_a_small_card():
-    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1, p95_ms=20000))
+    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1, p95_ms=20000, owned_card="none"))
     t4 = next(e for e in rec.excluded if e.label == "buy NVIDIA T4")
     assert t4.category == "does_not_fit" and "needs 40.0 GiB of 14 GiB usable" in t4.reason
     chosen = rec.verdict.choice
@@ -72,10 +93,12 @@ def test_an_owned_card_that_meets_the_target_is_kept():
 
 def test_a_steady_load_buys_and_a_bursty_one_rents():
     big = scenario_report(**BIG_LLM)
-    steady = decide(big, Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, hours_per_day=24, horizon_months=36))
+    steady = decide(big, Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, hours_per_day=24, horizon_months=36,
+                                  owned_card="none"))
     assert steady.verdict.action == "upgrade"
     assert steady.verdict.choice.breakeven_month < 36
-    bursty = decide(big, Workload(peak_rps=2, avg_rps=0.2, p95_ms=20000, hours_per_day=2, horizon_months=12))
+    bursty = decide(big, Workload(peak_rps=2, avg_rps=0.2, p95_ms=20000, hours_per_day=2, horizon_months=12,
+                                  owned_card="none"))
     assert bursty.verdict.action == "cloud"
 
 
