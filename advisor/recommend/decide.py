@@ -140,7 +140,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             excluded.append(Exclusion(label=option.label, category="budget",
                                       reason=f"costs {option.total_cost_eur:,.0f} EUR over {workload.horizon_months} months, "
                                              f"over the budget of {budget:,.0f} EUR"))
-    _breakeven(options, workload.horizon_months)
+    _breakeven(options, excluded, workload.horizon_months)
     options.sort(key=lambda o: (round(o.total_cost_eur, 2), o.energy_per_inference_j or 0.0, o.label))
     verdict = _verdict(ctx, options, excluded, variants)
     _engine_note(ctx, options[0] if options else None)
@@ -186,7 +186,10 @@ def _context(report: ProfileReport, workload: Workload, catalog: Catalog) -> Con
         carbon = fact("carbon", (workload.country or "EU").upper(), None, "grid carbon, gCO2/kWh")
     pue = fact("pue", "industry", workload.pue, "PUE on premise")
     assumptions["horizon"] = f"{workload.horizon_months} months, {workload.hours_per_day:g} h a day"
-    assumptions["purchases"] = (f"written off over {workload.amortization_years:g} years; host share "
+    assumptions["purchases"] = (f"resold at the end of the horizon for {resale_fraction(workload):.0%} of the price "
+                                f"(ASSUMPTION: {workload.resale_loss_pct_per_year:g}% of the value lost a year, nothing "
+                                f"after {workload.amortization_years:g} years of useful life, no resale of hardware "
+                                "that held classified data); host share "
                                 f"{workload.host_cost_eur_per_card:g} EUR per card (host_cost_eur_per_card); upkeep "
                                 f"{workload.maintenance_pct_per_year:g}% a year (maintenance_pct_per_year)")
     task = report.model.task if report.model else None
@@ -356,10 +359,18 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
     variant, sizing = sized
     w = ctx.workload
     if action == "keep" and sizing.units > owned_count:
-        excluded.append(Exclusion(label=device.label, category="latency",
-                                  reason=f"needs {sizing.units} to hold the peak, you own {owned_count}",
-                                  best_p95_ms=sizing.p95_ms))
-        return
+        if device.card is None or device.card.purchase_price_usd is None:
+            excluded.append(Exclusion(label=device.label, category="latency",
+                                      reason=f"needs {sizing.units} to hold the peak, you own {owned_count}"
+                                             + ("" if device.card is None else " and the catalog has no price to buy more"),
+                                      best_p95_ms=sizing.p95_ms))
+            return
+        # Owned units plus more of the same: only the extra ones are bought.
+        action = "upgrade"
+        device = Device(f"keep {owned_count} {device.card.name} (owned) and buy {sizing.units - owned_count} more",
+                        device.card, device.measured_here, device.reference)
+    elif action == "upgrade":
+        owned_count = 0
     months = w.horizon_months
     active_h = w.hours_per_day * DAYS_PER_MONTH * months
     requests = w.average_rps * 3600.0 * active_h
@@ -379,17 +390,21 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
             costs["electricity"] = kwh * ctx.electricity
         else:
             notes.append("electricity not counted (the total is a lower bound): " + energy_basis)
-        if action == "upgrade":
-            share = min(1.0, months / (12.0 * w.amortization_years))
+        bought = units - owned_count if action == "upgrade" else 0
+        if bought:
             price_eur = device.card.purchase_price_usd / ctx.usd_per_eur
-            upfront = units * (price_eur + w.host_cost_eur_per_card)
-            costs["purchase"] = units * price_eur * share
+            kept = 1.0 - resale_fraction(w)
+            upfront = bought * (price_eur + w.host_cost_eur_per_card)
+            costs["purchase"] = bought * price_eur * kept
             if w.host_cost_eur_per_card:
-                costs["host"] = units * w.host_cost_eur_per_card * share
+                costs["host"] = bought * w.host_cost_eur_per_card * kept
             if w.maintenance_pct_per_year:
-                costs["maintenance"] = units * price_eur * w.maintenance_pct_per_year / 100.0 * months / 12.0
+                costs["maintenance"] = bought * price_eur * w.maintenance_pct_per_year / 100.0 * months / 12.0
             notes.append(f"purchase price {device.card.purchase_price_usd:,.0f} USD per card "
-                         f"({device.card.price_basis or 'undated'}), {share:.0%} written off over the horizon")
+                         f"({device.card.price_basis or 'undated'}); {1.0 - kept:.0%} of it recovered by resale at the "
+                         f"end of the horizon (assumed: see the assumptions)")
+            if owned_count:
+                notes.append(f"{owned_count} already owned, {bought} bought")
         else:
             notes.append("already paid for: only its energy counts")
         instances = units
@@ -432,20 +447,37 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
         energy_basis=energy_basis, co2_g_per_1000=None if carbon is None else carbon / requests * 1000.0, notes=notes))
 
 
-def _breakeven(options: list[Option], months: int) -> None:
+def resale_fraction(w: Workload) -> float:
+    """What a card bought is worth at the end of the horizon, as a fraction of its price: it loses
+    resale_loss_pct_per_year of its value each year (declining balance), and nothing is left after its
+    useful life (amortization_years). Hardware that held classified data is not resold."""
+    years = w.horizon_months / 12.0
+    if years >= w.amortization_years or rules.at_least(w.sensitivity, "classified"):
+        return 0.0
+    return (1.0 - w.resale_loss_pct_per_year / 100.0) ** years
+
+
+def _breakeven(options: list[Option], excluded: list[Exclusion], months: int) -> None:
     """For each purchase: the month from which owning has cost less than renting the cheapest cloud option
-    (the price paid up front against the monthly rent saved, less the electricity owning adds)."""
+    (the price paid up front against the monthly rent saved, less the electricity owning adds; resale is not
+    counted, it comes only at the end). A purchase that does not pay for itself within the horizon is not
+    advised while renting is allowed: it moves to the exclusions with its break-even."""
     clouds = [o for o in options if o.action == "cloud"]
     if not clouds:
         return
     cloud = min(clouds, key=lambda o: o.total_cost_eur)
     monthly_rent = cloud.total_cost_eur / months
-    for o in options:
-        if o.action != "upgrade":
-            continue
+    for o in [o for o in options if o.action == "upgrade"]:
         monthly_running = o.cost_breakdown_eur.get("electricity", 0.0) / months
         if monthly_rent > monthly_running:
             o.breakeven_month = o.upfront_eur / (monthly_rent - monthly_running)
+        if o.breakeven_month is None or o.breakeven_month > months:
+            options.remove(o)
+            when = (f"pays for itself only after {o.breakeven_month:.1f} months" if o.breakeven_month is not None
+                    else "never pays for itself")
+            excluded.append(Exclusion(label=o.label, category="breakeven",
+                                      reason=f"{when} against renting {cloud.label}, beyond the {months}-month "
+                                             "horizon: rent instead"))
 
 
 def _verdict(ctx: Context, options: list[Option], excluded: list[Exclusion], variants: list[VariantResult]) -> Verdict:
@@ -468,6 +500,11 @@ def _verdict(ctx: Context, options: list[Option], excluded: list[Exclusion], var
         f"It costs {best.total_cost_eur:,.0f} EUR over {w.horizon_months} months "
         f"({best.cost_per_million_eur:,.2f} EUR per million {best.cost_per_million_unit}).",
     ]
+    if best.upfront_eur:
+        reasons.append(f"Up front {best.upfront_eur:,.0f} EUR, then {best.running_eur_per_month(w.horizon_months):,.0f} EUR a "
+                       "month to run" + (f"; against renting it pays for itself in month {best.breakeven_month:.1f}"
+                                         if best.breakeven_month is not None else "; no allowed cloud option to compare "
+                                                                                  "with (renting is excluded)") + ".")
     if best.energy_per_inference_j is not None:
         scope = "idle time and PUE included" if best.action != "cloud" else "PUE included"
         reasons.append(f"Energy {best.energy_per_inference_j:.3g} J per inference ({scope}), {best.co2_g_per_1000:.3g} g "

@@ -42,9 +42,18 @@ class Option(Record):
     notes: list[str] = Field(default_factory=list)
 
 
+    def running_eur_per_month(self, months: int) -> float:
+        """Electricity, upkeep or rent: everything but what was paid up front (less its resale)."""
+        return sum(v for k, v in self.cost_breakdown_eur.items() if k not in CAPITAL) / months
+
+
+CAPITAL = ("purchase", "host")
+
+
 class Exclusion(Record):
     label: str
-    category: Literal["does_not_fit", "unsupported", "latency", "data", "budget", "no_spec", "no_price", "quality"]
+    category: Literal["does_not_fit", "unsupported", "latency", "data", "budget", "no_spec", "no_price", "quality",
+                      "breakeven"]
     reason: str
     best_p95_ms: float | None = None
 

@@ -49,7 +49,10 @@ class Workload(Record):
     allow_consumer_cards: bool = Field(default=False, description="the site may run GeForce cards, whose driver licence "
                                                                    "bars data-centre deployment (sensitive and classified data)")
     min_cosine: float = Field(default=0.99, gt=0, le=1, description="quality floor for quantized variants")
-    amortization_years: float = Field(default=5.0, gt=0, description="purchase written off over this many years")
+    amortization_years: float = Field(default=5.0, gt=0, description="useful life of hardware bought: worth nothing after it")
+    resale_loss_pct_per_year: float = Field(
+        default=30.0, ge=0, le=100, description="ASSUMPTION: share of its value a card bought loses each year on the "
+                                                "used market (100: never resold)")
     host_cost_eur_per_card: float = Field(default=0.0, ge=0, description="share of a host server per card bought")
     maintenance_pct_per_year: float = Field(default=0.0, ge=0, le=100,
                                             description="on-premise upkeep, % of the purchase price a year")

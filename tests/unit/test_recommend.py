@@ -256,3 +256,44 @@ def test_the_engine_assumed_is_stated_with_what_the_other_would_change():
         assert "with graphs the chosen option's p50 would be" in rec.assumptions["engine"]
     graphs = recommend(cpu, load_preset("realtime-vision").model_copy(update={"engine": "graphs"}), CATALOG, [])
     assert graphs.assumptions["engine"].startswith("graphs")
+
+
+def test_a_one_month_pilot_never_buys():
+    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, hours_per_day=24,
+                                                      horizon_months=1, owned_card="none"))
+    assert rec.verdict.action == "cloud"
+    late = [e for e in rec.excluded if e.category == "breakeven"]
+    assert late and all("beyond the 1-month horizon: rent instead" in e.reason for e in late)
+    assert all(o.action != "upgrade" or (o.breakeven_month or 99) <= 1 for o in rec.ranked)
+
+
+def test_a_three_hours_a_day_twelve_month_pilot_rents():
+    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1, p95_ms=20000, hours_per_day=3,
+                                                      horizon_months=12, owned_card="none"))
+    assert rec.verdict.action == "cloud"
+
+
+def test_owned_cards_plus_more_of_the_same_is_an_option_that_buys_only_the_extra_ones():
+    rec = decide(scenario_report(), Workload(peak_rps=200, avg_rps=150, p95_ms=2000, batching=False,
+                                             owned_card="NVIDIA L40S", owned_count=2))
+    option = next(o for o in rec.ranked if o.label.startswith("keep 2 NVIDIA L40S (owned) and buy"))
+    bought = option.devices - 2
+    assert bought >= 1 and option.label.endswith(f"buy {bought} more") and option.action == "upgrade"
+    price_eur = CATALOG.card("NVIDIA L40S").purchase_price_usd / rec_usd_per_eur(rec)
+    assert option.upfront_eur == pytest.approx(bought * price_eur)
+    new = next(o for o in rec.ranked if o.label == "buy NVIDIA L40S")
+    assert new.devices == option.devices and new.upfront_eur == pytest.approx(option.devices * price_eur)
+    assert any("2 already owned" in n for n in option.notes)
+
+
+def rec_usd_per_eur(rec) -> float:
+    return float(rec.assumptions["USD per EUR"].split()[0])
+
+
+def test_a_purchase_counts_its_price_less_its_resale_value():
+    from advisor.recommend.decide import resale_fraction
+
+    w = Workload(peak_rps=1, p95_ms=100, horizon_months=24)
+    assert resale_fraction(w) == pytest.approx(0.7 ** 2)
+    assert resale_fraction(w.model_copy(update={"horizon_months": 72})) == 0.0  # past its useful life
+    assert resale_fraction(w.model_copy(update={"sensitivity": "classified"})) == 0.0
