@@ -90,7 +90,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     refs = reference_reports() if references is None else references
     options: list[Option] = []
     excluded: list[Exclusion] = []
-    variants = _quality_ok(usable, workload, excluded)
+    variants = _quality_ok(report, usable, workload, excluded, ctx.assumptions)
     sizing_cache: dict[tuple[str, str], tuple[VariantResult, Sizing] | Exclusion] = {}
 
     def sized(device: Device) -> tuple[VariantResult, Sizing] | Exclusion:
@@ -202,15 +202,22 @@ def _context(report: ProfileReport, workload: Workload, catalog: Catalog) -> Con
     return Context(report, workload, catalog, usd, electricity, carbon, pue, assumptions)
 
 
-def _quality_ok(variants: list[VariantResult], workload: Workload, excluded: list[Exclusion]) -> list[VariantResult]:
+def _quality_ok(report: ProfileReport, variants: list[VariantResult], workload: Workload,
+                excluded: list[Exclusion], assumptions: dict[str, str]) -> list[VariantResult]:
+    """Variants whose outputs stay close enough to fp32. A built-in has random weights: its top-1 answers are
+    noise, so only how far its outputs move (cosine) is gated; a real model's top-1 agreement is gated too."""
+    random_weights = bool(report.model and report.model.source == "builtin")
+    if random_weights:
+        assumptions["quality"] = (f"outputs within cosine {workload.min_cosine:g} of fp32; top-1 agreement is not gated: "
+                                  "the built-ins have random weights, so their top-1 answers are noise")
     keep = []
     for v in variants:
         q = v.quality
-        if v.precision != "fp32" and q is not None and (
-                q.cosine_similarity_mean < workload.min_cosine or (q.top1_agreement is not None and q.top1_agreement < workload.min_cosine)):
+        top1_low = not random_weights and q is not None and q.top1_agreement is not None and q.top1_agreement < workload.min_cosine
+        if v.precision != "fp32" and q is not None and (q.cosine_similarity_mean < workload.min_cosine or top1_low):
             excluded.append(Exclusion(label=f"{v.precision} variant", category="quality",
                                       reason=f"cosine {q.cosine_similarity_mean:.4f}"
-                                             + (f", top-1 {q.top1_agreement:.3f}" if q.top1_agreement is not None else "")
+                                             + (f", top-1 {q.top1_agreement:.3f}" if top1_low else "")
                                              + f" against fp32 is under the floor of {workload.min_cosine:g}"))
             continue
         keep.append(v)
@@ -299,10 +306,13 @@ def _check_agreement(ctx: Context, device: Device, variant: VariantResult, measu
             return
 
 
-def _best_variant(ctx: Context, device: Device, variants: list[VariantResult]) -> tuple[VariantResult, Sizing] | Exclusion:
-    """The variant needing the fewest devices (then the smallest model) that holds the target."""
+def _best_variant(ctx: Context, device: Device, variants: list[VariantResult]
+                  ) -> tuple[VariantResult, Sizing, dict[str, str]] | Exclusion:
+    """The variant needing the fewest devices, then the fastest at the peak, then the smallest, that holds the
+    target; and why each other variant was set aside."""
     best = None
     reasons: list[tuple[str, str, float | None]] = []
+    sized: dict[str, Sizing] = {}
     for variant in variants:
         perfs = _performances(ctx, device, variant)
         if isinstance(perfs, Unfit):
@@ -318,11 +328,18 @@ def _best_variant(ctx: Context, device: Device, variants: list[VariantResult]) -
             best_p95 = min(p.p95_ms for p in perfs.values())
             reasons.append(("latency", f"{variant.precision}: {result}", best_p95))
             continue
-        rank = (result.units, variant.model_size_bytes or 0, variant.precision)
+        # Fewest devices (the cost), then the fastest at the peak, then the smallest model.
+        rank = (result.units, round(result.p95_ms, 3), variant.model_size_bytes or 0, variant.precision)
+        sized[variant.precision] = result
         if best is None or rank < best[0]:
             best = (rank, variant, result)
     if best is not None:
-        return best[1], best[2]
+        chosen = best[2]
+        set_aside = {precision: (f"needs {s.units} devices against {chosen.units}" if s.units > chosen.units
+                                 else f"slower: p95 {s.p95_ms:.3g} ms at the peak against {chosen.p95_ms:.3g} ms")
+                     for precision, s in sized.items() if precision != best[1].precision}
+        set_aside.update({text.split(": ", 1)[0]: text.split(": ", 1)[1] for _, text, _ in reasons})
+        return best[1], best[2], set_aside
     for category in ("latency", "does_not_fit", "unsupported"):
         picked = [r for r in reasons if r[0] == category]
         if picked:
@@ -356,7 +373,7 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
     if isinstance(sized, Exclusion):
         excluded.append(sized.model_copy(update={"label": device.label}))
         return
-    variant, sizing = sized
+    variant, sizing, set_aside = sized
     w = ctx.workload
     if action == "keep" and sizing.units > owned_count:
         if device.card is None or device.card.purchase_price_usd is None:
@@ -444,7 +461,8 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
         cost_per_million_eur=total / denominator * 1e6 if denominator else 0.0,
         cost_per_million_unit="tokens" if llm else "inferences",
         energy_per_inference_j=None if kwh is None else kwh * 3.6e6 / requests,
-        energy_basis=energy_basis, co2_g_per_1000=None if carbon is None else carbon / requests * 1000.0, notes=notes))
+        energy_basis=energy_basis, co2_g_per_1000=None if carbon is None else carbon / requests * 1000.0, notes=notes,
+        precisions_set_aside=set_aside))
 
 
 def resale_fraction(w: Workload) -> float:
@@ -524,17 +542,21 @@ def _verdict(ctx: Context, options: list[Option], excluded: list[Exclusion], var
     if counts.get("data"):
         reasons.append(f"{counts['data']} cloud offers were excluded by the data rules for {w.sensitivity} data.")
     return Verdict(action=best.action, choice=best, reasons=reasons,
-                   precision_advice=_precision_advice(best, variants, w))
+                   precision_advice=_precision_advice(best, variants, w, excluded))
 
 
-def _precision_advice(best: Option, variants: list[VariantResult], w: Workload) -> str:
+def _precision_advice(best: Option, variants: list[VariantResult], w: Workload, excluded: list[Exclusion]) -> str:
     chosen = next(v for v in variants if v.precision == best.precision)
     fp32 = next((v for v in variants if v.precision == "fp32"), None)
+    aside = [f"{p} ({why})" for p, why in best.precisions_set_aside.items()]
+    aside += [f"{e.label.removesuffix(' variant')} (quality: {e.reason})" for e in excluded if e.category == "quality"]
+    why_not = f" Set aside: {'; '.join(aside)}." if aside else ""
     if best.precision == "fp32":
-        return "fp32 serves best here: no quantized variant needs fewer devices at the same quality floor."
+        return f"fp32 serves best here: no other variant needs fewer devices or holds the target faster.{why_not}"
     q = chosen.quality
-    quality = f"cosine {q.cosine_similarity_mean:.4f}" + (f", top-1 {q.top1_agreement:.3f}" if q and q.top1_agreement is not None else "") if q else "no quality figure"
+    quality = (f"cosine {q.cosine_similarity_mean:.4f}" + (f", top-1 {q.top1_agreement:.3f}" if q.top1_agreement is not None else "")
+               if q else "no quality figure")
     size = ""
     if fp32 and fp32.model_size_bytes and chosen.model_size_bytes:
         size = f" and takes the model from {fp32.model_size_bytes / 1e6:.0f} MB to {chosen.model_size_bytes / 1e6:.0f} MB"
-    return f"{best.precision} keeps {quality} against fp32 (floor {w.min_cosine:g}){size}: deploy {best.precision}."
+    return f"{best.precision} keeps {quality} against fp32 (floor {w.min_cosine:g}){size}: deploy {best.precision}.{why_not}"

@@ -40,6 +40,8 @@ class Option(Record):
     breakeven_month: float | None = Field(default=None, description="purchases: month from which buying beats "
                                                                     "the cheapest allowed cloud option")
     notes: list[str] = Field(default_factory=list)
+    precisions_set_aside: dict[str, str] = Field(default_factory=dict, description="every other variant, and why "
+                                                                                   "it was not chosen here")
 
 
     def running_eur_per_month(self, months: int) -> float:

@@ -297,3 +297,29 @@ def test_a_purchase_counts_its_price_less_its_resale_value():
     assert resale_fraction(w) == pytest.approx(0.7 ** 2)
     assert resale_fraction(w.model_copy(update={"horizon_months": 72})) == 0.0  # past its useful life
     assert resale_fraction(w.model_copy(update={"sensitivity": "classified"})) == 0.0
+
+
+def test_random_weight_built_ins_are_gated_on_output_divergence_not_top1_noise():
+    from advisor.report.schema import Quality
+
+    report = scenario_report()
+    assert report.model.source == "builtin"
+    bf16 = report.variant("bf16")
+    bf16.quality = Quality(items=8, cosine_similarity_mean=0.9995, cosine_similarity_min=0.999, relative_l2_error=0.03,
+                           max_abs_error=0.1, top1_agreement=0.6)  # random weights: top-1 flips on noise
+    workload = Workload(peak_rps=5, avg_rps=2, p95_ms=1000)
+    rec = decide(report, workload)
+    assert not any(e.category == "quality" and "bf16" in e.label for e in rec.excluded)
+    assert "top-1 agreement is not gated" in rec.assumptions["quality"]
+    real = report.model_copy(deep=True)
+    real.model.source = "hf"  # a real model's top-1 agreement is gated
+    rec = decide(real, workload)
+    assert any(e.category == "quality" and "bf16" in e.label and "top-1 0.600" in e.reason for e in rec.excluded)
+    assert "bf16 (quality: " in rec.verdict.precision_advice
+
+
+def test_the_precision_advice_says_why_each_other_precision_was_set_aside():
+    rec = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="none"))
+    advice = rec.verdict.precision_advice
+    others = {v.precision for v in scenario_report().variants if v.status == "ok"} - {rec.verdict.choice.precision}
+    assert others and "Set aside:" in advice and all(f"{p} (" in advice for p in others)
