@@ -296,7 +296,7 @@ WORKLOAD_OPTIONS = {  # option -> workload field
     "horizon_months": "horizon_months", "electricity_eur_kwh": "electricity_eur_per_kwh", "country": "country",
     "carbon_g_kwh": "carbon_g_per_kwh", "pue": "pue", "budget_eur": "budget_eur", "owned_card": "owned_card",
     "owned_count": "owned_count", "usd_per_eur": "usd_per_eur", "min_cosine": "min_cosine", "engine": "engine",
-    "allow_consumer_cards": "allow_consumer_cards",
+    "allow_consumer_cards": "allow_consumer_cards", "prompt_tokens": "prompt_tokens", "output_tokens": "output_tokens",
 }
 
 
@@ -443,6 +443,8 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
                    help="how projected cards run the model: eager PyTorch (default) or with CUDA graphs")
     r.add_argument("--sensitivity", choices=["public", "personal", "health", "sensitive", "classified"],
                    help="each level implies the ones before it (docs/recommendation.md)")
+    r.add_argument("--prompt-tokens", type=int, help="language models: tokens in a request's prompt")
+    r.add_argument("--output-tokens", type=int, help="language models: tokens in a reply (sized with continuous batching)")
     r.add_argument("--horizon-months", type=int, help="how long the service will run (default 36)")
     r.add_argument("--electricity-eur-kwh", type=float, help="default: EU business average from the catalog")
     r.add_argument("--country", help="ISO code of the grid for carbon, e.g. FR (default: EU average)")

@@ -103,8 +103,13 @@ def fewest_units(p95_with, target_ms: float, start: int) -> tuple[int, float] | 
     return best
 
 
-def size(perfs: dict[int, Performance], peak_rps: float, p95_target_ms: float, batching: bool) -> Sizing | str:
-    """The fewest units (and the batch size) that hold the target; else why none does."""
+def size(perfs: dict[int, Performance], peak_rps: float, p95_target_ms: float, batching: bool,
+         continuous: bool = False) -> Sizing | str:
+    """The fewest units (and the batch size) that hold the target; else why none does.
+
+    continuous: a language model served with continuous batching. Each unit holds ``batch`` sequences in
+    flight, each taking a whole request's time at that batch size (perfs give it), and a new request takes
+    the first free slot without waiting for a batch to form: ``batch`` slots per unit, one request each."""
     best: Sizing | None = None
     closest = math.inf
     for batch in sorted(perfs) if batching else [min(perfs)]:
@@ -117,6 +122,8 @@ def size(perfs: dict[int, Performance], peak_rps: float, p95_target_ms: float, b
         max_wait = max(0.0, (p95_target_ms - perf.p95_ms) / 2)
 
         def p95_with(units: int) -> float:
+            if continuous:
+                return simulate_p95(peak_rps, units * batch, 1, {1: perf}, tail, 0.0)
             return simulate_p95(peak_rps, units, batch, perfs, tail, max_wait)
 
         found = fewest_units(p95_with, p95_target_ms, max(1, math.ceil(peak_rps / per_unit)))

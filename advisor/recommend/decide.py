@@ -87,6 +87,14 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         raise RecommendError("the report has no variant with a measured latency (all unsupported, failed or out of "
                              "memory): profile again with other precisions or batch sizes")
     ctx = _context(report, workload, catalog)
+    llm = bool(report.model and report.model.new_tokens)
+    if (workload.prompt_tokens or workload.output_tokens) and not llm:
+        raise RecommendError("prompt and output tokens apply to language models; this profile is of a "
+                             f"{report.model.task if report.model else 'unknown'} model: leave them out")
+    if llm and not (workload.prompt_tokens or workload.output_tokens):
+        ctx.assumptions["requests"] = (f"a request is one profiled generation ({report.model.seq_len} prompt tokens, "
+                                       f"{report.model.new_tokens} new): give --prompt-tokens and --output-tokens for "
+                                       "your replies")
     refs = reference_reports() if references is None else references
     options: list[Option] = []
     excluded: list[Exclusion] = []
@@ -320,8 +328,9 @@ def _best_variant(ctx: Context, device: Device, variants: list[VariantResult]
             reasons.append((category, f"{variant.precision}: {perfs.reason}", None))
             continue
         # Projected figures are sized at the slow end of their band: a purchase must not rest on the hopeful end.
+        perfs = _per_request(ctx, variant, perfs)
         result = size({b: p.pessimistic() for b, p in perfs.items()}, ctx.workload.peak, ctx.workload.p95_ms,
-                      ctx.workload.batching)
+                      ctx.workload.batching, continuous=_continuous(ctx))
         if not isinstance(result, str):
             result.performance = perfs[result.batch_size]  # shown at its central figure, with its band
         if isinstance(result, str):
@@ -347,6 +356,40 @@ def _best_variant(ctx: Context, device: Device, variants: list[VariantResult]
             return Exclusion(label=device.label, category=category, reason="; ".join(r[1] for r in picked),
                              best_p95_ms=min(p95s) if p95s else None)
     return Exclusion(label=device.label, category="unsupported", reason="no variant can run here")
+
+
+def _continuous(ctx: Context) -> bool:
+    w = ctx.workload
+    return bool(ctx.report.model and ctx.report.model.new_tokens and w.batching
+                and (w.prompt_tokens or w.output_tokens))
+
+
+def _per_request(ctx: Context, variant: VariantResult, perfs: dict[int, Performance]) -> dict[int, Performance]:
+    """A language model's call is one profiled generation (its prompt, then its new tokens). With the workload's
+    prompt and reply lengths, a request takes: the call's prefill share (measured time to first token over the
+    call, at the nearest measured batch) scaled by prompt tokens, plus its decode share scaled by reply tokens."""
+    model = ctx.report.model
+    w = ctx.workload
+    if not (model and model.new_tokens and model.seq_len and (w.prompt_tokens or w.output_tokens)):
+        return perfs
+    prompt, reply = w.prompt_tokens or model.seq_len, w.output_tokens or model.new_tokens
+    cells = [b for b in measured_cells(variant) if b.generation]
+    if not cells:
+        return perfs
+    out = {}
+    for batch, perf in perfs.items():
+        cell = min(cells, key=lambda b: (abs(b.batch_size - batch), b.batch_size))
+        prefill = min(1.0, cell.generation.ttft_p50_ms / cell.latency.p50_ms)
+        decode_steps = max(1, model.new_tokens - 1)
+        scale = prefill * prompt / model.seq_len + (1.0 - prefill) * (reply - 1) / decode_steps
+        out[batch] = Performance(perf.precision, batch, perf.p50_ms * scale, perf.p95_ms * scale, perf.band,
+                                 perf.basis, perf.memory_need_bytes, perf.regime, perf.engine, perf.path, perf.fits_memory)
+    ctx.assumptions["requests"] = (
+        f"{prompt} prompt tokens and {reply} reply tokens a request, served with continuous batching (each device holds "
+        f"as many sequences in flight as the batch size); request time = the profiled call ({model.seq_len} + "
+        f"{model.new_tokens} tokens) scaled by its measured prefill and decode shares"
+        + ("" if w.batching else "; batching is off, so one sequence at a time"))
+    return out
 
 
 def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing) -> tuple[float | None, float | None, str]:
@@ -448,7 +491,7 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
         notes.append(note)
     total = sum(costs.values())
     llm = bool(ctx.report.model and ctx.report.model.new_tokens)
-    denominator = requests * (ctx.report.model.new_tokens if llm else 1)
+    denominator = requests * ((w.output_tokens or ctx.report.model.new_tokens) if llm else 1)
     carbon = None if kwh is None else kwh * ctx.carbon
     perf = sizing.performance
     options.append(Option(

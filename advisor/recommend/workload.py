@@ -31,6 +31,9 @@ class Workload(Record):
     hours_per_day: float = Field(default=24.0, gt=0, le=24, description="hours a day the service is used")
     p95_ms: float = Field(gt=0, description="latency target at the 95th percentile, per request")
     batching: bool = Field(default=True, description="whether requests may be grouped into batches")
+    prompt_tokens: int | None = Field(default=None, ge=1, description="language models: tokens in a request's prompt")
+    output_tokens: int | None = Field(default=None, ge=1, description="language models: tokens in a reply; with "
+                                                                      "either, sized with continuous batching")
     engine: Literal["eager", "graphs"] = Field(
         default="eager", description="how cards without a measurement are assumed to run the model: eager PyTorch, "
                                      "or compiled with CUDA graphs (torch.compile mode='reduce-overhead')")

@@ -323,3 +323,33 @@ def test_the_precision_advice_says_why_each_other_precision_was_set_aside():
     advice = rec.verdict.precision_advice
     others = {v.precision for v in scenario_report().variants if v.status == "ok"} - {rec.verdict.choice.precision}
     assert others and "Set aside:" in advice and all(f"{p} (" in advice for p in others)
+
+
+def test_an_llm_chatbots_device_count_grows_with_its_reply_tokens():
+    from pathlib import Path
+
+    from advisor.report.io import load_report
+
+    llm = load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/llm-default-cpu.json")
+    devices = []
+    for reply in (50, 300, 600):
+        rec = recommend(llm, Workload(peak_rps=20, avg_rps=10, p95_ms=30000, prompt_tokens=500, output_tokens=reply,
+                                      owned_card="none"), CATALOG, [])
+        l4 = next(o for o in rec.ranked if o.label == "buy NVIDIA L4")
+        devices.append(l4.devices)
+        assert f"500 prompt tokens and {reply} reply tokens" in rec.assumptions["requests"]
+        assert l4.cost_per_million_unit == "tokens"
+    assert devices[0] < devices[1] < devices[2]
+    with pytest.raises(RecommendError, match="apply to language models"):
+        decide(load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/vision-default-cpu.json"),
+               Workload(peak_rps=1, p95_ms=100, output_tokens=100))
+
+
+def test_continuous_batching_gives_each_device_as_many_slots_as_its_batch():
+    from advisor.performance.projection import Performance
+    from advisor.recommend.capacity import size
+
+    perf = {8: Performance("fp32", 8, 1000.0, 1200.0, 1.0, "measured", None)}  # a request takes 1 s with 8 in flight
+    continuous = size(perf, 20.0, 3000.0, batching=True, continuous=True)
+    # 20 requests/s x 1 s each = 20 sequences in flight: 3 devices of 8 slots (85% at most busy), not 20 x static
+    assert not isinstance(continuous, str) and continuous.units == 3
