@@ -69,6 +69,13 @@ class DecideView(QWidget):
         self.horizon.setValue(36)
         self.horizon.setSuffix(" months")
         form.addRow("Horizon", self.horizon)
+        self.prompt_tokens, self.output_tokens = QSpinBox(), QSpinBox()
+        for box, what in ((self.prompt_tokens, "prompt"), (self.output_tokens, "reply")):
+            box.setRange(0, 1_000_000)
+            box.setSpecialValueText("as profiled")
+            box.setToolTip(f"language models: tokens in a request's {what} (sized with continuous batching)")
+        form.addRow("Prompt tokens", self.prompt_tokens)
+        form.addRow("Reply tokens", self.output_tokens)
         self.budget = self._spin(0, 1e9, 0, " EUR (0: none)")
         form.addRow("Budget", self.budget)
         self.owned = QComboBox()
@@ -183,6 +190,8 @@ class DecideView(QWidget):
         self.batching.setChecked(w.batching)
         self.sensitivity.setCurrentText(w.sensitivity)
         self.horizon.setValue(w.horizon_months)
+        self.prompt_tokens.setValue(w.prompt_tokens or 0)
+        self.output_tokens.setValue(w.output_tokens or 0)
         self.budget.setValue(w.budget_eur or 0)
         self.owned.setCurrentText(w.owned_card or "none")
         self.owned_count.setValue(w.owned_count)
@@ -196,7 +205,8 @@ class DecideView(QWidget):
             avg_rps=self.avg_rps.value() or None, users=None, p95_ms=self.p95.value(),
             hours_per_day=self.hours.value(), batching=self.batching.isChecked(),
             sensitivity=self.sensitivity.currentText(), horizon_months=self.horizon.value(),
-            budget_eur=self.budget.value() or None,
+            budget_eur=self.budget.value() or None, prompt_tokens=self.prompt_tokens.value() or None,
+            output_tokens=self.output_tokens.value() or None,
             owned_card=self.owned.currentText() or "profiled",
             owned_count=self.owned_count.value(), country=self.country.text().strip().upper() or None)
         if base["avg_rps"] is None and base["peak_rps"] is not None:

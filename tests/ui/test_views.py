@@ -70,6 +70,7 @@ def test_the_verdict_banner_options_exclusions_chart_and_filters(opened, qtbot):
     window, _ = opened
     view = _decide(window, qtbot, "chatbot-24x7")
     rec = view.recommendation
+    assert view.output_tokens.value() == 300 and "500 prompt tokens and 300 reply tokens" in rec.assumptions["requests"]
     from ui.decide_view import BANNER
     assert not view.banner.isHidden() and BANNER[rec.verdict.action][0] in view.banner.text()
     assert rec.verdict.reasons[0][:30] in view.banner.text().replace("&#x27;", "'")
