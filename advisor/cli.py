@@ -273,11 +273,13 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     catalog = load_catalog(user_catalog_dir(args.catalog_dir))
     if args.what == "validate":
         where = ", ".join(f"{name} ({src})" for name, src in catalog.sources.items())
-        print(f"catalog valid: {len(catalog.cards)} cards, {len(catalog.offers)} offers, {len(catalog.energy)} "
-              f"energy facts; files: {where}")
+        print(f"catalog valid: {len(catalog.cards)} cards, {len(catalog.servers)} host servers, {len(catalog.offers)} "
+              f"offers, {len(catalog.energy)} energy facts; files: {where}")
         return 0
     if args.what == "cards":
         data, text = [c.model_dump(mode="json") for c in catalog.cards], view.cards_table(catalog)
+    elif args.what == "servers":
+        data, text = [s.model_dump(mode="json") for s in catalog.servers], view.servers_table(catalog)
     elif args.what == "energy":
         data, text = [f.model_dump(mode="json") for f in catalog.energy], view.energy_table(catalog)
     else:
@@ -600,7 +602,7 @@ def make_parser() -> argparse.ArgumentParser:
     k.set_defaults(func=cmd_compare)
 
     c = sub.add_parser("catalog", help="list, filter and validate the catalog of cards, offers and energy facts")
-    c.add_argument("what", nargs="?", default="offers", choices=["offers", "cards", "energy", "validate"])
+    c.add_argument("what", nargs="?", default="offers", choices=["offers", "cards", "servers", "energy", "validate"])
     c.add_argument("--search", help="offers: text in provider, offer, card, region or country")
     c.add_argument("--jurisdiction", help="offers: EU or US (the law the provider answers to)")
     c.add_argument("--certification", choices=["HDS", "SecNumCloud", "ISO27001", "C5"], help="offers: certified only")

@@ -17,7 +17,7 @@ from advisor.catalog.edit import cell_text, columns, save_user_row
 from advisor.catalog.table import CatalogError
 from ui.style import problem_text
 
-TABS = {"offers.csv": "Offers", "cards.csv": "Cards", "energy.csv": "Energy facts"}
+TABS = {"offers.csv": "Offers", "cards.csv": "Cards", "servers.csv": "Host servers", "energy.csv": "Energy facts"}
 
 
 class EntryDialog(QDialog):
@@ -118,9 +118,10 @@ class CatalogView(QWidget):
             return
         search = self.search.text().strip() or None
         offers = view.offer_order(view.filter_offers(catalog, search=search))  # the rows' order
-        self._records = {"offers.csv": offers, "cards.csv": list(catalog.cards), "energy.csv": list(catalog.energy)}
+        self._records = {"offers.csv": offers, "cards.csv": list(catalog.cards), "servers.csv": list(catalog.servers),
+                         "energy.csv": list(catalog.energy)}
         contents = {"offers.csv": view.offers_rows(offers), "cards.csv": view.cards_rows(catalog),
-                    "energy.csv": view.energy_rows(catalog)}
+                    "servers.csv": view.servers_rows(catalog), "energy.csv": view.energy_rows(catalog)}
         for file_name, rows in contents.items():
             table = self.tables[file_name]
             table.setColumnCount(len(rows[0]))

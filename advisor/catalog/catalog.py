@@ -1,8 +1,8 @@
-"""The catalog: cards, hosting offers and energy facts, bundled in profiles/catalog and extensible.
+"""The catalog: cards, host servers, hosting offers and energy facts, bundled in profiles/catalog and extensible.
 
 A user folder (``--catalog-dir``, else GPU_ADVISOR_CATALOG, else the per-user folder the desktop app
-saves entries to, where it has files) may hold any of cards.csv, offers.csv and energy.csv in the
-same format: a row with the same key as a bundled one replaces it, a new row adds
+saves entries to, where it has files) may hold any of cards.csv, servers.csv, offers.csv and energy.csv
+in the same format: a row with the same key as a bundled one replaces it, a new row adds
 to it. Everything is validated on load; an error names the file, the row and the field.
 """
 
@@ -21,10 +21,11 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from advisor.catalog.cards import Card
+from advisor.catalog.servers import Server
 from advisor.catalog.table import CatalogError, parse_table, read_text
 from advisor.records import Record
 
-FILES = ("cards.csv", "offers.csv", "energy.csv")
+FILES = ("cards.csv", "servers.csv", "offers.csv", "energy.csv")
 CURRENCIES = ("EUR", "USD")
 CERTIFICATIONS = ("HDS", "SecNumCloud", "ISO27001", "C5")
 
@@ -109,6 +110,7 @@ class Catalog:
     cards: list[Card]
     offers: list[Offer]
     energy: list[EnergyFact]
+    servers: list[Server] = field(default_factory=list)
     as_of: dict[str, date | None] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # file -> where it was read from
 
@@ -121,11 +123,11 @@ class Catalog:
         return max(facts, key=lambda f: f.latest_year) if facts else None
 
 
-MODELS = {"cards.csv": Card, "offers.csv": Offer, "energy.csv": EnergyFact}
+MODELS = {"cards.csv": Card, "servers.csv": Server, "offers.csv": Offer, "energy.csv": EnergyFact}
 
 
 def row_key(row) -> tuple:
-    if isinstance(row, Card):
+    if isinstance(row, (Card, Server)):
         return (row.name,)
     if isinstance(row, Offer):
         return row.key
@@ -151,7 +153,7 @@ def bundled_catalog() -> Catalog:
     folder = resources.files("profiles").joinpath("catalog")
     texts = {name: (folder.joinpath(name).read_text(encoding="utf-8"), f"profiles/catalog/{name}") for name in FILES}
     rows, as_of = _load_files(texts)
-    catalog = Catalog(rows["cards.csv"], rows["offers.csv"], rows["energy.csv"], as_of,
+    catalog = Catalog(rows["cards.csv"], rows["offers.csv"], rows["energy.csv"], rows["servers.csv"], as_of,
                       {name: "bundled" for name in FILES})
     _check_references(catalog, "profiles/catalog/offers.csv")
     return catalog
@@ -184,8 +186,8 @@ def load_catalog(user_dir: Path | None = None) -> Catalog:
     if user_dir is None:
         return base
     if not user_dir.is_dir():
-        raise CatalogError(f"catalog folder {user_dir} does not exist; create it and put cards.csv, offers.csv or "
-                           "energy.csv there (same columns as the bundled files)")
+        raise CatalogError(f"catalog folder {user_dir} does not exist; create it and put {', '.join(FILES)} there "
+                           "(same columns as the bundled files)")
     found = {name: (read_text(user_dir / name), str(user_dir / name)) for name in FILES if (user_dir / name).is_file()}
     if not found:
         raise CatalogError(f"catalog folder {user_dir} has none of {', '.join(FILES)}")
@@ -194,6 +196,7 @@ def load_catalog(user_dir: Path | None = None) -> Catalog:
         cards=_merge(base.cards, rows.get("cards.csv", [])),
         offers=_merge(base.offers, rows.get("offers.csv", [])),
         energy=_merge(base.energy, rows.get("energy.csv", [])),
+        servers=_merge(base.servers, rows.get("servers.csv", [])),
         as_of={**base.as_of, **as_of},
         sources={**base.sources, **{name: str(user_dir / name) for name in found}})
     _check_references(catalog, str(user_dir / "offers.csv") if "offers.csv" in found else "profiles/catalog/offers.csv")

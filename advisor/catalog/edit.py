@@ -20,9 +20,10 @@ from advisor.catalog.catalog import FILES, MODELS, Catalog, load_catalog, row_ke
 from advisor.catalog.table import CatalogError, parse_table, read_text, validate_row
 from advisor.report.io import write_atomic
 
-WHAT = {"cards.csv": "card", "offers.csv": "offer", "energy.csv": "energy fact"}
+WHAT = {"cards.csv": "card", "servers.csv": "host server", "offers.csv": "offer", "energy.csv": "energy fact"}
 HEADER = {
     "cards.csv": "# Cards added or corrected by the user (as_of {today}); same columns as profiles/catalog/cards.csv.",
+    "servers.csv": "# Host servers added or corrected by the user (as_of {today}); same columns as profiles/catalog/servers.csv.",
     "offers.csv": "# Offers added or corrected by the user (as_of {today}); same columns as profiles/catalog/offers.csv.",
     "energy.csv": "# Energy facts added or corrected by the user (as_of {today}); same columns as profiles/catalog/energy.csv.",
 }

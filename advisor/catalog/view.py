@@ -47,6 +47,18 @@ def cards_table(catalog: Catalog, today: date | None = None) -> str:
     return table(cards_rows(catalog, today))
 
 
+def servers_table(catalog: Catalog) -> str:
+    return table(servers_rows(catalog))
+
+
+def servers_rows(catalog: Catalog) -> list[list[str]]:
+    rows = [["server", "platform", "GPU slots", "price USD", "host W", "priced", "basis"]]
+    for s in catalog.servers:
+        rows.append([s.name, s.platform.upper(), str(s.gpu_slots), f"{s.price_usd:,.0f}" + (" ESTIMATE" if s.estimated else ""),
+                     f"{s.host_power_w:g}", s.price_date or "-", s.price_basis[:70]])
+    return rows
+
+
 def energy_table(catalog: Catalog) -> str:
     return table(energy_rows(catalog))
 

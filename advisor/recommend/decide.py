@@ -14,6 +14,7 @@ from pathlib import Path
 
 from advisor.catalog.cards import Card, find_card
 from advisor.catalog.catalog import Catalog, Offer
+from advisor.catalog.servers import hosting
 from advisor.errors import AdvisorError
 from advisor.recommend import rules
 from advisor.recommend.capacity import Sizing, size
@@ -197,8 +198,8 @@ def _context(report: ProfileReport, workload: Workload, catalog: Catalog) -> Con
     assumptions["purchases"] = (f"resold at the end of the horizon for {resale_fraction(workload):.0%} of the price "
                                 f"(ASSUMPTION: {workload.resale_loss_pct_per_year:g}% of the value lost a year, nothing "
                                 f"after {workload.amortization_years:g} years of useful life, no resale of hardware "
-                                "that held classified data); host share "
-                                f"{workload.host_cost_eur_per_card:g} EUR per card (host_cost_eur_per_card); upkeep "
+                                "that held classified data); each purchase includes its host servers (servers.csv; "
+                                "ESTIMATES are marked); upkeep "
                                 f"{workload.maintenance_pct_per_year:g}% a year (maintenance_pct_per_year)")
     task = report.model.task if report.model else None
     if workload.use_case and task and task != "generic" and workload.use_case != task:
@@ -443,28 +444,43 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
     units = sizing.units
     per_device = None if busy is None else (idle or 0.0) + (busy - (idle or 0.0)) * utilisation_avg
     if offer is None:
+        bought = units - owned_count if action == "upgrade" else 0
+        hosts = None
+        if bought:
+            hosts = hosting(device.card, bought, ctx.catalog.servers)
+            if isinstance(hosts, str):
+                excluded.append(Exclusion(label=device.label, category="no_price", reason=hosts))
+                return
+            units = owned_count + hosts.gpus_bought  # SXM and OAM: a whole baseboard
+        hours_on = 24.0 * DAYS_PER_MONTH * months  # on premise the machines stay on
         if per_device is not None:
-            # On premise the machine stays on: idle outside the active hours.
-            hours_idle = (24.0 - w.hours_per_day) * DAYS_PER_MONTH * months
-            kwh = units * (per_device * active_h + (idle or 0.0) * hours_idle) / 1000.0 * ctx.pue
+            hours_idle = hours_on - active_h
+            spare = units - sizing.units  # GPUs of a baseboard the load does not need: idle
+            watt_hours = sizing.units * (per_device * active_h + (idle or 0.0) * hours_idle) + spare * (idle or 0.0) * hours_on
+            kwh = (watt_hours + (hosts.power_w * hours_on if hosts else 0.0)) / 1000.0 * ctx.pue
             costs["electricity"] = kwh * ctx.electricity
         else:
             notes.append("electricity not counted (the total is a lower bound): " + energy_basis)
-        bought = units - owned_count if action == "upgrade" else 0
-        if bought:
+        if hosts:
             price_eur = device.card.purchase_price_usd / ctx.usd_per_eur
+            host_eur = hosts.price_usd / ctx.usd_per_eur
             kept = 1.0 - resale_fraction(w)
-            upfront = bought * (price_eur + w.host_cost_eur_per_card)
-            costs["purchase"] = bought * price_eur * kept
-            if w.host_cost_eur_per_card:
-                costs["host"] = bought * w.host_cost_eur_per_card * kept
+            upfront = hosts.gpus_bought * price_eur + host_eur
+            costs["purchase"] = hosts.gpus_bought * price_eur * kept
+            costs["host"] = host_eur * kept
             if w.maintenance_pct_per_year:
-                costs["maintenance"] = bought * price_eur * w.maintenance_pct_per_year / 100.0 * months / 12.0
+                costs["maintenance"] = upfront * w.maintenance_pct_per_year / 100.0 * months / 12.0
             notes.append(f"purchase price {device.card.purchase_price_usd:,.0f} USD per card "
-                         f"({device.card.price_basis or 'undated'}); {1.0 - kept:.0%} of it recovered by resale at the "
-                         f"end of the horizon (assumed: see the assumptions)")
+                         f"({device.card.price_basis or 'undated'}); {1.0 - kept:.0%} of the purchase recovered by resale "
+                         "at the end of the horizon (assumed: see the assumptions)")
+            notes.append(f"{hosts.hosts} x {hosts.server.name} at {hosts.server.price_usd:,.0f} USD, "
+                         f"{hosts.server.host_power_w:,.0f} W each"
+                         + (f" (ESTIMATE: {hosts.server.price_basis})" if hosts.server.estimated else ""))
+            if hosts.gpus_bought > bought:
+                notes.append(f"{device.card.name} is sold only on {hosts.server.gpu_slots}-GPU baseboards: "
+                             f"{hosts.gpus_bought} bought for the {bought} the load needs")
             if owned_count:
-                notes.append(f"{owned_count} already owned, {bought} bought")
+                notes.append(f"{owned_count} already owned, {hosts.gpus_bought} bought")
         else:
             notes.append("already paid for: only its energy counts")
         instances = units
@@ -497,7 +513,7 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
     options.append(Option(
         action=action, label=device.label, card=device.card.name if device.card else None,
         provider=offer.provider if offer else None, offer=offer.offer if offer else None,
-        units=instances if offer else sizing.units, devices=units, precision=variant.precision,
+        units=instances, devices=units, precision=variant.precision,
         batch_size=sizing.batch_size, p50_ms=perf.p50_ms, p95_ms_at_peak=sizing.p95_ms, basis=perf.basis,
         uncertainty_factor=perf.band, utilisation_at_peak=sizing.utilisation, total_cost_eur=total,
         cost_breakdown_eur=costs, upfront_eur=upfront, cost_complete=offer is not None or "electricity" in costs,

@@ -12,7 +12,7 @@ from pydantic import Field, ValidationError, model_validator
 from advisor.errors import UsageError
 from advisor.records import Record, describe_validation_error
 
-WORKLOAD_SCHEMA_VERSION = 1
+WORKLOAD_SCHEMA_VERSION = 2  # 2: host servers come from the catalog (servers.csv), not a share per card
 Sensitivity = Literal["public", "personal", "health", "sensitive", "classified"]  # advisor/recommend/rules.py
 
 
@@ -56,7 +56,6 @@ class Workload(Record):
     resale_loss_pct_per_year: float = Field(
         default=30.0, ge=0, le=100, description="ASSUMPTION: share of its value a card bought loses each year on the "
                                                 "used market (100: never resold)")
-    host_cost_eur_per_card: float = Field(default=0.0, ge=0, description="share of a host server per card bought")
     maintenance_pct_per_year: float = Field(default=0.0, ge=0, le=100,
                                             description="on-premise upkeep, % of the purchase price a year")
     idle_power_fraction: float = Field(default=0.25, ge=0, le=1,
@@ -119,6 +118,12 @@ def parse_workload(text: str, where: str) -> Workload:
         raise UsageError(f"{where} is not a workload (a JSON object)")
     if data.get("schema_version", 1) > WORKLOAD_SCHEMA_VERSION:
         raise UsageError(f"{where} uses workload schema {data['schema_version']}: upgrade gpu-advisor to read it")
+    if data.get("schema_version", 1) == 1:
+        host = data.pop("host_cost_eur_per_card", 0)
+        if host:
+            raise UsageError(f"{where}: host_cost_eur_per_card is gone: purchases now include their host servers from "
+                             "the catalog; put your host's price in servers.csv in your catalog folder and remove the field")
+        data["schema_version"] = 2
     try:
         return Workload.model_validate(data)
     except ValidationError as exc:

@@ -275,14 +275,19 @@ def test_a_three_hours_a_day_twelve_month_pilot_rents():
 
 def test_owned_cards_plus_more_of_the_same_is_an_option_that_buys_only_the_extra_ones():
     rec = decide(scenario_report(), Workload(peak_rps=200, avg_rps=150, p95_ms=2000, batching=False,
-                                             owned_card="NVIDIA L40S", owned_count=2))
+                                             owned_card="NVIDIA L40S", owned_count=2, sensitivity="classified"))
     option = next(o for o in rec.ranked if o.label.startswith("keep 2 NVIDIA L40S (owned) and buy"))
     bought = option.devices - 2
     assert bought >= 1 and option.label.endswith(f"buy {bought} more") and option.action == "upgrade"
-    price_eur = CATALOG.card("NVIDIA L40S").purchase_price_usd / rec_usd_per_eur(rec)
-    assert option.upfront_eur == pytest.approx(bought * price_eur)
+    from advisor.catalog.servers import hosting
+
+    usd = rec_usd_per_eur(rec)
+    price_eur = CATALOG.card("NVIDIA L40S").purchase_price_usd / usd
+    host_eur = hosting(CATALOG.card("NVIDIA L40S"), bought, CATALOG.servers).price_usd / usd
+    assert option.upfront_eur == pytest.approx(bought * price_eur + host_eur)  # the extra cards and their host only
     new = next(o for o in rec.ranked if o.label == "buy NVIDIA L40S")
-    assert new.devices == option.devices and new.upfront_eur == pytest.approx(option.devices * price_eur)
+    new_hosts = hosting(CATALOG.card("NVIDIA L40S"), new.devices, CATALOG.servers).price_usd / usd
+    assert new.devices == option.devices and new.upfront_eur == pytest.approx(option.devices * price_eur + new_hosts)
     assert any("2 already owned" in n for n in option.notes)
 
 
@@ -334,7 +339,7 @@ def test_an_llm_chatbots_device_count_grows_with_its_reply_tokens():
     devices = []
     for reply in (50, 300, 600):
         rec = recommend(llm, Workload(peak_rps=20, avg_rps=10, p95_ms=30000, prompt_tokens=500, output_tokens=reply,
-                                      owned_card="none"), CATALOG, [])
+                                      owned_card="none", sensitivity="classified"), CATALOG, [])  # every purchase ranked
         l4 = next(o for o in rec.ranked if o.label == "buy NVIDIA L4")
         devices.append(l4.devices)
         assert f"500 prompt tokens and {reply} reply tokens" in rec.assumptions["requests"]
@@ -353,3 +358,30 @@ def test_continuous_batching_gives_each_device_as_many_slots_as_its_batch():
     continuous = size(perf, 20.0, 3000.0, batching=True, continuous=True)
     # 20 requests/s x 1 s each = 20 sequences in flight: 3 devices of 8 slots (85% at most busy), not 20 x static
     assert not isinstance(continuous, str) and continuous.units == 3
+
+
+def test_a_purchase_is_a_server_sxm_parts_come_on_whole_baseboards_and_the_host_is_costed():
+    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, horizon_months=60,
+                                                      owned_card="none", sensitivity="classified"))
+    h100 = next(o for o in rec.ranked if o.label == "buy NVIDIA H100 SXM")
+    assert h100.devices % 4 == 0 and "host" in h100.cost_breakdown_eur
+    assert any("sold only on 4-GPU baseboards" in n or "sold only on 8-GPU baseboards" in n for n in h100.notes)
+    l4 = next(o for o in rec.ranked if o.label == "buy NVIDIA L4")
+    assert any("PCIe GPU host" in n and "ESTIMATE" in n for n in l4.notes) and l4.cost_breakdown_eur["host"] > 0
+
+
+def test_a_steady_24_7_load_over_five_years_buys_its_servers():
+    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, hours_per_day=24,
+                                                      horizon_months=60, owned_card="none"))
+    assert rec.verdict.action == "upgrade" and rec.verdict.choice.cost_breakdown_eur["host"] > 0
+    assert rec.verdict.choice.breakeven_month < 60
+
+
+def test_a_version_1_workload_with_a_host_share_per_card_says_where_the_host_price_now_goes():
+    from advisor.errors import UsageError
+    from advisor.recommend.workload import parse_workload
+
+    old = '{"schema_version": 1, "kind": "gpu-advisor.workload", "peak_rps": 1, "p95_ms": 100%s}'
+    assert parse_workload(old % ', "host_cost_eur_per_card": 0', "w.json").schema_version == 2
+    with pytest.raises(UsageError, match="servers.csv in your catalog folder"):
+        parse_workload(old % ', "host_cost_eur_per_card": 3000', "w.json")

@@ -1,0 +1,75 @@
+"""Host servers: what a GPU bought on premise sits in, with its price and power.
+
+A card is bought with the host it needs. PCIe cards go into a host of 2 or 8 slots, only the cards the
+load needs; SXM and OAM parts are sold only on 4- or 8-GPU baseboards, so a purchase of them is a whole
+baseboard (NVIDIA HGX, AMD OAM platforms). Rows live in profiles/catalog/servers.csv; a user's catalog
+folder can replace them with real quotes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import Field
+
+from advisor.catalog.cards import Card
+from advisor.records import Record
+
+Platform = Literal["pcie", "sxm", "oam"]
+
+
+class Server(Record):
+    name: str
+    platform: Platform = Field(description="pcie: add-in cards; sxm and oam: GPUs on a baseboard, sold with it")
+    gpu_slots: int = Field(ge=1, le=16)
+    price_usd: float = Field(gt=0, allow_inf_nan=False, description="the host without its GPUs")
+    price_date: str | None = None
+    estimated: bool = Field(description="true: no quote or list price was found; the price is an estimate")
+    price_basis: str = Field(description="where the price comes from, or how it was estimated")
+    host_power_w: float = Field(gt=0, allow_inf_nan=False, description="the host's own draw (CPUs, memory, fans, "
+                                                                       "switches), without the GPUs")
+    rack_units: int | None = Field(default=None, ge=1)
+    source: str
+    notes: str | None = None
+
+
+def platform_of(card: Card) -> Platform:
+    form = (card.form_factor or "").upper()
+    if "OAM" in form:
+        return "oam"
+    if "SXM" in form:
+        return "sxm"
+    return "pcie"
+
+
+@dataclass
+class Hosting:
+    """The hosts a purchase needs, and how many GPUs it buys (a whole baseboard for SXM and OAM)."""
+
+    server: Server
+    hosts: int
+    gpus_bought: int
+
+    @property
+    def price_usd(self) -> float:
+        return self.hosts * self.server.price_usd
+
+    @property
+    def power_w(self) -> float:
+        return self.hosts * self.server.host_power_w
+
+
+def hosting(card: Card, gpus: int, servers: list[Server]) -> Hosting | str:
+    """The hosts for this many GPUs of this card: the smallest host that holds them all, else the largest, several
+    times. Why none can be found, otherwise."""
+    platform = platform_of(card)
+    fitting = sorted((s for s in servers if s.platform == platform), key=lambda s: (s.gpu_slots, s.price_usd))
+    if not fitting:
+        return f"the catalog has no {platform.upper()} host server for {card.name} (servers.csv)"
+    one = next((s for s in fitting if s.gpu_slots >= gpus), None)
+    server = one or fitting[-1]
+    hosts = 1 if one else math.ceil(gpus / server.gpu_slots)
+    bought = gpus if platform == "pcie" else hosts * server.gpu_slots
+    return Hosting(server, hosts, bought)
