@@ -11,6 +11,12 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False)
 
 
+class FiniteRecord(Record):
+    """A record typed by people (catalog rows, workloads): inf and nan are refused, never read as numbers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, validate_assignment=False, allow_inf_nan=False)
+
+
 def describe_validation_error(err: ValidationError, where: str) -> str:
     """Turn a pydantic error into lines that name the file (or object) and the field."""
     lines = []

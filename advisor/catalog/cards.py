@@ -7,10 +7,10 @@ from datetime import date
 
 from pydantic import Field, field_validator
 
-from advisor.records import Record
+from advisor.records import FiniteRecord
 
 
-class Card(Record):
+class Card(FiniteRecord):
     name: str
     name_pattern: str = Field(description="regular expression matched against the name the driver reports")
     vendor: str

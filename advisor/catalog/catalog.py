@@ -23,14 +23,14 @@ from pydantic import Field, field_validator, model_validator
 from advisor.catalog.cards import Card
 from advisor.catalog.servers import Server
 from advisor.catalog.table import CatalogError, parse_table, read_text
-from advisor.records import Record
+from advisor.records import FiniteRecord
 
 FILES = ("cards.csv", "servers.csv", "offers.csv", "energy.csv")
 CURRENCIES = ("EUR", "USD")
 CERTIFICATIONS = ("HDS", "SecNumCloud", "ISO27001", "C5")
 
 
-class Offer(Record):
+class Offer(FiniteRecord):
     provider: str
     offer: str
     kind: Literal["cloud", "ai_platform", "bare_metal", "on_premise"]
@@ -88,7 +88,7 @@ class Offer(Record):
         return self.provider, self.offer, self.region or ""
 
 
-class EnergyFact(Record):
+class EnergyFact(FiniteRecord):
     category: Literal["pue", "carbon", "electricity_price", "amortization", "fx"]
     key: str
     metric: str

@@ -15,20 +15,20 @@ from typing import Literal
 from pydantic import Field
 
 from advisor.catalog.cards import Card
-from advisor.records import Record
+from advisor.records import FiniteRecord
 
 Platform = Literal["pcie", "sxm", "oam"]
 
 
-class Server(Record):
+class Server(FiniteRecord):
     name: str
     platform: Platform = Field(description="pcie: add-in cards; sxm and oam: GPUs on a baseboard, sold with it")
     gpu_slots: int = Field(ge=1, le=16)
-    price_usd: float = Field(gt=0, allow_inf_nan=False, description="the host without its GPUs")
+    price_usd: float = Field(gt=0, description="the host without its GPUs")
     price_date: str | None = None
     estimated: bool = Field(description="true: no quote or list price was found; the price is an estimate")
     price_basis: str = Field(description="where the price comes from, or how it was estimated")
-    host_power_w: float = Field(gt=0, allow_inf_nan=False, description="the host's own draw (CPUs, memory, fans, "
+    host_power_w: float = Field(gt=0, description="the host's own draw (CPUs, memory, fans, "
                                                                        "switches), without the GPUs")
     rack_units: int | None = Field(default=None, ge=1)
     source: str

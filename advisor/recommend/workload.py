@@ -10,13 +10,13 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 
 from advisor.errors import UsageError
-from advisor.records import Record, describe_validation_error
+from advisor.records import FiniteRecord, describe_validation_error
 
 WORKLOAD_SCHEMA_VERSION = 2  # 2: host servers come from the catalog (servers.csv), not a share per card
 Sensitivity = Literal["public", "personal", "health", "sensitive", "classified"]  # advisor/recommend/rules.py
 
 
-class Workload(Record):
+class Workload(FiniteRecord):
     schema_version: int = WORKLOAD_SCHEMA_VERSION
     kind: Literal["gpu-advisor.workload"] = "gpu-advisor.workload"
     name: str = "custom"

@@ -59,6 +59,8 @@ def test_a_user_folder_adds_and_replaces_rows(tmp_path):
     (GOOD_OFFER.replace(",cloud,", ",colo,"), "kind: Input should be 'cloud'"),
     (GOOD_OFFER.replace(",2026-11-01,", ",yesterday,"), "price_date"),
     (GOOD_OFFER.replace("NVIDIA L4,", "NVIDIA Z9,"), "names card 'NVIDIA Z9', which is not in cards.csv"),
+    (GOOD_OFFER.replace(",0.50,", ",inf,"), "price_per_hour: Input should be a finite number"),
+    (GOOD_OFFER.replace(",0.50,", ",nan,"), "price_per_hour: Input should be a finite number"),
 ])
 def test_bad_rows_are_named_by_file_row_and_field(tmp_path, row, message):
     _offers(tmp_path, row)
@@ -167,3 +169,17 @@ def test_entries_saved_by_the_app_are_read_by_the_command_line(tmp_path, monkeyp
     assert user_catalog_dir() == tmp_path / "gpu-advisor" / "catalog"
     assert cli.main(["catalog", "offers", "--jurisdiction", "EU"]) == 0
     assert "Acme Cloud" in capsys.readouterr().out
+
+
+def test_host_servers_load_and_a_user_quote_replaces_an_estimate(tmp_path):
+    servers = bundled_catalog().servers
+    assert {s.platform for s in servers} == {"pcie", "sxm", "oam"} and all(s.source and s.price_basis for s in servers)
+    (tmp_path / "servers.csv").write_text(
+        "# my quote (as_of 2026-11-29)\n"
+        "name,platform,gpu_slots,price_usd,price_date,estimated,price_basis,host_power_w,rack_units,source,notes\n"
+        "PCIe GPU host 2 slots,pcie,2,6500,2026-11,false,quote 1234 from our reseller,250,2,our quote,\n")
+    mine = next(s for s in load_catalog(tmp_path).servers if s.name == "PCIe GPU host 2 slots")
+    assert mine.price_usd == 6500 and not mine.estimated
+    (tmp_path / "servers.csv").write_text((tmp_path / "servers.csv").read_text().replace(",6500,", ",inf,"))
+    with pytest.raises(CatalogError, match="price_usd: Input should be a finite number"):
+        load_catalog(tmp_path)
