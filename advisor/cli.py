@@ -271,6 +271,21 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     from advisor.catalog.catalog import load_catalog, user_catalog_dir
 
     catalog = load_catalog(user_catalog_dir(args.catalog_dir))
+    if args.what == "audit":
+        from advisor.catalog.audit import audit
+
+        findings = audit(catalog)
+        if args.json:
+            print(json.dumps([f.as_json() for f in findings], indent=1))
+            return 0
+        counts: dict[str, int] = {}
+        for f in findings:
+            counts[f.kind] = counts.get(f.kind, 0) + 1
+        rows = [["file", "row", "finding", "detail"]] + [[f.file, f.row[:48], f.kind, f.detail[:90]] for f in findings]
+        print(view.table(rows))
+        print(f"{len(findings)} findings: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+              + ". Check these before relying on a verdict that uses them; correct them in your catalog folder.")
+        return 0
     if args.what == "validate":
         where = ", ".join(f"{name} ({src})" for name, src in catalog.sources.items())
         print(f"catalog valid: {len(catalog.cards)} cards, {len(catalog.servers)} host servers, {len(catalog.offers)} "
@@ -602,7 +617,7 @@ def make_parser() -> argparse.ArgumentParser:
     k.set_defaults(func=cmd_compare)
 
     c = sub.add_parser("catalog", help="list, filter and validate the catalog of cards, offers and energy facts")
-    c.add_argument("what", nargs="?", default="offers", choices=["offers", "cards", "servers", "energy", "validate"])
+    c.add_argument("what", nargs="?", default="offers", choices=["offers", "cards", "servers", "energy", "validate", "audit"])
     c.add_argument("--search", help="offers: text in provider, offer, card, region or country")
     c.add_argument("--jurisdiction", help="offers: EU or US (the law the provider answers to)")
     c.add_argument("--certification", choices=["HDS", "SecNumCloud", "ISO27001", "C5"], help="offers: certified only")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from advisor.catalog.audit import audit
 from advisor.catalog.cards import Card, find_card
 from advisor.catalog.catalog import Catalog, Offer
 from advisor.catalog.servers import hosting
@@ -188,6 +189,8 @@ def _context(report: ProfileReport, workload: Workload, catalog: Catalog) -> Con
         return f.value
 
     usd = fact("fx", "USD_per_EUR", workload.usd_per_eur, "USD per EUR")
+    if workload.usd_per_eur is None and any(f.kind == "stale" and f.file == "energy.csv" for f in audit(catalog)):
+        assumptions["USD per EUR"] += "; STALE: give today's rate with --usd-per-eur"
     electricity = fact("electricity_price", "EU", workload.electricity_eur_per_kwh, "electricity price, EUR/kWh")
     if workload.carbon_g_per_kwh is not None:
         carbon = fact("carbon", "", workload.carbon_g_per_kwh, "grid carbon, gCO2/kWh")

@@ -183,3 +183,20 @@ def test_host_servers_load_and_a_user_quote_replaces_an_estimate(tmp_path):
     (tmp_path / "servers.csv").write_text((tmp_path / "servers.csv").read_text().replace(",6500,", ",inf,"))
     with pytest.raises(CatalogError, match="price_usd: Input should be a finite number"):
         load_catalog(tmp_path)
+
+
+def test_the_audit_lists_stale_undated_doubtful_unmapped_and_estimated_rows(capsys):
+    from datetime import date
+
+    from advisor.catalog.audit import audit
+    from advisor.cli import main
+
+    findings = audit(bundled_catalog(), today=date(2026, 11, 29))
+    kinds = {f.kind for f in findings}
+    assert {"stale", "undated", "doubtful", "unmapped", "estimate"} <= kinds
+    assert any(f.row == "fx USD_per_EUR" and f.kind == "stale" for f in findings)  # a 2025 rate in late 2026
+    assert all(f.file in ("cards.csv", "servers.csv", "offers.csv", "energy.csv") and f.detail for f in findings)
+    later = audit(bundled_catalog(), today=date(2030, 1, 1))
+    assert sum(f.kind == "stale" for f in later) > sum(f.kind == "stale" for f in findings)
+    assert main(["catalog", "audit"]) == 0
+    assert "findings:" in capsys.readouterr().out

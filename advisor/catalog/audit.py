@@ -1,0 +1,83 @@
+"""What in the catalog a buyer should check before relying on it: stale, undated, doubtful or missing figures.
+
+`gpu-advisor catalog audit` lists every finding with the row it concerns; nothing is changed. Thresholds:
+a cloud price older than 6 months or a card price older than 12 months is stale (prices move that fast:
+a card's street price can halve within a year of a successor's launch); an exchange rate older than 3 months.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from advisor.catalog.catalog import Catalog
+
+OFFER_STALE_DAYS = 183
+CARD_STALE_DAYS = 365
+FX_STALE_DAYS = 92
+
+
+@dataclass
+class Finding:
+    file: str
+    row: str
+    kind: str  # stale, undated, doubtful, unmapped, estimate, missing, billing, scope
+    detail: str
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
+    today = today or date.today()
+    found: list[Finding] = []
+    for card in catalog.cards:
+        day = card.price_day()
+        if card.purchase_price_usd is None:
+            found.append(Finding("cards.csv", card.name, "missing", "no purchase price: it cannot be bought in a recommendation"))
+        elif day is None:
+            found.append(Finding("cards.csv", card.name, "undated", f"purchase price {card.purchase_price_usd:,.0f} USD has no "
+                                                                   f"date ({card.price_basis or 'no basis given'})"))
+        elif (today - day).days > CARD_STALE_DAYS:
+            found.append(Finding("cards.csv", card.name, "stale", f"purchase price of {card.price_date}, "
+                                                                  f"{(today - day).days // 30} months old"))
+        missing = [name for name, value in (("memory bandwidth", card.memory_bandwidth_gbs), ("fp32 peak", card.fp32_tflops),
+                                            ("TDP", card.tdp_w)) if value is None]
+        if missing:
+            found.append(Finding("cards.csv", card.name, "missing", f"no {', '.join(missing)}: it cannot be projected or costed"))
+    for server in catalog.servers:
+        if server.estimated:
+            found.append(Finding("servers.csv", server.name, "estimate", server.price_basis))
+    for offer in catalog.offers:
+        label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or '?'})"
+        if offer.price_date is None:
+            found.append(Finding("offers.csv", label, "undated", "price has no date"
+                                 + (f" ({offer.price_date_note})" if offer.price_date_note else "")))
+        elif (today - offer.price_date).days > OFFER_STALE_DAYS:
+            found.append(Finding("offers.csv", label, "stale", f"price of {offer.price_date}, "
+                                                               f"{(today - offer.price_date).days // 30} months old"))
+        if offer.doubtful:
+            found.append(Finding("offers.csv", label, "doubtful", offer.notes or "flagged doubtful"))
+        if offer.card is None:
+            found.append(Finding("offers.csv", label, "unmapped", f"'{offer.gpu_as_listed}' does not say which exact card: "
+                                                                  "it cannot be projected"))
+        if offer.billing_granularity == "unknown":
+            found.append(Finding("offers.csv", label, "billing", "billing granularity not stated: costed as whole hours"))
+        if offer.price_scope == "gpu_only":
+            found.append(Finding("offers.csv", label, "scope", "price covers the GPU only: CPU and memory are billed extra"))
+    fx = catalog.fact("fx", "USD_per_EUR")
+    if fx is None:
+        found.append(Finding("energy.csv", "fx USD_per_EUR", "missing", "no exchange rate: USD prices cannot be compared"))
+    else:
+        day = _period_day(fx.period)
+        if day is None or (today - day).days > FX_STALE_DAYS:
+            found.append(Finding("energy.csv", "fx USD_per_EUR", "stale", f"exchange rate {fx.value:g} of {fx.period}: "
+                                                                          "give --usd-per-eur or update energy.csv"))
+    return found
+
+
+def _period_day(period: str | None) -> date | None:
+    try:
+        return date.fromisoformat((period or "")[:10])
+    except ValueError:
+        return None
