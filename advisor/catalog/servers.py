@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from advisor.catalog.cards import Card
 from advisor.records import FiniteRecord
@@ -27,12 +27,19 @@ class Server(FiniteRecord):
     price_usd: float = Field(gt=0, description="the host without its GPUs")
     price_date: str | None = None
     estimated: bool = Field(description="true: no quote or list price was found; the price is an estimate")
-    price_basis: str = Field(description="where the price comes from, or how it was estimated")
+    price_basis: str = Field(description="where the price comes from; an estimate's starts with ESTIMATE and says how")
     host_power_w: float = Field(gt=0, description="the host's own draw (CPUs, memory, fans, "
                                                                        "switches), without the GPUs")
     rack_units: int | None = Field(default=None, ge=1)
     source: str
     notes: str | None = None
+
+
+    @model_validator(mode="after")
+    def _estimate_says_so(self) -> "Server":
+        if self.estimated and not self.price_basis.upper().startswith("ESTIMATE"):
+            raise ValueError("an estimated price's price_basis must start with ESTIMATE and say how it was estimated")
+        return self
 
 
 def platform_of(card: Card) -> Platform:

@@ -478,7 +478,7 @@ def _consider(ctx: Context, device: Device, action: str, sized, options: list[Op
                          "at the end of the horizon (assumed: see the assumptions)")
             notes.append(f"{hosts.hosts} x {hosts.server.name} at {hosts.server.price_usd:,.0f} USD, "
                          f"{hosts.server.host_power_w:,.0f} W each"
-                         + (f" (ESTIMATE: {hosts.server.price_basis})" if hosts.server.estimated else ""))
+                         + (f" ({hosts.server.price_basis})" if hosts.server.estimated else ""))
             if hosts.gpus_bought > bought:
                 notes.append(f"{device.card.name} is sold only on {hosts.server.gpu_slots}-GPU baseboards: "
                              f"{hosts.gpus_bought} bought for the {bought} the load needs")
