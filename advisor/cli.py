@@ -389,7 +389,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         from advisor.recommend.workload import save_workload
         save_workload(workload, Path(args.save_workload), overwrite=args.overwrite)
     report = load_report(Path(args.report))
-    from advisor.recommend.decide import reference_reports
+    from advisor.recommend.references import reference_reports
 
     folder = user_catalog_dir(args.catalog_dir)
     rec = recommend(report, workload, load_catalog(folder), reference_reports(folder))
@@ -400,7 +400,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
 def cmd_project(args: argparse.Namespace) -> int:
     from advisor.catalog.catalog import load_catalog, user_catalog_dir
     from advisor.performance.whatif import resolve_cards, what_if
-    from advisor.recommend.decide import reference_reports
+    from advisor.recommend.references import reference_reports
     from advisor.report.io import load_report
 
     report = load_report(Path(args.report))
@@ -487,7 +487,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     rec = None
     if args.format != "csv" and (args.workload or args.preset or args.p95_ms is not None):
         from advisor.catalog.catalog import load_catalog, user_catalog_dir
-        from advisor.recommend.decide import recommend, reference_reports
+        from advisor.recommend.decide import recommend
+        from advisor.recommend.references import reference_reports
 
         folder = user_catalog_dir(args.catalog_dir)
         rec = recommend(report, build_workload(args), load_catalog(folder), reference_reports(folder))

@@ -14,7 +14,7 @@ import time
 
 from advisor.catalog.catalog import bundled_catalog
 from advisor.performance.whatif import what_if
-from advisor.recommend.decide import reference_reports
+from advisor.recommend.references import reference_reports
 
 
 def main() -> None:

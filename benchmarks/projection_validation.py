@@ -21,7 +21,7 @@ import time
 from advisor.catalog.catalog import bundled_catalog
 from advisor.performance import validation as v
 from advisor.performance.model import DEFAULT
-from advisor.recommend.decide import reference_reports
+from advisor.recommend.references import reference_reports
 from advisor.report.io import load_report
 
 

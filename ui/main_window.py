@@ -495,7 +495,7 @@ class MainWindow(QMainWindow):
         return self._catalog
 
     def references(self):
-        from advisor.recommend.decide import reference_reports
+        from advisor.recommend.references import reference_reports
 
         folder = self.user_catalog_dir()
         return reference_reports(folder if folder.is_dir() else None)

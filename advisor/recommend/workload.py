@@ -81,6 +81,18 @@ class Workload(FiniteRecord):
     def peak(self) -> float:
         return self.peak_rps if self.peak_rps is not None else self.average_rps * self.peak_to_average
 
+    def resale_fraction(self) -> float:
+        """What a card bought is worth at the end of the horizon, as a fraction of its price: it loses
+        resale_loss_pct_per_year of its value each year (declining balance), and nothing is left after its
+        useful life (amortization_years). Hardware that held classified data is not resold."""
+        from advisor.recommend.rules import at_least
+
+        years = self.horizon_months / 12.0
+        if years >= self.amortization_years or at_least(self.sensitivity, "classified"):
+            return 0.0
+        return (1.0 - self.resale_loss_pct_per_year / 100.0) ** years
+
+
 
 def save_workload(workload: Workload, path: Path, overwrite: bool = False) -> Path:
     from advisor.report.io import write_atomic

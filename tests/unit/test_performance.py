@@ -18,7 +18,7 @@ from advisor.performance.precisions import PRECISIONS
 from advisor.performance.projection import BANDS, Unfit, measured_cells, project
 from advisor.performance.validation import cases, evaluate, published_points
 from advisor.performance.whatif import resolve_cards, what_if
-from advisor.recommend.decide import reference_reports
+from advisor.recommend.references import reference_reports
 from advisor.report.io import load_report
 from advisor.report.schema import OperatorGroup
 

@@ -199,7 +199,7 @@ def test_a_workload_can_be_saved_and_reloaded(tmp_path, capsys):
 
 def test_bundled_reference_profiles_and_presets_are_valid():
     from advisor.catalog.cards import find_card
-    from advisor.recommend.decide import reference_reports
+    from advisor.recommend.references import reference_reports
     references = reference_reports()
     assert sorted(r.model.name for r in references) == ["embedding-default", "llm-default", "vision-default"]
     for r in references:
@@ -210,7 +210,7 @@ def test_bundled_reference_profiles_and_presets_are_valid():
 
 
 def test_the_bundled_h100_measurement_replaces_the_projection_for_the_same_model():
-    from advisor.recommend.decide import reference_reports
+    from advisor.recommend.references import reference_reports
     from advisor.report.schema import DeviceInfo
 
     measured = next(r for r in reference_reports() if r.model.name == "embedding-default")
@@ -225,7 +225,7 @@ def test_the_bundled_h100_measurement_replaces_the_projection_for_the_same_model
 def test_a_projection_that_disagrees_with_a_measurement_of_the_same_card_is_said():
     from pathlib import Path
 
-    from advisor.recommend.decide import reference_reports
+    from advisor.recommend.references import reference_reports
     from advisor.report.io import load_report
 
     cpu = load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/vision-default-cpu.json")
@@ -296,12 +296,10 @@ def rec_usd_per_eur(rec) -> float:
 
 
 def test_a_purchase_counts_its_price_less_its_resale_value():
-    from advisor.recommend.decide import resale_fraction
-
     w = Workload(peak_rps=1, p95_ms=100, horizon_months=24)
-    assert resale_fraction(w) == pytest.approx(0.7 ** 2)
-    assert resale_fraction(w.model_copy(update={"horizon_months": 72})) == 0.0  # past its useful life
-    assert resale_fraction(w.model_copy(update={"sensitivity": "classified"})) == 0.0
+    assert w.resale_fraction() == pytest.approx(0.7 ** 2)
+    assert w.model_copy(update={"horizon_months": 72}).resale_fraction() == 0.0  # past its useful life
+    assert w.model_copy(update={"sensitivity": "classified"}).resale_fraction() == 0.0
 
 
 def test_random_weight_built_ins_are_gated_on_output_divergence_not_top1_noise():

@@ -1,0 +1,79 @@
+"""What every step of a recommendation shares: the inputs, the facts taken from the catalog, and the devices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from advisor.catalog.audit import audit
+from advisor.catalog.cards import Card
+from advisor.catalog.catalog import Catalog
+from advisor.errors import AdvisorError
+from advisor.recommend.workload import Workload
+from advisor.report.schema import ProfileReport
+
+DAYS_PER_MONTH = 30.44
+
+
+class RecommendError(AdvisorError):
+    exit_code = 2
+
+
+@dataclass
+class Context:
+    report: ProfileReport
+    workload: Workload
+    catalog: Catalog
+    usd_per_eur: float
+    electricity: float
+    carbon: float
+    pue: float
+    assumptions: dict[str, str]
+
+
+@dataclass
+class Device:
+    """What serves: a card (bought, kept or rented) or the profiled CPU."""
+
+    label: str
+    card: Card | None  # None: the profiled CPU
+    measured_here: bool  # the profile ran on this very device
+    reference: ProfileReport | None = None  # the same model measured on this card (a reference profile)
+
+
+def build_context(report: ProfileReport, workload: Workload, catalog: Catalog) -> Context:
+    assumptions: dict[str, str] = {}
+
+    def fact(category: str, key: str, given, what: str) -> float:
+        if given is not None:
+            assumptions[what] = f"{given:g} (given)"
+            return given
+        f = catalog.fact(category, key)
+        if f is None:
+            raise RecommendError(f"the catalog has no {what} for {key!r}; give it in the workload")
+        assumptions[what] = f"{f.value:g} {f.unit} ({f.metric}, {f.period}; {f.source})"
+        return f.value
+
+    usd = fact("fx", "USD_per_EUR", workload.usd_per_eur, "USD per EUR")
+    if workload.usd_per_eur is None and any(f.kind == "stale" and f.file == "energy.csv" for f in audit(catalog)):
+        assumptions["USD per EUR"] += "; STALE: give today's rate with --usd-per-eur"
+    electricity = fact("electricity_price", "EU", workload.electricity_eur_per_kwh, "electricity price, EUR/kWh")
+    if workload.carbon_g_per_kwh is not None:
+        carbon = fact("carbon", "", workload.carbon_g_per_kwh, "grid carbon, gCO2/kWh")
+    else:
+        carbon = fact("carbon", (workload.country or "EU").upper(), None, "grid carbon, gCO2/kWh")
+    pue = fact("pue", "industry", workload.pue, "PUE on premise")
+    assumptions["horizon"] = f"{workload.horizon_months} months, {workload.hours_per_day:g} h a day"
+    assumptions["purchases"] = (f"resold at the end of the horizon for {workload.resale_fraction():.0%} of the price "
+                                f"(ASSUMPTION: {workload.resale_loss_pct_per_year:g}% of the value lost a year, nothing "
+                                f"after {workload.amortization_years:g} years of useful life, no resale of hardware "
+                                "that held classified data); each purchase includes its host servers (servers.csv; "
+                                "ESTIMATES are marked); upkeep "
+                                f"{workload.maintenance_pct_per_year:g}% a year (maintenance_pct_per_year)")
+    task = report.model.task if report.model else None
+    if workload.use_case and task and task != "generic" and workload.use_case != task:
+        assumptions["use case"] = (f"the workload is for {workload.use_case} but the profiled model is a {task} model: "
+                                   "profile the model you will deploy")
+    assumptions["idle power"] = (f"{workload.idle_power_fraction:.0%} of TDP where not measured (an assumption, "
+                                 "not a measurement)")
+    assumptions["catalog"] = ", ".join(f"{name} as of {day}" for name, day in catalog.as_of.items())
+    return Context(report, workload, catalog, usd, electricity, carbon, pue, assumptions)

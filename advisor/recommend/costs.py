@@ -1,0 +1,167 @@
+"""What an option costs over the horizon: owned, bought (cards, hosts, power, less resale) or rented."""
+
+from __future__ import annotations
+
+import math
+
+from advisor.catalog.catalog import Offer
+from advisor.catalog.servers import hosting
+from advisor.recommend import rules
+from advisor.recommend.capacity import Sizing
+from advisor.recommend.context import DAYS_PER_MONTH, Context, Device
+from advisor.recommend.schema import Exclusion, Option
+from advisor.report.schema import VariantResult
+
+
+def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing) -> tuple[float | None, float | None, str]:
+    """Busy and idle watts per device, and how they were obtained."""
+    if device.reference is not None:
+        variant = device.reference.variant(variant.precision) or variant
+    if device.measured_here or device.reference is not None:
+        batch = next((b for b in variant.batches if b.batch_size == sizing.batch_size), None)
+        energy = batch.energy if batch else None
+        if energy is not None:
+            idle = energy.idle_power_w
+            label = "measured" if not energy.estimated else "ESTIMATED"
+            return energy.avg_power_w, idle, f"{label} here ({energy.method}, {energy.scope})"
+        if device.card is None:
+            return None, None, "not counted: no energy was measured for the CPU (see the profile's energy notes)"
+    tdp = device.card.tdp_w if device.card else None
+    if tdp is None:
+        return None, None, "not counted: the catalog has no TDP for this card"
+    return tdp, tdp * ctx.workload.idle_power_fraction, "ESTIMATED from the card's TDP (busy) and the idle-power assumption"
+
+
+def add_option(ctx: Context, device: Device, action: str, sized, options: list[Option], excluded: list[Exclusion],
+              owned_count: int = 0, offer: Offer | None = None) -> None:
+    if isinstance(sized, Exclusion):
+        excluded.append(sized.model_copy(update={"label": device.label}))
+        return
+    variant, sizing, set_aside = sized
+    w = ctx.workload
+    if action == "keep" and sizing.units > owned_count:
+        if device.card is None or device.card.purchase_price_usd is None:
+            excluded.append(Exclusion(label=device.label, category="latency",
+                                      reason=f"needs {sizing.units} to hold the peak, you own {owned_count}"
+                                             + ("" if device.card is None else " and the catalog has no price to buy more"),
+                                      best_p95_ms=sizing.p95_ms))
+            return
+        # Owned units plus more of the same: only the extra ones are bought.
+        action = "upgrade"
+        device = Device(f"keep {owned_count} {device.card.name} (owned) and buy {sizing.units - owned_count} more",
+                        device.card, device.measured_here, device.reference)
+    elif action == "upgrade":
+        owned_count = 0
+    months = w.horizon_months
+    active_h = w.hours_per_day * DAYS_PER_MONTH * months
+    requests = w.average_rps * 3600.0 * active_h
+    utilisation_avg = min(1.0, w.average_rps / (sizing.units * sizing.performance.items_per_s))
+    busy, idle, energy_basis = _power(ctx, device, variant, sizing)
+    notes: list[str] = []
+    costs: dict[str, float] = {}
+    kwh = None
+    upfront = 0.0
+    units = sizing.units
+    per_device = None if busy is None else (idle or 0.0) + (busy - (idle or 0.0)) * utilisation_avg
+    if offer is None:
+        bought = units - owned_count if action == "upgrade" else 0
+        hosts = None
+        if bought:
+            hosts = hosting(device.card, bought, ctx.catalog.servers)
+            if isinstance(hosts, str):
+                excluded.append(Exclusion(label=device.label, category="no_price", reason=hosts))
+                return
+            units = owned_count + hosts.gpus_bought  # SXM and OAM: a whole baseboard
+        hours_on = 24.0 * DAYS_PER_MONTH * months  # on premise the machines stay on
+        if per_device is not None:
+            hours_idle = hours_on - active_h
+            spare = units - sizing.units  # GPUs of a baseboard the load does not need: idle
+            watt_hours = sizing.units * (per_device * active_h + (idle or 0.0) * hours_idle) + spare * (idle or 0.0) * hours_on
+            kwh = (watt_hours + (hosts.power_w * hours_on if hosts else 0.0)) / 1000.0 * ctx.pue
+            costs["electricity"] = kwh * ctx.electricity
+        else:
+            notes.append("electricity not counted (the total is a lower bound): " + energy_basis)
+        if hosts:
+            price_eur = device.card.purchase_price_usd / ctx.usd_per_eur
+            host_eur = hosts.price_usd / ctx.usd_per_eur
+            kept = 1.0 - w.resale_fraction()
+            upfront = hosts.gpus_bought * price_eur + host_eur
+            costs["purchase"] = hosts.gpus_bought * price_eur * kept
+            costs["host"] = host_eur * kept
+            if w.maintenance_pct_per_year:
+                costs["maintenance"] = upfront * w.maintenance_pct_per_year / 100.0 * months / 12.0
+            notes.append(f"purchase price {device.card.purchase_price_usd:,.0f} USD per card "
+                         f"({device.card.price_basis or 'undated'}); {1.0 - kept:.0%} of the purchase recovered by resale "
+                         "at the end of the horizon (assumed: see the assumptions)")
+            notes.append(f"{hosts.hosts} x {hosts.server.name} at {hosts.server.price_usd:,.0f} USD, "
+                         f"{hosts.server.host_power_w:,.0f} W each"
+                         + (f" ({hosts.server.price_basis})" if hosts.server.estimated else ""))
+            if hosts.gpus_bought > bought:
+                notes.append(f"{device.card.name} is sold only on {hosts.server.gpu_slots}-GPU baseboards: "
+                             f"{hosts.gpus_bought} bought for the {bought} the load needs")
+            if owned_count:
+                notes.append(f"{owned_count} already owned, {hosts.gpus_bought} bought")
+        else:
+            notes.append("already paid for: only its energy counts")
+        instances = units
+    else:
+        instances = math.ceil(units / offer.gpu_count)
+        units = instances * offer.gpu_count
+        billed_per_day = math.ceil(w.hours_per_day) if offer.billing_granularity in ("hour", "unknown") else w.hours_per_day
+        rate = offer.price_per_hour / (ctx.usd_per_eur if offer.currency == "USD" else 1.0)
+        costs["rent"] = instances * rate * billed_per_day * DAYS_PER_MONTH * months
+        if per_device is not None:
+            pue = ctx.catalog.fact("pue", offer.provider.lower().replace(" ", ""))
+            kwh = units * per_device * active_h / 1000.0 * (pue.value if pue else ctx.pue)
+        if offer.price_scope == "gpu_only":
+            notes.append("price is for the GPU only: CPU and memory are billed extra and not included")
+        if offer.doubtful:
+            notes.append(f"doubtful catalog row: {offer.notes or 'see its source'}")
+        if offer.certification_scope:
+            notes.append(f"certification scope: {offer.certification_scope}")
+        if offer.billing_granularity == "unknown":
+            notes.append("billing granularity not stated: billed as whole hours")
+        if offer.currency == "USD":
+            notes.append(f"priced in USD, converted at {ctx.usd_per_eur:g} USD per EUR")
+    if offer is None and (note := rules.on_premise_note(w.sensitivity)):
+        notes.append(note)
+    total = sum(costs.values())
+    llm = bool(ctx.report.model and ctx.report.model.new_tokens)
+    denominator = requests * ((w.output_tokens or ctx.report.model.new_tokens) if llm else 1)
+    carbon = None if kwh is None else kwh * ctx.carbon
+    perf = sizing.performance
+    options.append(Option(
+        action=action, label=device.label, card=device.card.name if device.card else None,
+        provider=offer.provider if offer else None, offer=offer.offer if offer else None,
+        units=instances, devices=units, precision=variant.precision,
+        batch_size=sizing.batch_size, p50_ms=perf.p50_ms, p95_ms_at_peak=sizing.p95_ms, basis=perf.basis,
+        uncertainty_factor=perf.band, utilisation_at_peak=sizing.utilisation, total_cost_eur=total,
+        cost_breakdown_eur=costs, upfront_eur=upfront, cost_complete=offer is not None or "electricity" in costs,
+        cost_per_million_eur=total / denominator * 1e6 if denominator else 0.0,
+        cost_per_million_unit="tokens" if llm else "inferences",
+        energy_per_inference_j=None if kwh is None else kwh * 3.6e6 / requests,
+        energy_basis=energy_basis, co2_g_per_1000=None if carbon is None else carbon / requests * 1000.0, notes=notes,
+        precisions_set_aside=set_aside))
+
+
+def apply_breakeven(options: list[Option], excluded: list[Exclusion], months: int) -> None:
+    """For each purchase: the month from which owning has cost less than renting the cheapest cloud option
+    (the price paid up front against the monthly rent saved, less the electricity owning adds; resale is not
+    counted, it comes only at the end). A purchase that does not pay for itself within the horizon is not
+    advised while renting is allowed: it moves to the exclusions with its break-even."""
+    clouds = [o for o in options if o.action == "cloud"]
+    if not clouds:
+        return
+    cloud = min(clouds, key=lambda o: o.total_cost_eur)
+    monthly_rent = cloud.total_cost_eur / months
+    for o in [o for o in options if o.action == "upgrade"]:
+        monthly_running = o.cost_breakdown_eur.get("electricity", 0.0) / months
+        if monthly_rent > monthly_running:
+            o.breakeven_month = o.upfront_eur / (monthly_rent - monthly_running)
+        if o.breakeven_month is None or o.breakeven_month > months:
+            options.remove(o)
+            when = (f"pays for itself only after {o.breakeven_month:.1f} months" if o.breakeven_month is not None
+                    else "never pays for itself")
+            excluded.append(Exclusion(label=o.label, category="breakeven",
+                                      reason=f"{when} against renting {cloud.label}, beyond the {months}-month "
+                                             "horizon: rent instead"))

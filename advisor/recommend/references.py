@@ -1,0 +1,38 @@
+"""Profiles measured on real cards (bundled in profiles/reference, or the user's): a measurement beats a projection."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from advisor.catalog.cards import Card, find_card
+from advisor.report.io import parse_report
+from advisor.report.schema import ProfileReport
+
+
+def reference_reports(extra_dir: Path | None = None) -> list[ProfileReport]:
+    """Profiles measured on real GPUs: bundled in profiles/reference, and in extra_dir/reference."""
+    found = list(_bundled_references())
+    if extra_dir is not None and (extra_dir / "reference").is_dir():
+        found += _read_references(extra_dir / "reference")
+    return found
+
+
+@lru_cache(maxsize=1)
+def _bundled_references() -> tuple[ProfileReport, ...]:
+    """Read once per process: parsing them (1.3 MB with their telemetry) took 0.13 s a recommendation."""
+    return tuple(_read_references(resources.files("profiles").joinpath("reference")))
+
+
+def _read_references(folder) -> list[ProfileReport]:
+    return [parse_report(entry.read_text(encoding="utf-8"), f"reference profile {entry.name}")
+            for entry in sorted(folder.iterdir(), key=lambda p: p.name) if entry.name.endswith(".json")]
+
+
+def reference_for(references: list[ProfileReport], report: ProfileReport, card: Card) -> ProfileReport | None:
+    for ref in references:
+        if (ref.model and report.model and ref.model.sha256 == report.model.sha256 and ref.device
+                and ref.device.kind == "cuda" and (found := find_card(ref.device.name)) and found.name == card.name):
+            return ref
+    return None

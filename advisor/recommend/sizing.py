@@ -1,0 +1,153 @@
+"""How each variant performs on a device and how many devices hold the target: measured, referenced or projected."""
+
+from __future__ import annotations
+
+from advisor.performance.projection import Performance, Unfit, measured, measured_cells, project
+from advisor.recommend.capacity import Sizing, size
+from advisor.recommend.context import Context, Device
+from advisor.recommend.schema import Exclusion
+from advisor.recommend.workload import Workload
+from advisor.report.schema import ProfileReport, VariantResult
+
+
+def quality_ok(report: ProfileReport, variants: list[VariantResult], workload: Workload,
+                excluded: list[Exclusion], assumptions: dict[str, str]) -> list[VariantResult]:
+    """Variants whose outputs stay close enough to fp32. A built-in has random weights: its top-1 answers are
+    noise, so only how far its outputs move (cosine) is gated; a real model's top-1 agreement is gated too."""
+    random_weights = bool(report.model and report.model.source == "builtin")
+    if random_weights:
+        assumptions["quality"] = (f"outputs within cosine {workload.min_cosine:g} of fp32; top-1 agreement is not gated: "
+                                  "the built-ins have random weights, so their top-1 answers are noise")
+    keep = []
+    for v in variants:
+        q = v.quality
+        top1_low = not random_weights and q is not None and q.top1_agreement is not None and q.top1_agreement < workload.min_cosine
+        if v.precision != "fp32" and q is not None and (q.cosine_similarity_mean < workload.min_cosine or top1_low):
+            excluded.append(Exclusion(label=f"{v.precision} variant", category="quality",
+                                      reason=f"cosine {q.cosine_similarity_mean:.4f}"
+                                             + (f", top-1 {q.top1_agreement:.3f}" if top1_low else "")
+                                             + f" against fp32 is under the floor of {workload.min_cosine:g}"))
+            continue
+        keep.append(v)
+    return keep
+
+
+def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[int, Performance] | Unfit:
+    perfs: dict[int, Performance] = {}
+    first: Unfit | None = None
+    if device.reference is not None:
+        ref_variant = device.reference.variant(variant.precision)
+        for batch in measured_cells(ref_variant) if ref_variant and ref_variant.status == "ok" else []:
+            perfs[batch.batch_size] = measured(ref_variant, batch, f"measured on {device.card.name} (bundled reference "
+                                                                    f"profile {device.reference.report_id[:8]})")
+        if perfs:
+            _check_agreement(ctx, device, variant, perfs)
+            return perfs
+    for batch in measured_cells(variant):
+        if device.measured_here:
+            perfs[batch.batch_size] = measured(variant, batch)
+            continue
+        result = project(ctx.report, variant, batch.batch_size, device.card, ctx.workload.engine)
+        if isinstance(result, Unfit):
+            first = first or result
+        else:
+            perfs[batch.batch_size] = result
+    return perfs if perfs else (first or Unfit(variant.precision, 0, "no measured batch size to start from"))
+
+
+def _check_agreement(ctx: Context, device: Device, variant: VariantResult, measured_perfs: dict[int, Performance]) -> None:
+    """Two bases for one card (the measured reference, and the projection from this profile) must overlap;
+    when they do not, the projections onto cards without a reference may be off by as much: say so."""
+    if ctx.report.device is None or device.card is None:
+        return
+    for batch_size, real in measured_perfs.items():
+        guess = project(ctx.report, variant, batch_size, device.card, ctx.workload.engine)
+        if isinstance(guess, Unfit) or guess.measured:
+            continue
+        if guess.high_ms < real.p50_ms / real.band or guess.low_ms > real.p50_ms * real.band:
+            key = "projection check"
+            if key not in ctx.assumptions:
+                ctx.assumptions[key] = (
+                    f"the projection from this profile disagrees with the measurement on {device.card.name}: "
+                    f"{variant.precision} at batch {batch_size} projects to {guess.p50_ms:.3g} ms "
+                    f"(x/÷{guess.band:.2g}) but measured {real.p50_ms:.3g} ms; projections onto cards without a "
+                    "measurement may be off by a similar factor")
+            return
+
+
+def best_variant(ctx: Context, device: Device, variants: list[VariantResult]
+                  ) -> tuple[VariantResult, Sizing, dict[str, str]] | Exclusion:
+    """The variant needing the fewest devices, then the fastest at the peak, then the smallest, that holds the
+    target; and why each other variant was set aside."""
+    best = None
+    reasons: list[tuple[str, str, float | None]] = []
+    sized: dict[str, Sizing] = {}
+    for variant in variants:
+        perfs = performances(ctx, device, variant)
+        if isinstance(perfs, Unfit):
+            category = "does_not_fit" if "does not fit" in perfs.reason else "unsupported"
+            reasons.append((category, f"{variant.precision}: {perfs.reason}", None))
+            continue
+        # Projected figures are sized at the slow end of their band: a purchase must not rest on the hopeful end.
+        perfs = _per_request(ctx, variant, perfs)
+        result = size({b: p.pessimistic() for b, p in perfs.items()}, ctx.workload.peak, ctx.workload.p95_ms,
+                      ctx.workload.batching, continuous=_continuous(ctx))
+        if not isinstance(result, str):
+            result.performance = perfs[result.batch_size]  # shown at its central figure, with its band
+        if isinstance(result, str):
+            best_p95 = min(p.p95_ms for p in perfs.values())
+            reasons.append(("latency", f"{variant.precision}: {result}", best_p95))
+            continue
+        # Fewest devices (the cost), then the fastest at the peak, then the smallest model.
+        rank = (result.units, round(result.p95_ms, 3), variant.model_size_bytes or 0, variant.precision)
+        sized[variant.precision] = result
+        if best is None or rank < best[0]:
+            best = (rank, variant, result)
+    if best is not None:
+        chosen = best[2]
+        set_aside = {precision: (f"needs {s.units} devices against {chosen.units}" if s.units > chosen.units
+                                 else f"slower: p95 {s.p95_ms:.3g} ms at the peak against {chosen.p95_ms:.3g} ms")
+                     for precision, s in sized.items() if precision != best[1].precision}
+        set_aside.update({text.split(": ", 1)[0]: text.split(": ", 1)[1] for _, text, _ in reasons})
+        return best[1], best[2], set_aside
+    for category in ("latency", "does_not_fit", "unsupported"):
+        picked = [r for r in reasons if r[0] == category]
+        if picked:
+            p95s = [r[2] for r in picked if r[2] is not None]
+            return Exclusion(label=device.label, category=category, reason="; ".join(r[1] for r in picked),
+                             best_p95_ms=min(p95s) if p95s else None)
+    return Exclusion(label=device.label, category="unsupported", reason="no variant can run here")
+
+
+def _continuous(ctx: Context) -> bool:
+    w = ctx.workload
+    return bool(ctx.report.model and ctx.report.model.new_tokens and w.batching
+                and (w.prompt_tokens or w.output_tokens))
+
+
+def _per_request(ctx: Context, variant: VariantResult, perfs: dict[int, Performance]) -> dict[int, Performance]:
+    """A language model's call is one profiled generation (its prompt, then its new tokens). With the workload's
+    prompt and reply lengths, a request takes: the call's prefill share (measured time to first token over the
+    call, at the nearest measured batch) scaled by prompt tokens, plus its decode share scaled by reply tokens."""
+    model = ctx.report.model
+    w = ctx.workload
+    if not (model and model.new_tokens and model.seq_len and (w.prompt_tokens or w.output_tokens)):
+        return perfs
+    prompt, reply = w.prompt_tokens or model.seq_len, w.output_tokens or model.new_tokens
+    cells = [b for b in measured_cells(variant) if b.generation]
+    if not cells:
+        return perfs
+    out = {}
+    for batch, perf in perfs.items():
+        cell = min(cells, key=lambda b: (abs(b.batch_size - batch), b.batch_size))
+        prefill = min(1.0, cell.generation.ttft_p50_ms / cell.latency.p50_ms)
+        decode_steps = max(1, model.new_tokens - 1)
+        scale = prefill * prompt / model.seq_len + (1.0 - prefill) * (reply - 1) / decode_steps
+        out[batch] = Performance(perf.precision, batch, perf.p50_ms * scale, perf.p95_ms * scale, perf.band,
+                                 perf.basis, perf.memory_need_bytes, perf.regime, perf.engine, perf.path, perf.fits_memory)
+    ctx.assumptions["requests"] = (
+        f"{prompt} prompt tokens and {reply} reply tokens a request, served with continuous batching (each device holds "
+        f"as many sequences in flight as the batch size); request time = the profiled call ({model.seq_len} + "
+        f"{model.new_tokens} tokens) scaled by its measured prefill and decode shares"
+        + ("" if w.batching else "; batching is off, so one sequence at a time"))
+    return out

@@ -1,0 +1,89 @@
+"""The verdict in sentences, the precision advice, and what the engine assumed changes."""
+
+from __future__ import annotations
+
+from advisor.performance.projection import Performance, project
+from advisor.recommend.context import Context
+from advisor.recommend.schema import Exclusion, Option, Verdict
+from advisor.recommend.workload import Workload
+from advisor.report.schema import VariantResult
+
+
+def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion], variants: list[VariantResult]) -> Verdict:
+    w = ctx.workload
+    if not options:
+        latency = [e for e in excluded if e.category == "latency" and e.best_p95_ms is not None]
+        closest = min(latency, key=lambda e: e.best_p95_ms) if latency else None
+        text = (f"{closest.label} comes closest, at about {closest.best_p95_ms:.3g} ms p95 against the "
+                f"{w.p95_ms:g} ms target" if closest else None)
+        reasons = [f"No option meets the p95 target of {w.p95_ms:g} ms at {w.peak:g} requests/s"
+                   + (" within the budget" if w.budget_eur else "") + " under the data rules."]
+        if text:
+            reasons.append(text + ": relax the target, allow batching, or pick a smaller or quantized model.")
+        return Verdict(action="none", reasons=reasons, closest=text)
+    best = options[0]
+    reasons = [
+        f"{best.label} with {best.devices} device(s) at batch {best.batch_size} in {best.precision} holds the p95 "
+        f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {best.p95_ms_at_peak:.3g} ms, "
+        f"{best.utilisation_at_peak:.0%} busy at peak; {best.basis}).",
+        f"It costs {best.total_cost_eur:,.0f} EUR over {w.horizon_months} months "
+        f"({best.cost_per_million_eur:,.2f} EUR per million {best.cost_per_million_unit}).",
+    ]
+    if best.upfront_eur:
+        reasons.append(f"Up front {best.upfront_eur:,.0f} EUR, then {best.running_eur_per_month(w.horizon_months):,.0f} EUR a "
+                       "month to run" + (f"; against renting it pays for itself in month {best.breakeven_month:.1f}"
+                                         if best.breakeven_month is not None else "; no allowed cloud option to compare "
+                                                                                  "with (renting is excluded)") + ".")
+    if best.energy_per_inference_j is not None:
+        scope = "idle time and PUE included" if best.action != "cloud" else "PUE included"
+        reasons.append(f"Energy {best.energy_per_inference_j:.3g} J per inference ({scope}), {best.co2_g_per_1000:.3g} g "
+                       f"CO2 per 1000 inferences; power {best.energy_basis}.")
+    if len(options) > 1:
+        second = options[1]
+        gap = second.total_cost_eur - best.total_cost_eur
+        reasons.append(f"The next option, {second.label}, costs {gap:,.0f} EUR more over the horizon.")
+    if not best.cost_complete:
+        reasons.append(f"Its electricity is not counted, so its cost is a lower bound ({best.energy_basis}); "
+                       "profile with --cpu-tdp-w or --wall-power-w to count it, which may change the ranking.")
+    if best.action == "keep":
+        reasons.append("The hardware is already paid for and meets the target: keep it.")
+    counts: dict[str, int] = {}
+    for e in excluded:
+        counts[e.category] = counts.get(e.category, 0) + 1
+    if counts.get("data"):
+        reasons.append(f"{counts['data']} cloud offers were excluded by the data rules for {w.sensitivity} data.")
+    return Verdict(action=best.action, choice=best, reasons=reasons,
+                   precision_advice=_precision_advice(best, variants, w, excluded))
+
+
+def _precision_advice(best: Option, variants: list[VariantResult], w: Workload, excluded: list[Exclusion]) -> str:
+    chosen = next(v for v in variants if v.precision == best.precision)
+    fp32 = next((v for v in variants if v.precision == "fp32"), None)
+    aside = [f"{p} ({why})" for p, why in best.precisions_set_aside.items()]
+    aside += [f"{e.label.removesuffix(' variant')} (quality: {e.reason})" for e in excluded if e.category == "quality"]
+    why_not = f" Set aside: {'; '.join(aside)}." if aside else ""
+    if best.precision == "fp32":
+        return f"fp32 serves best here: no other variant needs fewer devices or holds the target faster.{why_not}"
+    q = chosen.quality
+    quality = (f"cosine {q.cosine_similarity_mean:.4f}" + (f", top-1 {q.top1_agreement:.3f}" if q.top1_agreement is not None else "")
+               if q else "no quality figure")
+    size = ""
+    if fp32 and fp32.model_size_bytes and chosen.model_size_bytes:
+        size = f" and takes the model from {fp32.model_size_bytes / 1e6:.0f} MB to {chosen.model_size_bytes / 1e6:.0f} MB"
+    return f"{best.precision} keeps {quality} against fp32 (floor {w.min_cosine:g}){size}: deploy {best.precision}.{why_not}"
+
+
+def engine_note(ctx: Context, best: Option | None) -> None:
+    """Which engine the projections assume, and what the other would change for the chosen option."""
+    engine = ctx.workload.engine
+    other = "graphs" if engine == "eager" else "eager"
+    text = (f"{engine} ({'eager PyTorch, as profiled' if engine == 'eager' else 'CUDA graphs: the host launch cost nearly vanishes'})"
+            " for every card without a measurement")
+    if best is not None and best.card and not best.basis.startswith("measured"):
+        card = ctx.catalog.card(best.card)
+        variant = ctx.report.variant(best.precision)
+        alt = project(ctx.report, variant, best.batch_size, card, other) if card and variant else None
+        if isinstance(alt, Performance):
+            text += (f"; with {other} the chosen option's p50 would be {alt.p50_ms:.3g} ms instead of {best.p50_ms:.3g} ms "
+                     f"(gpu-advisor project REPORT --card '{best.card}' --engine {other})")
+    ctx.assumptions["engine"] = text + "; projected figures are sized at the slow end of their band"
