@@ -1,7 +1,8 @@
 """The command line: ``gpu-advisor profile | recommend | report | verify | compare | devices | monitor | catalog | show``.
 
 Exit codes: 0 the profile completed (recommend: a verdict was reached; 1 when no option meets the target); 2 bad usage or input file; 3 the model could not be loaded or
-rejected its inputs; 4 the run stopped early (crash, time or memory limit); 130 interrupted.
+rejected its inputs; 4 the run stopped early (crash, time or memory limit); 5 the report could not be
+written where asked (it was saved to the path printed, or to stdout); 130 interrupted (Ctrl-C, SIGTERM, SIGHUP).
 Errors print one line (``gpu-advisor: error: ...``) on stderr, never a traceback.
 """
 
@@ -203,34 +204,63 @@ def default_report_path(report) -> Path:
 
 # Commands ----------------------------------------------------------------------------------------
 
+EXIT_SAVED_ELSEWHERE = 5
+
+
+def _interrupt_on(signals) -> dict:
+    """SIGTERM and SIGHUP (a `timeout`, a service stop, a closed SSH session) stop a profile as Ctrl-C does:
+    the worker is cancelled and the report of what was measured is kept."""
+    import signal
+
+    def interrupt(number, _frame):
+        for each in signals:
+            signal.signal(each, signal.SIG_IGN)  # the partial report is being saved: one stop is enough
+        raise KeyboardInterrupt(signal.Signals(number).name)
+
+    return {number: signal.signal(number, interrupt) for number in signals}
+
+
 def cmd_profile(args: argparse.Namespace) -> int:
+    import signal
+
     from advisor.profiling.runner import ProfileRun
-    from advisor.report.io import report_json, save_report
+    from advisor.report.destination import Destination
+    from advisor.report.io import report_json
 
     if args.json and args.events:
         raise UsageError("--json and --events both write to stdout: choose one")
     request = build_request(args)
     out = Path(args.out).expanduser() if args.out else None
-    if out is not None and out.exists() and not args.overwrite:
-        raise UsageError(f"{out} already exists; choose another --out path (or pass --overwrite to replace it)")
+    destination = Destination(out, args.overwrite, DEFAULT_REPORT_DIR).reserve()  # before anything is measured
     progress = Progress(sys.stderr, enabled=not args.quiet)
     run = ProfileRun(request)
+    stop_signals = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
+    previous = _interrupt_on(stop_signals)
     try:
         try:
             for event in run.events():
                 progress(event)
                 if args.events:
                     print(event.model_dump_json(), flush=True)
-        except KeyboardInterrupt:
-            run.cancel("interrupted by the user (Ctrl-C)")
+        except KeyboardInterrupt as exc:
+            run.cancel(f"interrupted ({exc.args[0]})" if exc.args else "interrupted by the user (Ctrl-C)")
             for event in run.events():
                 progress(event)
     finally:
         progress.close()
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     report = run.report
-    wrote = None
-    if report.model is not None:  # nothing worth keeping when not even the model loaded
-        wrote = save_report(report, out or default_report_path(report), overwrite=args.overwrite)
+    wrote, elsewhere, code = None, None, run.exit_code
+    try:
+        if report.model is not None:  # nothing worth keeping when not even the model loaded
+            wrote, elsewhere = destination.save(report, default_report_path(report))
+    except AdvisorError as exc:  # not even the fallback folder: the report goes to stdout, never lost
+        print(f"gpu-advisor: error: {exc}; the report follows on stdout", file=sys.stderr)
+        print(report_json(report))
+        return EXIT_SAVED_ELSEWHERE
+    finally:
+        destination.release()
     if args.json:
         print(report_json(report))
     elif not args.events:
@@ -239,9 +269,12 @@ def cmd_profile(args: argparse.Namespace) -> int:
     if wrote:
         state = "" if report.status == "complete" else " (incomplete)"
         print(f"report{state}: {wrote}", file=sys.stderr)
+    if elsewhere:
+        print(f"gpu-advisor: error: {elsewhere}; the report was saved to {wrote} instead", file=sys.stderr)
+        code = code or EXIT_SAVED_ELSEWHERE
     if run.exit_code != 0:
         print(f"gpu-advisor: error: {run.error_message}", file=sys.stderr)
-    return run.exit_code
+    return code
 
 
 def cmd_show(args: argparse.Namespace) -> int:

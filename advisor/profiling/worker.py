@@ -57,7 +57,22 @@ def _limit_cpu_memory(limit_bytes: int) -> None:
         pass
 
 
+def _die_with_parent(interval_s: float = 0.5) -> None:
+    """End this worker when the process that started it is gone (killed, or its session closed): a thread,
+    so it works even while the main thread is blocked (a model path that is a FIFO, a stuck library)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval_s)
+            if os.getppid() != parent:
+                os._exit(130)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main() -> int:
+    _die_with_parent()
     proto = _protocol_stream()
     from advisor.errors import AdvisorError
     from advisor.profiling.events import ErrorEvent, Hello

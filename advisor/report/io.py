@@ -48,11 +48,14 @@ def atomic_path(path: Path, overwrite: bool = False) -> Iterator[Path]:
 
 
 def write_atomic(path: Path, text: str, overwrite: bool = False) -> Path:
-    with atomic_path(path, overwrite) as tmp:
-        with tmp.open("w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+    try:
+        with atomic_path(path, overwrite) as tmp:
+            with tmp.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+    except OSError as exc:  # a full disk, a quota, a folder made read-only meanwhile: nothing half-written is left
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
     return Path(path)
 
 

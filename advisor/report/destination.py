@@ -1,0 +1,107 @@
+"""Where a profile's report goes: checked and reserved before any measuring, and never lost after it.
+
+Before the run: the folder must be writable, the file absent (unless overwriting), and no other run
+writing it (a lock file beside it, holding the writer's process id; a lock left by a dead process is
+taken over). After the run: if the report still cannot be written there (the disk filled up meanwhile),
+it goes to the user's data folder instead and the caller says where.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from advisor.errors import ReportError
+from advisor.report.io import save_report
+from advisor.report.schema import ProfileReport
+
+
+def fallback_dir() -> Path:
+    """The user's data folder for reports that could not be written where asked."""
+    if sys.platform.startswith("win"):
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "gpu-advisor" / "unsaved-reports"
+
+
+def _check_writable(folder: Path, what: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".gpu-advisor-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ReportError(f"cannot write to {folder} ({exc.strerror or exc}): choose another {what}") from None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Destination:
+    """A report path checked and reserved for one run (``path`` None: a default path chosen at the end)."""
+
+    def __init__(self, path: Path | None, overwrite: bool, default_dir: Path) -> None:
+        self.path, self.overwrite, self.default_dir = path, overwrite, default_dir
+        self.lock: Path | None = None
+
+    def reserve(self) -> "Destination":
+        if self.path is None:
+            _check_writable(self.default_dir, "folder (give --out)")
+            return self
+        if self.path.is_dir():
+            raise ReportError(f"{self.path} is a folder; give a file name, e.g. {self.path / 'report.json'}")
+        if self.path.exists() and not self.overwrite:
+            raise ReportError(f"{self.path} already exists; choose another --out path (or pass --overwrite to replace it)")
+        _check_writable(self.path.parent, "--out path")
+        self.lock = self.path.parent / f".{self.path.name}.lock"
+        for _ in range(2):
+            try:
+                fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    holder = int(self.lock.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    holder = 0
+                if holder and _alive(holder):
+                    self.lock = None
+                    raise ReportError(f"another gpu-advisor run (process {holder}) is writing {self.path}; wait for "
+                                      "it or choose another --out path") from None
+                self.lock.unlink(missing_ok=True)  # left by a run that died: take it over
+                continue
+            with os.fdopen(fd, "w") as handle:
+                handle.write(str(os.getpid()))
+            return self
+        raise ReportError(f"cannot reserve {self.path}: its lock file {self.lock} keeps coming back")
+
+    def save(self, report: ProfileReport, default_path: Path) -> tuple[Path, str | None]:
+        """Write the report; returns where, and why not where asked (None: it went where asked)."""
+        target = self.path or default_path
+        try:
+            return save_report(report, target, overwrite=self.overwrite), None
+        except ReportError as exc:
+            fallback = fallback_dir() / target.name
+            try:
+                return save_report(report, fallback, overwrite=False), str(exc)
+            except ReportError:
+                fallback = fallback_dir() / f"{report.report_id}.json"
+                return save_report(report, fallback, overwrite=True), str(exc)
+
+    def release(self) -> None:
+        if self.lock is not None:
+            try:
+                self.lock.unlink(missing_ok=True)
+            except OSError:  # its folder went away meanwhile: nothing left to release
+                pass
+            self.lock = None

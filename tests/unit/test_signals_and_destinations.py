@@ -1,0 +1,137 @@
+"""Nothing lost, nothing orphaned: stop signals keep the partial report, the destination is checked before
+any measuring, a failed final save falls back, and the worker never outlives its parent."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from advisor.errors import ReportError
+from advisor.report.destination import Destination
+from advisor.report.io import load_report
+
+FAST = ["--size", "tiny", "--rounds", "3", "--batch", "1", "--no-energy"]
+
+
+def _start(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "advisor", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kwargs)
+
+
+def _wait_for_worker(proc, timeout=60.0):
+    """The worker process once it has started measuring (its report's path is then worth keeping)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        children = psutil.Process(proc.pid).children(recursive=True)
+        if children:
+            time.sleep(4.0)  # let it load the model and measure a little
+            return children
+        time.sleep(0.1)
+    raise AssertionError("no worker started")
+
+
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_keep_the_partial_report_and_leave_no_worker(tmp_path, number):
+    out = tmp_path / "r.json"
+    proc = _start("profile", "embedding", *FAST, "--budget", "120", "--out", str(out), "--quiet")
+    workers = _wait_for_worker(proc)
+    proc.send_signal(number)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    report = load_report(out)
+    assert report.status == "incomplete" and signal.Signals(number).name in report.incomplete_reason
+    assert "Traceback" not in err
+    assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    assert not list(tmp_path.glob(".*.lock"))
+
+
+def test_the_worker_dies_with_its_parent_even_when_the_parent_is_killed(tmp_path):
+    out = tmp_path / "r.json"
+    proc = _start("profile", "embedding", *FAST, "--budget", "120", "--out", str(out), "--quiet")
+    workers = _wait_for_worker(proc)
+    proc.kill()  # SIGKILL: no handler runs in the parent
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers):
+        time.sleep(0.1)
+    assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_an_unwritable_destination_is_refused_before_anything_is_measured(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the report's folder should be")  # unwritable even for root
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "advisor", "profile", "embedding", *FAST, "--out",
+                             str(blocker / "r.json")], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "cannot write to" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and time.monotonic() - started < 30  # one line, no measuring
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_destination_is_refused(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    with pytest.raises(ReportError, match="cannot write to"):
+        Destination(folder / "r.json", False, tmp_path).reserve()
+
+
+def test_a_destination_another_run_is_writing_is_refused_and_a_dead_runs_lock_is_taken_over(tmp_path):
+    out = tmp_path / "r.json"
+    lock = tmp_path / ".r.json.lock"
+    lock.write_text(str(os.getpid()))  # a live writer: this very process
+    with pytest.raises(ReportError, match=f"process {os.getpid()}\\) is writing"):
+        Destination(out, False, tmp_path).reserve()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock.write_text(str(dead.pid))
+    taken = Destination(out, False, tmp_path).reserve()
+    assert lock.read_text() == str(os.getpid())
+    taken.release()
+    assert not lock.exists()
+    out.write_text("{}")
+    with pytest.raises(ReportError, match="already exists"):
+        Destination(out, False, tmp_path).reserve()
+
+
+def test_a_report_that_cannot_be_written_where_asked_goes_to_the_fallback_folder(tmp_path, monkeypatch):
+    from advisor.report.io import parse_report
+
+    report = parse_report((Path(__file__).parents[1] / "fixtures" / "report-v2-llm-tiny.json").read_text())
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    target = tmp_path / "gone" / "r.json"
+    destination = Destination(target, False, tmp_path).reserve()
+    (tmp_path / "gone").rename(tmp_path / "moved")  # the folder vanished while profiling
+    (tmp_path / "gone").write_text("now a file")  # and something else took its name
+    wrote, why = destination.save(report, tmp_path / "default.json")
+    destination.release()
+    assert why and "cannot write" in why
+    assert wrote == tmp_path / "data" / "gpu-advisor" / "unsaved-reports" / "r.json" and load_report(wrote) == report
+
+
+def test_a_full_disk_is_one_line_and_a_documented_code(tmp_path, monkeypatch):
+    """The final write fails with ENOSPC (simulated): the report is saved to the fallback folder, exit 5."""
+    from advisor import cli
+    from advisor.report import io
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    real = io.atomic_path
+    out = tmp_path / "r.json"
+
+    def full(path, overwrite=False):
+        if Path(path) == out:
+            raise OSError(28, "No space left on device")
+        return real(path, overwrite)
+
+    monkeypatch.setattr(io, "atomic_path", full)
+    code = cli.main(["profile", "embedding", *FAST, "--budget", "2", "--rounds", "1", "--out", str(out), "--quiet",
+                     "--json"])
+    assert code == 5
+    saved = list((tmp_path / "data" / "gpu-advisor" / "unsaved-reports").glob("*.json"))
+    assert len(saved) == 1 and load_report(saved[0]).status == "complete"
+    assert not out.exists() and not list(tmp_path.glob(".*.lock"))
