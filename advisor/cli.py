@@ -44,9 +44,9 @@ def build_request(args: argparse.Namespace) -> ProfileRequest:
         spec["path"] = str(path.resolve())
     fields: dict = {"model": ModelSpec(**spec), "device": args.device, "engine": args.engine,
                     "quant_library": args.quant_library, "budget_s": args.budget, "rounds": args.rounds}
-    if args.precision:
+    if args.precision is not None:  # an empty list given is an error, not the default
         fields["precisions"] = parse_precisions(args.precision)
-    if args.batch:
+    if args.batch is not None:
         fields["batch_sizes"] = parse_batches(args.batch)
     for name in ("threads", "timeout", "seed"):
         value = getattr(args, name)
@@ -438,8 +438,8 @@ def cmd_project(args: argparse.Namespace) -> int:
 
     report = load_report(Path(args.report))
     folder = user_catalog_dir(args.catalog_dir)
-    precisions = parse_precisions(args.precision) if args.precision else None
-    batches = parse_batches(args.batch) if args.batch else None
+    precisions = parse_precisions(args.precision) if args.precision is not None else None
+    batches = parse_batches(args.batch) if args.batch is not None else None
     rows = what_if(report, resolve_cards(load_catalog(folder), args.card), precisions, batches, args.engine,
                    reference_reports(folder))
     if args.json:

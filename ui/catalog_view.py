@@ -15,7 +15,7 @@ from advisor.catalog import view
 from advisor.catalog.catalog import MODELS, Catalog
 from advisor.catalog.edit import cell_text, columns, save_user_row
 from advisor.catalog.table import CatalogError
-from ui.style import problem_text
+from ui.style import problem_text, plain_label
 
 TABS = {"offers.csv": "Offers", "cards.csv": "Cards", "servers.csv": "Host servers", "energy.csv": "Energy facts"}
 
@@ -42,7 +42,7 @@ class EntryDialog(QDialog):
         scroll = QScrollArea()
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
-        self.problem = QLabel()
+        self.problem = plain_label()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(problem_text())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -85,7 +85,7 @@ class CatalogView(QWidget):
         self.add_button.clicked.connect(lambda: self.edit(prefill=False))
         self.correct_button = QPushButton("Correct the selected entry…")
         self.correct_button.clicked.connect(lambda: self.edit(prefill=True))
-        self.where = QLabel()
+        self.where = plain_label()
         self.where.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self.search, 1)

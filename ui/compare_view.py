@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
 )
 
 from advisor.documents import compare
-from ui.style import problem_text
+from ui.style import problem_text, plain_label
 
 
 class CompareView(QWidget):
@@ -31,7 +31,7 @@ class CompareView(QWidget):
         for b in (add, remove, self.save_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        self.status = QLabel("Add two or more reports: the first is the baseline of every ratio.")
+        self.status = plain_label("Add two or more reports: the first is the baseline of every ratio.")
         self.status.setWordWrap(True)
         self.table = QTableWidget()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)

@@ -19,6 +19,7 @@ from advisor.catalog.catalog import CERTIFICATIONS
 from advisor.recommend.rules import LEVELS
 from advisor.recommend.workload import Workload, load_preset, preset_names
 from advisor.report.format import number
+from ui.style import plain_label
 
 BANNER = {"keep": ("KEEP", "#2e7d4f"), "upgrade": ("UPGRADE", "#1f5fa8"), "cloud": ("CLOUD", "#7a4fb0"),
           "none": ("NO OPTION MEETS THE TARGET", "#a0304b")}
@@ -93,7 +94,7 @@ class DecideView(QWidget):
         self.decide_button.clicked.connect(self.decide)
         self.decide_button.setEnabled(False)
         form.addRow(self.decide_button)
-        self.problem = QLabel("Run or open a profile first.")
+        self.problem = plain_label("Run or open a profile first.")
         self.problem.setWordWrap(True)
         form.addRow(self.problem)
         workload = QGroupBox("Workload")
@@ -117,7 +118,7 @@ class DecideView(QWidget):
         filters.addStretch(1)
         self.ranked = self._table(RANKED)
         self.excluded = self._table(EXCLUDED)
-        self.assumptions = QLabel()
+        self.assumptions = plain_label()
         self.assumptions.setWordWrap(True)
         self.assumptions.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.chart = pg.PlotWidget(title="Total cost against p95 latency at peak (log-log)")
@@ -256,12 +257,12 @@ class DecideView(QWidget):
         choice = v.choice
         headline = f"<b style='font-size:16pt'>{word}</b>"
         if choice is not None:
-            headline += (f"&nbsp; {choice.label}: {choice.precision}, batch {choice.batch_size}, "
+            headline += (f"&nbsp; {escape(choice.label)}: {choice.precision}, batch {choice.batch_size}, "
                          f"{number(choice.total_cost_eur)} EUR over {rec.workload.horizon_months} months")
             if not choice.cost_complete:
                 headline += " (a lower bound: electricity not counted)"
         elif v.closest:
-            headline += f"&nbsp; closest: {v.closest}"
+            headline += f"&nbsp; closest: {escape(v.closest)}"
         reasons = "".join(f"<li>{escape(r)}</li>" for r in v.reasons)
         advice = f"<p>{escape(v.precision_advice)}</p>" if v.precision_advice else ""
         self.banner.setText(f"{headline}<ul>{reasons}</ul>{advice}")

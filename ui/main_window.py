@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 from advisor.errors import AdvisorError
 from advisor.profiling.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
 from advisor.report.io import save_report
-from ui.style import match_plots_to_palette, problem_banner, problem_color, problem_text
+from ui.style import match_plots_to_palette, problem_banner, problem_color, problem_text, plain_label
 from ui.catalog_view import CatalogView
 from ui.compare_view import CompareView
 from ui.decide_view import DecideView
@@ -110,13 +110,13 @@ class MainWindow(QMainWindow):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
         form.addRow(buttons)
-        self.problem = QLabel()
+        self.problem = plain_label()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(problem_text())
         form.addRow(self.problem)
         setup = QGroupBox("Profile")
         setup.setLayout(form)
-        self.machine_label = QLabel("Looking for devices…")
+        self.machine_label = plain_label("Looking for devices…")
         self.machine_label.setWordWrap(True)
         self.machine_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         machine_box = QGroupBox("This machine")
@@ -128,10 +128,10 @@ class MainWindow(QMainWindow):
         left_column.addWidget(machine_box)
         left_column.addStretch(1)
 
-        self.stage = QLabel("Ready.")
+        self.stage = plain_label("Ready.")
         self.stage.setWordWrap(True)
         self.progress = QProgressBar()
-        self.banner = QLabel()
+        self.banner = plain_label()
         self.banner.setWordWrap(True)
         self.banner.hide()
         self.plots = LivePlots()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel
 
 
 def is_dark() -> bool:
@@ -26,3 +27,11 @@ def match_plots_to_palette() -> None:
     """pyqtgraph draws black plots by default; use the window's own background and text colours."""
     palette = QApplication.palette()
     pg.setConfigOptions(background=palette.base().color(), foreground=palette.text().color())
+
+
+def plain_label(text: str = "") -> QLabel:
+    """A label that shows text as it is: catalog, report and error text must never be read as markup
+    (a model or offer named '<b>KEEP</b>' would otherwise restyle, or spoof, what the window says)."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label

@@ -19,7 +19,7 @@ from advisor.performance.model import ENGINES
 from advisor.performance.whatif import what_if
 from advisor.profiling.request import parse_batches
 from advisor.report.format import number
-from ui.style import problem_text
+from ui.style import problem_text, plain_label
 
 COLUMNS = ["card", "precision", "batch", "p50 ms", "range ms", "items/s", "fits", "basis", "bound by"]
 
@@ -39,7 +39,7 @@ class WhatIfView(QWidget):
         bar = QHBoxLayout()
         for widget in (QLabel("Engine"), self.engine, QLabel("Batch sizes"), self.batches, self.refresh_button):
             bar.addWidget(widget)
-        self.problem = QLabel()
+        self.problem = plain_label()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(problem_text())
         self.note = QLabel("Open or run a profile to see it on every card. Italics: projected, within the range "

@@ -46,5 +46,15 @@ def render(report: ProfileReport, report_sha256: str) -> str:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, extrasaction="raise")
     writer.writeheader()
     for row in rows(report):
-        writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
     return buffer.getvalue()
+
+
+def _cell(value):
+    """A text cell a spreadsheet would run as a formula (=, +, -, @, or a tab or carriage return first) is
+    prefixed with a quote, as OWASP's CSV-injection guidance advises; numbers stay numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -8,7 +8,7 @@ See docs/report.md for the meaning of each field.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -24,6 +24,11 @@ Timer = Literal["perf_counter_ns", "cuda_events", "perf_counter_ns_synchronized"
 
 EnergyMethod = Literal["nvml_energy_counter", "nvml_power_samples", "rapl", "estimate_tdp", "user_supplied"]
 ESTIMATED_METHODS = ("estimate_tdp",)
+
+
+# A time that was measured is finite and positive: a report claiming otherwise is damaged, not fast.
+PositiveMs = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
 class GpuInfo(Record):
@@ -190,8 +195,8 @@ class GenerationRound(Record):
 
     prompt_tokens: int
     new_tokens: int
-    ttft_ms: list[float]
-    tpot_ms: list[float]
+    ttft_ms: list[PositiveMs]
+    tpot_ms: list[PositiveMs]
 
 
 class MeasurementRound(Record):
@@ -205,7 +210,7 @@ class MeasurementRound(Record):
     timer: Timer | None = None
     warmup_s: float | None = None
     calls_per_sample: int | None = None
-    samples_ms: list[float] = Field(default_factory=list, description="per call: sample time / calls_per_sample")
+    samples_ms: list[PositiveMs] = Field(default_factory=list, description="per call: sample time / calls_per_sample")
     stop_reason: Literal["converged", "budget", "max_samples"] | None = None
     ci95_half_width_pct: float | None = None
     memory: MemoryRound | None = None
@@ -214,18 +219,18 @@ class MeasurementRound(Record):
 
 class LatencyStats(Record):
     timer: Timer
-    p50_ms: float = Field(description="median of the round medians")
-    p90_ms: float
-    p95_ms: float
-    p99_ms: float
-    mean_ms: float
-    std_ms: float
-    min_ms: float
-    max_ms: float
+    p50_ms: PositiveMs = Field(description="median of the round medians")
+    p90_ms: PositiveMs
+    p95_ms: PositiveMs
+    p99_ms: PositiveMs
+    mean_ms: PositiveMs
+    std_ms: NonNegative
+    min_ms: PositiveMs
+    max_ms: PositiveMs
     samples: int
     calls_per_sample: int
     rounds: int
-    round_p50_ms: list[float]
+    round_p50_ms: list[PositiveMs]
     round_spread_pct: float | None = Field(
         description="(max - min) / median of the round medians: the honest error bar; None with one round")
     stop_reasons: list[str]
@@ -246,12 +251,12 @@ class MemoryStats(Record):
 class GenerationStats(Record):
     prompt_tokens: int
     new_tokens: int
-    ttft_p50_ms: float
-    ttft_p95_ms: float
-    tpot_p50_ms: float
-    tpot_p95_ms: float
-    tokens_per_s: float = Field(description="generated tokens per second across the batch, from p50 latency")
-    decode_tokens_per_s: float = Field(description="batch / tpot_p50: steady decoding rate")
+    ttft_p50_ms: PositiveMs
+    ttft_p95_ms: PositiveMs
+    tpot_p50_ms: PositiveMs
+    tpot_p95_ms: PositiveMs
+    tokens_per_s: PositiveMs = Field(description="generated tokens per second across the batch, from p50 latency")
+    decode_tokens_per_s: PositiveMs = Field(description="batch / tpot_p50: steady decoding rate")
 
 
 class Efficiency(Record):
@@ -301,11 +306,11 @@ class EnergyResult(Record):
     window_s: float = Field(description="mean duration of one trial's window")
     trials: int
     items_per_trial: float
-    energy_per_item_j: float = Field(description="gross: all energy in the window / items (median of trials)")
+    energy_per_item_j: NonNegative = Field(description="gross: all energy in the window / items (median of trials)")
     energy_per_item_net_j: float | None = Field(default=None, description="gross minus idle power over the window")
     idle_power_w: float | None = None
     idle_unavailable_reason: str | None = None
-    avg_power_w: float
+    avg_power_w: NonNegative
     peak_power_w: float | None = Field(default=None, description="highest power in the windows: the highest sample, or a window's "
                                          "average where sampling missed a higher one")
     trial_energy_per_item_j: list[float]
@@ -319,7 +324,7 @@ class BatchResult(Record):
     status: Literal["ok", "out_of_memory", "failed", "not_run"]
     reason: str | None = None
     latency: LatencyStats | None = None
-    throughput_items_per_s: float | None = None
+    throughput_items_per_s: PositiveMs | None = None
     memory: MemoryStats | None = None
     generation: GenerationStats | None = None
     efficiency: Efficiency | None = None

@@ -50,12 +50,15 @@ def parse_input_spec(text: str) -> InputSpec:
         raise InputSpecError(
             f"input spec {text!r}: unknown dtype {dtype!r}; use one of {', '.join(InputDtype.__args__)}"  # type: ignore[attr-defined]
         )
+    if not match["shape"].strip():
+        raise InputSpecError(f"input spec {text!r}: give at least the batch dimension; {hint}")
+    parts = match["shape"].split(",")
+    if any(not d.strip() for d in parts):
+        raise InputSpecError(f"input spec {text!r}: an empty dimension (two commas, or one at an end); {hint}")
     try:
-        shape = [int(d) for d in match["shape"].split(",") if d.strip()]
+        shape = [int(d) for d in parts]
     except ValueError:
         raise InputSpecError(f"input spec {text!r}: dimensions must be whole numbers; {hint}") from None
-    if not shape:
-        raise InputSpecError(f"input spec {text!r}: give at least the batch dimension; {hint}")
     if any(d <= 0 for d in shape):
         raise InputSpecError(f"input spec {text!r}: every dimension must be positive")
     low = high = None

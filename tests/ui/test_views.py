@@ -250,3 +250,25 @@ def test_what_if_shows_every_card_measured_where_a_reference_exists_and_projecte
     view.engine.setCurrentText("graphs")
     view.refresh_button.click()
     assert view.problem.text() == "" and {view.table.item(r, 2).text() for r in range(view.table.rowCount())} == {"64"}
+
+
+def test_catalog_and_report_text_is_never_read_as_markup(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    window.show_problem("<b>KEEP</b> <a href='x'>click</a>")
+    assert window.banner.textFormat() == Qt.TextFormat.PlainText and "<b>KEEP</b>" in window.banner.text()
+    for label in (window.problem, window.stage, window.machine_label, window.decide_view.problem,
+                  window.decide_view.assumptions, window.catalog_view.where, window.whatif_view.problem):
+        assert label.textFormat() == Qt.TextFormat.PlainText
+    report = load_report(H100)
+    window.decide_view.set_report(report)
+    from advisor.catalog.catalog import bundled_catalog
+    from advisor.recommend.decide import recommend
+    from advisor.recommend.workload import load_preset
+
+    rec = recommend(report, load_preset("internal-tool"), bundled_catalog())
+    rec.verdict.choice.label = "<img src=x> spoofed"
+    rec.verdict.reasons[0] = "<h1>UPGRADE</h1>"
+    window.decide_view.show_recommendation(rec)
+    text = window.decide_view.banner.text()
+    assert "&lt;img src=x&gt; spoofed" in text and "&lt;h1&gt;UPGRADE&lt;/h1&gt;" in text and "<img" not in text

@@ -116,3 +116,15 @@ def test_without_the_desktop_components_a_pdf_request_says_how_to_get_one(tmp_pa
     assert "run the gpu-advisor command" in capsys.readouterr().err
     assert not (tmp_path / "r.pdf").exists()
 
+
+
+def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas():
+    report = load_report(V2)
+    report.model.name = '=HYPERLINK("http://attacker.invalid","click")'
+    report.variants[-1].reason = "@SUM(A1:A9) and +1"
+    text = tables.render(report, integrity.sha256_file(V2))
+    rows = list(csv.DictReader(io.StringIO("\n".join(l for l in text.splitlines() if not l.startswith("#")))))
+    assert all(r["model"] == "'" + report.model.name for r in rows)
+    assert any(r["reason"] == "'@SUM(A1:A9) and +1" for r in rows)
+    for row in rows:  # no text cell starts a formula; numbers are left alone
+        assert not any(v[:1] in "=+@" for v in row.values() if v)

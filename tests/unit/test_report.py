@@ -63,7 +63,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", broken_replace)
-    with pytest.raises(OSError):
+    with pytest.raises(ReportError, match=f"cannot write {path}: disk full"):  # one line for the user, not a traceback
         write_atomic(path, "new", overwrite=True)
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
@@ -178,3 +178,16 @@ def test_unsteady_rounds_are_called_out_in_the_warnings():
 def test_table_numbers_are_never_in_exponent_form():
     from advisor.cli import _num
     assert [_num(v) for v in (1160.4, 220.0, 45.66, 4.384, 0.04512, None)] == ["1160", "220", "45.7", "4.38", "0.0451", "-"]
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("p50_ms", -5.0, "greater than 0"), ("p50_ms", 0.0, "greater than 0"),
+    ("p95_ms", float("nan"), "finite number"), ("max_ms", float("inf"), "finite number"),
+])
+def test_a_report_with_impossible_latencies_is_refused_naming_the_field(field, value, message):
+    data = json.loads(GOLDEN.read_text())
+    latency = data["variants"][0]["batches"][0]["latency"]
+    latency[field] = value
+    with pytest.raises(ReportError) as err:
+        parse_report(json.dumps(data), "r.json")
+    assert f"variants[0].batches[0].latency.{field}" in str(err.value) and message in str(err.value)
