@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import time
 from datetime import datetime
@@ -53,7 +55,12 @@ def build_request(args: argparse.Namespace) -> ProfileRequest:
         if value is not None:
             fields["timeout_s" if name == "timeout" else name] = value
     if args.memory_limit_gib is not None:
+        if not math.isfinite(args.memory_limit_gib) or args.memory_limit_gib <= 0:
+            raise UsageError(f"--memory-limit-gib: {args.memory_limit_gib} is not a memory size; give GiB, e.g. 16")
         fields["memory_limit_bytes"] = int(args.memory_limit_gib * 2**30)
+    if args.threads is not None and args.threads > 4 * (os.cpu_count() or 1):
+        raise UsageError(f"--threads {args.threads}: this machine has {os.cpu_count()} CPUs; use at most "
+                         f"{4 * (os.cpu_count() or 1)} (default: every CPU this process may use)")
     fields["energy"] = not args.no_energy
     for option, field in (("telemetry_interval_ms", "telemetry_interval_ms"), ("energy_window", "energy_window_s"),
                           ("energy_trials", "energy_trials"), ("cpu_tdp_w", "cpu_tdp_w"),

@@ -45,3 +45,12 @@ class ProfileIncomplete(AdvisorError):
     """The worker stopped before the profile finished (crash, time limit, memory limit, cancel)."""
 
     exit_code = 4
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Python's MemoryError, torch's OutOfMemoryError, or an allocator's failure reported as RuntimeError."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(
+        words in text for words in ("out of memory", "can't allocate memory", "cannot allocate memory"))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from advisor.errors import UsageError
-from advisor.records import Record
+from advisor.records import FiniteRecord, Record
 from advisor.workloads.inputs import InputSpec
 
 REQUEST_SCHEMA_VERSION = 2  # 2: telemetry and energy settings
@@ -24,6 +24,9 @@ QuantLibrary = Literal["auto", "torchao", "torch.ao"]
 
 MAX_AUTO_TRIALS = 3
 _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+
+
+MAX_BATCH = 65536  # far beyond any device's memory for a real model: a larger one is a typo
 
 
 class ModelSpec(Record):
@@ -51,12 +54,12 @@ class ModelSpec(Record):
         return self.builtin if self.builtin else self.path  # type: ignore[return-value]
 
 
-class ProfileRequest(Record):
+class ProfileRequest(FiniteRecord):
     schema_version: int = REQUEST_SCHEMA_VERSION
     model: ModelSpec
     device: str = "auto"
     precisions: list[Precision] = Field(default_factory=lambda: list(DEFAULT_PRECISIONS), min_length=1)
-    batch_sizes: list[int] = Field(default_factory=lambda: [1, 8], min_length=1)
+    batch_sizes: list[Annotated[int, Field(ge=1, le=MAX_BATCH)]] = Field(default_factory=lambda: [1, 8], min_length=1)
     engine: Engine = "eager"
     quant_library: QuantLibrary = "auto"
     budget_s: float = Field(default=60.0, gt=0, description="time for all latency measurements together")
@@ -66,7 +69,7 @@ class ProfileRequest(Record):
     max_samples: int = Field(default=5000, ge=10)
     target_ci_pct: float = Field(default=2.0, gt=0, description="stop a round once the 95% CI of its median is this tight")
     min_sample_ms: float = Field(default=1.0, gt=0, description="repeat calls inside a sample until it lasts this long")
-    threads: int | None = Field(default=None, ge=1, description="CPU threads; default: every CPU this process may use")
+    threads: int | None = Field(default=None, ge=1, le=1024, description="CPU threads; default: every CPU this process may use")
     seed: int = 0
     quality_batch: int = Field(default=8, ge=1, description="seeded inputs compared against fp32 for quality")
     timeout_s: float | None = Field(default=None, gt=0, description="hard limit on the worker; default derived from the budget")

@@ -13,7 +13,7 @@ import psutil
 import torch
 
 from advisor.devices.cpu import cpu_model
-from advisor.errors import InputSpecError, ProfileIncomplete, UsageError, first_line
+from advisor.errors import InputSpecError, ProfileIncomplete, UsageError, first_line, is_out_of_memory
 from advisor.devices import cpu as cpu_info
 from advisor.devices import nvml
 from advisor.profiling import calibrate, energy, environment, quality, telemetry, variants, work
@@ -38,14 +38,6 @@ class _NoTimer:
 _NO_TIMER = _NoTimer()
 LLM_QUALITY_BATCH = 2  # logits of every position are compared: a few sequences are plenty
 BUSY_CPU_PCT = 25.0  # other programs' CPU use above which the figures are flagged
-
-
-def is_out_of_memory(exc: BaseException) -> bool:
-    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
-        return True
-    text = str(exc).lower()
-    return isinstance(exc, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text
-                                              or "cannot allocate memory" in text)
 
 
 def resolve_device(requested: str) -> torch.device:

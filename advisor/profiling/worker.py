@@ -74,7 +74,7 @@ def _die_with_parent(interval_s: float = 0.5) -> None:
 def main() -> int:
     _die_with_parent()
     proto = _protocol_stream()
-    from advisor.errors import AdvisorError
+    from advisor.errors import AdvisorError, is_out_of_memory
     from advisor.profiling.events import ErrorEvent, Hello
     from advisor.profiling.request import ProfileRequest
 
@@ -95,12 +95,13 @@ def main() -> int:
     except AdvisorError as exc:
         emitter.emit(ErrorEvent, error_type=type(exc).__name__, message=str(exc), exit_code=exc.exit_code)
         return exc.exit_code
-    except MemoryError:
-        emitter.emit(ErrorEvent, error_type="MemoryError", exit_code=4,
-                     message="the worker ran out of memory outside a measurement (loading or preparing the model): "
-                             "try a smaller --size, fewer --precision variants, or raise the memory limit")
-        return 4
     except Exception as exc:  # a bug or an unforeseen library failure: keep the traceback for the report
+        if is_out_of_memory(exc):
+            emitter.emit(ErrorEvent, error_type=type(exc).__name__, exit_code=4,
+                         message="the worker ran out of memory outside a measurement (loading the model, making its "
+                                 "inputs or preparing a variant): try a smaller --size or batch, fewer --precision "
+                                 "variants, or raise the memory limit")
+            return 4
         emitter.emit(ErrorEvent, error_type=type(exc).__name__, exit_code=1,
                      message=f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
                      detail=traceback.format_exc())

@@ -77,6 +77,14 @@ def test_no_subcommand_prints_help():
     (["profile", "--budget", "-1"], 2, "--budget: Input should be greater than 0"),
     (["profile", "--rounds", "0"], 2, "--rounds: Input should be greater than or equal to 1"),
     (["show", "missing.json"], 2, "does not exist"),
+    (["profile", "--precision", ""], 2, "--precision: give a comma-separated list"),
+    (["profile", "--batch", ""], 2, "--batch: give a comma-separated list"),
+    (["profile", "--batch", "100000000"], 2, "--batch: Input should be less than or equal to 65536"),
+    (["profile", "--budget", "inf"], 2, "--budget: Input should be a finite number"),
+    (["profile", "--budget", "nan"], 2, "--budget: Input should be a finite number"),
+    (["profile", "--threads", "5000"], 2, "--threads 5000: this machine has"),
+    (["profile", "--memory-limit-gib", "inf"], 2, "--memory-limit-gib: inf is not a memory size"),
+    (["profile", "--input", "float32[1,,16]"], 3, "an empty dimension"),
 ])
 def test_bad_arguments_give_one_line_and_an_exit_code(capsys, args, code, message):
     assert cli.main(args) == code
@@ -226,3 +234,10 @@ def test_no_energy_and_no_telemetry_are_honoured(tmp_path):
     report = load_report(tmp_path / "r.json")
     assert report.telemetry is None
     assert "turned off" in report.variant("fp32").batches[0].energy_unavailable_reason
+
+
+def test_running_out_of_memory_outside_a_measurement_is_exit_4_with_one_line(tmp_path):
+    result = run_cli("profile", "vision", "--size", "tiny", "--batch", "60000", "--memory-limit-gib", "1", "--no-energy",
+                     "--precision", "fp32", "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 4 and "ran out of memory outside a measurement" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
