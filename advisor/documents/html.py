@@ -29,6 +29,10 @@ th{background:#eee} td.n{text-align:right;font-variant-numeric:tabular-nums}
 """
 
 
+def _gib(value: int | None) -> float | None:
+    return None if value is None else value / 2**30
+
+
 def _e(value) -> str:
     return escape(str(value)) if value is not None else "&ndash;"
 
@@ -108,8 +112,8 @@ def _machine(report: ProfileReport) -> str:
     if env:
         rows += [["Operating system", f"{_e(env.os)} {_e(env.os_release)} ({_e(env.machine)})"],
                  ["CPU", f"{_e(env.cpu_model)}: {_e(env.cpu_cores_physical)} cores, {_e(env.cpu_threads_logical)} threads, "
-                         f"{_n((env.memory_total_bytes or 0) / 2**30)} GiB RAM; torch threads {env.torch_threads}"],
-                 ["GPUs", ", ".join(f"{_e(g.name)} ({_n((g.memory_total_bytes or 0) / 2**30)} GiB, driver "
+                         f"{_n(_gib(env.memory_total_bytes))} GiB RAM; torch threads {env.torch_threads}"],
+                 ["GPUs", ", ".join(f"{_e(g.name)} ({_n(_gib(g.memory_total_bytes))} GiB, driver "
                                     f"{_e(g.driver_version)})" for g in env.gpus) or "none"],
                  ["Software", f"Python {_e(env.python_version)}, torch {_e(env.torch_version)}, torchao "
                               f"{_e(env.torchao_version)}, transformers {_e(env.transformers_version)}, CUDA "
@@ -154,7 +158,7 @@ def _measurements(report: ProfileReport) -> str:
             rows.append([_e(v.precision), str(b.batch_size), _e(b.status) + (f"<br><span class=\"muted\">{_e(b.reason)}</span>" if b.reason else ""),
                          _n(lat and lat.p50_ms), _n(lat and lat.p95_ms), _n(lat and lat.p99_ms),
                          _n(lat and lat.round_spread_pct), _n(b.throughput_items_per_s),
-                         _n((v.model_size_bytes or 0) / 1e6), "&ndash;" if q is None else f"{q.cosine_similarity_mean:.5f}",
+                         _n(None if v.model_size_bytes is None else v.model_size_bytes / 1e6), "&ndash;" if q is None else f"{q.cosine_similarity_mean:.5f}",
                          "&ndash;" if q is None or q.top1_agreement is None else f"{q.top1_agreement:.3f}", energy,
                          _e(e.method) if e else note(b.energy_unavailable_reason)])
     notes = "".join(f'<p class="muted">[{i}] {_e(text)}</p>' for i, text in enumerate(footnotes, 1))

@@ -22,7 +22,8 @@ def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing)
         energy = batch.energy if batch else None
         if energy is not None:
             idle = energy.idle_power_w
-            label = "measured" if not energy.estimated else "ESTIMATED"
+            label = {"measured": "measured", "user_supplied": "USER-SUPPLIED (your wall-meter figure)",
+                     "estimated": "ESTIMATED"}[energy.provenance]
             return energy.avg_power_w, idle, f"{label} here ({energy.method}, {energy.scope})"
         if device.card is None:
             return None, None, "not counted: no energy was measured for the CPU (see the profile's energy notes)"

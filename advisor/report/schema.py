@@ -318,6 +318,13 @@ class EnergyResult(Record):
     tokens_per_j: float | None = Field(default=None, description="language models: generated tokens per joule (gross)")
     scope: str = Field(description="what the energy covers, e.g. the GPU board, or the CPU packages and DRAM")
 
+    @property
+    def provenance(self) -> str:
+        """measured (a counter or sensor read here), user_supplied (the user's wall-meter figure) or estimated."""
+        if self.estimated:
+            return "estimated"
+        return "user_supplied" if self.method == "user_supplied" else "measured"
+
 
 class BatchResult(Record):
     batch_size: int

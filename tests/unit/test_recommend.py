@@ -383,3 +383,12 @@ def test_a_version_1_workload_with_a_host_share_per_card_says_where_the_host_pri
     assert parse_workload(old % ', "host_cost_eur_per_card": 0', "w.json").schema_version == 2
     with pytest.raises(UsageError, match="servers.csv in your catalog folder"):
         parse_workload(old % ', "host_cost_eur_per_card": 3000', "w.json")
+
+
+def test_an_energy_figure_from_the_users_wall_meter_is_never_called_measured():
+    report = scenario_report()  # its energy came from --wall-power-w (user_supplied)
+    energy = next(b.energy for v in report.variants for b in v.batches if b.energy)
+    assert energy.method == "user_supplied" and energy.provenance == "user_supplied"
+    rec = decide(report, load_preset("internal-tool"))
+    kept = rec.verdict.choice
+    assert kept.action == "keep" and kept.energy_basis.startswith("USER-SUPPLIED (your wall-meter figure)")
