@@ -21,7 +21,8 @@ from pydantic import ValidationError
 
 from advisor.errors import AdvisorError, UsageError
 from advisor.profiling.request import (
-    ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest, parse_batches, parse_precisions,
+    ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest, check_model_path, parse_batches,
+    parse_precisions,
 )
 from advisor.report.format import number
 
@@ -43,6 +44,7 @@ def build_request(args: argparse.Namespace) -> ProfileRequest:
         if not path.exists():
             raise UsageError(f"model {model!r} is neither a built-in ({', '.join(BUILTIN_NAMES)}) nor an existing "
                              "file or folder")
+        check_model_path(path)
         spec["path"] = str(path.resolve())
     fields: dict = {"model": ModelSpec(**spec), "device": args.device, "engine": args.engine,
                     "quant_library": args.quant_library, "budget_s": args.budget, "rounds": args.rounds}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from advisor.errors import UsageError
+from advisor.errors import ModelLoadError, UsageError
 from advisor.records import FiniteRecord, Record
 from advisor.workloads.inputs import InputSpec
 
@@ -27,6 +28,14 @@ _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
 MAX_BATCH = 65536  # far beyond any device's memory for a real model: a larger one is a typo
+
+
+def check_model_path(path: Path) -> None:
+    """A model is a regular file or a folder: anything else (a FIFO, a socket, a device) would block or
+    stream forever when opened, so it is refused before it is opened."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise ModelLoadError(f"model {path} is not a regular file or folder (a FIFO, socket or device): give the "
+                             "path of a model file or folder")
 
 
 class ModelSpec(Record):

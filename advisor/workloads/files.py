@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from advisor.errors import InputSpecError, ModelLoadError, first_line
-from advisor.profiling.request import ModelSpec
+from advisor.profiling.request import ModelSpec, check_model_path
 from advisor.report.schema import ModelIdentity
 from advisor.workloads.inputs import InputSpec
 from advisor.workloads.model import LoadedModel, parameter_count, sha256_of_path
@@ -32,6 +32,7 @@ NOT_QUANTIZABLE_EXPORT = ("a torch.export program is a flattened graph with no n
 
 
 def detect_format(path: Path) -> str:
+    check_model_path(path)
     if not path.exists():
         raise ModelLoadError(f"model {path} does not exist: give a built-in name (llm, vision, speech, embedding) "
                              "or the path of a model file or folder")

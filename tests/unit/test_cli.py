@@ -241,3 +241,17 @@ def test_running_out_of_memory_outside_a_measurement_is_exit_4_with_one_line(tmp
                      "--precision", "fp32", "--out", str(tmp_path / "r.json"))
     assert result.returncode == 4 and "ran out of memory outside a measurement" in result.stderr
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_a_model_path_that_is_a_fifo_is_refused_before_it_is_opened(tmp_path, capsys):
+    import os
+
+    fifo = tmp_path / "model.pt"
+    os.mkfifo(fifo)  # opening it would block forever
+    assert cli.main(["profile", str(fifo), "--input", "float32[1,4]"]) == 3
+    assert "not a regular file or folder (a FIFO" in capsys.readouterr().err
+    from advisor.errors import ModelLoadError
+    from advisor.workloads.files import detect_format
+
+    with pytest.raises(ModelLoadError, match="FIFO"):  # the worker checks too (a request built elsewhere)
+        detect_format(fifo)
