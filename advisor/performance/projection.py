@@ -94,7 +94,8 @@ def measured(variant: VariantResult, batch: BatchResult, basis: str = "measured 
 
 
 def measured_cells(variant: VariantResult) -> list[BatchResult]:
-    return sorted((b for b in variant.batches if b.status == "ok" and b.latency is not None), key=lambda b: b.batch_size)
+    return sorted((b for b in variant.batches if b.status in ("ok", "partial") and b.latency is not None),
+                  key=lambda b: b.batch_size)
 
 
 def operators(report: ProfileReport, batch_size: int) -> tuple[list[OperatorGroup], int, int, bool] | str:

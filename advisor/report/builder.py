@@ -115,7 +115,8 @@ class ReportBuilder:
         reasons = [f"round {r.round + 1}: {r.reason}" if ok else r.reason for r in rounds if r.status != "ok" and r.reason]
         if len(ok) < self.request.rounds and worst is None:
             reasons.append(f"{len(ok)} of {self.request.rounds} rounds measured before the run stopped")
-        result = BatchResult(batch_size=batch, status=worst.status if worst else "ok",
+        partial = worst is None and len(ok) < self.request.rounds  # fewer rounds than asked: a weaker figure
+        result = BatchResult(batch_size=batch, status=worst.status if worst else "partial" if partial else "ok",
                              reason="; ".join(reasons) or None, rounds=rounds)
         result.energy, result.energy_unavailable_reason = self._energy(variant.precision, batch)
         if not ok:
@@ -194,7 +195,7 @@ def _memory(rounds: list[MeasurementRound]) -> MemoryStats | None:
 def _slower_than_float(results: list[VariantResult]) -> list[str]:
     """Quantized variants slower than the fastest float variant at the same batch size, by SLOWER_FACTOR."""
     def p50s(variant):
-        return {b.batch_size: b.latency.p50_ms for b in variant.batches if b.status == "ok" and b.latency}
+        return {b.batch_size: b.latency.p50_ms for b in variant.batches if b.status in ("ok", "partial") and b.latency}
 
     floats = [v for v in results if v.precision in FLOAT_PRECISIONS and v.status == "ok"]
     found = []

@@ -328,7 +328,8 @@ class EnergyResult(Record):
 
 class BatchResult(Record):
     batch_size: int
-    status: Literal["ok", "out_of_memory", "failed", "not_run"]
+    status: Literal["ok", "partial", "out_of_memory", "failed", "not_run"] = Field(
+        description="partial: measured in fewer rounds than asked (the run stopped); its figures are kept")
     reason: str | None = None
     latency: LatencyStats | None = None
     throughput_items_per_s: PositiveMs | None = None
