@@ -81,6 +81,12 @@ class ReportBuilder:
             warnings.append(f"rounds differ by more than {UNSTEADY_SPREAD_PCT:.0f}% in {', '.join(unsteady)}: the "
                             "machine was busy or changed speed during the run, so these figures are uncertain; "
                             "rerun on a quiet machine")
+        averaged = [f"{v.precision} batch {b.batch_size} ({b.latency.calls_per_sample} calls)" for v in results
+                    for b in v.batches if b.latency and b.latency.calls_per_sample > 1]
+        if averaged:
+            warnings.append(f"p90, p95 and p99 are over samples that average several calls, because single calls are "
+                            f"under {self.request.min_sample_ms:g} ms, in {', '.join(averaged)}: they understate the "
+                            "tail of single calls")
         if self.request.engine == "eager" and (slower := _slower_than_float(results)):
             warnings.append(f"in eager mode {'; '.join(slower)}: quantized layers' per-call work "
                             "(quantizing activations or unpacking weights, and dispatch) outweighs the "

@@ -228,7 +228,8 @@ class LatencyStats(Record):
     min_ms: PositiveMs
     max_ms: PositiveMs
     samples: int
-    calls_per_sample: int
+    calls_per_sample: int = Field(description="calls averaged in one sample; above 1, p90/p95/p99 are over those "
+                                               "averages and understate the single-call tail (the report warns)")
     rounds: int
     round_p50_ms: list[PositiveMs]
     round_spread_pct: float | None = Field(

@@ -191,3 +191,15 @@ def test_a_report_with_impossible_latencies_is_refused_naming_the_field(field, v
     with pytest.raises(ReportError) as err:
         parse_report(json.dumps(data), "r.json")
     assert f"variants[0].batches[0].latency.{field}" in str(err.value) and message in str(err.value)
+
+
+def test_tail_percentiles_over_averaged_samples_are_labelled_as_such():
+    lines = EVENTS.read_text().splitlines()
+    builder = _replay(lines)
+    for rounds in builder.rounds.values():
+        for r in rounds:
+            r.calls_per_sample = 4  # sub-millisecond calls: four per sample
+    report = builder.build()
+    warning = next(w for w in report.warnings if w.startswith("p90, p95 and p99 are over samples that average"))
+    assert "fp32 batch 1 (4 calls)" in warning and "understate the tail" in warning
+    assert not any(w.startswith("p90, p95") for w in _replay(lines).build().warnings)
