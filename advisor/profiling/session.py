@@ -100,7 +100,10 @@ class Profiler:
         self._check_quiet()
         device = resolve_device(req.device)
         if device.type == "cpu" and req.memory_limit_bytes:
-            self.limit_cpu_memory(req.memory_limit_bytes)
+            why = self.limit_cpu_memory(req.memory_limit_bytes)
+            if why:
+                self.warn(f"the memory limit could not be set in the worker ({why}): only the parent's watchdog, "
+                          "which checks every fraction of a second, stops the run above it")
         self.device = device
         self.sampler = self._start_telemetry(device)
         try:
@@ -163,7 +166,8 @@ class Profiler:
         sampler = telemetry.Sampler(
             interval_ms / 1000.0, self.emitter.now, gpu, telemetry.CpuProbe(),
             on_batch=lambda samples: self.emit(TelemetryEvent, samples=samples),
-            on_stop_gpu=lambda why: self.warn(f"GPU telemetry stopped: {why}"))
+            on_stop_gpu=lambda why: self.warn(f"GPU telemetry stopped: {why}"),
+            on_stop=lambda why: self.warn(f"{why}; power, utilisation and energy after this point are missing"))
         sources, missing = sampler.sources()
         if device.type == "cuda" and gpu is None:
             missing["nvml"] = gpu_reason or "NVML unavailable"
@@ -215,8 +219,12 @@ class Profiler:
         (a static export) or the batch does not fit."""
         try:
             return self._forward(module, args, kwargs)
-        except Exception:
+        except Exception as exc:
             items = (args[0] if args else next(iter(kwargs.values()))).shape[0]
+            if not getattr(self, "_quality_one_by_one", False):
+                self._quality_one_by_one = True
+                self.warn(f"the quality pass ran its {items} items one at a time: the model refused them as one batch "
+                          f"({first_line(exc, 160)})")
             outs = [self._forward(module, tuple(a[i:i + 1] for a in args), {k: v[i:i + 1] for k, v in kwargs.items()})
                     for i in range(items)]
             return torch.cat(outs)

@@ -112,13 +112,16 @@ class Sampler:
     """Samples in a background thread; hands batches to ``on_batch``; keeps every sample."""
 
     def __init__(self, interval_s: float, clock: Callable[[], float], gpu: GpuProbe | None, cpu: CpuProbe,
-                 on_batch: Callable[[list[TelemetrySample]], None], on_stop_gpu: Callable[[str], None]) -> None:
+                 on_batch: Callable[[list[TelemetrySample]], None], on_stop_gpu: Callable[[str], None],
+                 on_stop: Callable[[str], None] | None = None) -> None:
         self.interval_s = interval_s
         self.clock = clock
         self.gpu = gpu
         self.cpu = cpu
         self.on_batch = on_batch
         self.on_stop_gpu = on_stop_gpu
+        self.on_stop = on_stop or on_stop_gpu
+        self.stopped_reason: str | None = None
         self.samples: list[TelemetrySample] = []
         self.gpu_stopped_reason: str | None = None
         self._lock = threading.Lock()
@@ -152,6 +155,13 @@ class Sampler:
         return sample
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as exc:  # a sensor or library failing mid-run: the profile goes on, and says so
+            self.stopped_reason = f"telemetry stopped: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            self.on_stop(self.stopped_reason)
+
+    def _loop(self) -> None:
         pending: list[TelemetrySample] = []
         last_batch = time.monotonic()
         next_tick = time.monotonic()

@@ -44,8 +44,8 @@ def _protocol_stream():
     return proto
 
 
-def _limit_cpu_memory(limit_bytes: int) -> None:
-    """Make over-allocation on the CPU a catchable error instead of the kernel's OOM killer.
+def _limit_cpu_memory(limit_bytes: int) -> str | None:
+    """Make over-allocation on the CPU a catchable error instead of the kernel's OOM killer; why not, if it cannot.
 
     RLIMIT_DATA counts private writable memory (heap and anonymous maps) and not shared libraries.
     Not used with CUDA, whose driver maps large private regions; the parent's watchdog covers that.
@@ -53,8 +53,11 @@ def _limit_cpu_memory(limit_bytes: int) -> None:
     try:
         import resource
         resource.setrlimit(resource.RLIMIT_DATA, (limit_bytes, limit_bytes))
-    except (ImportError, ValueError, OSError):
-        pass
+    except ImportError:
+        return "this system has no resource limits"
+    except (ValueError, OSError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
 
 
 def _die_with_parent(interval_s: float = 0.5) -> None:

@@ -268,3 +268,30 @@ def test_monitor_shows_each_gpu_and_survives_one_disappearing(fake, clock):
 def test_sparkline_scales_to_the_power_limit():
     from advisor.monitor import sparkline
     assert sparkline([0, 350, 700, None], 700) == "▁▄█ "
+
+
+def test_a_telemetry_thread_that_fails_says_so_instead_of_dying_silently(tmp_path):
+    class Broken(CpuProbe):
+        def read(self, sample):
+            raise OSError("sensor gone")
+
+    said = []
+    import time
+
+    sampler = Sampler(0.01, time.monotonic, None, Broken(rapl_root=Path("/nonexistent")), lambda s: None,
+                      lambda w: None, on_stop=said.append)
+    sampler.start()
+    sampler.stop()
+    assert said == ["telemetry stopped: OSError: sensor gone"] and sampler.stopped_reason == said[0]
+
+
+def test_a_memory_limit_that_cannot_be_set_is_a_warning(monkeypatch):
+    import resource
+
+    from advisor.profiling import worker
+
+    def refuse(*args):
+        raise ValueError("not allowed to raise maximum limit")
+
+    monkeypatch.setattr(resource, "setrlimit", refuse)
+    assert worker._limit_cpu_memory(2**30) == "not allowed to raise maximum limit"

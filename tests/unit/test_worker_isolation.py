@@ -28,7 +28,7 @@ def test_segfault_mid_run_keeps_the_rounds_already_measured(pickled, worker_env)
     fp32 = report.variant("fp32")
     assert fp32.status == "ok"
     b1, b4 = fp32.batches
-    assert b1.status == "ok" and b1.latency.samples >= 1
+    assert b1.status == "partial" and b1.latency.samples >= 1  # its one round is kept, marked as fewer than asked
     assert "1 of 2 rounds" in b1.reason
     assert b4.status == "not_run"
     assert report.model is not None and report.environment is not None
@@ -84,7 +84,8 @@ def test_cancel_stops_the_worker_at_once_and_keeps_results():
     report = run.report
     assert report.status == "incomplete"
     assert report.incomplete_reason == "cancelled by the user"
-    assert report.variant("fp32").batches[0].status == "ok"
+    first = report.variant("fp32").batches[0]
+    assert first.status == "partial" and first.latency is not None  # what was measured before the cancel is kept
     assert run._proc.poll() is not None
     assert "finished" not in seen
 
