@@ -230,22 +230,24 @@ def _hf(path: Path, spec: ModelSpec) -> LoadedModel:
     if not any(path.glob("*.safetensors")):
         raise ModelLoadError(f"{path.name} has no *.safetensors weights; the advisor does not unpickle "
                              "pytorch_model.bin files. Convert them to safetensors first")
-    task, output_kind, model_class = _hf_head(transformers, config_data)
+    task, output_kind, model_class = _hf_head(transformers, config_data, path)
     try:
-        model = model_class.from_pretrained(str(path), local_files_only=True, trust_remote_code=False,
-                                            use_safetensors=True, dtype=torch.float32)
+        model, info = model_class.from_pretrained(str(path), local_files_only=True, trust_remote_code=False,
+                                                  use_safetensors=True, dtype=torch.float32, output_loading_info=True)
     except Exception as exc:
         raise ModelLoadError(f"{path.name} could not be loaded by transformers {transformers.__version__}: "
                              f"{first_line(exc)}") from None
+    _check_loaded_exactly(path, info)
     model.eval()
     config = model.config
     new_tokens = None
-    if spec.inputs:
-        inputs = spec.inputs
+    vocab = getattr(config, "vocab_size", None)
+    if spec.inputs:  # token ids without a range are drawn from the vocabulary the config states
+        inputs = [s.model_copy(update={"low": 0, "high": vocab}) if s.dtype == "int64" and s.high is None and vocab else s
+                  for s in spec.inputs]
     else:
         main = getattr(model, "main_input_name", "input_ids")
         if main == "input_ids":
-            vocab = getattr(config, "vocab_size", None)
             if not vocab:
                 raise InputSpecError(f"{path.name}: no vocab_size in its config; give --input input_ids=int64[1,128]:0..VOCAB")
             inputs = [InputSpec(name="input_ids", dtype="int64", shape=[1, spec.seq_len or 128], low=0, high=vocab)]
@@ -266,10 +268,28 @@ def _hf(path: Path, spec: ModelSpec) -> LoadedModel:
     return LoadedModel(module=model, identity=identity, generation_step=_hf_step(model) if task == "llm" else None)
 
 
-def _hf_head(transformers, config_data: dict):
-    """The class the config names (a head: causal LM, classifier) when transformers ships it, else AutoModel.
+def _check_loaded_exactly(path: Path, info: dict) -> None:
+    """Every weight of the model came from the folder and every weight of the folder went into the model:
+    otherwise transformers initialises the missing ones at random and says only so in a log line, and the
+    profile would describe a different model."""
+    problems = []
+    for key, what in (("missing_keys", "missing from the folder (they would be random)"),
+                      ("unexpected_keys", "in the folder but not in the model"),
+                      ("mismatched_keys", "of another shape than the model's")):
+        names = [k if isinstance(k, str) else k[0] for k in info.get(key) or []]
+        if names:
+            problems.append(f"{len(names)} weights {what}: {', '.join(names[:4])}{', ...' if len(names) > 4 else ''}")
+    if problems:
+        raise ModelLoadError(f"{path.name} does not match its config.json: {'; '.join(problems)}. Check that the "
+                             "weights belong to this config (and its architectures entry)")
 
-    The kind of head is read from transformers' own auto-mappings, not guessed from the name.
+
+def _hf_head(transformers, config_data: dict, path: Path):
+    """The class the config names (a head: causal LM, classifier); AutoModel when it names none.
+
+    The kind of head is read from transformers' own auto-mappings, not guessed from the name. An
+    architecture transformers does not ship is refused: falling back to another model would profile
+    something else than what the folder holds.
     """
     from transformers.models.auto import modeling_auto as auto
 
@@ -277,9 +297,13 @@ def _hf_head(transformers, config_data: dict):
         return {n for v in mapping.values() for n in ((v,) if isinstance(v, str) else v)}
 
     arch = (config_data.get("architectures") or [""])[0]
-    model_class = getattr(transformers, arch, None) if arch else None
-    if model_class is None or not hasattr(model_class, "from_pretrained"):
+    if not arch:
         return "generic", "hidden", transformers.AutoModel
+    model_class = getattr(transformers, arch, None)
+    if model_class is None or not hasattr(model_class, "from_pretrained"):
+        raise ModelLoadError(f"{path.name}: its config.json names the architecture {arch!r}, which transformers "
+                             f"{transformers.__version__} does not have; give a folder whose architectures entry names "
+                             "a transformers model class (e.g. BertModel, GPT2LMHeadModel)")
     if arch in names(auto.MODEL_FOR_CAUSAL_LM_MAPPING_NAMES):
         return "llm", "logits", model_class
     if arch in names(auto.MODEL_FOR_IMAGE_CLASSIFICATION_MAPPING_NAMES):

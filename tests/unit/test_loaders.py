@@ -203,3 +203,35 @@ def test_hf_encoder_folder_gives_hidden_states(tmp_path):
     loaded = load_model(ModelSpec(path=str(tmp_path / "bert"), seq_len=8))
     assert loaded.identity.output_kind == "hidden" and loaded.generation_step is None
     assert _run(loaded).shape == (1, 8, 32)
+
+
+def test_hf_weights_that_do_not_match_the_config_are_refused_naming_them(hf_gpt2, tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    weights = next(hf_gpt2.glob("*.safetensors"))
+    state = load_file(weights)
+    dropped = sorted(k for k in state if k.endswith("mlp.c_fc.weight"))
+    save_file({k: v for k, v in state.items() if k not in dropped}, weights, metadata={"format": "pt"})
+    with pytest.raises(ModelLoadError, match="weights missing from the folder \\(they would be random\\)") as err:
+        load_model(ModelSpec(path=str(hf_gpt2)))
+    assert dropped[0] in str(err.value)
+    state["extra.weight"] = torch.zeros(2)  # a weight the model does not have
+    save_file(state, weights, metadata={"format": "pt"})
+    with pytest.raises(ModelLoadError, match="in the folder but not in the model: extra.weight"):
+        load_model(ModelSpec(path=str(hf_gpt2)))
+
+
+def test_hf_folder_naming_an_unknown_architecture_is_refused(hf_gpt2):
+    config = json.loads((hf_gpt2 / "config.json").read_text())
+    config["architectures"] = ["pipeline"]
+    (hf_gpt2 / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelLoadError, match="names the architecture 'pipeline', which transformers"):
+        load_model(ModelSpec(path=str(hf_gpt2)))
+
+
+def test_hf_token_inputs_without_a_range_draw_from_the_configs_vocabulary(hf_gpt2):
+    from advisor.workloads.inputs import parse_input_spec
+
+    loaded = load_model(ModelSpec(path=str(hf_gpt2), inputs=[parse_input_spec("input_ids=int64[1,16]")]))
+    spec = loaded.identity.inputs[0]
+    assert (spec.low, spec.high) == (0, 100)
