@@ -126,8 +126,12 @@ def parse_workload(text: str, where: str) -> Workload:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise UsageError(f"{where} is nested too deeply to be a workload") from None
     if not isinstance(data, dict):
         raise UsageError(f"{where} is not a workload (a JSON object)")
+    if not isinstance(data.get("schema_version", 1), int):
+        raise UsageError(f"{where}: schema_version must be a whole number")
     if data.get("schema_version", 1) > WORKLOAD_SCHEMA_VERSION:
         raise UsageError(f"{where} uses workload schema {data['schema_version']}: upgrade gpu-advisor to read it")
     if data.get("schema_version", 1) == 1:

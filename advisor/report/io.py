@@ -80,6 +80,8 @@ def parse_report(text: str, where: str = "the report") -> ProfileReport:
     except json.JSONDecodeError as exc:
         hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
         raise ReportError(f"{where} is not valid JSON{hint}: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    except RecursionError:
+        raise ReportError(f"{where} is nested too deeply to be a report (a damaged or hostile file)") from None
     if not isinstance(data, dict) or data.get("kind") != REPORT_KIND:
         raise ReportError(f"{where} is not a gpu-advisor profile report (no \"kind\": \"{REPORT_KIND}\")")
     version = data.get("schema_version")

@@ -223,7 +223,12 @@ def _hf(path: Path, spec: ModelSpec) -> LoadedModel:
     except ImportError:
         raise ModelLoadError("Hugging Face model folders need the optional transformers package: "
                              "pip install 'gpu-advisor[hf]'") from None
-    config_data = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    try:
+        config_data = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise ModelLoadError(f"{path.name}/config.json is not valid JSON ({first_line(exc, 120)}): fix or replace it") from None
+    if not isinstance(config_data, dict):
+        raise ModelLoadError(f"{path.name}/config.json is not a JSON object: fix or replace it")
     if "auto_map" in config_data:
         raise ModelLoadError(f"{path.name} needs custom Python code from the folder (trust_remote_code), "
                              "which the advisor never runs; export the model with torch.export (.pt2) instead")

@@ -235,3 +235,9 @@ def test_hf_token_inputs_without_a_range_draw_from_the_configs_vocabulary(hf_gpt
     loaded = load_model(ModelSpec(path=str(hf_gpt2), inputs=[parse_input_spec("input_ids=int64[1,16]")]))
     spec = loaded.identity.inputs[0]
     assert (spec.low, spec.high) == (0, 100)
+
+
+def test_hf_folder_with_a_malformed_config_is_a_model_error(hf_gpt2):
+    (hf_gpt2 / "config.json").write_text("{bad")
+    with pytest.raises(ModelLoadError, match="config.json is not valid JSON"):
+        load_model(ModelSpec(path=str(hf_gpt2)))

@@ -203,3 +203,14 @@ def test_tail_percentiles_over_averaged_samples_are_labelled_as_such():
     warning = next(w for w in report.warnings if w.startswith("p90, p95 and p99 are over samples that average"))
     assert "fp32 batch 1 (4 calls)" in warning and "understate the tail" in warning
     assert not any(w.startswith("p90, p95") for w in _replay(lines).build().warnings)
+
+
+def test_a_deeply_nested_file_is_refused_with_one_line():
+    from advisor.errors import UsageError
+    from advisor.recommend.workload import parse_workload
+
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ReportError, match="nested too deeply"):
+        parse_report(deep, "r.json")
+    with pytest.raises(UsageError, match="nested too deeply"):
+        parse_workload(deep, "w.json")
