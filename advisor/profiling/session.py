@@ -200,7 +200,12 @@ class Profiler:
             return primary_output(module(*args, **kwargs))
 
     def _reference(self, loaded: LoadedModel) -> None:
-        args, kwargs = self._inputs(1)
+        fixed = loaded.fixed_batch
+        if fixed is not None and fixed not in self.request.batch_sizes:
+            raise InputSpecError(f"this model was exported for batch {fixed} only (static shapes) and the run asks for "
+                                 f"batch sizes {', '.join(map(str, self.request.batch_sizes))}: profile it with "
+                                 f"--batch {fixed}, or export it with a dynamic batch (torch.export.Dim)")
+        args, kwargs = self._inputs(fixed or 1)
         try:
             self._forward(loaded.module, args, kwargs)
         except Exception as exc:
@@ -211,6 +216,8 @@ class Profiler:
             raise InputSpecError(f"the model rejected the inputs {specs}: {first_line(exc)}. "
                                  "Give the shapes and dtypes it expects with --input") from None
         qbatch = LLM_QUALITY_BATCH if loaded.generation_step else self.request.quality_batch
+        if fixed:  # whole chunks of the one batch size it takes
+            qbatch = fixed * -(-qbatch // fixed)
         self.quality_inputs = self._inputs(qbatch, seed_offset=1)
         self.quality_reference = self._quality_forward(loaded.module, *self.quality_inputs).float().cpu()
 
@@ -221,12 +228,13 @@ class Profiler:
             return self._forward(module, args, kwargs)
         except Exception as exc:
             items = (args[0] if args else next(iter(kwargs.values()))).shape[0]
-            if not getattr(self, "_quality_one_by_one", False):
-                self._quality_one_by_one = True
-                self.warn(f"the quality pass ran its {items} items one at a time: the model refused them as one batch "
-                          f"({first_line(exc, 160)})")
-            outs = [self._forward(module, tuple(a[i:i + 1] for a in args), {k: v[i:i + 1] for k, v in kwargs.items()})
-                    for i in range(items)]
+            step = self.loaded.fixed_batch or 1
+            if not getattr(self, "_quality_in_chunks", False):
+                self._quality_in_chunks = True
+                self.warn(f"the quality pass ran its {items} items {step} at a time: the model refused them as one "
+                          f"batch ({first_line(exc, 160)})")
+            outs = [self._forward(module, tuple(a[i:i + step] for a in args),
+                                  {k: v[i:i + step] for k, v in kwargs.items()}) for i in range(0, items, step)]
             return torch.cat(outs)
 
     @staticmethod
@@ -326,7 +334,7 @@ class Profiler:
             variant.module = torch.compile(variant.module)
         try:
             # The first call checks that the variant runs (and, when compiling, compiles it).
-            args, kwargs = self._inputs(1, variant.float_dtype)
+            args, kwargs = self._inputs(loaded.fixed_batch or 1, variant.float_dtype)
             self._forward(variant.module, args, kwargs)
             synchronize(self.device)
             q_args, q_kwargs = self.quality_inputs

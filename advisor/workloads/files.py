@@ -109,10 +109,26 @@ def _export(path: Path, spec: ModelSpec) -> LoadedModel:
         raise ModelLoadError(f"{path.name} could not be loaded as a torch.export program: {first_line(exc)}") from None
     inputs = spec.inputs or _export_inputs(program, path)
     module = program.module()
+    fixed = _static_batch(program)
+    note = (f"this torch.export program was exported for batch {fixed} only (static shapes): other batch sizes "
+            "are rejected; export with a dynamic batch (torch.export.Dim) to profile others" if fixed is not None else
+            "a torch.export program keeps the shapes it was exported with unless exported with dynamic dimensions "
+            "(torch.export.Dim): other batch sizes may be rejected")
     return LoadedModel(module=module, identity=_identity(path, "export", module, inputs, "torch.export program"),
-                       quantizable_reason=NOT_QUANTIZABLE_EXPORT,
-                       notes=["a torch.export program keeps the shapes it was exported with unless exported "
-                              "with dynamic dimensions (torch.export.Dim): other batch sizes may be rejected"])
+                       quantizable_reason=NOT_QUANTIZABLE_EXPORT, fixed_batch=fixed, notes=[note])
+
+
+def _static_batch(program) -> int | None:
+    """The batch size a program was exported for, when every user input's first dimension is that fixed number."""
+    names = set(program.graph_signature.user_inputs)
+    firsts = set()
+    for node in program.graph.nodes:
+        val = node.meta.get("val") if node.op == "placeholder" and node.name in names else None
+        if isinstance(val, torch.Tensor) and val.dim() > 0:
+            if not isinstance(val.shape[0], int):
+                return None  # a dynamic batch
+            firsts.add(int(val.shape[0]))
+    return firsts.pop() if len(firsts) == 1 else None
 
 
 def _export_inputs(program, path: Path) -> list[InputSpec]:

@@ -27,6 +27,7 @@ class LoadedModel:
     generation_step: GenerationStep | None = None
     meta_builder: Callable[[], torch.nn.Module] | None = None  # rebuilds it on the meta device, for counting
     quantizable_reason: str | None = None  # why torchao/torch.ao cannot transform it, if they cannot
+    fixed_batch: int | None = None  # the only batch size it accepts (a torch.export program with static shapes)
     notes: list[str] = field(default_factory=list)
 
     @property

@@ -255,3 +255,23 @@ def test_a_model_path_that_is_a_fifo_is_refused_before_it_is_opened(tmp_path, ca
 
     with pytest.raises(ModelLoadError, match="FIFO"):  # the worker checks too (a request built elsewhere)
         detect_format(fifo)
+
+
+def test_a_static_export_made_for_another_batch_profiles_at_its_own_batch(tmp_path):
+    class Mlp(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(16, 4)
+
+        def forward(self, x):
+            return self.a(x)
+
+    path = tmp_path / "static4.pt2"
+    torch.export.save(torch.export.export(Mlp().eval(), (torch.randn(4, 16),)), str(path))  # the default: static
+    result = run_cli("profile", str(path), *FAST[2:6], "--batch", "4", "--input", "float32[4,16]", "--precision",
+                     "fp32", "--no-energy", "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 0, result.stderr
+    cell = load_report(tmp_path / "r.json").variant("fp32").batches[0]
+    assert cell.batch_size == 4 and cell.status == "ok"
+    other = run_cli("profile", str(path), *FAST[2:6], "--precision", "fp32", "--out", str(tmp_path / "o.json"))
+    assert other.returncode == 3 and "exported for batch 4 only" in other.stderr and "--batch 4" in other.stderr
