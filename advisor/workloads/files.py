@@ -111,7 +111,7 @@ def _export(path: Path, spec: ModelSpec) -> LoadedModel:
     module = program.module()
     fixed = _static_batch(program)
     note = (f"this torch.export program was exported for batch {fixed} only (static shapes): other batch sizes "
-            "are rejected; export with a dynamic batch (torch.export.Dim) to profile others" if fixed is not None else
+            "are rejected; export it with dynamic dimensions (torch.export.Dim) to profile others" if fixed is not None else
             "a torch.export program keeps the shapes it was exported with unless exported with dynamic dimensions "
             "(torch.export.Dim): other batch sizes may be rejected")
     return LoadedModel(module=module, identity=_identity(path, "export", module, inputs, "torch.export program"),
