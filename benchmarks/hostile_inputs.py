@@ -1,0 +1,243 @@
+"""A campaign of hostile inputs and injected faults against the command line, counted.
+
+Each case runs `python -m advisor ...` in a fresh temporary folder and is judged clean when:
+- it exits with the documented code it should (0, 2, 3, 4, 5 or 130),
+- stderr has no traceback and its error, if any, is one line starting "gpu-advisor: error:",
+- a run stopped after measuring keeps its report (marked incomplete), and leaves no worker behind,
+- no half-written file (a ".tmp") or lock is left in the destination folder.
+
+Usage: python benchmarks/hostile_inputs.py [--only SUBSTRING]   (about 2 minutes on 2 cores)
+Prints one line per case and the counts by outcome; exits non-zero when any case is not clean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "fixtures" / "report-v2-llm-tiny.json"
+FAST = ["--size", "tiny", "--budget", "2", "--rounds", "1", "--batch", "1", "--precision", "fp32", "--no-energy"]
+
+
+@dataclass
+class Case:
+    name: str
+    args: list[str]
+    code: int
+    setup: object = None  # callable(folder) -> None, run before
+    stop: int | None = None  # a signal sent once a worker is measuring
+    report_kept: bool = False  # a (partial) report must be at folder/r.json afterwards
+    fallback_kept: bool = False  # the report must be in the fallback folder (the destination filled up)
+    needs_mount: bool = False  # a small tmpfs at folder/small (root; skipped where mounting is not allowed)
+    problems: list[str] = field(default_factory=list)
+
+
+def _report(folder: Path, edit) -> Path:
+    data = json.loads(GOLDEN.read_text())
+    edit(data)
+    path = folder / "in.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    return path
+
+
+def cases() -> list[Case]:
+    lat = lambda d: d["variants"][0]["batches"][0]["latency"]  # noqa: E731
+    return [
+        # arguments
+        Case("empty precision list", ["profile", "--precision", ""], 2),
+        Case("empty batch list", ["profile", "--batch", ""], 2),
+        Case("absurd batch", ["profile", "--batch", "1000000000"], 2),
+        Case("budget inf", ["profile", "--budget", "inf"], 2),
+        Case("budget nan", ["profile", "--budget", "nan"], 2),
+        Case("seed 1e23", ["profile", "--seed", "1e23"], 2),
+        Case("threads 5000", ["profile", "--threads", "5000"], 2),
+        Case("memory limit inf", ["profile", "--memory-limit-gib", "inf"], 2),
+        Case("empty dimension", ["profile", "nowhere", "--input", "float32[1,,16]"], 3),
+        Case("unknown engine", ["project", str(GOLDEN), "--engine", "warp"], 2),
+        Case("unknown card", ["project", str(GOLDEN), "--card", "NVIDIA Z99"], 2),
+        Case("tokens for a vision model", ["recommend", str(ROOT / "docs/gpu-session/cpu-profiles/vision-default-cpu.json"),
+                                           "--p95-ms", "100", "--peak-rps", "1", "--output-tokens", "10"], 2),
+        # reports
+        Case("truncated report", ["show", "in.json"], 2, lambda f: _write(f, "in.json", GOLDEN.read_text()[:5000])),
+        Case("empty report", ["show", "in.json"], 2, lambda f: _write(f, "in.json", "")),
+        Case("binary report", ["show", "in.json"], 2, lambda f: _write(f, "in.json", os.urandom(4096))),
+        Case("deeply nested report", ["show", "in.json"], 2, lambda f: _write(f, "in.json", "[" * 200000 + "]" * 200000)),
+        Case("negative latency", ["recommend", "in.json", "--preset", "internal-tool"], 2,
+             lambda f: _report(f, lambda d: lat(d).update(p50_ms=-5))),
+        Case("nan latency", ["report", "in.json", "--format", "html", "--out", "o.html"], 2,
+             lambda f: _report(f, lambda d: lat(d).update(p95_ms=math.nan))),
+        Case("zero latency", ["compare", "in.json", str(GOLDEN), "--out", "c.html"], 2,
+             lambda f: _report(f, lambda d: lat(d).update(p50_ms=0))),
+        Case("newer schema", ["show", "in.json"], 2, lambda f: _report(f, lambda d: d.update(schema_version=99))),
+        Case("unknown field", ["show", "in.json"], 2, lambda f: _report(f, lambda d: d.update(extra=1))),
+        Case("markup in model name (html)", ["report", "in.json", "--format", "html", "--out", "o.html"], 0,
+             lambda f: _report(f, lambda d: d["model"].update(name="<script>alert(1)</script>"))),
+        Case("formula in model name (csv)", ["report", "in.json", "--format", "csv", "--out", "o.csv"], 0,
+             lambda f: _report(f, lambda d: d["model"].update(name='=HYPERLINK("x","y")'))),
+        # catalog and workloads
+        Case("catalog price inf", ["catalog", "validate", "--catalog-dir", "cat"], 2,
+             lambda f: (f / "cat").mkdir() or _write(f / "cat", "servers.csv",
+                                                     "name,platform,gpu_slots,price_usd,estimated,price_basis,host_power_w,source\n"
+                                                     "x,pcie,2,inf,false,quote,300,me\n")),
+        Case("catalog unknown column", ["catalog", "validate", "--catalog-dir", "cat"], 2,
+             lambda f: (f / "cat").mkdir() or _write(f / "cat", "cards.csv", "name,colour\nX,red\n")),
+        Case("workload not json", ["recommend", str(GOLDEN), "--workload", "w.json"], 2, lambda f: _write(f, "w.json", "{")),
+        Case("workload nan", ["recommend", str(GOLDEN), "--workload", "w.json"], 2,
+             lambda f: _write(f, "w.json", '{"peak_rps": NaN, "p95_ms": 100}')),
+        # models
+        Case("model is a FIFO", ["profile", "m.pt", "--input", "float32[1,4]"], 3, lambda f: os.mkfifo(f / "m.pt")),
+        Case("random bytes as a checkpoint", ["profile", "m.pt", "--input", "float32[1,4]", *FAST, "--out", "r.json"], 3,
+             lambda f: _write(f, "m.pt", os.urandom(2048))),
+        Case("truncated .pt2", ["profile", "m.pt2", *FAST, "--out", "r.json"], 3, lambda f: _write(f, "m.pt2", b"PK\x03\x04junk")),
+        Case("folder without config", ["profile", "d", *FAST, "--out", "r.json"], 3, lambda f: (f / "d").mkdir()),
+        Case("malformed config.json", ["profile", "d", *FAST, "--out", "r.json"], 3,
+             lambda f: (f / "d").mkdir() or _write(f / "d", "config.json", "{bad") and _write(f / "d", "w.safetensors", b"")),
+        Case("unknown architecture", ["profile", "d", *FAST, "--out", "r.json"], 3,
+             lambda f: (f / "d").mkdir() or _write(f / "d", "config.json", '{"architectures": ["pipeline"], "model_type": "bert"}')
+             and _write(f / "d", "w.safetensors", b"")),
+        # destinations
+        Case("destination parent is a file", ["profile", "embedding", *FAST, "--out", "blocker/r.json"], 2,
+             lambda f: _write(f, "blocker", "x")),
+        Case("destination exists", ["profile", "embedding", *FAST, "--out", "r.json"], 2, lambda f: _write(f, "r.json", "{}")),
+        Case("destination being written by a live run", ["profile", "embedding", *FAST, "--out", "r.json"], 2,
+             lambda f: _write(f, ".r.json.lock", str(os.getppid()))),
+        Case("destination fills up (16 KiB tmpfs)", ["profile", "embedding", *FAST, "--out", "small/r.json"], 5,
+             fallback_kept=True, needs_mount=True),
+        # signals
+        Case("SIGTERM mid-run", ["profile", "embedding", *FAST[:2], "--budget", "60", "--rounds", "3", "--batch", "1",
+                                 "--no-energy", "--out", "r.json"], 130, stop=signal.SIGTERM, report_kept=True),
+        Case("SIGHUP mid-run", ["profile", "embedding", *FAST[:2], "--budget", "60", "--rounds", "3", "--batch", "1",
+                                "--no-energy", "--out", "r.json"], 130, stop=signal.SIGHUP, report_kept=True),
+        Case("SIGINT mid-run", ["profile", "embedding", *FAST[:2], "--budget", "60", "--rounds", "3", "--batch", "1",
+                                "--no-energy", "--out", "r.json"], 130, stop=signal.SIGINT, report_kept=True),
+        Case("worker killed mid-run", ["profile", "embedding", *FAST[:2], "--budget", "60", "--rounds", "3", "--batch", "1",
+                                       "--no-energy", "--out", "r.json"], 4, stop=-signal.SIGKILL, report_kept=True),
+        Case("worker stopped (hang) with a timeout", ["profile", "embedding", *FAST[:2], "--budget", "60", "--rounds", "3",
+                                                      "--batch", "1", "--no-energy", "--timeout", "15", "--out", "r.json"],
+             4, stop=-signal.SIGSTOP, report_kept=True),
+    ]
+
+
+def _workers(proc: subprocess.Popen) -> list[psutil.Process]:
+    try:
+        return psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def run(case: Case) -> Case:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if case.needs_mount:
+            (folder / "small").mkdir()
+            mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(folder / "small")],
+                                     capture_output=True)
+            if mounted.returncode != 0:
+                case.problems.append("SKIPPED: cannot mount a tmpfs here (needs root)")
+                return case
+        try:
+            _run_in(case, folder)
+        finally:
+            if case.needs_mount:
+                subprocess.run(["umount", str(folder / "small")], capture_output=True)
+    return case
+
+
+def _run_in(case: Case, folder: Path) -> None:
+    if case.setup:
+        case.setup(folder)
+    proc = subprocess.Popen([sys.executable, "-m", "advisor", *case.args], cwd=folder, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "XDG_DATA_HOME": str(folder / "data")})
+    workers: list[psutil.Process] = []
+    if case.stop is not None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (workers := _workers(proc)):
+            time.sleep(0.1)
+        time.sleep(5)  # measuring by now
+        if case.stop > 0:
+            proc.send_signal(case.stop)
+        else:
+            for worker in workers:
+                worker.send_signal(-case.stop)
+    try:
+        _, err = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        case.problems.append("hang (killed after 180 s)")
+    if proc.returncode != case.code:
+        case.problems.append(f"exit {proc.returncode}, expected {case.code}")
+    if "Traceback" in err:
+        case.problems.append("traceback")
+    errors = [line for line in err.splitlines() if line.startswith("gpu-advisor")]
+    if case.code not in (0, 130) and not any(line.startswith(("gpu-advisor: error:", "gpu-advisor profile: error:",
+                                                               "gpu-advisor project: error:")) for line in errors):
+        case.problems.append("no one-line error")
+    if case.fallback_kept:
+        saved = list((folder / "data" / "gpu-advisor" / "unsaved-reports").glob("*.json"))
+        if len(saved) != 1 or "instead" not in err:
+            case.problems.append("report not saved to the fallback folder")
+    if case.report_kept:
+        report = folder / "r.json"
+        if not report.exists():
+            case.problems.append("report lost")
+        elif json.loads(report.read_text())["status"] != "incomplete":
+            case.problems.append("report not marked incomplete")
+    time.sleep(0.5)
+    if any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers):
+        case.problems.append("orphan worker")
+        for w in workers:
+            try:
+                w.kill()
+            except psutil.NoSuchProcess:
+                pass
+    leftovers = [p.name for p in folder.rglob("*") if p.name.endswith(".tmp") or p.name.endswith(".lock")]
+    if leftovers and case.name != "destination being written by a live run":
+        case.problems.append(f"left behind: {', '.join(leftovers)}")
+    if case.name.startswith("markup") and "<script>alert" in (folder / "o.html").read_text():
+        case.problems.append("markup not escaped")
+    if case.name.startswith("formula") and '\n=HYPERLINK' in (folder / "o.csv").read_text():
+        case.problems.append("formula not neutralised")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--only", help="run the cases whose name contains this")
+    args = parser.parse_args()
+    chosen = [c for c in cases() if not args.only or args.only in c.name]
+    t0 = time.perf_counter()
+    counts: dict[str, int] = {}
+    for case in chosen:
+        run(case)
+        verdict = "clean" if not case.problems else "; ".join(case.problems)
+        mark = "ok " if not case.problems else "-- " if case.problems[0].startswith("SKIPPED") else "BAD"
+        print(f"{mark}  {case.name:45s} {verdict}", flush=True)
+        for problem in case.problems or ["clean"]:
+            key = problem.split(",")[0].split(" (")[0] if problem != "clean" else "clean"
+            counts[key] = counts.get(key, 0) + 1
+    bad = sum(1 for c in chosen if c.problems and not c.problems[0].startswith("SKIPPED"))
+    print(f"\n{len(chosen)} cases in {time.perf_counter() - t0:.0f} s: {len(chosen) - bad} clean, {bad} not; "
+          + ", ".join(f"{k}: {n}" for k, n in sorted(counts.items())))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
