@@ -30,7 +30,7 @@ def discover() -> dict:
     return {
         "cpu": cpu.describe(),
         "cpu_power": {"rapl_domains": [d.name for d in domains], "rapl_unavailable_reason": rapl_reason},
-        "nvidia": {"gpus": gpus, "driver_version": nvml.driver_version(),
+        "nvidia": {"gpus": gpus, "lost_gpus": nvml.lost_gpus(), "driver_version": nvml.driver_version(),
                    "cuda_driver_version": nvml.cuda_driver_version(), "unavailable_reason": reason},
         "torch": {"version": torch.__version__, "cuda_build": cuda_build,
                   "cuda_usable": bool(cuda_build) and bool(gpus),
@@ -79,6 +79,8 @@ def format_devices(found: dict) -> str:
                 lines.append(f"             {source}: {why}")
     else:
         lines.append(f"GPU   none: {nv['unavailable_reason']}")
+    for g in nv.get("lost_gpus", []):
+        lines.append(f"GPU {g['index']} cannot be read: {g['reason']}")
     t = found["torch"]
     lines.append(f"torch {t['version']} ({'CUDA ' + t['cuda_build'] if t['cuda_build'] else 'CPU-only build'})"
                  f"; torchao {found['libraries']['torchao'] or 'not installed'}"

@@ -150,17 +150,26 @@ def _instant_power_error(h) -> str | None:
 
 
 def gpus() -> list[dict]:
-    """Every NVIDIA GPU NVML sees, with what the advisor needs to know of it."""
+    """Every NVIDIA GPU NVML sees, with what the advisor needs to know of it (lost ones: ``lost_gpus``)."""
+    return _enumerate()[0]
+
+
+def lost_gpus() -> list[dict]:
+    """GPUs NVML counts but cannot read (fallen off the bus, driver gone): index and reason, never dropped silently."""
+    return _enumerate()[1]
+
+
+def _enumerate() -> tuple[list[dict], list[dict]]:
     if not _init():
-        return []
+        return [], []
     nv = lib()
-    found = []
+    found, lost = [], []
     for index in range(call(nv.nvmlDeviceGetCount) or 0):
         try:
             found.append(_describe(nv, index))
-        except GpuLost:
-            continue
-    return found
+        except GpuLost as exc:
+            lost.append({"index": index, "reason": str(exc)})
+    return found, lost
 
 
 def _describe(nv, index: int) -> dict | None:
