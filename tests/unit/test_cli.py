@@ -180,12 +180,30 @@ def test_a_static_export_measures_its_own_batch_and_names_the_others_failed(tmp_
     assert any("dynamic dimensions" in w for w in report.warnings)
 
 
+class OnlyBatchOne(nn.Module):
+    def forward(self, x):
+        torch._assert(x.shape[0] == 1, "this model takes one item at a time")
+        return x * 2
+
+
 def test_a_profile_where_nothing_can_be_measured_exits_non_zero(tmp_path):
-    path = _export(tmp_path, dynamic=False)
-    result = run_cli("profile", str(path), *FAST[2:6], "--batch", "2,4", "--precision", "fp32",
-                     "--out", str(tmp_path / "r.json"))
+    import warnings
+
+    path = tmp_path / "one.ts"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated, and still a format users have
+        torch.jit.script(OnlyBatchOne()).save(str(path))
+    result = run_cli("profile", str(path), "--input", "float32[1,4]", *FAST[2:6], "--batch", "2,4", "--precision",
+                     "fp32", "--out", str(tmp_path / "r.json"))
     assert result.returncode == 3
     assert "no variant could be measured; first failure: the model failed at batch 2" in result.stderr
+
+
+def test_a_static_export_asked_for_other_batches_names_the_one_it_takes(tmp_path):
+    path = _export(tmp_path, dynamic=False)  # exported at batch 1
+    result = run_cli("profile", str(path), *FAST[2:6], "--batch", "2,4", "--precision", "fp32",
+                     "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 3 and "exported for batch 1 only" in result.stderr and "--batch 1" in result.stderr
 
 
 def test_a_hugging_face_language_model_is_profiled_with_generation_figures(tmp_path):
