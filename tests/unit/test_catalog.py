@@ -200,3 +200,31 @@ def test_the_audit_lists_stale_undated_doubtful_unmapped_and_estimated_rows(caps
     assert sum(f.kind == "stale" for f in later) > sum(f.kind == "stale" for f in findings)
     assert main(["catalog", "audit"]) == 0
     assert "findings:" in capsys.readouterr().out
+
+
+def test_the_catalog_reads_consistently_while_an_entry_is_being_saved(tmp_path):
+    """The app saves entries while the command line (or another window) reads: a reader sees the old file or
+    the new one, never a half-written one, because every save replaces the file atomically."""
+    import threading
+
+    from advisor.catalog.edit import save_user_row
+
+    folder = tmp_path / "catalog"
+    save_user_row(folder, "offers.csv", _offer())
+    stop, errors, prices = threading.Event(), [], set()
+
+    def read():
+        while not stop.is_set():
+            try:
+                offers = load_catalog(folder).offers
+                prices.update(o.price_per_hour for o in offers if o.provider == "Acme Cloud")
+            except Exception as exc:  # noqa: BLE001 - any failure is what this test looks for
+                errors.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for i in range(25):
+        save_user_row(folder, "offers.csv", _offer(price_per_hour=f"{1 + i / 100:.2f}"))
+    stop.set()
+    reader.join()
+    assert not errors and prices <= {0.95} | {round(1 + i / 100, 2) for i in range(25)} and len(prices) > 1
