@@ -478,6 +478,14 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from advisor.doctor import render, run_checks
+
+    checks = run_checks()
+    print(json.dumps([c.as_json() for c in checks], indent=1) if args.json else render(checks))
+    return 1 if any(c.status == "fail" for c in checks) else 0
+
+
 def cmd_monitor(args: argparse.Namespace) -> int:
     from advisor.monitor import run
 
@@ -610,6 +618,11 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--events", action="store_true", help="print the raw event stream (JSON lines) on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_profile)
+
+    o = sub.add_parser("doctor", help="what this machine lacks (Qt libraries, torch build, NVML, RAPL, catalog age) "
+                                      "and how to fix it")
+    o.add_argument("--json", action="store_true")
+    o.set_defaults(func=cmd_doctor)
 
     d = sub.add_parser("devices", help="list this machine's CPU and GPUs")
     d.add_argument("--json", action="store_true")

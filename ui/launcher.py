@@ -31,6 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         if _has_display():
+            from advisor.doctor import check_qt, render
+
+            qt = check_qt()
+            if qt.status == "fail":  # Qt would abort the process ("no Qt platform plugin could be initialized")
+                print(render([qt]), file=sys.stderr)
+                print("gpu-advisor doctor checks the rest of this machine.", file=sys.stderr)
+                return 1
             from ui.app import main as app_main
             return app_main()
         print("(no display here: the desktop app needs one; these sub-commands work without)\n")
