@@ -5,7 +5,8 @@
 # 2. creates VENV_DIR (default ./gpu-advisor-env) and installs every wheel from wheels/, pinned by hash,
 #    with no package index (pip --no-index --require-hashes);
 # 3. self-checks: the command starts, the catalog loads, torch and the app's Qt bindings import, and
-#    `gpu-advisor doctor` says what this machine still lacks.
+#    `gpu-advisor doctor` says what this machine still lacks;
+# 4. on Linux, adds a menu entry, an icon and the report type for this user (reports open by double-click).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 venv=${1:-gpu-advisor-env}
@@ -30,4 +31,8 @@ say "self-check"
 "$venv/bin/gpu-advisor" catalog validate
 "$venv/bin/python" -c "import torch, PySide6.QtCore, advisor; print('torch', torch.__version__, '- Qt', PySide6.QtCore.qVersion())"
 "$venv/bin/gpu-advisor" doctor || say "doctor found something this machine lacks (above): the command line works regardless"
-say "done: $venv/bin/gpu-advisor (no sub-command: the desktop app)"
+if [ "$(uname -s)" = Linux ] && [ -z "${NO_DESKTOP_ENTRY:-}" ]; then
+  say "adding a menu entry and the report type for this user (NO_DESKTOP_ENTRY=1 skips it)"
+  "$venv/bin/gpu-advisor" install-desktop >/dev/null
+fi
+say "done: $venv/bin/gpu-advisor (no sub-command: the desktop app; a report as argument opens it)"

@@ -6,7 +6,10 @@ import gc
 import sys
 
 
-def main() -> int:
+def main(report: str | None = None) -> int:
+    """The app; with ``report``, that report opened (a double-click in the file manager)."""
+    from pathlib import Path
+
     from PySide6.QtWidgets import QApplication
 
     from ui.main_window import MainWindow
@@ -15,6 +18,8 @@ def main() -> int:
     app.setApplicationName("gpu-advisor")
     window = MainWindow()
     window.show()
+    if report:
+        window.open_report(Path(report))  # a malformed one is named in the banner, as with File > Open
     settle_gc()
     code = app.exec()
     # Tear the window down while Qt is still alive: left to the interpreter's final garbage collection,

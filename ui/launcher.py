@@ -29,7 +29,14 @@ def main(argv: list[str] | None = None) -> int:
 
     register_pdf_writer(_write_pdf)
     argv = sys.argv[1:] if argv is None else argv
-    if not argv:
+    if argv == ["install-desktop"]:
+        from ui.desktop import install
+
+        for path in install():
+            print(path)
+        return 0
+    opening = len(argv) == 1 and argv[0].endswith(".json") and os.path.isfile(argv[0])  # a double-clicked report
+    if not argv or (opening and _has_display()):
         if _has_display():
             from advisor.doctor import check_qt, render
 
@@ -39,6 +46,6 @@ def main(argv: list[str] | None = None) -> int:
                 print("gpu-advisor doctor checks the rest of this machine.", file=sys.stderr)
                 return 1
             from ui.app import main as app_main
-            return app_main()
+            return app_main(argv[0] if opening else None)
         print("(no display here: the desktop app needs one; these sub-commands work without)\n")
     return cli.main(argv)
