@@ -27,7 +27,7 @@ tar -C "$work" -xf "$tar_path"
 bundle=$(ls -d "$work"/gpu-advisor-offline-*/)
 
 start=$(date +%s)
-unshare -n env PIP_CONFIG_FILE=/dev/null bash "$bundle/install.sh" "$work/env" > "$work/install.log" 2>&1 || {
+unshare -n env PIP_CONFIG_FILE=/dev/null XDG_DATA_HOME="$work/data" bash "$bundle/install.sh" "$work/env" > "$work/install.log" 2>&1 || {
   cat "$work/install.log" >&2; say "the offline install failed"; exit 1; }
 say "offline install: $(( $(date +%s) - start )) s"
 
