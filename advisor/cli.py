@@ -221,12 +221,12 @@ def _interrupt_on(signals) -> dict:
     the worker is cancelled and the report of what was measured is kept."""
     import signal
 
-    def interrupt(number, _frame):
+    def interrupt(signum, _frame):
         for each in signals:
             signal.signal(each, signal.SIG_IGN)  # the partial report is being saved: one stop is enough
-        raise KeyboardInterrupt(signal.Signals(number).name)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
 
-    return {number: signal.signal(number, interrupt) for number in signals}
+    return {signum: signal.signal(signum, interrupt) for signum in signals}
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
@@ -257,8 +257,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
                 progress(event)
     finally:
         progress.close()
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     report = run.report
     wrote, elsewhere, code = None, None, run.exit_code
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -23,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 from advisor.catalog.cards import Card
 from advisor.catalog.servers import Server
 from advisor.catalog.table import CatalogError, parse_table, read_text
+from advisor.paths import user_folder
 from advisor.records import FiniteRecord
 
 FILES = ("cards.csv", "servers.csv", "offers.csv", "energy.csv")
@@ -161,13 +161,7 @@ def bundled_catalog() -> Catalog:
 
 def default_user_catalog_dir() -> Path:
     """Where the desktop app saves catalog entries, so that the command line reads the same ones."""
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "gpu-advisor" / "catalog"
+    return user_folder("config") / "catalog"
 
 
 def user_catalog_dir(explicit: str | None = None) -> Path | None:

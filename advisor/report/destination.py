@@ -9,24 +9,18 @@ it goes to the user's data folder instead and the caller says where.
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 from advisor.errors import ReportError
+from advisor.paths import user_folder
 from advisor.report.io import save_report
 from advisor.report.schema import ProfileReport
 
 
 def fallback_dir() -> Path:
     """The user's data folder for reports that could not be written where asked."""
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "gpu-advisor" / "unsaved-reports"
+    return user_folder("data") / "unsaved-reports"
 
 
 def _check_writable(folder: Path, what: str) -> None:
