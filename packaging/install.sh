@@ -25,8 +25,8 @@ fi
 say "creating $venv"
 "$python" -m venv "$venv"
 say "installing $(grep -c '==' "$here/requirements.lock") wheels with no network"
-PIP_CONFIG_FILE=/dev/null "$venv/bin/python" -m pip install --quiet --no-index --find-links "$here/wheels" \
-  --require-hashes -r "$here/requirements.lock"
+PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install --quiet --no-index \
+  --find-links "$here/wheels" --require-hashes -r "$here/requirements.lock"
 say "self-check"
 "$venv/bin/gpu-advisor" catalog validate
 "$venv/bin/python" -c "import torch, PySide6.QtCore, advisor; print('torch', torch.__version__, '- Qt', PySide6.QtCore.qVersion())"
