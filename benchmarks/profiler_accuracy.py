@@ -6,7 +6,7 @@
    Target: within 3%.
 2. The spread of the profiler's p50 over those five profiles: (max - min) / median. Target: under 3%.
 3. The wall time of the default profile (`gpu-advisor profile`, four variants). Target: under 90 s
-   on 2 cores (the anchor, optimum-benchmark, took 42 s for one variant: METHODS.md).
+   on 2 cores (the anchor, optimum-benchmark, took 42 s for one variant: docs/methods.md §Isolation).
 
 Usage: python benchmarks/profiler_accuracy.py [--pairs 5] [--skip-default-run]
 """

@@ -2,7 +2,7 @@
 
 Both in one process, alternating round by round (on, off, on, off, ...), with the profiler's own
 timing (measure_round) and its own sampler (every probe this machine has, NVML included on a GPU), so
-the per-process speed differences of a shared machine (METHODS.md; docs/profiling.md) cancel out.
+the per-process speed differences of a shared machine (docs/methods.md §Timing; docs/profiling.md) cancel out.
 Target: under 1%.
 
 Usage: python benchmarks/telemetry_overhead.py [--rounds 10] [--interval-ms 100] [--device cpu|cuda]

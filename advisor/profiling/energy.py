@@ -2,7 +2,7 @@
 
 Per variant an idle baseline (the device synchronised and left idle for ``energy_idle_s``), then per
 batch size ``energy_trials`` windows of at least ``energy_window_s`` each, with a cool-down between
-them. Short windows and sampled power mislead (METHODS.md: on A100/H100 only about a quarter of the
+them. Short windows and sampled power mislead (docs/methods.md §Power and energy: on A100/H100 only about a quarter of the
 run time is sampled for power), so the energy counter is preferred and windows last seconds.
 
 Methods, best first: NVIDIA GPU ``nvml_energy_counter`` (Volta and newer) or ``nvml_power_samples``

@@ -1,6 +1,6 @@
 """Latency statistics: the adaptive stopping rule and the aggregation of interleaved rounds.
 
-The rule (METHODS.md): after at least ``min_samples``, take the distribution-free 95% confidence
+The rule (docs/methods.md §Timing): after at least ``min_samples``, take the distribution-free 95% confidence
 interval of the median from order statistics (ranks n/2 -/+ 0.98*sqrt(n)); stop when its half-width
 is under ``target_ci_pct`` of the median, or at the round's time budget, or at ``max_samples``.
 The p50 reported is the median of the round medians; the spread of round medians is the error bar.
