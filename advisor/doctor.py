@@ -160,7 +160,8 @@ def check_catalog(today: date | None = None) -> Check:
     ages = [(today - day).days for day in catalog.as_of.values() if day]
     findings = audit(catalog, today)
     stale = [f for f in findings if f.kind == "stale"]
-    detail = (f"as of {min(catalog.as_of.values(), default=None)}; {len(stale)} stale prices or rates "
+    dated = [day for day in catalog.as_of.values() if day is not None]
+    detail = (f"as of {min(dated, default='an unknown date')}; {len(stale)} stale prices or rates "
               f"(gpu-advisor catalog audit lists them)")
     if ages and max(ages) > 365:
         return Check("catalog", "warn", detail + ": the catalog is over a year old", "update gpu-advisor or your catalog folder")

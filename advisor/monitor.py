@@ -15,7 +15,7 @@ import psutil
 
 from advisor.devices import cpu, nvml
 from advisor.profiling.telemetry import CpuProbe, GpuProbe
-from advisor.report.schema import TelemetrySample
+from advisor.schema.report import TelemetrySample
 
 SPARK = "▁▂▃▄▅▆▇█"
 HISTORY = 40
@@ -48,7 +48,8 @@ class Monitor:
                 self.lost[g["index"]] = str(exc)
         self.cpu = CpuProbe()
         self.cpu_model = cpu.cpu_model() or "CPU"
-        self.power_history = {g["index"]: collections.deque(maxlen=HISTORY) for g, _ in self.gpus}
+        self.power_history: dict[int, collections.deque[float | None]] = {
+            g["index"]: collections.deque(maxlen=HISTORY) for g, _ in self.gpus}
         self.last_energy: tuple[float, float] | None = None
         self.t0 = time.monotonic()
 
@@ -79,12 +80,15 @@ class Monitor:
             if s is None:
                 continue
             limit = f"/{g['power_limit_w']:.0f}" if g["power_limit_w"] else ""
-            kind = {"instant": "", "average": " (1 s avg)"}.get(s.gpu_power_kind, "")
+            kind = " (1 s avg)" if s.gpu_power_kind == "average" else ""
             last_power = next((p for p in reversed(self.power_history[g["index"]]) if p is not None), None)
             lines.append(f"GPU {g['index']}  {g['name']}")
-            lines.append(f"  power  {_v(last_power)}{limit} W{kind}  {sparkline(list(self.power_history[g['index']]), g['power_limit_w'])}")
-            lines.append(f"  util   {_v(s.gpu_util_pct)} %   memory {_gb(s.gpu_memory_used_bytes)}/{_gb(g['memory_total_bytes'])} GiB"
-                         f"   temp {_v(s.gpu_temperature_c)} C   SM clock {_v(s.gpu_sm_clock_mhz)}/{_v(g['max_sm_clock_mhz'])} MHz")
+            trend = sparkline(list(self.power_history[g['index']]), g['power_limit_w'])
+            lines.append(f"  power  {_v(last_power)}{limit} W{kind}  {trend}")
+            memory = f"{_gb(s.gpu_memory_used_bytes)}/{_gb(g['memory_total_bytes'])} GiB"
+            clock = f"{_v(s.gpu_sm_clock_mhz)}/{_v(g['max_sm_clock_mhz'])} MHz"
+            lines.append(f"  util   {_v(s.gpu_util_pct)} %   memory {memory}   temp {_v(s.gpu_temperature_c)} C   "
+                         f"SM clock {clock}")
             energy = f"{s.gpu_energy_j:.1f} J since start" if s.gpu_energy_j is not None else "no energy counter"
             lines.append(f"  energy {energy}   throttle: {', '.join(s.gpu_throttle or []) or 'none'}")
             lines.append("")

@@ -11,11 +11,13 @@ from typing import Literal
 
 def user_folder(kind: Literal["config", "data"]) -> Path:
     if sys.platform.startswith("win"):
-        variable, default = ("APPDATA", Path("AppData") / "Roaming") if kind == "config" else ("LOCALAPPDATA", Path("AppData") / "Local")
+        variable, default = (("APPDATA", Path("AppData") / "Roaming") if kind == "config"
+                             else ("LOCALAPPDATA", Path("AppData") / "Local"))
         base = Path(os.environ.get(variable) or Path.home() / default)
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Application Support"
     else:
-        variable, default = ("XDG_CONFIG_HOME", Path(".config")) if kind == "config" else ("XDG_DATA_HOME", Path(".local") / "share")
+        variable, default = (("XDG_CONFIG_HOME", Path(".config")) if kind == "config"
+                             else ("XDG_DATA_HOME", Path(".local") / "share"))
         base = Path(os.environ.get(variable) or Path.home() / default)
     return base / "gpu-advisor"

@@ -54,7 +54,7 @@ def stalls() -> tuple[float, float, float, int, float, list]:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from advisor.profiling.request import ModelSpec, ProfileRequest
+    from advisor.schema.request import ModelSpec, ProfileRequest
     from ui.app import settle_gc
     from ui.main_window import MainWindow
 

@@ -106,12 +106,14 @@ def cases() -> list[Case]:
         Case("model is a FIFO", ["profile", "m.pt", "--input", "float32[1,4]"], 3, lambda f: os.mkfifo(f / "m.pt")),
         Case("random bytes as a checkpoint", ["profile", "m.pt", "--input", "float32[1,4]", *FAST, "--out", "r.json"], 3,
              lambda f: _write(f, "m.pt", os.urandom(2048))),
-        Case("truncated .pt2", ["profile", "m.pt2", *FAST, "--out", "r.json"], 3, lambda f: _write(f, "m.pt2", b"PK\x03\x04junk")),
+        Case("truncated .pt2", ["profile", "m.pt2", *FAST, "--out", "r.json"], 3,
+             lambda f: _write(f, "m.pt2", b"PK\x03\x04junk")),
         Case("folder without config", ["profile", "d", *FAST, "--out", "r.json"], 3, lambda f: (f / "d").mkdir()),
         Case("malformed config.json", ["profile", "d", *FAST, "--out", "r.json"], 3,
              lambda f: (f / "d").mkdir() or _write(f / "d", "config.json", "{bad") and _write(f / "d", "w.safetensors", b"")),
         Case("unknown architecture", ["profile", "d", *FAST, "--out", "r.json"], 3,
-             lambda f: (f / "d").mkdir() or _write(f / "d", "config.json", '{"architectures": ["pipeline"], "model_type": "bert"}')
+             lambda f: (f / "d").mkdir()
+             or _write(f / "d", "config.json", '{"architectures": ["pipeline"], "model_type": "bert"}')
              and _write(f / "d", "w.safetensors", b"")),
         # destinations
         Case("destination parent is a file", ["profile", "embedding", *FAST, "--out", "blocker/r.json"], 2,

@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 from advisor.devices.cpu import usable_cpus
-from advisor.profiling.request import ModelSpec, ProfileRequest
 from advisor.profiling.runner import run_profile
 from advisor.report.io import load_report
+from advisor.schema.request import ModelSpec, ProfileRequest
 
 HERE = Path(__file__).parent
 

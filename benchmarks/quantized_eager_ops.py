@@ -19,7 +19,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from advisor.profiling import variants
 from advisor.profiling.measure import synchronize
-from advisor.profiling.request import ModelSpec
+from advisor.schema.request import ModelSpec
 from advisor.workloads.files import load_model
 from advisor.workloads.model import make_inputs
 

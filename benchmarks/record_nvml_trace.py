@@ -20,7 +20,6 @@ import threading
 import time
 
 
-
 def load(stop: threading.Event, index: int) -> None:
     import torch
 

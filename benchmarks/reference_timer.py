@@ -10,7 +10,7 @@ import json
 import torch
 import torch.utils.benchmark as tb
 
-from advisor.profiling.request import ModelSpec
+from advisor.schema.request import ModelSpec
 from advisor.workloads.files import load_model
 from advisor.workloads.model import make_inputs
 

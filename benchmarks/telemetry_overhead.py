@@ -18,9 +18,9 @@ import torch
 
 from advisor.devices.cpu import usable_cpus
 from advisor.profiling.measure import measure_round
-from advisor.profiling.request import ModelSpec
 from advisor.profiling.stats import StoppingRule
 from advisor.profiling.telemetry import CpuProbe, GpuProbe, Sampler
+from advisor.schema.request import ModelSpec
 from advisor.workloads.files import load_model
 from advisor.workloads.model import make_inputs
 

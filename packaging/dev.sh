@@ -2,7 +2,8 @@
 # Set up the project's virtual environment when needed, then run the product or its tests.
 #
 #   bash packaging/dev.sh run [gpu-advisor arguments]   (no arguments: the default profile)
-#   bash packaging/dev.sh test [pytest arguments]
+#   bash packaging/dev.sh test [pytest arguments]   (no arguments: the lint checks, then the whole suite)
+#   bash packaging/dev.sh lint                        (ruff, mypy and import-linter, as configured in pyproject)
 #
 # torch is chosen deliberately, once: a torch already in the environment is kept; TORCH_SPEC (a pip
 # requirement, e.g. "torch==2.13.0") overrides the choice; otherwise the CPU build where this machine
@@ -15,8 +16,8 @@ cd "$(dirname "$0")/.."
 
 mode=${1:-}
 case "$mode" in
-  run|test) shift ;;
-  *) echo "usage: bash packaging/dev.sh run|test [arguments]" >&2; exit 2 ;;
+  run|test|lint) shift ;;
+  *) echo "usage: bash packaging/dev.sh run|test|lint [arguments]" >&2; exit 2 ;;
 esac
 
 TORCH_VERSION=2.13.0
@@ -86,10 +87,10 @@ install_torch() {
 }
 
 extras=hf
-[ "$mode" = test ] && extras=hf,test
+[ "$mode" != run ] && extras=hf,test,lint
 digest=$(cat pyproject.toml packaging/dev.sh | sha256sum | cut -c1-16)
 stamp="$venv/.installed-$digest-$extras"
-superset="$venv/.installed-$digest-hf,test"  # the test set-up has everything the run needs
+superset="$venv/.installed-$digest-hf,test,lint"  # the test set-up has everything the run needs
 if [ ! -f "$stamp" ] && [ ! -f "$superset" ]; then
   say "installing gpu-advisor and its dependencies ($extras) into $venv"
   "$py" -m pip install --quiet --upgrade pip
@@ -104,5 +105,16 @@ if [ "$mode" = run ]; then
   [ $# -eq 0 ] && set -- profile
   exec "$venv/bin/gpu-advisor" "$@"
 fi
+lint() {
+  say "lint: ruff, mypy (the core), import-linter (the architecture's contracts)"
+  "$venv/bin/ruff" check advisor ui tests benchmarks packaging docs
+  "$venv/bin/mypy"
+  "$venv/bin/lint-imports" --no-cache
+}
+if [ "$mode" = lint ]; then
+  lint
+  exit 0
+fi
+[ $# -eq 0 ] && lint  # the whole suite (the README's command, and CI's) starts with the house's checks
 export QT_QPA_PLATFORM=offscreen
 exec "$py" -m pytest "$@"

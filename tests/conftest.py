@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from advisor.profiling.request import ModelSpec, ProfileRequest
+from advisor.schema.request import ModelSpec, ProfileRequest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QTableWidget,
-    QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from advisor.catalog import view
 from advisor.catalog.catalog import MODELS, Catalog
 from advisor.catalog.edit import cell_text, columns, save_user_row
 from advisor.catalog.table import CatalogError
-from ui.style import problem_text, plain_label
+from ui.style import plain_label, problem_text
 
 TABS = {"offers.csv": "Offers", "cards.csv": "Cards", "servers.csv": "Host servers", "energy.csv": "Energy facts"}
 

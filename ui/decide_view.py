@@ -4,15 +4,29 @@ and a chart of cost against latency, with filters. The recommendation runs off t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from html import escape
-from typing import Callable
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from advisor.catalog.catalog import CERTIFICATIONS
@@ -219,8 +233,8 @@ class DecideView(QWidget):
     def decide(self) -> None:
         from pydantic import ValidationError
 
-        from advisor.records import describe_validation_error
         from advisor.recommend.decide import recommend
+        from advisor.schema.records import describe_validation_error
 
         if self.report is None or self._future is not None:
             return

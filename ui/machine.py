@@ -3,14 +3,16 @@ app itself never imports torch (a slow import, and a CUDA context it does not ne
 
 from __future__ import annotations
 
-import json
 import sys
 
 from PySide6.QtCore import QObject, QProcess, Signal
 
+from advisor.errors import ReportError
+from advisor.schema.devices import DeviceListing, parse_listing
+
 
 class MachineProbe(QObject):
-    found = Signal(dict)
+    found = Signal(object)  # a DeviceListing
     failed = Signal(str)
 
     def __init__(self, parent=None) -> None:
@@ -34,25 +36,30 @@ class MachineProbe(QObject):
             self.failed.emit(err[-1] if err else f"device discovery exited with {code}")
             return
         try:
-            self.found.emit(json.loads(out))
-        except json.JSONDecodeError:
-            self.failed.emit("device discovery printed something other than JSON")
+            listing = parse_listing(out)
+        except ReportError as exc:
+            self.failed.emit(f"device discovery: {exc}")
+            return
+        self.found.emit(listing)
 
 
-def describe(found: dict) -> str:
+def describe(found: DeviceListing) -> str:
     """A few lines for people: the CPU, each GPU with memory, driver, power limit and readable power sources."""
-    c = found["cpu"]
-    lines = [f"CPU: {c['model'] or 'unknown'}, {c['cores_physical']} cores, {c['memory_total_bytes'] / 2**30:.0f} GiB",
-             "  power: " + (f"RAPL ({', '.join(found['cpu_power']['rapl_domains'])})" if found["cpu_power"]["rapl_domains"]
-                            else ("TDP estimate" if c["tdp_w_per_socket"] else "not readable (no RAPL, TDP unknown)"))]
-    nv = found["nvidia"]
-    for g in nv["gpus"]:
-        sources = [k.replace("nvml_", "").replace("_", " ") for k, ok in g["power_sources"].items() if ok]
-        lines.append(f"GPU {g['index']}: {g['name']}, {g['memory_total_bytes'] / 2**30:.0f} GiB, cc {g['compute_capability']}, "
-                     f"limit {g['power_limit_w']:g} W")
-        lines.append(f"  driver {nv['driver_version']}; power: {', '.join(sources) or 'not readable'}")
-    if not nv["gpus"]:
-        lines.append(f"No NVIDIA GPU: {nv['unavailable_reason'] or 'none found'}")
-    if found["torch"].get("cuda_note"):
-        lines.append(found["torch"]["cuda_note"])
+    c = found.cpu
+    lines = [f"CPU: {c.model or 'unknown'}, {c.cores_physical or '?'} cores, {c.memory_total_bytes / 2**30:.0f} GiB",
+             "  power: " + (f"RAPL ({', '.join(found.cpu_power.rapl_domains)})" if found.cpu_power.rapl_domains
+                            else ("TDP estimate" if c.tdp_w_per_socket else "not readable (no RAPL, TDP unknown)"))]
+    nv = found.nvidia
+    for g in nv.gpus:
+        sources = [k.replace("nvml_", "").replace("_", " ") for k, ok in g.power_sources.items() if ok]
+        memory = f"{g.memory_total_bytes / 2**30:.0f} GiB" if g.memory_total_bytes else "? GiB"
+        limit = f"limit {g.power_limit_w:g} W" if g.power_limit_w else "power limit unknown"
+        lines.append(f"GPU {g.index}: {g.name}, {memory}, cc {g.compute_capability or '?'}, {limit}")
+        lines.append(f"  driver {nv.driver_version}; power: {', '.join(sources) or 'not readable'}")
+    for g in nv.lost_gpus:
+        lines.append(f"GPU {g.index} cannot be read: {g.reason}")
+    if not nv.gpus:
+        lines.append(f"No NVIDIA GPU: {nv.unavailable_reason or 'none found'}")
+    if found.torch.cuda_note:
+        lines.append(found.torch.cuda_note)
     return "\n".join(lines)

@@ -8,20 +8,36 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout,
-    QLineEdit, QMainWindow, QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QMainWindow,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from advisor.errors import AdvisorError
-from advisor.profiling.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
 from advisor.report.io import save_report
-from ui.style import match_plots_to_palette, problem_banner, problem_color, problem_text, plain_label
+from advisor.schema.devices import DeviceListing
+from advisor.schema.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
 from ui.catalog_view import CatalogView
 from ui.compare_view import CompareView
 from ui.decide_view import DecideView
 from ui.machine import MachineProbe, describe
 from ui.plots import LivePlots
 from ui.results_view import ResultsView
+from ui.style import match_plots_to_palette, plain_label, problem_banner, problem_color, problem_text
 from ui.whatif_view import WhatIfView
 
 ORG, APP = "gpu-advisor", "gpu-advisor"
@@ -37,7 +53,7 @@ class MainWindow(QMainWindow):
         self.thread = None
         self.report = None
         self.report_path: Path | None = None  # where the shown report is saved (its hash goes in documents)
-        self.machine: dict | None = None
+        self.machine: DeviceListing | None = None
         self.measurements_seen = 0
         self._catalog = None
         self.pump = QTimer(self)  # drains the profile's events into the GUI at 25 Hz
@@ -215,9 +231,8 @@ class MainWindow(QMainWindow):
 
     def request(self) -> ProfileRequest:
         """The request the form describes (raises AdvisorError or ValueError with a readable message)."""
-        from advisor.profiling.request import parse_batches
-
-        from advisor.workloads.inputs import parse_input_spec
+        from advisor.options import parse_batches
+        from advisor.schema.inputs import parse_input_spec
 
         name = self.model.currentText()
         inputs = [parse_input_spec(part.strip()) for part in self.inputs.text().split(";") if part.strip()]
@@ -231,7 +246,7 @@ class MainWindow(QMainWindow):
     def _validate(self) -> None:
         from pydantic import ValidationError
 
-        from advisor.cli import option_errors
+        from advisor.options import option_errors
 
         try:
             self.request()
@@ -448,7 +463,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.compare_view)
 
     def save_comparison(self, out: Path | None = None) -> bool:
-        from advisor.report.io import write_atomic
+        from advisor.files import write_atomic
 
         out = out or self._ask_path(True, "Save comparison", "comparison.html", "HTML (*.html)")
         if out is None:
@@ -522,13 +537,13 @@ class MainWindow(QMainWindow):
 
     # This machine ----------------------------------------------------------------------------------------
 
-    def on_machine(self, found: dict) -> None:
+    def on_machine(self, found: DeviceListing) -> None:
         self.machine = found
         self.machine_label.setText(describe(found))
         current = self.device.currentText()
         self.device.blockSignals(True)
         self.device.clear()
-        self.device.addItems(["auto"] + [d["device"] for d in found["devices"]])
+        self.device.addItems(["auto"] + [d.device for d in found.devices])
         self.device.setCurrentText(current if current else "auto")
         self.device.blockSignals(False)
         self._device_changed(self.device.currentText())
@@ -537,8 +552,7 @@ class MainWindow(QMainWindow):
         """Precisions this device cannot run are disabled, with the reason as their tooltip."""
         if self.machine is None:
             return
-        name = self.machine["auto_device"] if device == "auto" else device
-        support = next((d["precisions"] for d in self.machine["devices"] if d["device"] == name), None)
+        support = self.machine.support(device)
         for precision, box in self.precision_boxes.items():
             reason = support.get(precision) if support else None
             box.setEnabled(reason is None)

@@ -45,7 +45,8 @@ def write(html: str, out: Path, title: str, header: str, report_sha256: str, pap
     charts = _SVG.findall(html)
     for i, svg in enumerate(charts):
         width, height = (int(v) for v in _SIZE.search(svg).groups())
-        renderer = QtSvg.QSvgRenderer(QtCore.QByteArray(svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1).encode()))
+        namespaced = svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1)
+        renderer = QtSvg.QSvgRenderer(QtCore.QByteArray(namespaced.encode()))
         image = QtGui.QImage(width * 3, height * 3, QtGui.QImage.Format.Format_ARGB32)
         image.fill(QtGui.QColor("white"))
         painter = QtGui.QPainter(image)

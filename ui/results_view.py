@@ -27,7 +27,8 @@ def result_rows(report) -> list[tuple[list[str], bool]]:
             estimated = bool(e and e.estimated)
             rows.append(([v.precision, str(b.batch_size), b.status, number(lat and lat.p50_ms),
                           number(lat and lat.p95_ms), number(lat and lat.round_spread_pct),
-                          number(b.throughput_items_per_s), number(None if v.model_size_bytes is None else v.model_size_bytes / 1e6),
+                          number(b.throughput_items_per_s),
+                          number(None if v.model_size_bytes is None else v.model_size_bytes / 1e6),
                           "–" if q is None else f"{q.cosine_similarity_mean:.5f}",
                           ("~" if estimated else "") + number(e and e.energy_per_item_j),
                           number(e and e.tokens_per_j),
@@ -110,7 +111,7 @@ class ResultsView(QWidget):
             self.energy_plot.addItem(self.energy_note)
             self.energy_plot.getAxis("left").setTicks([[]])
             return
-        for i, (precision, joules, estimated, _) in enumerate(bars):
+        for i, (_precision, joules, estimated, _) in enumerate(bars):
             brush = pg.mkBrush(PALETTE[i % len(PALETTE)])
             if estimated:  # estimates are hatched, as in the documents
                 brush = pg.mkBrush(PALETTE[i % len(PALETTE)], style=Qt.BrushStyle.BDiagPattern)

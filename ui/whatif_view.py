@@ -7,19 +7,27 @@ projected as a tooltip.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtWidgets import (
-    QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
 from advisor.errors import AdvisorError
+from advisor.options import parse_batches
 from advisor.performance.model import ENGINES
 from advisor.performance.whatif import what_if
-from advisor.profiling.request import parse_batches
 from advisor.report.format import number
-from ui.style import problem_text, plain_label
+from ui.style import plain_label, problem_text
 
 COLUMNS = ["card", "precision", "batch", "p50 ms", "range ms", "items/s", "fits", "basis", "bound by"]
 

@@ -7,7 +7,7 @@ from datetime import date
 
 from pydantic import Field, field_validator
 
-from advisor.records import FiniteRecord
+from advisor.schema.records import FiniteRecord
 
 
 class Card(FiniteRecord):
@@ -70,11 +70,3 @@ class Card(FiniteRecord):
             return None
         parts = [int(p) for p in self.price_date.split("-")] + [1, 1]
         return date(parts[0], parts[1], parts[2])
-
-
-def find_card(reported_name: str) -> Card | None:
-    """The bundled card whose pattern matches the name the driver reports, if exactly one does."""
-    from advisor.catalog.catalog import bundled_catalog
-
-    hits = [card for card in bundled_catalog().cards if card.matches(reported_name)]
-    return hits[0] if len(hits) == 1 else None

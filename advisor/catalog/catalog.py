@@ -23,7 +23,7 @@ from advisor.catalog.cards import Card
 from advisor.catalog.servers import Server
 from advisor.catalog.table import CatalogError, parse_table, read_text
 from advisor.paths import user_folder
-from advisor.records import FiniteRecord
+from advisor.schema.records import FiniteRecord
 
 FILES = ("cards.csv", "servers.csv", "offers.csv", "energy.csv")
 CURRENCIES = ("EUR", "USD")
@@ -78,7 +78,7 @@ class Offer(FiniteRecord):
         return items
 
     @model_validator(mode="after")
-    def _scope_needs_a_certification(self) -> "Offer":
+    def _scope_needs_a_certification(self) -> Offer:
         if self.certification_scope and not self.certifications:
             raise ValueError("certification_scope is given but certifications is empty")
         return self
@@ -123,7 +123,7 @@ class Catalog:
         return max(facts, key=lambda f: f.latest_year) if facts else None
 
 
-MODELS = {"cards.csv": Card, "servers.csv": Server, "offers.csv": Offer, "energy.csv": EnergyFact}
+MODELS: dict[str, type[FiniteRecord]] = {"cards.csv": Card, "servers.csv": Server, "offers.csv": Offer, "energy.csv": EnergyFact}
 
 
 def row_key(row) -> tuple:
@@ -142,7 +142,8 @@ def _merge(bundled: list, user: list) -> list:
 
 
 def _load_files(texts: dict[str, tuple[str, str]]) -> tuple[dict[str, list], dict[str, date | None]]:
-    rows, as_of = {}, {}
+    rows: dict[str, list] = {}
+    as_of: dict[str, date | None] = {}
     for name, (text, where) in texts.items():
         rows[name], as_of[name] = parse_table(text, where, MODELS[name])
     return rows, as_of
@@ -203,3 +204,9 @@ def _check_references(catalog: Catalog, where: str) -> None:
         if offer.card and offer.card not in names:
             raise CatalogError(f"{where}: offer {offer.provider} {offer.offer} names card {offer.card!r}, which is "
                                "not in cards.csv; add the card there or leave the card cell empty")
+
+
+def find_card(reported_name: str) -> Card | None:
+    """The bundled card whose pattern matches the name the driver reports, if exactly one does."""
+    hits = [card for card in bundled_catalog().cards if card.matches(reported_name)]
+    return hits[0] if len(hits) == 1 else None

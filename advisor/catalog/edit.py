@@ -18,7 +18,7 @@ from pathlib import Path
 
 from advisor.catalog.catalog import FILES, MODELS, Catalog, load_catalog, row_key
 from advisor.catalog.table import CatalogError, parse_table, read_text, validate_row
-from advisor.report.io import write_atomic
+from advisor.files import write_atomic
 
 WHAT = {"cards.csv": "card", "servers.csv": "host server", "offers.csv": "offer", "energy.csv": "energy fact"}
 HEADER = {

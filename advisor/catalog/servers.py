@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from advisor.catalog.cards import Card
-from advisor.records import FiniteRecord
+from advisor.schema.records import FiniteRecord
 
 Platform = Literal["pcie", "sxm", "oam"]
 
@@ -36,7 +36,7 @@ class Server(FiniteRecord):
 
 
     @model_validator(mode="after")
-    def _estimate_says_so(self) -> "Server":
+    def _estimate_says_so(self) -> Server:
         if self.estimated and not self.price_basis.upper().startswith("ESTIMATE"):
             raise ValueError("an estimated price's price_basis must start with ESTIMATE and say how it was estimated")
         return self

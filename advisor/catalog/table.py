@@ -17,7 +17,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from advisor.errors import AdvisorError
-from advisor.records import describe_validation_error
+from advisor.schema.records import describe_validation_error
 
 Row = TypeVar("Row", bound=BaseModel)
 

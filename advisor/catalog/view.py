@@ -74,7 +74,8 @@ def offers_rows(offers: list[Offer], today: date | None = None) -> list[list[str
     for o in offer_order(offers):
         flags = [f for f, on in (("doubtful", o.doubtful), ("GPU only", o.price_scope == "gpu_only"),
                                  ("no card spec", not o.card)) if on]
-        certs = ", ".join(o.certifications) + (" (provider)" if o.certification_scope and "provider" in o.certification_scope else "")
+        provider_wide = o.certification_scope and "provider" in o.certification_scope
+        certs = ", ".join(o.certifications) + (" (provider)" if provider_wide else "")
         rows.append([o.provider, o.offer[:28], o.card or o.gpu_as_listed, str(o.gpu_count),
                      f"{o.price_per_hour:.2f} {o.currency}", o.billing_granularity, o.jurisdiction, certs or "-",
                      age(o.price_date, today), ", ".join(flags)])

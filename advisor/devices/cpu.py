@@ -61,7 +61,7 @@ def normalise_model(name: str) -> str:
 @lru_cache(maxsize=1)
 def _tdp_table() -> dict[str, tuple[float, str]]:
     text = resources.files("profiles").joinpath("catalog/cpu_tdp.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(io.StringIO("\n".join(l for l in text.splitlines() if not l.startswith("#"))))
+    rows = csv.DictReader(io.StringIO("\n".join(line for line in text.splitlines() if not line.startswith("#"))))
     return {normalise_model(r["name"]): (float(r["tdp_w"]), r["source"]) for r in rows}
 
 

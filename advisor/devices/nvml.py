@@ -9,8 +9,9 @@ that replays recorded readings (``use_library``); nothing else imports pynvml.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from advisor.errors import AdvisorError
 
@@ -33,7 +34,9 @@ def use_library(library) -> None:
 def lib():
     library = _state["library"]
     if library is None:
-        import pynvml as library
+        import pynvml
+
+        return pynvml
     return library
 
 
@@ -163,7 +166,8 @@ def _enumerate() -> tuple[list[dict], list[dict]]:
     if not _init():
         return [], []
     nv = lib()
-    found, lost = [], []
+    found: list[dict] = []
+    lost: list[dict] = []
     for index in range(call(nv.nvmlDeviceGetCount) or 0):
         try:
             found.append(_describe(nv, index))
@@ -172,7 +176,7 @@ def _enumerate() -> tuple[list[dict], list[dict]]:
     return found, lost
 
 
-def _describe(nv, index: int) -> dict | None:
+def _describe(nv, index: int) -> dict:
     h = handle(index)
     memory = call(nv.nvmlDeviceGetMemoryInfo, h)
     cap = call(nv.nvmlDeviceGetCudaComputeCapability, h)

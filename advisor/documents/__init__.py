@@ -6,8 +6,8 @@ the ``gpu-advisor`` command starts; ``write_pdf`` says how to get one when none 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from advisor.errors import AdvisorError
 
@@ -38,7 +38,7 @@ def write_document(report, report_sha256: str, fmt: str, out: Path, rec=None, pa
                    overwrite: bool = False) -> Path:
     """The report (and its recommendation, if any) as an HTML, PDF or CSV document, written atomically."""
     from advisor.documents import html, tables
-    from advisor.report.io import atomic_path, write_atomic
+    from advisor.files import atomic_path, write_atomic
 
     if fmt not in FORMATS:
         raise AdvisorError(f"unknown document format {fmt!r}: use one of {', '.join(FORMATS)}")

@@ -8,7 +8,7 @@ from html import escape
 import advisor
 from advisor.documents.html import CSS, _table
 from advisor.report.format import number
-from advisor.report.schema import ProfileReport
+from advisor.schema.report import ProfileReport
 
 
 def comparability(reports: list[ProfileReport]) -> list[str]:

@@ -14,12 +14,13 @@ import advisor
 from advisor.documents import svg
 from advisor.recommend.schema import Recommendation
 from advisor.report.format import number
-from advisor.report.schema import ProfileReport
+from advisor.schema.report import ProfileReport
 
 CSS = """
 body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.4}
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;border-bottom:1px solid #999;margin-top:2rem}
-table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0} th,td{border:1px solid #bbb;padding:.2rem .4rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0}
+th,td{border:1px solid #bbb;padding:.2rem .4rem;text-align:left;vertical-align:top}
 th{background:#eee} td.n{text-align:right;font-variant-numeric:tabular-nums}
 .verdict{border:3px solid #1f5fa8;padding:.6rem 1rem;margin:1rem 0} .verdict h2{border:none;margin:0;font-size:1.5rem}
 .keep{border-color:#2e8b57}.upgrade{border-color:#1f5fa8}.cloud{border-color:#8a4fb0}.none{border-color:#a0304b}
@@ -41,7 +42,7 @@ def _n(value) -> str:
     return number(value, missing="&ndash;")
 
 
-def _table(head: list[str], rows: list[list[str]], numeric: set[int] = frozenset()) -> str:
+def _table(head: list[str], rows: list[list[str]], numeric: frozenset[int] | set[int] = frozenset()) -> str:
     out = ["<table>"]
     if any(head):  # key/value tables have no header row
         out += ["<thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead>"]
@@ -91,7 +92,9 @@ def _verdict(rec: Recommendation | None) -> str:
     v = rec.verdict
     w = rec.workload
     title = {"keep": "KEEP", "upgrade": "UPGRADE", "cloud": "CLOUD", "none": "NO OPTION MEETS THE TARGET"}[v.action]
-    choice = f": {_e(v.choice.label)}" + (f" &times; {v.choice.units}" if v.choice and v.choice.units > 1 else "") if v.choice else ""
+    choice = ""
+    if v.choice:
+        choice = f": {_e(v.choice.label)}" + (f" &times; {v.choice.units}" if v.choice.units > 1 else "")
     items = "".join(f"<li>{_e(r)}</li>" for r in v.reasons)
     advice = f"<p><b>Precision:</b> {_e(v.precision_advice)}</p>" if v.precision_advice else ""
     return (f'<div class="verdict {v.action}"><h2>{title}{choice}</h2>'
@@ -155,10 +158,12 @@ def _measurements(report: ProfileReport) -> str:
             lat, e = b.latency, b.energy
             energy = "&ndash;" if e is None else (f'<span class="est">~{_n(e.energy_per_item_j)} (estimate)</span>'
                                                   if e.estimated else _n(e.energy_per_item_j))
-            rows.append([_e(v.precision), str(b.batch_size), _e(b.status) + (f"<br><span class=\"muted\">{_e(b.reason)}</span>" if b.reason else ""),
+            status = _e(b.status) + (f"<br><span class=\"muted\">{_e(b.reason)}</span>" if b.reason else "")
+            rows.append([_e(v.precision), str(b.batch_size), status,
                          _n(lat and lat.p50_ms), _n(lat and lat.p95_ms), _n(lat and lat.p99_ms),
                          _n(lat and lat.round_spread_pct), _n(b.throughput_items_per_s),
-                         _n(None if v.model_size_bytes is None else v.model_size_bytes / 1e6), "&ndash;" if q is None else f"{q.cosine_similarity_mean:.5f}",
+                         _n(None if v.model_size_bytes is None else v.model_size_bytes / 1e6),
+                         "&ndash;" if q is None else f"{q.cosine_similarity_mean:.5f}",
                          "&ndash;" if q is None or q.top1_agreement is None else f"{q.top1_agreement:.3f}", energy,
                          _e(e.method) if e else note(b.energy_unavailable_reason)])
     notes = "".join(f'<p class="muted">[{i}] {_e(text)}</p>' for i, text in enumerate(footnotes, 1))
@@ -170,13 +175,14 @@ def _charts(report: ProfileReport, rec: Recommendation | None) -> str:
     latency = {v.precision: [(b.batch_size, b.latency.p50_ms) for b in v.batches if b.latency] for v in ok}
     throughput = {v.precision: [(b.batch_size, b.throughput_items_per_s) for b in v.batches if b.throughput_items_per_s]
                   for v in ok}
-    energy, estimated = {}, set()
+    energy: dict[str, float] = {}
+    estimated: set[str] = set()
     for v in ok:
         cell = next((b for b in v.batches if b.energy), None)
-        if cell:
+        if cell and (metered := cell.energy):
             name = f"{v.precision} b{cell.batch_size}"
-            energy[name] = cell.energy.energy_per_item_j
-            if cell.energy.estimated:
+            energy[name] = metered.energy_per_item_j
+            if metered.estimated:
                 estimated.add(name)
     charts = [svg.line_chart("p50 latency against batch size", {k: p for k, p in latency.items() if p},
                              "batch size", "p50 latency, ms"),
@@ -209,7 +215,8 @@ def _alternatives(rec: Recommendation) -> str:
              _e(o.basis) if o.basis.startswith("measured") else f'<span class="est">{_e(o.basis)}</span>',
              _e("; ".join(o.notes))] for i, o in enumerate(rec.ranked[:25], 1)]
     excluded = [[_e(e.label), _e(e.category.replace("_", " ")), _e(e.reason)] for e in rec.excluded]
-    more = f'<p class="muted">{len(rec.ranked) - 25} further options in the JSON recommendation.</p>' if len(rec.ranked) > 25 else ""
+    more = (f'<p class="muted">{len(rec.ranked) - 25} further options in the JSON recommendation.</p>'
+            if len(rec.ranked) > 25 else "")
     return ("<h2>Alternatives, ranked by total cost</h2>" + _table(head, rows, numeric={0, 3, 5, 6, 7, 8, 9, 10}) + more
             + "<h2>Excluded options and why</h2>" + _table(["option", "reason", "detail"], excluded))
 

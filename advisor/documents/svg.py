@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from html import escape
 
 PALETTE = ["#1f5fa8", "#c8501e", "#2e8b57", "#8a4fb0", "#b8860b", "#3b7d8c", "#a0304b"]
@@ -82,14 +83,14 @@ def _legend(names: list[str]) -> list[str]:
     return out
 
 
-def line_chart(title: str, series: dict[str, list[tuple[float, float]]], xlabel: str, ylabel: str,
+def line_chart(title: str, series: Mapping[str, Sequence[tuple[float, float]]], xlabel: str, ylabel: str,
                xlog: bool = True, ylog: bool = False) -> str:
     points = [p for pts in series.values() for p in pts]
     if not points:
         return ""
     axes = _Axes([p[0] for p in points], [p[1] for p in points], xlog, ylog)
     body = axes.frame(xlabel, ylabel, sorted({p[0] for p in points}))  # label the x values measured
-    for i, (name, pts) in enumerate(series.items()):
+    for i, pts in enumerate(series.values()):
         color = PALETTE[i % len(PALETTE)]
         coords = " ".join(f"{axes.x(x):.1f},{axes.y(y):.1f}" for x, y in sorted(pts))
         body.append(f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"/>')
@@ -97,7 +98,7 @@ def line_chart(title: str, series: dict[str, list[tuple[float, float]]], xlabel:
     return _svg(title, body + _legend(list(series)))
 
 
-def bar_chart(title: str, bars: dict[str, float], ylabel: str, marked: set[str] = frozenset()) -> str:
+def bar_chart(title: str, bars: dict[str, float], ylabel: str, marked: frozenset[str] | set[str] = frozenset()) -> str:
     """Bars; those in ``marked`` (estimates) are hatched and labelled so they are never read as measured."""
     if not bars:
         return ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from advisor.report.schema import ProfileReport
+from advisor.schema.report import ProfileReport
 
 COLUMNS = ["model", "device", "precision", "batch_size", "status", "reason", "p50_ms", "p90_ms", "p95_ms", "p99_ms",
            "mean_ms", "std_ms", "samples", "round_spread_pct", "throughput_items_per_s", "model_size_bytes",
@@ -13,12 +13,12 @@ COLUMNS = ["model", "device", "precision", "batch_size", "status", "reason", "p5
            "energy_per_item_j", "energy_method", "energy_estimated", "ttft_p50_ms", "tpot_p50_ms", "tokens_per_s"]
 
 
-def rows(report: ProfileReport) -> list[dict]:
-    out = []
+def rows(report: ProfileReport) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
     model = report.model.name if report.model else report.request.model.label
     device = report.device.name if report.device else ""
     for v in report.variants:
-        base = {"model": model, "device": device, "precision": v.precision}
+        base: dict[str, object] = {"model": model, "device": device, "precision": v.precision}
         if v.status != "ok" or not v.batches:
             out.append({**base, "status": v.status, "reason": v.reason or ""})
             continue

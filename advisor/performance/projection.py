@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from advisor.catalog.cards import Card, find_card
+from advisor.catalog.cards import Card
+from advisor.catalog.catalog import find_card
 from advisor.performance import model
 from advisor.performance.model import DEFAULT, Constants
 from advisor.performance.peaks import unsupported
 from advisor.performance.precisions import PRECISIONS, PrecisionSpec
-from advisor.report.schema import BatchResult, OperatorGroup, ProfileReport, VariantResult
+from advisor.schema.report import BatchResult, LatencyStats, OperatorGroup, ProfileReport, VariantResult
 
 MEMORY_HEADROOM = 0.9  # CUDA context, allocator fragmentation
 # Bands: the 80th percentile of |projected / measured| (as a factor) over the leave-one-out errors of the
@@ -87,15 +88,23 @@ def memory_need(variant: VariantResult, batch: BatchResult, batch_size: int | No
 
 
 def measured(variant: VariantResult, batch: BatchResult, basis: str = "measured on this device") -> Performance:
-    lat = batch.latency
+    lat = latency_of(batch)
     return Performance(variant.precision, batch.batch_size, lat.p50_ms, lat.p95_ms,
                        band=1.0 + (lat.round_spread_pct or 0.0) / 100.0, basis=basis,
                        memory_need_bytes=memory_need(variant, batch))
 
 
 def measured_cells(variant: VariantResult) -> list[BatchResult]:
+    """The batch sizes measured well enough to project from, smallest first: each has its latency."""
     return sorted((b for b in variant.batches if b.status in ("ok", "partial") and b.latency is not None),
                   key=lambda b: b.batch_size)
+
+
+def latency_of(cell: BatchResult) -> LatencyStats:
+    """The latency of a measured cell (one of ``measured_cells``)."""
+    if cell.latency is None:
+        raise ValueError(f"batch {cell.batch_size} was not measured ({cell.status}): it has no latency")
+    return cell.latency
 
 
 def operators(report: ProfileReport, batch_size: int) -> tuple[list[OperatorGroup], int, int, bool] | str:
@@ -166,7 +175,7 @@ def calibrate(report: ProfileReport, variant: VariantResult, source: Card, c: Co
     dev = model.device_ms(source, ops[0], spec, share, c)
     if isinstance(dev, str):
         return dev
-    host = model.host_from_latency(first.latency.p50_ms, dev[0], c)
+    host = model.host_from_latency(latency_of(first).p50_ms, dev[0], c)
     note = (f"host {host:.3g} ms a call, from the {first.batch_size}-batch measurement less the modelled device time"
             if host is not None else "host time from the model (the measurement is device-bound)")
     host_for_device = host if host is not None else model.host_ms(
@@ -175,7 +184,7 @@ def calibrate(report: ProfileReport, variant: VariantResult, source: Card, c: Co
     ops_last = operators(report, last.batch_size)
     if not isinstance(ops_last, str):
         dev_last = model.device_ms(source, ops_last[0], spec, share, c)
-        latency = last.latency.p50_ms
+        latency = latency_of(last).p50_ms
         if not isinstance(dev_last, str) and latency >= DEVICE_BOUND * host_for_device and dev_last[0] > 0:
             factor = min(3.0, max(1 / 3, (latency - c.kappa * host_for_device) / dev_last[0]))
             note += f"; device time x{factor:.2f}, from the device-bound {last.batch_size}-batch measurement"
@@ -198,7 +207,7 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
     nearest = min(cells, key=lambda b: (abs(b.batch_size - batch_size), b.batch_size))
     need = memory_need(variant, nearest, batch_size)
     fits = None if need is None or not card.memory_gb else need <= card.memory_gb * 2**30 * MEMORY_HEADROOM
-    if fits is False:
+    if fits is False and need is not None and card.memory_gb:
         return Unfit(p, batch_size, f"does not fit {card.name}: needs {need / 2**30:.1f} GiB of "
                                     f"{card.memory_gb * MEMORY_HEADROOM:.0f} GiB usable")
     ops = operators(report, batch_size)
@@ -219,7 +228,7 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
         if path == "same card" and here is not None and engine == report.request.engine:
             return measured(variant, here)
         carried = cal.host_ms is not None and engine == "eager" and report.request.engine == "eager"
-        host = cal.host_ms if carried else default_host
+        host = cal.host_ms if carried and cal.host_ms is not None else default_host
         factor = cal.device_factor
         how = (f"from {report.device.name} measured ({cal.note}" + ("" if carried else f"; host for {engine} from the model")
                + ")")
@@ -236,7 +245,7 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
     if isinstance(result, str):
         return Unfit(p, batch_size, result)
     band = BANDS[path] * (TOTALS_ONLY_FACTOR if from_totals else 1.0)
-    tail = nearest.latency.p95_ms / nearest.latency.p50_ms
+    tail = latency_of(nearest).p95_ms / latency_of(nearest).p50_ms
     rates = ", ".join(sorted(result.rates)) or "memory-bound throughout"
     basis = (f"projected {how}: {result.regime}-bound on {card.name}, {engine}; device {result.device_ms:.3g} ms "
              f"({rates}), host {result.host_ms:.3g} ms; x/÷{band:.3g}"

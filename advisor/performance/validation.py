@@ -17,15 +17,15 @@ import csv
 import io
 import math
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from importlib import resources
-from typing import Iterable
 
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog
 from advisor.performance.model import DEFAULT, Constants
-from advisor.performance.projection import BANDS, Unfit, measured_cells, project
-from advisor.report.schema import ProfileReport
+from advisor.performance.projection import BANDS, Unfit, latency_of, measured_cells, project
+from advisor.schema.report import ProfileReport
 
 
 @dataclass(frozen=True)
@@ -71,14 +71,16 @@ class Outcome:
 
     @property
     def inside(self) -> bool:
-        return self.ratio is not None and 1 / self.band <= self.ratio <= self.band
+        ratio, band = self.ratio, self.band
+        return ratio is not None and band is not None and 1 / band <= ratio <= band
 
 
 def published_points(text: str | None = None) -> list[Published]:
     if text is None:
         text = resources.files("profiles").joinpath("validation", "published.csv").read_text(encoding="utf-8")
     rows = csv.DictReader(io.StringIO("".join(line for line in text.splitlines(True) if not line.startswith("#"))))
-    return [Published(**{**row, "batch": int(row["batch"]), "latency_ms": float(row["latency_ms"])}) for row in rows]
+    return [Published(**{**row, "batch": int(row["batch"]), "latency_ms": float(row["latency_ms"])})  # type: ignore[arg-type]
+            for row in rows]
 
 
 def _same_model(report: ProfileReport, point: Published) -> bool:
@@ -101,16 +103,20 @@ def cases(catalog: Catalog, references: list[ProfileReport], cpu_profiles: list[
         card = next((c for c in catalog.cards if ref.device and c.matches(ref.device.name)), None)
         if card is None:
             continue
-        sources = [cpu for cpu in cpu_profiles if cpu.model and ref.model and cpu.model.sha256 == ref.model.sha256]
+        if ref.model is None:
+            continue
+        name = ref.model.name
+        sources = [cpu for cpu in cpu_profiles if cpu.model and cpu.model.sha256 == ref.model.sha256]
         for variant in ref.variants:
             for cell in measured_cells(variant):
-                label = f"{ref.model.name} {variant.precision} b{cell.batch_size} on {card.name}"
+                p50 = latency_of(cell).p50_ms
+                label = f"{name} {variant.precision} b{cell.batch_size} on {card.name}"
                 for cpu in sources:
                     if cpu.variant(variant.precision):
-                        found.append(Case(label, f"reference {ref.model.name}", "fit", cpu, variant.precision,
-                                          cell.batch_size, card, cell.latency.p50_ms, f"reference {ref.report_id[:8]}"))
-                found.append(Case(label, f"reference {ref.model.name}", "fit", _without(ref, variant.precision, cell.batch_size),
-                                  variant.precision, cell.batch_size, card, cell.latency.p50_ms, f"reference {ref.report_id[:8]}"))
+                        found.append(Case(label, f"reference {name}", "fit", cpu, variant.precision,
+                                          cell.batch_size, card, p50, f"reference {ref.report_id[:8]}"))
+                found.append(Case(label, f"reference {name}", "fit", _without(ref, variant.precision, cell.batch_size),
+                                  variant.precision, cell.batch_size, card, p50, f"reference {ref.report_id[:8]}"))
     return found
 
 
@@ -126,6 +132,9 @@ def evaluate(items: Iterable[Case], c: Constants = DEFAULT, bands: dict[str, flo
     outcomes = []
     for case in items:
         variant = case.report.variant(case.precision)
+        if variant is None:
+            outcomes.append(Outcome(case, None, None, None, f"the report has no {case.precision} variant"))
+            continue
         result = project(case.report, variant, case.batch, case.card, "eager", c)
         if isinstance(result, Unfit):
             outcomes.append(Outcome(case, None, None, None, result.reason))
@@ -191,11 +200,11 @@ def bands_from(outcomes: list[Outcome], quantile: float = 0.8) -> dict[str, floa
 
 def summary(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
     """Per path: cells, median |projected / measured - 1|, and the share inside the band."""
-    table = {}
+    table: dict[str, dict[str, float]] = {}
     for path in sorted({o.path for o in outcomes if o.path}):
-        mine = [o for o in outcomes if o.path == path]
+        mine = [o for o in outcomes if o.path == path and o.ratio is not None]
         table[path] = {"cells": len(mine),
-                       "median_abs_error": statistics.median(abs(o.ratio - 1) for o in mine),
+                       "median_abs_error": statistics.median(abs(ratio - 1) for o in mine if (ratio := o.ratio) is not None),
                        "inside_band": sum(o.inside for o in mine) / len(mine)}
     return table
 

@@ -8,14 +8,15 @@ other cell is projected (advisor/performance/projection.py) with its band and ba
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from advisor.catalog.cards import Card, find_card
-from advisor.catalog.catalog import Catalog
+from advisor.catalog.cards import Card
+from advisor.catalog.catalog import Catalog, find_card
 from advisor.errors import UsageError
 from advisor.performance.model import ENGINES
 from advisor.performance.projection import Unfit, measured, measured_cells, project
-from advisor.report.schema import ProfileReport
+from advisor.schema.report import ProfileReport
 
 
 @dataclass
@@ -57,7 +58,7 @@ def resolve_cards(catalog: Catalog, names: list[str] | None) -> list[Card]:
 
 def what_if(report: ProfileReport, cards: list[Card], precisions: list[str] | None = None,
             batches: list[int] | None = None, engine: str = "eager",
-            references: list[ProfileReport] = ()) -> list[WhatIf]:
+            references: Sequence[ProfileReport] = ()) -> list[WhatIf]:
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     usable = [v for v in report.variants if v.status == "ok" and measured_cells(v)]
@@ -82,7 +83,7 @@ def what_if(report: ProfileReport, cards: list[Card], precisions: list[str] | No
 
 
 def _cell(report, variant, batch, card, engine, reference, here) -> WhatIf:
-    basis = detail = None
+    detail = ""
     perf = None
     if reference is not None:
         ref_variant = reference.variant(variant.precision)
@@ -99,4 +100,5 @@ def _cell(report, variant, batch, card, engine, reference, here) -> WhatIf:
         detail = "measured on this device" if perf.measured and here else perf.basis
     basis = "measured" if perf.measured else "projected"
     return WhatIf(card.name, variant.precision, batch, engine, perf.p50_ms, perf.low_ms, perf.high_ms, perf.items_per_s,
-                  perf.fits_memory if basis == "projected" else True, basis, perf.regime, perf.path if basis == "projected" else "measured", detail)
+                  perf.fits_memory if basis == "projected" else True, basis, perf.regime,
+                  perf.path if basis == "projected" else "measured", detail)

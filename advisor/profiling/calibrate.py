@@ -11,8 +11,9 @@ import time
 
 import torch
 
-from advisor.catalog.cards import find_card
-from advisor.report.schema import DevicePeaks
+from advisor.catalog.catalog import find_card
+from advisor.schema.report import DevicePeaks
+
 
 def datasheet_peaks(name: str) -> tuple[DevicePeaks | None, str | None]:
     card = find_card(name)
@@ -41,7 +42,7 @@ def cpu_peaks(seconds_each: float = 0.25) -> DevicePeaks:
     for label, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
         a = torch.randn(n, n).to(dtype)
         b = torch.randn(n, n).to(dtype)
-        rates[label] = _rate(lambda: torch.mm(a, b), 2 * n**3, seconds_each) / 1e12
+        rates[label] = _rate(lambda a=a, b=b: torch.mm(a, b), 2 * n**3, seconds_each) / 1e12
     src = torch.ones(64 * 1024 * 1024 // 4)  # 64 MiB: larger than the caches of most CPUs
     dst = torch.empty_like(src)
     bandwidth = _rate(lambda: dst.copy_(src), 2 * src.numel() * 4, seconds_each) / 1e9

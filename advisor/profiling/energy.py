@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from advisor.profiling.telemetry import Sampler
-from advisor.report.schema import ESTIMATED_METHODS, EnergyResult, TelemetrySample
+from advisor.schema.report import ESTIMATED_METHODS, EnergyResult, TelemetrySample
 
 TDP_MODEL = "sockets x TDP x (0.1 + 0.9 x u^3), u = machine CPU utilisation in the window (CodeCarbon's load model)"
 
@@ -32,7 +32,7 @@ class Meter:
     scope: str
     reason: str | None = None
     detail: str = ""
-    read_j: Callable[[], float] | None = None  # a cumulative counter (counter methods)
+    read_j: Callable[[], float | None] | None = None  # a cumulative counter (counter methods); None: unreadable
     power_w: Callable[[float], float] | None = None  # power at a CPU utilisation (estimate)
     wall_power_w: float | None = None
     idle_wall_power_w: float | None = None
@@ -50,7 +50,8 @@ def choose_meter(device_type: str, sampler: Sampler | None, cpu_tdp_w: float | N
     if device_type == "cuda":
         gpu = sampler.gpu
         if gpu is None:
-            return Meter(None, "", reason=f"the GPU cannot be read through NVML: {sampler.gpu_stopped_reason or 'NVML unavailable'}")
+            why = sampler.gpu_stopped_reason or "NVML unavailable"
+            return Meter(None, "", reason=f"the GPU cannot be read through NVML: {why}")
         if gpu.sources.energy_counter:
             return Meter("nvml_energy_counter", "the GPU board (not the host CPU or memory)",
                          detail="NVML total energy counter (mJ, updated about every 100 ms), read at both ends",
@@ -85,7 +86,7 @@ class EnergyWindow:
     def __init__(self, meter: Meter, sampler: Sampler | None, clock: Callable[[], float]) -> None:
         self.meter, self.sampler, self.clock = meter, sampler, clock
 
-    def __enter__(self) -> "EnergyWindow":
+    def __enter__(self) -> EnergyWindow:
         self.t0 = self.clock()
         self.e0 = self.meter.read_j() if self.meter.read_j else None
         return self
@@ -105,13 +106,21 @@ class EnergyWindow:
         m = self.meter
         if m.method == "user_supplied":
             power = m.idle_wall_power_w if idle else m.wall_power_w
+            if power is None:
+                raise ValueError("no idle wall power was given (--idle-wall-power-w)" if idle
+                                 else "no wall power was given (--wall-power-w)")
             return power * self.seconds
         if m.read_j is not None:
+            if self.e0 is None or self.e1 is None:  # the counter failed at one end: no figure, never a wrong one
+                raise ValueError("the energy counter could not be read at the start or end of the window")
             return self.e1 - self.e0
         if m.method == "nvml_power_samples":
             points = [(s.t_s, s.gpu_power_w) for s in self.samples() if s.gpu_power_w is not None]
             return _integrate(points, self.t0, self.t1)
-        points = [(s.t_s, m.power_w(s.cpu_util_pct)) for s in self.samples() if s.cpu_util_pct is not None]
+        estimate = m.power_w
+        if estimate is None:
+            raise ValueError(f"no way to read energy with {m.method}")
+        points = [(s.t_s, estimate(s.cpu_util_pct)) for s in self.samples() if s.cpu_util_pct is not None]
         return _integrate(points, self.t0, self.t1)
 
     def peak_power_w(self) -> float | None:
@@ -121,8 +130,8 @@ class EnergyWindow:
         elif self.meter.method == "rapl":
             pairs = [(s.t_s, s.cpu_energy_j) for s in samples if s.cpu_energy_j is not None]
             values = [(e1 - e0) / (t1 - t0) for (t0, e0), (t1, e1) in zip(pairs, pairs[1:]) if t1 > t0]
-        elif self.meter.method == "estimate_tdp":
-            values = [self.meter.power_w(s.cpu_util_pct) for s in samples if s.cpu_util_pct is not None]
+        elif self.meter.method == "estimate_tdp" and (estimate := self.meter.power_w) is not None:
+            values = [estimate(s.cpu_util_pct) for s in samples if s.cpu_util_pct is not None]
         else:
             values = []
         return max(values) if values else None

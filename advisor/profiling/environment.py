@@ -8,7 +8,7 @@ import socket
 import torch
 
 from advisor.devices import cpu, nvml
-from advisor.report.schema import EnvironmentInfo, GpuInfo
+from advisor.schema.report import EnvironmentInfo, GpuInfo
 from advisor.software import package_version
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 
 from advisor.profiling import memory
 from advisor.profiling.stats import StoppingRule, median_ci95_half_width_pct
-from advisor.report.schema import MemoryRound
+from advisor.schema.report import MemoryRound
 
 SAMPLES_EVENT_PERIOD_S = 0.1
 
@@ -44,6 +44,7 @@ class CudaTimer(Timer):
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
+        self._events: list[torch.cuda.Event] = []
 
     def _event(self):
         event = torch.cuda.Event(enable_timing=True)
@@ -51,16 +52,16 @@ class CudaTimer(Timer):
         return event
 
     def start(self) -> None:
-        self._marks = [self._event()]
+        self._events = [self._event()]
 
     def mark(self) -> None:
-        self._marks.append(self._event())
+        self._events.append(self._event())
 
     def stop(self) -> list[float]:
         self.mark()
-        self._marks[-1].synchronize()
-        t0 = self._marks[0]
-        return [t0.elapsed_time(m) for m in self._marks[1:]]
+        self._events[-1].synchronize()
+        t0 = self._events[0]
+        return [t0.elapsed_time(m) for m in self._events[1:]]
 
 
 class SyncTimer(Timer):
@@ -173,7 +174,8 @@ def _memory_start(device: torch.device) -> dict:
 def _memory_end(device: torch.device, before: dict) -> MemoryRound:
     result = MemoryRound(cpu_rss_start_bytes=before["rss"],
                          cpu_rss_peak_bytes=memory.peak_rss_bytes() if before["cpu_reset"] else None,
-                         cpu_method=memory.CPU_METHOD if before["cpu_reset"] else "unavailable: /proc/self/clear_refs not writable")
+                         cpu_method=(memory.CPU_METHOD if before["cpu_reset"]
+                                     else "unavailable: /proc/self/clear_refs not writable"))
     if device.type == "cuda":
         torch.cuda.synchronize(device)
         from advisor.devices import nvml

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from advisor.report.schema import Quality
+from advisor.schema.report import Quality
 
 
 def compare(reference: torch.Tensor, candidate: torch.Tensor, output_kind: str) -> Quality:

@@ -17,15 +17,15 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import psutil
 
 from advisor.errors import ModelLoadError, ProfileIncomplete
-from advisor.profiling import events as ev
-from advisor.profiling.request import ProfileRequest
-from advisor.report.builder import ReportBuilder
-from advisor.report.schema import ProfileReport
+from advisor.profiling.builder import ReportBuilder
+from advisor.schema import events as ev
+from advisor.schema.report import ProfileReport
+from advisor.schema.request import ProfileRequest
 
 POLL_S = 0.2
 _EOF = object()
@@ -69,6 +69,11 @@ class ProfileRun:
         self._lines: queue.Queue = queue.Queue()
         self._started = 0.0
 
+    @property
+    def _worker(self) -> subprocess.Popen[bytes]:
+        assert self._proc is not None, "the worker has not been started"
+        return self._proc
+
     # Control ---------------------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -77,7 +82,7 @@ class ProfileRun:
         env = dict(os.environ if self.env is None else self.env)
         env["PYTHONUNBUFFERED"] = "1"
         self._started = time.monotonic()
-        self._proc = subprocess.Popen(
+        self._proc = proc = subprocess.Popen(
             [sys.executable, "-m", "advisor.profiling.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=env, start_new_session=True)
         self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
@@ -85,8 +90,9 @@ class ProfileRun:
         for reader in self._readers:
             reader.start()
         try:
-            self._proc.stdin.write(request.model_dump_json().encode())
-            self._proc.stdin.close()
+            assert proc.stdin is not None
+            proc.stdin.write(request.model_dump_json().encode())
+            proc.stdin.close()
         except BrokenPipeError:
             pass  # the worker died at once; its exit status tells why
 
@@ -107,12 +113,16 @@ class ProfileRun:
     # Reading ---------------------------------------------------------------------------------------
 
     def _read_stdout(self) -> None:
-        for line in self._proc.stdout:
+        stream = self._worker.stdout
+        assert stream is not None
+        for line in stream:
             self._lines.put(line)
         self._lines.put(_EOF)
 
     def _read_stderr(self) -> None:
-        for raw in self._proc.stderr:
+        stream = self._worker.stderr
+        assert stream is not None
+        for raw in stream:
             self.stderr_tail.append(raw.decode("utf-8", "replace").rstrip())
 
     def events(self) -> Iterator[ev.Event]:
@@ -152,6 +162,7 @@ class ProfileRun:
         """Run (or go on) to the end without looking at the events; the report."""
         for _ in self.events():
             pass
+        assert self.report is not None  # events() sets it when the worker ends
         return self.report
 
     def _watch(self) -> None:
@@ -171,7 +182,7 @@ class ProfileRun:
 
     def _tree_rss(self) -> int | None:
         try:
-            proc = psutil.Process(self._proc.pid)
+            proc = psutil.Process(self._worker.pid)
             return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return None
@@ -183,15 +194,17 @@ class ProfileRun:
     def _finish(self) -> None:
         if self.report is not None:
             return
+        worker = self._worker
         try:
-            rc = self._proc.wait(timeout=30)
+            rc = worker.wait(timeout=30)
         except subprocess.TimeoutExpired:  # closed its stdout but lingers
             self._kill()
-            rc = self._proc.wait()
+            rc = worker.wait()
         for reader in self._readers:
             reader.join(timeout=5)
-        self._proc.stdout.close()
-        self._proc.stderr.close()
+        for stream in (worker.stdout, worker.stderr):
+            if stream is not None:
+                stream.close()
         duration = round(time.monotonic() - self._started, 3)
         error = self.builder.error
         if self.stop_reason is not None:

@@ -7,70 +7,37 @@ from __future__ import annotations
 
 import gc
 import time
-from dataclasses import dataclass
 
 import psutil
 import torch
 
-from advisor.devices.cpu import cpu_model
-from advisor.errors import InputSpecError, ProfileIncomplete, UsageError, first_line, is_out_of_memory
-from advisor.devices import cpu as cpu_info
 from advisor.devices import nvml
-from advisor.profiling import calibrate, energy, environment, quality, telemetry, variants, work
-from advisor.profiling.events import (
-    DeviceEvent, EnergyEvent, EnvironmentEvent, FinishedEvent, MeasurementEvent, ModelEvent, ProgressEvent,
-    SamplesEvent, StageEvent, TelemetryEvent, TelemetryStartEvent, VariantEvent, WarningEvent, WorkEvent,
+from advisor.errors import InputSpecError, ProfileIncomplete, first_line, is_out_of_memory
+from advisor.profiling import environment, quality, telemetry, variants, work
+from advisor.profiling.device import device_info, nvml_index, resolve_device
+from advisor.profiling.energy_loop import meter_cells
+from advisor.profiling.generation import generate, make_call, token_ids
+from advisor.profiling.measure import synchronize
+from advisor.profiling.rounds import Cell, measure_cells
+from advisor.schema.events import (
+    DeviceEvent,
+    EnvironmentEvent,
+    FinishedEvent,
+    ModelEvent,
+    StageEvent,
+    TelemetryEvent,
+    TelemetryStartEvent,
+    VariantEvent,
+    WarningEvent,
+    WorkEvent,
 )
-from advisor.profiling.measure import measure_round, synchronize
-from advisor.profiling.request import ProfileRequest
-from advisor.profiling.stats import StoppingRule
-from advisor.report.schema import DeviceInfo, GenerationRound, MeasurementRound, VariantInfo
+from advisor.schema.report import VariantInfo
+from advisor.schema.request import ProfileRequest
 from advisor.workloads.files import load_model
 from advisor.workloads.model import LoadedModel, make_inputs, primary_output
 
-class _NoTimer:
-    """Energy windows run the same calls as the latency rounds, without marking tokens."""
-
-    def mark(self) -> None:
-        pass
-
-
-_NO_TIMER = _NoTimer()
 LLM_QUALITY_BATCH = 2  # logits of every position are compared: a few sequences are plenty
 BUSY_CPU_PCT = 25.0  # other programs' CPU use above which the figures are flagged
-
-
-def resolve_device(requested: str) -> torch.device:
-    cuda_ok = torch.cuda.is_available()
-    if requested == "auto":
-        if cuda_ok:
-            return torch.device("cuda", 0)
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    device = torch.device(requested)
-    if device.type == "cuda":
-        if not cuda_ok:
-            why = "this torch is a CPU-only build" if torch.version.cuda is None else "torch sees no CUDA GPU"
-            raise UsageError(f"--device {requested}: {why}; use --device cpu (or auto)")
-        index = device.index or 0
-        if index >= torch.cuda.device_count():
-            raise UsageError(f"--device {requested}: there are {torch.cuda.device_count()} CUDA GPUs (cuda:0 to "
-                             f"cuda:{torch.cuda.device_count() - 1})")
-        return torch.device("cuda", index)
-    if device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise UsageError("--device mps: Apple's MPS backend is not available here; use --device cpu")
-    return device
-
-
-@dataclass
-class Cell:
-    variant: variants.Variant
-    batch_size: int
-    call: object = None
-    calls_per_sample: int | None = None
-    blocked_reason: str | None = None
-    blocked_reported: bool = False
 
 
 class Profiler:
@@ -133,7 +100,7 @@ class Profiler:
 
         if device.type == "cpu":
             self.stage("calibrating", "measuring this CPU's matrix and copy rates")
-        self.emit(DeviceEvent, device=self._device_info(device))
+        self.emit(DeviceEvent, device=device_info(device, req.device))
 
         prepared = []
         for precision in req.precisions:
@@ -146,7 +113,8 @@ class Profiler:
                                 f"{req.rounds} interleaved rounds")
         self._measure(prepared, loaded)
         if req.energy:
-            self._energy(prepared, loaded)
+            meter_cells(self.cells, prepared, req, device, self.sampler, self.emitter.now, self.emit, self.stage,
+                        loaded.identity.new_tokens if loaded.generation_step else None)
 
     # Steps ----------------------------------------------------------------------------------------
 
@@ -158,7 +126,7 @@ class Profiler:
         gpu_reason = None
         if device.type == "cuda":
             try:
-                gpu = telemetry.GpuProbe(self._nvml_index(device))
+                gpu = telemetry.GpuProbe(nvml_index(device))
             except nvml.GpuLost as exc:
                 gpu_reason = str(exc)
             if gpu is None and gpu_reason is None:
@@ -175,15 +143,6 @@ class Profiler:
                   sources=sources, sources_missing=missing)
         sampler.start()
         return sampler
-
-    @staticmethod
-    def _nvml_index(device: torch.device) -> int:
-        """NVML's number for this CUDA device: they differ under CUDA_VISIBLE_DEVICES or PCI ordering."""
-        uuid = getattr(torch.cuda.get_device_properties(device), "uuid", None)
-        for g in nvml.gpus():
-            if uuid is not None and g["uuid"] and str(uuid) in g["uuid"]:
-                return g["index"]
-        return device.index or 0
 
     def _check_quiet(self) -> None:
         """Other programs' CPU use, sampled while this worker is idle: a busy machine skews every figure."""
@@ -237,21 +196,6 @@ class Profiler:
                                   {k: v[i:i + step] for k, v in kwargs.items()}) for i in range(0, items, step)]
             return torch.cat(outs)
 
-    @staticmethod
-    def _token_ids(args, kwargs):
-        """A language model's prompt: its one positional input, or its named one (input_ids for HF)."""
-        return args[0] if args else kwargs.get("input_ids", next(iter(kwargs.values())))
-
-    def _generate(self, module, step, ids, new_tokens: int, timer=None):
-        logits, past = step(module, ids, None)
-        token = logits[:, -1:].argmax(-1)
-        if timer is not None:
-            timer.mark()
-        for _ in range(new_tokens - 1):
-            logits, past = step(module, token, past)
-            token = logits[:, -1:].argmax(-1)
-        return token
-
     def _work(self, loaded: LoadedModel, batch: int):
         new_tokens = loaded.identity.new_tokens
         step = loaded.generation_step
@@ -260,7 +204,7 @@ class Profiler:
         outputs = []
 
         def run(module, a, k):
-            out = self._generate(module, step, self._token_ids(a, k), new_tokens) if step else module(*a, **k)
+            out = generate(module, step, token_ids(a, k), new_tokens or 1) if step else module(*a, **k)
             outputs.append(out)
             return out
 
@@ -283,25 +227,12 @@ class Profiler:
                 return out
 
         counted = work.work_count(batch, run_meta, lambda: run(loaded.module, args, kwargs), self.device.type,
-                                  weight_reads=new_tokens if step else 1, io=None, meta_weights=meta_weights,
-                                  real_weights=work.weights_of(loaded.module) if isinstance(loaded.module, torch.nn.Module) else [])
+                                  weight_reads=(new_tokens or 1) if step else 1, io=None, meta_weights=meta_weights,
+                                  real_weights=(work.weights_of(loaded.module)
+                                                if isinstance(loaded.module, torch.nn.Module) else []))
         if outputs:
             counted.io_bytes = work.io_bytes((args, kwargs), outputs[-1])
         return counted
-
-    def _device_info(self, device: torch.device) -> DeviceInfo:
-        peaks = reason = None
-        if device.type == "cuda":
-            props = torch.cuda.get_device_properties(device)
-            peaks, reason = calibrate.datasheet_peaks(props.name)
-            return DeviceInfo(requested=self.request.device, resolved=str(device), kind="cuda", name=props.name,
-                              memory_total_bytes=props.total_memory, compute_capability=f"{props.major}.{props.minor}",
-                              peaks=peaks, peaks_unavailable_reason=reason)
-        if device.type == "cpu":
-            return DeviceInfo(requested=self.request.device, resolved="cpu", kind="cpu", name=cpu_model() or "CPU",
-                              memory_total_bytes=psutil.virtual_memory().total, peaks=calibrate.cpu_peaks())
-        return DeviceInfo(requested=self.request.device, resolved=str(device), kind="mps", name="Apple GPU (MPS)",
-                          peaks_unavailable_reason="no peak figures are known for Apple GPUs")
 
     def _prepare(self, precision: str, loaded: LoadedModel):
         req = self.request
@@ -357,136 +288,14 @@ class Profiler:
                model_size_method="serialized state_dict (torch.save)", quality=q)
         return variant
 
-    def _measure(self, prepared: list, loaded: LoadedModel) -> None:
-        req = self.request
-        cells = self._all_cells = [Cell(v, b) for v in prepared for b in req.batch_sizes]  # energy reuses them
-        if not cells:
-            return
+    def _measure(self, prepared: list[variants.Variant], loaded: LoadedModel) -> None:
         step, new_tokens = loaded.generation_step, loaded.identity.new_tokens
-        for cell in cells:
+        self.cells = [Cell(v, b) for v in prepared for b in self.request.batch_sizes]  # the energy loop reuses them
+        for cell in self.cells:
             args, kwargs = self._inputs(cell.batch_size, cell.variant.float_dtype)
-            cell.call = self._make_call(cell.variant.module, step, new_tokens, args, kwargs)
-        total = len(cells) * req.rounds
-        rule = StoppingRule(req.min_samples, req.max_samples, req.target_ci_pct, req.budget_s / total)
-        done = 0
-        started = time.perf_counter()
-        for round_index in range(req.rounds):
-            for cell in cells:
-                self._measure_cell(cell, round_index, rule, new_tokens if step else None, loaded)
-                done += 1
-                elapsed = time.perf_counter() - started
-                self.emit(ProgressEvent, done=done, total=total, eta_s=round(elapsed / done * (total - done), 1),
-                          current=f"{cell.variant.precision} batch {cell.batch_size} round {round_index + 1}")
-
-    def _make_call(self, module, step, new_tokens, args, kwargs):
-        if step:
-            ids = self._token_ids(args, kwargs)
-
-            def call(timer):
-                with torch.inference_mode():
-                    self._generate(module, step, ids, new_tokens, timer)
-        else:
-            def call(timer):
-                with torch.inference_mode():
-                    module(*args, **kwargs)
-        return call
-
-    def _measure_cell(self, cell: Cell, round_index: int, rule: StoppingRule, new_tokens, loaded) -> None:
-        precision, batch = cell.variant.precision, cell.batch_size
-        base = dict(precision=precision, batch_size=batch, round=round_index)
-        if cell.blocked_reason:
-            if not cell.blocked_reported:
-                self.emit(MeasurementEvent, measurement=MeasurementRound(
-                    **base, status="not_run", reason=cell.blocked_reason))
-                cell.blocked_reported = True
-            return
-        warmup = self.request.warmup_s if cell.calls_per_sample is None else self.request.warmup_s / 4
-
-        def on_samples(values):
-            self.emit(SamplesEvent, latency_ms=[round(v, 4) for v in values], **base)
-
-        try:
-            result = measure_round(cell.call, self.device, rule, warmup, self.request.min_sample_ms, new_tokens,
-                                   on_samples, cell.calls_per_sample)
-        except Exception as exc:
-            oom = is_out_of_memory(exc)
-            gc.collect()
-            if self.device.type == "cuda":
-                torch.cuda.empty_cache()
-            status = "out_of_memory" if oom else "failed"
-            reason = (f"does not fit at batch {batch}: {first_line(exc)}" if oom
-                      else f"the model failed at batch {batch}: {first_line(exc)}")
-            self.emit(MeasurementEvent, measurement=MeasurementRound(**base, status=status, reason=reason))
-            cell.blocked_reason, cell.blocked_reported = reason, True
-            if oom:  # larger batches of this variant cannot fit either
-                for other in self._cells_of(cell.variant):
-                    if other.batch_size > batch and not other.blocked_reason:
-                        other.blocked_reason = f"not run: batch {batch} already ran out of memory"
-            return
-        cell.calls_per_sample = result.calls_per_sample
-        generation = None
-        if new_tokens:
-            generation = GenerationRound(prompt_tokens=loaded.identity.seq_len or 0, new_tokens=new_tokens,
-                                         ttft_ms=[round(v, 6) for v in result.ttft_ms],
-                                         tpot_ms=[round(v, 6) for v in result.tpot_ms])
-        self.emit(MeasurementEvent, measurement=MeasurementRound(
-            **base, status="ok", timer=result.timer,
-            warmup_s=round(result.warmup_s, 4), calls_per_sample=result.calls_per_sample,
-            samples_ms=[round(v, 6) for v in result.samples_ms], stop_reason=result.stop_reason,
-            ci95_half_width_pct=None if result.ci95_half_width_pct is None else round(result.ci95_half_width_pct, 4),
-            memory=result.memory, generation=generation))
-
-    def _cells_of(self, variant):
-        return [c for c in self._all_cells if c.variant is variant]
-
-    def _energy(self, prepared: list, loaded: LoadedModel) -> None:
-        req = self.request
-        model = cpu_info.cpu_model()
-        tdp_w, tdp_source = (req.cpu_tdp_w, "given by the user") if req.cpu_tdp_w else cpu_info.tdp(model)
-        meter = energy.choose_meter(self.device.type, self.sampler, tdp_w, tdp_source, cpu_info.sockets(),
-                                    req.wall_power_w, req.idle_wall_power_w)
-        cells = [c for c in self._all_cells if not c.blocked_reason]
-        for cell in self._all_cells:
-            if cell.blocked_reason:  # what does not run reliably is not metered
-                self.emit(EnergyEvent, precision=cell.variant.precision, batch_size=cell.batch_size,
-                          unavailable_reason=f"not measured: {cell.blocked_reason}")
-        if meter.method is None:
-            for cell in cells:
-                self.emit(EnergyEvent, precision=cell.variant.precision, batch_size=cell.batch_size,
-                          unavailable_reason=meter.reason)
-            return
-        trials = req.energy_trials_for(len({id(c.variant) for c in cells}), len(cells))
-        self.stage("energy", f"metering energy ({meter.method}): {len(cells)} cells x {trials} "
-                             f"windows of {req.energy_window_s:g} s")
-        sync = lambda: synchronize(self.device)  # noqa: E731
-        new_tokens = loaded.identity.new_tokens if loaded.generation_step else None
-        total, done = len(cells) * trials, 0
-        started = time.perf_counter()
-        for variant in prepared:
-            own = [c for c in cells if c.variant is variant]
-            if not own:
-                continue
-            idle_w, idle_reason = energy.idle_baseline(req.energy_idle_s, sync, meter, self.sampler, self.emitter.now)
-            for cell in own:
-                windows = []
-                try:
-                    for trial in range(trials):
-                        if trial:
-                            time.sleep(req.energy_cooldown_s)
-                        window, calls = energy.run_window(lambda: cell.call(_NO_TIMER), req.energy_window_s, sync,
-                                                          meter, self.sampler, self.emitter.now)
-                        items = calls * cell.batch_size
-                        windows.append((window, items, items * new_tokens if new_tokens else 0))
-                        done += 1
-                        eta = (time.perf_counter() - started) / done * (total - done)
-                        self.emit(ProgressEvent, done=done, total=total, eta_s=round(eta, 1),
-                                  current=f"energy {variant.precision} batch {cell.batch_size} trial {trial + 1}")
-                    result = energy.summarise(meter, windows, idle_w, idle_reason)
-                except Exception as exc:  # a window the meter could not read: say so, keep the rest
-                    self.emit(EnergyEvent, precision=variant.precision, batch_size=cell.batch_size,
-                              unavailable_reason=f"energy metering failed: {first_line(exc)}")
-                    continue
-                self.emit(EnergyEvent, precision=variant.precision, batch_size=cell.batch_size, energy=result)
+            cell.call = make_call(cell.variant.module, step, new_tokens, args, kwargs)
+        measure_cells(self.cells, self.request, self.device, self.emit, new_tokens if step else None,
+                      loaded.identity.seq_len or 0)
 
 
 def count_work(request: ProfileRequest) -> list:

@@ -12,7 +12,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from advisor.report.schema import GenerationRound, GenerationStats, LatencyStats, MeasurementRound
+from advisor.schema.report import GenerationRound, GenerationStats, LatencyStats, MeasurementRound
 
 
 def percentile(sorted_values: list[float], q: float) -> float:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import Literal
 
 import psutil
 
 from advisor.devices import nvml, rapl
-from advisor.report.schema import TelemetrySample
+from advisor.schema.report import TelemetrySample
 
 BATCH_PERIOD_S = 0.5
 THROTTLE_REASONS = {  # NVML clock-event reason bits (nvmlClocksEventReason*), by their names
@@ -49,7 +50,7 @@ class GpuProbe:
         now = self._energy_mj()
         return None if now is None or self._energy0_mj is None else (now - self._energy0_mj) / 1000.0
 
-    def power(self) -> tuple[float | None, str | None]:
+    def power(self) -> tuple[float | None, Literal["instant", "average"] | None]:
         nv = nvml.lib()
         if self.sources.instant_power:
             values = nvml.call(nv.nvmlDeviceGetFieldValues, self.handle, [nv.NVML_FI_DEV_POWER_INSTANT])

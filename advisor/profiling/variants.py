@@ -12,12 +12,13 @@ import copy
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
 
 from advisor.errors import first_line
-from advisor.report.schema import QuantMethod
+from advisor.schema.report import QuantMethod
 from advisor.software import package_version
 
 FLOAT_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -30,7 +31,7 @@ class Unsupported(Exception):
 @dataclass
 class Variant:
     precision: str
-    module: object
+    module: Any  # as LoadedModel.module: nn.Module, ScriptModule or an exported program's module
     method: QuantMethod
     float_dtype: torch.dtype  # dtype of floating-point inputs the variant expects
 
@@ -211,7 +212,7 @@ def support_table(device: torch.device, capability: tuple[int, int] | None, engi
                   quant_library: str = "auto") -> dict[str, str | None]:
     """Every precision: None when it can run here, else the reason it cannot."""
     table: dict[str, str | None] = {}
-    from advisor.profiling.request import ALL_PRECISIONS
+    from advisor.schema.request import ALL_PRECISIONS
     for precision in ALL_PRECISIONS:
         try:
             check_support(precision, device, capability, engine, quant_library)

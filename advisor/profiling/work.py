@@ -10,13 +10,13 @@ performance model (advisor/performance) costs on other cards.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import FlopCounterMode
 
-from advisor.report.schema import OperatorGroup, WorkCount
+from advisor.schema.report import OperatorGroup, WorkCount
 
 # Operators that run on tensor cores (or the CPU's matrix units); everything else is costed by its bytes.
 _MATMUL = {"mm", "addmm", "bmm", "baddbmm", "matmul", "linear", "_int_mm", "_scaled_mm", "addbmm", "dot", "mv"}

@@ -78,8 +78,8 @@ def main() -> int:
     _die_with_parent()
     proto = _protocol_stream()
     from advisor.errors import AdvisorError, is_out_of_memory
-    from advisor.profiling.events import ErrorEvent, Hello
-    from advisor.profiling.request import ProfileRequest
+    from advisor.schema.events import ErrorEvent, Hello
+    from advisor.schema.request import ProfileRequest
 
     emitter = Emitter(proto)
     emitter.emit(Hello, pid=os.getpid())

@@ -61,7 +61,7 @@ def _simulate(rate_per_s: float, units: int, batch: int, service: tuple[tuple[in
         arrivals.append(t)
     free_at = [0.0] * units
     heapq.heapify(free_at)
-    latencies = []
+    latencies: list[float] = []
     i = 0
     while i < len(arrivals):
         free = heapq.heappop(free_at)
@@ -121,7 +121,7 @@ def size(perfs: dict[int, Performance], peak_rps: float, p95_target_ms: float, b
         per_unit = perf.items_per_s * MAX_UTILISATION
         max_wait = max(0.0, (p95_target_ms - perf.p95_ms) / 2)
 
-        def p95_with(units: int) -> float:
+        def p95_with(units: int, batch=batch, perf=perf, tail=tail, max_wait=max_wait) -> float:
             if continuous:
                 return simulate_p95(peak_rps, units * batch, 1, {1: perf}, tail, 0.0)
             return simulate_p95(peak_rps, units, batch, perfs, tail, max_wait)

@@ -9,7 +9,7 @@ from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog
 from advisor.errors import AdvisorError
 from advisor.recommend.workload import Workload
-from advisor.report.schema import ProfileReport
+from advisor.schema.report import ProfileReport
 
 DAYS_PER_MONTH = 30.44
 
@@ -48,7 +48,7 @@ def build_context(report: ProfileReport, workload: Workload, catalog: Catalog) -
             assumptions[what] = f"{given:g} (given)"
             return given
         f = catalog.fact(category, key)
-        if f is None:
+        if f is None or f.value is None:
             raise RecommendError(f"the catalog has no {what} for {key!r}; give it in the workload")
         assumptions[what] = f"{f.value:g} {f.unit} ({f.metric}, {f.period}; {f.source})"
         return f.value

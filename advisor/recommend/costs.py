@@ -10,7 +10,7 @@ from advisor.recommend import rules
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import DAYS_PER_MONTH, Context, Device
 from advisor.recommend.schema import Exclusion, Option
-from advisor.report.schema import VariantResult
+from advisor.schema.report import VariantResult
 
 
 def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing) -> tuple[float | None, float | None, str]:
@@ -68,10 +68,12 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
         bought = units - owned_count if action == "upgrade" else 0
         hosts = None
         if bought:
-            hosts = hosting(device.card, bought, ctx.catalog.servers)
-            if isinstance(hosts, str):
-                excluded.append(Exclusion(label=device.label, category="no_price", reason=hosts))
+            assert device.card is not None  # only catalog cards are bought
+            found = hosting(device.card, bought, ctx.catalog.servers)
+            if isinstance(found, str):
+                excluded.append(Exclusion(label=device.label, category="no_price", reason=found))
                 return
+            hosts = found
             units = owned_count + hosts.gpus_bought  # SXM and OAM: a whole baseboard
         hours_on = 24.0 * DAYS_PER_MONTH * months  # on premise the machines stay on
         if per_device is not None:
@@ -83,6 +85,8 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
         else:
             notes.append("electricity not counted (the total is a lower bound): " + energy_basis)
         if hosts:
+            # only priced cards are bought (decide, and the check above)
+            assert device.card is not None and device.card.purchase_price_usd is not None
             price_eur = device.card.purchase_price_usd / ctx.usd_per_eur
             host_eur = hosts.price_usd / ctx.usd_per_eur
             kept = 1.0 - w.resale_fraction()
@@ -127,8 +131,10 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
     if offer is None and (note := rules.on_premise_note(w.sensitivity)):
         notes.append(note)
     total = sum(costs.values())
-    llm = bool(ctx.report.model and ctx.report.model.new_tokens)
-    denominator = requests * ((w.output_tokens or ctx.report.model.new_tokens) if llm else 1)
+    model = ctx.report.model
+    tokens = (w.output_tokens or model.new_tokens) if model and model.new_tokens else None
+    llm = tokens is not None
+    denominator = requests * (tokens or 1)
     carbon = None if kwh is None else kwh * ctx.carbon
     perf = sizing.performance
     options.append(Option(

@@ -8,8 +8,8 @@ live beside this module: context (inputs and catalog facts), references (measure
 
 from __future__ import annotations
 
-from advisor.catalog.cards import Card, find_card
-from advisor.catalog.catalog import Catalog
+from advisor.catalog.cards import Card
+from advisor.catalog.catalog import Catalog, find_card
 from advisor.recommend import rules
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import Context, Device, RecommendError, build_context
@@ -19,7 +19,7 @@ from advisor.recommend.schema import Exclusion, Option, Recommendation
 from advisor.recommend.sizing import best_variant, quality_ok
 from advisor.recommend.verdict import engine_note, make_verdict
 from advisor.recommend.workload import Workload
-from advisor.report.schema import ProfileReport, VariantResult
+from advisor.schema.report import ProfileReport, VariantResult
 
 
 def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
@@ -30,21 +30,21 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         raise RecommendError("the report has no variant with a measured latency (all unsupported, failed or out of "
                              "memory): profile again with other precisions or batch sizes")
     ctx = build_context(report, workload, catalog)
-    llm = bool(report.model and report.model.new_tokens)
+    llm = report.model if report.model and report.model.new_tokens else None
     if (workload.prompt_tokens or workload.output_tokens) and not llm:
         raise RecommendError("prompt and output tokens apply to language models; this profile is of a "
                              f"{report.model.task if report.model else 'unknown'} model: leave them out")
     if llm and not (workload.prompt_tokens or workload.output_tokens):
-        ctx.assumptions["requests"] = (f"a request is one profiled generation ({report.model.seq_len} prompt tokens, "
-                                       f"{report.model.new_tokens} new): give --prompt-tokens and --output-tokens for "
+        ctx.assumptions["requests"] = (f"a request is one profiled generation ({llm.seq_len} prompt tokens, "
+                                       f"{llm.new_tokens} new): give --prompt-tokens and --output-tokens for "
                                        "your replies")
     refs = reference_reports() if references is None else references
     options: list[Option] = []
     excluded: list[Exclusion] = []
     variants = quality_ok(report, usable, workload, excluded, ctx.assumptions)
-    sizing_cache: dict[tuple[str, str], tuple[VariantResult, Sizing] | Exclusion] = {}
+    sizing_cache: dict[tuple[str, str], tuple[VariantResult, Sizing, dict[str, str]] | Exclusion] = {}
 
-    def sized(device: Device) -> tuple[VariantResult, Sizing] | Exclusion:
+    def sized(device: Device) -> tuple[VariantResult, Sizing, dict[str, str]] | Exclusion:
         if device.card is not None and not device.measured_here:
             device.reference = reference_for(refs, report, device.card)
         key = (device.card.name if device.card else "cpu", "here" if device.measured_here else "projected")
@@ -77,12 +77,12 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         if why_not:
             excluded.append(Exclusion(label=label, category="data", reason=why_not))
             continue
-        card = catalog.card(offer.card) if offer.card else None
-        if card is None:
+        offered = catalog.card(offer.card) if offer.card else None
+        if offered is None:
             excluded.append(Exclusion(label=label, category="no_spec",
                                       reason=f"the listing ('{offer.gpu_as_listed}') does not say which exact card"))
             continue
-        device = Device(label, card, _is_profiled_card(report, card))
+        device = Device(label, offered, _is_profiled_card(report, offered))
         add_option(ctx, device, "cloud", sized(device), options, excluded, offer=offer)
     budget = workload.budget_eur
     if budget is not None:

@@ -6,9 +6,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from advisor.catalog.cards import Card, find_card
+from advisor.catalog.cards import Card
+from advisor.catalog.catalog import find_card
 from advisor.report.io import parse_report
-from advisor.report.schema import ProfileReport
+from advisor.schema.report import ProfileReport
 
 
 def reference_reports(extra_dir: Path | None = None) -> list[ProfileReport]:

@@ -13,9 +13,9 @@ Sensitivity levels, each implying the rules of the ones before it:
 
 On premise, a GeForce card's driver licence bars data-centre deployment ("No Datacenter Deployment. The
 SOFTWARE is not licensed for datacenter deployment", License For Customer Use of NVIDIA GeForce Software,
-section 2.1.3, nvidia.com/drivers/geforce-license; in force for drivers since 2017-11-30): for sensitive and classified data, where the
-hardware sits in a data centre under audit, such a card is excluded unless the user says the site may
-run it (``allow_consumer_cards``).
+section 2.1.3, nvidia.com/drivers/geforce-license; in force for drivers since 2017-11-30): for sensitive
+and classified data, where the hardware sits in a data centre under audit, such a card is excluded unless
+the user says the site may run it (``allow_consumer_cards``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from advisor.recommend.workload import Workload
-from advisor.records import Record
+from advisor.schema.records import Record
 
 RECOMMENDATION_SCHEMA_VERSION = 1
 

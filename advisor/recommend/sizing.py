@@ -7,7 +7,7 @@ from advisor.recommend.capacity import Sizing, size
 from advisor.recommend.context import Context, Device
 from advisor.recommend.schema import Exclusion
 from advisor.recommend.workload import Workload
-from advisor.report.schema import ProfileReport, VariantResult
+from advisor.schema.report import ProfileReport, VariantResult
 
 
 def quality_ok(report: ProfileReport, variants: list[VariantResult], workload: Workload,
@@ -21,7 +21,8 @@ def quality_ok(report: ProfileReport, variants: list[VariantResult], workload: W
     keep = []
     for v in variants:
         q = v.quality
-        top1_low = not random_weights and q is not None and q.top1_agreement is not None and q.top1_agreement < workload.min_cosine
+        top1_low = (not random_weights and q is not None and q.top1_agreement is not None
+                    and q.top1_agreement < workload.min_cosine)
         if v.precision != "fp32" and q is not None and (q.cosine_similarity_mean < workload.min_cosine or top1_low):
             excluded.append(Exclusion(label=f"{v.precision} variant", category="quality",
                                       reason=f"cosine {q.cosine_similarity_mean:.4f}"
@@ -35,16 +36,17 @@ def quality_ok(report: ProfileReport, variants: list[VariantResult], workload: W
 def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[int, Performance] | Unfit:
     perfs: dict[int, Performance] = {}
     first: Unfit | None = None
-    if device.reference is not None:
+    if device.reference is not None and device.card is not None:
         ref_variant = device.reference.variant(variant.precision)
-        for batch in measured_cells(ref_variant) if ref_variant and ref_variant.status == "ok" else []:
-            perfs[batch.batch_size] = measured(ref_variant, batch, f"measured on {device.card.name} (bundled reference "
-                                                                    f"profile {device.reference.report_id[:8]})")
+        if ref_variant is not None and ref_variant.status == "ok":
+            for batch in measured_cells(ref_variant):
+                perfs[batch.batch_size] = measured(ref_variant, batch, f"measured on {device.card.name} (bundled "
+                                                                        f"reference profile {device.reference.report_id[:8]})")
         if perfs:
             _check_agreement(ctx, device, variant, perfs)
             return perfs
     for batch in measured_cells(variant):
-        if device.measured_here:
+        if device.measured_here or device.card is None:  # no card: the profiled CPU itself
             perfs[batch.batch_size] = measured(variant, batch)
             continue
         result = project(ctx.report, variant, batch.batch_size, device.card, ctx.workload.engine)
@@ -134,13 +136,15 @@ def _per_request(ctx: Context, variant: VariantResult, perfs: dict[int, Performa
     if not (model and model.new_tokens and model.seq_len and (w.prompt_tokens or w.output_tokens)):
         return perfs
     prompt, reply = w.prompt_tokens or model.seq_len, w.output_tokens or model.new_tokens
-    cells = [b for b in measured_cells(variant) if b.generation]
+    cells = [b for b in measured_cells(variant) if b.generation and b.latency]
     if not cells:
         return perfs
     out = {}
     for batch, perf in perfs.items():
         cell = min(cells, key=lambda b: (abs(b.batch_size - batch), b.batch_size))
-        prefill = min(1.0, cell.generation.ttft_p50_ms / cell.latency.p50_ms)
+        generation, latency = cell.generation, cell.latency
+        assert generation is not None and latency is not None  # selected above
+        prefill = min(1.0, generation.ttft_p50_ms / latency.p50_ms)
         decode_steps = max(1, model.new_tokens - 1)
         scale = prefill * prompt / model.seq_len + (1.0 - prefill) * (reply - 1) / decode_steps
         out[batch] = Performance(perf.precision, batch, perf.p50_ms * scale, perf.p95_ms * scale, perf.band,

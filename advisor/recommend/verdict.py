@@ -6,14 +6,14 @@ from advisor.performance.projection import Performance, project
 from advisor.recommend.context import Context
 from advisor.recommend.schema import Exclusion, Option, Verdict
 from advisor.recommend.workload import Workload
-from advisor.report.schema import VariantResult
+from advisor.schema.report import VariantResult
 
 
 def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion], variants: list[VariantResult]) -> Verdict:
     w = ctx.workload
     if not options:
-        latency = [e for e in excluded if e.category == "latency" and e.best_p95_ms is not None]
-        closest = min(latency, key=lambda e: e.best_p95_ms) if latency else None
+        latency = [(e.best_p95_ms, e) for e in excluded if e.category == "latency" and e.best_p95_ms is not None]
+        closest = min(latency, key=lambda pair: pair[0])[1] if latency else None
         text = (f"{closest.label} comes closest, at about {closest.best_p95_ms:.3g} ms p95 against the "
                 f"{w.p95_ms:g} ms target" if closest else None)
         reasons = [f"No option meets the p95 target of {w.p95_ms:g} ms at {w.peak:g} requests/s"
@@ -65,7 +65,8 @@ def _precision_advice(best: Option, variants: list[VariantResult], w: Workload, 
     if best.precision == "fp32":
         return f"fp32 serves best here: no other variant needs fewer devices or holds the target faster.{why_not}"
     q = chosen.quality
-    quality = (f"cosine {q.cosine_similarity_mean:.4f}" + (f", top-1 {q.top1_agreement:.3f}" if q.top1_agreement is not None else "")
+    quality = (f"cosine {q.cosine_similarity_mean:.4f}"
+               + (f", top-1 {q.top1_agreement:.3f}" if q.top1_agreement is not None else "")
                if q else "no quality figure")
     size = ""
     if fp32 and fp32.model_size_bytes and chosen.model_size_bytes:
@@ -77,8 +78,8 @@ def engine_note(ctx: Context, best: Option | None) -> None:
     """Which engine the projections assume, and what the other would change for the chosen option."""
     engine = ctx.workload.engine
     other = "graphs" if engine == "eager" else "eager"
-    text = (f"{engine} ({'eager PyTorch, as profiled' if engine == 'eager' else 'CUDA graphs: the host launch cost nearly vanishes'})"
-            " for every card without a measurement")
+    how = "eager PyTorch, as profiled" if engine == "eager" else "CUDA graphs: the host launch cost nearly vanishes"
+    text = f"{engine} ({how}) for every card without a measurement"
     if best is not None and best.card and not best.basis.startswith("measured"):
         card = ctx.catalog.card(best.card)
         variant = ctx.report.variant(best.precision)

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 
 from advisor.errors import UsageError
-from advisor.records import FiniteRecord, describe_validation_error
+from advisor.schema.records import FiniteRecord, describe_validation_error
 
 WORKLOAD_SCHEMA_VERSION = 2  # 2: host servers come from the catalog (servers.csv), not a share per card
 Sensitivity = Literal["public", "personal", "health", "sensitive", "classified"]  # advisor/recommend/rules.py
@@ -62,7 +62,7 @@ class Workload(FiniteRecord):
                                        description="ASSUMPTION: idle draw as a fraction of TDP where not measured")
 
     @model_validator(mode="after")
-    def _volume(self) -> "Workload":
+    def _volume(self) -> Workload:
         if self.peak_rps is None and self.avg_rps is None and self.users is None:
             raise ValueError("give the request volume: peak_rps (and avg_rps), or users and requests_per_user_per_hour")
         if self.users is not None and self.requests_per_user_per_hour is None and self.avg_rps is None:
@@ -95,7 +95,7 @@ class Workload(FiniteRecord):
 
 
 def save_workload(workload: Workload, path: Path, overwrite: bool = False) -> Path:
-    from advisor.report.io import write_atomic
+    from advisor.files import write_atomic
 
     return write_atomic(Path(path), workload.model_dump_json(indent=1, exclude_none=True) + "\n", overwrite)
 

@@ -10,12 +10,27 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from advisor.errors import ReportError
 from advisor.paths import user_folder
 from advisor.report.io import save_report
-from advisor.report.schema import ProfileReport
+from advisor.schema.report import ProfileReport
+
+DEFAULT_REPORT_DIR = Path("gpu-advisor-reports")  # relative to the working folder, as the CLI documents
+
+
+def default_report_path(report) -> Path:
+    name = report.model.name if report.model else Path(report.request.model.label).name
+    device = report.device.resolved.replace(":", "") if report.device else "device"
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = DEFAULT_REPORT_DIR / f"{name}-{device}-{stamp}.json"
+    n = 2
+    while path.exists():
+        path = DEFAULT_REPORT_DIR / f"{name}-{device}-{stamp}-{n}.json"
+        n += 1
+    return path
 
 
 def fallback_dir() -> Path:
@@ -50,7 +65,7 @@ class Destination:
         self.path, self.overwrite, self.default_dir = path, overwrite, default_dir
         self.lock: Path | None = None
 
-    def reserve(self) -> "Destination":
+    def reserve(self) -> Destination:
         if self.path is None:
             _check_writable(self.default_dir, "folder (give --out)")
             return self

@@ -7,17 +7,18 @@ so their quality figures are a stress test of the quantization, not the accuracy
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from advisor.errors import InputSpecError
-from advisor.profiling.request import ModelSpec
-from advisor.report.schema import ModelIdentity
+from advisor.schema.inputs import InputSpec
+from advisor.schema.report import ModelIdentity
+from advisor.schema.request import ModelSpec
 from advisor.workloads import embedding, llm, speech, vision
-from advisor.workloads.inputs import InputSpec
 from advisor.workloads.model import LoadedModel, parameter_count, sha256_of_state_dict
 
 WEIGHT_SEED = 0
@@ -31,8 +32,10 @@ DESCRIPTIONS = {
 }
 
 
-def _config(name: str, size: str):
-    return {"llm": llm.SIZES, "vision": vision.SIZES, "speech": speech.SIZES, "embedding": embedding.SIZES}[name][size]
+def _config(name: str, size: str) -> Any:  # one of the four models' config dataclasses
+    sizes: dict[str, dict[str, Any]] = {"llm": llm.SIZES, "vision": vision.SIZES, "speech": speech.SIZES,
+                                          "embedding": embedding.SIZES}
+    return sizes[name][size]
 
 
 def _factory(name: str, cfg) -> Callable[[], nn.Module]:

@@ -16,9 +16,9 @@ from pathlib import Path
 import torch
 
 from advisor.errors import InputSpecError, ModelLoadError, first_line
-from advisor.profiling.request import ModelSpec, check_model_path
-from advisor.report.schema import ModelIdentity
-from advisor.workloads.inputs import InputSpec
+from advisor.schema.inputs import InputSpec
+from advisor.schema.report import ModelIdentity
+from advisor.schema.request import ModelSpec
 from advisor.workloads.model import LoadedModel, parameter_count, sha256_of_path
 
 UNSAFE_FLAG = "--unsafe-pickle-runs-code"
@@ -29,6 +29,15 @@ NOT_QUANTIZABLE_SCRIPT = ("TorchScript modules are compiled graphs that torchao 
 NOT_QUANTIZABLE_EXPORT = ("a torch.export program is a flattened graph with no nn.Linear modules for torchao or "
                           "torch.ao to rewrite: quantize before exporting (torchao quantize_, then torch.export), "
                           "or give the model as a Hugging Face folder or a state_dict with --arch")
+
+
+def check_model_path(path: Path) -> None:
+    """A model is a regular file or a folder: anything else (a FIFO, a socket, a device) would block or
+    stream forever when opened, so it is refused before it is opened."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise ModelLoadError(f"model {path} is not a regular file or folder (a FIFO, socket or device): give the "
+                             "path of a model file or folder")
+
 
 
 def detect_format(path: Path) -> str:
@@ -145,7 +154,7 @@ def _export_inputs(program, path: Path) -> list[InputSpec]:
         try:
             shape = [int(d) for d in val.shape]
         except TypeError:  # a dynamic dimension: use its hint
-            shape = [int(getattr(d, "node", d).hint if hasattr(d, "node") else 1) for d in val.shape]
+            shape = [int(d.node.hint) if hasattr(d, "node") else 1 for d in val.shape]
         if dtype in ("int64", "int32"):
             raise InputSpecError(f"{path.name}: input {node.name} holds integers (token ids?); give its value range "
                                  f"with --input {dtype}[{','.join(map(str, shape))}]:0..VOCAB")
@@ -169,10 +178,10 @@ def _checkpoint(path: Path, spec: ModelSpec) -> LoadedModel:
         try:
             obj = torch.load(str(path), map_location="cpu", weights_only=False)
         except Exception as exc2:
-            raise ModelLoadError(f"{path.name} could not be unpickled: {first_line(exc2)} (the classes it "
-                                 "references must be importable: run from your code's folder or set PYTHONPATH)") from None
+            raise ModelLoadError(f"{path.name} could not be unpickled: {first_line(exc2)} (the classes it references "
+                                 "must be importable: run from your code's folder or set PYTHONPATH)") from None
         if not isinstance(obj, torch.nn.Module):
-            raise ModelLoadError(f"{path.name} holds a {type(obj).__name__}, not a torch.nn.Module")
+            raise ModelLoadError(f"{path.name} holds a {type(obj).__name__}, not a torch.nn.Module") from None
         inputs = _require_inputs(spec, "pickled model")
         return LoadedModel(module=obj.eval(), identity=_identity(
             path, "pickle", obj, inputs, f"pickled {type(obj).__module__}.{type(obj).__qualname__} (loaded unsafely)"))

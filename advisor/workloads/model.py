@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from advisor.errors import InputSpecError
-from advisor.report.schema import ModelIdentity
-from advisor.workloads.inputs import InputSpec
+from advisor.schema.inputs import InputSpec
+from advisor.schema.report import ModelIdentity
 
 # step(model, input_ids, past) -> (logits, past): one forward of a decoder with its KV cache.
 GenerationStep = Callable[[Any, torch.Tensor, Any], tuple[torch.Tensor, Any]]

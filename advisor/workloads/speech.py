@@ -29,6 +29,7 @@ SIZES = {
 
 
 class SpeechEncoder(nn.Module):
+    positions: torch.Tensor  # a buffer: the sinusoidal position table
     def __init__(self, cfg: SpeechConfig) -> None:
         super().__init__()
         self.conv1 = nn.Conv1d(cfg.n_mels, cfg.d_model, 3, padding=1)

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from advisor.devices import nvml
-from advisor.profiling.request import ModelSpec
 from advisor.profiling.runner import run_profile
+from advisor.schema.request import ModelSpec
 from tests.conftest import fast_request
 
 pytestmark = pytest.mark.gpu

@@ -20,7 +20,8 @@ def test_install_desktop_writes_the_entry_icon_and_report_type_for_this_user(tmp
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert launcher.main(["install-desktop"]) == 0
     entry = (tmp_path / "applications" / "gpu-advisor.desktop").read_text()
-    assert any(line.startswith("Exec=") and line.endswith(" %f") for line in entry.splitlines()) and "MimeType=application/x-gpu-advisor-report;" in entry
+    assert any(line.startswith("Exec=") and line.endswith(" %f") for line in entry.splitlines())
+    assert "MimeType=application/x-gpu-advisor-report;" in entry
     assert (tmp_path / "icons" / "hicolor" / "scalable" / "apps" / "gpu-advisor.svg").read_text().startswith("<svg")
     assert "gpu-advisor.profile-report" in (tmp_path / "mime" / "packages" / "gpu-advisor.xml").read_text()
     assert str(tmp_path / "applications" / "gpu-advisor.desktop") in capsys.readouterr().out

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import torch
 
-from advisor.profiling.events import parse_event
-from advisor.profiling.request import ModelSpec, ProfileRequest
-from advisor.report.builder import ReportBuilder
+from advisor.profiling.builder import ReportBuilder
 from advisor.report.io import load_report
+from advisor.schema.events import parse_event
+from advisor.schema.request import ModelSpec, ProfileRequest
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

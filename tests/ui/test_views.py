@@ -1,6 +1,5 @@
 """The app's other views, offscreen: results charts, the verdict, documents, reports, comparison, catalog, machine."""
 
-import json
 import shutil
 from pathlib import Path
 
@@ -9,6 +8,7 @@ from PySide6.QtWidgets import QDialog
 
 from advisor.documents.integrity import embedded_sha256, sha256_file
 from advisor.report.io import load_report
+from advisor.schema.devices import parse_listing
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 REFERENCE = Path(__file__).parents[2] / "profiles" / "reference"
@@ -178,7 +178,7 @@ def test_correcting_an_entry_starts_from_the_selected_row(window, tmp_path, monk
 
 
 def test_the_machine_panel_disables_what_a_device_cannot_run(window):
-    found = json.loads((FIXTURES / "devices-h100.json").read_text())  # recorded on an H100 machine
+    found = parse_listing((FIXTURES / "devices-h100.json").read_text())  # recorded on an H100 machine
     window.on_machine(found)
     assert "NVIDIA H100 80GB HBM3" in window.machine_label.text() and "700 W" in window.machine_label.text()
     assert [window.device.itemText(i) for i in range(window.device.count())] == ["auto", "cpu", "cuda:0"]
@@ -192,7 +192,7 @@ def test_the_machine_panel_disables_what_a_device_cannot_run(window):
 
 def test_this_machine_is_discovered_in_a_child_process(window, qtbot):
     qtbot.waitUntil(lambda: window.machine is not None, timeout=60_000)
-    assert window.machine["devices"][0]["device"] == "cpu"
+    assert window.machine.devices[0].device == "cpu" and window.machine.schema_version == 1
     assert "CPU:" in window.machine_label.text()
     assert [window.device.itemText(i) for i in range(window.device.count())][:2] == ["auto", "cpu"]
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from advisor import cli
+from advisor import cli, options
 from advisor.report.io import load_report
 
 
@@ -147,8 +147,8 @@ def test_show_prints_a_saved_report_and_rejects_a_damaged_one(tmp_path, capsys):
 
 
 def test_batch_ranges_are_powers_of_two():
-    assert cli.parse_batches("1..64") == [1, 2, 4, 8, 16, 32, 64]
-    assert cli.parse_batches("3,1..4") == [1, 2, 3, 4]
+    assert options.parse_batches("1..64") == [1, 2, 4, 8, 16, 32, 64]
+    assert options.parse_batches("3,1..4") == [1, 2, 3, 4]
 
 
 def _export(tmp_path, dynamic: bool):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from advisor import cli
+from advisor.catalog.catalog import bundled_catalog
 from advisor.documents import compare, html, integrity, tables
 from advisor.recommend.decide import recommend
-from advisor.catalog.catalog import bundled_catalog
 from advisor.recommend.workload import load_preset
 from advisor.report.io import load_report
 
@@ -67,7 +67,7 @@ def test_csv_round_trips():
     report = load_report(V2)
     text = tables.render(report, integrity.sha256_file(V2))
     assert text.startswith("# gpu-advisor results")
-    rows = list(csv.DictReader(io.StringIO("\n".join(l for l in text.splitlines() if not l.startswith("#")))))
+    rows = list(csv.DictReader(io.StringIO("\n".join(line for line in text.splitlines() if not line.startswith("#")))))
     assert rows == [{k: ("" if v is None else str(v)) for k, v in r.items()}
                     | {c: "" for c in tables.COLUMNS if c not in r} for r in tables.rows(report)]
     fp32 = next(r for r in rows if r["precision"] == "fp32" and r["batch_size"] == "1")
@@ -123,7 +123,7 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas():
     report.model.name = '=HYPERLINK("http://attacker.invalid","click")'
     report.variants[-1].reason = "@SUM(A1:A9) and +1"
     text = tables.render(report, integrity.sha256_file(V2))
-    rows = list(csv.DictReader(io.StringIO("\n".join(l for l in text.splitlines() if not l.startswith("#")))))
+    rows = list(csv.DictReader(io.StringIO("\n".join(line for line in text.splitlines() if not line.startswith("#")))))
     assert all(r["model"] == "'" + report.model.name for r in rows)
     assert any(r["reason"] == "'@SUM(A1:A9) and +1" for r in rows)
     for row in rows:  # no text cell starts a formula; numbers are left alone

@@ -1,7 +1,7 @@
 import pytest
 
 from advisor.errors import InputSpecError
-from advisor.workloads.inputs import parse_input_spec
+from advisor.schema.inputs import parse_input_spec
 from advisor.workloads.model import make_inputs
 
 

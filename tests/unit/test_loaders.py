@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from advisor.errors import InputSpecError, ModelLoadError
-from advisor.profiling.request import BUILTIN_NAMES, ModelSpec
+from advisor.schema.request import BUILTIN_NAMES, ModelSpec
 from advisor.workloads.builtin import build_module
 from advisor.workloads.files import detect_format, load_model
 from advisor.workloads.model import make_inputs, primary_output
@@ -230,7 +230,7 @@ def test_hf_folder_naming_an_unknown_architecture_is_refused(hf_gpt2):
 
 
 def test_hf_token_inputs_without_a_range_draw_from_the_configs_vocabulary(hf_gpt2):
-    from advisor.workloads.inputs import parse_input_spec
+    from advisor.schema.inputs import parse_input_spec
 
     loaded = load_model(ModelSpec(path=str(hf_gpt2), inputs=[parse_input_spec("input_ids=int64[1,16]")]))
     spec = loaded.identity.inputs[0]

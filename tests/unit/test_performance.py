@@ -20,7 +20,7 @@ from advisor.performance.validation import cases, evaluate, published_points
 from advisor.performance.whatif import resolve_cards, what_if
 from advisor.recommend.references import reference_reports
 from advisor.report.io import load_report
-from advisor.report.schema import OperatorGroup
+from advisor.schema.report import OperatorGroup
 
 ROOT = Path(__file__).resolve().parents[2]
 CPU_PROFILES = sorted((ROOT / "docs" / "gpu-session" / "cpu-profiles").glob("*.json"))

@@ -14,7 +14,7 @@ from advisor.catalog.catalog import MODELS
 from advisor.catalog.table import CatalogError, parse_table
 from advisor.errors import AdvisorError, InputSpecError
 from advisor.report.io import parse_report
-from advisor.workloads.inputs import parse_input_spec
+from advisor.schema.inputs import parse_input_spec
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "report-v2-llm-tiny.json"
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,  # the same examples on every CI run

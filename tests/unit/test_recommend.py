@@ -169,7 +169,7 @@ def test_recommend_runs_as_a_command():
 
 
 def test_a_reference_profile_measured_on_a_card_replaces_the_projection():
-    from advisor.report.schema import DeviceInfo
+    from advisor.schema.report import DeviceInfo
 
     reference = scenario_report()
     reference.device = DeviceInfo(requested="cuda", resolved="cuda:0", kind="cuda", name="NVIDIA L4")
@@ -198,7 +198,7 @@ def test_a_workload_can_be_saved_and_reloaded(tmp_path, capsys):
 
 
 def test_bundled_reference_profiles_and_presets_are_valid():
-    from advisor.catalog.cards import find_card
+    from advisor.catalog.catalog import find_card
     from advisor.recommend.references import reference_reports
     references = reference_reports()
     assert sorted(r.model.name for r in references) == ["embedding-default", "llm-default", "vision-default"]
@@ -211,7 +211,7 @@ def test_bundled_reference_profiles_and_presets_are_valid():
 
 def test_the_bundled_h100_measurement_replaces_the_projection_for_the_same_model():
     from advisor.recommend.references import reference_reports
-    from advisor.report.schema import DeviceInfo
+    from advisor.schema.report import DeviceInfo
 
     measured = next(r for r in reference_reports() if r.model.name == "embedding-default")
     here = measured.model_copy(deep=True)  # the same model (same SHA-256), profiled on this CPU
@@ -303,7 +303,7 @@ def test_a_purchase_counts_its_price_less_its_resale_value():
 
 
 def test_random_weight_built_ins_are_gated_on_output_divergence_not_top1_noise():
-    from advisor.report.schema import Quality
+    from advisor.schema.report import Quality
 
     report = scenario_report()
     assert report.model.source == "builtin"

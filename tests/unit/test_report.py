@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 from advisor.errors import ReportError
-from advisor.profiling.events import parse_event
-from advisor.report.builder import ReportBuilder
-from advisor.report.io import load_report, parse_report, report_json, save_report, write_atomic
-from advisor.report.schema import REPORT_SCHEMA_VERSION
+from advisor.files import write_atomic
+from advisor.profiling.builder import ReportBuilder
+from advisor.report.io import load_report, parse_report, report_json, save_report
+from advisor.schema.events import parse_event
+from advisor.schema.report import REPORT_SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 GOLDEN_V1 = FIXTURES / "report-v1-llm-tiny.json"
@@ -126,7 +127,7 @@ def test_a_recorded_event_stream_rebuilds_the_report():
 
 
 def test_quantized_variants_slower_than_float_on_an_h100_are_called_out():
-    from advisor.report.builder import _slower_than_float
+    from advisor.profiling.builder import _slower_than_float
 
     h100 = load_report(Path(__file__).parents[2] / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json")
     found = _slower_than_float(h100.variants)
@@ -151,7 +152,7 @@ def test_a_stream_cut_short_gives_an_incomplete_report_with_what_arrived():
 
 
 def test_a_cell_that_ran_out_of_memory_in_one_round_does_not_fit():
-    from advisor.report.schema import MeasurementRound
+    from advisor.schema.report import MeasurementRound
 
     original = load_report(GOLDEN)
     builder = _replay([line for line in EVENTS.read_text().splitlines() if '"finished"' not in line])
@@ -176,7 +177,7 @@ def test_unsteady_rounds_are_called_out_in_the_warnings():
 
 
 def test_table_numbers_are_never_in_exponent_form():
-    from advisor.cli import _num
+    from advisor.cli.render import _num
     assert [_num(v) for v in (1160.4, 220.0, 45.66, 4.384, 0.04512, None)] == ["1160", "220", "45.7", "4.38", "0.0451", "-"]
 
 

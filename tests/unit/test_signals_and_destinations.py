@@ -116,11 +116,10 @@ def test_a_report_that_cannot_be_written_where_asked_goes_to_the_fallback_folder
 
 def test_a_full_disk_is_one_line_and_a_documented_code(tmp_path, monkeypatch):
     """The final write fails with ENOSPC (simulated): the report is saved to the fallback folder, exit 5."""
-    from advisor import cli
-    from advisor.report import io
+    from advisor import cli, files
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    real = io.atomic_path
+    real = files.atomic_path
     out = tmp_path / "r.json"
 
     def full(path, overwrite=False):
@@ -128,7 +127,7 @@ def test_a_full_disk_is_one_line_and_a_documented_code(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         return real(path, overwrite)
 
-    monkeypatch.setattr(io, "atomic_path", full)
+    monkeypatch.setattr(files, "atomic_path", full)
     code = cli.main(["profile", "embedding", *FAST, "--budget", "2", "--rounds", "1", "--out", str(out), "--quiet",
                      "--json"])
     assert code == 5

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from advisor.profiling.stats import StoppingRule, aggregate_latency, median_ci95_half_width_pct, percentile
-from advisor.report.schema import MeasurementRound
+from advisor.schema.report import MeasurementRound
 
 
 def test_percentile_matches_numpy():
@@ -61,7 +61,7 @@ def test_aggregate_reports_the_median_of_round_medians_and_their_spread():
 
 
 def test_energy_trials_fill_the_energy_budget_up_to_three():
-    from advisor.profiling.request import ModelSpec, ProfileRequest
+    from advisor.schema.request import ModelSpec, ProfileRequest
     request = ProfileRequest(model=ModelSpec(builtin="llm"))
     assert request.energy_trials_for(variants=4, cells=8) == 1   # 8 cells x 6 s: one round of windows fits
     assert request.energy_trials_for(variants=2, cells=2) == 3   # small profiles get three, and a spread

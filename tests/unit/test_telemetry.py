@@ -298,12 +298,12 @@ def test_a_memory_limit_that_cannot_be_set_is_a_warning(monkeypatch):
 
 
 def test_a_lost_gpu_is_listed_with_its_reason_not_dropped(fake, clock):
-    from advisor.devices.discovery import discover, format_devices
+    from advisor.inventory import discover, format_devices
 
     fake(lost_after_s=0.0)
     assert nvml.gpus() == []
     lost = nvml.lost_gpus()
     assert lost and lost[0]["index"] == 0 and "lost" in lost[0]["reason"].lower()
     found = discover()
-    assert found["nvidia"]["lost_gpus"] == lost
+    assert [g.model_dump() for g in found.nvidia.lost_gpus] == lost
     assert f"GPU 0 cannot be read: {lost[0]['reason']}" in format_devices(found)

@@ -5,8 +5,8 @@ import threading
 import psutil
 import pytest
 
-from advisor.profiling.request import ModelSpec
 from advisor.profiling.runner import EXIT_CANCELLED, EXIT_INCOMPLETE, ProfileRun, run_profile
+from advisor.schema.request import ModelSpec
 from tests.conftest import fast_request
 
 

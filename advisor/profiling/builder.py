@@ -11,14 +11,24 @@ from collections import defaultdict
 from datetime import datetime, timezone
 
 import advisor
-from advisor.profiling import events as ev
-from advisor.profiling.request import ProfileRequest
 from advisor.profiling.stats import aggregate_generation, aggregate_latency
-from advisor.report.schema import (
-    BatchResult, Efficiency, EnergyResult, MeasurementRound, MemoryStats, ProfileReport, TelemetryTrace, VariantInfo,
-    VariantResult, WorkCount,
+from advisor.schema import events as ev
+from advisor.schema.report import (
+    BatchResult,
+    DeviceInfo,
+    Efficiency,
+    EnergyResult,
+    EnvironmentInfo,
+    MeasurementRound,
+    MemoryStats,
+    ModelIdentity,
+    ProfileReport,
+    TelemetryTrace,
+    VariantInfo,
+    VariantResult,
+    WorkCount,
 )
-
+from advisor.schema.request import ProfileRequest
 
 FLOAT_PRECISIONS = ("fp32", "fp16", "bf16")
 SLOWER_FACTOR = 1.5  # a quantized variant this much slower than float is a finding, not noise
@@ -28,7 +38,9 @@ UNSTEADY_SPREAD_PCT = 10.0
 class ReportBuilder:
     def __init__(self, request: ProfileRequest) -> None:
         self.request = request
-        self.environment = self.device = self.model = None
+        self.environment: EnvironmentInfo | None = None
+        self.device: DeviceInfo | None = None
+        self.model: ModelIdentity | None = None
         self.work: list[WorkCount] = []
         self.variants: dict[str, VariantInfo] = {}
         self.rounds: dict[tuple[str, int], list[MeasurementRound]] = defaultdict(list)
@@ -128,6 +140,8 @@ class ReportBuilder:
         if not ok:
             return result
         latency = aggregate_latency(rounds)
+        if latency is None:  # ok rounds without samples: nothing to aggregate
+            return result
         result.latency = latency
         result.throughput_items_per_s = batch / (latency.p50_ms / 1000.0)
         result.memory = _memory(ok)

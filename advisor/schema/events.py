@@ -6,12 +6,12 @@ started). The parent adds nothing to the stream; it only interprets it. See docs
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, TypeAdapter
 
-from advisor.records import Record
-from advisor.report.schema import (
+from advisor.schema.records import Record
+from advisor.schema.report import (
     DeviceInfo,
     EnergyResult,
     EnvironmentInfo,
@@ -141,9 +141,9 @@ class FinishedEvent(_Event):
 
 
 Event = Annotated[
-    Union[Hello, StageEvent, ProgressEvent, EnvironmentEvent, DeviceEvent, ModelEvent, WorkEvent,
-          VariantEvent, SamplesEvent, MeasurementEvent, TelemetryStartEvent, TelemetryEvent, EnergyEvent,
-          WarningEvent, ErrorEvent, FinishedEvent],
+    Hello | StageEvent | ProgressEvent | EnvironmentEvent | DeviceEvent | ModelEvent | WorkEvent | VariantEvent
+    | SamplesEvent | MeasurementEvent | TelemetryStartEvent | TelemetryEvent | EnergyEvent | WarningEvent | ErrorEvent
+    | FinishedEvent,
     Field(discriminator="event"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -12,9 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from advisor.profiling.request import Precision, ProfileRequest
-from advisor.records import Record
-from advisor.workloads.inputs import InputSpec
+from advisor.schema.inputs import InputSpec
+from advisor.schema.records import Record
+from advisor.schema.request import Precision, ProfileRequest
 
 REPORT_SCHEMA_VERSION = 3  # 2: telemetry trace and structured energy results; 3: per-operator work counts
 REPORT_KIND = "gpu-advisor.profile-report"
@@ -312,8 +312,8 @@ class EnergyResult(Record):
     idle_power_w: float | None = None
     idle_unavailable_reason: str | None = None
     avg_power_w: NonNegative
-    peak_power_w: float | None = Field(default=None, description="highest power in the windows: the highest sample, or a window's "
-                                         "average where sampling missed a higher one")
+    peak_power_w: float | None = Field(default=None, description="highest power in the windows: the highest sample, "
+                                       "or a window's average where sampling missed a higher one")
     trial_energy_per_item_j: list[float]
     trial_spread_pct: float | None = Field(default=None, description="(max - min) / median over trials")
     tokens_per_j: float | None = Field(default=None, description="language models: generated tokens per joule (gross)")
@@ -348,7 +348,7 @@ class VariantResult(VariantInfo):
 
 class ProfileReport(Record):
     schema_version: int = REPORT_SCHEMA_VERSION
-    kind: Literal["gpu-advisor.profile-report"] = REPORT_KIND
+    kind: Literal["gpu-advisor.profile-report"] = "gpu-advisor.profile-report"  # REPORT_KIND
     report_id: str
     created_at: datetime
     tool_version: str

@@ -10,7 +10,7 @@ import re
 from typing import Literal
 
 from advisor.errors import InputSpecError
-from advisor.records import Record
+from advisor.schema.records import Record
 
 InputDtype = Literal["float32", "float16", "bfloat16", "float64", "int64", "int32", "bool"]
 INTEGER_DTYPES = ("int64", "int32")
@@ -28,7 +28,7 @@ class InputSpec(Record):
     low: int | None = None
     high: int | None = None
 
-    def with_batch(self, batch_size: int) -> "InputSpec":
+    def with_batch(self, batch_size: int) -> InputSpec:
         return self.model_copy(update={"shape": [batch_size, *self.shape[1:]]})
 
     def __str__(self) -> str:

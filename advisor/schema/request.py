@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from advisor.errors import ModelLoadError, UsageError
-from advisor.records import FiniteRecord, Record
-from advisor.workloads.inputs import InputSpec
+from advisor.schema.inputs import InputSpec
+from advisor.schema.records import FiniteRecord, Record
 
 REQUEST_SCHEMA_VERSION = 2  # 2: telemetry and energy settings
 
@@ -30,14 +28,6 @@ _DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 MAX_BATCH = 65536  # far beyond any device's memory for a real model: a larger one is a typo
 
 
-def check_model_path(path: Path) -> None:
-    """A model is a regular file or a folder: anything else (a FIFO, a socket, a device) would block or
-    stream forever when opened, so it is refused before it is opened."""
-    if path.exists() and not path.is_file() and not path.is_dir():
-        raise ModelLoadError(f"model {path} is not a regular file or folder (a FIFO, socket or device): give the "
-                             "path of a model file or folder")
-
-
 class ModelSpec(Record):
     """Which model: a built-in reference workload or a file/folder of the user's."""
 
@@ -53,7 +43,7 @@ class ModelSpec(Record):
         default=False, description="allow a full pickle (runs arbitrary code from the file)")
 
     @model_validator(mode="after")
-    def _one_source(self) -> "ModelSpec":
+    def _one_source(self) -> ModelSpec:
         if (self.builtin is None) == (self.path is None):
             raise ValueError("give exactly one of 'builtin' or 'path'")
         return self
@@ -67,7 +57,7 @@ class ProfileRequest(FiniteRecord):
     schema_version: int = REQUEST_SCHEMA_VERSION
     model: ModelSpec
     device: str = "auto"
-    precisions: list[Precision] = Field(default_factory=lambda: list(DEFAULT_PRECISIONS), min_length=1)
+    precisions: list[Precision] = Field(default_factory=lambda: list(DEFAULT_PRECISIONS), min_length=1)  # type: ignore[arg-type]  # noqa: E501
     batch_sizes: list[Annotated[int, Field(ge=1, le=MAX_BATCH)]] = Field(default_factory=lambda: [1, 8], min_length=1)
     engine: Engine = "eager"
     quant_library: QuantLibrary = "auto"
@@ -136,48 +126,3 @@ class ProfileRequest(FiniteRecord):
                            + cells * (self.energy_trials or MAX_AUTO_TRIALS) * (2 * self.energy_window_s
                                                                                + self.energy_cooldown_s))
         return 3 * self.budget_s + 180.0 + compile_room + energy_room
-
-
-# Parsing of the lists users type (the command line and the app share them) ------------------------------
-
-def _parse_list(text: str, what: str) -> list[str]:
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    if not items:
-        raise UsageError(f"{what}: give a comma-separated list")
-    return items
-
-
-def parse_precisions(text: str) -> list[str]:
-    if text.strip() == "all":
-        return list(ALL_PRECISIONS)
-    aliases = {"int8": "int8_dynamic", "int4": "int4_weight_only", "float32": "fp32", "float16": "fp16",
-               "half": "fp16", "bfloat16": "bf16"}
-    out = []
-    for item in _parse_list(text, "--precision"):
-        name = aliases.get(item, item)
-        if name not in ALL_PRECISIONS:
-            raise UsageError(f"--precision: unknown precision {item!r}; use {', '.join(ALL_PRECISIONS)} or all")
-        out.append(name)
-    return out
-
-
-def parse_batches(text: str) -> list[int]:
-    """``1,8,32`` or ``1..64`` (the powers of two from 1 to 64), or a mix."""
-    sizes: list[int] = []
-    for item in _parse_list(text, "--batch"):
-        try:
-            if ".." in item:
-                low, high = (int(x) for x in item.split("..", 1))
-                if low < 1 or high < low:
-                    raise ValueError
-                value = low
-                while value <= high:
-                    sizes.append(value)
-                    value *= 2
-            else:
-                sizes.append(int(item))
-        except ValueError:
-            raise UsageError(f"--batch: {item!r} is not a batch size; use e.g. 1,8,32 or 1..64") from None
-    if any(s < 1 for s in sizes):
-        raise UsageError("--batch: batch sizes must be positive")
-    return sorted(set(sizes))

@@ -1,15 +1,17 @@
-"""What this machine has: its CPU, its NVIDIA GPUs (through NVML) and what torch can use.
+"""What this machine has: its CPU, its NVIDIA GPUs (through NVML) and what torch can profile on each.
 
-Asks NVML, not torch.cuda, about GPUs, so listing devices creates no CUDA context.
+Above both the hardware probes (``advisor.devices``) and the profiler (which precisions run where), so
+neither needs the other. Asks NVML, not torch.cuda, about GPUs, so listing devices creates no CUDA context.
 """
 
 from __future__ import annotations
 
 from advisor.devices import cpu, nvml, rapl
+from advisor.schema.devices import DeviceListing
 from advisor.software import package_version
 
 
-def discover() -> dict:
+def discover() -> DeviceListing:
     import torch
 
     from advisor.profiling.variants import support_table
@@ -20,14 +22,17 @@ def discover() -> dict:
     devices = [{"device": "cpu", "name": cpu.cpu_model() or "CPU",
                 "precisions": support_table(torch.device("cpu"), None)}]
     for g in gpus:
-        cap = tuple(int(x) for x in g["compute_capability"].split(".")) if g["compute_capability"] else None
+        cap = None
+        if g["compute_capability"]:
+            major, minor = g["compute_capability"].split(".")
+            cap = (int(major), int(minor))
         devices.append({"device": f"cuda:{g['index']}", "name": g["name"],
                         "precisions": support_table(torch.device("cuda", g["index"]), cap)})
     if mps:
         devices.append({"device": "mps", "name": "Apple GPU (MPS)", "precisions": support_table(torch.device("mps"), None)})
     cuda_build = torch.version.cuda
     domains, rapl_reason = rapl.discover()
-    return {
+    return DeviceListing.model_validate({
         "cpu": cpu.describe(),
         "cpu_power": {"rapl_domains": [d.name for d in domains], "rapl_unavailable_reason": rapl_reason},
         "nvidia": {"gpus": gpus, "lost_gpus": nvml.lost_gpus(), "driver_version": nvml.driver_version(),
@@ -40,10 +45,11 @@ def discover() -> dict:
         "libraries": {"torchao": package_version("torchao"), "transformers": package_version("transformers")},
         "devices": devices,
         "auto_device": "cuda:0" if gpus and cuda_build else ("mps" if mps else "cpu"),
-    }
+    })
 
 
-def format_devices(found: dict) -> str:
+def format_devices(listing: DeviceListing) -> str:
+    found = listing.model_dump()
     c = found["cpu"]
     tdp = f"TDP {c['tdp_w_per_socket']:g} W per socket" if c["tdp_w_per_socket"] else "TDP unknown"
     lines = [f"CPU   {c['model'] or 'unknown model'}: {c['sockets'] or '?'} socket(s), {c['cores_physical']} cores, "

@@ -1,0 +1,188 @@
+"""The commands that read reports and the catalog: devices, catalog, recommend, project, doctor, monitor,
+report, verify and compare. Each imports what it needs when it runs, so ``--help`` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from advisor.cli.render import projection_table, recommendation_text
+from advisor.errors import UsageError
+from advisor.options import parse_batches, parse_precisions
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    from advisor.inventory import discover, format_devices
+
+    found = discover()
+    print(found.model_dump_json(indent=1) if args.json else format_devices(found))
+    return 0
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from advisor.catalog import view
+    from advisor.catalog.catalog import load_catalog, user_catalog_dir
+
+    catalog = load_catalog(user_catalog_dir(args.catalog_dir))
+    if args.what == "audit":
+        from advisor.catalog.audit import audit
+
+        findings = audit(catalog)
+        if args.json:
+            print(json.dumps([f.as_json() for f in findings], indent=1))
+            return 0
+        counts: dict[str, int] = {}
+        for f in findings:
+            counts[f.kind] = counts.get(f.kind, 0) + 1
+        rows = [["file", "row", "finding", "detail"]] + [[f.file, f.row[:48], f.kind, f.detail[:90]] for f in findings]
+        print(view.table(rows))
+        print(f"{len(findings)} findings: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+              + ". Check these before relying on a verdict that uses them; correct them in your catalog folder.")
+        return 0
+    if args.what == "validate":
+        where = ", ".join(f"{name} ({src})" for name, src in catalog.sources.items())
+        print(f"catalog valid: {len(catalog.cards)} cards, {len(catalog.servers)} host servers, {len(catalog.offers)} "
+              f"offers, {len(catalog.energy)} energy facts; files: {where}")
+        return 0
+    if args.what == "cards":
+        data, text = [c.model_dump(mode="json") for c in catalog.cards], view.cards_table(catalog)
+    elif args.what == "servers":
+        data, text = [s.model_dump(mode="json") for s in catalog.servers], view.servers_table(catalog)
+    elif args.what == "energy":
+        data, text = [f.model_dump(mode="json") for f in catalog.energy], view.energy_table(catalog)
+    else:
+        offers = view.filter_offers(catalog, args.search, args.jurisdiction, args.certification, args.max_price_per_hour,
+                                    args.currency, args.card)
+        data, text = [o.model_dump(mode="json") for o in offers], view.offers_table(offers)
+        text += f"\n{len(offers)} of {len(catalog.offers)} offers; prices excl. VAT where stated; " \
+                "'no card spec': the listing does not say which exact card (cannot be projected)"
+    print(json.dumps(data, indent=1) if args.json else text)
+    return 0
+
+
+WORKLOAD_OPTIONS = {  # option -> workload field
+    "peak_rps": "peak_rps", "avg_rps": "avg_rps", "users": "users", "requests_per_user_per_hour":
+    "requests_per_user_per_hour", "p95_ms": "p95_ms", "hours_per_day": "hours_per_day", "sensitivity": "sensitivity",
+    "horizon_months": "horizon_months", "electricity_eur_kwh": "electricity_eur_per_kwh", "country": "country",
+    "carbon_g_kwh": "carbon_g_per_kwh", "pue": "pue", "budget_eur": "budget_eur", "owned_card": "owned_card",
+    "owned_count": "owned_count", "usd_per_eur": "usd_per_eur", "min_cosine": "min_cosine", "engine": "engine",
+    "allow_consumer_cards": "allow_consumer_cards", "prompt_tokens": "prompt_tokens", "output_tokens": "output_tokens",
+}
+
+
+def build_workload(args: argparse.Namespace):
+    from advisor.recommend.workload import Workload, load_preset, load_workload
+
+    if args.workload and args.preset:
+        raise UsageError("give --workload FILE or --preset NAME, not both")
+    base = load_workload(Path(args.workload)) if args.workload else load_preset(args.preset) if args.preset else None
+    fields = base.model_dump(exclude_unset=True) if base else {}
+    for option, field in WORKLOAD_OPTIONS.items():
+        value = getattr(args, option)
+        if value is not None:
+            fields[field] = value
+    if args.no_batching:
+        fields["batching"] = False
+    if "p95_ms" not in fields:
+        raise UsageError("the workload needs a latency target: --p95-ms (or --preset / --workload)")
+    return Workload.model_validate(fields)
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from advisor.catalog.catalog import load_catalog, user_catalog_dir
+    from advisor.recommend.decide import recommend
+    from advisor.report.io import load_report
+
+    workload = build_workload(args)
+    if args.save_workload:
+        from advisor.recommend.workload import save_workload
+        save_workload(workload, Path(args.save_workload), overwrite=args.overwrite)
+    report = load_report(Path(args.report))
+    from advisor.recommend.references import reference_reports
+
+    folder = user_catalog_dir(args.catalog_dir)
+    rec = recommend(report, workload, load_catalog(folder), reference_reports(folder))
+    print(rec.model_dump_json(indent=1) if args.json else recommendation_text(rec))
+    return 0 if rec.verdict.action != "none" else 1
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    from advisor.catalog.catalog import load_catalog, user_catalog_dir
+    from advisor.performance.whatif import resolve_cards, what_if
+    from advisor.recommend.references import reference_reports
+    from advisor.report.io import load_report
+
+    report = load_report(Path(args.report))
+    folder = user_catalog_dir(args.catalog_dir)
+    precisions = parse_precisions(args.precision) if args.precision is not None else None
+    batches = parse_batches(args.batch) if args.batch is not None else None
+    rows = what_if(report, resolve_cards(load_catalog(folder), args.card), precisions, batches, args.engine,
+                   reference_reports(folder))
+    if args.json:
+        print(json.dumps({"report_id": report.report_id, "profiled_on": report.device.name if report.device else None,
+                          "projections": [row.as_json() for row in rows]}, indent=1))
+        return 0
+    print(projection_table(report, rows))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from advisor.doctor import render, run_checks
+
+    checks = run_checks()
+    print(json.dumps([c.as_json() for c in checks], indent=1) if args.json else render(checks))
+    return 1 if any(c.status == "fail" for c in checks) else 0
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from advisor.monitor import run
+
+    if args.interval <= 0:
+        raise UsageError("--interval must be positive (seconds between refreshes)")
+    return run(args.interval, args.count, args.json)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from advisor.documents import integrity, write_document
+    from advisor.report.io import load_report
+
+    source = Path(args.report)
+    report = load_report(source)
+    out = Path(args.out) if args.out else source.with_suffix(f".{args.format}")
+    rec = None
+    if args.format != "csv" and (args.workload or args.preset or args.p95_ms is not None):
+        from advisor.catalog.catalog import load_catalog, user_catalog_dir
+        from advisor.recommend.decide import recommend
+        from advisor.recommend.references import reference_reports
+
+        folder = user_catalog_dir(args.catalog_dir)
+        rec = recommend(report, build_workload(args), load_catalog(folder), reference_reports(folder))
+    write_document(report, integrity.sha256_file(source), args.format, out, rec, args.paper, args.overwrite)
+    print(f"{args.format} document: {out}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from advisor.documents.integrity import verify
+
+    ok, message = verify(Path(args.document), Path(args.report))
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from advisor.documents import compare, integrity
+    from advisor.files import write_atomic
+    from advisor.report.io import load_report
+
+    if len(args.reports) < 2:
+        raise UsageError("give at least two reports to compare")
+    loaded = [(path, load_report(Path(path)), integrity.sha256_file(Path(path))) for path in args.reports]
+    problems = compare.comparability([r for _, r, _ in loaded])
+    write_atomic(Path(args.out), compare.render(loaded), overwrite=args.overwrite)
+    for problem in problems:
+        print(f"not comparable: {problem}", file=sys.stderr)
+    print(f"comparison: {args.out}")
+    return 0

@@ -1,0 +1,202 @@
+"""What the command line prints: the results table, the verdict, the what-if table and the progress line.
+
+Plain ASCII with no thousands separators in numbers, so columns stay narrow and copy into a ticket.
+"""
+
+from __future__ import annotations
+
+import time
+
+from advisor.report.format import number
+
+ENERGY_LABELS = {"nvml_energy_counter": "NVML counter", "nvml_power_samples": "NVML power",
+                 "rapl": "RAPL", "estimate_tdp": "ESTIMATE (TDP)", "user_supplied": "user wall W"}
+
+
+def _mb(value) -> str:
+    return "-" if value is None else f"{value / 1e6:.1f}"
+
+
+def _num(value) -> str:
+    """Terminal tables: plain ASCII, no thousands separators (columns stay narrow)."""
+    return number(value, missing="-", grouping=False)
+
+
+def summary_table(report) -> str:
+    llm = bool(report.model and report.model.new_tokens)
+    head = ["precision", "batch", "status", "p50 ms", "p95 ms", "spread %", "items/s", "size MB",
+            "RSS+ MB", "cosine", "top-1", "J/item", "energy by"]
+    if llm:
+        head += ["TTFT ms", "TPOT ms", "tok/s", "tok/J"]
+    rows = [head]
+    notes = []
+    for v in report.variants:
+        q = v.quality
+        if v.status != "ok":
+            rows.append([v.precision, "-", v.status] + ["-"] * (len(head) - 3))
+            notes.append(f"{v.precision}: {v.reason}")
+            continue
+        for b in v.batches:
+            lat = b.latency
+            row = [v.precision, str(b.batch_size), b.status,
+                   _num(lat and lat.p50_ms), _num(lat and lat.p95_ms), _num(lat and lat.round_spread_pct),
+                   _num(b.throughput_items_per_s), _mb(v.model_size_bytes),
+                   _mb(b.memory and b.memory.cpu_rss_increase_bytes),
+                   "-" if q is None else f"{q.cosine_similarity_mean:.5f}",
+                   "-" if q is None or q.top1_agreement is None else f"{q.top1_agreement:.3f}"]
+            e = b.energy
+            # An estimate never stands unmarked beside a measurement: its method is in the next column.
+            row += [("~" if e and e.estimated else "") + _num(e and e.energy_per_item_j),
+                    ENERGY_LABELS.get(e.method, e.method) if e else "-"]
+            if llm:
+                g = b.generation
+                row += [_num(g and g.ttft_p50_ms), _num(g and g.tpot_p50_ms), _num(g and g.tokens_per_s),
+                        _num(e and e.tokens_per_j)]
+            rows.append(row)
+            if b.reason:
+                notes.append(f"{v.precision} batch {b.batch_size}: {b.reason}")
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(cell.rjust(w) if i > 2 else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths)))
+             for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    for note in [*notes, *report.warnings]:
+        lines.append(f"  note: {note}")
+    energy_reasons = {b.energy_unavailable_reason for v in report.variants for b in v.batches
+                      if b.energy is None and b.energy_unavailable_reason}
+    for reason in sorted(energy_reasons):
+        lines.append(f"  energy: {reason}")
+    if any(b.energy and b.energy.estimated for v in report.variants for b in v.batches):
+        lines.append("  energy: ~ marks an ESTIMATE (not a measurement); see the report's method_detail")
+    if report.model and report.model.source == "builtin":
+        lines.append(f"  note: {report.model.name} has {report.model.weights}: quality figures test the "
+                     "quantization, not a trained model's accuracy")
+    return "\n".join(lines)
+
+
+def header(report) -> str:
+    dev = report.device
+    model = report.model
+    where = f"{dev.name} ({dev.resolved})" if dev else "unknown device"
+    what = f"{model.name} ({model.parameter_count / 1e6:.1f}M parameters)" if model else report.request.model.label
+    env = report.environment
+    threads = f", {env.torch_threads} threads" if env else ""
+    return f"{what} on {where}{threads}, engine {report.request.engine}"
+
+
+class Progress:
+    """A one-line progress bar on a terminal; plain stage lines otherwise."""
+
+    def __init__(self, stream, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = enabled and stream.isatty()
+        self.stage = ""
+        self.last_draw = 0.0
+
+    def __call__(self, event) -> None:
+        if not self.enabled:
+            return
+        kind = event.event
+        if kind == "stage":
+            self.stage = event.message
+            if self.tty:
+                self._draw(self.stage, force=True)
+            else:
+                print(f"[{event.t_s:7.1f}s] {event.message}", file=self.stream, flush=True)
+        elif kind == "progress" and self.tty:
+            eta = f"  ETA {event.eta_s:.0f}s" if event.eta_s is not None else ""
+            filled = int(30 * event.done / max(1, event.total))
+            self._draw(f"[{'#' * filled}{'.' * (30 - filled)}] {event.done}/{event.total} {event.current}{eta}")
+        elif kind == "variant" and event.variant.status != "ok":
+            self._line(f"{event.variant.precision}: {event.variant.status}: {event.variant.reason}")
+        elif kind == "warning":
+            self._line(f"warning: {event.message}")
+
+    def _line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+        print(text, file=self.stream, flush=True)
+        if self.tty:
+            self._draw(self.stage, force=True)
+
+    def _draw(self, text: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last_draw < 0.1:
+            return
+        self.last_draw = now
+        self.stream.write("\r\033[K" + text[:120])
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def projection_table(report, rows) -> str:
+    """The what-if table of ``project``: one line per card, precision, batch and engine."""
+    table = [["card", "precision", "batch", "engine", "p50 ms", "range ms", "items/s", "fits", "basis", "bound by"]]
+    notes: dict[str, int] = {}
+    for row in rows:
+        if row.p50_ms is None:
+            note = notes.setdefault(row.detail, len(notes) + 1)
+            table.append([row.card, row.precision, str(row.batch), row.engine, "-", f"cannot [{note}]", "-",
+                          "no" if row.fits_memory is False else "-", "-", "-"])
+            continue
+        rng = f"{_num(row.low_ms)}-{_num(row.high_ms)}"
+        table.append([row.card, row.precision, str(row.batch), row.engine, _num(row.p50_ms), rng,
+                      _num(row.throughput_items_per_s), "yes" if row.fits_memory else "-",
+                      row.basis if row.basis == "measured" else f"~{row.path}", row.regime or "-"])
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    lines = [f"{report.model.name if report.model else '?'} profiled on {report.device.name if report.device else '?'}; "
+          "~ = projected. range: a projection's band (the out-of-sample error of its path, "
+          "docs/projection-validation.md), or a measurement's round spread"]
+    for r in table:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+    for text, n in notes.items():
+        lines.append(f"[{n}] {text}")
+    return "\n".join(lines)
+
+
+def recommendation_text(rec) -> str:
+    v = rec.verdict
+    lines = [f"{rec.model} (profiled on {rec.profiled_on}), workload {rec.workload.name}: "
+             f"peak {rec.workload.peak:g} req/s, p95 {rec.workload.p95_ms:g} ms, {rec.workload.sensitivity} data", ""]
+    if v.choice:
+        c = v.choice
+        lines.append(f"VERDICT: {v.action.upper()}: {c.label}" + (f" x {c.units}" if c.units > 1 else ""))
+    else:
+        lines.append("VERDICT: NONE: no option meets the target")
+    lines += [f"  - {r}" for r in v.reasons]
+    if v.precision_advice:
+        lines.append(f"  - {v.precision_advice}")
+    if rec.ranked:
+        lines.append("")
+        rows = [["#", "action", "option", "devices", "precision", "batch", "p95 ms", "total EUR", "capex EUR",
+                 "EUR/month", "break-even", "EUR/M", "J/inf", "gCO2/1k", "basis"]]
+        months = rec.workload.horizon_months
+        for i, o in enumerate(rec.ranked[:12], 1):
+            rows.append([str(i), o.action, o.label[:44], str(o.devices), o.precision, str(o.batch_size),
+                         _num(o.p95_ms_at_peak), f"{o.total_cost_eur:,.0f}" + ("" if o.cost_complete else "+?"),
+                         f"{o.upfront_eur:,.0f}", f"{o.running_eur_per_month(months):,.0f}",
+                         "-" if o.breakeven_month is None else f"month {o.breakeven_month:.1f}",
+                         _num(o.cost_per_million_eur),
+                         _num(o.energy_per_inference_j), _num(o.co2_g_per_1000),
+                         "measured" if o.basis.startswith("measured") else f"projected x/÷{o.uncertainty_factor:g}"])
+        from advisor.catalog.view import table
+        lines.append(table(rows))
+        if len(rec.ranked) > 12:
+            lines.append(f"... {len(rec.ranked) - 12} more (--json lists all)")
+    if rec.excluded:
+        lines.append("")
+        counts: dict[str, int] = {}
+        for e in rec.excluded:
+            counts[e.category] = counts.get(e.category, 0) + 1
+        lines.append("excluded: " + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in sorted(counts.items())))
+        for e in rec.excluded[:8]:
+            lines.append(f"  - {e.label}: {e.reason}")
+        if len(rec.excluded) > 8:
+            lines.append(f"  ... {len(rec.excluded) - 8} more (--json lists all)")
+    lines.append("")
+    lines.append("assumptions: " + "; ".join(f"{k}: {v}" for k, v in rec.assumptions.items()))
+    return "\n".join(lines)
