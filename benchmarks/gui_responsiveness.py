@@ -72,7 +72,7 @@ def stalls() -> tuple[float, float, float, int, float, list]:
         now = time.perf_counter()
         gaps.append((now - start, (now - last[0]) * 1000.0, window.stage.text()[:70]))
         last[0] = now
-        if window.thread is None and gaps and len(gaps) > 10:
+        if window.runs.thread is None and gaps and len(gaps) > 10:
             app.quit()
 
     timer = QTimer()

@@ -1,5 +1,10 @@
 """The main window: choose a model, run a profile on the isolated worker, watch it live, read the results,
-decide, browse the catalog, compare reports and save documents."""
+decide, browse the catalog, compare reports and save documents.
+
+The form (ui/profile_form.py) builds the request; the run controller (ui/runner.py) runs it and hands its
+events over; the app state (ui/app_state.py) holds the report shown, and the views follow it. File
+dialogs go through ``Dialogs`` (ui/dialogs.py), which tests replace.
+"""
 
 from __future__ import annotations
 
@@ -7,143 +12,62 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFileDialog,
-    QFormLayout,
-    QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLineEdit,
-    QMainWindow,
-    QPlainTextEdit,
-    QProgressBar,
-    QPushButton,
-    QSplitter,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QMainWindow, QPlainTextEdit, QProgressBar, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from advisor.errors import AdvisorError
 from advisor.report.io import save_report
-from advisor.schema.devices import DeviceListing
-from advisor.schema.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
+from advisor.schema.request import ProfileRequest
+from ui.app_state import AppState
 from ui.catalog_view import CatalogView
 from ui.compare_view import CompareView
 from ui.decide_view import DecideView
-from ui.machine import MachineProbe, describe
+from ui.dialogs import Dialogs
+from ui.machine import MachineProbe
 from ui.plots import LivePlots
+from ui.profile_form import ProfileForm
 from ui.results_view import ResultsView
-from ui.style import match_plots_to_palette, plain_label, problem_banner, problem_color, problem_text
+from ui.runner import RunController
+from ui.style import match_plots_to_palette, plain_label, problem_banner
 from ui.whatif_view import WhatIfView
 
 ORG, APP = "gpu-advisor", "gpu-advisor"
 RECENT = 8
-MODEL_SUFFIXES = (".pt2", ".pt", ".pth", ".ts", ".safetensors", ".bin")
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, settings: QSettings | None = None) -> None:
+    def __init__(self, settings: QSettings | None = None, dialogs: Dialogs | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Inference GPU advisor")
         self.settings = settings or QSettings(ORG, APP)
-        self.thread = None
-        self.report = None
-        self.report_path: Path | None = None  # where the shown report is saved (its hash goes in documents)
-        self.machine: DeviceListing | None = None
+        self.dialogs = dialogs or Dialogs()
+        self.state = AppState(self)
+        self.runs = RunController(self)
         self.measurements_seen = 0
         self._catalog = None
-        self.pump = QTimer(self)  # drains the profile's events into the GUI at 25 Hz
-        self.pump.timeout.connect(self._pump)
         match_plots_to_palette()  # before any plot exists
         self._build()
-        self._restore()
-        self._validate()
+        self.form.restore(self.settings)
+        self.state.report_changed.connect(self._report_changed)
+        self.state.saved_to.connect(self._add_recent)
+        self.runs.event.connect(self.on_event)
+        self.runs.running_changed.connect(self.form.set_running)
+        self.runs.finished.connect(self.on_done)
         self.setAcceptDrops(True)
         self.probe = MachineProbe(self)
-        self.probe.found.connect(self.on_machine)
-        self.probe.failed.connect(lambda why: self.machine_label.setText(f"Device discovery failed: {why}"))
+        self.probe.found.connect(self.form.on_machine)
+        self.probe.failed.connect(self.form.machine_unknown)
         QTimer.singleShot(0, self.probe.start)  # after the window is up: discovery takes a second or two
+
+    @property
+    def report(self):
+        return self.state.report
 
     # Layout ----------------------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        form = QFormLayout()
-        self.model = QComboBox()
-        self.model.addItems(list(BUILTIN_NAMES))
-        self.open_button = QPushButton("Open model file…")
-        self.open_button.clicked.connect(self.choose_file)
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model, 1)
-        model_row.addWidget(self.open_button)
-        form.addRow("Model", model_row)
-        self.inputs = QLineEdit()
-        self.inputs.setPlaceholderText("model files: float32[1,3,224,224]; several separated by ;")
-        self.inputs.setToolTip("[name=]dtype[d0,d1,...][:low..high], first dimension = batch. Empty: read from "
-                               "the file where it says (.pt2, Hugging Face folders)")
-        self.inputs.textChanged.connect(self._validate)
-        self.model.currentTextChanged.connect(self._validate)
-        form.addRow("Inputs", self.inputs)
-        self.size = QComboBox()
-        self.size.addItems(["tiny", "small", "default"])
-        form.addRow("Size", self.size)
-        self.device = QComboBox()
-        self.device.setEditable(True)
-        self.device.addItems(["auto", "cpu", "cuda:0"])
-        self.device.currentTextChanged.connect(self._device_changed)
-        form.addRow("Device", self.device)
-        precisions = QGridLayout()
-        self.precision_boxes: dict[str, QCheckBox] = {}
-        for i, name in enumerate(ALL_PRECISIONS):
-            box = QCheckBox(name)
-            box.setChecked(name in DEFAULT_PRECISIONS)
-            box.toggled.connect(self._validate)
-            self.precision_boxes[name] = box
-            precisions.addWidget(box, i // 2, i % 2)
-        form.addRow("Precisions", precisions)
-        self.batches = QLineEdit("1,8")
-        self.batches.setPlaceholderText("1,8,32 or 1..64")
-        self.batches.textChanged.connect(self._validate)
-        form.addRow("Batch sizes", self.batches)
-        self.engine = QComboBox()
-        self.engine.addItems(["eager", "compile"])
-        self.engine.setToolTip("compile: torch.compile each variant first (minutes; fuses quantized layers)")
-        form.addRow("Engine", self.engine)
-        self.budget = QDoubleSpinBox()
-        self.budget.setRange(1, 3600)
-        self.budget.setValue(60)
-        self.budget.setSuffix(" s")
-        form.addRow("Time budget", self.budget)
-        self.start_button = QPushButton("Start")
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.cancel_button)
-        form.addRow(buttons)
-        self.problem = plain_label()
-        self.problem.setWordWrap(True)
-        self.problem.setStyleSheet(problem_text())
-        form.addRow(self.problem)
-        setup = QGroupBox("Profile")
-        setup.setLayout(form)
-        self.machine_label = plain_label("Looking for devices…")
-        self.machine_label.setWordWrap(True)
-        self.machine_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        machine_box = QGroupBox("This machine")
-        QVBoxLayout(machine_box).addWidget(self.machine_label)
-        left = QWidget()
-        left_column = QVBoxLayout(left)
-        left_column.setContentsMargins(0, 0, 0, 0)
-        left_column.addWidget(setup)
-        left_column.addWidget(machine_box)
-        left_column.addStretch(1)
-
+        self.form = ProfileForm(self.dialogs)
+        self.form.start_requested.connect(self.start)
+        self.form.cancel_requested.connect(self.cancel)
         self.stage = plain_label("Ready.")
         self.stage.setWordWrap(True)
         self.progress = QProgressBar()
@@ -154,7 +78,6 @@ class MainWindow(QMainWindow):
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.results = ResultsView()
-        self.table = self.results.table
         self.decide_view = DecideView(self.catalog, self.references)
         self.catalog_view = CatalogView(self.catalog, self.user_catalog_dir)
         self.catalog_view.changed.connect(self._catalog_changed)
@@ -178,7 +101,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.progress)
         column.addWidget(self.tabs, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(self.form)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         self.setCentralWidget(splitter)
@@ -194,10 +117,10 @@ class MainWindow(QMainWindow):
                                      triggered=lambda: self.export_document(), enabled=False)
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.export_action)
-        file_menu.addAction(QAction("Add reports to the comparison…", self, triggered=self.add_to_comparison))
+        file_menu.addAction(QAction("Add reports to the comparison…", self, triggered=lambda: self.add_to_comparison()))
         file_menu.addSeparator()
         file_menu.addAction(QAction("Quit", self, shortcut=QKeySequence.StandardKey.Quit, triggered=self.close))
-        run = QAction("Start profile", self, shortcut=QKeySequence("Ctrl+R"), triggered=self.start)
+        run = QAction("Start profile", self, shortcut=QKeySequence("Ctrl+R"), triggered=lambda: self.start())
         stop = QAction("Cancel profile", self, shortcut=QKeySequence("Esc"), triggered=self.cancel)
         decide = QAction("Recommend", self, shortcut=QKeySequence("Ctrl+D"), triggered=self._decide)
         menu = self.menuBar().addMenu("&Profile")
@@ -205,21 +128,9 @@ class MainWindow(QMainWindow):
             menu.addAction(action)
         self._fill_recent()
 
-    # Inputs -----------------------------------------------------------------------------------------------
-
-    def choose_file(self) -> None:
-        path = self._ask_path(False, "Model file", "", "Models (*.pt2 *.pt *.pth *.ts *.safetensors);;All (*)")
-        if path is not None:
-            self.set_model_path(str(path))
-
-    def set_model_path(self, path: str) -> None:
-        if self.model.findText(path) < 0:
-            self.model.addItem(path)
-        self.model.setCurrentText(path)
-
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         urls = event.mimeData().urls()
-        if urls and (Path(urls[0].toLocalFile()).suffix in MODEL_SUFFIXES + (".json",) or Path(urls[0].toLocalFile()).is_dir()):
+        if urls and (Path(urls[0].toLocalFile()).suffix == ".json" or self.form.takes(Path(urls[0].toLocalFile()))):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802
@@ -227,84 +138,32 @@ class MainWindow(QMainWindow):
         if path.suffix == ".json":
             self.open_report(path)  # a report dropped on the window opens it
         else:
-            self.set_model_path(str(path))  # a model file or a Hugging Face folder
-
-    def request(self) -> ProfileRequest:
-        """The request the form describes (raises AdvisorError or ValueError with a readable message)."""
-        from advisor.options import parse_batches
-        from advisor.schema.inputs import parse_input_spec
-
-        name = self.model.currentText()
-        inputs = [parse_input_spec(part.strip()) for part in self.inputs.text().split(";") if part.strip()]
-        spec = ModelSpec(builtin=name, size=self.size.currentText()) if name in BUILTIN_NAMES else \
-            ModelSpec(path=name, size=self.size.currentText(), inputs=inputs)
-        precisions = [p for p, box in self.precision_boxes.items() if box.isChecked() and box.isEnabled()]
-        return ProfileRequest(model=spec, device=self.device.currentText(), precisions=precisions,
-                              batch_sizes=parse_batches(self.batches.text()), budget_s=self.budget.value(),
-                              engine=self.engine.currentText())
-
-    def _validate(self) -> None:
-        from pydantic import ValidationError
-
-        from advisor.options import option_errors
-
-        try:
-            self.request()
-            self.problem.setText("")
-            ok = True
-        except ValidationError as exc:  # the same words as the command line: the option, then the problem
-            self.problem.setText(option_errors(exc))
-            ok = False
-        except (AdvisorError, ValueError) as exc:
-            self.problem.setText(str(exc).splitlines()[0])
-            ok = False
-        running = self.thread is not None
-        self.inputs.setEnabled(self.model.currentText() not in BUILTIN_NAMES)
-        self.start_button.setEnabled(ok and not running)
-        self.batches.setStyleSheet("" if ok or "--batch" not in self.problem.text() else f"border: 1px solid {problem_color()}")
+            self.form.set_model_path(str(path))  # a model file or a Hugging Face folder
 
     # Running ---------------------------------------------------------------------------------------------
 
     def start(self, request: ProfileRequest | None = None) -> None:
-        from ui.runner import ProfileThread
-
-        if self.thread is not None:
+        if self.runs.running:
             return
-        request = request if isinstance(request, ProfileRequest) else self.request()
-        self._remember()
-        self.report, self.report_path = None, None  # the new run's report replaces what was shown
-        self.save_action.setEnabled(False)
-        self.export_action.setEnabled(False)
-        self.decide_view.set_report(None)
+        if request is None:
+            try:
+                request = self.form.request()
+            except (AdvisorError, ValueError):  # the form already says what is wrong
+                return
+        self.form.remember(self.settings)
+        self.state.show(None)  # the new run's report replaces what was shown
         self.plots.clear_data()
-        self.table.setRowCount(0)
         self.log.clear()
         self.banner.hide()
         self.progress.setRange(0, 0)  # busy until the first progress event
         self.measurements_seen = 0
-        self.thread = ProfileThread(request, Path(self.settings.value("report_dir", ".")))
-        self.thread.start()
-        self.pump.start(40)
-        self.start_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
         self.stage.setText("Starting the worker…")
+        self.runs.start(request, Path(self.settings.value("report_dir", ".")))
 
     def cancel(self) -> None:
-        if self.thread is not None:
+        if self.runs.running:
             self.stage.setText("Cancelling…")
-            self.thread.cancel()
-
-    def _pump(self) -> None:
-        from ui.runner import DONE
-
-        if self.thread is None:
-            return
-        for item in self.thread.drain():
-            if item is DONE:
-                self.pump.stop()
-                self.on_done(self.thread.run_)
-                return
-            self.on_event(item)
+            self.runs.cancel()
 
     def on_event(self, event) -> None:
         kind = event.event
@@ -328,65 +187,56 @@ class MainWindow(QMainWindow):
         elif kind == "error":
             self.log.appendPlainText(f"error: {event.message}")
 
-    def on_done(self, run) -> None:
-        thread, self.thread = self.thread, None
-        if thread is not None:
-            thread.wait(10)
-        self.cancel_button.setEnabled(False)
-        self._validate()
+    def on_done(self, run, saved_path: Path | None, save_error: str | None) -> None:
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        self.show_report(run.report)
+        self.state.show(run.report, Path(saved_path) if saved_path else None)
         for warning in run.report.warnings:
             self.log.appendPlainText(f"warning: {warning}")
         if run.exit_code != 0:
-            self.banner.setText(f"The profile did not complete: {run.error_message}. The results received so far are kept.")
-            self.banner.setStyleSheet(problem_banner())
-            self.banner.show()
-        if thread is not None and thread.saved_path is not None:
-            self.report_path = Path(thread.saved_path)
-            self._add_recent(self.report_path)
-            self.stage.setText(f"Report saved to {thread.saved_path}")
-            self.log.appendPlainText(f"report saved to {thread.saved_path}")
-        elif thread is not None and thread.save_error:
-            self.log.appendPlainText(f"the report could not be saved: {thread.save_error}")
+            self.show_problem(f"The profile did not complete: {run.error_message}. "
+                              "The results received so far are kept.")
+        if saved_path is not None:
+            self.stage.setText(f"Report saved to {saved_path}")
+            self.log.appendPlainText(f"report saved to {saved_path}")
+        elif save_error:
+            self.log.appendPlainText(f"the report could not be saved: {save_error}")
 
     def show_report(self, report, path: Path | None = None) -> None:
-        self.report = report
-        self.report_path = path
-        self.save_action.setEnabled(True)
-        self.export_action.setEnabled(True)
-        self.results.set_report(report)
+        self.state.show(report, path)
+
+    def _report_changed(self, report) -> None:
+        shown = report is not None
+        self.save_action.setEnabled(shown)
+        self.export_action.setEnabled(shown)
         self.decide_view.set_report(report)
+        if not shown:
+            self.results.table.setRowCount(0)
+            return
+        self.results.set_report(report)
         self.whatif_view.set_report(report)
         self.tabs.setCurrentWidget(self.results)
-        if path is not None:
-            self._add_recent(path)
         title = report.model.name if report.model else report.request.model.label
         self.setWindowTitle(f"Inference GPU advisor — {title} on {report.device.name if report.device else '?'}")
 
     def save_as(self) -> None:
         if self.report is None:
             return
-        path = self._ask_path(True, "Save report", "report.json", "Reports (*.json)")
+        path = self.dialogs.save_file(self, "Save report", "report.json", "Reports (*.json)")
         if path is not None:
             self.save_report_to(path)
 
     def save_report_to(self, path: Path) -> bool:
+        if self.report is None:
+            return False
         try:
             save_report(self.report, path)
         except AdvisorError as exc:  # never overwritten silently: the dialog asked, the core refuses
             self.show_problem(str(exc))
             return False
-        self.report_path = path
-        self._add_recent(path)
+        self.state.saved(path)
         self.stage.setText(f"Report saved to {path}")
         return True
-
-    def _ask_path(self, save: bool, title: str, start: str, filters: str) -> Path | None:
-        ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-        chosen, _ = ask(self, title, start, filters)
-        return Path(chosen) if chosen else None
 
     def show_problem(self, message: str) -> None:
         self.banner.setText(message)
@@ -398,7 +248,7 @@ class MainWindow(QMainWindow):
     def open_report(self, path: Path | None = None) -> bool:
         from advisor.report.io import load_report
 
-        path = path or self._ask_path(False, "Open report", "", "Reports (*.json);;All (*)")
+        path = path or self.dialogs.open_file(self, "Open report", "Reports (*.json);;All (*)")
         if path is None:
             return False
         try:
@@ -415,13 +265,14 @@ class MainWindow(QMainWindow):
         """HTML, PDF or CSV (by the file's extension) of the shown report, with the verdict if one was made."""
         from advisor.documents import FORMATS, integrity, write_document
 
-        if self.report is None:
+        report, report_path = self.state.report, self.state.report_path
+        if report is None:
             return False
-        if self.report_path is None:
+        if report_path is None:
             self.show_problem("Save the report first (File > Save report as…): its SHA-256 goes in the document.")
             return False
-        out = out or self._ask_path(True, "Save document", str(self.report_path.with_suffix(".html")),
-                                    "HTML (*.html);;PDF (*.pdf);;CSV (*.csv)")
+        out = out or self.dialogs.save_file(self, "Save document", str(report_path.with_suffix(".html")),
+                                            "HTML (*.html);;PDF (*.pdf);;CSV (*.csv)")
         if out is None:
             return False
         fmt = out.suffix.lstrip(".").lower()
@@ -430,7 +281,7 @@ class MainWindow(QMainWindow):
             return False
         self._register_pdf_writer()
         try:
-            write_document(self.report, integrity.sha256_file(self.report_path), fmt, out,
+            write_document(report, integrity.sha256_file(report_path), fmt, out,
                            self.decide_view.recommendation, overwrite=out.exists())
         except AdvisorError as exc:
             self.show_problem(str(exc))
@@ -453,8 +304,7 @@ class MainWindow(QMainWindow):
         from advisor.report.io import load_report
 
         if not paths:
-            chosen, _ = QFileDialog.getOpenFileNames(self, "Reports to compare", "", "Reports (*.json)")
-            paths = [Path(p) for p in chosen]
+            paths = self.dialogs.open_files(self, "Reports to compare", "Reports (*.json)")
         for path in paths:
             try:
                 self.compare_view.add(path, load_report(path), integrity.sha256_file(path))
@@ -465,7 +315,7 @@ class MainWindow(QMainWindow):
     def save_comparison(self, out: Path | None = None) -> bool:
         from advisor.files import write_atomic
 
-        out = out or self._ask_path(True, "Save comparison", "comparison.html", "HTML (*.html)")
+        out = out or self.dialogs.save_file(self, "Save comparison", "comparison.html", "HTML (*.html)")
         if out is None:
             return False
         try:
@@ -535,68 +385,8 @@ class MainWindow(QMainWindow):
             except AdvisorError as exc:
                 self.decide_view.problem.setText(str(exc))
 
-    # This machine ----------------------------------------------------------------------------------------
-
-    def on_machine(self, found: DeviceListing) -> None:
-        self.machine = found
-        self.machine_label.setText(describe(found))
-        current = self.device.currentText()
-        self.device.blockSignals(True)
-        self.device.clear()
-        self.device.addItems(["auto"] + [d.device for d in found.devices])
-        self.device.setCurrentText(current if current else "auto")
-        self.device.blockSignals(False)
-        self._device_changed(self.device.currentText())
-
-    def _device_changed(self, device: str) -> None:
-        """Precisions this device cannot run are disabled, with the reason as their tooltip."""
-        if self.machine is None:
-            return
-        support = self.machine.support(device)
-        for precision, box in self.precision_boxes.items():
-            reason = support.get(precision) if support else None
-            box.setEnabled(reason is None)
-            box.setToolTip(reason or "")
-        self._validate()
-
-    # Settings ---------------------------------------------------------------------------------------------
-
-    def _remember(self) -> None:
-        s = self.settings
-        s.setValue("model", self.model.currentText())
-        s.setValue("size", self.size.currentText())
-        s.setValue("device", self.device.currentText())
-        s.setValue("precisions", ",".join(p for p, b in self.precision_boxes.items() if b.isChecked()))
-        s.setValue("batches", self.batches.text())
-        s.setValue("budget", self.budget.value())
-        s.setValue("engine", self.engine.currentText())
-        s.setValue("inputs", self.inputs.text())
-
-    def _restore(self) -> None:
-        s = self.settings
-        model = s.value("model")
-        if model in BUILTIN_NAMES:
-            self.model.setCurrentText(model)
-        elif model and Path(model).exists():  # a model file from last time, if it is still there
-            self.set_model_path(model)
-        if s.value("inputs"):
-            self.inputs.setText(str(s.value("inputs")))
-        for widget, key in ((self.size, "size"), (self.device, "device"), (self.engine, "engine")):
-            if s.value(key):
-                widget.setCurrentText(s.value(key))
-        if s.value("precisions"):
-            chosen = set(str(s.value("precisions")).split(","))
-            for p, box in self.precision_boxes.items():
-                box.setChecked(p in chosen)
-        if s.value("batches"):
-            self.batches.setText(str(s.value("batches")))
-        if s.value("budget"):
-            self.budget.setValue(float(s.value("budget")))
-
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        if self.thread is not None:
-            self.thread.cancel()
-            self.thread.wait(5)
+        self.runs.stop()
         if self.probe.process.state() != self.probe.process.ProcessState.NotRunning:
             self.probe.process.kill()
             self.probe.process.waitForFinished(2000)

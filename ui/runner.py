@@ -11,10 +11,12 @@ import queue
 import threading
 from pathlib import Path
 
+from PySide6.QtCore import QObject, QTimer, Signal
+
 from advisor.errors import AdvisorError
-from advisor.profiling.request import ProfileRequest
 from advisor.profiling.runner import ProfileRun
 from advisor.report.io import save_report
+from advisor.schema.request import ProfileRequest
 
 DONE = object()
 
@@ -40,7 +42,7 @@ class ProfileThread:
                 self.queue.put(event)
             report = self.run_.report
             if self.save_dir is not None and report is not None and report.model is not None:
-                from advisor.cli import default_report_path
+                from advisor.report.destination import default_report_path
                 try:
                     self.saved_path = save_report(report, self.save_dir / default_report_path(report))
                 except AdvisorError as exc:
@@ -62,3 +64,62 @@ class ProfileThread:
 
     def wait(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
+
+
+class RunController(QObject):
+    """One profile at a time for the window: starts it, drains its events into the GUI at 25 Hz, cancels it.
+
+    Views subscribe to ``event`` (each event as it arrives), ``running_changed`` and ``finished`` (the run,
+    the path its report was saved to or None, and why it could not be saved or None).
+    """
+
+    event = Signal(object)
+    running_changed = Signal(bool)
+    finished = Signal(object, object, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread: ProfileThread | None = None
+        self.pump = QTimer(self)
+        self.pump.timeout.connect(self._pump)
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None
+
+    def start(self, request: ProfileRequest, save_dir: Path) -> None:
+        if self.thread is not None:
+            return
+        self.thread = ProfileThread(request, save_dir)
+        self.thread.start()
+        self.pump.start(40)
+        self.running_changed.emit(True)
+
+    def cancel(self) -> None:
+        if self.thread is not None:
+            self.thread.cancel()
+
+    def _pump(self) -> None:
+        if self.thread is None:
+            return
+        for item in self.thread.drain():
+            if item is DONE:
+                self._done()
+                return
+            self.event.emit(item)
+
+    def _done(self) -> None:
+        self.pump.stop()
+        thread, self.thread = self.thread, None
+        assert thread is not None
+        thread.wait(10)
+        self.running_changed.emit(False)
+        self.finished.emit(thread.run_, thread.saved_path, thread.save_error)
+
+    def stop(self) -> None:
+        """The window is closing: the worker is killed, not waited for."""
+        if self.thread is not None:
+            self.pump.stop()
+            self.thread.cancel()
+            self.thread.wait(5)
+

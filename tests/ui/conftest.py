@@ -6,12 +6,39 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 
+class ScriptedDialogs:
+    """Answers the app's file dialogs from a script, as a person would have clicked them (ui/dialogs.py)."""
+
+    def __init__(self) -> None:
+        self.answers: list = []
+        self.asked: list[str] = []
+
+    def _next(self, title):
+        self.asked.append(title)
+        assert self.answers, f"the app asked '{title}' and the test gave no answer"
+        return self.answers.pop(0)
+
+    def open_file(self, parent, title, filters, start=""):
+        return self._next(title)
+
+    def open_files(self, parent, title, filters):
+        return self._next(title)
+
+    def save_file(self, parent, title, start, filters):
+        return self._next(title)
+
+
 @pytest.fixture
-def window(qtbot, tmp_path):
+def dialogs():
+    return ScriptedDialogs()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, dialogs):
     from ui.main_window import MainWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue("report_dir", str(tmp_path / "reports"))
-    w = MainWindow(settings)
+    w = MainWindow(settings, dialogs)
     qtbot.addWidget(w)
     return w

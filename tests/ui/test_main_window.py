@@ -15,14 +15,14 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def test_the_form_validates_as_it_is_typed(window):
-    assert window.start_button.isEnabled()
-    window.batches.setText("1,x")
-    assert not window.start_button.isEnabled() and "--batch" in window.problem.text()
-    window.batches.setText("1..8")
-    assert window.start_button.isEnabled() and window.request().batch_sizes == [1, 2, 4, 8]
-    for box in window.precision_boxes.values():
+    assert window.form.start_button.isEnabled()
+    window.form.batches.setText("1,x")
+    assert not window.form.start_button.isEnabled() and "--batch" in window.form.problem.text()
+    window.form.batches.setText("1..8")
+    assert window.form.start_button.isEnabled() and window.form.request().batch_sizes == [1, 2, 4, 8]
+    for box in window.form.precision_boxes.values():
         box.setChecked(False)
-    assert not window.start_button.isEnabled() and "--precision" in window.problem.text()
+    assert not window.form.start_button.isEnabled() and "--precision" in window.form.problem.text()
 
 
 def test_a_recorded_event_stream_feeds_the_plots_and_the_table(window, qtbot):
@@ -41,8 +41,8 @@ def test_a_recorded_event_stream_feeds_the_plots_and_the_table(window, qtbot):
     assert not window.plots.plots["power"].isVisible() and window.plots.plots["utilisation"].isVisible()
     assert window.progress.value() == window.progress.maximum()
     window.show_report(builder.build())
-    assert window.table.rowCount() == 7  # three variants x two batches, and int4 unsupported
-    texts = [window.table.item(r, 2).text() for r in range(window.table.rowCount())]
+    assert window.results.table.rowCount() == 7  # three variants x two batches, and int4 unsupported
+    texts = [window.results.table.item(r, 2).text() for r in range(window.results.table.rowCount())]
     assert "unsupported" in texts
     assert "int4_weight_only: unsupported" in window.log.toPlainText()
 
@@ -57,15 +57,15 @@ def _tiny(**overrides):
 def test_the_whole_flow_run_watch_decide_save_reopen_compare(window, qtbot, tmp_path):
     """A real tiny profile through the app, then everything a user does with its report."""
     window.start(_tiny())
-    assert window.thread is not None and not window.start_button.isEnabled()
+    assert window.runs.thread is not None and not window.form.start_button.isEnabled()
     qtbot.waitUntil(lambda: window.measurements_seen > 0, timeout=120_000)
     qtbot.wait(100)
     assert any(len(c.getData()[0]) for c in window.plots.latency_curves.values())  # watched live
-    qtbot.waitUntil(lambda: window.thread is None, timeout=120_000)
-    assert window.table.rowCount() == 4 and window.report.status == "complete"
+    qtbot.waitUntil(lambda: window.runs.thread is None, timeout=120_000)
+    assert window.results.table.rowCount() == 4 and window.report.status == "complete"
     saved = list((tmp_path / "reports").rglob("*.json"))
     assert len(saved) == 1 and load_report(saved[0]).report_id == window.report.report_id
-    assert window.banner.isHidden() and window.report_path == saved[0]
+    assert window.banner.isHidden() and window.state.report_path == saved[0]
     # decide
     window.tabs.setCurrentWidget(window.decide_view)
     window.decide_view.preset.setCurrentText("internal-tool")
@@ -86,9 +86,10 @@ def test_cancel_stops_the_worker_and_keeps_what_was_measured(window, qtbot):
     window.start(_tiny(budget_s=120, rounds=5))
     qtbot.waitUntil(lambda: window.measurements_seen > 0, timeout=120_000)
     window.cancel()
-    qtbot.waitUntil(lambda: window.thread is None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.runs.thread is None, timeout=30_000)
     assert window.report.status == "incomplete" and "cancelled" in window.banner.text()
-    assert any(window.table.item(r, 2).text() == "partial" for r in range(window.table.rowCount()))  # kept, marked
+    table = window.results.table
+    assert any(table.item(r, 2).text() == "partial" for r in range(table.rowCount()))  # kept, marked
 
 
 def test_a_crashed_worker_shows_a_message_and_the_app_goes_on(window, qtbot, tmp_path, monkeypatch):
@@ -102,9 +103,9 @@ def test_a_crashed_worker_shows_a_message_and_the_app_goes_on(window, qtbot, tmp
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(FIXTURES), os.environ.get("PYTHONPATH", "")]))
     spec = ModelSpec(path=str(path), inputs=[{"dtype": "float32", "shape": [1, 16]}], unsafe_pickle=True)
     window.start(_tiny(model=spec, precisions=["fp32"]))
-    qtbot.waitUntil(lambda: window.thread is None, timeout=120_000)
+    qtbot.waitUntil(lambda: window.runs.thread is None, timeout=120_000)
     assert "segmentation fault" in window.banner.text() and not window.banner.isHidden()
-    assert window.start_button.isEnabled()  # ready for another run
+    assert window.form.start_button.isEnabled()  # ready for another run
 
 
 def test_choices_persist_between_launches(window, qtbot, tmp_path):
@@ -112,22 +113,22 @@ def test_choices_persist_between_launches(window, qtbot, tmp_path):
 
     model = tmp_path / "model.pt2"
     model.write_bytes(b"")
-    window.set_model_path(str(model))
-    window.inputs.setText("float32[1,8]")
-    window._remember()
+    window.form.set_model_path(str(model))
+    window.form.inputs.setText("float32[1,8]")
+    window.form.remember(window.settings)
     again = MainWindow(window.settings)
     qtbot.addWidget(again)
-    assert again.model.currentText() == str(model) and again.inputs.text() == "float32[1,8]"
-    window.model.setCurrentText("vision")
-    window.batches.setText("1,4")
-    window.precision_boxes["fp16"].setChecked(True)
-    window.engine.setCurrentText("compile")
-    window._remember()
+    assert again.form.model.currentText() == str(model) and again.form.inputs.text() == "float32[1,8]"
+    window.form.model.setCurrentText("vision")
+    window.form.batches.setText("1,4")
+    window.form.precision_boxes["fp16"].setChecked(True)
+    window.form.engine.setCurrentText("compile")
+    window.form.remember(window.settings)
     window._add_recent(FIXTURES / "report-v2-llm-tiny.json")
     again = MainWindow(window.settings)
     qtbot.addWidget(again)
-    assert again.model.currentText() == "vision" and again.batches.text() == "1,4"
-    assert again.precision_boxes["fp16"].isChecked() and again.engine.currentText() == "compile"
+    assert again.form.model.currentText() == "vision" and again.form.batches.text() == "1,4"
+    assert again.form.precision_boxes["fp16"].isChecked() and again.form.engine.currentText() == "compile"
     assert again.recent_menu.actions()[0].text().endswith("report-v2-llm-tiny.json")
 
 

@@ -42,8 +42,8 @@ def test_estimated_energy_is_italic_and_says_so(window, qtbot):
             if b.energy:
                 b.energy.estimated, b.energy.method = True, "estimate_tdp"
     window.show_report(report)
-    row = next(r for r in range(window.table.rowCount()) if window.table.item(r, 0).text() == "fp32")
-    energy = window.table.item(row, 9)
+    row = next(r for r in range(window.results.table.rowCount()) if window.results.table.item(r, 0).text() == "fp32")
+    energy = window.results.table.item(row, 9)
     assert energy.text().startswith("~") and energy.font().italic() and "estimate" in energy.toolTip()
     qtbot.waitUntil(lambda: window.results.energy_plot.getAxis("left")._tickLevels is not None)
     assert "(est.)" in window.results.energy_plot.getAxis("left")._tickLevels[0][0][1]
@@ -179,36 +179,36 @@ def test_correcting_an_entry_starts_from_the_selected_row(window, tmp_path, monk
 
 def test_the_machine_panel_disables_what_a_device_cannot_run(window):
     found = parse_listing((FIXTURES / "devices-h100.json").read_text())  # recorded on an H100 machine
-    window.on_machine(found)
-    assert "NVIDIA H100 80GB HBM3" in window.machine_label.text() and "700 W" in window.machine_label.text()
-    assert [window.device.itemText(i) for i in range(window.device.count())] == ["auto", "cpu", "cuda:0"]
-    window.device.setCurrentText("cuda:0")
-    assert all(box.isEnabled() for box in window.precision_boxes.values())
-    window.device.setCurrentText("cpu")
-    fp8 = window.precision_boxes["fp8"]
+    window.form.on_machine(found)
+    assert "NVIDIA H100 80GB HBM3" in window.form.machine_label.text() and "700 W" in window.form.machine_label.text()
+    assert [window.form.device.itemText(i) for i in range(window.form.device.count())] == ["auto", "cpu", "cuda:0"]
+    window.form.device.setCurrentText("cuda:0")
+    assert all(box.isEnabled() for box in window.form.precision_boxes.values())
+    window.form.device.setCurrentText("cpu")
+    fp8 = window.form.precision_boxes["fp8"]
     assert not fp8.isEnabled() and "compute capability 8.9" in fp8.toolTip()
-    assert "fp8" not in window.request().precisions
+    assert "fp8" not in window.form.request().precisions
 
 
 def test_this_machine_is_discovered_in_a_child_process(window, qtbot):
-    qtbot.waitUntil(lambda: window.machine is not None, timeout=60_000)
-    assert window.machine.devices[0].device == "cpu" and window.machine.schema_version == 1
-    assert "CPU:" in window.machine_label.text()
-    assert [window.device.itemText(i) for i in range(window.device.count())][:2] == ["auto", "cpu"]
+    qtbot.waitUntil(lambda: window.form.machine is not None, timeout=60_000)
+    assert window.form.machine.devices[0].device == "cpu" and window.form.machine.schema_version == 1
+    assert "CPU:" in window.form.machine_label.text()
+    assert [window.form.device.itemText(i) for i in range(window.form.device.count())][:2] == ["auto", "cpu"]
 
 
 def test_a_model_file_takes_input_specs_validated_as_typed(window, tmp_path):
     model = tmp_path / "model.pt2"
     model.write_bytes(b"")
-    window.set_model_path(str(model))
-    assert window.inputs.isEnabled()
-    window.inputs.setText("float32[1,3,oops]")
-    assert not window.start_button.isEnabled() and "oops" in window.problem.text()
-    window.inputs.setText("float32[1,3,32,32]; mask=bool[1,32]")
-    assert window.start_button.isEnabled()
-    assert [i.name for i in window.request().model.inputs] == [None, "mask"]
-    window.model.setCurrentText("vision")
-    assert not window.inputs.isEnabled()
+    window.form.set_model_path(str(model))
+    assert window.form.inputs.isEnabled()
+    window.form.inputs.setText("float32[1,3,oops]")
+    assert not window.form.start_button.isEnabled() and "oops" in window.form.problem.text()
+    window.form.inputs.setText("float32[1,3,32,32]; mask=bool[1,32]")
+    assert window.form.start_button.isEnabled()
+    assert [i.name for i in window.form.request().model.inputs] == [None, "mask"]
+    window.form.model.setCurrentText("vision")
+    assert not window.form.inputs.isEnabled()
 
 
 def test_dropping_a_model_file_or_a_report_on_the_window(window, tmp_path):
@@ -224,11 +224,11 @@ def test_dropping_a_model_file_or_a_report_on_the_window(window, tmp_path):
     model = tmp_path / "model.pt2"
     model.write_bytes(b"")
     drop(model)
-    assert window.model.currentText() == str(model)
+    assert window.form.model.currentText() == str(model)
     report = tmp_path / "r.json"
     shutil.copy(GOLDEN, report)
     drop(report)
-    assert window.report_path == report and window.results.table.rowCount() == 7
+    assert window.state.report_path == report and window.results.table.rowCount() == 7
 
 
 def test_what_if_shows_every_card_measured_where_a_reference_exists_and_projected_in_italics(window, qtbot):
@@ -257,7 +257,7 @@ def test_catalog_and_report_text_is_never_read_as_markup(window, qtbot):
 
     window.show_problem("<b>KEEP</b> <a href='x'>click</a>")
     assert window.banner.textFormat() == Qt.TextFormat.PlainText and "<b>KEEP</b>" in window.banner.text()
-    for label in (window.problem, window.stage, window.machine_label, window.decide_view.problem,
+    for label in (window.form.problem, window.stage, window.form.machine_label, window.decide_view.problem,
                   window.decide_view.assumptions, window.catalog_view.where, window.whatif_view.problem):
         assert label.textFormat() == Qt.TextFormat.PlainText
     report = load_report(H100)
