@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from advisor.errors import UsageError
+from advisor.schema.precisions import ALIASES
 from advisor.schema.request import ALL_PRECISIONS
 
 
@@ -19,11 +20,9 @@ def _parse_list(text: str, what: str) -> list[str]:
 def parse_precisions(text: str) -> list[str]:
     if text.strip() == "all":
         return list(ALL_PRECISIONS)
-    aliases = {"int8": "int8_dynamic", "int4": "int4_weight_only", "float32": "fp32", "float16": "fp16",
-               "half": "fp16", "bfloat16": "bf16"}
     out = []
     for item in _parse_list(text, "--precision"):
-        name = aliases.get(item, item)
+        name = ALIASES.get(item, item)
         if name not in ALL_PRECISIONS:
             raise UsageError(f"--precision: unknown precision {item!r}; use {', '.join(ALL_PRECISIONS)} or all")
         out.append(name)

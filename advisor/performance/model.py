@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from advisor.catalog.cards import Card
 from advisor.performance.peaks import TENSOR_KINDS, peak
-from advisor.performance.precisions import DTYPE_BYTES, PrecisionSpec
+from advisor.schema.precisions import DTYPE_BYTES, PrecisionSpec
 from advisor.schema.report import OperatorGroup
 
 

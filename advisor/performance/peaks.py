@@ -10,13 +10,13 @@ Rules (docs/performance.md, "Peaks"):
 - PyTorch's fp16 matrix products accumulate in fp32. GeForce cards run that at half the fp16-accumulate
   rate their datasheets quote; the catalog's ``bf16_tflops_dense`` column holds the fp32-accumulate
   rate for them, so it is used for fp16 too. Workstation and data-centre cards run both at full rate.
-- int8 and fp8 rates apply only to the quantized layers' products (advisor/performance/precisions.py).
+- int8 and fp8 rates apply only to the quantized layers' products (advisor/schema/precisions.py).
 """
 
 from __future__ import annotations
 
 from advisor.catalog.cards import Card
-from advisor.performance.precisions import MIN_CAPABILITY
+from advisor.schema.precisions import MIN_CAPABILITY
 
 TENSOR_KINDS = ("matmul", "conv", "attention")
 

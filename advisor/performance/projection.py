@@ -19,7 +19,7 @@ from advisor.catalog.catalog import find_card
 from advisor.performance import model
 from advisor.performance.model import DEFAULT, Constants
 from advisor.performance.peaks import unsupported
-from advisor.performance.precisions import PRECISIONS, PrecisionSpec
+from advisor.schema.precisions import PRECISIONS, PrecisionSpec
 from advisor.schema.report import BatchResult, LatencyStats, OperatorGroup, ProfileReport, VariantResult
 
 MEMORY_HEADROOM = 0.9  # CUDA context, allocator fragmentation

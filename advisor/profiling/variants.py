@@ -18,10 +18,12 @@ import torch
 from torch import nn
 
 from advisor.errors import first_line
+from advisor.schema.precisions import spec as precision_spec
 from advisor.schema.report import QuantMethod
 from advisor.software import package_version
 
-FLOAT_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+ARCHITECTURES = {(7, 5): "Turing", (8, 0): "Ampere", (8, 9): "Ada"}  # the first with that capability
+TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 class Unsupported(Exception):
@@ -66,25 +68,20 @@ def check_support(precision: str, device: torch.device, capability: tuple[int, i
     ``capability`` is the CUDA compute capability (from torch or NVML), None for other devices; taking
     it as data lets a front end ask without creating a CUDA context in its own process.
     """
-    cap = capability
-    if precision == "fp32":
-        return
-    if precision == "fp16":
-        return
-    if precision == "bf16":
-        if device.type == "cuda" and cap is not None and cap < (8, 0):
-            raise Unsupported(f"bf16 needs compute capability 8.0 (Ampere) or newer; this GPU is {cap[0]}.{cap[1]}")
+    spec = precision_spec(precision)
+    need = spec.min_capability
+    needs = "an NVIDIA GPU" if need is None else \
+        f"compute capability {need[0]}.{need[1]} ({ARCHITECTURES.get(need, 'NVIDIA')}) or newer"
+    if spec.cuda_only and device.type != "cuda":
+        raise Unsupported(f"{precision} needs {needs}; there is no {device.type.upper()} kernel for it")
+    if need and device.type == "cuda" and capability is not None and capability < need:
+        raise Unsupported(f"{precision} needs {needs}; this GPU is {capability[0]}.{capability[1]}")
+    if spec.library == "torch":
         return
     if quantizable_reason:
         raise Unsupported(quantizable_reason)
     if device.type == "mps":
         raise Unsupported("torchao and torch.ao have no quantized kernels for Apple's MPS backend")
-    if precision == "fp8":
-        if device.type != "cuda":
-            raise Unsupported("fp8 needs an NVIDIA GPU with compute capability 8.9 or newer (Ada, Hopper, Blackwell); "
-                              "CPUs have no fp8 arithmetic")
-        if cap is not None and cap < (8, 9):
-            raise Unsupported(f"fp8 needs compute capability 8.9 or newer; this GPU is {cap[0]}.{cap[1]}")
     library = choose_library(precision, device, engine, quant_library)
     if library == "torchao" and torchao_version() is None:
         raise Unsupported(f"{precision} needs torchao, which is not installed (pip install torchao)")
@@ -98,10 +95,9 @@ def check_support(precision: str, device: torch.device, capability: tuple[int, i
 
 
 def choose_library(precision: str, device: torch.device, engine: str, quant_library: str) -> str:
-    if precision in FLOAT_DTYPES:
-        return "torch"
-    if precision != "int8_dynamic":
-        return "torchao"  # weight-only int8/int4 and fp8 exist only in torchao
+    library = precision_spec(precision).library
+    if library != "torchao or torch.ao":
+        return library
     if quant_library != "auto":
         if quant_library == "torch.ao" and device.type != "cpu":
             raise Unsupported("torch.ao dynamic quantization runs on the CPU only")
@@ -115,8 +111,8 @@ def make_variant(precision: str, fp32_module, device: torch.device, engine: str,
     """Build the variant from a copy of the fp32 module (which stays untouched)."""
     library = choose_library(precision, device, engine, quant_library)
     module = copy.deepcopy(fp32_module)
-    if precision in FLOAT_DTYPES:
-        dtype = FLOAT_DTYPES[precision]
+    if library == "torch":
+        dtype = TORCH_DTYPES[precision]
         module = module.to(dtype)
         notes = []
         if device.type == "cpu" and precision == "fp16":
@@ -146,25 +142,20 @@ def make_variant(precision: str, fp32_module, device: torch.device, engine: str,
 def _torchao_variant(precision: str, module, device: torch.device, eligible: int) -> Variant:
     import torchao.quantization as tq
 
-    float_dtype = torch.float32
-    if precision == "int8_dynamic":
-        config, compute = tq.Int8DynamicActivationInt8WeightConfig(), "int8"
-    elif precision == "int8_weight_only":
-        config, compute = tq.Int8WeightOnlyConfig(), "fp32"
-    elif precision == "int4_weight_only":
-        # On CUDA the tinygemm kernel (bf16 activations); elsewhere torchao's default packing, which
+    spec = precision_spec(precision)
+    if spec.torchao_config is None:
+        raise ValueError(f"{precision} is not made by torchao")
+    float_dtype, compute = TORCH_DTYPES[spec.float_dtype], spec.linear_compute
+    options: dict = {}
+    if precision == "int4_weight_only":
+        # On CUDA the tinygemm kernel (bf16 activations); elsewhere torchao's default packing in fp32, which
         # needs an optional kernel package: its own message then says what is missing.
+        options["group_size"] = 128
         if device.type == "cuda":
-            float_dtype = torch.bfloat16
-            config = tq.Int4WeightOnlyConfig(group_size=128, int4_packing_format="tile_packed_to_4d")
+            options["int4_packing_format"] = "tile_packed_to_4d"
         else:
-            config = tq.Int4WeightOnlyConfig(group_size=128)
-        compute = "bf16" if float_dtype == torch.bfloat16 else "fp32"
-    elif precision == "fp8":
-        float_dtype, compute = torch.bfloat16, "fp8"
-        config = tq.Float8DynamicActivationFloat8WeightConfig()
-    else:
-        raise ValueError(precision)
+            float_dtype, compute = torch.float32, "fp32"
+    config = getattr(tq, spec.torchao_config)(**options)
     module = module.to(float_dtype)
     try:
         with warnings.catch_warnings():

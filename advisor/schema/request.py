@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from advisor.schema.inputs import InputSpec
+from advisor.schema.precisions import PRECISIONS
 from advisor.schema.records import FiniteRecord, Record
 
 REQUEST_SCHEMA_VERSION = 2  # 2: telemetry and energy settings
@@ -15,9 +16,10 @@ REQUEST_SCHEMA_VERSION = 2  # 2: telemetry and energy settings
 BuiltinName = Literal["llm", "vision", "speech", "embedding"]
 BUILTIN_NAMES: tuple[str, ...] = BuiltinName.__args__  # type: ignore[attr-defined]
 Size = Literal["tiny", "small", "default"]
+# The registry's names, spelled out for the type checker; a test holds the two equal.
 Precision = Literal["fp32", "fp16", "bf16", "int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"]
-ALL_PRECISIONS: tuple[str, ...] = Precision.__args__  # type: ignore[attr-defined]
-DEFAULT_PRECISIONS = ["fp32", "bf16", "int8_dynamic", "int8_weight_only"]
+ALL_PRECISIONS: tuple[str, ...] = tuple(PRECISIONS)
+DEFAULT_PRECISIONS = [name for name, spec in PRECISIONS.items() if spec.default]
 Engine = Literal["eager", "compile"]
 QuantLibrary = Literal["auto", "torchao", "torch.ao"]
 

@@ -14,12 +14,12 @@ from advisor.errors import UsageError
 from advisor.performance import model
 from advisor.performance.model import Constants
 from advisor.performance.peaks import peak, tf32_tflops
-from advisor.performance.precisions import PRECISIONS
 from advisor.performance.projection import BANDS, Unfit, measured_cells, project
 from advisor.performance.validation import cases, evaluate, published_points
 from advisor.performance.whatif import resolve_cards, what_if
 from advisor.recommend.references import reference_reports
 from advisor.report.io import load_report
+from advisor.schema.precisions import PRECISIONS
 from advisor.schema.report import OperatorGroup
 
 ROOT = Path(__file__).resolve().parents[2]

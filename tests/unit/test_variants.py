@@ -55,7 +55,7 @@ def test_quantized_sizes_are_measured_not_derived_from_dtypes():
 
 
 @pytest.mark.parametrize("precision, capability, message", [
-    ("fp8", None, "CPUs have no fp8"),
+    ("fp8", None, "no CPU kernel"),
     ("int4_weight_only", None, "mslk"),
 ])
 def test_cpu_unsupported_precisions_say_why(precision, capability, message):
@@ -107,3 +107,39 @@ def test_support_table_lists_every_precision():
     table = support_table(CPU, None)
     assert table["fp32"] is None and table["bf16"] is None
     assert "fp8" in table and table["fp8"]
+
+
+def test_the_precision_registry_is_the_one_list_of_precisions():
+    """Adding a precision touches the registry: the request's names, the defaults, the aliases users type and
+    the torchao configs all come from it."""
+    import typing
+
+    import torchao.quantization as tq
+
+    from advisor.options import parse_precisions
+    from advisor.schema.precisions import PRECISIONS
+    from advisor.schema.request import ALL_PRECISIONS, DEFAULT_PRECISIONS, Precision
+
+    assert typing.get_args(Precision) == ALL_PRECISIONS == tuple(PRECISIONS)
+    assert DEFAULT_PRECISIONS == ["fp32", "bf16", "int8_dynamic", "int8_weight_only"]
+    assert parse_precisions("half,int8,bfloat16") == ["fp16", "int8_dynamic", "bf16"]
+    for spec in PRECISIONS.values():
+        assert (spec.torchao_config is None) == (spec.library == "torch")
+        if spec.torchao_config:
+            assert hasattr(tq, spec.torchao_config), spec.torchao_config
+
+
+def test_support_follows_the_registry_capabilities():
+    import torch
+
+    from advisor.schema.precisions import PRECISIONS
+
+    cuda = torch.device("cuda", 0)
+    for name, spec in PRECISIONS.items():
+        if spec.min_capability is None:
+            continue
+        major, minor = spec.min_capability
+        with pytest.raises(variants.Unsupported, match=f"compute capability {major}.{minor}"):
+            variants.check_support(name, cuda, (major, minor - 1) if minor else (major - 1, 9), "eager", "auto")
+    with pytest.raises(variants.Unsupported, match="no CPU kernel"):
+        variants.check_support("fp8", torch.device("cpu"), None, "eager", "auto")
