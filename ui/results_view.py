@@ -6,42 +6,17 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from advisor.report.format import number
+from advisor.report.rows import result_table
 from ui.plots import PALETTE
+from ui.style import plain_label
 
-COLUMNS = ["precision", "batch", "status", "p50 ms", "p95 ms", "spread %", "items/s", "size MB", "cosine",
-           "J/item", "tok/J", "energy by", "reason"]
 ESTIMATE_TIP = "an estimate, not a measurement (see the energy method)"
-
-
-def result_rows(report) -> list[tuple[list[str], bool]]:
-    """One row per variant and batch (one per variant that did not run), and whether it holds an estimate."""
-    rows = []
-    for v in report.variants:
-        q = v.quality
-        if v.status != "ok":
-            rows.append(([v.precision, "–", v.status] + ["–"] * 9 + [v.reason or ""], False))
-            continue
-        for b in v.batches:
-            lat, e = b.latency, b.energy
-            estimated = bool(e and e.estimated)
-            rows.append(([v.precision, str(b.batch_size), b.status, number(lat and lat.p50_ms),
-                          number(lat and lat.p95_ms), number(lat and lat.round_spread_pct),
-                          number(b.throughput_items_per_s),
-                          number(None if v.model_size_bytes is None else v.model_size_bytes / 1e6),
-                          "–" if q is None else f"{q.cosine_similarity_mean:.5f}",
-                          ("~" if estimated else "") + number(e and e.energy_per_item_j),
-                          number(e and e.tokens_per_j),
-                          (e.method + (" (ESTIMATE)" if estimated else "")) if e else "–",
-                          b.reason or (b.energy_unavailable_reason if e is None else "") or ""], estimated))
-    return rows
 
 
 class ResultsView(QWidget):
     def __init__(self) -> None:
         super().__init__()
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table = QTableWidget(0, 0)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -57,8 +32,16 @@ class ResultsView(QWidget):
         self.energy_plot.setLabel("bottom", "J per item")
         self.energy_note = pg.TextItem(anchor=(0, 0))
         self.energy_plot.addItem(self.energy_note)
+        self.notes = plain_label()
+        self.notes.setWordWrap(True)
+        self.notes.hide()
+        top = QWidget()
+        top_column = QVBoxLayout(top)
+        top_column.setContentsMargins(0, 0, 0, 0)
+        top_column.addWidget(self.table, 1)
+        top_column.addWidget(self.notes)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
+        splitter.addWidget(top)
         splitter.addWidget(charts)
         splitter.setSizes([420, 300])
         layout = QVBoxLayout(self)
@@ -66,19 +49,29 @@ class ResultsView(QWidget):
         layout.addWidget(splitter)
 
     def set_report(self, report) -> None:
-        rows = result_rows(report)
-        self.table.setRowCount(len(rows))
-        for r, (row, estimated) in enumerate(rows):
-            for c, text in enumerate(row):
-                item = QTableWidgetItem(text)
-                if estimated and COLUMNS[c] in ("J/item", "tok/J", "energy by"):
+        """The results table (advisor/report/rows.py), each row's reason last, the notes under the table."""
+        result = result_table(report)
+        columns = result.columns
+        self.table.setColumnCount(len(columns) + 1)
+        self.table.setHorizontalHeaderLabels([c.title for c in columns] + ["note"])
+        self.table.setRowCount(len(result.rows))
+        for r, row in enumerate(result.rows):
+            for c, column in enumerate(columns):
+                item = QTableWidgetItem(row.text(column.key))
+                cell = row.cells.get(column.key)
+                if cell is not None and cell.provenance == "estimated":
                     item.setToolTip(ESTIMATE_TIP)
                     font = item.font()
                     font.setItalic(True)
                     item.setFont(font)
-                if c >= 3 and c <= 10:
+                if column.numeric:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
+            note = QTableWidgetItem(row.reason or "")
+            note.setToolTip(row.reason or "")
+            self.table.setItem(r, len(columns), note)
+        self.notes.setText("\n".join(result.notes))
+        self.notes.setVisible(bool(result.notes))
         self.table.resizeColumnsToContents()
         # the charts in the next turn of the event loop: each half stays short (about 10 ms each)
         QTimer.singleShot(0, lambda: self._charts(report))

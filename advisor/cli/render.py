@@ -8,13 +8,7 @@ from __future__ import annotations
 import time
 
 from advisor.report.format import number
-
-ENERGY_LABELS = {"nvml_energy_counter": "NVML counter", "nvml_power_samples": "NVML power",
-                 "rapl": "RAPL", "estimate_tdp": "ESTIMATE (TDP)", "user_supplied": "user wall W"}
-
-
-def _mb(value) -> str:
-    return "-" if value is None else f"{value / 1e6:.1f}"
+from advisor.report.rows import result_table
 
 
 def _num(value) -> str:
@@ -23,53 +17,18 @@ def _num(value) -> str:
 
 
 def summary_table(report) -> str:
-    llm = bool(report.model and report.model.new_tokens)
-    head = ["precision", "batch", "status", "p50 ms", "p95 ms", "spread %", "items/s", "size MB",
-            "RSS+ MB", "cosine", "top-1", "J/item", "energy by"]
-    if llm:
-        head += ["TTFT ms", "TPOT ms", "tok/s", "tok/J"]
-    rows = [head]
-    notes = []
-    for v in report.variants:
-        q = v.quality
-        if v.status != "ok":
-            rows.append([v.precision, "-", v.status] + ["-"] * (len(head) - 3))
-            notes.append(f"{v.precision}: {v.reason}")
-            continue
-        for b in v.batches:
-            lat = b.latency
-            row = [v.precision, str(b.batch_size), b.status,
-                   _num(lat and lat.p50_ms), _num(lat and lat.p95_ms), _num(lat and lat.round_spread_pct),
-                   _num(b.throughput_items_per_s), _mb(v.model_size_bytes),
-                   _mb(b.memory and b.memory.cpu_rss_increase_bytes),
-                   "-" if q is None else f"{q.cosine_similarity_mean:.5f}",
-                   "-" if q is None or q.top1_agreement is None else f"{q.top1_agreement:.3f}"]
-            e = b.energy
-            # An estimate never stands unmarked beside a measurement: its method is in the next column.
-            row += [("~" if e and e.estimated else "") + _num(e and e.energy_per_item_j),
-                    ENERGY_LABELS.get(e.method, e.method) if e else "-"]
-            if llm:
-                g = b.generation
-                row += [_num(g and g.ttft_p50_ms), _num(g and g.tpot_p50_ms), _num(g and g.tokens_per_s),
-                        _num(e and e.tokens_per_j)]
-            rows.append(row)
-            if b.reason:
-                notes.append(f"{v.precision} batch {b.batch_size}: {b.reason}")
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = ["  ".join(cell.rjust(w) if i > 2 else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths)))
-             for r in rows]
+    """The results table (advisor/report/rows.py) in ASCII, with each row's reason and the notes below it."""
+    result = result_table(report)
+    rows = [[c.title for c in result.columns]]
+    rows += [[r.text(c.key, missing="-") for c in result.columns] for r in result.rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(result.columns))]
+    lines = ["  ".join(cell.rjust(w) if column.numeric else cell.ljust(w)
+                       for column, cell, w in zip(result.columns, r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    for note in [*notes, *report.warnings]:
-        lines.append(f"  note: {note}")
-    energy_reasons = {b.energy_unavailable_reason for v in report.variants for b in v.batches
-                      if b.energy is None and b.energy_unavailable_reason}
-    for reason in sorted(energy_reasons):
-        lines.append(f"  energy: {reason}")
-    if any(b.energy and b.energy.estimated for v in report.variants for b in v.batches):
-        lines.append("  energy: ~ marks an ESTIMATE (not a measurement); see the report's method_detail")
-    if report.model and report.model.source == "builtin":
-        lines.append(f"  note: {report.model.name} has {report.model.weights}: quality figures test the "
-                     "quantization, not a trained model's accuracy")
+    for r in result.rows:
+        if r.reason:
+            lines.append(f"  note: {r.precision}{'' if r.batch is None else f' batch {r.batch}'}: {r.reason}")
+    lines += [f"  note: {note}" for note in result.notes]
     return "\n".join(lines)
 
 

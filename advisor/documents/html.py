@@ -14,6 +14,7 @@ import advisor
 from advisor.documents import svg
 from advisor.recommend.schema import Recommendation
 from advisor.report.format import number
+from advisor.report.rows import result_table
 from advisor.schema.report import ProfileReport
 
 CSS = """
@@ -137,37 +138,25 @@ def _model(report: ProfileReport) -> str:
 
 
 def _measurements(report: ProfileReport) -> str:
-    head = ["precision", "batch", "status", "p50 ms", "p95 ms", "p99 ms", "round spread %", "items/s", "size MB",
-            "cosine", "top-1", "energy J/item", "energy method"]
+    """The results table (advisor/report/rows.py): each row's reason under its status, estimates in italics,
+    the notes once under the table."""
+    result = result_table(report)
+    head = [c.title for c in result.columns]
     rows = []
-    footnotes: list[str] = []
-
-    def note(reason: str | None) -> str:  # a long reason once, under the table, not in every row
-        if not reason:
-            return "&ndash;"
-        if reason not in footnotes:
-            footnotes.append(reason)
-        return f"none [{footnotes.index(reason) + 1}]"
-
-    for v in report.variants:
-        q = v.quality
-        if v.status != "ok":
-            rows.append([_e(v.precision), "&ndash;", _e(v.status), *["&ndash;"] * 9, _e(v.reason)])
-            continue
-        for b in v.batches:
-            lat, e = b.latency, b.energy
-            energy = "&ndash;" if e is None else (f'<span class="est">~{_n(e.energy_per_item_j)} (estimate)</span>'
-                                                  if e.estimated else _n(e.energy_per_item_j))
-            status = _e(b.status) + (f"<br><span class=\"muted\">{_e(b.reason)}</span>" if b.reason else "")
-            rows.append([_e(v.precision), str(b.batch_size), status,
-                         _n(lat and lat.p50_ms), _n(lat and lat.p95_ms), _n(lat and lat.p99_ms),
-                         _n(lat and lat.round_spread_pct), _n(b.throughput_items_per_s),
-                         _n(None if v.model_size_bytes is None else v.model_size_bytes / 1e6),
-                         "&ndash;" if q is None else f"{q.cosine_similarity_mean:.5f}",
-                         "&ndash;" if q is None or q.top1_agreement is None else f"{q.top1_agreement:.3f}", energy,
-                         _e(e.method) if e else note(b.energy_unavailable_reason)])
-    notes = "".join(f'<p class="muted">[{i}] {_e(text)}</p>' for i, text in enumerate(footnotes, 1))
-    return "<h2>Measurements</h2>" + _table(head, rows, numeric={3, 4, 5, 6, 7, 8, 9, 10, 11}) + notes
+    for r in result.rows:
+        cells = []
+        for c in result.columns:
+            cell = r.cells.get(c.key)
+            text = _e(r.text(c.key))
+            if cell is not None and cell.provenance == "estimated":
+                text = f'<span class="est">{text} (estimate)</span>'
+            if c.key == "status" and r.reason:
+                text += f'<br><span class="muted">{_e(r.reason)}</span>'
+            cells.append(text)
+        rows.append(cells)
+    numeric = {i for i, c in enumerate(result.columns) if c.numeric}
+    notes = "".join(f'<p class="muted">{_e(note)}</p>' for note in result.notes)
+    return "<h2>Measurements</h2>" + _table(head, rows, numeric=numeric) + notes
 
 
 def _charts(report: ProfileReport, rec: Recommendation | None) -> str:

@@ -73,7 +73,8 @@ def check_support(precision: str, device: torch.device, capability: tuple[int, i
     needs = "an NVIDIA GPU" if need is None else \
         f"compute capability {need[0]}.{need[1]} ({ARCHITECTURES.get(need, 'NVIDIA')}) or newer"
     if spec.cuda_only and device.type != "cuda":
-        raise Unsupported(f"{precision} needs {needs}; there is no {device.type.upper()} kernel for it")
+        raise Unsupported(f"{precision} needs an NVIDIA GPU" + ("" if need is None else f" with {needs}")
+                          + f"; there is no {device.type.upper()} kernel for it")
     if need and device.type == "cuda" and capability is not None and capability < need:
         raise Unsupported(f"{precision} needs {needs}; this GPU is {capability[0]}.{capability[1]}")
     if spec.library == "torch":

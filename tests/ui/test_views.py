@@ -43,7 +43,8 @@ def test_estimated_energy_is_italic_and_says_so(window, qtbot):
                 b.energy.estimated, b.energy.method = True, "estimate_tdp"
     window.show_report(report)
     row = next(r for r in range(window.results.table.rowCount()) if window.results.table.item(r, 0).text() == "fp32")
-    energy = window.results.table.item(row, 9)
+    headers = [window.results.table.horizontalHeaderItem(c).text() for c in range(window.results.table.columnCount())]
+    energy = window.results.table.item(row, headers.index("J/item"))
     assert energy.text().startswith("~") and energy.font().italic() and "estimate" in energy.toolTip()
     qtbot.waitUntil(lambda: window.results.energy_plot.getAxis("left")._tickLevels is not None)
     assert "(est.)" in window.results.energy_plot.getAxis("left")._tickLevels[0][0][1]

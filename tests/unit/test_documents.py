@@ -69,8 +69,9 @@ def test_csv_round_trips():
     assert text.startswith("# gpu-advisor results")
     rows = list(csv.DictReader(io.StringIO("\n".join(line for line in text.splitlines() if not line.startswith("#")))))
     assert rows == [{k: ("" if v is None else str(v)) for k, v in r.items()}
-                    | {c: "" for c in tables.COLUMNS if c not in r} for r in tables.rows(report)]
-    fp32 = next(r for r in rows if r["precision"] == "fp32" and r["batch_size"] == "1")
+                    for r in tables.rows(report)]
+    assert list(rows[0]) == tables.columns(report)
+    fp32 = next(r for r in rows if r["precision"] == "fp32" and r["batch"] == "1")
     assert float(fp32["p50_ms"]) == report.variant("fp32").batches[0].latency.p50_ms
     assert next(r for r in rows if r["precision"] == "int4_weight_only")["status"] == "unsupported"
 
