@@ -269,14 +269,10 @@ class DecideView(QWidget):
         v = rec.verdict
         word, color = BANNER[v.action]
         choice = v.choice
-        headline = f"<b style='font-size:16pt'>{word}</b>"
+        headline = f"<b style='font-size:16pt'>{word}</b><p style='font-size:12pt'>{escape(v.headline)}</p>"
         if choice is not None:
-            headline += (f"&nbsp; {escape(choice.label)}: {choice.precision}, batch {choice.batch_size}, "
-                         f"{number(choice.total_cost_eur)} EUR over {rec.workload.horizon_months} months")
-            if not choice.cost_complete:
-                headline += " (a lower bound: electricity not counted)"
-        elif v.closest:
-            headline += f"&nbsp; closest: {escape(v.closest)}"
+            headline += (f"<p>{escape(choice.label)}: {choice.precision}, batch {choice.batch_size}, "
+                         f"{number(choice.total_cost_eur)} EUR over {rec.workload.horizon_months} months</p>")
         reasons = "".join(f"<li>{escape(r)}</li>" for r in v.reasons)
         advice = f"<p>{escape(v.precision_advice)}</p>" if v.precision_advice else ""
         self.banner.setText(f"{headline}<ul>{reasons}</ul>{advice}")

@@ -121,11 +121,9 @@ def recommendation_text(rec) -> str:
     v = rec.verdict
     lines = [f"{rec.model} (profiled on {rec.profiled_on}), workload {rec.workload.name}: "
              f"peak {rec.workload.peak:g} req/s, p95 {rec.workload.p95_ms:g} ms, {rec.workload.sensitivity} data", ""]
-    if v.choice:
-        c = v.choice
-        lines.append(f"VERDICT: {v.action.upper()}: {c.label}" + (f" x {c.units}" if c.units > 1 else ""))
-    else:
-        lines.append("VERDICT: NONE: no option meets the target")
+    lines.append(f"VERDICT ({v.action.upper()}): {v.headline}")
+    lines.append("")
+    lines.append("Why:")
     lines += [f"  - {r}" for r in v.reasons]
     if v.precision_advice:
         lines.append(f"  - {v.precision_advice}")

@@ -24,6 +24,7 @@ table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0}
 th,td{border:1px solid #bbb;padding:.2rem .4rem;text-align:left;vertical-align:top}
 th{background:#eee} td.n{text-align:right;font-variant-numeric:tabular-nums}
 .verdict{border:3px solid #1f5fa8;padding:.6rem 1rem;margin:1rem 0} .verdict h2{border:none;margin:0;font-size:1.5rem}
+.verdict .headline{font-size:1.1rem;font-weight:bold}
 .keep{border-color:#2e8b57}.upgrade{border-color:#1f5fa8}.cloud{border-color:#8a4fb0}.none{border-color:#a0304b}
 .est{font-style:italic;color:#8a3b12} .muted{color:#555;font-size:.85rem} .warn{color:#a0304b}
 .integrity{font-family:monospace;font-size:.8rem;word-break:break-all}
@@ -99,6 +100,7 @@ def _verdict(rec: Recommendation | None) -> str:
     items = "".join(f"<li>{_e(r)}</li>" for r in v.reasons)
     advice = f"<p><b>Precision:</b> {_e(v.precision_advice)}</p>" if v.precision_advice else ""
     return (f'<div class="verdict {v.action}"><h2>{title}{choice}</h2>'
+            f'<p class="headline">{_e(v.headline)}</p>'
             f'<p class="muted">Workload {_e(w.name)}: peak {w.peak:g} requests/s, average {w.average_rps:.3g}, p95 '
             f"target {w.p95_ms:g} ms, {w.hours_per_day:g} h a day, {_e(w.sensitivity)} data, {w.horizon_months} months"
             f"</p><ul>{items}</ul>{advice}</div>")

@@ -32,8 +32,9 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     ctx = build_context(report, workload, catalog)
     llm = report.model if report.model and report.model.new_tokens else None
     if (workload.prompt_tokens or workload.output_tokens) and not llm:
-        raise RecommendError("prompt and output tokens apply to language models; this profile is of a "
-                             f"{report.model.task if report.model else 'unknown'} model: leave them out")
+        task = report.model.task if report.model else "unknown"
+        raise RecommendError(f"prompt and output tokens apply to language models; this profile is of "
+                             f"{'an' if task[:1] in 'aeiou' else 'a'} {task} model: leave them out")
     if llm and not (workload.prompt_tokens or workload.output_tokens):
         ctx.assumptions["requests"] = (f"a request is one profiled generation ({llm.seq_len} prompt tokens, "
                                        f"{llm.new_tokens} new): give --prompt-tokens and --output-tokens for "

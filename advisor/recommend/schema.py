@@ -62,6 +62,7 @@ class Exclusion(Record):
 
 class Verdict(Record):
     action: Literal["keep", "upgrade", "cloud", "none"]
+    headline: str = Field(default="", description="the verdict in one plain sentence, for whoever decides")
     choice: Option | None = None
     reasons: list[str]
     precision_advice: str | None = None

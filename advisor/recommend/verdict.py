@@ -20,7 +20,9 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                    + (" within the budget" if w.budget_eur else "") + " under the data rules."]
         if text:
             reasons.append(text + ": relax the target, allow batching, or pick a smaller or quantized model.")
-        return Verdict(action="none", reasons=reasons, closest=text)
+        headline = (f"Nothing allowed meets the {_duration(w.p95_ms)} target at {w.peak:g} requests a second"
+                    + (f"; {text}." if text else "."))
+        return Verdict(action="none", headline=headline, reasons=reasons, closest=text)
     best = options[0]
     reasons = [
         f"{best.label} with {best.devices} device(s) at batch {best.batch_size} in {best.precision} holds the p95 "
@@ -52,8 +54,44 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
         counts[e.category] = counts.get(e.category, 0) + 1
     if counts.get("data"):
         reasons.append(f"{counts['data']} cloud offers were excluded by the data rules for {w.sensitivity} data.")
-    return Verdict(action=best.action, choice=best, reasons=reasons,
+    return Verdict(action=best.action, headline=verdict_headline(best, w), choice=best, reasons=reasons,
                    precision_advice=_precision_advice(best, variants, w, excluded))
+
+
+def verdict_headline(best: Option, w: Workload) -> str:
+    """One sentence a manager can act on: what to do, that it holds the target and by how much, what it costs.
+    ("Keep this machine's CPU: it holds the 3.5 s target with 2,600x headroom at the busiest moment, for
+    about 8 EUR a month of electricity.")"""
+    months = w.horizon_months
+    monthly = best.running_eur_per_month(months)
+    spare = w.p95_ms / best.p95_ms_at_peak
+    margin = (f"with {spare:,.0f}x headroom" if spare >= 10 else f"with {spare:.1f}x headroom" if spare >= 1.5
+              else f"with little headroom ({best.p95_ms_at_peak:.3g} ms at the peak)")
+    holds = f"it holds the {_duration(w.p95_ms)} target {margin} at the busiest moment"
+    if not best.basis.startswith("measured"):
+        holds += f" (projected, within x/÷{best.uncertainty_factor:g})"
+    running = "electricity" if best.action == "keep" else "electricity and upkeep"
+    unpriced = "" if best.cost_complete else " (electricity not counted)"
+    if best.action == "keep":
+        what = best.label.removeprefix("keep ").removesuffix(" (owned)")
+        what = what if what.startswith("this ") else f"the {what}"
+        if best.upfront_eur:
+            return (f"Keep {what} and buy more of the same, {best.devices} in all: {holds}; "
+                    f"{best.upfront_eur:,.0f} EUR up front, then about {monthly:,.0f} EUR a month{unpriced}.")
+        return f"Keep {what}: {holds}, for about {monthly:,.0f} EUR a month of {running}{unpriced}."
+    if best.action == "upgrade":
+        what = best.label.removeprefix("buy ")
+        pays = (f", and it pays for itself against renting in month {best.breakeven_month:.0f}"
+                if best.breakeven_month is not None else "")
+        return (f"Buy {best.units} x {what} with the server around {'it' if best.units == 1 else 'them'}: {holds}; "
+                f"{best.upfront_eur:,.0f} EUR up front, then about {monthly:,.0f} EUR a month of {running}"
+                f"{unpriced}{pays}.")
+    return (f"Rent {best.units} x {best.label}: {holds}, for about {monthly:,.0f} EUR a month "
+            f"({best.total_cost_eur:,.0f} EUR over {months} months){unpriced}.")
+
+
+def _duration(ms: float) -> str:
+    return f"{ms / 1000:g} s" if ms >= 1000 else f"{ms:g} ms"
 
 
 def _precision_advice(best: Option, variants: list[VariantResult], w: Workload, excluded: list[Exclusion]) -> str:

@@ -147,7 +147,7 @@ def test_bad_workloads_name_the_problem(tmp_path):
 def test_recommend_command_table_json_and_errors(tmp_path, capsys):
     assert cli.main(["recommend", str(BASE), "--preset", "internal-tool", "--owned-card", "cpu"]) == 0
     out = capsys.readouterr().out
-    assert "VERDICT: KEEP" in out and "assumptions:" in out and "USD per EUR" in out
+    assert "VERDICT (KEEP): Keep " in out and "assumptions:" in out and "USD per EUR" in out
     assert cli.main(["recommend", str(BASE), "--peak-rps", "3", "--p95-ms", "800", "--sensitivity", "health", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["verdict"]["action"] in ("keep", "upgrade", "cloud") and data["excluded"] and data["ranked"]
@@ -165,7 +165,7 @@ def test_recommend_command_table_json_and_errors(tmp_path, capsys):
 def test_recommend_runs_as_a_command():
     result = subprocess.run([sys.executable, "-m", "advisor", "recommend", str(BASE), "--preset", "bursty-pilot"],
                             capture_output=True, text=True)
-    assert result.returncode == 0 and "VERDICT:" in result.stdout and "Traceback" not in result.stderr
+    assert result.returncode == 0 and "VERDICT (" in result.stdout and "Traceback" not in result.stderr
 
 
 def test_a_reference_profile_measured_on_a_card_replaces_the_projection():
@@ -392,3 +392,26 @@ def test_an_energy_figure_from_the_users_wall_meter_is_never_called_measured():
     rec = decide(report, load_preset("internal-tool"))
     kept = rec.verdict.choice
     assert kept.action == "keep" and kept.energy_basis.startswith("USER-SUPPLIED (your wall-meter figure)")
+
+
+def test_the_verdict_opens_with_one_plain_sentence():
+    """What to do, that it holds the target and by how much, and what it costs, before the technical reasons."""
+    from pathlib import Path
+
+    from advisor.recommend.references import reference_reports
+    from advisor.report.io import load_report
+
+    root = Path(__file__).parents[2]
+    fixtures, reference = root / "tests" / "fixtures", root / "profiles" / "reference"
+    catalog, refs = bundled_catalog(), reference_reports()
+    cpu = load_report(fixtures / "report-v2-llm-tiny.json")
+    keep = recommend(cpu, load_preset("internal-tool"), catalog, refs).verdict
+    assert keep.headline.startswith("Keep this machine's CPU: it holds the 3.5 s target with ")
+    assert "x headroom" in keep.headline and "EUR a month of electricity" in keep.headline
+    h100 = load_report(reference / "embedding-default-nvidia-h100-80gb-hbm3.json")
+    buy = recommend(h100, load_preset("classified-onprem").model_copy(update={"owned_card": "none"}), catalog, refs)
+    assert buy.verdict.action == "upgrade" and buy.verdict.headline.startswith("Buy ")
+    assert "with the server around" in buy.verdict.headline and "EUR up front" in buy.verdict.headline
+    assert "projected, within x/÷" in buy.verdict.headline  # a projection says so, even in one sentence
+    impossible = recommend(cpu, load_preset("internal-tool").model_copy(update={"p95_ms": 0.01}), catalog, refs)
+    assert impossible.verdict.action == "none" and impossible.verdict.headline.startswith("Nothing allowed meets")
