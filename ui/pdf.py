@@ -68,11 +68,19 @@ def write(html: str, out: Path, title: str, header: str, report_sha256: str, pap
         f'</dc:description></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'.encode()))
     doc.documentLayout().setPaintDevice(writer)
     doc.setDefaultFont(QtGui.QFont("DejaVu Serif", 9))
+    # Tables in a smaller sans face: a results row (14 columns) fits the page width without breaking a word.
+    doc.setDefaultStyleSheet("td, th { font-family: 'DejaVu Sans'; font-size: 7pt; }")
+    # Break lines between words only (Qt's default also breaks inside a word that is wider than its cell,
+    # which printed "precisio n"): table columns then widen to their longest word.
+    option = doc.defaultTextOption()
+    option.setWrapMode(QtGui.QTextOption.WrapMode.WordWrap)
+    doc.setDefaultTextOption(option)
     doc.setHtml(_for_qt(html))
     page = writer.pageLayout().paintRectPixels(writer.resolution())
     band = int(writer.resolution() * 0.35)  # header and footer bands, in device pixels
     body = QtCore.QSizeF(page.width(), page.height() - 2 * band)
     doc.setPageSize(body)
+    _keep_headings_with_what_follows(QtGui, doc, body.height())
     pages = doc.pageCount()
     painter = QtGui.QPainter(writer)
     small = QtGui.QFont("DejaVu Sans", 7)
@@ -88,3 +96,25 @@ def write(html: str, out: Path, title: str, header: str, report_sha256: str, pap
         doc.drawContents(painter, QtCore.QRectF(0, number * body.height(), body.width(), body.height()))
         painter.restore()
     painter.end()
+
+
+def _keep_headings_with_what_follows(QtGui, doc, page_height: float, room: float = 0.12) -> None:  # noqa: N803
+    """Qt's rich text has no keep-with-next: a heading that lands in the last ``room`` of a page (so its section
+    would start on the next one) gets a page break before it instead. Headings are taken in order, with the
+    layout redone after each break, since a break moves everything after it."""
+    layout = doc.documentLayout()
+    block = doc.begin()
+    moved = False
+    while block.isValid():
+        if block.blockFormat().headingLevel() in (1, 2):
+            top = layout.blockBoundingRect(block).top()
+            left = page_height - top % page_height
+            if 0 < top and left < room * page_height:
+                fmt = block.blockFormat()
+                fmt.setPageBreakPolicy(QtGui.QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+                QtGui.QTextCursor(block).setBlockFormat(fmt)
+                moved = True
+        block = block.next()
+    if moved:  # an edit relays the document out only in part: without this, the end of it was not printed
+        doc.setPageSize(doc.pageSize())
+

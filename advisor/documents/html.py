@@ -24,7 +24,7 @@ table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0}
 th,td{border:1px solid #bbb;padding:.2rem .4rem;text-align:left;vertical-align:top}
 th{background:#eee} td.n{text-align:right;font-variant-numeric:tabular-nums}
 .verdict{border:3px solid #1f5fa8;padding:.6rem 1rem;margin:1rem 0} .verdict h2{border:none;margin:0;font-size:1.5rem}
-.verdict .headline{font-size:1.1rem;font-weight:bold}
+.verdict .headline{font-size:1.1rem}
 .keep{border-color:#2e8b57}.upgrade{border-color:#1f5fa8}.cloud{border-color:#8a4fb0}.none{border-color:#a0304b}
 .est{font-style:italic;color:#8a3b12} .muted{color:#555;font-size:.85rem} .warn{color:#a0304b}
 .integrity{font-family:monospace;font-size:.8rem;word-break:break-all}
@@ -100,7 +100,7 @@ def _verdict(rec: Recommendation | None) -> str:
     items = "".join(f"<li>{_e(r)}</li>" for r in v.reasons)
     advice = f"<p><b>Precision:</b> {_e(v.precision_advice)}</p>" if v.precision_advice else ""
     return (f'<div class="verdict {v.action}"><h2>{title}{choice}</h2>'
-            f'<p class="headline">{_e(v.headline)}</p>'
+            f'<p class="headline"><b>{_e(v.headline)}</b></p>'
             f'<p class="muted">Workload {_e(w.name)}: peak {w.peak:g} requests/s, average {w.average_rps:.3g}, p95 '
             f"target {w.p95_ms:g} ms, {w.hours_per_day:g} h a day, {_e(w.sensitivity)} data, {w.horizon_months} months"
             f"</p><ul>{items}</ul>{advice}</div>")
@@ -197,19 +197,36 @@ def _charts(report: ProfileReport, rec: Recommendation | None) -> str:
     return "<h2>Charts</h2>" + "".join(f"<figure>{c}</figure>" for c in charts if c) + note
 
 
+TOP_OPTIONS = 10  # the ranked options a document lists; the JSON recommendation has them all
+
+
 def _alternatives(rec: Recommendation) -> str:
-    head = ["#", "action", "option", "devices", "precision", "batch", "p95 ms at peak", "total EUR", "EUR per million",
-            "J per inference", "g CO2 / 1000", "basis", "notes"]
+    months = rec.workload.horizon_months
+    head = ["#", "action", "option", "devices", "precision", "batch", "p95 ms at peak", "total EUR", "up front EUR",
+            "EUR a month", "EUR per million", "J per inference", "basis"]
     rows = [[str(i), _e(o.action), _e(o.label), str(o.devices), _e(o.precision), str(o.batch_size), _n(o.p95_ms_at_peak),
-             _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.cost_per_million_eur),
-             _n(o.energy_per_inference_j), _n(o.co2_g_per_1000),
-             _e(o.basis) if o.basis.startswith("measured") else f'<span class="est">{_e(o.basis)}</span>',
-             _e("; ".join(o.notes))] for i, o in enumerate(rec.ranked[:25], 1)]
-    excluded = [[_e(e.label), _e(e.category.replace("_", " ")), _e(e.reason)] for e in rec.excluded]
-    more = (f'<p class="muted">{len(rec.ranked) - 25} further options in the JSON recommendation.</p>'
-            if len(rec.ranked) > 25 else "")
-    return ("<h2>Alternatives, ranked by total cost</h2>" + _table(head, rows, numeric={0, 3, 5, 6, 7, 8, 9, 10}) + more
-            + "<h2>Excluded options and why</h2>" + _table(["option", "reason", "detail"], excluded))
+             _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.upfront_eur),
+             _n(o.running_eur_per_month(months)), _n(o.cost_per_million_eur), _n(o.energy_per_inference_j),
+             "measured" if o.basis.startswith("measured")
+             else f'<span class="est">projected &times;/&divide;{o.uncertainty_factor:g}</span>']
+            for i, o in enumerate(rec.ranked[:TOP_OPTIONS], 1)]
+    more = (f'<p class="muted">{len(rec.ranked) - TOP_OPTIONS} further options, and every option\'s notes, in the '
+            "JSON recommendation (<code>gpu-advisor recommend --json</code>).</p>" if len(rec.ranked) > TOP_OPTIONS else "")
+    return ("<h2>Alternatives, ranked by total cost</h2>"
+            + _table(head, rows, numeric={0, 3, 5, 6, 7, 8, 9, 10, 11}) + more
+            + "<h2>Excluded options and why</h2>" + _table(["reason", "options"], _excluded_rows(rec)))
+
+
+def _excluded_rows(rec: Recommendation) -> list[list[str]]:
+    """One row per distinct reason, with the options it excluded: a reason shared by 60 offers is said once."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for e in rec.excluded:
+        groups.setdefault((e.category, e.reason), []).append(e.label)
+    rows = []
+    for (category, reason), labels in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+        shown = ", ".join(labels[:6]) + (f" and {len(labels) - 6} more" if len(labels) > 6 else "")
+        rows.append([f"<b>{_e(category.replace('_', ' '))}</b>: {_e(reason)}", f"{len(labels)}: {_e(shown)}"])
+    return rows
 
 
 def _assumptions(rec: Recommendation) -> str:

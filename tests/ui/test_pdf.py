@@ -45,3 +45,28 @@ def test_the_command_without_a_display_prints_the_help(capsys, monkeypatch):
     assert launcher.main([]) == 0
     out = capsys.readouterr().out
     assert "no display here" in out and "profile" in out
+
+
+def test_a_whole_assessment_lays_out_in_about_ten_pages_with_no_word_broken(tmp_path):
+    """The H100 embedding profile with its verdict: every section printed (none lost at the end), the ranked
+    options as the top ten and a count, and words whole (Qt broke 'precision' into 'precisio n' in narrow cells)."""
+    pypdf = pytest.importorskip("pypdf")
+    reference = Path(__file__).parents[2] / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json"
+    out = tmp_path / "h100.pdf"
+    assert launcher.main(["report", str(reference), "--format", "pdf", "--preset", "realtime-vision",
+                          "--owned-card", "none", "--out", str(out)]) == 0
+    pdf = pypdf.PdfReader(str(out))
+    assert len(pdf.pages) <= 10
+    lines = [" ".join(line.split()) for page in pdf.pages for line in page.extract_text().splitlines()]
+    text = "\n".join(lines)
+    for heading in ("Measurements", "Alternatives, ranked by total cost", "Excluded options and why", "Assumptions",
+                    "Methods", "Integrity"):
+        assert heading in lines, heading
+    assert "further options, and every option's notes, in the JSON recommendation" in text
+    words = {w.strip(",.;:()") for line in lines for w in line.split()}
+    for whole in ("precision", "int8_weight_only", "int4_weight_only", "int8_dynamic", "upgrade", "inference"):
+        assert whole in words, whole
+    short_words = {"a", "at", "of", "in", "to", "is", "on", "by", "or", "it", "be", "as", "an", "no", "if", "so", "up",
+                   "ok", "ms", "s", "h", "g", "x"}  # words and units the document uses
+    fragments = {w for w in words if len(w) <= 2 and w.isalpha() and w.islower()} - short_words
+    assert not fragments, f"pieces of broken words: {sorted(fragments)}"
