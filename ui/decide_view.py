@@ -31,15 +31,17 @@ from PySide6.QtWidgets import (
 
 from advisor.catalog.catalog import CERTIFICATIONS
 from advisor.recommend.rules import LEVELS
+from advisor.recommend.schema import exclusions_by_reason, short_basis
 from advisor.recommend.workload import Workload, load_preset, preset_names
 from advisor.report.format import number
+from ui.plots import log_axes
 from ui.style import plain_label
 
 BANNER = {"keep": ("KEEP", "#2e7d4f"), "upgrade": ("UPGRADE", "#1f5fa8"), "cloud": ("CLOUD", "#7a4fb0"),
           "none": ("NO OPTION MEETS THE TARGET", "#a0304b")}
 RANKED = ["option", "precision", "batch", "devices", "p50 ms", "p95 ms at peak", "basis", "total EUR", "EUR / million",
           "J / inference", "g CO2 / 1000", "break-even month"]
-EXCLUDED = ["option", "why", "reason"]
+EXCLUDED = ["why", "reason", "options excluded"]
 
 
 class DecideView(QWidget):
@@ -135,7 +137,7 @@ class DecideView(QWidget):
         self.assumptions = plain_label()
         self.assumptions.setWordWrap(True)
         self.assumptions.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.chart = pg.PlotWidget(title="Total cost against p95 latency at peak (log-log)")
+        self.chart = pg.PlotWidget(title="Total cost against p95 latency at peak (log-log)", axisItems=log_axes())
         self.chart.setLogMode(x=True, y=True)
         self.chart.setLabel("bottom", "p95 ms at peak")
         self.chart.setLabel("left", "total EUR over the horizon")
@@ -166,6 +168,14 @@ class DecideView(QWidget):
         spin.setValue(value)
         spin.setSuffix(suffix)
         return spin
+
+    @staticmethod
+    def _fit(table: QTableWidget) -> None:
+        """Columns as wide as their content, none wider than a third of the view: long text wraps in its tooltip."""
+        table.resizeColumnsToContents()
+        widest = max(160, table.viewport().width() // 3)
+        for c in range(table.columnCount()):
+            table.setColumnWidth(c, min(table.columnWidth(c), widest))
 
     @staticmethod
     def _table(columns: list[str]) -> QTableWidget:
@@ -280,11 +290,16 @@ class DecideView(QWidget):
         self.banner.show()
         self.assumptions.setText("\n".join(f"{k}: {value}" for k, value in rec.assumptions.items()))
         self._show_options()
-        self.excluded.setRowCount(len(rec.excluded))
-        for r, e in enumerate(rec.excluded):
-            for c, text in enumerate([e.label, e.category.replace("_", " "), e.reason]):
-                self.excluded.setItem(r, c, QTableWidgetItem(text))
-        self.excluded.resizeColumnsToContents()
+        groups = exclusions_by_reason(rec.excluded)  # each reason once, with the options it excluded
+        self.excluded.setRowCount(len(groups))
+        for r, (category, reason, labels) in enumerate(groups):
+            shown = ", ".join(labels[:4]) + (f" and {len(labels) - 4} more" if len(labels) > 4 else "")
+            cells = [category.replace("_", " "), reason, f"{len(labels)}: {shown}"]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip("\n".join(labels) if c == 2 else text)
+                self.excluded.setItem(r, c, item)
+        self._fit(self.excluded)
 
     def visible_options(self) -> list:
         """The ranked options the filters let through."""
@@ -314,12 +329,12 @@ class DecideView(QWidget):
         for r, o in enumerate(options):
             total = number(o.total_cost_eur) + ("" if o.cost_complete else " +?")
             cells = [o.label, o.precision, str(o.batch_size), str(o.devices), number(o.p50_ms),
-                     number(o.p95_ms_at_peak), o.basis, total, number(o.cost_per_million_eur),
+                     number(o.p95_ms_at_peak), short_basis(o), total, number(o.cost_per_million_eur),
                      number(o.energy_per_inference_j), number(o.co2_g_per_1000), number(o.breakeven_month)]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if o.basis.startswith("projected"):
-                    item.setToolTip(f"projected, not measured: within x/÷{o.uncertainty_factor:g}")
+                    item.setToolTip(o.basis)  # the full basis once, where it is asked for
                     font = item.font()
                     font.setItalic(True)
                     item.setFont(font)
@@ -328,7 +343,7 @@ class DecideView(QWidget):
                     font.setBold(True)
                     item.setFont(font)
                 self.ranked.setItem(r, c, item)
-        self.ranked.resizeColumnsToContents()
+        self._fit(self.ranked)
         self._chart(options, chosen)
 
     def _chart(self, options: list, chosen) -> None:

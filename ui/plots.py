@@ -7,6 +7,7 @@ No grid lines: with them a full repaint of these seven plots took 60-85 ms offsc
 from __future__ import annotations
 
 import collections
+import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
@@ -29,20 +30,39 @@ SERIES = {
     "temperature": ("temperature", "GPU °C", lambda s: s.gpu_temperature_c),
     "clock": ("clock", "SM MHz", lambda s: s.gpu_sm_clock_mhz),
 }
-PLOTS = {  # name: (title, row, column); latency spans the top row
-    "latency": ("Latency per sample (ms)", 0, 0), "utilisation": ("Utilisation (%)", 1, 0),
-    "power": ("GPU power (W)", 1, 1), "energy": ("Energy so far (J)", 2, 0),
-    "memory": ("Memory (MiB)", 2, 1), "temperature": ("GPU temperature (°C)", 3, 0),
-    "clock": ("GPU SM clock (MHz)", 3, 1),
+PLOTS = {  # name: title, in reading order; latency spans the top row, the others fill two columns
+    "latency": "Latency per sample (ms)", "utilisation": "Utilisation (%)", "power": "GPU power (W)",
+    "energy": "Energy so far (J)", "memory": "Memory (MiB)", "temperature": "GPU temperature (°C)",
+    "clock": "GPU SM clock (MHz)",
 }
+
+
+class PlainLogAxis(pg.AxisItem):
+    """A log axis labelled 1, 2, 5, 10, 20, 50, 100 (pyqtgraph writes 2·10⁰, 3·10¹): the other minor ticks
+    stay unlabelled, so labels never run into each other."""
+
+    def logTickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        labels = []
+        for v in values:
+            value = 10 ** float(v)
+            mantissa = round(value / 10 ** math.floor(math.log10(value)), 6)
+            labels.append(f"{value:,.10g}" if mantissa in (1.0, 2.0, 5.0) else "")
+        return labels
+
+
+def log_axes() -> dict[str, PlainLogAxis]:
+    return {"left": PlainLogAxis("left"), "bottom": PlainLogAxis("bottom")}
 
 
 class LivePlots(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.plots: dict[str, pg.PlotItem] = {}
-        for name, (title, row, col) in PLOTS.items():
-            plot = self.addPlot(row=row, col=col, title=title, colspan=2 if name == "latency" else 1)
+        self.positions: dict[str, tuple[int, int]] = {}  # where each shown plot sits: (row, column)
+        for i, (name, title) in enumerate(PLOTS.items()):
+            # all in the scene from the start; _show_present moves them in the grid (removing one from
+            # pyqtgraph's layout takes it out of the scene, and its legend then outlives its view box)
+            plot = self.addPlot(row=i, col=0, title=title)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             plot.addLegend(offset=(5, 5))
@@ -79,7 +99,10 @@ class LivePlots(pg.GraphicsLayoutWidget):
             self.latency[series] = collections.deque(maxlen=CAPACITY)
             color = PALETTE[len(self.latency_curves) % len(PALETTE)]
             # Lines, not symbols: peak downsampling applies to lines, and thousands of markers stalled redraws.
-            self.latency_curves[series] = self.latency_plot.plot(pen=color, name=series)
+            # connect="finite": a NaN ends the line, so one round does not join the next with a diagonal.
+            self.latency_curves[series] = self.latency_plot.plot(pen=color, name=series, connect="finite")
+        elif self.latency[series] and self.latency[series][-1][0] != self._count - 1:
+            self.latency[series].append((self._count - 0.5, math.nan))  # other cells ran in between: a gap
         for value in values:
             self.latency[series].append((self._count, value))
             self._count += 1
@@ -94,10 +117,26 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.dirty = True
 
     def _show_present(self) -> None:
-        """Show the plots that have data (latency and utilisation always): no empty GPU plots on a CPU."""
-        present = {"latency", "utilisation", "memory"} | {SERIES[k][0] for k, v in self.telemetry.items() if v}
-        for name, plot in self.plots.items():
-            plot.setVisible(name in present)
+        """Show the plots that have data (latency, utilisation and memory always), laid out again without
+        holes: a CPU run has no GPU plots, and its memory plot moves up beside utilisation."""
+        have = {"latency", "utilisation", "memory"} | {SERIES[k][0] for k, v in self.telemetry.items() if v}
+        present = [name for name in PLOTS if name in have]
+        if present == list(self.positions):
+            return
+        grid = self.ci.layout
+        for plot in self.plots.values():
+            grid.removeItem(plot)
+            plot.hide()
+        self.positions = {}
+        for cell, name in enumerate(present):
+            plot = self.plots[name]
+            if name == "latency":
+                self.positions[name] = (0, 0)
+                grid.addItem(plot, 0, 0, 1, 2)
+            else:
+                self.positions[name] = (1 + (cell - 1) // 2, (cell - 1) % 2)
+                grid.addItem(plot, *self.positions[name])
+            plot.show()
 
     def redraw(self) -> None:
         if not self.dirty:

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHeaderView, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from advisor.report.rows import result_table
-from ui.plots import PALETTE
+from ui.plots import PALETTE, log_axes
 from ui.style import plain_label
 
 ESTIMATE_TIP = "an estimate, not a measurement (see the energy method)"
@@ -21,8 +21,8 @@ class ResultsView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         charts = pg.GraphicsLayoutWidget()
-        self.latency_plot = charts.addPlot(title="p50 latency against batch size")
-        self.throughput_plot = charts.addPlot(title="Throughput against batch size")
+        self.latency_plot = charts.addPlot(title="p50 latency against batch size", axisItems=log_axes())
+        self.throughput_plot = charts.addPlot(title="Throughput against batch size", axisItems=log_axes())
         self.energy_plot = charts.addPlot(title="Energy per item, smallest batch")
         for plot, unit in ((self.latency_plot, "ms"), (self.throughput_plot, "items/s")):
             plot.setLogMode(x=True, y=True)
@@ -92,6 +92,8 @@ class ResultsView(QWidget):
             self.throughput_plot.plot(x, [b.throughput_items_per_s for b in cells], pen=pen, symbol="o", symbolSize=6,
                                       symbolBrush=PALETTE[i % len(PALETTE)], name=v.precision)
         self.energy_plot.clear()
+        for side in ("left", "bottom"):
+            self.energy_plot.showAxis(side)
         bars = []
         for v in ok:
             cell = next((b for b in v.batches if b.energy), None)
@@ -100,9 +102,15 @@ class ResultsView(QWidget):
         if not bars:
             reason = next((b.energy_unavailable_reason for v in ok for b in v.batches if b.energy_unavailable_reason),
                           "no energy was measured")
-            self.energy_note = pg.TextItem(f"No energy figures:\n{_wrap(reason)}", anchor=(0, 0), color="#666")
+            # a sentence, not an empty pair of axes
+            self.energy_note = pg.TextItem(f"No energy figures:\n{_wrap(reason, 34)}", anchor=(0, 0), color="#666")
             self.energy_plot.addItem(self.energy_note)
-            self.energy_plot.getAxis("left").setTicks([[]])
+            self.energy_note.setPos(0, 1)
+            for side in ("left", "bottom"):
+                self.energy_plot.hideAxis(side)
+            self.energy_plot.invertY(False)
+            self.energy_plot.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            self.energy_plot.setTitle("Energy per item")
             return
         for i, (_precision, joules, estimated, _) in enumerate(bars):
             brush = pg.mkBrush(PALETTE[i % len(PALETTE)])

@@ -70,15 +70,17 @@ def offer_order(offers: list[Offer]) -> list[Offer]:
 
 def offers_rows(offers: list[Offer], today: date | None = None) -> list[list[str]]:
     """A header, then one row per offer (in ``offer_order``), with the price's age."""
-    rows = [["provider", "offer", "card", "GPUs", "price/h", "billed per", "jurisdiction", "certified", "priced", "flags"]]
+    rows = [["provider", "offer", "region", "card", "GPUs", "price/h", "billed per", "jurisdiction", "certified", "priced",
+             "flags"]]
     for o in offer_order(offers):
         flags = [f for f, on in (("doubtful", o.doubtful), ("GPU only", o.price_scope == "gpu_only"),
                                  ("no card spec", not o.card)) if on]
         provider_wide = o.certification_scope and "provider" in o.certification_scope
         certs = ", ".join(o.certifications) + (" (provider)" if provider_wide else "")
-        rows.append([o.provider, o.offer[:28], o.card or o.gpu_as_listed, str(o.gpu_count),
-                     f"{o.price_per_hour:.2f} {o.currency}", o.billing_granularity, o.jurisdiction, certs or "-",
-                     age(o.price_date, today), ", ".join(flags)])
+        region = o.region or o.country or "-"
+        rows.append([o.provider, o.offer[:28], region if len(region) <= 24 else region[:21] + "...",
+                     o.card or o.gpu_as_listed, str(o.gpu_count), f"{o.price_per_hour:.2f} {o.currency}",
+                     o.billing_granularity, o.jurisdiction, certs or "-", age(o.price_date, today), ", ".join(flags)])
     return rows
 
 

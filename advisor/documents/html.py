@@ -12,7 +12,7 @@ from html import escape
 
 import advisor
 from advisor.documents import svg
-from advisor.recommend.schema import Recommendation
+from advisor.recommend.schema import Recommendation, exclusions_by_reason, short_basis
 from advisor.report.format import number
 from advisor.report.rows import result_table
 from advisor.schema.report import ProfileReport
@@ -207,8 +207,7 @@ def _alternatives(rec: Recommendation) -> str:
     rows = [[str(i), _e(o.action), _e(o.label), str(o.devices), _e(o.precision), str(o.batch_size), _n(o.p95_ms_at_peak),
              _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.upfront_eur),
              _n(o.running_eur_per_month(months)), _n(o.cost_per_million_eur), _n(o.energy_per_inference_j),
-             "measured" if o.basis.startswith("measured")
-             else f'<span class="est">projected &times;/&divide;{o.uncertainty_factor:g}</span>']
+             _e(short_basis(o)) if o.basis.startswith("measured") else f'<span class="est">{_e(short_basis(o))}</span>']
             for i, o in enumerate(rec.ranked[:TOP_OPTIONS], 1)]
     more = (f'<p class="muted">{len(rec.ranked) - TOP_OPTIONS} further options, and every option\'s notes, in the '
             "JSON recommendation (<code>gpu-advisor recommend --json</code>).</p>" if len(rec.ranked) > TOP_OPTIONS else "")
@@ -218,12 +217,9 @@ def _alternatives(rec: Recommendation) -> str:
 
 
 def _excluded_rows(rec: Recommendation) -> list[list[str]]:
-    """One row per distinct reason, with the options it excluded: a reason shared by 60 offers is said once."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for e in rec.excluded:
-        groups.setdefault((e.category, e.reason), []).append(e.label)
+    """One row per distinct reason, with the options it excluded."""
     rows = []
-    for (category, reason), labels in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+    for category, reason, labels in exclusions_by_reason(rec.excluded):
         shown = ", ".join(labels[:6]) + (f" and {len(labels) - 6} more" if len(labels) > 6 else "")
         rows.append([f"<b>{_e(category.replace('_', ' '))}</b>: {_e(reason)}", f"{len(labels)}: {_e(shown)}"])
     return rows

@@ -80,3 +80,19 @@ class Recommendation(Record):
     verdict: Verdict
     ranked: list[Option]
     excluded: list[Exclusion]
+
+
+def exclusions_by_reason(excluded: list[Exclusion]) -> list[tuple[str, str, list[str]]]:
+    """(category, reason, the options it excluded), the reasons that excluded most first: a reason shared by
+    sixty offers is said once, in the documents and the app alike."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for e in excluded:
+        groups.setdefault((e.category, e.reason), []).append(e.label)
+    ordered = sorted(groups.items(), key=lambda item: (-len(item[1]), item[0]))
+    return [(category, reason, labels) for (category, reason), labels in ordered]
+
+
+def short_basis(option: Option) -> str:
+    """The basis in two words for a table row (the full one is in ``option.basis``)."""
+    return "measured" if option.basis.startswith("measured") else f"projected x/÷{option.uncertainty_factor:g}"
+

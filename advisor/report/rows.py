@@ -46,10 +46,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("samples", "samples", detail=True),
     Column("spread_pct", "spread %"),
     Column("items_per_s", "items/s"),
-    Column("size_mb", "size MB"),
-    Column("memory_mb", "mem+ MB"),  # what a call adds above the cell's start: GPU allocated, else the RSS
-    Column("rss_peak_mb", "worker RSS peak MB", detail=True),
-    Column("gpu_peak_mb", "GPU peak allocated MB", detail=True),
+    Column("size_bytes", "size"),
+    Column("memory_bytes", "mem+"),  # what a call adds above the cell's start: GPU allocated, else the RSS
+    Column("rss_peak_bytes", "worker RSS peak", detail=True),
+    Column("gpu_peak_bytes", "GPU peak allocated", detail=True),
     Column("cosine", "cosine"),
     Column("top1", "top-1"),
     Column("j_per_item", "J/item"),
@@ -66,12 +66,15 @@ class Cell:
     value: float | int | str | None
     provenance: Provenance | None = None  # None: not a figure (a name, a status)
     digits: str | None = None  # a fixed format ("5f") where three significant digits would hide the point
+    unit: Literal["bytes"] | None = None  # written with its own unit (606 KB, 90.3 MB, 1.20 GB)
 
     def text(self, missing: str = MISSING) -> str:
         if self.value is None:
             return missing
         if isinstance(self.value, str):
             return self.value
+        if self.unit == "bytes":
+            return ("~" if self.provenance == "estimated" else "") + size_text(float(self.value), missing)
         if isinstance(self.value, int) and not isinstance(self.value, bool) and self.digits is None:
             return str(self.value)
         shown = format(self.value, self.digits) if self.digits else number(float(self.value), missing)
@@ -144,10 +147,10 @@ def _row(v: VariantResult, b: BatchResult) -> ResultRow:
         "mean_ms": Cell(_of(lat, "mean_ms"), "measured"), "std_ms": Cell(_of(lat, "std_ms"), "measured"),
         "samples": Cell(_of(lat, "samples"), "counted"), "spread_pct": Cell(_of(lat, "round_spread_pct"), "measured"),
         "items_per_s": Cell(b.throughput_items_per_s, "measured"),
-        "size_mb": Cell(_mb(v.model_size_bytes), "measured"),
-        "memory_mb": Cell(_mb(memory), "measured"),
-        "rss_peak_mb": Cell(_mb(_of(m, "cpu_rss_peak_bytes")), "measured"),
-        "gpu_peak_mb": Cell(_mb(_of(m, "gpu_peak_allocated_bytes")), "measured"),
+        "size_bytes": Cell(v.model_size_bytes, "measured", unit="bytes"),
+        "memory_bytes": Cell(memory, "measured", unit="bytes"),
+        "rss_peak_bytes": Cell(_of(m, "cpu_rss_peak_bytes"), "measured", unit="bytes"),
+        "gpu_peak_bytes": Cell(_of(m, "gpu_peak_allocated_bytes"), "measured", unit="bytes"),
         "cosine": Cell(_of(q, "cosine_similarity_mean"), "measured", digits=".5f"),
         "top1": Cell(_of(q, "top1_agreement"), "measured", digits=".3f"),
         "j_per_item": Cell(_of(e, "energy_per_item_j"), energy),
@@ -158,8 +161,12 @@ def _row(v: VariantResult, b: BatchResult) -> ResultRow:
     return ResultRow(v.precision, b.batch_size, b.status, b.reason, cells)
 
 
-def _mb(value: int | None) -> float | None:
-    return None if value is None else value / 1e6
+def size_text(value: float, missing: str = MISSING) -> str:
+    """Bytes for people, in decimal units as the sizes of files are: 606 KB, 90.3 MB, 1.20 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if abs(value) >= scale:
+            return f"{number(value / scale, missing)} {unit}"
+    return f"{value:.0f} B"
 
 
 def _of(record, name: str):

@@ -3,6 +3,7 @@ document (and so the PDF, printed from it), the CSV file and the app; the same m
 the same word for an unknown value."""
 
 import csv
+import dataclasses
 import io
 from html.parser import HTMLParser
 from pathlib import Path
@@ -99,7 +100,7 @@ def test_terminal_html_csv_and_app_show_the_same_cells(name, qtbot):
             shown = row.cells.get(c.key, Cell(None))
             value = raw[c.key]
             parsed = None if value == "" else type(shown.value)(value) if shown.value is not None else value
-            assert Cell(parsed, shown.provenance, shown.digits).text() == cell, (c.key, value, cell)
+            assert dataclasses.replace(shown, value=parsed).text() == cell, (c.key, value, cell)
 
     # the app
     view = ResultsView()

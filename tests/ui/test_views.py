@@ -76,7 +76,14 @@ def test_the_verdict_banner_options_exclusions_chart_and_filters(opened, qtbot):
     assert not view.banner.isHidden() and BANNER[rec.verdict.action][0] in view.banner.text()
     assert rec.verdict.reasons[0][:30] in view.banner.text().replace("&#x27;", "'")
     assert view.ranked.rowCount() == len(rec.ranked) > 0
-    assert view.excluded.rowCount() == len(rec.excluded) > 0
+    # each reason once, with every option it excluded (counted, and all named in the tooltip)
+    assert 0 < view.excluded.rowCount() <= len(rec.excluded)
+    counts = [int(view.excluded.item(r, 2).text().split(":")[0]) for r in range(view.excluded.rowCount())]
+    assert sum(counts) == len(rec.excluded)
+    named = [n for r in range(view.excluded.rowCount()) for n in view.excluded.item(r, 2).toolTip().splitlines()]
+    assert sorted(named) == sorted(e.label for e in rec.excluded)
+    basis = [view.ranked.item(r, 6).text() for r in range(view.ranked.rowCount())]
+    assert all(b == "measured" or b.startswith("projected x/÷") for b in basis)  # the long basis is a tooltip
     assert len(view.chart.listDataItems()) >= 1
     everything = len(view.visible_options())
     view.sovereign.setChecked(True)
@@ -273,3 +280,51 @@ def test_catalog_and_report_text_is_never_read_as_markup(window, qtbot):
     window.decide_view.show_recommendation(rec)
     text = window.decide_view.banner.text()
     assert "&lt;img src=x&gt; spoofed" in text and "&lt;h1&gt;UPGRADE&lt;/h1&gt;" in text and "<img" not in text
+
+
+def test_the_live_grid_has_no_holes_and_rounds_are_not_joined(window):
+    """A CPU run: the GPU plots are gone and memory moves up beside utilisation; a series measured in several
+    rounds is drawn as separate stretches, not joined by a diagonal across the other cells' samples."""
+    import math
+
+    from advisor.schema.report import TelemetrySample
+
+    plots = window.plots  # (a LivePlots on its own trips over pyqtgraph's legends when the test tears it down)
+    plots.add_telemetry([TelemetrySample(t_s=0.1, cpu_util_pct=50.0, process_rss_bytes=2**28)])
+    plots.redraw()
+    assert plots.positions == {"latency": (0, 0), "utilisation": (1, 0), "memory": (1, 1)}
+    assert [n for n, p in plots.plots.items() if p.isVisible()] == ["latency", "utilisation", "memory"]
+    plots.add_latency("fp32 b1", [1.0, 1.1])
+    plots.add_latency("fp32 b8", [2.0])
+    plots.add_latency("fp32 b1", [1.2])  # the next round
+    ys = [y for _, y in plots.latency["fp32 b1"]]
+    assert math.isnan(ys[2]) and ys[:2] == [1.0, 1.1] and ys[3] == 1.2
+
+
+def test_log_axes_read_as_plain_numbers_and_an_empty_energy_chart_says_why(qtbot):
+    import math
+
+    from ui.plots import PlainLogAxis
+    from ui.results_view import ResultsView
+
+    axis = PlainLogAxis("bottom")
+    assert axis.logTickStrings([0, math.log10(2), math.log10(3), 1, math.log10(50), 3], 1, 1) == \
+        ["1", "2", "", "10", "50", "1,000"]
+    view = ResultsView()
+    qtbot.addWidget(view)
+    report = load_report(GOLDEN)
+    for v in report.variants:
+        for b in v.batches:
+            b.energy, b.energy_unavailable_reason = None, "no RAPL on this machine"
+    view.set_report(report)
+    qtbot.waitUntil(lambda: "no RAPL" in view.energy_note.toPlainText())
+    assert not view.energy_plot.getAxis("left").isVisible() and not view.energy_plot.getAxis("bottom").isVisible()
+
+
+def test_catalog_rows_show_their_region():
+    from advisor.catalog import view
+    from advisor.catalog.catalog import bundled_catalog
+
+    rows = view.offers_rows(bundled_catalog().offers)
+    region = rows[0].index("region")
+    assert all(row[region] and row[region] != "-" for row in rows[1:] if "AWS" in row[0])
