@@ -43,10 +43,13 @@ def main() -> None:
         for role, color in ((QPalette.ColorRole.Window, "#2b2b2b"), (QPalette.ColorRole.WindowText, "#e6e6e6"),
                             (QPalette.ColorRole.Base, "#1e1e1e"), (QPalette.ColorRole.Text, "#e6e6e6"),
                             (QPalette.ColorRole.Button, "#3a3a3a"), (QPalette.ColorRole.ButtonText, "#e6e6e6"),
-                            (QPalette.ColorRole.AlternateBase, "#262626"), (QPalette.ColorRole.Highlight, "#3d6fb4")):
+                            (QPalette.ColorRole.AlternateBase, "#262626"), (QPalette.ColorRole.Highlight, "#3d6fb4"),
+                            (QPalette.ColorRole.PlaceholderText, "#8c8c8c")):
             palette.setColor(role, QColor(color))
-        for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
+        for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
+                     QPalette.ColorRole.PlaceholderText):
             palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
+        palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Base, QColor("#262626"))
         app.setPalette(palette)
 
     from advisor.report.io import load_report

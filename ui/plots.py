@@ -59,6 +59,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         self.plots: dict[str, pg.PlotItem] = {}
         self.positions: dict[str, tuple[int, int]] = {}  # where each shown plot sits: (row, column)
+        self._in_grid = set(PLOTS)
         for i, (name, title) in enumerate(PLOTS.items()):
             # all in the scene from the start; _show_present moves them in the grid (removing one from
             # pyqtgraph's layout takes it out of the scene, and its legend then outlives its view box)
@@ -124,9 +125,10 @@ class LivePlots(pg.GraphicsLayoutWidget):
         if present == list(self.positions):
             return
         grid = self.ci.layout
-        for plot in self.plots.values():
-            grid.removeItem(plot)
-            plot.hide()
+        for name in self._in_grid:
+            grid.removeItem(self.plots[name])
+            self.plots[name].hide()
+        self._in_grid = set(present)
         self.positions = {}
         for cell, name in enumerate(present):
             plot = self.plots[name]
