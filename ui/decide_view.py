@@ -333,7 +333,7 @@ class DecideView(QWidget):
                      number(o.energy_per_inference_j), number(o.co2_g_per_1000), number(o.breakeven_month)]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if o.basis.startswith("projected"):
+                if not o.measured:
                     item.setToolTip(o.basis)  # the full basis once, where it is asked for
                     font = item.font()
                     font.setItalic(True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+from advisor.recommend.schema import short_basis
 from advisor.report.format import number
 from advisor.report.rows import result_table
 
@@ -139,7 +140,7 @@ def recommendation_text(rec) -> str:
                          "-" if o.breakeven_month is None else f"month {o.breakeven_month:.1f}",
                          _num(o.cost_per_million_eur),
                          _num(o.energy_per_inference_j), _num(o.co2_g_per_1000),
-                         "measured" if o.basis.startswith("measured") else f"projected x/÷{o.uncertainty_factor:g}"])
+                         short_basis(o)])
         from advisor.catalog.view import table
         lines.append(table(rows))
         if len(rec.ranked) > 12:

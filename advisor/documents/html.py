@@ -207,7 +207,7 @@ def _alternatives(rec: Recommendation) -> str:
     rows = [[str(i), _e(o.action), _e(o.label), str(o.devices), _e(o.precision), str(o.batch_size), _n(o.p95_ms_at_peak),
              _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.upfront_eur),
              _n(o.running_eur_per_month(months)), _n(o.cost_per_million_eur), _n(o.energy_per_inference_j),
-             _e(short_basis(o)) if o.basis.startswith("measured") else f'<span class="est">{_e(short_basis(o))}</span>']
+             _e(short_basis(o)) if o.measured else f'<span class="est">{_e(short_basis(o))}</span>']
             for i, o in enumerate(rec.ranked[:TOP_OPTIONS], 1)]
     more = (f'<p class="muted">{len(rec.ranked) - TOP_OPTIONS} further options, and every option\'s notes, in the '
             "JSON recommendation (<code>gpu-advisor recommend --json</code>).</p>" if len(rec.ranked) > TOP_OPTIONS else "")

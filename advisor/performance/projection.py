@@ -13,6 +13,7 @@ Three paths, each with its own band (the spread of its out-of-sample error, docs
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import find_card
@@ -59,7 +60,7 @@ class Performance:
 
     @property
     def measured(self) -> bool:
-        return self.basis.startswith("measured")
+        return self.path == "measured"
 
     def pessimistic(self) -> Performance:
         """The slow end of the band: what sizing must plan for."""
@@ -74,6 +75,7 @@ class Unfit:
     precision: str
     batch_size: int
     reason: str
+    kind: Literal["does_not_fit", "unsupported"] = "unsupported"  # does not fit the card's memory, or cannot run
 
 
 def memory_need(variant: VariantResult, batch: BatchResult, batch_size: int | None = None) -> int | None:
@@ -209,7 +211,7 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
     fits = None if need is None or not card.memory_gb else need <= card.memory_gb * 2**30 * MEMORY_HEADROOM
     if fits is False and need is not None and card.memory_gb:
         return Unfit(p, batch_size, f"does not fit {card.name}: needs {need / 2**30:.1f} GiB of "
-                                    f"{card.memory_gb * MEMORY_HEADROOM:.0f} GiB usable")
+                                    f"{card.memory_gb * MEMORY_HEADROOM:.0f} GiB usable", "does_not_fit")
     ops = operators(report, batch_size)
     if isinstance(ops, str):
         return Unfit(p, batch_size, f"cannot project: {ops}")

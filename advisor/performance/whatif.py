@@ -95,7 +95,7 @@ def _cell(report, variant, batch, card, engine, reference, here) -> WhatIf:
         result = project(report, variant, batch, card, engine)
         if isinstance(result, Unfit):
             return WhatIf(card.name, variant.precision, batch, engine, None, None, None, None,
-                          False if result.reason.startswith("does not fit") else None, None, None, None, result.reason)
+                          False if result.kind == "does_not_fit" else None, None, None, None, result.reason)
         perf = result
         detail = "measured on this device" if perf.measured and here else perf.basis
     basis = "measured" if perf.measured else "projected"

@@ -74,7 +74,7 @@ class ReportBuilder:
             self.energy[(event.precision, event.batch_size)] = event
         elif isinstance(event, ev.WarningEvent):
             self.warnings.append(event.message)
-            if self.telemetry is not None and event.message.startswith("GPU telemetry stopped"):
+            if self.telemetry is not None and event.topic == "gpu_telemetry_stopped":
                 self.telemetry.stopped_reason = event.message
         elif isinstance(event, ev.ErrorEvent):
             self.error = event

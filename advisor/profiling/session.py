@@ -134,7 +134,8 @@ class Profiler:
         sampler = telemetry.Sampler(
             interval_ms / 1000.0, self.emitter.now, gpu, telemetry.CpuProbe(),
             on_batch=lambda samples: self.emit(TelemetryEvent, samples=samples),
-            on_stop_gpu=lambda why: self.warn(f"GPU telemetry stopped: {why}"),
+            on_stop_gpu=lambda why: self.emit(WarningEvent, message=f"GPU telemetry stopped: {why}",
+                                              topic="gpu_telemetry_stopped"),
             on_stop=lambda why: self.warn(f"{why}; power, utilisation and energy after this point are missing"))
         sources, missing = sampler.sources()
         if device.type == "cuda" and gpu is None:

@@ -141,7 +141,7 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
         action=action, label=device.label, card=device.card.name if device.card else None,
         provider=offer.provider if offer else None, offer=offer.offer if offer else None,
         units=instances, devices=units, precision=variant.precision,
-        batch_size=sizing.batch_size, p50_ms=perf.p50_ms, p95_ms_at_peak=sizing.p95_ms, basis=perf.basis,
+        batch_size=sizing.batch_size, p50_ms=perf.p50_ms, p95_ms_at_peak=sizing.p95_ms, basis=perf.basis, measured=perf.measured,
         uncertainty_factor=perf.band, utilisation_at_peak=sizing.utilisation, total_cost_eur=total,
         cost_breakdown_eur=costs, upfront_eur=upfront, cost_complete=offer is not None or "electricity" in costs,
         cost_per_million_eur=total / denominator * 1e6 if denominator else 0.0,

@@ -25,6 +25,7 @@ class Option(Record):
     p50_ms: float = Field(description="one call at this batch size")
     p95_ms_at_peak: float = Field(description="simulated at the peak rate, queueing and batching included")
     basis: str = Field(description="measured, or projected and how")
+    measured: bool = Field(default=False, description="True: measured on this card (here or a bundled reference)")
     uncertainty_factor: float = Field(description="projected figures: true value within x/÷ this factor")
     utilisation_at_peak: float
     total_cost_eur: float
@@ -94,5 +95,5 @@ def exclusions_by_reason(excluded: list[Exclusion]) -> list[tuple[str, str, list
 
 def short_basis(option: Option) -> str:
     """The basis in two words for a table row (the full one is in ``option.basis``)."""
-    return "measured" if option.basis.startswith("measured") else f"projected x/÷{option.uncertainty_factor:g}"
+    return "measured" if option.measured else f"projected x/÷{option.uncertainty_factor:g}"
 

@@ -87,7 +87,7 @@ def best_variant(ctx: Context, device: Device, variants: list[VariantResult]
     for variant in variants:
         perfs = performances(ctx, device, variant)
         if isinstance(perfs, Unfit):
-            category = "does_not_fit" if "does not fit" in perfs.reason else "unsupported"
+            category = perfs.kind
             reasons.append((category, f"{variant.precision}: {perfs.reason}", None))
             continue
         # Projected figures are sized at the slow end of their band: a purchase must not rest on the hopeful end.

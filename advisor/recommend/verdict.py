@@ -68,7 +68,7 @@ def verdict_headline(best: Option, w: Workload) -> str:
     margin = (f"with {spare:,.0f}x headroom" if spare >= 10 else f"with {spare:.1f}x headroom" if spare >= 1.5
               else f"with little headroom ({best.p95_ms_at_peak:.3g} ms at the peak)")
     holds = f"it holds the {_duration(w.p95_ms)} target {margin} at the busiest moment"
-    if not best.basis.startswith("measured"):
+    if not best.measured:
         holds += f" (projected, within x/÷{best.uncertainty_factor:g})"
     running = "electricity" if best.action == "keep" else "electricity and upkeep"
     unpriced = "" if best.cost_complete else " (electricity not counted)"
@@ -118,7 +118,7 @@ def engine_note(ctx: Context, best: Option | None) -> None:
     other = "graphs" if engine == "eager" else "eager"
     how = "eager PyTorch, as profiled" if engine == "eager" else "CUDA graphs: the host launch cost nearly vanishes"
     text = f"{engine} ({how}) for every card without a measurement"
-    if best is not None and best.card and not best.basis.startswith("measured"):
+    if best is not None and best.card and not best.measured:
         card = ctx.catalog.card(best.card)
         variant = ctx.report.variant(best.precision)
         alt = project(ctx.report, variant, best.batch_size, card, other) if card and variant else None

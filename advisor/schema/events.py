@@ -123,6 +123,8 @@ class EnergyEvent(_Event):
 class WarningEvent(_Event):
     event: Literal["warning"] = "warning"
     message: str
+    # what the warning is about, for readers that act on it (None: only to be shown)
+    topic: Literal["gpu_telemetry_stopped"] | None = None
 
 
 class ErrorEvent(_Event):
