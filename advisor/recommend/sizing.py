@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from advisor.performance.projection import Performance, Unfit, measured, measured_cells, project
 from advisor.recommend.capacity import Sizing, size
 from advisor.recommend.context import Context, Device
 from advisor.recommend.schema import Exclusion
 from advisor.recommend.workload import Workload
 from advisor.schema.report import ProfileReport, VariantResult
+
+Category = Literal["latency", "does_not_fit", "unsupported"]
 
 
 def quality_ok(report: ProfileReport, variants: list[VariantResult], workload: Workload,
@@ -82,13 +86,12 @@ def best_variant(ctx: Context, device: Device, variants: list[VariantResult]
     """The variant needing the fewest devices, then the fastest at the peak, then the smallest, that holds the
     target; and why each other variant was set aside."""
     best = None
-    reasons: list[tuple[str, str, float | None]] = []
+    reasons: list[tuple[Category, str, str, float | None]] = []  # category, precision, why, best p95
     sized: dict[str, Sizing] = {}
     for variant in variants:
         perfs = performances(ctx, device, variant)
         if isinstance(perfs, Unfit):
-            category = perfs.kind
-            reasons.append((category, f"{variant.precision}: {perfs.reason}", None))
+            reasons.append((perfs.kind, variant.precision, perfs.reason, None))
             continue
         # Projected figures are sized at the slow end of their band: a purchase must not rest on the hopeful end.
         perfs = _per_request(ctx, variant, perfs)
@@ -98,7 +101,7 @@ def best_variant(ctx: Context, device: Device, variants: list[VariantResult]
             result.performance = perfs[result.batch_size]  # shown at its central figure, with its band
         if isinstance(result, str):
             best_p95 = min(p.p95_ms for p in perfs.values())
-            reasons.append(("latency", f"{variant.precision}: {result}", best_p95))
+            reasons.append(("latency", variant.precision, result, best_p95))
             continue
         # Fewest devices (the cost), then the fastest at the peak, then the smallest model.
         rank = (result.units, round(result.p95_ms, 3), variant.model_size_bytes or 0, variant.precision)
@@ -110,13 +113,15 @@ def best_variant(ctx: Context, device: Device, variants: list[VariantResult]
         set_aside = {precision: (f"needs {s.units} devices against {chosen.units}" if s.units > chosen.units
                                  else f"slower: p95 {s.p95_ms:.3g} ms at the peak against {chosen.p95_ms:.3g} ms")
                      for precision, s in sized.items() if precision != best[1].precision}
-        set_aside.update({text.split(": ", 1)[0]: text.split(": ", 1)[1] for _, text, _ in reasons})
+        set_aside.update({precision: why for _, precision, why, _ in reasons})
         return best[1], best[2], set_aside
-    for category in ("latency", "does_not_fit", "unsupported"):
+    order: tuple[Category, ...] = ("latency", "does_not_fit", "unsupported")
+    for category in order:
         picked = [r for r in reasons if r[0] == category]
         if picked:
-            p95s = [r[2] for r in picked if r[2] is not None]
-            return Exclusion(label=device.label, category=category, reason="; ".join(r[1] for r in picked),
+            p95s = [r[3] for r in picked if r[3] is not None]
+            return Exclusion(label=device.label, category=category,
+                             reason="; ".join(f"{precision}: {why}" for _, precision, why, _ in picked),
                              best_p95_ms=min(p95s) if p95s else None)
     return Exclusion(label=device.label, category="unsupported", reason="no variant can run here")
 
