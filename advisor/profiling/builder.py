@@ -83,6 +83,17 @@ class ReportBuilder:
         elif isinstance(event, ev.StageEvent):
             self.last_stage = event
 
+    def _busy_rounds(self) -> str | None:
+        """One sentence on the rounds run while the host was busy: how many, why, and what was done."""
+        busy = [r for rounds in self.rounds.values() for r in rounds if r.host is not None and r.host.busy]
+        if not busy:
+            return None
+        why = sorted({r.host.busy for r in busy if r.host and r.host.busy})
+        return (f"{len(busy)} rounds ran while the host was busy ({'; '.join(why[:3])}"
+                + (f"; and {len(why) - 3} other reasons" if len(why) > 3 else "")
+                + "): each was run again while the time budget allowed, and a cell's p50 leaves busy rounds out "
+                "when two quiet ones remain (host_quiet says whether it could)")
+
     def build(self, incomplete_reason: str | None = None, duration_s: float | None = None) -> ProfileReport:
         complete = self.finished is not None and incomplete_reason is None
         results = [self._variant(p, complete) for p in self.request.precisions]
@@ -94,11 +105,13 @@ class ReportBuilder:
                             "machine was busy or changed speed during the run, so these figures are uncertain; "
                             "rerun on a quiet machine")
         averaged = [f"{v.precision} batch {b.batch_size} ({b.latency.calls_per_sample} calls)" for v in results
-                    for b in v.batches if b.latency and b.latency.calls_per_sample > 1]
+                    for b in v.batches if b.latency and b.latency.calls_per_sample > 1 and b.latency.tail != "per call"]
         if averaged:
             warnings.append(f"p90, p95 and p99 are over samples that average several calls, because single calls are "
                             f"under {self.request.min_sample_ms:g} ms, in {', '.join(averaged)}: they understate the "
                             "tail of single calls")
+        if noisy := self._busy_rounds():
+            warnings.append(noisy)
         if self.request.engine == "eager" and (slower := _slower_than_float(results)):
             warnings.append(f"in eager mode {'; '.join(slower)}: quantized layers' per-call work "
                             "(quantizing activations or unpacking weights, and dispatch) outweighs the "

@@ -1,8 +1,11 @@
 """Timing one (variant, batch) cell for one round, under the adaptive stopping rule.
 
 Warm-up is by time. Calls are repeated inside a sample until the sample lasts ``min_sample_ms``, so
-timer resolution and overhead stay negligible; per-call times are sample time / calls. The CPU
-timer is ``perf_counter_ns``; on a GPU each sample is bracketed by CUDA events.
+timer resolution and overhead stay negligible for the stopping rule; a sample's value is its time / calls.
+On a CPU each of those calls is also timed alone (one clock reading between calls, its own cost measured
+and subtracted), so the tail percentiles of sub-millisecond calls are those of single calls, not of
+averages. The CPU timer is ``perf_counter_ns``; on a GPU each sample is bracketed by CUDA events. The
+host's noise over the round (advisor/profiling/host.py) is read at both ends of the measured part.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from dataclasses import dataclass, field
 import torch
 
 from advisor.profiling import memory
-from advisor.profiling.stats import StoppingRule, median_ci95_half_width_pct
-from advisor.schema.report import MemoryRound
+from advisor.profiling.host import HostProbe
+from advisor.profiling.stats import StoppingRule, median_ci95_half_width_pct, percentile
+from advisor.schema.report import CallQuantiles, HostNoise, MemoryRound
 
 SAMPLES_EVENT_PERIOD_S = 0.1
 
@@ -103,6 +107,14 @@ class RoundResult:
     memory: MemoryRound
     ttft_ms: list[float] = field(default_factory=list)
     tpot_ms: list[float] = field(default_factory=list)
+    host: HostNoise | None = None
+    per_call: CallQuantiles | None = None
+
+
+def clock_overhead_ns(readings: int = 2001) -> float:
+    """The cost of one ``perf_counter_ns`` reading: the median gap between back-to-back readings."""
+    stamps = [time.perf_counter_ns() for _ in range(readings)]
+    return float(statistics.median(b - a for a, b in zip(stamps, stamps[1:])))
 
 
 def measure_round(call: Callable[[Timer], None], device: torch.device, rule: StoppingRule, warmup_s: float,
@@ -132,14 +144,28 @@ def measure_round(call: Callable[[Timer], None], device: torch.device, rule: Sto
     ttft: list[float] = []
     tpot: list[float] = []
     pending: list[float] = []
+    each_call = timer.name == "perf_counter_ns" and calls_per_sample > 1 and not new_tokens
+    overhead_ns = clock_overhead_ns() if each_call else 0.0
+    calls_ns: list[float] = []
+    clock = time.perf_counter_ns
+    host = HostProbe()
+    host_before = host.snapshot()
     last_emit = started = time.perf_counter()
     check_every = 1
     stop_reason = None
     while stop_reason is None:
-        timer.start()
-        for _ in range(calls_per_sample):
-            call(timer)
-        marks = timer.stop()
+        if each_call:  # each call timed alone: one clock reading between calls, its own cost taken off
+            stamps = [clock()]
+            for _ in range(calls_per_sample):
+                call(timer)
+                stamps.append(clock())
+            calls_ns.extend(b - a - overhead_ns for a, b in zip(stamps, stamps[1:]))
+            marks = [(stamps[-1] - stamps[0] - overhead_ns * calls_per_sample) / 1e6]
+        else:
+            timer.start()
+            for _ in range(calls_per_sample):
+                call(timer)
+            marks = timer.stop()
         per_call = marks[-1] / calls_per_sample
         samples.append(per_call)
         pending.append(per_call)
@@ -155,11 +181,21 @@ def measure_round(call: Callable[[Timer], None], device: torch.device, rule: Sto
         if len(samples) % check_every == 0 or now - started >= rule.budget_s:
             stop_reason = rule.stop_reason(samples, now - started)
             check_every = max(1, len(samples) // 10)
+    noise = host.noise(host_before, host.snapshot(), time.perf_counter() - started)
     if pending:
         on_samples(pending)
     ci = median_ci95_half_width_pct(sorted(samples))
     return RoundResult(timer.name, samples, calls_per_sample, stop_reason, ci if math.isfinite(ci) else None, warm_s,
-                       _memory_end(device, mem_before), ttft, tpot)
+                       _memory_end(device, mem_before), ttft, tpot, noise, _call_quantiles(calls_ns, overhead_ns))
+
+
+def _call_quantiles(calls_ns: list[float], overhead_ns: float) -> CallQuantiles | None:
+    positive = sorted(max(v, 1.0) / 1e6 for v in calls_ns)  # a call is never under a nanosecond
+    if len(positive) < 10:
+        return None
+    return CallQuantiles(p50_ms=percentile(positive, 50), p90_ms=percentile(positive, 90),
+                         p95_ms=percentile(positive, 95), p99_ms=percentile(positive, 99), calls=len(positive),
+                         timer_overhead_ns=overhead_ns)
 
 
 def _memory_start(device: torch.device) -> dict:

@@ -24,6 +24,8 @@ from advisor.schema.report import GenerationRound, MeasurementRound
 from advisor.schema.request import ProfileRequest
 
 Emit = Callable[..., None]  # emit(EventClass, **fields)
+# Rounds run on a busy host are run again within a quarter more than the latency budget (docs/profiling.md).
+RERUN_ALLOWANCE = 0.25
 
 
 @dataclass
@@ -45,24 +47,39 @@ def measure_cells(cells: list[Cell], request: ProfileRequest, device: torch.devi
     rule = StoppingRule(request.min_samples, request.max_samples, request.target_ci_pct, request.budget_s / total)
     done = 0
     started = time.perf_counter()
+    again: list[Cell] = []  # a round run while the host was busy is run once more, while time allows
+    rounds_of = {id(cell): request.rounds for cell in cells}
+
+    def measure(cell: Cell, round_index: int) -> None:
+        nonlocal done
+        if _measure_cell(cell, cells, round_index, rule, request, device, emit, new_tokens, prompt_tokens):
+            again.append(cell)
+        done += 1
+        planned = total + len(again)
+        elapsed = time.perf_counter() - started
+        emit(ProgressEvent, done=done, total=max(done, planned), eta_s=round(elapsed / done * max(0, planned - done), 1),
+             current=f"{cell.variant.precision} batch {cell.batch_size} round {round_index + 1}")
+
     for round_index in range(request.rounds):
         for cell in cells:
-            _measure_cell(cell, cells, round_index, rule, request, device, emit, new_tokens, prompt_tokens)
-            done += 1
-            elapsed = time.perf_counter() - started
-            emit(ProgressEvent, done=done, total=total, eta_s=round(elapsed / done * (total - done), 1),
-                 current=f"{cell.variant.precision} batch {cell.batch_size} round {round_index + 1}")
+            measure(cell, round_index)
+    deadline = request.budget_s * (1.0 + RERUN_ALLOWANCE)
+    while again and done < 2 * total and time.perf_counter() - started < deadline:
+        cell = again.pop(0)
+        rounds_of[id(cell)] += 1
+        measure(cell, rounds_of[id(cell)] - 1)
 
 
 def _measure_cell(cell: Cell, cells: list[Cell], round_index: int, rule: StoppingRule, request: ProfileRequest,
-                  device: torch.device, emit: Emit, new_tokens: int | None, prompt_tokens: int) -> None:
+                  device: torch.device, emit: Emit, new_tokens: int | None, prompt_tokens: int) -> bool:
+    """One round of one cell, emitted as an event; True when it ran while the host was busy."""
     precision, batch = cell.variant.precision, cell.batch_size
     base = dict(precision=precision, batch_size=batch, round=round_index)
     if cell.blocked_reason:
         if not cell.blocked_reported:
             emit(MeasurementEvent, measurement=MeasurementRound(**base, status="not_run", reason=cell.blocked_reason))
             cell.blocked_reported = True
-        return
+        return False
     assert cell.call is not None, "a cell is given its call before it is measured"
     warmup = request.warmup_s if cell.calls_per_sample is None else request.warmup_s / 4
 
@@ -86,7 +103,7 @@ def _measure_cell(cell: Cell, cells: list[Cell], round_index: int, rule: Stoppin
             for other in cells:
                 if other.variant is cell.variant and other.batch_size > batch and not other.blocked_reason:
                     other.blocked_reason = f"not run: batch {batch} already ran out of memory"
-        return
+        return False
     cell.calls_per_sample = result.calls_per_sample
     generation = None
     if new_tokens:
@@ -98,4 +115,5 @@ def _measure_cell(cell: Cell, cells: list[Cell], round_index: int, rule: Stoppin
         warmup_s=round(result.warmup_s, 4), calls_per_sample=result.calls_per_sample,
         samples_ms=[round(v, 6) for v in result.samples_ms], stop_reason=result.stop_reason,
         ci95_half_width_pct=None if result.ci95_half_width_pct is None else round(result.ci95_half_width_pct, 4),
-        memory=result.memory, generation=generation))
+        memory=result.memory, generation=generation, host=result.host, per_call=result.per_call))
+    return result.host is not None and result.host.busy is not None

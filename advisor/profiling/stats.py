@@ -59,20 +59,35 @@ class StoppingRule:
 
 
 def aggregate_latency(rounds: list[MeasurementRound]) -> LatencyStats | None:
-    """Combine the ok rounds of one cell. None when no round has samples."""
-    ok = [r for r in rounds if r.status == "ok" and r.samples_ms]
-    if not ok:
+    """Combine the ok rounds of one cell. None when no round has samples.
+
+    Rounds run while the host was busy are left out when at least two quiet ones remain. Where every round
+    timed its calls one by one (sub-millisecond calls on a CPU), p90/p95/p99 are the median over rounds of
+    the single-call percentiles; otherwise they are percentiles of the pooled samples.
+    """
+    measured = [r for r in rounds if r.status == "ok" and r.samples_ms]
+    if not measured:
         return None
+    quiet = [r for r in measured if r.host is None or r.host.busy is None]
+    ok = quiet if len(quiet) >= 2 else measured
     pooled = sorted(s for r in ok for s in r.samples_ms)
     medians = [statistics.median(r.samples_ms) for r in ok]
     p50 = statistics.median(medians)
     cis = [r.ci95_half_width_pct for r in ok if r.ci95_half_width_pct is not None and math.isfinite(r.ci95_half_width_pct)]
+    per_call = [r.per_call for r in ok if r.per_call is not None]
+    if per_call and len(per_call) == len(ok):
+        tail = "per call"
+        p90, p95, p99 = (statistics.median(getattr(q, f"p{p}_ms") for q in per_call) for p in (90, 95, 99))
+    else:
+        tail = "per sample"
+        p90, p95, p99 = (percentile(pooled, p) for p in (90, 95, 99))
+    read = [r for r in measured if r.host is not None]
     return LatencyStats(
         timer=ok[0].timer or "perf_counter_ns",
         p50_ms=p50,
-        p90_ms=percentile(pooled, 90),
-        p95_ms=percentile(pooled, 95),
-        p99_ms=percentile(pooled, 99),
+        p90_ms=p90,
+        p95_ms=p95,
+        p99_ms=p99,
         mean_ms=statistics.fmean(pooled),
         std_ms=statistics.pstdev(pooled) if len(pooled) > 1 else 0.0,
         min_ms=pooled[0],
@@ -84,7 +99,34 @@ def aggregate_latency(rounds: list[MeasurementRound]) -> LatencyStats | None:
         round_spread_pct=100.0 * (max(medians) - min(medians)) / p50 if len(medians) > 1 and p50 > 0 else None,
         stop_reasons=[r.stop_reason or "unknown" for r in ok],
         ci95_half_width_pct_max=max(cis) if cis else None,
+        p50_ci95_ms=bootstrap_p50_ci([r.samples_ms for r in ok]),
+        tail=tail,
+        busy_rounds=sum(1 for r in measured if r.host is not None and r.host.busy is not None),
+        host_quiet=all(r.host is not None and r.host.busy is None for r in ok) if read else None,
     )
+
+
+def bootstrap_p50_ci(rounds: list[list[float]], resamples: int = 400, most: int = 2000) -> tuple[float, float] | None:
+    """95% interval of the median of round medians, by a two-level bootstrap: rounds drawn with replacement,
+    then samples within each drawn round (at most ``most`` of each round's samples, evenly spaced). Seeded:
+    the same report gives the same interval. None with fewer than five samples in all."""
+    import numpy as np
+
+    if sum(len(r) for r in rounds) < 5:
+        return None
+    rng = np.random.default_rng(0)
+    medians = []  # per round: ``resamples`` medians of its samples drawn with replacement
+    for samples in rounds:
+        values = np.asarray(samples, dtype=float)
+        if len(values) > most:
+            values = values[np.linspace(0, len(values) - 1, most).astype(int)]
+        draws = values[rng.integers(0, len(values), size=(resamples, len(values)))]
+        medians.append(np.median(draws, axis=1))
+    table = np.stack(medians, axis=1)  # resamples x rounds
+    picks = rng.integers(0, len(rounds), size=(resamples, len(rounds)))
+    estimates = np.median(np.take_along_axis(table, picks, axis=1), axis=1)
+    low, high = np.percentile(estimates, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def aggregate_generation(rounds: list[MeasurementRound], batch_size: int, p50_ms: float) -> GenerationStats | None:

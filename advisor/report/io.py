@@ -69,4 +69,8 @@ def migrate(data: dict) -> dict:
         # v3 added per-operator work counts; a v2 report has none (projections then use its totals,
         # with a wider band, and say so).
         data["schema_version"] = 3
+    if data["schema_version"] == 3:
+        # v4 added the host's noise per round, single-call percentiles and p50's bootstrap interval: a v3
+        # report has none (its rounds' hosts read null, its tails "per sample").
+        data["schema_version"] = 4
     return data

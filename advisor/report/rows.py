@@ -38,6 +38,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("batch", "batch"),
     Column("status", "status", numeric=False),
     Column("p50_ms", "p50 ms"),
+    Column("p50_ci_pct", "p50 ±%"),  # half the bootstrap 95% interval, in % of p50
+    Column("p50_ci_low_ms", "p50 95% low ms", detail=True),
+    Column("p50_ci_high_ms", "p50 95% high ms", detail=True),
     Column("p95_ms", "p95 ms"),
     Column("p90_ms", "p90 ms", detail=True),
     Column("p99_ms", "p99 ms"),
@@ -45,6 +48,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("std_ms", "std ms", detail=True),
     Column("samples", "samples", detail=True),
     Column("spread_pct", "spread %"),
+    Column("host", "host", numeric=False),  # quiet, or busy (a round ran while other programs or steal took time)
     Column("items_per_s", "items/s"),
     Column("size_bytes", "size"),
     Column("memory_bytes", "mem+"),  # what a call adds above the cell's start: GPU allocated, else the RSS
@@ -146,6 +150,10 @@ def _row(v: VariantResult, b: BatchResult) -> ResultRow:
         "p90_ms": Cell(_of(lat, "p90_ms"), "measured"), "p99_ms": Cell(_of(lat, "p99_ms"), "measured"),
         "mean_ms": Cell(_of(lat, "mean_ms"), "measured"), "std_ms": Cell(_of(lat, "std_ms"), "measured"),
         "samples": Cell(_of(lat, "samples"), "counted"), "spread_pct": Cell(_of(lat, "round_spread_pct"), "measured"),
+        "p50_ci_pct": Cell(_ci_pct(lat), "measured"),
+        "p50_ci_low_ms": Cell(lat.p50_ci95_ms[0] if lat and lat.p50_ci95_ms else None, "measured"),
+        "p50_ci_high_ms": Cell(lat.p50_ci95_ms[1] if lat and lat.p50_ci95_ms else None, "measured"),
+        "host": Cell(None if lat is None or lat.host_quiet is None else "quiet" if lat.host_quiet else "busy"),
         "items_per_s": Cell(b.throughput_items_per_s, "measured"),
         "size_bytes": Cell(v.model_size_bytes, "measured", unit="bytes"),
         "memory_bytes": Cell(memory, "measured", unit="bytes"),
@@ -172,3 +180,10 @@ def size_text(value: float, missing: str = MISSING) -> str:
 def _of(record, name: str):
     """A field of a record that may be missing (a cell without energy, a variant without a quality figure)."""
     return None if record is None else getattr(record, name)
+
+
+def _ci_pct(lat) -> float | None:
+    if lat is None or not lat.p50_ci95_ms or lat.p50_ms <= 0:
+        return None
+    low, high = lat.p50_ci95_ms
+    return 100.0 * (high - low) / 2.0 / lat.p50_ms

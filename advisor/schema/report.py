@@ -16,7 +16,9 @@ from advisor.schema.inputs import InputSpec
 from advisor.schema.records import Record
 from advisor.schema.request import Precision, ProfileRequest
 
-REPORT_SCHEMA_VERSION = 3  # 2: telemetry trace and structured energy results; 3: per-operator work counts
+# 2: telemetry trace and structured energy results; 3: per-operator work counts; 4: the host's noise per round,
+# per-call percentiles of sub-millisecond calls, and a bootstrap interval of each p50
+REPORT_SCHEMA_VERSION = 4
 REPORT_KIND = "gpu-advisor.profile-report"
 
 # perf_counter_ns (CPU), cuda_events (NVIDIA), perf_counter_ns_synchronized (host clock after a device sync: MPS)
@@ -190,6 +192,30 @@ class MemoryRound(Record):
     gpu_nvml_used_bytes: int | None = None
 
 
+class HostNoise(Record):
+    """How quiet the host was during one round (advisor/profiling/host.py); None where it cannot be read."""
+
+    steal_pct: float | None = Field(default=None, description="time the hypervisor gave this VM's CPUs to others")
+    others_cpu_pct: float | None = Field(default=None, description="other programs' CPU use, % of the machine")
+    front_end_cpu_pct: float | None = Field(default=None, description="the CLI or app reading the events, % of "
+                                                                      "the machine")
+    clock_change_pct: float | None = Field(default=None, description="spread of the CPU clocks read at both ends")
+    throttle_events: int | None = None
+    busy: str | None = Field(default=None, description="why the host was not quiet; None when it was")
+
+
+class CallQuantiles(Record):
+    """Percentiles of single calls where a sample averages several (sub-millisecond calls): each call timed,
+    the timer's own cost subtracted."""
+
+    p50_ms: PositiveMs
+    p90_ms: PositiveMs
+    p95_ms: PositiveMs
+    p99_ms: PositiveMs
+    calls: int
+    timer_overhead_ns: float = Field(description="one clock reading, measured and subtracted from every call")
+
+
 class GenerationRound(Record):
     """Language models: per-sample time to first token and time per output token."""
 
@@ -215,6 +241,8 @@ class MeasurementRound(Record):
     ci95_half_width_pct: float | None = None
     memory: MemoryRound | None = None
     generation: GenerationRound | None = None
+    host: HostNoise | None = None  # schema 4
+    per_call: CallQuantiles | None = None  # schema 4: when calls_per_sample > 1 on a CPU
 
 
 class LatencyStats(Record):
@@ -236,6 +264,16 @@ class LatencyStats(Record):
         description="(max - min) / median of the round medians: the honest error bar; None with one round")
     stop_reasons: list[str]
     ci95_half_width_pct_max: float | None
+    p50_ci95_ms: tuple[float, float] | None = Field(
+        default=None, description="95% bootstrap interval of p50 (rounds resampled, then samples within them); "
+                                  "schema 4")
+    tail: Literal["per call", "per sample"] = Field(
+        default="per sample", description="per call: p90/p95/p99 from every call timed alone (sub-millisecond "
+                                          "calls); per sample: over samples (one call each unless calls_per_sample)")
+    busy_rounds: int = Field(default=0, description="rounds run while the host was busy (left out of p50 when "
+                                                    "enough quiet rounds remain)")
+    host_quiet: bool | None = Field(default=None, description="every round used was run on a quiet host; None: "
+                                                              "the host could not be read")
 
 
 class MemoryStats(Record):
