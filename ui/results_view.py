@@ -79,7 +79,8 @@ class ResultsView(QWidget):
 
     def _chain(self, charts: list, report) -> None:
         if charts:
-            QTimer.singleShot(1, lambda: (charts[0](report), self._chain(charts[1:], report)))
+            # with the view as context: a view closed meanwhile (the window shut) draws nothing
+            QTimer.singleShot(1, self, lambda: (charts[0](report), self._chain(charts[1:], report)))
 
     def _latency_chart(self, report) -> None:
         self._lines(self.latency_plot, report, lambda b: b.latency.p50_ms)
