@@ -11,7 +11,8 @@
 3. The wall time of the default profile (`gpu-advisor profile`, four variants). Target: under 90 s
    on 2 cores (the anchor, optimum-benchmark, took 42 s for one variant: docs/methods.md §Isolation).
 
-Usage: python benchmarks/profiler_accuracy.py [--pairs 5] [--skip-default-run]
+Usage: python benchmarks/profiler_accuracy.py [--pairs 5] [--skip-default-run] [--ablation]
+       [--only embedding|vision|hf] [--hf-folder FOLDER]
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ ABLATION = "as shipped"
 
 def profiler_p50(model: str, size: str, batch: int, threads: int) -> float:
     overrides, reads_events = ABLATIONS[ABLATION]
-    fields = dict(model=ModelSpec(builtin=model, size=size), device="cpu", precisions=["fp32"], batch_sizes=[batch],
+    spec = ModelSpec(path=model) if "/" in model else ModelSpec(builtin=model, size=size)
+    fields = dict(model=spec, device="cpu", precisions=["fp32"], batch_sizes=[batch],
                   threads=threads, budget_s=12, energy=False)
     request = ProfileRequest(**{**fields, **overrides})
     if reads_events:
@@ -101,11 +103,14 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--skip-default-run", action="store_true")
     parser.add_argument("--ablation", action="store_true", help="also each suspect of the profiler's own cost")
-    parser.add_argument("--only", choices=["embedding", "vision"], help="one of the two cases")
+    parser.add_argument("--only", choices=["embedding", "vision", "hf"], help="one case (hf: the --hf-folder)")
+    parser.add_argument("--hf-folder", help="also a Hugging Face model folder (benchmarks/minilm_folder.py makes one)")
     args = parser.parse_args()
     threads = usable_cpus()
     print(f"CPU threads: {threads}")
     cases = [c for c in [("embedding", "default", 1), ("vision", "tiny", 1)] if args.only in (None, c[0])]
+    if args.hf_folder and args.only in (None, "hf"):
+        cases.append((str(Path(args.hf_folder).resolve()), "default", 1))
     global ABLATION
     for name in ABLATIONS if args.ablation else ["as shipped"]:
         ABLATION = name

@@ -17,14 +17,15 @@ from advisor.workloads.model import make_inputs
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default="embedding")
+    parser.add_argument("--model", default="embedding", help="a built-in, or the path of a model folder")
     parser.add_argument("--size", default="default")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--min-run-time", type=float, default=3.0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    loaded = load_model(ModelSpec(builtin=args.model, size=args.size))
+    spec = ModelSpec(path=args.model) if "/" in args.model else ModelSpec(builtin=args.model, size=args.size)
+    loaded = load_model(spec)
     inputs, kwargs = make_inputs(loaded.inputs, args.batch, seed=0)
     module = loaded.module
 
