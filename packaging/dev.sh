@@ -87,10 +87,10 @@ install_torch() {
 }
 
 extras=hf
-[ "$mode" != run ] && extras=hf,test,lint
+[ "$mode" != run ] && extras=hf,test,lint,fleet  # the tests start a real local Ray cluster
 digest=$(cat pyproject.toml packaging/dev.sh | sha256sum | cut -c1-16)
 stamp="$venv/.installed-$digest-$extras"
-superset="$venv/.installed-$digest-hf,test,lint"  # the test set-up has everything the run needs
+superset="$venv/.installed-$digest-hf,test,lint,fleet"  # the test set-up has everything the run needs
 if [ ! -f "$stamp" ] && [ ! -f "$superset" ]; then
   say "installing gpu-advisor and its dependencies ($extras) into $venv"
   "$py" -m pip install --quiet --upgrade pip

@@ -128,6 +128,14 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fleet_nodes(args: argparse.Namespace) -> int:
+    from advisor.fleet.nodes import list_nodes, render
+
+    listing = list_nodes(args.address)
+    print(listing.model_dump_json(indent=1) if args.json else render(listing))
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from advisor.doctor import render, run_checks
 

@@ -9,6 +9,7 @@ from advisor.cli.commands import (
     cmd_compare,
     cmd_devices,
     cmd_doctor,
+    cmd_fleet_nodes,
     cmd_monitor,
     cmd_project,
     cmd_recommend,
@@ -107,6 +108,14 @@ def make_parser() -> argparse.ArgumentParser:
     o.add_argument("--json", action="store_true")
     o.set_defaults(func=cmd_doctor)
 
+    fleet = sub.add_parser("fleet", help="the cards of a Ray cluster (needs the fleet extra: pip install "
+                                         "'gpu-advisor[fleet]')")
+    fleet_sub = fleet.add_subparsers(dest="fleet_command", required=True)
+    fn = fleet_sub.add_parser("nodes", help="the cluster's alive nodes: accelerators (Ray's label, checked by NVML on "
+                                            "the node), GPUs, CPU, free resources")
+    fn.add_argument("--address", required=True, help="the Ray head node, HOST:PORT (nothing else is contacted)")
+    fn.add_argument("--json", action="store_true")
+    fn.set_defaults(func=cmd_fleet_nodes)
     d = sub.add_parser("devices", help="list this machine's CPU and GPUs")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_devices)
