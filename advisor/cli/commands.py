@@ -136,6 +136,19 @@ def cmd_fleet_nodes(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fleet_profile(args: argparse.Namespace) -> int:
+    from advisor.cli.profile import build_request
+    from advisor.fleet.profile import fleet_profile, summary
+
+    request = build_request(args)
+    say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
+    runs = fleet_profile(args.address, request, args.per, Path(args.out).expanduser(), say)
+    print(summary(runs))
+    if any(run.status == "cancelled" for run in runs):
+        return 130
+    return 0 if all(run.status == "saved" for run in runs) else 4
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from advisor.doctor import render, run_checks
 

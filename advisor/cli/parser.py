@@ -10,6 +10,7 @@ from advisor.cli.commands import (
     cmd_devices,
     cmd_doctor,
     cmd_fleet_nodes,
+    cmd_fleet_profile,
     cmd_monitor,
     cmd_project,
     cmd_recommend,
@@ -19,6 +20,45 @@ from advisor.cli.commands import (
 from advisor.cli.profile import DEFAULT_MODEL, cmd_profile, cmd_show
 from advisor.report.destination import DEFAULT_REPORT_DIR
 from advisor.schema.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS
+
+
+def add_profile_options(p: argparse.ArgumentParser) -> None:
+    """What to profile and how (profile, and fleet profile on every node)."""
+    p.add_argument("model", nargs="?", help=f"built-in ({', '.join(BUILTIN_NAMES)}; default {DEFAULT_MODEL}) or "
+                   "a model file/folder: TorchScript, .pt2, Hugging Face folder, checkpoint")
+    p.add_argument("--size", choices=["tiny", "small", "default"], default="default", help="built-in model size")
+    p.add_argument("--input", action="append", metavar="SPEC",
+                   help="an input of your model: [name=]dtype[d0,d1,...][:low..high], first dim = batch; repeat for several")
+    p.add_argument("--seq-len", type=int, help="text models: tokens per sequence (prompt)")
+    p.add_argument("--new-tokens", type=int, help="language models: tokens generated per request")
+    p.add_argument("--arch", choices=BUILTIN_NAMES, help="built-in architecture a state_dict checkpoint belongs to")
+    p.add_argument("--unsafe-pickle-runs-code", action="store_true",
+                   help="load a full pickle; it RUNS ARBITRARY CODE from the file: only for files you trust")
+    p.add_argument("--device", default="auto", help="auto (first CUDA GPU, else CPU), cpu, cuda, cuda:N, mps")
+    p.add_argument("--precision", help=f"comma list of {', '.join(ALL_PRECISIONS)}, or all "
+                   f"(default {','.join(DEFAULT_PRECISIONS)})")
+    p.add_argument("--batch", help="batch sizes: 1,8,32 or 1..64 for powers of two (default 1,8)")
+    p.add_argument("--budget", type=float, default=60.0, metavar="SECONDS",
+                   help="time for all latency measurements together (default 60)")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds per cell (default 3)")
+    p.add_argument("--engine", choices=["eager", "compile"], default="eager", help="eager (default) or torch.compile")
+    p.add_argument("--quant-library", choices=["auto", "torchao", "torch.ao"], default="auto",
+                   help="library for int8 dynamic (auto: torch.ao on CPU eager, else torchao)")
+    p.add_argument("--threads", type=int, help="CPU threads (default: all usable CPUs)")
+    p.add_argument("--seed", type=int, help="seed of the generated inputs (default 0)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="hard limit on the whole run")
+    p.add_argument("--memory-limit-gib", type=float, help="stop the worker above this memory (default 80%% of RAM)")
+    p.add_argument("--no-energy", action="store_true", help="skip the energy windows")
+    p.add_argument("--energy-window", type=float, metavar="SECONDS",
+                   help="workload looped for at least this long per energy trial (default 5)")
+    p.add_argument("--energy-trials", type=int, help="energy windows per variant and batch "
+                   "(default: up to 3, as many as fit in 60 s)")
+    p.add_argument("--telemetry-interval-ms", type=float, help="sampling period of power, utilisation... "
+                   "(default 100; 0 turns telemetry and energy off)")
+    p.add_argument("--cpu-tdp-w", type=float, help="your CPU's TDP per socket, for a labelled estimate where "
+                   "RAPL is unreadable")
+    p.add_argument("--wall-power-w", type=float, help="power under load you measured at the wall (any device)")
+    p.add_argument("--idle-wall-power-w", type=float, help="idle power you measured at the wall (for net energy)")
 
 
 def add_workload_options(r: argparse.ArgumentParser) -> None:
@@ -61,41 +101,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("profile", help="profile a model in several precisions and save a report",
                        description="Profile a model in several precisions; writes a JSON report.")
-    p.add_argument("model", nargs="?", help=f"built-in ({', '.join(BUILTIN_NAMES)}; default {DEFAULT_MODEL}) or "
-                   "a model file/folder: TorchScript, .pt2, Hugging Face folder, checkpoint")
-    p.add_argument("--size", choices=["tiny", "small", "default"], default="default", help="built-in model size")
-    p.add_argument("--input", action="append", metavar="SPEC",
-                   help="an input of your model: [name=]dtype[d0,d1,...][:low..high], first dim = batch; repeat for several")
-    p.add_argument("--seq-len", type=int, help="text models: tokens per sequence (prompt)")
-    p.add_argument("--new-tokens", type=int, help="language models: tokens generated per request")
-    p.add_argument("--arch", choices=BUILTIN_NAMES, help="built-in architecture a state_dict checkpoint belongs to")
-    p.add_argument("--unsafe-pickle-runs-code", action="store_true",
-                   help="load a full pickle; it RUNS ARBITRARY CODE from the file: only for files you trust")
-    p.add_argument("--device", default="auto", help="auto (first CUDA GPU, else CPU), cpu, cuda, cuda:N, mps")
-    p.add_argument("--precision", help=f"comma list of {', '.join(ALL_PRECISIONS)}, or all "
-                   f"(default {','.join(DEFAULT_PRECISIONS)})")
-    p.add_argument("--batch", help="batch sizes: 1,8,32 or 1..64 for powers of two (default 1,8)")
-    p.add_argument("--budget", type=float, default=60.0, metavar="SECONDS",
-                   help="time for all latency measurements together (default 60)")
-    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds per cell (default 3)")
-    p.add_argument("--engine", choices=["eager", "compile"], default="eager", help="eager (default) or torch.compile")
-    p.add_argument("--quant-library", choices=["auto", "torchao", "torch.ao"], default="auto",
-                   help="library for int8 dynamic (auto: torch.ao on CPU eager, else torchao)")
-    p.add_argument("--threads", type=int, help="CPU threads (default: all usable CPUs)")
-    p.add_argument("--seed", type=int, help="seed of the generated inputs (default 0)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="hard limit on the whole run")
-    p.add_argument("--memory-limit-gib", type=float, help="stop the worker above this memory (default 80%% of RAM)")
-    p.add_argument("--no-energy", action="store_true", help="skip the energy windows")
-    p.add_argument("--energy-window", type=float, metavar="SECONDS",
-                   help="workload looped for at least this long per energy trial (default 5)")
-    p.add_argument("--energy-trials", type=int, help="energy windows per variant and batch "
-                   "(default: up to 3, as many as fit in 60 s)")
-    p.add_argument("--telemetry-interval-ms", type=float, help="sampling period of power, utilisation... "
-                   "(default 100; 0 turns telemetry and energy off)")
-    p.add_argument("--cpu-tdp-w", type=float, help="your CPU's TDP per socket, for a labelled estimate where "
-                   "RAPL is unreadable")
-    p.add_argument("--wall-power-w", type=float, help="power under load you measured at the wall (any device)")
-    p.add_argument("--idle-wall-power-w", type=float, help="idle power you measured at the wall (for net energy)")
+    add_profile_options(p)
     p.add_argument("--out", help=f"report path (default {DEFAULT_REPORT_DIR}/MODEL-DEVICE-TIME.json)")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--json", action="store_true", help="print the report JSON on stdout")
@@ -116,6 +122,15 @@ def make_parser() -> argparse.ArgumentParser:
     fn.add_argument("--address", required=True, help="the Ray head node, HOST:PORT (nothing else is contacted)")
     fn.add_argument("--json", action="store_true")
     fn.set_defaults(func=cmd_fleet_nodes)
+    fp = fleet_sub.add_parser("profile", help="the same profile on one node per accelerator type (or every node), "
+                                              "a report per node and a comparison")
+    add_profile_options(fp)
+    fp.add_argument("--address", required=True, help="the Ray head node, HOST:PORT (nothing else is contacted)")
+    fp.add_argument("--per", choices=["accelerator", "node"], default="accelerator",
+                    help="one node per accelerator type (default), or every node")
+    fp.add_argument("--out", required=True, help="a new folder for the reports (one per node) and comparison.html")
+    fp.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    fp.set_defaults(func=cmd_fleet_profile)
     d = sub.add_parser("devices", help="list this machine's CPU and GPUs")
     d.add_argument("--json", action="store_true")
     d.set_defaults(func=cmd_devices)

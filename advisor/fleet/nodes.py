@@ -18,6 +18,7 @@ from advisor.errors import AdvisorError, UsageError
 from advisor.schema.fleet import FleetListing, FleetNode, NodeGpu
 
 PROBE_TIMEOUT_S = 60.0
+_connected_to: str | None = None  # the cluster this process has joined
 REACH_TIMEOUT_S = 5.0
 _ADDRESS = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
 
@@ -42,8 +43,11 @@ def connect(address: str) -> Any:
     except ImportError:
         raise UsageError("fleet commands need Ray: pip install 'gpu-advisor[fleet]' (or '.[fleet]' from the source "
                          "folder)") from None
+    global _connected_to
     if ray.is_initialized():
-        return ray
+        if _connected_to == address:
+            return ray
+        ray.shutdown()  # joined to another cluster before: leave it first
     try:
         ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, configure_logging=False)
     except ConnectionError as exc:
@@ -52,6 +56,7 @@ def connect(address: str) -> Any:
     except Exception as exc:  # Ray raises several types for an unreachable or incompatible cluster
         raise FleetError(f"cannot join the Ray cluster at {address}: {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}") from None
+    _connected_to = address
     return ray
 
 

@@ -4,43 +4,17 @@ carries a custom accelerator label (no GPU here, so NVML on the node cannot conf
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("ray")
 
 from advisor import cli  # noqa: E402
+from tests.fleet.conftest import free_port  # noqa: E402
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    ray = shutil.which("ray", path=str(Path(sys.executable).parent))
-    port = _free_port()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    common = ["--num-cpus", "1", "--disable-usage-stats"]
-    subprocess.run([ray, "start", "--head", "--node-ip-address", "127.0.0.1", "--port", str(port),
-                    "--include-dashboard=false", *common], check=True, env=env, capture_output=True)
-    try:
-        subprocess.run([ray, "start", "--address", f"127.0.0.1:{port}", "--node-ip-address", "127.0.0.1",
-                        "--resources", json.dumps({"accelerator_type:T4": 1}), *common],
-                       check=True, env=env, capture_output=True)
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([ray, "stop", "--force"], env=env, capture_output=True)
 
 
 def test_the_nodes_are_listed_with_their_labels_checked_on_the_node(cluster, capsys):
@@ -59,7 +33,7 @@ def test_the_nodes_are_listed_with_their_labels_checked_on_the_node(cluster, cap
 
 
 def test_an_address_where_nothing_answers_is_one_line_at_once(capsys):
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     assert cli.main(["fleet", "nodes", "--address", f"127.0.0.1:{port}"]) == 4
     assert "nothing answers at" in capsys.readouterr().err
 
@@ -70,7 +44,7 @@ def test_a_malformed_address_is_a_usage_error(capsys):
 
 
 def test_without_ray_the_command_says_how_to_get_it(monkeypatch, capsys):
-    port = _free_port()
+    port = free_port()
     with socket.socket() as listener:  # something answers, so the address is fine; Ray is what is missing
         listener.bind(("127.0.0.1", port))
         listener.listen()
