@@ -90,6 +90,10 @@ def build_workload(args: argparse.Namespace):
     return Workload.model_validate(fields)
 
 
+def _references(args: argparse.Namespace) -> Path | None:
+    return Path(args.references).expanduser() if args.references else None
+
+
 def cmd_recommend(args: argparse.Namespace) -> int:
     from advisor.catalog.catalog import load_catalog, user_catalog_dir
     from advisor.recommend.decide import recommend
@@ -103,7 +107,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from advisor.recommend.references import reference_reports
 
     folder = user_catalog_dir(args.catalog_dir)
-    rec = recommend(report, workload, load_catalog(folder), reference_reports(folder))
+    rec = recommend(report, workload, load_catalog(folder), reference_reports(folder, _references(args)))
     print(rec.model_dump_json(indent=1) if args.json else recommendation_text(rec))
     return 0 if rec.verdict.action != "none" else 1
 
@@ -119,7 +123,7 @@ def cmd_project(args: argparse.Namespace) -> int:
     precisions = parse_precisions(args.precision) if args.precision is not None else None
     batches = parse_batches(args.batch) if args.batch is not None else None
     rows = what_if(report, resolve_cards(load_catalog(folder), args.card), precisions, batches, args.engine,
-                   reference_reports(folder))
+                   reference_reports(folder, _references(args)))
     if args.json:
         print(json.dumps({"report_id": report.report_id, "profiled_on": report.device.name if report.device else None,
                           "projections": [row.as_json() for row in rows]}, indent=1))
@@ -179,7 +183,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         from advisor.recommend.references import reference_reports
 
         folder = user_catalog_dir(args.catalog_dir)
-        rec = recommend(report, build_workload(args), load_catalog(folder), reference_reports(folder))
+        rec = recommend(report, build_workload(args), load_catalog(folder), reference_reports(folder, _references(args)))
     write_document(report, integrity.sha256_file(source), args.format, out, rec, args.paper, args.overwrite)
     print(f"{args.format} document: {out}")
     return 0

@@ -63,6 +63,8 @@ def add_profile_options(p: argparse.ArgumentParser) -> None:
 
 def add_workload_options(r: argparse.ArgumentParser) -> None:
     """The workload, as a file, a preset and options that override them (recommend and report)."""
+    r.add_argument("--references", metavar="DIR", help="reports measured on real cards (a folder, such as "
+                   "fleet profile --out writes): used for those cards ahead of projections")
     r.add_argument("--workload", help="a workload file (JSON)")
     r.add_argument("--preset", help="a built-in workload: internal-tool, realtime-vision, health-documents, "
                    "chatbot-24x7, bursty-pilot, classified-onprem")
@@ -155,6 +157,8 @@ def make_parser() -> argparse.ArgumentParser:
                    help="eager PyTorch (default) or CUDA graphs (torch.compile mode='reduce-overhead')")
     j.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")
     j.add_argument("--json", action="store_true", help='print {"projections": [...]} as JSON')
+    j.add_argument("--references", metavar="DIR", help="reports measured on real cards (a folder, such as "
+                   "fleet profile --out writes): shown as measured for those cards")
     j.set_defaults(func=cmd_project)
 
     d = sub.add_parser("report", help="a document for a review board: HTML or PDF (with the verdict), or CSV",

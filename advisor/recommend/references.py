@@ -8,16 +8,26 @@ from pathlib import Path
 
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import find_card
+from advisor.errors import ReportError
 from advisor.report.io import parse_report
 from advisor.schema.report import ProfileReport
 
 
-def reference_reports(extra_dir: Path | None = None) -> list[ProfileReport]:
-    """Profiles measured on real GPUs: bundled in profiles/reference, and in extra_dir/reference."""
-    found = list(_bundled_references())
+def reference_reports(extra_dir: Path | None = None, measured: Path | None = None) -> list[ProfileReport]:
+    """Profiles measured on real GPUs: those given (``measured``: a folder of reports, such as the one
+    ``gpu-advisor fleet profile`` writes), then the user's (extra_dir/reference), then the bundled ones. The
+    first report of the same model on a card is the one used, so what the user measured comes first."""
+    found: list[ProfileReport] = []
+    if measured is not None:
+        if not measured.is_dir():
+            raise ReportError(f"--references {measured}: not a folder; give the folder of reports "
+                              "(gpu-advisor fleet profile --out writes one)")
+        found += _read_references(measured)
+        if not found:
+            raise ReportError(f"--references {measured}: the folder holds no report (*.json)")
     if extra_dir is not None and (extra_dir / "reference").is_dir():
         found += _read_references(extra_dir / "reference")
-    return found
+    return found + list(_bundled_references())
 
 
 @lru_cache(maxsize=1)

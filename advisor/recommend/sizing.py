@@ -44,8 +44,8 @@ def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[i
         ref_variant = device.reference.variant(variant.precision)
         if ref_variant is not None and ref_variant.status == "ok":
             for batch in measured_cells(ref_variant):
-                perfs[batch.batch_size] = measured(ref_variant, batch, f"measured on {device.card.name} (bundled "
-                                                                        f"reference profile {device.reference.report_id[:8]})")
+                perfs[batch.batch_size] = measured(ref_variant, batch, f"measured on {device.card.name} (reference "
+                                                                        f"profile {device.reference.report_id[:8]})")
         if perfs:
             _check_agreement(ctx, device, variant, perfs)
             return perfs

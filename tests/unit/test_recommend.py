@@ -415,3 +415,28 @@ def test_the_verdict_opens_with_one_plain_sentence():
     assert "projected, within x/÷" in buy.verdict.headline  # a projection says so, even in one sentence
     impossible = recommend(cpu, load_preset("internal-tool").model_copy(update={"p95_ms": 0.01}), catalog, refs)
     assert impossible.verdict.action == "none" and impossible.verdict.headline.startswith("Nothing allowed meets")
+
+
+def test_reports_from_a_fleet_folder_are_measured_references_ahead_of_projections(tmp_path, capsys):
+    """A report of the same model measured on a T4 (here: the H100 reference relabelled, standing in for what
+    gpu-advisor fleet profile writes) makes the T4 options measured; without it they are projected."""
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    cpu = root / "docs" / "gpu-session" / "cpu-profiles" / "embedding-default-cpu.json"
+    data = json.loads((root / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json").read_text())
+    data["device"]["name"] = "Tesla T4"
+    data["report_id"] = "feedbeef-0000-0000-0000-000000000000"
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    (fleet / "T4-12345678.json").write_text(json.dumps(data))
+    common = ["recommend", str(cpu), "--preset", "realtime-vision", "--owned-card", "none", "--json"]
+    assert cli.main([*common, "--references", str(fleet)]) in (0, 1)
+    with_fleet = json.loads(capsys.readouterr().out)
+    t4 = [o for o in with_fleet["ranked"] if o["card"] == "NVIDIA T4"]
+    assert t4 and all(o["measured"] and "reference profile feedbeef" in o["basis"] for o in t4)
+    assert cli.main(common) in (0, 1)
+    alone = json.loads(capsys.readouterr().out)
+    assert all(not o["measured"] for o in alone["ranked"] if o["card"] == "NVIDIA T4")
+    assert cli.main([*common, "--references", str(tmp_path / "missing")]) == 2
+    assert "not a folder" in capsys.readouterr().err
