@@ -93,9 +93,12 @@ def _on_node(request_json: str, blob: bytes | None, sha256: str | None, name: st
             request = request.model_copy(update={"model": request.model.model_copy(update={"path": str(target)})})
         run = ProfileRun(request)
         for event in run.events():
-            if event.event in ("stage", "progress"):
+            if queue is not None and event.event in ("stage", "progress"):
                 text = event.message if event.event == "stage" else f"{event.current} ({event.done}/{event.total})"
-                queue.put_nowait((label, event.event, text))
+                try:
+                    queue.put_nowait((label, event.event, text))
+                except Exception:  # progress is a courtesy: without its queue the profile goes on, silently
+                    queue = None
         assert run.report is not None
         return report_json(run.report)
 
@@ -119,7 +122,10 @@ def fleet_profile(address: str, request: ProfileRequest, per: str, out: Path,
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     out.mkdir(parents=True, exist_ok=True)
-    queue = Queue(actor_options={"num_cpus": 0})
+    # The progress queue lives on the head node: on a worker node it would die with that node.
+    head = next((n.node_id for n in listing.nodes if n.head), None)
+    placement = {"scheduling_strategy": NodeAffinitySchedulingStrategy(head, soft=False)} if head else {}
+    queue: Queue | None = Queue(actor_options={"num_cpus": 0, **placement})
     task = ray.remote(_on_node)
     blob_ref = ray.put(blob) if blob is not None else None  # once, shared by every node
     refs = {}
@@ -133,7 +139,9 @@ def fleet_profile(address: str, request: ProfileRequest, per: str, out: Path,
     try:
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=POLL_S)
-            _drain(queue, runs, say)
+            if queue is not None and not _drain(ray, queue, runs, say):
+                queue = None
+                say("progress from the nodes is no longer available (its queue was lost); the runs go on")
             for ref in ready:
                 pending.discard(ref)
                 run = refs[ref]
@@ -156,11 +164,16 @@ def fleet_profile(address: str, request: ProfileRequest, per: str, out: Path,
     return runs
 
 
-def _drain(queue, runs: list[NodeRun], say: Callable[[str], None]) -> None:
-    """Each node's stages as they come; its progress every few seconds at most."""
+def _drain(ray, queue, runs: list[NodeRun], say: Callable[[str], None]) -> bool:
+    """Each node's stages as they come; its progress every few seconds at most. False once the queue is gone."""
     by_label = {run.label: run for run in runs}
-    while not queue.empty():
-        label, kind, text = queue.get_nowait()
+    while True:
+        try:
+            if queue.empty():
+                return True
+            label, kind, text = queue.get_nowait()
+        except ray.exceptions.RayError:
+            return False
         run = by_label.get(label)
         if run is None:
             continue
