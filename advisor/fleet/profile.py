@@ -88,7 +88,11 @@ def _on_node(request_json: str, blob: bytes | None, sha256: str | None, name: st
             target.write_bytes(blob)
             if name.endswith(".tar"):
                 with tarfile.open(target) as tar:
-                    tar.extractall(tmp, filter="data")
+                    root = Path(tmp).resolve()
+                    for member in tar.getmembers():  # our own tar, checked anyway: nothing outside tmp, no links
+                        if member.issym() or member.islnk() or not (root / member.name).resolve().is_relative_to(root):
+                            raise ValueError(f"the model folder holds {member.name!r}, which leaves its folder")
+                    tar.extractall(tmp)  # members checked above (filter="data" needs Python 3.10.12 or newer)
                 target = Path(tmp) / name.removesuffix(".tar")
             request = request.model_copy(update={"model": request.model.model_copy(update={"path": str(target)})})
         run = ProfileRun(request)

@@ -95,3 +95,20 @@ def test_a_node_lost_mid_run_is_a_row_with_its_reason_and_the_other_report_is_ke
     assert killed == [True] and by_kind["T4"].status == "failed" and "went away" in by_kind["T4"].reason
     assert by_kind["cpu"].status == "saved", by_kind["cpu"].reason
     assert load_report(by_kind["cpu"].report).status == "complete"
+
+
+def test_a_shipped_folder_cannot_write_outside_its_place():
+    import hashlib
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        data = b"x"
+        info = tarfile.TarInfo("../escaped.txt")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    blob = buffer.getvalue()
+    request = ProfileRequest(model=ModelSpec(builtin="embedding"))
+    with pytest.raises(ValueError, match="leaves its folder"):
+        fleet._on_node(request.model_dump_json(), blob, hashlib.sha256(blob).hexdigest(), "model.tar", "cpu-x", None)
