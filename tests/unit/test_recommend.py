@@ -181,7 +181,7 @@ def test_a_reference_profile_measured_on_a_card_replaces_the_projection():
     workload = Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4")
     rec = recommend(scenario_report(), workload, CATALOG, references=[reference])
     choice = rec.verdict.choice
-    assert choice.card == "NVIDIA L4" and choice.basis.startswith("measured on NVIDIA L4 (bundled reference profile")
+    assert choice.card == "NVIDIA L4" and choice.basis.startswith("measured on NVIDIA L4 (reference profile")
     other = recommend(scenario_report(), workload, CATALOG, references=[])
     assert other.verdict.choice.basis.startswith("projected")
 
@@ -218,7 +218,7 @@ def test_the_bundled_h100_measurement_replaces_the_projection_for_the_same_model
     here.device = DeviceInfo(requested="cpu", resolved="cpu", kind="cpu", name="AMD EPYC")
     rec = recommend(here, Workload(peak_rps=50, avg_rps=20, p95_ms=100), CATALOG)
     h100 = [o for o in rec.ranked if o.card == "NVIDIA H100 SXM"]
-    assert h100 and all(o.basis.startswith("measured on NVIDIA H100 SXM (bundled reference profile") for o in h100)
+    assert h100 and all(o.basis.startswith("measured on NVIDIA H100 SXM (reference profile") for o in h100)
     assert all(o.basis.startswith("projected") for o in rec.ranked if o.card not in ("NVIDIA H100 SXM", None))
 
 
