@@ -14,6 +14,7 @@ import re
 import socket
 from typing import Any
 
+from advisor.catalog.view import table
 from advisor.errors import AdvisorError, UsageError
 from advisor.schema.fleet import FleetListing, FleetNode, NodeGpu
 
@@ -136,8 +137,4 @@ def render(listing: FleetListing) -> str:
         free = "-" if n.free_cpus is None else f"{n.free_cpus:g}/{n.free_gpus or 0:g}"
         rows.append([n.node_id[:8], n.address, "yes" if n.head else "", ", ".join(n.ray_accelerator_types) or "-",
                      gpus, n.cpu_model or "-", f"{n.ray_cpus:g}", free, n.reason or n.check or "-"])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.append(f"{len(listing.nodes)} alive nodes at {listing.address}")
-    return "\n".join(lines)
+    return table(rows) + f"\n{len(listing.nodes)} alive nodes at {listing.address}"

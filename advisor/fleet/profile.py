@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from advisor.catalog.view import table
 from advisor.errors import UsageError
 from advisor.fleet.nodes import FleetError, connect, list_nodes
 from advisor.schema.fleet import FleetNode
@@ -35,7 +36,6 @@ class NodeRun:
     status: str = "running"  # running, saved, failed, cancelled
     reason: str | None = None
     report: Path | None = None
-    last: str = "queued"
     said_at: float = 0.0
 
 
@@ -181,7 +181,6 @@ def _drain(ray, queue, runs: list[NodeRun], say: Callable[[str], None]) -> bool:
         run = by_label.get(label)
         if run is None:
             continue
-        run.last = text
         now = time.monotonic()
         if kind == "stage" or now - run.said_at >= PROGRESS_EVERY_S:
             run.said_at = now
@@ -216,7 +215,4 @@ def summary(runs: list[NodeRun]) -> str:
     rows = [["node", "address", "status", "report or reason"]]
     rows += [[run.label, run.node.address, run.status, str(run.report) if run.report and not run.reason
               else run.reason or "-"] for run in runs]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    return table(rows)
