@@ -145,7 +145,10 @@ def cmd_fleet_profile(args: argparse.Namespace) -> int:
     from advisor.fleet.profile import fleet_profile, summary
 
     request = build_request(args)
-    say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr, flush=True))
+    def say(run, text: str) -> None:
+        if not args.quiet:
+            print(text if run is None else f"[{run.label}] {text}", file=sys.stderr, flush=True)
+
     runs = fleet_profile(args.address, request, args.per, Path(args.out).expanduser(), say)
     print(summary(runs))
     if any(run.status == "cancelled" for run in runs):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import tarfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ from advisor.schema.request import ProfileRequest
 POLL_S = 0.2
 PROGRESS_EVERY_S = 5.0
 MAX_MODEL_BYTES = 2 * 2**30  # through Ray's object store; a larger model belongs on the nodes' shared storage
+
+
+class _Cancelled(Exception):
+    """The app's Cancel button, seen by the loop (the terminal's Ctrl+C arrives as KeyboardInterrupt)."""
 
 
 @dataclass
@@ -107,9 +112,15 @@ def _on_node(request_json: str, blob: bytes | None, sha256: str | None, name: st
         return report_json(run.report)
 
 
-def fleet_profile(address: str, request: ProfileRequest, per: str, out: Path,
-                  say: Callable[[str], None]) -> list[NodeRun]:
-    """Profile on the chosen nodes; every report saved in ``out`` as it arrives. Returns one row per node."""
+Say = Callable[[NodeRun | None, str], None]  # what happened, on one node's run (or on all of them: None)
+
+
+def fleet_profile(address: str, request: ProfileRequest, per: str, out: Path, say: Say,
+                  stop: threading.Event | None = None) -> list[NodeRun]:
+    """Profile on the chosen nodes; every report saved in ``out`` as it arrives. Returns one row per node.
+
+    ``say`` hears each node's progress and outcome (the terminal prints it, the app updates that node's row);
+    setting ``stop`` cancels the runs still going, as Ctrl+C does, and keeps what was saved."""
     from advisor.files import write_atomic
     from advisor.report.io import parse_report
 
@@ -138,14 +149,16 @@ def fleet_profile(address: str, request: ProfileRequest, per: str, out: Path,
         refs[task.options(**resources, max_retries=0, scheduling_strategy=NodeAffinitySchedulingStrategy(
             run.node.node_id, soft=False)).remote(request.model_dump_json(), blob_ref, sha256, name, run.label,
                                                   queue)] = run
-        say(f"[{run.label}] sent to {run.node.address}")
+        say(run, f"sent to {run.node.address}")
     pending = set(refs)
     try:
         while pending:
+            if stop is not None and stop.is_set():
+                raise _Cancelled
             ready, _ = ray.wait(list(pending), num_returns=len(pending), timeout=POLL_S)
             if queue is not None and not _drain(ray, queue, runs, say):
                 queue = None
-                say("progress from the nodes is no longer available (its queue was lost); the runs go on")
+                say(None, "progress from the nodes is no longer available (its queue was lost); the runs go on")
             for ref in ready:
                 pending.discard(ref)
                 run = refs[ref]
@@ -153,22 +166,25 @@ def fleet_profile(address: str, request: ProfileRequest, per: str, out: Path,
                     report = parse_report(ray.get(ref), f"the report from {run.label}")
                 except Exception as exc:  # the node's failure is its row; the others go on
                     run.status, run.reason = "failed", _why(ray, exc)
-                    say(f"[{run.label}] failed: {run.reason}")
+                    say(run, f"failed: {run.reason}")
                     continue
                 run.report = write_atomic(out / f"{run.label}.json", report.model_dump_json(indent=1) + "\n")
                 run.status = "saved" if report.status == "complete" else "failed"
                 run.reason = report.incomplete_reason
-                say(f"[{run.label}] report saved: {run.report}" + ("" if run.reason is None else f" ({run.reason})"))
-    except KeyboardInterrupt:
+                say(run, f"report saved: {run.report}" + ("" if run.reason is None else f" ({run.reason})"))
+    except (KeyboardInterrupt, _Cancelled) as interrupt:
+        how = "Ctrl-C" if isinstance(interrupt, KeyboardInterrupt) else "Cancel"
         for ref in pending:
             ray.cancel(ref, force=True)
-            refs[ref].status, refs[ref].reason = "cancelled", "cancelled by the user (Ctrl-C)"
-        say(f"cancelled {len(pending)} node(s); the reports already saved are kept")
+            reason = f"cancelled by the user ({how})"
+            refs[ref].status, refs[ref].reason = "cancelled", reason
+            say(refs[ref], reason)
+        say(None, f"cancelled {len(pending)} node(s); the reports already saved are kept")
     _compare(runs, out)
     return runs
 
 
-def _drain(ray, queue, runs: list[NodeRun], say: Callable[[str], None]) -> bool:
+def _drain(ray, queue, runs: list[NodeRun], say: Say) -> bool:
     """Each node's stages as they come; its progress every few seconds at most. False once the queue is gone."""
     by_label = {run.label: run for run in runs}
     while True:
@@ -184,7 +200,7 @@ def _drain(ray, queue, runs: list[NodeRun], say: Callable[[str], None]) -> bool:
         now = time.monotonic()
         if kind == "stage" or now - run.said_at >= PROGRESS_EVERY_S:
             run.said_at = now
-            say(f"[{label}] {text}")
+            say(run, text)
 
 
 def _why(ray, exc: Exception) -> str:

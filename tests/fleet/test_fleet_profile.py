@@ -4,6 +4,7 @@ comparison, a model file shipped with its SHA-256, a node killed mid-run, and Ct
 from __future__ import annotations
 
 import json
+import threading
 
 import psutil
 import pytest
@@ -66,7 +67,7 @@ def _kill_node(node_id: str) -> bool:
 def test_ctrl_c_cancels_every_node_and_keeps_what_was_saved(cluster, tmp_path):
     pressed = []
 
-    def say(text: str) -> None:
+    def say(run, text: str) -> None:
         if "sent" not in text and not pressed:  # Ctrl-C, once, while the driver waits on the nodes
             pressed.append(text)
             raise KeyboardInterrupt
@@ -78,12 +79,27 @@ def test_ctrl_c_cancels_every_node_and_keeps_what_was_saved(cluster, tmp_path):
     assert json.dumps([run.reason for run in runs]).count("Ctrl-C") == len(runs)
 
 
+def test_the_app_s_cancel_stops_every_node_and_each_row_hears_it(cluster, tmp_path):
+    stop, heard = threading.Event(), []
+
+    def say(run, text: str) -> None:
+        heard.append((run.label if run else None, text))
+        if "sent" not in text:  # the first progress from a node: the user presses Cancel
+            stop.set()
+
+    request = ProfileRequest(model=ModelSpec(builtin="embedding", size="tiny"), precisions=["fp32"], batch_sizes=[1],
+                             budget_s=20, rounds=3, energy=False)
+    runs = fleet.fleet_profile(cluster, request, "accelerator", tmp_path / "fleet", say, stop)
+    assert runs and all(run.status == "cancelled" and run.reason == "cancelled by the user (Cancel)" for run in runs)
+    assert {label for label, text in heard if text == "cancelled by the user (Cancel)"} == {r.label for r in runs}
+
+
 def test_a_node_lost_mid_run_is_a_row_with_its_reason_and_the_other_report_is_kept(cluster, tmp_path):
     """Last in the module: it takes a node away from the cluster."""
     killed = []
 
-    def say(text: str) -> None:
-        if text.startswith("[T4-") and "sent" not in text and not killed:
+    def say(run, text: str) -> None:
+        if run is not None and run.label.startswith("T4-") and "sent" not in text and not killed:
             runs = [r for r in fleet.choose(fleet.list_nodes(address).nodes, "accelerator") if r.label.startswith("T4")]
             killed.append(_kill_node(runs[0].node.node_id))
 
