@@ -21,3 +21,7 @@ class Dialogs:
     def save_file(self, parent: QWidget, title: str, start: str, filters: str) -> Path | None:
         chosen, _ = QFileDialog.getSaveFileName(parent, title, start, filters)
         return Path(chosen) if chosen else None
+
+    def open_folder(self, parent: QWidget, title: str) -> Path | None:
+        chosen = QFileDialog.getExistingDirectory(parent, title)
+        return Path(chosen) if chosen else None

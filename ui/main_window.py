@@ -22,6 +22,7 @@ from ui.catalog_view import CatalogView
 from ui.compare_view import CompareView
 from ui.decide_view import DecideView
 from ui.dialogs import Dialogs
+from ui.fleet_view import FleetView
 from ui.machine import MachineProbe
 from ui.plots import LivePlots
 from ui.profile_form import ProfileForm
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
         match_plots_to_palette()  # before any plot exists
         self._build()
         self.form.restore(self.settings)
+        self._restore_fleet()
         self.state.report_changed.connect(self._report_changed)
         self.state.saved_to.connect(self._add_recent)
         self.runs.event.connect(self.on_event)
@@ -85,6 +87,10 @@ class MainWindow(QMainWindow):
         self.compare_view = CompareView()
         self.compare_view.add_requested.connect(self.add_to_comparison)
         self.compare_view.save_requested.connect(self.save_comparison)
+        self.fleet_view = FleetView(self._fleet_request, self._report_dir, self.dialogs)
+        self.fleet_view.compare_requested.connect(self.add_to_comparison)
+        self.fleet_view.open_requested.connect(self.open_report)
+        self.fleet_view.references_changed.connect(self._references_changed)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.plots, "Live")
         self.tabs.addTab(self.results, "Results")
@@ -92,6 +98,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.whatif_view, "What if")
         self.tabs.addTab(self.catalog_view, "Catalog")
         self.tabs.addTab(self.compare_view, "Compare")
+        self.tabs.addTab(self.fleet_view, "Fleet")
         self.tabs.addTab(self.log, "Log")
         self.tabs.currentChanged.connect(self._tab_shown)
         right = QWidget()
@@ -158,7 +165,18 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)  # busy until the first progress event
         self.measurements_seen = 0
         self.stage.setText("Starting the worker…")
-        self.runs.start(request, Path(self.settings.value("report_dir", ".")))
+        self.runs.start(request, self._report_dir())
+
+    def _report_dir(self) -> Path:
+        return Path(self.settings.value("report_dir", "."))
+
+    def _fleet_request(self) -> ProfileRequest | None:
+        try:
+            request = self.form.request(here=False)
+        except (AdvisorError, ValueError):  # the form already says what is wrong
+            return None
+        self.form.remember(self.settings)
+        return request
 
     def cancel(self) -> None:
         if self.runs.running:
@@ -360,14 +378,27 @@ class MainWindow(QMainWindow):
         return self._catalog
 
     def references(self):
+        """Measured reports for their cards: the folder chosen in the Fleet view, the user's, the bundled."""
         from advisor.recommend.references import reference_reports
 
         folder = self.user_catalog_dir()
-        return reference_reports(folder if folder.is_dir() else None)
+        return reference_reports(folder if folder.is_dir() else None, self.fleet_view.references)
+
+    def _references_changed(self, folder: Path | None) -> None:
+        self.settings.setValue("references_dir", str(folder) if folder else "")
+        self.whatif_view.table.setRowCount(0)  # recomputed from the new references when next shown
 
     def _catalog_changed(self) -> None:
         self._catalog = None
         self.decide_view.set_cards([c.name for c in self.catalog().cards])
+
+    def _restore_fleet(self) -> None:
+        self.fleet_view.address.setText(str(self.settings.value("fleet_address") or ""))
+        self.fleet_view.address.editingFinished.connect(
+            lambda: self.settings.setValue("fleet_address", self.fleet_view.address.text().strip()))
+        folder = self.settings.value("references_dir")
+        if folder and Path(folder).is_dir():  # a folder since removed is forgotten, not an error on every decision
+            self.fleet_view.use_references(Path(folder), announce=False)
 
     def _decide(self) -> None:
         self.tabs.setCurrentWidget(self.decide_view)
@@ -391,4 +422,5 @@ class MainWindow(QMainWindow):
             self.probe.process.kill()
             self.probe.process.waitForFinished(2000)
         self.decide_view.shutdown()
+        self.fleet_view.shutdown()
         super().closeEvent(event)

@@ -147,8 +147,11 @@ class ProfileForm(QWidget):
 
     # The request --------------------------------------------------------------------------------------
 
-    def request(self) -> ProfileRequest:
-        """The request the form describes (raises AdvisorError or ValueError with a readable message)."""
+    def request(self, here: bool = True) -> ProfileRequest:
+        """The request the form describes (raises AdvisorError or ValueError with a readable message).
+
+        ``here``: leave out the precisions this machine cannot run; a fleet run keeps every ticked one, since
+        the nodes' cards differ from this machine's (each node's worker says why it skips one)."""
         from advisor.options import parse_batches
         from advisor.schema.inputs import parse_input_spec
 
@@ -156,7 +159,7 @@ class ProfileForm(QWidget):
         inputs = [parse_input_spec(part.strip()) for part in self.inputs.text().split(";") if part.strip()]
         spec = ModelSpec(builtin=name, size=self.size.currentText()) if name in BUILTIN_NAMES else \
             ModelSpec(path=name, size=self.size.currentText(), inputs=inputs)
-        precisions = [p for p, box in self.precision_boxes.items() if box.isChecked() and box.isEnabled()]
+        precisions = [p for p, box in self.precision_boxes.items() if box.isChecked() and (box.isEnabled() or not here)]
         return ProfileRequest(model=spec, device=self.device.currentText(), precisions=precisions,
                               batch_sizes=parse_batches(self.batches.text()), budget_s=self.budget.value(),
                               engine=self.engine.currentText())

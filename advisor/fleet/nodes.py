@@ -129,12 +129,30 @@ def _check(ray_types: list[str], gpus: list[NodeGpu]) -> str:
     return "confirmed by NVML" if matched else f"Ray says {', '.join(ray_types)}, NVML says {', '.join(sorted(names))}"
 
 
+NODE_HEADER = ["node", "address", "head", "accelerator (Ray)", "GPUs (NVML)", "CPU", "CPUs", "free CPU/GPU", "check"]
+
+
+def node_cells(n: FleetNode) -> list[str]:
+    """One node's row, as the terminal and the app's Fleet view show it (columns: NODE_HEADER)."""
+    gpus = ", ".join(f"{g.name} {g.memory_total_bytes / 2**30:.0f} GiB" if g.memory_total_bytes else g.name
+                     for g in n.gpus) or (n.nvml_note and "none") or "-"
+    free = "-" if n.free_cpus is None else f"{n.free_cpus:g}/{n.free_gpus or 0:g}"
+    return [n.node_id[:8], n.address, "yes" if n.head else "", ", ".join(n.ray_accelerator_types) or "-",
+            gpus, n.cpu_model or "-", f"{n.ray_cpus:g}", free, n.reason or n.check or "-"]
+
+
 def render(listing: FleetListing) -> str:
-    rows = [["node", "address", "head", "accelerator (Ray)", "GPUs (NVML)", "CPU", "CPUs", "free CPU/GPU", "check"]]
-    for n in listing.nodes:
-        gpus = ", ".join(f"{g.name} {g.memory_total_bytes / 2**30:.0f} GiB" if g.memory_total_bytes else g.name
-                         for g in n.gpus) or (n.nvml_note and "none") or "-"
-        free = "-" if n.free_cpus is None else f"{n.free_cpus:g}/{n.free_gpus or 0:g}"
-        rows.append([n.node_id[:8], n.address, "yes" if n.head else "", ", ".join(n.ray_accelerator_types) or "-",
-                     gpus, n.cpu_model or "-", f"{n.ray_cpus:g}", free, n.reason or n.check or "-"])
-    return table(rows) + f"\n{len(listing.nodes)} alive nodes at {listing.address}"
+    return table([NODE_HEADER] + [node_cells(n) for n in listing.nodes]) + \
+        f"\n{len(listing.nodes)} alive nodes at {listing.address}"
+
+
+def disconnect() -> None:
+    """Leave the cluster this process joined, if it joined one (the app does so when it closes)."""
+    global _connected_to
+    if _connected_to is None:
+        return
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+    _connected_to = None

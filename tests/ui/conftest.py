@@ -27,6 +27,9 @@ class ScriptedDialogs:
     def save_file(self, parent, title, start, filters):
         return self._next(title)
 
+    def open_folder(self, parent, title):
+        return self._next(title)
+
 
 @pytest.fixture
 def dialogs():
