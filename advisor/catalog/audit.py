@@ -58,7 +58,7 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
                                                                f"{(today - offer.price_date).days // 30} months old"))
         if offer.doubtful:
             found.append(Finding("offers.csv", label, "doubtful", offer.notes or "flagged doubtful"))
-        if offer.card is None:
+        if offer.card is None and not offer.is_cpu:
             found.append(Finding("offers.csv", label, "unmapped", f"'{offer.gpu_as_listed}' does not say which exact card: "
                                                                   "it cannot be projected"))
         if offer.billing_granularity == "unknown":

@@ -36,8 +36,9 @@ class Offer(FiniteRecord):
     kind: Literal["cloud", "ai_platform", "bare_metal", "on_premise"]
     card: str | None = Field(default=None, description="a row of cards.csv; None when the listing does not fix it")
     gpu_as_listed: str
-    gpu_count: int = Field(ge=1)
+    gpu_count: int = Field(ge=0, description="0: a CPU instance (vcpus and cpu_ghz then say what it has)")
     vcpus: int | None = Field(default=None, ge=1)
+    cpu_ghz: float | None = Field(default=None, gt=0, description="the vCPUs' clock as listed")
     ram_gb: float | None = Field(default=None, gt=0)
     price_per_hour: float = Field(gt=0)
     price_per_month: float | None = Field(default=None, gt=0)
@@ -81,7 +82,13 @@ class Offer(FiniteRecord):
     def _scope_needs_a_certification(self) -> Offer:
         if self.certification_scope and not self.certifications:
             raise ValueError("certification_scope is given but certifications is empty")
+        if self.gpu_count == 0 and (self.card or self.vcpus is None):
+            raise ValueError("a CPU instance (gpu_count 0) has no card and needs vcpus (and cpu_ghz where listed)")
         return self
+
+    @property
+    def is_cpu(self) -> bool:
+        return self.gpu_count == 0
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -17,13 +17,13 @@ from pydantic import Field, model_validator
 from advisor.catalog.cards import Card
 from advisor.schema.records import FiniteRecord
 
-Platform = Literal["pcie", "sxm", "oam"]
+Platform = Literal["pcie", "sxm", "oam", "cpu"]  # cpu: a server bought to serve on its CPUs, with no GPU
 
 
 class Server(FiniteRecord):
     name: str
     platform: Platform = Field(description="pcie: add-in cards; sxm and oam: GPUs on a baseboard, sold with it")
-    gpu_slots: int = Field(ge=1, le=16)
+    gpu_slots: int = Field(ge=0, le=16)
     price_usd: float = Field(gt=0, description="the host without its GPUs")
     price_date: str | None = None
     estimated: bool = Field(description="true: no quote or list price was found; the price is an estimate")
@@ -33,12 +33,18 @@ class Server(FiniteRecord):
     rack_units: int | None = Field(default=None, ge=1)
     source: str
     notes: str | None = None
-
+    vcpus: int | None = Field(default=None, ge=1, description="a CPU server's hardware threads")
+    cpu_ghz: float | None = Field(default=None, gt=0, description="a CPU server's base clock")
+    ram_gb: float | None = Field(default=None, gt=0, description="a CPU server's memory")
 
     @model_validator(mode="after")
     def _estimate_says_so(self) -> Server:
         if self.estimated and not self.price_basis.upper().startswith("ESTIMATE"):
             raise ValueError("an estimated price's price_basis must start with ESTIMATE and say how it was estimated")
+        if (self.platform == "cpu") != (self.gpu_slots == 0) or (self.platform == "cpu" and (
+                self.vcpus is None or self.ram_gb is None)):
+            raise ValueError("a CPU server (platform cpu) has gpu_slots 0 and gives its vcpus and ram_gb; a GPU host "
+                             "has slots")
         return self
 
 

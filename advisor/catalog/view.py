@@ -74,14 +74,19 @@ def offers_rows(offers: list[Offer], today: date | None = None) -> list[list[str
              "flags"]]
     for o in offer_order(offers):
         flags = [f for f, on in (("doubtful", o.doubtful), ("GPU only", o.price_scope == "gpu_only"),
-                                 ("no card spec", not o.card)) if on]
+                                 ("no card spec", not o.card and not o.is_cpu)) if on]
         provider_wide = o.certification_scope and "provider" in o.certification_scope
         certs = ", ".join(o.certifications) + (" (provider)" if provider_wide else "")
         region = o.region or o.country or "-"
+        what = o.card or (cpu_label(o) if o.is_cpu else o.gpu_as_listed)
         rows.append([o.provider, o.offer[:28], region if len(region) <= 24 else region[:21] + "...",
-                     o.card or o.gpu_as_listed, str(o.gpu_count), f"{o.price_per_hour:.2f} {o.currency}",
+                     what, str(o.gpu_count), f"{o.price_per_hour:.2f} {o.currency}",
                      o.billing_granularity, o.jurisdiction, certs or "-", age(o.price_date, today), ", ".join(flags)])
     return rows
+
+
+def cpu_label(o: Offer) -> str:
+    return f"CPU, {o.vcpus} vCPU" + (f" at {o.cpu_ghz:g} GHz" if o.cpu_ghz else "")
 
 
 def cards_rows(catalog: Catalog, today: date | None = None) -> list[list[str]]:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from advisor.catalog.audit import audit
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog
+from advisor.catalog.servers import Server
 from advisor.errors import AdvisorError
+from advisor.performance.cpu import CpuTarget
 from advisor.recommend.workload import Workload
 from advisor.schema.report import ProfileReport
 
@@ -32,12 +34,21 @@ class Context:
 
 @dataclass
 class Device:
-    """What serves: a card (bought, kept or rented) or the profiled CPU."""
+    """What serves: a card (bought, kept or rented), the profiled CPU, or another CPU (rented or bought)."""
 
     label: str
-    card: Card | None  # None: the profiled CPU
+    card: Card | None  # None: a CPU, the profiled one unless ``cpu`` says which other
     measured_here: bool  # the profile ran on this very device
     reference: ProfileReport | None = None  # the same model measured on this card (a reference profile)
+    cpu: CpuTarget | None = None  # another CPU: a CPU instance, or a CPU server to buy
+    server: Server | None = None  # the CPU server bought (platform cpu)
+
+    @property
+    def key(self) -> str:
+        """What its performance depends on (sizing is cached by it)."""
+        if self.cpu is not None:
+            return f"cpu {self.cpu.vcpus} threads {self.cpu.ram_gb} GB"
+        return (self.card.name if self.card else "cpu") + (" here" if self.measured_here else " projected")
 
 
 def build_context(report: ProfileReport, workload: Workload, catalog: Catalog) -> Context:

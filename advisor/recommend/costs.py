@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 from advisor.catalog.catalog import Offer
-from advisor.catalog.servers import hosting
+from advisor.catalog.servers import Hosting, hosting
+from advisor.performance.cpu import replicas
+from advisor.performance.projection import Unfit
 from advisor.recommend import rules
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import DAYS_PER_MONTH, Context, Device
@@ -53,6 +55,13 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
                         device.card, device.measured_here, device.reference)
     elif action == "upgrade":
         owned_count = 0
+    copies = 1  # devices a unit holds: a CPU holds copies of the set-up profiled (advisor/performance/cpu.py)
+    if device.cpu is not None:
+        found_copies = replicas(ctx.report, device.cpu, variant)
+        if isinstance(found_copies, Unfit):
+            excluded.append(Exclusion(label=device.label, category="does_not_fit", reason=found_copies.reason))
+            return
+        copies = found_copies
     months = w.horizon_months
     active_h = w.hours_per_day * DAYS_PER_MONTH * months
     requests = w.average_rps * 3600.0 * active_h
@@ -67,7 +76,10 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
     if offer is None:
         bought = units - owned_count if action == "upgrade" else 0
         hosts = None
-        if bought:
+        if bought and device.server is not None:  # CPU servers: each holds ``copies`` of the machine profiled
+            hosts = Hosting(device.server, math.ceil(bought / copies), 0)
+            units = hosts.hosts * copies
+        elif bought:
             assert device.card is not None  # only catalog cards are bought
             found = hosting(device.card, bought, ctx.catalog.servers)
             if isinstance(found, str):
@@ -76,7 +88,12 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
             hosts = found
             units = owned_count + hosts.gpus_bought  # SXM and OAM: a whole baseboard
         hours_on = 24.0 * DAYS_PER_MONTH * months  # on premise the machines stay on
-        if per_device is not None:
+        if device.server is not None and hosts:
+            kwh = hosts.power_w * hours_on / 1000.0 * ctx.pue
+            costs["electricity"] = kwh * ctx.electricity
+            energy_basis = ("ESTIMATED from the CPU server's power under load (servers.csv), counted at every hour: "
+                            "an upper bound")
+        elif per_device is not None:
             hours_idle = hours_on - active_h
             spare = units - sizing.units  # GPUs of a baseboard the load does not need: idle
             watt_hours = sizing.units * (per_device * active_h + (idle or 0.0) * hours_idle) + spare * (idle or 0.0) * hours_on
@@ -84,7 +101,17 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
             costs["electricity"] = kwh * ctx.electricity
         else:
             notes.append("electricity not counted (the total is a lower bound): " + energy_basis)
-        if hosts:
+        if hosts and device.server is not None:
+            upfront = hosts.price_usd / ctx.usd_per_eur
+            kept = 1.0 - w.resale_fraction()
+            costs["purchase"] = upfront * kept
+            if w.maintenance_pct_per_year:
+                costs["maintenance"] = upfront * w.maintenance_pct_per_year / 100.0 * months / 12.0
+            notes.append(f"{hosts.hosts} x {hosts.server.name} at {hosts.server.price_usd:,.0f} USD, "
+                         f"{hosts.server.host_power_w:,.0f} W each ({hosts.server.price_basis}); each runs {copies} "
+                         "copies of the set-up profiled; "
+                         f"{1.0 - kept:.0%} of the price recovered by resale at the end of the horizon (assumed)")
+        elif hosts:
             # only priced cards are bought (decide, and the check above)
             assert device.card is not None and device.card.purchase_price_usd is not None
             price_eur = device.card.purchase_price_usd / ctx.usd_per_eur
@@ -108,10 +135,13 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
                 notes.append(f"{owned_count} already owned, {hosts.gpus_bought} bought")
         else:
             notes.append("already paid for: only its energy counts")
-        instances = units
+        instances = hosts.hosts if device.server is not None and hosts else units
     else:
-        instances = math.ceil(units / offer.gpu_count)
-        units = instances * offer.gpu_count
+        per_instance = copies if offer.is_cpu else offer.gpu_count
+        instances = math.ceil(units / per_instance)
+        units = instances * per_instance
+        if offer.is_cpu:
+            notes.append(f"{offer.vcpus} vCPUs an instance: {copies} copies of the set-up profiled each")
         billed_per_day = math.ceil(w.hours_per_day) if offer.billing_granularity in ("hour", "unknown") else w.hours_per_day
         rate = offer.price_per_hour / (ctx.usd_per_eur if offer.currency == "USD" else 1.0)
         costs["rent"] = instances * rate * billed_per_day * DAYS_PER_MONTH * months

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog, find_card
+from advisor.performance.cpu import CpuTarget
 from advisor.recommend import rules
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import Context, Device, RecommendError, build_context
@@ -43,24 +44,21 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     options: list[Option] = []
     excluded: list[Exclusion] = []
     variants = quality_ok(report, usable, workload, excluded, ctx.assumptions)
-    sizing_cache: dict[tuple[str, str], tuple[VariantResult, Sizing, dict[str, str]] | Exclusion] = {}
+    sizing_cache: dict[str, tuple[VariantResult, Sizing, dict[str, str]] | Exclusion] = {}
 
     def sized(device: Device) -> tuple[VariantResult, Sizing, dict[str, str]] | Exclusion:
         if device.card is not None and not device.measured_here:
             device.reference = reference_for(refs, report, device.card)
-        key = (device.card.name if device.card else "cpu", "here" if device.measured_here else "projected")
-        if key not in sizing_cache:
-            sizing_cache[key] = best_variant(ctx, device, variants)
-        return sizing_cache[key]
+        if device.key not in sizing_cache:
+            sizing_cache[device.key] = best_variant(ctx, device, variants)
+        return sizing_cache[device.key]
 
     # The device already owned (a card, or the profiled CPU).
     owned = _owned_device(ctx)
     if owned is not None:
         add_option(ctx, owned, "keep", sized(owned), options, excluded, owned_count=workload.owned_count)
     elif report.device and report.device.kind == "cpu":
-        excluded.append(Exclusion(label="this machine's CPU", category="no_price",
-                                  reason="not counted as owned (--owned-card none), and the catalog has no price for a "
-                                         "CPU server"))
+        ctx.assumptions["owned"] = "none (--owned-card none): this machine's CPU is not counted as owned"
     # Cards to buy, on premise.
     for card in catalog.cards:
         device = Device(f"buy {card.name}", card, _is_profiled_card(report, card))
@@ -71,12 +69,23 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
             continue
         add_option(ctx, device, "upgrade", sized(device), options, excluded)
+    # CPU servers to buy: copies of the machine profiled (advisor/performance/cpu.py).
+    for server in catalog.servers:
+        if server.platform == "cpu" and server.vcpus is not None:
+            device = Device(f"buy {server.name}", None, False, cpu=CpuTarget(server.vcpus, server.cpu_ghz, server.ram_gb),
+                            server=server)
+            add_option(ctx, device, "upgrade", sized(device), options, excluded)
     # Cloud offers.
     for offer in catalog.offers:
         label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or 'region not given'})"
         why_not = rules.offer_excluded(workload.sensitivity, offer)
         if why_not:
             excluded.append(Exclusion(label=label, category="data", reason=why_not))
+            continue
+        if offer.is_cpu:
+            assert offer.vcpus is not None  # a CPU instance gives its vCPUs (Offer's check)
+            device = Device(label, None, False, cpu=CpuTarget(offer.vcpus, offer.cpu_ghz, offer.ram_gb))
+            add_option(ctx, device, "cloud", sized(device), options, excluded, offer=offer)
             continue
         offered = catalog.card(offer.card) if offer.card else None
         if offered is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from advisor.performance.cpu import CPU_PORTABLE, profiled_threads, project_cpu
 from advisor.performance.projection import Performance, Unfit, measured, measured_cells, project
 from advisor.recommend.capacity import Sizing, size
 from advisor.recommend.context import Context, Device
@@ -49,6 +50,19 @@ def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[i
         if perfs:
             _check_agreement(ctx, device, variant, perfs)
             return perfs
+    if device.cpu is not None:
+        if ctx.report.device is None or ctx.report.device.kind != "cpu":
+            return Unfit(variant.precision, 0, "a CPU option is projected only from a profile measured on a CPU: "
+                                               "profile the model on a CPU (--device cpu) to weigh CPU options")
+        if profiled_threads(ctx.report) is None:
+            return Unfit(variant.precision, 0, "the profile does not record the threads it ran with: profile again")
+        if variant.precision not in CPU_PORTABLE:
+            return Unfit(variant.precision, 0, "not projected onto another CPU: its speed there depends on vector "
+                                               "extensions (AVX512_BF16, AMX, VNNI) the catalog does not list")
+        cells = measured_cells(variant)
+        if not cells:
+            return Unfit(variant.precision, 0, "no measured batch size to start from")
+        return {b.batch_size: project_cpu(ctx.report, variant, b, device.cpu) for b in cells}
     for batch in measured_cells(variant):
         if device.measured_here or device.card is None:  # no card: the profiled CPU itself
             perfs[batch.batch_size] = measured(variant, batch)

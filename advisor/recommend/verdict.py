@@ -24,8 +24,10 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                     + (f"; {text}." if text else "."))
         return Verdict(action="none", headline=headline, reasons=reasons, closest=text)
     best = options[0]
+    serving = (f"{best.devices} GPU(s)" if best.card else "the CPU profiled" if best.action == "keep"
+               else f"{best.devices} copies of the CPU set-up profiled")
     reasons = [
-        f"{best.label} with {best.devices} device(s) at batch {best.batch_size} in {best.precision} holds the p95 "
+        f"{best.label} with {serving} at batch {best.batch_size} in {best.precision} holds the p95 "
         f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {best.p95_ms_at_peak:.3g} ms, "
         f"{best.utilisation_at_peak:.0%} busy at peak; {best.basis}).",
         f"It costs {best.total_cost_eur:,.0f} EUR over {w.horizon_months} months "

@@ -173,7 +173,7 @@ def test_entries_saved_by_the_app_are_read_by_the_command_line(tmp_path, monkeyp
 
 def test_host_servers_load_and_a_user_quote_replaces_an_estimate(tmp_path):
     servers = bundled_catalog().servers
-    assert {s.platform for s in servers} == {"pcie", "sxm", "oam"} and all(s.source and s.price_basis for s in servers)
+    assert {s.platform for s in servers} == {"pcie", "sxm", "oam", "cpu"} and all(s.source and s.price_basis for s in servers)
     (tmp_path / "servers.csv").write_text(
         "# my quote (as_of 2026-11-29)\n"
         "name,platform,gpu_slots,price_usd,price_date,estimated,price_basis,host_power_w,rack_units,source,notes\n"

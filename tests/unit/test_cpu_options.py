@@ -1,0 +1,116 @@
+"""CPU options: CPU instances to rent and CPU servers to buy, projected from a CPU profile as copies of the set-up
+measured (advisor/performance/cpu.py), with their catalog rows checked."""
+
+import math
+from pathlib import Path
+
+import pytest
+
+from advisor.catalog.catalog import Offer, bundled_catalog
+from advisor.catalog.servers import Server
+from advisor.catalog.table import CatalogError, validate_row
+from advisor.performance.cpu import CPU_TO_CPU_BAND, CpuTarget, project_cpu, replicas
+from advisor.recommend.decide import recommend
+from advisor.recommend.workload import Workload, load_preset
+from advisor.report.io import load_report
+from tests.unit.scenarios import scenario_report
+
+CATALOG = bundled_catalog()
+H100 = Path(__file__).parents[2] / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json"
+
+
+def _option(rec, label_start):
+    return next(o for o in rec.ranked if o.label.startswith(label_start))
+
+
+def test_a_cpu_target_runs_copies_of_the_set_up_measured_at_its_speed_within_an_assumed_band():
+    report = scenario_report()
+    threads = report.environment.torch_threads
+    fp32 = report.variant("fp32")
+    cell = next(b for b in fp32.batches if b.latency)
+    perf = project_cpu(report, fp32, cell, CpuTarget(vcpus=8 * threads, ghz=2.3))
+    assert perf.p50_ms == pytest.approx(cell.latency.p50_ms) and perf.band == CPU_TO_CPU_BAND == 2.0
+    assert perf.path == "CPU to CPU" and "ASSUMED" in perf.basis and "8 copies" in perf.basis
+    assert replicas(report, CpuTarget(vcpus=8 * threads), fp32) == 8
+    if threads > 1:  # fewer threads than measured: one copy, slower by the ratio
+        one = project_cpu(report, fp32, cell, CpuTarget(vcpus=1))
+        assert one.p50_ms == pytest.approx(cell.latency.p50_ms * threads)
+    # Memory caps the copies: 80% of the machine's memory for their weights.
+    weights = fp32.model_size_bytes
+    assert replicas(report, CpuTarget(vcpus=1000, ram_gb=weights * 3 / 1e9), fp32) == math.floor(3 * 0.8)
+    assert replicas(report, CpuTarget(vcpus=1000, ram_gb=weights * 1.1 / 1e9), fp32).kind == "does_not_fit"
+
+
+def test_a_small_tool_not_kept_on_this_cpu_rents_a_cpu_instance_sized_in_copies_at_the_slow_end():
+    rec = recommend(scenario_report(), load_preset("internal-tool").model_copy(update={"owned_card": "none"}), CATALOG)
+    best = rec.verdict.choice
+    assert best.card is None and best.action == "cloud" and best.provider == "OVHcloud"
+    cheapest_cpu = min((o for o in CATALOG.offers if o.is_cpu), key=lambda o: o.price_per_hour)
+    assert best.offer == cheapest_cpu.offer
+    threads = scenario_report().environment.torch_threads
+    assert best.devices == best.units * (cheapest_cpu.vcpus // threads)
+    assert best.precision == "fp32" and "copies" in rec.verdict.reasons[0]
+    assert not best.measured and best.uncertainty_factor == 2.0
+
+
+def test_only_fp32_is_projected_onto_another_cpu_and_the_others_say_why():
+    rec = recommend(scenario_report(), Workload(peak_rps=1, avg_rps=0.5, p95_ms=5000, owned_card="none"), CATALOG)
+    c3 = _option(rec, "OVHcloud c3-8")
+    assert c3.precision == "fp32"
+    assert all("vector extensions" in why for p, why in c3.precisions_set_aside.items() if p != "fp32")
+
+
+def test_a_gpu_profile_does_not_project_onto_cpus_and_says_so():
+    rec = recommend(load_report(H100), Workload(peak_rps=10, avg_rps=5, p95_ms=500, owned_card="none"), CATALOG)
+    cpu_rows = [e for e in rec.excluded if e.label.startswith(("OVHcloud c3-", "OVHcloud c2-", "buy CPU server"))]
+    assert len(cpu_rows) == sum(o.is_cpu for o in CATALOG.offers) + sum(s.platform == "cpu" for s in CATALOG.servers)
+    assert all("profile measured on a CPU" in e.reason for e in cpu_rows)
+
+
+def test_a_model_too_big_for_an_instance_s_memory_is_excluded_there():
+    big = scenario_report(latency_scale=2, weights_bytes=12 * 10**9)
+    rec = recommend(big, Workload(peak_rps=0.2, avg_rps=0.1, p95_ms=60000, owned_card="none"), CATALOG)
+    small = next(e for e in rec.excluded if e.label.startswith("OVHcloud c3-8 "))
+    assert small.category == "does_not_fit" and "8 GB of memory" in small.reason
+    assert any(o.label.startswith("OVHcloud c3-32 ") for o in rec.ranked)  # 32 GB holds two copies
+
+
+def test_a_cpu_server_bought_counts_its_price_its_power_at_every_hour_and_resale():
+    w = Workload(peak_rps=20, avg_rps=10, p95_ms=2000, hours_per_day=24, horizon_months=60, owned_card="none",
+                 sensitivity="classified")
+    rec = recommend(scenario_report(), w, CATALOG)
+    option = _option(rec, "buy CPU server 1 socket")
+    server = next(s for s in CATALOG.servers if s.name == "CPU server 1 socket 64 threads")
+    threads = scenario_report().environment.torch_threads
+    assert option.devices == option.units * (server.vcpus // threads)
+    assert option.upfront_eur == pytest.approx(option.units * server.price_usd / rec_fx(rec))
+    hours = 24 * 30.44 * 60
+    pue = float(rec.assumptions["PUE on premise"].split()[0])
+    assert option.cost_breakdown_eur["electricity"] > option.units * server.host_power_w * hours / 1000 * pue * 0.05
+    assert option.cost_breakdown_eur["purchase"] == pytest.approx(option.upfront_eur)  # classified: no resale
+    assert any("ESTIMATE" in n for n in option.notes)
+    three_years = w.model_copy(update={"sensitivity": "sensitive", "horizon_months": 36})
+    resold = _option(recommend(scenario_report(), three_years, CATALOG), "buy CPU server 1 socket")
+    assert resold.cost_breakdown_eur["purchase"] < resold.upfront_eur  # part of it recovered by resale
+
+
+def rec_fx(rec) -> float:
+    return float(rec.assumptions["USD per EUR"].split()[0])
+
+
+def test_catalog_rows_for_cpus_are_checked():
+    base = dict(provider="X", offer="cpu-8", kind="cloud", gpu_as_listed="none", gpu_count="0", price_per_hour="0.1",
+                currency="EUR", price_scope="instance", vat="excluded", billing_granularity="hour",
+                jurisdiction="EU", source="test")
+    assert validate_row(Offer, {**base, "vcpus": "8"}, "here").is_cpu
+    with pytest.raises(CatalogError, match="needs vcpus"):
+        validate_row(Offer, base, "here")
+    with pytest.raises(CatalogError, match="has no card"):
+        validate_row(Offer, {**base, "vcpus": "8", "card": "NVIDIA L4"}, "here")
+    server = dict(name="s", platform="cpu", gpu_slots="0", price_usd="5000", estimated="false", price_basis="quote",
+                  host_power_w="300", source="test", vcpus="32", ram_gb="128")
+    assert validate_row(Server, server, "here").vcpus == 32
+    with pytest.raises(CatalogError, match="gives its vcpus and ram_gb"):
+        validate_row(Server, {**server, "ram_gb": ""}, "here")
+    with pytest.raises(CatalogError, match="gpu_slots 0"):
+        validate_row(Server, {**server, "gpu_slots": "2"}, "here")
