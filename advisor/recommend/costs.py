@@ -144,7 +144,13 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
             notes.append(f"{offer.vcpus} vCPUs an instance: {copies} copies of the set-up profiled each")
         billed_per_day = math.ceil(w.hours_per_day) if offer.billing_granularity in ("hour", "unknown") else w.hours_per_day
         rate = offer.price_per_hour / (ctx.usd_per_eur if offer.currency == "USD" else 1.0)
-        costs["rent"] = instances * rate * billed_per_day * DAYS_PER_MONTH * months
+        by_the_hour = rate * billed_per_day * DAYS_PER_MONTH  # one instance, one month
+        monthly = offer.price_per_month / (ctx.usd_per_eur if offer.currency == "USD" else 1.0) \
+            if offer.price_per_month else None
+        if monthly is not None and monthly < by_the_hour:  # a steady load takes the provider's monthly plan
+            notes.append(f"on the provider's monthly plan: {monthly:,.2f} EUR an instance a month (committed a month at "
+                         f"a time), against {by_the_hour:,.2f} EUR by the hour for {w.hours_per_day:g} h a day")
+        costs["rent"] = instances * min(by_the_hour, monthly or by_the_hour) * months
         if per_device is not None:
             pue = ctx.catalog.fact("pue", offer.provider.lower().replace(" ", ""))
             kwh = units * per_device * active_h / 1000.0 * (pue.value if pue else ctx.pue)

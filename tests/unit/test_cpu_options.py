@@ -114,3 +114,15 @@ def test_catalog_rows_for_cpus_are_checked():
         validate_row(Server, {**server, "ram_gb": ""}, "here")
     with pytest.raises(CatalogError, match="gpu_slots 0"):
         validate_row(Server, {**server, "gpu_slots": "2"}, "here")
+
+
+def test_a_steady_load_rents_on_the_monthly_plan_where_it_is_cheaper_and_a_part_time_one_by_the_hour():
+    c2 = next(o for o in CATALOG.offers if o.offer == "c2-15")  # 0.19 EUR/h, 68.20 EUR a month
+    steady = Workload(peak_rps=1, avg_rps=0.5, p95_ms=5000, hours_per_day=24, horizon_months=12, owned_card="none")
+    option = _option(recommend(scenario_report(), steady, CATALOG), "OVHcloud c2-15")
+    assert option.cost_breakdown_eur["rent"] == pytest.approx(option.units * c2.price_per_month * 12)
+    assert any("monthly plan" in n for n in option.notes)
+    part_time = steady.model_copy(update={"hours_per_day": 3})
+    option = _option(recommend(scenario_report(), part_time, CATALOG), "OVHcloud c2-15")
+    assert option.cost_breakdown_eur["rent"] == pytest.approx(option.units * c2.price_per_hour * 3 * 30.44 * 12)
+    assert not any("monthly plan" in n for n in option.notes)
