@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import QObject, QTimer, Signal
+
 DONE = object()  # the last item a job posts, after its result or error is set
 
 Post = Callable[[Any], None]
@@ -49,3 +51,37 @@ class BackgroundJob:
 
     def wait(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
+
+
+class Pump(QObject):
+    """Drains one job at a time into the GUI at 25 Hz, on the GUI thread: ``item`` for each item the job
+    posted, then ``done`` with the job once it has ended (its result or error set)."""
+
+    item = Signal(object)
+    done = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job: BackgroundJob | None = None
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._drain)
+
+    def watch(self, job: BackgroundJob) -> None:
+        self.job = job
+        self._timer.start(40)
+
+    def stop(self) -> None:
+        """Stop draining (the window is closing); the job is left to its owner."""
+        self._timer.stop()
+
+    def _drain(self) -> None:
+        if self.job is None:
+            return
+        for item in self.job.drain():
+            if item is DONE:
+                self._timer.stop()
+                job, self.job = self.job, None
+                job.wait(10)
+                self.done.emit(job)
+                return
+            self.item.emit(item)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -31,7 +31,7 @@ from advisor.errors import AdvisorError
 from advisor.fleet.nodes import NODE_HEADER, node_cells
 from advisor.schema.fleet import FleetListing
 from advisor.schema.request import ProfileRequest
-from ui.background import DONE, BackgroundJob
+from ui.background import BackgroundJob, Pump
 from ui.dialogs import Dialogs
 from ui.style import plain_label, problem_text
 
@@ -55,8 +55,9 @@ class FleetView(QWidget):
         self.references: Path | None = None
         self._rows: dict[str, int] = {}  # a node run's label -> its row in the runs table
         self._saved: list[Path] = []
-        self.pump = QTimer(self)
-        self.pump.timeout.connect(self._pump)
+        self.pump = Pump(self)
+        self.pump.item.connect(lambda item: self._progress(*item))
+        self.pump.done.connect(self._done)
         self._build()
 
     def _build(self) -> None:
@@ -244,23 +245,11 @@ class FleetView(QWidget):
         self.status.setText(text)
         self.job = BackgroundJob(work, "fleet")
         self.job.start()
-        self.pump.start(40)
+        self.pump.watch(self.job)
         self._set_busy(True)
 
-    def _pump(self) -> None:
-        if self.job is None:
-            return
-        for item in self.job.drain():
-            if item is DONE:
-                self._done()
-                return
-            self._progress(*item)
-
-    def _done(self) -> None:
-        self.pump.stop()
-        job, self.job = self.job, None
-        assert job is not None
-        job.wait(10)
+    def _done(self, job: BackgroundJob) -> None:
+        self.job = None
         self.profiling = False
         self._set_busy(False)
         if job.error is not None:

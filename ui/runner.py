@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from advisor.errors import AdvisorError
 from advisor.profiling.runner import ProfileRun
 from advisor.report.io import save_report
 from advisor.schema.request import ProfileRequest
-from ui.background import DONE, BackgroundJob, Post
+from ui.background import BackgroundJob, Post, Pump
 
 
 class ProfileThread(BackgroundJob):
@@ -53,8 +53,9 @@ class RunController(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.thread: ProfileThread | None = None
-        self.pump = QTimer(self)
-        self.pump.timeout.connect(self._pump)
+        self.pump = Pump(self)
+        self.pump.item.connect(self.event.emit)
+        self.pump.done.connect(self._done)
 
     @property
     def running(self) -> bool:
@@ -65,27 +66,15 @@ class RunController(QObject):
             return
         self.thread = ProfileThread(request, save_dir)
         self.thread.start()
-        self.pump.start(40)
+        self.pump.watch(self.thread)
         self.running_changed.emit(True)
 
     def cancel(self) -> None:
         if self.thread is not None:
             self.thread.cancel()
 
-    def _pump(self) -> None:
-        if self.thread is None:
-            return
-        for item in self.thread.drain():
-            if item is DONE:
-                self._done()
-                return
-            self.event.emit(item)
-
-    def _done(self) -> None:
-        self.pump.stop()
-        thread, self.thread = self.thread, None
-        assert thread is not None
-        thread.wait(10)
+    def _done(self, thread: ProfileThread) -> None:
+        self.thread = None
         self.running_changed.emit(False)
         self.finished.emit(thread.run_, thread.saved_path, thread.save_error)
 
@@ -95,4 +84,3 @@ class RunController(QObject):
             self.pump.stop()
             self.thread.cancel()
             self.thread.wait(5)
-
