@@ -22,7 +22,7 @@ CPU_TO_CPU_BAND = 2.0  # ASSUMED, not fitted: see the module's docstring
 # Only fp32 runs on every x86 server CPU at a speed the measured one predicts: bf16 and int8 are fast only where
 # the CPU has the extensions for them (AVX512_BF16 or AMX, VNNI), slow where it emulates them.
 CPU_PORTABLE = ("fp32",)
-RAM_USABLE = 0.8  # of a machine's memory, for the copies' weights and activations (the OS and runtime keep the rest)
+RAM_USABLE = 0.8  # of a machine's memory, for the copies' weights (the rest: activations, the OS, the runtime)
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ def project_cpu(report: ProfileReport, variant: VariantResult, cell: BatchResult
     clock = f" at {target.ghz:g} GHz" if target.ghz else ""
     basis = (f"projected from this machine's CPU ({report.device.name if report.device else '?'}, {threads} threads) "
              f"onto {target.vcpus} vCPUs{clock}: "
-             + (f"{target.vcpus // threads} copies of the set-up measured, each at its measured speed"
+             + (f"up to {target.vcpus // threads} copies of the set-up measured (one per {threads} threads, as its "
+                "memory allows), each at its measured speed"
                 if slower == 1.0 else f"one copy, {slower:.2g}x slower with fewer threads")
              + f"; band x/÷{CPU_TO_CPU_BAND:g} ASSUMED (clock, core generation and vector width not modelled, "
                "no CPU-to-CPU measurement checks it)")
