@@ -104,7 +104,8 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     apply_breakeven(options, excluded, workload.horizon_months)
     options.sort(key=lambda o: (round(o.total_cost_eur, 2), o.energy_per_inference_j or 0.0, o.label))
     verdict = make_verdict(ctx, options, excluded, variants)
-    engine_note(ctx, options[0] if options else None)
+    if engine_reason := engine_note(ctx, options[0] if options else None):
+        verdict.reasons.append(engine_reason)
     return Recommendation(report_id=report.report_id, model=report.model.name if report.model else "?",
                           profiled_on=report.device.name if report.device else "?", workload=workload,
                           assumptions=ctx.assumptions, verdict=verdict, ranked=options, excluded=excluded)

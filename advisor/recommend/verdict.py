@@ -114,17 +114,30 @@ def _precision_advice(best: Option, variants: list[VariantResult], w: Workload, 
     return f"{best.precision} keeps {quality} against fp32 (floor {w.min_cosine:g}){size}: deploy {best.precision}.{why_not}"
 
 
-def engine_note(ctx: Context, best: Option | None) -> None:
-    """Which engine the projections assume, and what the other would change for the chosen option."""
+def engine_note(ctx: Context, best: Option | None) -> str | None:
+    """Which engine the projections assume, and what the other would change for the chosen option (in the
+    assumptions). Returns a sentence for the verdict when the other engine would at least halve or double the
+    chosen option's time: then the engine decides the purchase as much as the card does."""
     engine = ctx.workload.engine
     other = "graphs" if engine == "eager" else "eager"
     how = "eager PyTorch, as profiled" if engine == "eager" else "CUDA graphs: the host launch cost nearly vanishes"
     text = f"{engine} ({how}) for every card without a measurement"
+    reason = None
     if best is not None and best.card and not best.measured:
         card = ctx.catalog.card(best.card)
         variant = ctx.report.variant(best.precision)
         alt = project(ctx.report, variant, best.batch_size, card, other) if card and variant else None
-        if isinstance(alt, Performance):
-            text += (f"; with {other} the chosen option's p50 would be {alt.p50_ms:.3g} ms instead of {best.p50_ms:.3g} ms "
-                     f"(gpu-advisor project REPORT --card '{best.card}' --engine {other})")
+        same = project(ctx.report, variant, best.batch_size, card, engine) if card and variant else None
+        if isinstance(alt, Performance) and isinstance(same, Performance):
+            # The option's p50 may be scaled to the workload's requests (prompt and reply tokens): scale alike.
+            ratio = alt.p50_ms / same.p50_ms
+            text += (f"; with {other} the chosen option's p50 would be {best.p50_ms * ratio:.3g} ms instead of "
+                     f"{best.p50_ms:.3g} ms, x{ratio:.2g} (gpu-advisor project REPORT --card '{best.card}' --engine "
+                     f"{other})")
+            if engine == "eager" and ratio <= 0.5:
+                reason = (f"In eager PyTorch this model is bound by the host's kernel launches on {best.card}: served "
+                          f"with CUDA graphs (or a serving engine that uses them) each call would take about "
+                          f"{ratio:.2g} times as long (projected), so fewer devices could hold the load; recommend "
+                          "again with --engine graphs before buying.")
     ctx.assumptions["engine"] = text + "; projected figures are sized at the slow end of their band"
+    return reason

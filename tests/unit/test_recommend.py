@@ -258,6 +258,25 @@ def test_the_engine_assumed_is_stated_with_what_the_other_would_change():
     assert graphs.assumptions["engine"].startswith("graphs")
 
 
+def test_a_host_bound_purchase_says_the_engine_matters_with_the_time_scaled_like_the_option():
+    import re
+    from pathlib import Path
+
+    from advisor.performance.projection import project
+    from advisor.report.io import load_report
+
+    llm = load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/llm-default-cpu.json")
+    rec = recommend(llm, load_preset("chatbot-24x7").model_copy(update={"owned_card": "none"}), CATALOG, [])
+    best = rec.verdict.choice
+    assert best.card and not best.measured  # a projected purchase
+    card, variant = CATALOG.card(best.card), llm.variant(best.precision)
+    ratio = (project(llm, variant, best.batch_size, card, "graphs").p50_ms
+             / project(llm, variant, best.batch_size, card, "eager").p50_ms)
+    stated = float(re.search(r"with graphs the chosen option's p50 would be ([0-9.e+]+) ms", rec.assumptions["engine"])[1])
+    assert stated == pytest.approx(best.p50_ms * ratio, rel=0.01)  # scaled to the requests, as the option is
+    assert ratio <= 0.5 and any("CUDA graphs" in r and "--engine graphs" in r for r in rec.verdict.reasons)
+
+
 def test_a_one_month_pilot_never_buys():
     rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, hours_per_day=24,
                                                       horizon_months=1, owned_card="none"))
