@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.runs.event.connect(self.on_event)
         self.runs.running_changed.connect(self.form.set_running)
         self.runs.finished.connect(self.on_done)
+        self.runs.failed.connect(self._run_failed)
         self.setAcceptDrops(True)
         self.probe = MachineProbe(self)
         self.probe.found.connect(self.form.on_machine)
@@ -219,6 +220,11 @@ class MainWindow(QMainWindow):
             self.log.appendPlainText(f"report saved to {saved_path}")
         elif save_error:
             self.log.appendPlainText(f"the report could not be saved: {save_error}")
+
+    def _run_failed(self, why: str) -> None:
+        self.progress.setRange(0, 1)
+        self.stage.setText("Ready.")
+        self.show_problem(why[0].upper() + why[1:] + ".")
 
     def show_report(self, report, path: Path | None = None) -> None:
         self.state.show(report, path)

@@ -42,13 +42,15 @@ class ProfileThread(BackgroundJob):
 class RunController(QObject):
     """One profile at a time for the window: starts it, drains its events into the GUI at 25 Hz, cancels it.
 
-    Views subscribe to ``event`` (each event as it arrives), ``running_changed`` and ``finished`` (the run,
-    the path its report was saved to or None, and why it could not be saved or None).
+    Views subscribe to ``event`` (each event as it arrives), ``running_changed``, ``finished`` (the run,
+    the path its report was saved to or None, and why it could not be saved or None), and ``failed`` (why a
+    run ended without a report: the worker could not even be started).
     """
 
     event = Signal(object)
     running_changed = Signal(bool)
     finished = Signal(object, object, object)
+    failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -76,6 +78,11 @@ class RunController(QObject):
     def _done(self, thread: ProfileThread) -> None:
         self.thread = None
         self.running_changed.emit(False)
+        if thread.run_.report is None:  # nothing ran: the thread's error says why
+            error = thread.error
+            self.failed.emit(f"the profile could not start: {type(error).__name__}: {error}" if error is not None
+                             else "the profile ended without a report")
+            return
         self.finished.emit(thread.run_, thread.saved_path, thread.save_error)
 
     def stop(self) -> None:

@@ -108,6 +108,19 @@ def test_a_crashed_worker_shows_a_message_and_the_app_goes_on(window, qtbot, tmp
     assert window.form.start_button.isEnabled()  # ready for another run
 
 
+def test_a_worker_that_cannot_start_is_one_sentence_and_the_app_goes_on(window, qtbot, monkeypatch):
+    from advisor.profiling.runner import ProfileRun
+
+    def refuse(self):
+        raise OSError("no Python to run the worker")
+
+    monkeypatch.setattr(ProfileRun, "start", refuse)
+    window.start(_tiny())
+    qtbot.waitUntil(lambda: window.runs.thread is None, timeout=30_000)
+    assert window.banner.text() == "The profile could not start: OSError: no Python to run the worker."
+    assert not window.banner.isHidden() and window.form.start_button.isEnabled() and window.report is None
+
+
 def test_choices_persist_between_launches(window, qtbot, tmp_path):
     from ui.main_window import MainWindow
 
