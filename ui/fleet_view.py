@@ -54,7 +54,7 @@ class FleetView(QWidget):
         self.out: Path | None = None
         self.references: Path | None = None
         self._rows: dict[str, int] = {}  # a node run's label -> its row in the runs table
-        self._saved: list[Path] = []
+        self.saved: list[Path] = []  # the reports the last run saved (for the Compare tab)
         self.pump = Pump(self)
         self.pump.item.connect(lambda item: self._progress(*item))
         self.pump.done.connect(self._done)
@@ -93,7 +93,7 @@ class FleetView(QWidget):
         self.runs.cellDoubleClicked.connect(self._open_row)
         self.compare_button = QPushButton("Compare the reports")
         self.compare_button.setEnabled(False)
-        self.compare_button.clicked.connect(lambda: self.compare_requested.emit(list(self._saved)))
+        self.compare_button.clicked.connect(lambda: self.compare_requested.emit(list(self.saved)))
         self.references_label = plain_label()
         self.references_label.setWordWrap(True)
         choose = QPushButton("Use reports from a folder…")
@@ -155,7 +155,7 @@ class FleetView(QWidget):
             return
         # A new folder each run: reports are never overwritten.
         out = self.out_root() / time.strftime("fleet-%Y%m%d-%H%M%S")
-        self.out, self._rows, self._saved = out, {}, []
+        self.out, self._rows, self.saved = out, {}, []
         self.runs.setRowCount(0)
         self.compare_button.setEnabled(False)
         self.stop.clear()
@@ -192,18 +192,16 @@ class FleetView(QWidget):
             item = QTableWidgetItem(value)
             item.setToolTip(str(report) if report and c == RUN_COLUMNS.index("report") else value)
             self.runs.setItem(row, c, item)
-        if report is not None and report not in self._saved:
-            self._saved.append(report)
 
     def _finished(self, runs) -> None:
-        saved = [run for run in runs if run.report is not None]
+        self.saved = [run.report for run in runs if run.report is not None]
         failed = [run for run in runs if run.status != "saved"]
-        self.compare_button.setEnabled(len(self._saved) >= 2)
-        text = f"{len(saved)} of {len(runs)} node(s) saved a report in {self.out}"
+        self.compare_button.setEnabled(len(self.saved) >= 2)
+        text = f"{len(self.saved)} of {len(runs)} node(s) saved a report in {self.out}"
         if failed:
             text += "; " + "; ".join(f"{run.label}: {run.reason or run.status}" for run in failed)
         self.status.setText(text + ".")
-        if saved and self.out is not None:
+        if self.saved and self.out is not None:
             self.use_references(self.out)
 
     def _open_row(self, row: int, column: int) -> None:
