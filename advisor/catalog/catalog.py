@@ -42,6 +42,7 @@ class Offer(FiniteRecord):
     ram_gb: float | None = Field(default=None, gt=0)
     price_per_hour: float = Field(gt=0)
     price_per_month: float | None = Field(default=None, gt=0)
+    setup_fee: float | None = Field(default=None, ge=0, description="paid once per instance, in the offer's currency")
     currency: str
     price_scope: Literal["instance", "gpu_only"]
     vat: Literal["excluded", "included", "not stated"]
@@ -82,6 +83,8 @@ class Offer(FiniteRecord):
     def _scope_needs_a_certification(self) -> Offer:
         if self.certification_scope and not self.certifications:
             raise ValueError("certification_scope is given but certifications is empty")
+        if self.billing_granularity == "month" and self.price_per_month is None:
+            raise ValueError("billing_granularity month needs price_per_month (price_per_hour is then its hourly equivalent)")
         if self.gpu_count == 0 and (self.card or self.vcpus is None):
             raise ValueError("a CPU instance (gpu_count 0) has no card and needs vcpus (and cpu_ghz where listed)")
         return self

@@ -142,15 +142,24 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
         units = instances * per_instance
         if offer.is_cpu:
             notes.append(f"{offer.vcpus} vCPUs an instance: {copies} copies of the set-up profiled each")
-        billed_per_day = math.ceil(w.hours_per_day) if offer.billing_granularity in ("hour", "unknown") else w.hours_per_day
-        rate = offer.price_per_hour / (ctx.usd_per_eur if offer.currency == "USD" else 1.0)
-        by_the_hour = rate * billed_per_day * DAYS_PER_MONTH  # one instance, one month
-        monthly = offer.price_per_month / (ctx.usd_per_eur if offer.currency == "USD" else 1.0) \
-            if offer.price_per_month else None
-        if monthly is not None and monthly < by_the_hour:  # a steady load takes the provider's monthly plan
-            notes.append(f"on the provider's monthly plan: {monthly:,.2f} EUR an instance a month (committed a month at "
-                         f"a time), against {by_the_hour:,.2f} EUR by the hour for {w.hours_per_day:g} h a day")
-        costs["rent"] = instances * min(by_the_hour, monthly or by_the_hour) * months
+        to_eur = 1.0 / ctx.usd_per_eur if offer.currency == "USD" else 1.0
+        monthly = offer.price_per_month * to_eur if offer.price_per_month else None
+        if offer.billing_granularity == "month":  # a dedicated server: the month is paid however few hours it serves
+            assert monthly is not None  # the catalog refuses a monthly-billed offer without its monthly price
+            costs["rent"] = instances * monthly * months
+            notes.append(f"rented by the month: {monthly:,.2f} EUR an instance a month, whatever the hours served")
+        else:
+            billed_per_day = math.ceil(w.hours_per_day) if offer.billing_granularity in ("hour", "unknown") \
+                else w.hours_per_day
+            by_the_hour = offer.price_per_hour * to_eur * billed_per_day * DAYS_PER_MONTH  # one instance, one month
+            if monthly is not None and monthly < by_the_hour:  # a steady load takes the provider's monthly plan
+                notes.append(f"on the provider's monthly plan: {monthly:,.2f} EUR an instance a month (committed a "
+                             f"month at a time), against {by_the_hour:,.2f} EUR by the hour for {w.hours_per_day:g} h a day")
+            costs["rent"] = instances * min(by_the_hour, monthly or by_the_hour) * months
+        if offer.setup_fee:
+            costs["setup"] = instances * offer.setup_fee * to_eur
+            upfront = costs["setup"]
+            notes.append(f"a one-off setup fee of {offer.setup_fee * to_eur:,.2f} EUR an instance")
         if per_device is not None:
             pue = ctx.catalog.fact("pue", offer.provider.lower().replace(" ", ""))
             kwh = units * per_device * active_h / 1000.0 * (pue.value if pue else ctx.pue)

@@ -90,7 +90,8 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         offered = catalog.card(offer.card) if offer.card else None
         if offered is None:
             excluded.append(Exclusion(label=label, category="no_spec",
-                                      reason=f"the listing ('{offer.gpu_as_listed}') does not say which exact card"))
+                                      reason=f"the listing ('{offer.gpu_as_listed}') is not mapped to a catalog card "
+                                             "(not exact enough, or no card row): it cannot be projected"))
             continue
         device = Device(label, offered, _is_profiled_card(report, offered))
         add_option(ctx, device, "cloud", sized(device), options, excluded, offer=offer)

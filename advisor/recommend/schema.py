@@ -30,7 +30,8 @@ class Option(Record):
     utilisation_at_peak: float
     total_cost_eur: float
     cost_breakdown_eur: dict[str, float]
-    upfront_eur: float = Field(default=0.0, description="paid at the start: the cards bought (and host shares)")
+    upfront_eur: float = Field(default=0.0, description="paid at the start: the cards and hosts bought, or a "
+                                                        "rented server's setup fee")
     cost_complete: bool = Field(default=True, description="False: electricity could not be counted, the total "
                                                           "is a lower bound")
     cost_per_million_eur: float
@@ -50,7 +51,7 @@ class Option(Record):
         return sum(v for k, v in self.cost_breakdown_eur.items() if k not in CAPITAL) / months
 
 
-CAPITAL = ("purchase", "host")
+CAPITAL = ("purchase", "host", "setup")  # paid once, not every month
 
 
 class Exclusion(Record):

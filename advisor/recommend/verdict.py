@@ -33,7 +33,10 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
         f"It costs {best.total_cost_eur:,.0f} EUR over {w.horizon_months} months "
         f"({best.cost_per_million_eur:,.2f} EUR per million {best.cost_per_million_unit}).",
     ]
-    if best.upfront_eur:
+    if best.upfront_eur and best.action == "cloud":
+        reasons.append(f"A setup fee of {best.upfront_eur:,.0f} EUR, then {best.running_eur_per_month(w.horizon_months):,.0f} "
+                       "EUR a month of rent.")
+    elif best.upfront_eur:
         reasons.append(f"Up front {best.upfront_eur:,.0f} EUR, then {best.running_eur_per_month(w.horizon_months):,.0f} EUR a "
                        "month to run" + (f"; against renting it pays for itself in month {best.breakeven_month:.1f}"
                                          if best.breakeven_month is not None else "; no allowed cloud option to compare "
@@ -88,7 +91,8 @@ def verdict_headline(best: Option, w: Workload) -> str:
         return (f"Buy {best.units} x {what} with the server around {'it' if best.units == 1 else 'them'}: {holds}; "
                 f"{best.upfront_eur:,.0f} EUR up front, then about {monthly:,.0f} EUR a month of {running}"
                 f"{unpriced}{pays}.")
-    return (f"Rent {best.units} x {best.label}: {holds}, for about {monthly:,.0f} EUR a month "
+    setup = f" after a {best.upfront_eur:,.0f} EUR setup fee" if best.upfront_eur else ""
+    return (f"Rent {best.units} x {best.label}: {holds}, for about {monthly:,.0f} EUR a month{setup} "
             f"({best.total_cost_eur:,.0f} EUR over {months} months){unpriced}.")
 
 

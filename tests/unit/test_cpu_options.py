@@ -126,3 +126,29 @@ def test_a_steady_load_rents_on_the_monthly_plan_where_it_is_cheaper_and_a_part_
     option = _option(recommend(scenario_report(), part_time, CATALOG), "OVHcloud c2-15")
     assert option.cost_breakdown_eur["rent"] == pytest.approx(option.units * c2.price_per_hour * 3 * 30.44 * 12)
     assert not any("monthly plan" in n for n in option.notes)
+
+
+def test_a_dedicated_server_is_paid_by_the_month_whatever_the_hours_and_its_setup_fee_once():
+    gex = next(o for o in CATALOG.offers if o.provider == "Hetzner" and o.offer == "GEX63")
+    assert gex.billing_granularity == "month" and gex.setup_fee
+    for hours in (3, 24):
+        load = Workload(peak_rps=1, avg_rps=0.5, p95_ms=5000, hours_per_day=hours, horizon_months=12, owned_card="none")
+        rec = recommend(scenario_report(), load, CATALOG)
+        option = _option(rec, "Hetzner GEX63")
+        assert option.cost_breakdown_eur["rent"] == pytest.approx(option.units * gex.price_per_month * 12)
+        assert option.cost_breakdown_eur["setup"] == pytest.approx(option.units * gex.setup_fee)
+        assert option.upfront_eur == pytest.approx(option.cost_breakdown_eur["setup"])
+        # the setup fee is paid once: it is not part of the running cost a month
+        assert option.running_eur_per_month(12) == pytest.approx(option.units * gex.price_per_month)
+        assert any("by the month" in n for n in option.notes) and any("setup fee" in n for n in option.notes)
+
+
+def test_an_offer_billed_by_the_month_must_give_its_monthly_price():
+    row = dict(provider="p", offer="o", kind="bare_metal", card="NVIDIA L4", gpu_as_listed="L4", gpu_count="1",
+               price_per_hour="1", currency="EUR", price_scope="instance", vat="excluded", billing_granularity="month",
+               jurisdiction="EU", source="test")
+    with pytest.raises(CatalogError, match="needs price_per_month"):
+        validate_row(Offer, row, "here")
+    assert validate_row(Offer, {**row, "price_per_month": "700", "setup_fee": "100"}, "here").setup_fee == 100
+    with pytest.raises(CatalogError, match="setup_fee"):
+        validate_row(Offer, {**row, "price_per_month": "700", "setup_fee": "-1"}, "here")
