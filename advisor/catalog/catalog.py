@@ -33,7 +33,7 @@ CERTIFICATIONS = ("HDS", "SecNumCloud", "ISO27001", "C5")
 class Offer(FiniteRecord):
     provider: str
     offer: str
-    kind: Literal["cloud", "ai_platform", "bare_metal", "on_premise"]
+    kind: Literal["cloud", "ai_platform", "bare_metal", "marketplace", "on_premise"]
     card: str | None = Field(default=None, description="a row of cards.csv; None when the listing does not fix it")
     gpu_as_listed: str
     gpu_count: int = Field(ge=0, description="0: a CPU instance (vcpus and cpu_ghz then say what it has)")
@@ -43,6 +43,9 @@ class Offer(FiniteRecord):
     price_per_hour: float = Field(gt=0)
     price_per_month: float | None = Field(default=None, gt=0)
     setup_fee: float | None = Field(default=None, ge=0, description="paid once per instance, in the offer's currency")
+    price_per_hour_1y: float | None = Field(default=None, gt=0, description="effective rate under a 1-year commitment")
+    price_per_hour_3y: float | None = Field(default=None, gt=0, description="effective rate under a 3-year commitment")
+    price_per_hour_spot: float | None = Field(default=None, gt=0, description="interruptible capacity: told, not used")
     currency: str
     price_scope: Literal["instance", "gpu_only"]
     vat: Literal["excluded", "included", "not stated"]

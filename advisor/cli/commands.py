@@ -68,7 +68,8 @@ WORKLOAD_OPTIONS = {  # option -> workload field
     "horizon_months": "horizon_months", "electricity_eur_kwh": "electricity_eur_per_kwh", "country": "country",
     "carbon_g_kwh": "carbon_g_per_kwh", "pue": "pue", "budget_eur": "budget_eur", "owned_card": "owned_card",
     "owned_count": "owned_count", "usd_per_eur": "usd_per_eur", "min_cosine": "min_cosine", "engine": "engine",
-    "allow_consumer_cards": "allow_consumer_cards", "prompt_tokens": "prompt_tokens", "output_tokens": "output_tokens",
+    "allow_consumer_cards": "allow_consumer_cards", "allow_marketplace": "allow_marketplace",
+    "prompt_tokens": "prompt_tokens", "output_tokens": "output_tokens",
 }
 
 

@@ -91,8 +91,10 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
                    "default), none, cpu, or a catalog card name")
     r.add_argument("--allow-consumer-cards", action="store_true", default=None,
                    help="the site may run GeForce cards (their driver licence bars data-centre deployment)")
+    r.add_argument("--allow-marketplace", action="store_true", default=None,
+                   help="public data: consider marketplace offers (third parties' machines, no data-centre SLA)")
     r.add_argument("--owned-count", type=int, help="how many of it (default 1)")
-    r.add_argument("--usd-per-eur", type=float, help="exchange rate (default: the catalog's dated ECB rate)")
+    r.add_argument("--usd-per-eur", type=float, help="exchange rate (default: the catalog's dated exchange rate)")
     r.add_argument("--min-cosine", type=float, help="quality floor for quantized variants (default 0.99)")
 
 

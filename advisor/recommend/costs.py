@@ -35,6 +35,54 @@ def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing)
     return tdp, tdp * ctx.workload.idle_power_fraction, "ESTIMATED from the card's TDP (busy) and the idle-power assumption"
 
 
+HOURS_PER_MONTH = 24.0 * DAYS_PER_MONTH
+COMMITMENTS = ((12, "price_per_hour_1y", "1-year"), (36, "price_per_hour_3y", "3-year"))
+
+
+def rent_per_instance(offer: Offer, hours_per_day: float, months: int, to_eur: float) -> tuple[float, list[str]]:
+    """The cheapest way to rent one instance of ``offer`` for ``months`` months, in EUR, and how it is paid.
+
+    Pay as you go: the hours used (whole hours unless the offer bills finer), or the provider's monthly plan
+    where that is cheaper. A dedicated server billed by the month: its monthly price whatever the hours. A 1- or
+    3-year commitment: every hour of the term at its rate, used or not; whole terms within the horizon, the
+    months left over paid as you go; never longer than the horizon. Spot capacity can be taken back at any
+    moment, so it cannot hold a latency target: its price is told, not used."""
+    notes: list[str] = []
+    monthly = offer.price_per_month * to_eur if offer.price_per_month else None
+    if offer.billing_granularity == "month":
+        assert monthly is not None  # the catalog refuses a monthly-billed offer without its monthly price
+        flexible = monthly
+        notes.append(f"rented by the month: {monthly:,.2f} EUR an instance a month, whatever the hours served")
+    else:
+        billed_per_day = math.ceil(hours_per_day) if offer.billing_granularity in ("hour", "unknown") else hours_per_day
+        by_the_hour = offer.price_per_hour * to_eur * billed_per_day * DAYS_PER_MONTH
+        flexible = min(by_the_hour, monthly or by_the_hour)
+        if monthly is not None and monthly < by_the_hour:  # a steady load takes the provider's monthly plan
+            notes.append(f"on the provider's monthly plan: {monthly:,.2f} EUR an instance a month (committed a "
+                         f"month at a time), against {by_the_hour:,.2f} EUR by the hour for {hours_per_day:g} h a day")
+    best, chosen = flexible * months, None
+    for term, column, name in COMMITMENTS:
+        rate = getattr(offer, column)
+        if rate is None:
+            continue
+        if term > months:
+            notes.append(f"a {name} commitment ({rate:g} {offer.currency}/h) outlasts the {months}-month horizon: "
+                         "not used")
+            continue
+        committed = months // term * term
+        cost = rate * to_eur * HOURS_PER_MONTH * committed + flexible * (months - committed)
+        if cost < best:
+            best, chosen = cost, (f"on a {name} commitment at {rate:g} {offer.currency}/h, every hour of the term paid "
+                                  f"({committed} of the {months} months; the rest as you go): "
+                                  f"{flexible * months - cost:,.0f} EUR less than paying as you go")
+    if chosen:
+        notes.append(chosen)
+    if offer.price_per_hour_spot is not None:
+        notes.append(f"spot capacity at {offer.price_per_hour_spot:g} {offer.currency}/h is not counted: the provider "
+                     "may take it back at any moment, which a latency target cannot absorb")
+    return best, notes
+
+
 def add_option(ctx: Context, device: Device, action: str, sized, options: list[Option], excluded: list[Exclusion],
               owned_count: int = 0, offer: Offer | None = None) -> None:
     if isinstance(sized, Exclusion):
@@ -143,19 +191,9 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
         if offer.is_cpu:
             notes.append(f"{offer.vcpus} vCPUs an instance: {copies} copies of the set-up profiled each")
         to_eur = 1.0 / ctx.usd_per_eur if offer.currency == "USD" else 1.0
-        monthly = offer.price_per_month * to_eur if offer.price_per_month else None
-        if offer.billing_granularity == "month":  # a dedicated server: the month is paid however few hours it serves
-            assert monthly is not None  # the catalog refuses a monthly-billed offer without its monthly price
-            costs["rent"] = instances * monthly * months
-            notes.append(f"rented by the month: {monthly:,.2f} EUR an instance a month, whatever the hours served")
-        else:
-            billed_per_day = math.ceil(w.hours_per_day) if offer.billing_granularity in ("hour", "unknown") \
-                else w.hours_per_day
-            by_the_hour = offer.price_per_hour * to_eur * billed_per_day * DAYS_PER_MONTH  # one instance, one month
-            if monthly is not None and monthly < by_the_hour:  # a steady load takes the provider's monthly plan
-                notes.append(f"on the provider's monthly plan: {monthly:,.2f} EUR an instance a month (committed a "
-                             f"month at a time), against {by_the_hour:,.2f} EUR by the hour for {w.hours_per_day:g} h a day")
-            costs["rent"] = instances * min(by_the_hour, monthly or by_the_hour) * months
+        rent, how = rent_per_instance(offer, w.hours_per_day, months, to_eur)
+        costs["rent"] = instances * rent
+        notes.extend(how)
         if offer.setup_fee:
             costs["setup"] = instances * offer.setup_fee * to_eur
             upfront = costs["setup"]
@@ -163,6 +201,8 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
         if per_device is not None:
             pue = ctx.catalog.fact("pue", offer.provider.lower().replace(" ", ""))
             kwh = units * per_device * active_h / 1000.0 * (pue.value if pue else ctx.pue)
+        if offer.kind == "marketplace":
+            notes.append("a marketplace: a third party's machine with no data-centre SLA; it may be gone next week")
         if offer.price_scope == "gpu_only":
             notes.append("price is for the GPU only: CPU and memory are billed extra and not included")
         if offer.doubtful:

@@ -82,6 +82,11 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         if why_not:
             excluded.append(Exclusion(label=label, category="data", reason=why_not))
             continue
+        if offer.kind == "marketplace" and not workload.allow_marketplace:
+            excluded.append(Exclusion(label=label, category="marketplace", reason=(
+                "a marketplace rents third parties' machines with no data-centre SLA: hosts come and go, so a production "
+                "service is not sized on one unless asked (--allow-marketplace, public data only)")))
+            continue
         if offer.is_cpu:
             assert offer.vcpus is not None  # a CPU instance gives its vCPUs (Offer's check)
             device = Device(label, None, False, cpu=CpuTarget(offer.vcpus, offer.cpu_ghz, offer.ram_gb))

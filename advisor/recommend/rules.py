@@ -5,7 +5,8 @@ Sensitivity levels, each implying the rules of the ones before it:
     public < personal < health < sensitive < classified
 
 - personal: the host answers to EU law (GDPR). A provider under US law is reachable by the US CLOUD Act
-  wherever its data centre stands, so it is excluded for that reason, not for a missing certificate.
+  wherever its data centre stands, so it is excluded for that reason, not for a missing certificate. A
+  marketplace (third parties' machines, unknown until rented) is excluded: there is no processor to contract with.
 - health: also HDS certification (France's Hébergeur de Données de Santé) whose scope covers the GPU
   service offered; a certificate held by the provider for other services does not count.
 - sensitive: also a SecNumCloud-qualified offer (ANSSI), or on premise.
@@ -35,6 +36,9 @@ def offer_excluded(sensitivity: str, offer: Offer) -> str | None:
     """Why this cloud offer may not hold data of this sensitivity (None: it may)."""
     if at_least(sensitivity, "classified"):
         return "classified data stays on premise: no hosted offer is allowed"
+    if at_least(sensitivity, "personal") and offer.kind == "marketplace":
+        return (f"{sensitivity} data may not go to a marketplace: its machines belong to third-party hosts, unknown "
+                "until rented, with whom there is no data-processing agreement")
     if at_least(sensitivity, "personal") and offer.jurisdiction != "EU":
         return (f"{sensitivity} data must stay under EU law; {offer.provider} answers to {offer.jurisdiction} law, "
                 "whose reach (the US CLOUD Act) extends to data it holds in any region")

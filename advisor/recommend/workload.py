@@ -48,9 +48,11 @@ class Workload(FiniteRecord):
         default="profiled", description="hardware already paid for: 'profiled' (the device the profile ran on, the "
                                         "default), 'cpu', a card name from the catalog, or 'none'")
     owned_count: int = Field(default=1, ge=1)
-    usd_per_eur: float | None = Field(default=None, gt=0, description="default: the catalog's dated ECB rate")
+    usd_per_eur: float | None = Field(default=None, gt=0, description="default: the catalog's dated exchange rate")
     allow_consumer_cards: bool = Field(default=False, description="the site may run GeForce cards, whose driver licence "
                                                                    "bars data-centre deployment (sensitive and classified data)")
+    allow_marketplace: bool = Field(default=False, description="public data only: rent third parties' machines through a "
+                                                               "marketplace (no data-centre SLA, hosts come and go)")
     min_cosine: float = Field(default=0.99, gt=0, le=1, description="quality floor for quantized variants")
     amortization_years: float = Field(default=5.0, gt=0, description="useful life of hardware bought: worth nothing after it")
     resale_loss_pct_per_year: float = Field(

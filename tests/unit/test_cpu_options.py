@@ -1,6 +1,7 @@
 """CPU options: CPU instances to rent and CPU servers to buy, projected from a CPU profile as copies of the set-up
 measured (advisor/performance/cpu.py), with their catalog rows checked."""
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -152,3 +153,45 @@ def test_an_offer_billed_by_the_month_must_give_its_monthly_price():
     assert validate_row(Offer, {**row, "price_per_month": "700", "setup_fee": "100"}, "here").setup_fee == 100
     with pytest.raises(CatalogError, match="setup_fee"):
         validate_row(Offer, {**row, "price_per_month": "700", "setup_fee": "-1"}, "here")
+
+
+def _with_offer(offer):
+    return dataclasses.replace(CATALOG, offers=[*CATALOG.offers, offer])
+
+
+def test_a_commitment_is_taken_only_when_it_fits_the_horizon_and_costs_less_and_spot_is_never_counted():
+    l4 = next(o for o in CATALOG.offers if o.provider == "OVHcloud" and o.offer == "l4-90")
+    committed = l4.model_copy(update={"offer": "l4-90 committed", "price_per_month": None, "price_per_hour_1y": 0.5,
+                                      "price_per_hour_3y": 0.4, "price_per_hour_spot": 0.2})
+    catalog = _with_offer(committed)
+    steady = Workload(peak_rps=1, avg_rps=0.5, p95_ms=5000, hours_per_day=24, horizon_months=40, owned_card="none")
+    option = _option(recommend(scenario_report(), steady, catalog), "OVHcloud l4-90 committed")
+    # 36 months on the 3-year rate, every hour of them, and 4 months as you go
+    hours_a_month = 24 * 30.44
+    expected = option.units * (0.4 * hours_a_month * 36 + 0.75 * hours_a_month * 4)
+    assert option.cost_breakdown_eur["rent"] == pytest.approx(expected)
+    assert any("3-year commitment" in n for n in option.notes)
+    assert any("spot capacity at 0.2" in n and "not counted" in n for n in option.notes)
+    short = steady.model_copy(update={"horizon_months": 6})
+    option = _option(recommend(scenario_report(), short, catalog), "OVHcloud l4-90 committed")
+    assert option.cost_breakdown_eur["rent"] == pytest.approx(option.units * 0.75 * hours_a_month * 6)
+    assert any("1-year commitment (0.5 EUR/h) outlasts the 6-month horizon" in n for n in option.notes)
+    # a part-time load pays less as it goes than a commitment that bills every hour
+    part_time = steady.model_copy(update={"hours_per_day": 2, "horizon_months": 12})
+    option = _option(recommend(scenario_report(), part_time, catalog), "OVHcloud l4-90 committed")
+    assert option.cost_breakdown_eur["rent"] == pytest.approx(option.units * 0.75 * 2 * 30.44 * 12)
+    assert not any("commitment at" in n for n in option.notes)
+
+
+def test_a_marketplace_is_left_out_unless_asked_and_never_holds_personal_data():
+    public = Workload(peak_rps=1, avg_rps=0.5, p95_ms=5000, owned_card="none")
+    rec = recommend(scenario_report(), public, CATALOG)
+    left_out = [e for e in rec.excluded if e.label.startswith("RunPod Community Cloud")]
+    assert left_out and all(e.category == "marketplace" and "--allow-marketplace" in e.reason for e in left_out)
+    asked = recommend(scenario_report(), public.model_copy(update={"allow_marketplace": True}), CATALOG)
+    rented = [o for o in asked.ranked if o.label.startswith("RunPod Community Cloud")]
+    assert rented and all(any("no data-centre SLA" in n for n in o.notes) for o in rented)
+    personal = public.model_copy(update={"allow_marketplace": True, "sensitivity": "personal"})
+    rec = recommend(scenario_report(), personal, CATALOG)
+    reasons = [e.reason for e in rec.excluded if e.label.startswith("RunPod Community Cloud")]
+    assert reasons and all("third-party hosts" in r for r in reasons)
