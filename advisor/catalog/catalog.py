@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from advisor.catalog.cards import Card
-from advisor.catalog.servers import Server
+from advisor.catalog.servers import Server, parse_extensions
 from advisor.catalog.table import CatalogError, parse_table, read_text
 from advisor.paths import user_folder
 from advisor.schema.records import FiniteRecord
@@ -39,6 +39,8 @@ class Offer(FiniteRecord):
     gpu_count: int = Field(ge=0, description="0: a CPU instance (vcpus and cpu_ghz then say what it has)")
     vcpus: int | None = Field(default=None, ge=1)
     cpu_ghz: float | None = Field(default=None, gt=0, description="the vCPUs' clock as listed")
+    cpu_extensions: list[str] | None = Field(default=None, description="a CPU instance's vector extensions; empty: "
+                                                                         "not listed (only fp32 is then projected)")
     ram_gb: float | None = Field(default=None, gt=0)
     price_per_hour: float = Field(gt=0)
     price_per_month: float | None = Field(default=None, gt=0)
@@ -70,6 +72,8 @@ class Offer(FiniteRecord):
         if value not in CURRENCIES:
             raise ValueError(f"unknown currency {value!r}: use one of {', '.join(CURRENCIES)}")
         return value
+
+    _extensions = field_validator("cpu_extensions", mode="before")(parse_extensions)
 
     @field_validator("certifications", mode="before")
     @classmethod

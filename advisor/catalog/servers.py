@@ -12,12 +12,24 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from advisor.catalog.cards import Card
+from advisor.devices.cpu import EXTENSIONS
 from advisor.schema.records import FiniteRecord
 
 Platform = Literal["pcie", "sxm", "oam", "cpu"]  # cpu: a server bought to serve on its CPUs, with no GPU
+
+
+def parse_extensions(value) -> list[str] | None:
+    """A CPU's vector extensions as a catalog cell gives them ('avx2;avx512f'); empty: not listed (None)."""
+    if value is None or value == "":
+        return None
+    items = [e.strip().lower() for e in value.split(";") if e.strip()] if isinstance(value, str) else list(value)
+    bad = [e for e in items if e not in EXTENSIONS]
+    if bad:
+        raise ValueError(f"unknown CPU extension {bad[0]!r}: use {', '.join(EXTENSIONS)} (';' between several)")
+    return items
 
 
 class Server(FiniteRecord):
@@ -36,6 +48,10 @@ class Server(FiniteRecord):
     vcpus: int | None = Field(default=None, ge=1, description="a CPU server's hardware threads")
     cpu_ghz: float | None = Field(default=None, gt=0, description="a CPU server's base clock")
     ram_gb: float | None = Field(default=None, gt=0, description="a CPU server's memory")
+    cpu_extensions: list[str] | None = Field(default=None, description="a CPU server's vector extensions; empty: "
+                                                                         "not listed (only fp32 is then projected)")
+
+    _extensions = field_validator("cpu_extensions", mode="before")(parse_extensions)
 
     @model_validator(mode="after")
     def _estimate_says_so(self) -> Server:

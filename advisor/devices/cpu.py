@@ -23,6 +23,11 @@ FAST_PRECISION_FLAGS = {
 }
 
 
+# The extensions that decide how fast a CPU runs each precision: vector width for fp32 (AVX2, AVX-512), then
+# the bf16, int8 and fp16 instructions without which those precisions are emulated (slowly) or not used.
+EXTENSIONS = ("avx2", "avx512f", *FAST_PRECISION_FLAGS, "amx_fp16")
+
+
 def _cpuinfo() -> dict[str, str]:
     info: dict[str, str] = {}
     for line in _cpuinfo_lines():
@@ -39,6 +44,24 @@ def cpu_model() -> str | None:
 
 def cpu_flags() -> set[str]:
     return set(_cpuinfo().get("flags", "").split())
+
+
+def extensions() -> list[str] | None:
+    """The EXTENSIONS this CPU has (None where the OS does not list its flags: not Linux)."""
+    flags = cpu_flags()
+    return [e for e in EXTENSIONS if e in flags] if flags else None
+
+
+def clock_ghz() -> float | None:
+    """The highest clock the OS reports (cpufreq's maximum), else the current one; None where neither is known."""
+    try:
+        freq = psutil.cpu_freq()
+    except (OSError, RuntimeError, NotImplementedError):
+        return None
+    if freq is None:
+        return None
+    mhz = freq.max if freq.max and freq.max > 0 else freq.current
+    return round(mhz / 1000.0, 3) if mhz and mhz > 0 else None
 
 
 def usable_cpus() -> int:

@@ -29,6 +29,7 @@ def collect() -> EnvironmentInfo:
         python_version=platform.python_version(), hostname=socket.gethostname(),
         cpu_model=info["model"], cpu_cores_physical=info["cores_physical"],
         cpu_threads_logical=info["threads_logical"], memory_total_bytes=info["memory_total_bytes"],
+        cpu_clock_ghz=cpu.clock_ghz(), cpu_extensions=cpu.extensions(),
         torch_version=torch.__version__, torchao_version=package_version("torchao"),
         transformers_version=package_version("transformers"), cuda_runtime_version=torch.version.cuda,
         cuda_driver_version=nvml.cuda_driver_version(), gpus=gpus,

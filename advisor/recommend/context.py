@@ -47,7 +47,8 @@ class Device:
     def key(self) -> str:
         """What its performance depends on (sizing is cached by it)."""
         if self.cpu is not None:
-            return f"cpu {self.cpu.vcpus} threads {self.cpu.ram_gb} GB"
+            listed = ",".join(sorted(self.cpu.extensions)) if self.cpu.extensions is not None else "unlisted"
+            return f"cpu {self.cpu.vcpus} threads {self.cpu.ram_gb} GB {self.cpu.ghz} GHz {listed}"
         return (self.card.name if self.card else "cpu") + (" here" if self.measured_here else " projected")
 
 

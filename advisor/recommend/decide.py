@@ -72,8 +72,8 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     # CPU servers to buy: copies of the machine profiled (advisor/performance/cpu.py).
     for server in catalog.servers:
         if server.platform == "cpu" and server.vcpus is not None:
-            device = Device(f"buy {server.name}", None, False, cpu=CpuTarget(server.vcpus, server.cpu_ghz, server.ram_gb),
-                            server=server)
+            target = CpuTarget(server.vcpus, server.cpu_ghz, server.ram_gb, _listed(server.cpu_extensions))
+            device = Device(f"buy {server.name}", None, False, cpu=target, server=server)
             add_option(ctx, device, "upgrade", sized(device), options, excluded)
     # Cloud offers.
     for offer in catalog.offers:
@@ -89,7 +89,8 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             continue
         if offer.is_cpu:
             assert offer.vcpus is not None  # a CPU instance gives its vCPUs (Offer's check)
-            device = Device(label, None, False, cpu=CpuTarget(offer.vcpus, offer.cpu_ghz, offer.ram_gb))
+            device = Device(label, None, False, cpu=CpuTarget(offer.vcpus, offer.cpu_ghz, offer.ram_gb,
+                                                         _listed(offer.cpu_extensions)))
             add_option(ctx, device, "cloud", sized(device), options, excluded, offer=offer)
             continue
         offered = catalog.card(offer.card) if offer.card else None
@@ -154,3 +155,7 @@ def _owned_device(ctx: Context) -> Device | None:
         hint = f"; did you mean {', '.join(names)}?" if names else "; see 'gpu-advisor catalog cards'"
         raise RecommendError(f"owned card {owned!r} is not in the catalog{hint}")
     return Device(f"keep {card.name} (owned)", card, _is_profiled_card(report, card))
+
+
+def _listed(extensions: list[str] | None) -> frozenset[str] | None:
+    return None if extensions is None else frozenset(extensions)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from advisor.performance.cpu import CPU_PORTABLE, profiled_threads, project_cpu
+from advisor.performance.cpu import precision_unfit, profiled_threads, project_cpu
 from advisor.performance.projection import Performance, Unfit, measured, measured_cells, project
 from advisor.recommend.capacity import Sizing, size
 from advisor.recommend.context import Context, Device
@@ -56,9 +56,8 @@ def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[i
                                                "profile the model on a CPU (--device cpu) to weigh CPU options")
         if profiled_threads(ctx.report) is None:
             return Unfit(variant.precision, 0, "the profile does not record the threads it ran with: profile again")
-        if variant.precision not in CPU_PORTABLE:
-            return Unfit(variant.precision, 0, "not projected onto another CPU: its speed there depends on vector "
-                                               "extensions (AVX512_BF16, AMX, VNNI) the catalog does not list")
+        if unfit := precision_unfit(ctx.report, variant.precision, device.cpu):
+            return unfit
         cells = measured_cells(variant)
         if not cells:
             return Unfit(variant.precision, 0, "no measured batch size to start from")

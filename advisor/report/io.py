@@ -73,4 +73,8 @@ def migrate(data: dict) -> dict:
         # v4 added the host's noise per round, single-call percentiles and p50's bootstrap interval: a v3
         # report has none (its rounds' hosts read null, its tails "per sample").
         data["schema_version"] = 4
+    if data["schema_version"] == 4:
+        # v5 added the CPU's clock and vector extensions: a v4 report has neither (CPU-to-CPU projections
+        # then scale by threads only and project fp32 only).
+        data["schema_version"] = 5
     return data

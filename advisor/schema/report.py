@@ -18,7 +18,7 @@ from advisor.schema.request import Precision, ProfileRequest
 
 # 2: telemetry trace and structured energy results; 3: per-operator work counts; 4: the host's noise per round,
 # per-call percentiles of sub-millisecond calls, and a bootstrap interval of each p50
-REPORT_SCHEMA_VERSION = 4
+REPORT_SCHEMA_VERSION = 5
 REPORT_KIND = "gpu-advisor.profile-report"
 
 # perf_counter_ns (CPU), cuda_events (NVIDIA), perf_counter_ns_synchronized (host clock after a device sync: MPS)
@@ -51,6 +51,11 @@ class EnvironmentInfo(Record):
     cpu_model: str | None
     cpu_cores_physical: int | None
     cpu_threads_logical: int | None
+    cpu_clock_ghz: float | None = Field(default=None, gt=0, description="the CPU's highest clock the OS reports, else "
+                                                                         "its clock when the profile started")
+    cpu_extensions: list[str] | None = Field(default=None, description="the vector and matrix extensions of "
+                                                                         "advisor.devices.cpu.EXTENSIONS it has; None: "
+                                                                         "unknown (a report older than schema 5)")
     memory_total_bytes: int | None
     torch_version: str
     torchao_version: str | None

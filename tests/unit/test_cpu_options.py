@@ -10,7 +10,7 @@ import pytest
 from advisor.catalog.catalog import Offer, bundled_catalog
 from advisor.catalog.servers import Server
 from advisor.catalog.table import CatalogError, validate_row
-from advisor.performance.cpu import CPU_TO_CPU_BAND, CpuTarget, project_cpu, replicas
+from advisor.performance.cpu import CPU_TO_CPU_BAND, CpuTarget, precision_unfit, project_cpu, replicas
 from advisor.recommend.decide import recommend
 from advisor.recommend.workload import Workload, load_preset
 from advisor.report.io import load_report
@@ -195,3 +195,71 @@ def test_a_marketplace_is_left_out_unless_asked_and_never_holds_personal_data():
     rec = recommend(scenario_report(), personal, CATALOG)
     reasons = [e.reason for e in rec.excluded if e.label.startswith("RunPod Community Cloud")]
     assert reasons and all("third-party hosts" in r for r in reasons)
+
+
+def _measured_on(report, ghz=None, extensions=None):
+    env = report.environment.model_copy(update={"cpu_clock_ghz": ghz, "cpu_extensions": extensions})
+    return report.model_copy(update={"environment": env})
+
+
+ZEN4 = ["avx2", "avx512f", "avx512_bf16", "avx512_vnni"]  # what this project's development CPU reports
+
+
+def test_the_clock_scales_a_copy_linearly_and_says_it_is_assumed():
+    report = _measured_on(scenario_report(), ghz=3.0, extensions=ZEN4)
+    fp32 = report.variant("fp32")
+    cell = next(b for b in fp32.batches if b.latency)
+    threads = report.environment.torch_threads
+    half_as_fast = project_cpu(report, fp32, cell, CpuTarget(vcpus=4 * threads, ghz=1.5, extensions=frozenset(ZEN4)))
+    assert half_as_fast.p50_ms == pytest.approx(cell.latency.p50_ms * 2)
+    assert "x2.00 for the clock (3 GHz measured, 1.5 listed; ASSUMED linear)" in half_as_fast.basis
+    unlisted = project_cpu(report, fp32, cell, CpuTarget(vcpus=4 * threads))
+    assert unlisted.p50_ms == pytest.approx(cell.latency.p50_ms) and "clock is not listed" in unlisted.basis
+    old = project_cpu(scenario_report(), fp32, cell, CpuTarget(vcpus=4 * threads, ghz=1.5))
+    assert old.p50_ms == pytest.approx(cell.latency.p50_ms) and "does not record its clock" in old.basis
+
+
+def test_fp32_measured_with_avx512_and_served_without_it_widens_the_band():
+    report = _measured_on(scenario_report(), extensions=ZEN4)
+    fp32 = report.variant("fp32")
+    cell = next(b for b in fp32.batches if b.latency)
+    narrow = project_cpu(report, fp32, cell, CpuTarget(vcpus=8, extensions=frozenset({"avx2"})))
+    assert narrow.band == pytest.approx(3.0) and "half as wide" in narrow.basis
+    assert project_cpu(report, fp32, cell, CpuTarget(vcpus=8, extensions=frozenset(ZEN4))).band == 2.0
+
+
+def test_bf16_and_int8_are_projected_only_onto_a_cpu_with_the_instructions_they_were_measured_with():
+    report = _measured_on(scenario_report(), extensions=ZEN4)
+    same = CpuTarget(vcpus=8, extensions=frozenset(ZEN4))
+    assert precision_unfit(report, "bf16", same) is None and precision_unfit(report, "int8_dynamic", same) is None
+    avx2 = CpuTarget(vcpus=8, extensions=frozenset({"avx2"}))
+    assert "measured with avx512_bf16, which this CPU lacks" in precision_unfit(report, "bf16", avx2).reason
+    assert "avx512_vnni" in precision_unfit(report, "int8_dynamic", avx2).reason
+    assert "does not list this CPU's vector extensions" in precision_unfit(report, "bf16", CpuTarget(vcpus=8)).reason
+    assert "older than schema 5" in precision_unfit(scenario_report(), "bf16", same).reason
+    assert "not predicted" in precision_unfit(report, "int4_weight_only", same).reason
+    assert precision_unfit(report, "fp32", CpuTarget(vcpus=8)) is None
+    # measured where bf16 was emulated: a CPU with AMX is faster than that, so the measured speed is kept
+    emulated = _measured_on(scenario_report(), extensions=["avx2", "avx512f"])
+    amx = CpuTarget(vcpus=8, extensions=frozenset({"avx2", "avx512f", "amx_bf16", "amx_int8"}))
+    assert precision_unfit(emulated, "bf16", amx) is None
+    bf16 = emulated.variant("bf16")
+    cell = next(b for b in bf16.batches if b.latency)
+    perf = project_cpu(emulated, bf16, cell, amx)
+    assert perf.p50_ms == pytest.approx(cell.latency.p50_ms) and "emulated where measured" in perf.basis
+
+
+def test_a_cpu_instance_listing_its_extensions_is_weighed_in_bf16_too():
+    report = _measured_on(scenario_report(), ghz=2.6, extensions=ZEN4)
+    c3 = next(o for o in CATALOG.offers if o.offer == "c3-8")
+    listed = c3.model_copy(update={"offer": "c3-8 listed", "cpu_extensions": ZEN4})
+    rec = recommend(report, Workload(peak_rps=1, avg_rps=0.5, p95_ms=5000, owned_card="none"), _with_offer(listed))
+    option = _option(rec, "OVHcloud c3-8 listed")
+    assert "bf16" not in option.precisions_set_aside or "vector extensions" not in option.precisions_set_aside["bf16"]
+    unlisted = _option(rec, "OVHcloud c3-8 (")
+    assert "does not list this CPU's vector extensions" in unlisted.precisions_set_aside["bf16"]
+    with pytest.raises(CatalogError, match="unknown CPU extension 'sse9'"):
+        validate_row(Offer, {"provider": "p", "offer": "o", "kind": "cloud", "gpu_as_listed": "", "gpu_count": "0",
+                             "vcpus": "8", "price_per_hour": "0.1", "currency": "EUR", "price_scope": "instance",
+                             "vat": "excluded", "billing_granularity": "hour", "jurisdiction": "EU", "source": "test",
+                             "cpu_extensions": "avx2;sse9"}, "here")

@@ -34,6 +34,8 @@ def test_golden_v2_report_has_telemetry_and_energy():
     report = load_report(GOLDEN)
     assert report.schema_version == REPORT_SCHEMA_VERSION and len(report.telemetry.samples) > 10
     assert all(w.operators is None for w in report.work)  # schema 3 added them; a v2 report has none
+    # schema 5 added the CPU's clock and extensions: unknown for an older report, not guessed
+    assert report.environment.cpu_clock_ghz is None and report.environment.cpu_extensions is None
     energy = report.variant("fp32").batches[0].energy
     assert energy.method == "user_supplied" and energy.tokens_per_j > 0 and energy.energy_per_item_net_j > 0
 
@@ -221,3 +223,16 @@ def test_a_deeply_nested_file_is_refused_with_one_line():
         parse_report(deep, "r.json")
     with pytest.raises(UsageError, match="nested too deeply"):
         parse_workload(deep, "w.json")
+
+
+def test_a_new_report_records_the_cpu_s_clock_and_vector_extensions_where_the_os_lists_them():
+    from advisor.devices.cpu import EXTENSIONS, cpu_flags
+    from advisor.profiling.environment import collect
+
+    env = collect()
+    if cpu_flags():  # Linux lists them in /proc/cpuinfo
+        assert env.cpu_extensions is not None and set(env.cpu_extensions) <= set(EXTENSIONS)
+        assert set(env.cpu_extensions) == set(EXTENSIONS) & cpu_flags()
+    else:
+        assert env.cpu_extensions is None
+    assert env.cpu_clock_ghz is None or 0.1 < env.cpu_clock_ghz < 10
