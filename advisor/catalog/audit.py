@@ -78,7 +78,10 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
 
 
 def _period_day(period: str | None) -> date | None:
+    """The first day a period names: 2026-06-30, 2026-06 or 2026 (None: not a date)."""
+    parts = (period or "").strip()[:10].split("-")
     try:
-        return date.fromisoformat((period or "")[:10])
-    except ValueError:
+        numbers = [int(p) for p in parts] + [1, 1]
+        return date(numbers[0], numbers[1], numbers[2])
+    except (ValueError, IndexError):
         return None

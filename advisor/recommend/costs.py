@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
+from advisor.catalog.audit import CARD_STALE_DAYS
+from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Offer
 from advisor.catalog.servers import Hosting, hosting
+from advisor.catalog.view import age
 from advisor.performance.cpu import replicas
 from advisor.performance.projection import Unfit
 from advisor.recommend import rules
@@ -33,6 +37,14 @@ def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing)
     if tdp is None:
         return None, None, "not counted: the catalog has no TDP for this card"
     return tdp, tdp * ctx.workload.idle_power_fraction, "ESTIMATED from the card's TDP (busy) and the idle-power assumption"
+
+
+def _price_age(card: Card) -> str | None:
+    """Why a card's catalog price is too old to buy on ('undated', '9 years old'), or None."""
+    day = card.price_day()
+    if day is None:
+        return "undated"
+    return age(day) if (date.today() - day).days > CARD_STALE_DAYS else None
 
 
 HOURS_PER_MONTH = 24.0 * DAYS_PER_MONTH
@@ -116,6 +128,7 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
     utilisation_avg = min(1.0, w.average_rps / (sizing.units * sizing.performance.items_per_s))
     busy, idle, energy_basis = _power(ctx, device, variant, sizing)
     notes: list[str] = []
+    checks: list[str] = []  # what in a purchase's price to check before buying
     costs: dict[str, float] = {}
     kwh = None
     upfront = 0.0
@@ -149,6 +162,10 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
             costs["electricity"] = kwh * ctx.electricity
         else:
             notes.append("electricity not counted (the total is a lower bound): " + energy_basis)
+        if hosts and device.server is None and device.card is not None and (stale := _price_age(device.card)):
+            checks.append(f"the card's price, {device.card.purchase_price_usd:,.0f} USD, is {stale}")
+        if hosts and hosts.server.estimated:
+            checks.append(f"the price of the {hosts.server.name} is an ESTIMATE")
         if hosts and device.server is not None:
             upfront = hosts.price_usd / ctx.usd_per_eur
             kept = 1.0 - w.resale_fraction()
@@ -170,9 +187,10 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
             costs["host"] = host_eur * kept
             if w.maintenance_pct_per_year:
                 costs["maintenance"] = upfront * w.maintenance_pct_per_year / 100.0 * months / 12.0
+            dated = f"{device.card.price_date}" if device.card.price_date else "undated"
             notes.append(f"purchase price {device.card.purchase_price_usd:,.0f} USD per card "
-                         f"({device.card.price_basis or 'undated'}); {1.0 - kept:.0%} of the purchase recovered by resale "
-                         "at the end of the horizon (assumed: see the assumptions)")
+                         f"({device.card.price_basis or 'no basis given'}; {dated}); {1.0 - kept:.0%} of "
+                         "the purchase recovered by resale at the end of the horizon (assumed: see the assumptions)")
             notes.append(f"{hosts.hosts} x {hosts.server.name} at {hosts.server.price_usd:,.0f} USD, "
                          f"{hosts.server.host_power_w:,.0f} W each"
                          + (f" ({hosts.server.price_basis})" if hosts.server.estimated else ""))
@@ -233,6 +251,7 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
         cost_per_million_unit="tokens" if llm else "inferences",
         energy_per_inference_j=None if kwh is None else kwh * 3.6e6 / requests,
         energy_basis=energy_basis, co2_g_per_1000=None if carbon is None else carbon / requests * 1000.0, notes=notes,
+        price_checks=checks,
         precisions_set_aside=set_aside))
 
 

@@ -42,6 +42,8 @@ class Option(Record):
     breakeven_month: float | None = Field(default=None, description="purchases: month from which buying beats "
                                                                     "the cheapest allowed cloud option")
     notes: list[str] = Field(default_factory=list)
+    price_checks: list[str] = Field(default_factory=list, description="a purchase: which of its prices are estimates, "
+                                                                        "undated or old, to check with a quote")
     precisions_set_aside: dict[str, str] = Field(default_factory=dict, description="every other variant, and why "
                                                                                    "it was not chosen here")
 

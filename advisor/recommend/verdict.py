@@ -41,6 +41,8 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                        "month to run" + (f"; against renting it pays for itself in month {best.breakeven_month:.1f}"
                                          if best.breakeven_month is not None else "; no allowed cloud option to compare "
                                                                                   "with (renting is excluded)") + ".")
+    if best.price_checks:
+        reasons.append(f"Ask for quotes before buying: {' and '.join(best.price_checks)}.")
     if best.energy_per_inference_j is not None:
         scope = "idle time and PUE included" if best.action != "cloud" else "PUE included"
         reasons.append(f"Energy {best.energy_per_inference_j:.3g} J per inference ({scope}), {best.co2_g_per_1000:.3g} g "

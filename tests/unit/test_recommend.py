@@ -4,10 +4,12 @@ import dataclasses
 import json
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
 from advisor import cli
+from advisor.catalog.audit import CARD_STALE_DAYS
 from advisor.catalog.catalog import bundled_catalog
 from advisor.recommend.decide import RecommendError, recommend
 from advisor.recommend.workload import Workload, load_preset, preset_names
@@ -463,3 +465,16 @@ def test_reports_from_a_fleet_folder_are_measured_references_ahead_of_projection
     assert all(not o["measured"] for o in alone["ranked"] if o["card"] == "NVIDIA T4")
     assert cli.main([*common, "--references", str(tmp_path / "missing")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_a_purchase_says_which_of_its_prices_to_check_with_a_quote():
+    rec = decide(scenario_report(), load_preset("classified-onprem"))
+    buys = {o.card: o for o in rec.ranked if o.action == "upgrade" and o.card}
+    assert "NVIDIA RTX A2000" in buys and "NVIDIA T4" in buys
+    a2000, t4 = buys["NVIDIA RTX A2000"], buys["NVIDIA T4"]
+    assert "the card's price, 450 USD, is undated" in a2000.price_checks
+    t4_recent = (date.today() - CATALOG.card("NVIDIA T4").price_day()).days <= CARD_STALE_DAYS
+    assert any("card's price" in c for c in t4.price_checks) != t4_recent  # dated: checked only once old
+    assert all(any("ESTIMATE" in c for c in o.price_checks) for o in buys.values())  # every host is an estimate
+    if rec.verdict.choice.action == "upgrade":
+        assert any(r.startswith("Ask for quotes before buying") for r in rec.verdict.reasons)
