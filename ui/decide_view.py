@@ -81,6 +81,10 @@ class DecideView(QWidget):
         self.sensitivity = QComboBox()
         self.sensitivity.addItems(list(LEVELS))
         form.addRow("Data sensitivity", self.sensitivity)
+        self.marketplace = QCheckBox("consider marketplace offers")
+        self.marketplace.setToolTip("public data only: third parties' machines rented through a marketplace, with no "
+                                    "data-centre SLA (left out by default)")
+        form.addRow("", self.marketplace)
         self.horizon = QSpinBox()
         self.horizon.setRange(1, 120)
         self.horizon.setValue(36)
@@ -214,6 +218,7 @@ class DecideView(QWidget):
         self.hours.setValue(w.hours_per_day)
         self.batching.setChecked(w.batching)
         self.sensitivity.setCurrentText(w.sensitivity)
+        self.marketplace.setChecked(w.allow_marketplace)
         self.horizon.setValue(w.horizon_months)
         self.prompt_tokens.setValue(w.prompt_tokens or 0)
         self.output_tokens.setValue(w.output_tokens or 0)
@@ -229,7 +234,8 @@ class DecideView(QWidget):
             name=self.preset.currentText(), peak_rps=self.peak_rps.value() or None,
             avg_rps=self.avg_rps.value() or None, users=None, p95_ms=self.p95.value(),
             hours_per_day=self.hours.value(), batching=self.batching.isChecked(),
-            sensitivity=self.sensitivity.currentText(), horizon_months=self.horizon.value(),
+            sensitivity=self.sensitivity.currentText(), allow_marketplace=self.marketplace.isChecked(),
+            horizon_months=self.horizon.value(),
             budget_eur=self.budget.value() or None, prompt_tokens=self.prompt_tokens.value() or None,
             output_tokens=self.output_tokens.value() or None,
             owned_card=self.owned.currentText() or "profiled",

@@ -329,3 +329,15 @@ def test_catalog_rows_show_their_region():
     rows = view.offers_rows(bundled_catalog().offers)
     region = rows[0].index("region")
     assert all(row[region] and row[region] != "-" for row in rows[1:] if "AWS" in row[0])
+
+
+def test_marketplace_offers_are_considered_only_when_ticked_for_public_data(opened, qtbot):
+    window, _ = opened
+    view = window.decide_view
+    view.preset.setCurrentText("custom")
+    view.sensitivity.setCurrentText("public")
+    assert not view.marketplace.isChecked() and view.workload().allow_marketplace is False
+    view.marketplace.setChecked(True)
+    assert view.workload().allow_marketplace is True
+    view.preset.setCurrentText("internal-tool")  # a preset sets it back to its own (off)
+    assert not view.marketplace.isChecked()
