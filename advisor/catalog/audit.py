@@ -33,13 +33,13 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
     found: list[Finding] = []
     for card in catalog.cards:
         day = card.price_day()
-        if card.purchase_price_usd is None:
+        if card.price_usd is None:
             found.append(Finding("cards.csv", card.name, "missing", "no purchase price: it cannot be bought in a recommendation"))
         elif day is None:
-            found.append(Finding("cards.csv", card.name, "undated", f"purchase price {card.purchase_price_usd:,.0f} USD has no "
-                                                                   f"date ({card.price_basis or 'no basis given'})"))
+            found.append(Finding("cards.csv", card.name, "undated", f"{card.price_kind} price {card.price_usd:,.0f} USD has "
+                                                                   f"no date"))
         elif (today - day).days > CARD_STALE_DAYS:
-            found.append(Finding("cards.csv", card.name, "stale", f"purchase price of {card.price_date}, "
+            found.append(Finding("cards.csv", card.name, "stale", f"{card.price_kind} price of {day:%Y-%m}, "
                                                                   f"{(today - day).days // 30} months old"))
         missing = [name for name, value in (("memory bandwidth", card.memory_bandwidth_gbs), ("fp32 peak", card.fp32_tflops),
                                             ("TDP", card.tdp_w)) if value is None]

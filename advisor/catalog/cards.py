@@ -26,9 +26,13 @@ class Card(FiniteRecord):
     fp8_tflops_dense: float | None = Field(default=None, gt=0)
     tdp_w: float | None = Field(default=None, gt=0)
     form_factor: str | None = None
-    purchase_price_usd: float | None = Field(default=None, gt=0)
+    purchase_price_usd: float | None = Field(default=None, gt=0, description="the list price (MSRP)")
     price_date: str | None = Field(default=None, description="YYYY or YYYY-MM or YYYY-MM-DD")
     price_basis: str | None = None
+    street_price_usd: float | None = Field(default=None, gt=0, description="what buyers were paying, where a source "
+                                                                            "shows it; used instead of the list price")
+    street_price_date: str | None = Field(default=None, description="YYYY or YYYY-MM or YYYY-MM-DD")
+    street_price_basis: str | None = None
     source: str
     notes: str | None = None
 
@@ -48,7 +52,7 @@ class Card(FiniteRecord):
             raise ValueError("write it as MAJOR.MINOR, e.g. 8.9")
         return value
 
-    @field_validator("price_date")
+    @field_validator("price_date", "street_price_date")
     @classmethod
     def _price_date(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
@@ -65,8 +69,28 @@ class Card(FiniteRecord):
         major, minor = self.compute_capability.split(".")
         return int(major), int(minor)
 
+    @property
+    def price_usd(self) -> float | None:
+        """What buying one costs: the street price where the catalog has one, else the list price."""
+        return self.street_price_usd or self.purchase_price_usd
+
+    @property
+    def price_kind(self) -> str:
+        return "street" if self.street_price_usd else "list"
+
     def price_day(self) -> date | None:
-        if not self.price_date:
+        """The date of the price used (``price_usd``)."""
+        when = self.street_price_date if self.street_price_usd else self.price_date
+        if not when:
             return None
-        parts = [int(p) for p in self.price_date.split("-")] + [1, 1]
+        parts = [int(p) for p in when.split("-")] + [1, 1]
         return date(parts[0], parts[1], parts[2])
+
+    def price_note(self) -> str:
+        """The price used, what it is and where it comes from, with the other one for comparison."""
+        if self.street_price_usd:
+            listed = f"; list {self.purchase_price_usd:,.0f} USD" if self.purchase_price_usd else ""
+            return (f"street price {self.street_price_usd:,.0f} USD ({self.street_price_basis or 'no basis given'}; "
+                    f"{self.street_price_date or 'undated'}{listed})")
+        return (f"list price {self.purchase_price_usd:,.0f} USD ({self.price_basis or 'no basis given'}; "
+                f"{self.price_date or 'undated'}; no street price in the catalog)")

@@ -90,13 +90,14 @@ def cpu_label(o: Offer) -> str:
 
 
 def cards_rows(catalog: Catalog, today: date | None = None) -> list[list[str]]:
-    rows = [["card", "cc", "memory GB", "GB/s", "fp16 TF", "bf16 TF", "int8 TOPS", "fp8 TF", "TDP W", "price USD", "priced"]]
+    rows = [["card", "cc", "memory GB", "GB/s", "fp16 TF", "bf16 TF", "int8 TOPS", "fp8 TF", "TDP W", "price USD",
+             "price", "priced"]]
     for c in catalog.cards:
         value = lambda v: "-" if v is None else f"{v:g}"  # noqa: E731
         rows.append([c.name, c.compute_capability or "-", value(c.memory_gb), value(c.memory_bandwidth_gbs),
                      value(c.fp16_tflops_dense), value(c.bf16_tflops_dense), value(c.int8_tops_dense),
-                     value(c.fp8_tflops_dense), value(c.tdp_w), value(c.purchase_price_usd),
-                     age(c.price_day(), today) if c.purchase_price_usd else "-"])
+                     value(c.fp8_tflops_dense), value(c.tdp_w), value(c.price_usd),
+                     c.price_kind if c.price_usd else "-", age(c.price_day(), today) if c.price_usd else "-"])
     return rows
 
 

@@ -103,7 +103,7 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
     variant, sizing, set_aside = sized
     w = ctx.workload
     if action == "keep" and sizing.units > owned_count:
-        if device.card is None or device.card.purchase_price_usd is None:
+        if device.card is None or device.card.price_usd is None:
             excluded.append(Exclusion(label=device.label, category="latency",
                                       reason=f"needs {sizing.units} to hold the peak, you own {owned_count}"
                                              + ("" if device.card is None else " and the catalog has no price to buy more"),
@@ -163,7 +163,7 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
         else:
             notes.append("electricity not counted (the total is a lower bound): " + energy_basis)
         if hosts and device.server is None and device.card is not None and (stale := _price_age(device.card)):
-            checks.append(f"the card's price, {device.card.purchase_price_usd:,.0f} USD, is {stale}")
+            checks.append(f"the card's {device.card.price_kind} price, {device.card.price_usd:,.0f} USD, is {stale}")
         if hosts and hosts.server.estimated:
             checks.append(f"the price of the {hosts.server.name} is an ESTIMATE")
         if hosts and device.server is not None:
@@ -178,8 +178,8 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
                          f"{1.0 - kept:.0%} of the price recovered by resale at the end of the horizon (assumed)")
         elif hosts:
             # only priced cards are bought (decide, and the check above)
-            assert device.card is not None and device.card.purchase_price_usd is not None
-            price_eur = device.card.purchase_price_usd / ctx.usd_per_eur
+            assert device.card is not None and device.card.price_usd is not None
+            price_eur = device.card.price_usd / ctx.usd_per_eur
             host_eur = hosts.price_usd / ctx.usd_per_eur
             kept = 1.0 - w.resale_fraction()
             upfront = hosts.gpus_bought * price_eur + host_eur
@@ -187,10 +187,8 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
             costs["host"] = host_eur * kept
             if w.maintenance_pct_per_year:
                 costs["maintenance"] = upfront * w.maintenance_pct_per_year / 100.0 * months / 12.0
-            dated = f"{device.card.price_date}" if device.card.price_date else "undated"
-            notes.append(f"purchase price {device.card.purchase_price_usd:,.0f} USD per card "
-                         f"({device.card.price_basis or 'no basis given'}; {dated}); {1.0 - kept:.0%} of "
-                         "the purchase recovered by resale at the end of the horizon (assumed: see the assumptions)")
+            notes.append(f"per card: {device.card.price_note()}; {1.0 - kept:.0%} of the purchase recovered by resale at "
+                         "the end of the horizon (assumed: see the assumptions)")
             notes.append(f"{hosts.hosts} x {hosts.server.name} at {hosts.server.price_usd:,.0f} USD, "
                          f"{hosts.server.host_power_w:,.0f} W each"
                          + (f" ({hosts.server.price_basis})" if hosts.server.estimated else ""))

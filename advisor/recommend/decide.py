@@ -65,7 +65,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         if why_not := rules.card_excluded(workload.sensitivity, card, workload.allow_consumer_cards):
             excluded.append(Exclusion(label=device.label, category="data", reason=why_not))
             continue
-        if card.purchase_price_usd is None:
+        if card.price_usd is None:
             excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
             continue
         add_option(ctx, device, "upgrade", sized(device), options, excluded)

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from advisor import cli
-from advisor.catalog.audit import CARD_STALE_DAYS
+from advisor.catalog.audit import CARD_STALE_DAYS, audit
 from advisor.catalog.catalog import bundled_catalog
 from advisor.recommend.decide import RecommendError, recommend
 from advisor.recommend.workload import Workload, load_preset, preset_names
@@ -306,7 +306,7 @@ def test_owned_cards_plus_more_of_the_same_is_an_option_that_buys_only_the_extra
     from advisor.catalog.servers import hosting
 
     usd = rec_usd_per_eur(rec)
-    price_eur = CATALOG.card("NVIDIA L40S").purchase_price_usd / usd
+    price_eur = CATALOG.card("NVIDIA L40S").price_usd / usd
     host_eur = hosting(CATALOG.card("NVIDIA L40S"), bought, CATALOG.servers).price_usd / usd
     assert option.upfront_eur == pytest.approx(bought * price_eur + host_eur)  # the extra cards and their host only
     new = next(o for o in rec.ranked if o.label == "buy NVIDIA L40S")
@@ -472,9 +472,22 @@ def test_a_purchase_says_which_of_its_prices_to_check_with_a_quote():
     buys = {o.card: o for o in rec.ranked if o.action == "upgrade" and o.card}
     assert "NVIDIA RTX A2000" in buys and "NVIDIA T4" in buys
     a2000, t4 = buys["NVIDIA RTX A2000"], buys["NVIDIA T4"]
-    assert "the card's price, 450 USD, is undated" in a2000.price_checks
+    assert "the card's list price, 450 USD, is undated" in a2000.price_checks
     t4_recent = (date.today() - CATALOG.card("NVIDIA T4").price_day()).days <= CARD_STALE_DAYS
     assert any("card's price" in c for c in t4.price_checks) != t4_recent  # dated: checked only once old
     assert all(any("ESTIMATE" in c for c in o.price_checks) for o in buys.values())  # every host is an estimate
     if rec.verdict.choice.action == "upgrade":
         assert any(r.startswith("Ask for quotes before buying") for r in rec.verdict.reasons)
+
+
+def test_a_card_is_bought_at_its_street_price_where_the_catalog_has_one_and_says_which():
+    l40s, a2000 = CATALOG.card("NVIDIA L40S"), CATALOG.card("NVIDIA RTX A2000")
+    assert l40s.price_kind == "street" and l40s.price_usd == l40s.street_price_usd != l40s.purchase_price_usd
+    assert a2000.price_kind == "list" and a2000.price_usd == a2000.purchase_price_usd
+    rec = decide(scenario_report(), load_preset("classified-onprem"))
+    buys = {o.card: o for o in rec.ranked if o.action == "upgrade" and o.card}
+    street = next(n for n in buys["NVIDIA L40S"].notes if n.startswith("per card"))
+    assert f"street price {l40s.street_price_usd:,.0f} USD" in street and f"list {l40s.purchase_price_usd:,.0f} USD" in street
+    assert "list price 450 USD" in next(n for n in buys["NVIDIA RTX A2000"].notes if n.startswith("per card"))
+    found = [f for f in audit(CATALOG) if f.row == "NVIDIA L40S" and f.file == "cards.csv"]
+    assert any("street price of 2025-07" in f.detail for f in found)
