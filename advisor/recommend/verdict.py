@@ -56,6 +56,12 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                        "profile with --cpu-tdp-w or --wall-power-w to count it, which may change the ranking.")
     if best.action == "keep":
         reasons.append("The hardware is already paid for and meets the target: keep it.")
+    largest = max((b.batch_size for v in variants if v.precision == best.precision for b in v.batches
+                   if b.status == "ok"), default=None)
+    if best.devices > 1 and largest is not None and best.batch_size >= largest:
+        reasons.append(f"Each device runs at batch {largest}, the largest measured: capacity beyond it is not "
+                       f"counted, so profile larger batches (gpu-advisor profile --batch 1,{largest},{largest * 4}) to see "
+                       "whether fewer devices would do.")
     counts: dict[str, int] = {}
     for e in excluded:
         counts[e.category] = counts.get(e.category, 0) + 1

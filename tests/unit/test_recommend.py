@@ -491,3 +491,14 @@ def test_a_card_is_bought_at_its_street_price_where_the_catalog_has_one_and_says
     assert "list price 450 USD" in next(n for n in buys["NVIDIA RTX A2000"].notes if n.startswith("per card"))
     found = [f for f in audit(CATALOG) if f.row == "NVIDIA L40S" and f.file == "cards.csv"]
     assert any("street price of 2025-07" in f.detail for f in found)
+
+
+def test_a_verdict_sized_at_the_largest_batch_measured_asks_for_larger_batches():
+    rec = decide(scenario_report(), Workload(peak_rps=400, avg_rps=200, p95_ms=60000, owned_card="none"))
+    best = rec.verdict.choice
+    largest = max(b.batch_size for b in scenario_report().variant(best.precision).batches if b.status == "ok")
+    hint = [r for r in rec.verdict.reasons if "the largest measured" in r]
+    assert best.devices > 1 and best.batch_size == largest and len(hint) == 1
+    assert f"--batch 1,{largest},{largest * 4}" in hint[0]
+    small = decide(scenario_report(), Workload(peak_rps=1, avg_rps=0.5, p95_ms=60000, owned_card="none"))
+    assert small.verdict.choice.batch_size < largest and not any("the largest measured" in r for r in small.verdict.reasons)
