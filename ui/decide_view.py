@@ -81,6 +81,10 @@ class DecideView(QWidget):
         self.sensitivity = QComboBox()
         self.sensitivity.addItems(list(LEVELS))
         form.addRow("Data sensitivity", self.sensitivity)
+        self.datacenter = QCheckBox("buy data-centre cards only")
+        self.datacenter.setToolTip("leave out workstation and consumer cards cooled by their own fan (RTX A-series, "
+                                   "RTX Ada, GeForce): rack servers are made for passively cooled cards")
+        form.addRow("", self.datacenter)
         self.marketplace = QCheckBox("consider marketplace offers")
         self.marketplace.setToolTip("public data only: third parties' machines rented through a marketplace, with no "
                                     "data-centre SLA (left out by default)")
@@ -219,6 +223,7 @@ class DecideView(QWidget):
         self.batching.setChecked(w.batching)
         self.sensitivity.setCurrentText(w.sensitivity)
         self.marketplace.setChecked(w.allow_marketplace)
+        self.datacenter.setChecked(w.datacenter_cards_only)
         self.horizon.setValue(w.horizon_months)
         self.prompt_tokens.setValue(w.prompt_tokens or 0)
         self.output_tokens.setValue(w.output_tokens or 0)
@@ -235,6 +240,7 @@ class DecideView(QWidget):
             avg_rps=self.avg_rps.value() or None, users=None, p95_ms=self.p95.value(),
             hours_per_day=self.hours.value(), batching=self.batching.isChecked(),
             sensitivity=self.sensitivity.currentText(), allow_marketplace=self.marketplace.isChecked(),
+            datacenter_cards_only=self.datacenter.isChecked(),
             horizon_months=self.horizon.value(),
             budget_eur=self.budget.value() or None, prompt_tokens=self.prompt_tokens.value() or None,
             output_tokens=self.output_tokens.value() or None,

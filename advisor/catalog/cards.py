@@ -70,6 +70,15 @@ class Card(FiniteRecord):
         return int(major), int(minor)
 
     @property
+    def fan_cooled(self) -> bool:
+        """A workstation or consumer card, cooled by its own fan, rather than a passively cooled data-centre card
+        made for a server's airflow. Read from its name: GeForce, RTX A-series, RTX Ada and RTX PRO Max-Q or
+        Workstation editions (a row that also covers a Server Edition is not one)."""
+        name = self.name
+        return ("GeForce" in name or re.search(r"\bRTX A\d", name) is not None or re.search(r"\bRTX \d+ Ada", name)
+                is not None or ("RTX PRO" in name and "Server" not in (self.form_factor or "")))
+
+    @property
     def price_usd(self) -> float | None:
         """What buying one costs: the street price where the catalog has one, else the list price."""
         return self.street_price_usd or self.purchase_price_usd

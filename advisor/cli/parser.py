@@ -91,6 +91,8 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
                    "default), none, cpu, or a catalog card name")
     r.add_argument("--allow-consumer-cards", action="store_true", default=None,
                    help="the site may run GeForce cards (their driver licence bars data-centre deployment)")
+    r.add_argument("--datacenter-cards-only", action="store_true", default=None,
+                   help="buy only passively cooled data-centre cards (no workstation or consumer card with a fan)")
     r.add_argument("--allow-marketplace", action="store_true", default=None,
                    help="public data: consider marketplace offers (third parties' machines, no data-centre SLA)")
     r.add_argument("--owned-count", type=int, help="how many of it (default 1)")

@@ -197,6 +197,8 @@ def add_option(ctx: Context, device: Device, action: str, sized, options: list[O
                              f"{hosts.gpus_bought} bought for the {bought} the load needs")
             if owned_count:
                 notes.append(f"{owned_count} already owned, {hosts.gpus_bought} bought")
+            if rack := rules.rack_note(device.card):
+                notes.append(rack)
         else:
             notes.append("already paid for: only its energy counts")
         instances = hosts.hosts if device.server is not None and hosts else units

@@ -65,6 +65,11 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         if why_not := rules.card_excluded(workload.sensitivity, card, workload.allow_consumer_cards):
             excluded.append(Exclusion(label=device.label, category="data", reason=why_not))
             continue
+        if workload.datacenter_cards_only and card.fan_cooled:
+            excluded.append(Exclusion(label=device.label, category="cooling", reason=(
+                "a workstation or consumer card cooled by its own fan, left out: the workload asks for data-centre "
+                "cards only")))
+            continue
         if card.price_usd is None:
             excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
             continue

@@ -59,7 +59,7 @@ CAPITAL = ("purchase", "host", "setup")  # paid once, not every month
 class Exclusion(Record):
     label: str
     category: Literal["does_not_fit", "unsupported", "latency", "data", "budget", "no_spec", "no_price", "quality",
-                      "breakeven", "marketplace"]
+                      "breakeven", "marketplace", "cooling"]
     reason: str
     best_p95_ms: float | None = None
 

@@ -51,6 +51,9 @@ class Workload(FiniteRecord):
     usd_per_eur: float | None = Field(default=None, gt=0, description="default: the catalog's dated exchange rate")
     allow_consumer_cards: bool = Field(default=False, description="the site may run GeForce cards, whose driver licence "
                                                                    "bars data-centre deployment (sensitive and classified data)")
+    datacenter_cards_only: bool = Field(default=False, description="buy only passively cooled data-centre cards, made "
+                                                                   "for a rack server's airflow (no workstation or "
+                                                                   "consumer card with its own fan)")
     allow_marketplace: bool = Field(default=False, description="public data only: rent third parties' machines through a "
                                                                "marketplace (no data-centre SLA, hosts come and go)")
     min_cosine: float = Field(default=0.99, gt=0, le=1, description="quality floor for quantized variants")

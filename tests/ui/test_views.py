@@ -341,3 +341,12 @@ def test_marketplace_offers_are_considered_only_when_ticked_for_public_data(open
     assert view.workload().allow_marketplace is True
     view.preset.setCurrentText("internal-tool")  # a preset sets it back to its own (off)
     assert not view.marketplace.isChecked()
+
+
+def test_the_data_centre_cards_box_sets_the_workload(opened):
+    window, _ = opened
+    view = window.decide_view
+    view.preset.setCurrentText("custom")
+    assert view.workload().datacenter_cards_only is False
+    view.datacenter.setChecked(True)
+    assert view.workload().datacenter_cards_only is True

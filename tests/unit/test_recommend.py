@@ -502,3 +502,21 @@ def test_a_verdict_sized_at_the_largest_batch_measured_asks_for_larger_batches()
     assert f"--batch 1,{largest},{largest * 4}" in hint[0]
     small = decide(scenario_report(), Workload(peak_rps=1, avg_rps=0.5, p95_ms=60000, owned_card="none"))
     assert small.verdict.choice.batch_size < largest and not any("the largest measured" in r for r in small.verdict.reasons)
+
+
+def test_a_fan_cooled_workstation_card_is_bought_with_a_word_on_the_rack_or_left_out_when_asked():
+    fans = {c.name for c in CATALOG.cards if c.fan_cooled}
+    assert {"NVIDIA RTX A2000", "NVIDIA GeForce RTX 4090", "NVIDIA RTX PRO 6000 Blackwell Max-Q"} <= fans
+    assert not fans & {"NVIDIA T4", "NVIDIA L4", "NVIDIA L40S", "NVIDIA H100 PCIe", "NVIDIA RTX PRO 6000 Blackwell"}
+    rec = decide(scenario_report(), load_preset("classified-onprem"))
+    a2000 = next(o for o in rec.ranked if o.card == "NVIDIA RTX A2000")
+    assert any("cooled by its own fan" in n for n in a2000.notes)
+    t4 = next(o for o in rec.ranked if o.card == "NVIDIA T4")
+    assert not any("cooled by its own fan" in n for n in t4.notes)
+    if rec.verdict.choice.card in fans:
+        assert any("check that the server's vendor supports it" in r for r in rec.verdict.reasons)
+    strict = decide(scenario_report(), load_preset("classified-onprem").model_copy(update={"datacenter_cards_only": True}))
+    assert not any(o.card in fans for o in strict.ranked)
+    left_out = {e.label.removeprefix("buy ") for e in strict.excluded if e.category == "cooling"}
+    geforce = {f for f in fans if "GeForce" in f}  # classified data: already left out by their driver licence
+    assert left_out == fans - geforce and geforce
