@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from advisor.catalog.catalog import Catalog
+from advisor.catalog.table import first_day
 
 OFFER_STALE_DAYS = 183
 CARD_STALE_DAYS = 365
@@ -70,18 +71,9 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
     if fx is None:
         found.append(Finding("energy.csv", "fx USD_per_EUR", "missing", "no exchange rate: USD prices cannot be compared"))
     else:
-        day = _period_day(fx.period)
+        day = first_day(fx.period)
         if day is None or (today - day).days > FX_STALE_DAYS:
             found.append(Finding("energy.csv", "fx USD_per_EUR", "stale", f"exchange rate {fx.value:g} of {fx.period}: "
                                                                           "give --usd-per-eur or update energy.csv"))
     return found
 
-
-def _period_day(period: str | None) -> date | None:
-    """The first day a period names: 2026-06-30, 2026-06 or 2026 (None: not a date)."""
-    parts = (period or "").strip()[:10].split("-")
-    try:
-        numbers = [int(p) for p in parts] + [1, 1]
-        return date(numbers[0], numbers[1], numbers[2])
-    except (ValueError, IndexError):
-        return None

@@ -7,6 +7,7 @@ from datetime import date
 
 from pydantic import Field, field_validator
 
+from advisor.catalog.table import first_day
 from advisor.schema.records import FiniteRecord
 
 
@@ -89,11 +90,7 @@ class Card(FiniteRecord):
 
     def price_day(self) -> date | None:
         """The date of the price used (``price_usd``)."""
-        when = self.street_price_date if self.street_price_usd else self.price_date
-        if not when:
-            return None
-        parts = [int(p) for p in when.split("-")] + [1, 1]
-        return date(parts[0], parts[1], parts[2])
+        return first_day(self.street_price_date if self.street_price_usd else self.price_date)
 
     def price_note(self) -> str:
         """The price used, what it is and where it comes from, with the other one for comparison."""

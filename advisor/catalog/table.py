@@ -19,6 +19,15 @@ from pydantic import BaseModel, ValidationError
 from advisor.errors import AdvisorError
 from advisor.schema.records import describe_validation_error
 
+
+def first_day(period: str | None) -> date | None:
+    """The first day a catalog date or period names: 2026-06-30, 2026-06 or 2026 (None: empty or not a date)."""
+    try:
+        numbers = [int(p) for p in (period or "").strip()[:10].split("-")] + [1, 1]
+        return date(numbers[0], numbers[1], numbers[2])
+    except (ValueError, IndexError):
+        return None
+
 Row = TypeVar("Row", bound=BaseModel)
 
 
