@@ -1,0 +1,98 @@
+"""One registry of engines: what serves the model, where it can be profiled, which precisions it serves, what it
+costs the host per call, and which profiled engine counts as measured for it. Read by everyone, as the precision
+registry is (advisor/schema/precisions.py): the profiler picks the backend module that loads a model into the
+engine (advisor/engines/), the performance model takes its host cost and fusion, the language-model serving
+model its efficiencies and memory reserve, and the recommendation names it in the verdict.
+
+Adding an engine: one row here, one backend module under advisor/engines/ (when it can be profiled) and its tests
+(docs/architecture.md lists the files).
+
+Names are the same when profiling and when projecting. torch.compile's modes are options of the torch backend:
+`compile` is its default mode (Inductor fuses elementwise operators; eager launches), `graphs` is
+mode="reduce-overhead" (the same fused kernels replayed as one CUDA graph per forward pass).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+HostModel = Literal["per_op", "per_pass"]
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    name: str
+    label: str  # how a verdict names it: "serve it with {label}"
+    backend: str | None  # module of advisor.engines that profiles it; None: projected only, never profiled here
+    devices: tuple[str, ...]  # device types it can be profiled on ("cpu", "cuda")
+    precisions: tuple[str, ...]  # precision registry names it serves
+    quantizes_with: str  # how its quantized variants are made
+    package: str | None  # the distribution it needs (None: torch itself)
+    import_name: str | None  # the module that tells whether that distribution is installed
+    extra: str | None  # the project's optional extra that installs it (pip install '.[extra]')
+    # Host time of one call: per launched kernel (eager-like, fused kernels count once) or per forward pass (one graph
+    # replay). host_us_per_kernel None: the performance model's fitted eager constant.
+    host_model: HostModel
+    kernels_per_op: float  # launched kernels per counted operator: 1 in eager, fewer where the engine fuses
+    host_us_per_kernel: float | None
+    # Profiled engines whose measurement on a card stands for this engine on that card (itself first).
+    measured_as: tuple[str, ...]
+    # Whether its projection constants were checked on measurements they were not fitted on
+    # (docs/projection-validation.md). An unvalidated engine says so in its basis and gets band_factor.
+    validated: bool
+    band_factor: float  # the projection band is widened by this factor (x and ÷) where not validated
+    serving: bool = False  # a language-model server: continuous batching and paged KV cache
+    options: tuple[tuple[str, str], ...] = ()  # backend options, e.g. torch.compile's mode
+
+    def option(self, key: str) -> str | None:
+        return dict(self.options).get(key)
+
+
+ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
+    EngineSpec("eager", "eager PyTorch", "torch", ("cpu", "cuda"),
+               ("fp32", "fp16", "bf16", "int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"),
+               "torchao (torch.ao's dynamic int8 on a CPU)", None, None, None,
+               host_model="per_op", kernels_per_op=1.0, host_us_per_kernel=None, measured_as=("eager",),
+               validated=True, band_factor=1.0),
+    EngineSpec("compile", "torch.compile (Inductor)", "torch", ("cpu", "cuda"),
+               ("fp32", "fp16", "bf16", "int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"),
+               "torchao, then compiled", None, None, None,
+               host_model="per_op", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("compile",),
+               validated=False, band_factor=1.5, options=(("mode", "default"),)),
+    EngineSpec("graphs", "torch.compile with CUDA graphs", "torch", ("cuda",),
+               ("fp32", "fp16", "bf16", "int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"),
+               "torchao, then compiled", None, None, None,
+               host_model="per_pass", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("graphs",),
+               validated=False, band_factor=1.5, options=(("mode", "reduce-overhead"),)),
+    EngineSpec("onnxruntime", "ONNX Runtime", "onnxruntime", ("cpu", "cuda"), ("fp32", "fp16", "int8_dynamic"),
+               "ONNX Runtime's own quantizer (dynamic int8; static int8 calibrated on generated inputs)",
+               "onnxruntime", "onnxruntime", "onnx",
+               host_model="per_op", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("onnxruntime",),
+               validated=False, band_factor=1.5),
+    EngineSpec("openvino", "OpenVINO", "openvino", ("cpu",), ("fp32", "bf16", "int8_weight_only"),
+               "NNCF weight compression (int8)", "openvino", "openvino", "openvino",
+               host_model="per_op", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("openvino",),
+               validated=False, band_factor=1.5),
+    EngineSpec("tensorrt", "TensorRT", None, (), ("fp32", "fp16", "bf16", "int8_dynamic", "fp8"),
+               "TensorRT's calibrator or ModelOpt", "tensorrt", "tensorrt", None,
+               host_model="per_pass", kernels_per_op=0.3, host_us_per_kernel=None, measured_as=("tensorrt",),
+               validated=False, band_factor=1.5),
+    EngineSpec("vllm", "a vLLM-class serving engine", None, (),
+               ("fp16", "bf16", "fp8", "int8_weight_only", "int4_weight_only"),
+               "pre-quantized checkpoints (FP8, AWQ/GPTQ int4, int8 weight-only)", "vllm", "vllm", None,
+               host_model="per_pass", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("vllm",),
+               validated=False, band_factor=1.5, serving=True),
+)}
+
+
+def engine(name: str) -> EngineSpec:
+    try:
+        return ENGINES[name]
+    except KeyError:
+        raise ValueError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}") from None
+
+
+def profiled_engines() -> tuple[str, ...]:
+    """The engines a backend can profile here (the rest are projected only)."""
+    return tuple(name for name, spec in ENGINES.items() if spec.backend is not None)
