@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from advisor.cli.assess import add_assess_parser
 from advisor.cli.commands import (
     cmd_catalog,
     cmd_compare,
@@ -180,6 +181,8 @@ def make_parser() -> argparse.ArgumentParser:
     v.add_argument("document")
     v.add_argument("report")
     v.set_defaults(func=cmd_verify)
+
+    add_assess_parser(sub)
 
     k = sub.add_parser("compare", help="set two or more reports side by side, with ratios")
     k.add_argument("reports", nargs="+")

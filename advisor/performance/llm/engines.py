@@ -1,0 +1,52 @@
+"""How each engine serves a language model: the share of the card's peaks it reaches, its host time per step,
+whether it batches continuously, how much of the card it reserves and which KV-cache dtypes it offers.
+
+Keys are names of the engine registry (advisor/schema/engines.py); an engine without a row here has no
+language-model serving model and is refused by `assess` in one line. The efficiencies are FITTED by
+benchmarks/llm_validation.py on the fit split of profiles/validation/llm_serving.csv and checked on its held-out
+split (docs/llm-serving.md gives the errors); the reserves and defaults are the engines' documented settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServingEngine:
+    name: str
+    eta_memory: float  # share of the memory bandwidth a decode step reaches (memory-bandwidth utilisation)
+    eta_compute: float  # share of the tensor peak a prefill reaches
+    host_ms_per_step: float  # host time of one decode step that does not overlap the card (a fixed part)
+    host_ms_per_layer: float  # and a part per layer (eager launches every operator of every layer)
+    continuous_batching: bool  # new requests join the running batch at the next step (paged KV cache)
+    memory_share: float  # the share of the card the engine takes for weights, KV cache and activations
+    kv_dtypes: tuple[str, ...]  # KV-cache element types it offers ("auto" is the model's 16-bit dtype)
+    prefill_chunk_tokens: int  # the largest batch of tokens one step computes (sizes the activations)
+    band: float  # the projection band, x and ÷ (from the held-out error where validated)
+    fitted_on: str  # what the efficiencies were fitted on, for the basis
+
+
+SERVING: dict[str, ServingEngine] = {e.name: e for e in (
+    # transformers' generate in eager PyTorch: every operator launched from Python, a static batch, a KV cache that
+    # grows per sequence; the caching allocator leaves a margin.
+    ServingEngine("eager", eta_memory=0.60, eta_compute=0.45, host_ms_per_step=0.5, host_ms_per_layer=0.45,
+                  continuous_batching=False, memory_share=0.95, kv_dtypes=("auto",), prefill_chunk_tokens=0,
+                  band=1.5, fitted_on="ASSUMED (no published measurement fitted)"),
+    # torch.compile mode="reduce-overhead" (gpt-fast): fused kernels replayed as one CUDA graph per step.
+    ServingEngine("graphs", eta_memory=0.70, eta_compute=0.50, host_ms_per_step=0.05, host_ms_per_layer=0.0,
+                  continuous_batching=False, memory_share=0.95, kv_dtypes=("auto",), prefill_chunk_tokens=0,
+                  band=1.5, fitted_on="ASSUMED (no published measurement fitted)"),
+    # vLLM (and TGI, SGLang): continuous batching over a paged KV cache, CUDA graphs for decode, chunked prefill.
+    # vLLM takes gpu_memory_utilization = 0.9 of the card and prefills at most max_num_batched_tokens per step.
+    ServingEngine("vllm", eta_memory=0.75, eta_compute=0.55, host_ms_per_step=0.3, host_ms_per_layer=0.0,
+                  continuous_batching=True, memory_share=0.90, kv_dtypes=("auto", "fp8"), prefill_chunk_tokens=8192,
+                  band=1.3, fitted_on="ASSUMED (no published measurement fitted)"),
+    # TensorRT-LLM: in-flight batching, paged KV cache; 0.9 of the memory left after the weights for the KV cache.
+    ServingEngine("tensorrt", eta_memory=0.80, eta_compute=0.60, host_ms_per_step=0.1, host_ms_per_layer=0.0,
+                  continuous_batching=True, memory_share=0.90, kv_dtypes=("auto", "fp8"), prefill_chunk_tokens=8192,
+                  band=1.3, fitted_on="ASSUMED (no published measurement fitted)"),
+)}
+
+OVERHEAD_BYTES = 1 << 30  # ASSUMED per GPU outside the engine's pools: CUDA context, cuBLAS/NCCL workspaces, graphs
+MAX_SEQUENCES = 256  # vLLM's default max_num_seqs: the sampler's logits are sized for it

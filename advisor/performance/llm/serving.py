@@ -1,0 +1,240 @@
+"""A language model served on t GPUs of one card type: whether it fits, how many sequences its KV cache holds, and
+time to first token, time per output token and throughput against concurrency, with goodput at an SLO.
+
+Memory per GPU (docs/llm-serving.md): the engine takes memory_share of the card; from it come the weights split t
+ways, the activations of its largest prefill chunk and the sampler's logits, and a fixed overhead; the rest holds
+KV blocks. Time per step, per operator group (a roofline for each):
+    weights   max(weight bytes / (bandwidth x eta_m), matrix FLOPs / (peak x eta_c))   over t GPUs
+    attention KV bytes read / (bandwidth x eta_m) + attention FLOPs / (peak x eta_c)   over t GPUs
+    + two all-reduces per layer (tensor parallelism) + the engine's host time per step.
+Continuous batching: with C sequences in flight and replies of O tokens, C/O requests finish (and arrive) per step;
+their prompts are prefilled inside the running steps (chunked prefill). p95 figures take the Poisson p95 of the
+arrivals a request shares its life with. A static batch (eager, graphs) makes a new request wait for the batch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from advisor.catalog.cards import Card
+from advisor.errors import UsageError
+from advisor.performance.llm import work
+from advisor.performance.llm.architecture import Architecture
+from advisor.performance.llm.engines import MAX_SEQUENCES, OVERHEAD_BYTES, SERVING, ServingEngine
+from advisor.performance.llm.interconnect import allreduce_ms, link
+from advisor.performance.peaks import peak, unsupported
+
+# A card's marketed memory is GiB (an A100 80GB reports 81,920 MiB, an H100 80GB 81,559 MiB to nvidia-smi).
+GIB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One way of serving: a card type, how many of them, the weights' precision, the KV dtype and the engine."""
+
+    card: Card
+    gpus: int
+    precision: str  # a key of work.WEIGHT_FORMATS
+    engine: ServingEngine
+    kv_dtype: str  # bf16, fp16 or fp8
+
+
+@dataclass(frozen=True)
+class Fit:
+    fits: bool
+    reason: str | None
+    weights_bytes: int  # the whole model
+    kv_bytes_per_token: int  # the whole model (all GPUs together)
+    kv_capacity_tokens: int  # tokens the KV cache holds across the GPUs
+    per_gpu_weights_bytes: float
+    per_gpu_activation_bytes: float
+    per_gpu_usable_bytes: float
+
+
+@dataclass(frozen=True)
+class Timing:
+    ttft_ms: float
+    ttft_p95_ms: float
+    tpot_ms: float
+    tpot_p95_ms: float
+    output_tokens_per_s: float  # all sequences together
+    requests_per_s: float
+    bound: str  # what limits a decode step: "memory", "compute" or "host"
+
+
+def why_not(setup: Setup, a: Architecture) -> str | None:
+    """Why this setup cannot serve the model at all, before memory (None: it can)."""
+    card, fmt = setup.card, work.WEIGHT_FORMATS[setup.precision]
+    if not card.memory_gb or not card.memory_bandwidth_gbs:
+        return f"the catalog has no memory size or bandwidth for {card.name}"
+    if card.vendor != "NVIDIA" and card.vendor != "AMD":
+        return f"{card.name} is not a GPU the serving engines run on"
+    compute = _compute_dtype(card, fmt.compute)
+    if problem := unsupported(card, compute):
+        return problem
+    if setup.precision == "int4" and card.capability is not None and card.capability < (7, 5):
+        return f"{card.name} has no int4 kernels in the serving engines (AWQ/GPTQ need compute capability 7.5)"
+    if setup.kv_dtype == "fp8" and "fp8" not in setup.engine.kv_dtypes:
+        return f"engine {setup.engine.name} keeps its KV cache in 16 bits (no fp8 KV cache)"
+    lk = link(card)
+    if setup.gpus > lk.max_gpus:
+        return f"{card.name} joins at most {lk.max_gpus} GPUs over {lk.kind} in one server"
+    if a.heads % setup.gpus:
+        return f"{a.heads} attention heads do not split over {setup.gpus} GPUs (tensor parallelism)"
+    return None
+
+
+def _compute_dtype(card: Card, compute: str) -> str:
+    """bf16 arithmetic is served in fp16 on cards that have no bf16 (before Ampere)."""
+    if compute == "bf16" and (card.bf16_tflops_dense is None or (card.capability and card.capability < (8, 0))):
+        return "fp16"
+    return compute
+
+
+def memory_fit(setup: Setup, a: Architecture, context_tokens: int) -> Fit:
+    card, t, engine = setup.card, setup.gpus, setup.engine
+    weights = work.weights_bytes(a, setup.precision)
+    kv_token = work.kv_bytes_per_token(a, setup.kv_dtype)
+    assert card.memory_gb is not None  # why_not() refused a card without one
+    usable = card.memory_gb * GIB * engine.memory_share - OVERHEAD_BYTES
+    chunk = engine.prefill_chunk_tokens or context_tokens
+    inter = a.expert_intermediate * a.experts_per_token if a.moe else a.intermediate
+    activations = chunk * (3 * inter / t + 4 * a.hidden) * 2 + min(MAX_SEQUENCES, chunk) * a.vocab / t * 4
+    per_gpu_weights = weights / t
+    room = usable - per_gpu_weights - activations
+    capacity = max(0, math.floor(room * t / kv_token)) if room > 0 else 0
+    fits, reason = True, None
+    if room <= 0:
+        fits = False
+        reason = (f"weights {per_gpu_weights / 1e9:.1f} GB and activations {activations / 1e9:.1f} GB per GPU exceed "
+                  f"the {usable / 1e9:.1f} GB the engine can use of {card.memory_gb:g} GiB")
+    elif capacity < context_tokens:
+        fits = False
+        reason = (f"the KV cache holds {capacity:,} tokens, less than one sequence of {context_tokens:,}")
+    return Fit(fits, reason, weights, kv_token, capacity, per_gpu_weights, activations, usable)
+
+
+def _rates(setup: Setup) -> tuple[float, float]:
+    """Bytes per second and FLOPs per second one GPU reaches with this engine."""
+    card = setup.card
+    fmt = work.WEIGHT_FORMATS[setup.precision]
+    rate, _ = peak(card, _compute_dtype(card, fmt.compute), "matmul")
+    assert rate is not None and card.memory_bandwidth_gbs is not None  # why_not() refused otherwise
+    return card.memory_bandwidth_gbs * 1e9 * setup.engine.eta_memory, rate * 1e12 * setup.engine.eta_compute
+
+
+def step_ms(setup: Setup, a: Architecture, decode: float, context: float, prefill_tokens: float,
+            prompt: int) -> tuple[float, str]:
+    """One engine step: `decode` sequences each at `context` tokens, plus `prefill_tokens` of prompts of length
+    `prompt`. Returns milliseconds and what bounds the step."""
+    t = setup.gpus
+    bandwidth, flops = _rates(setup)
+    p = work.parameters(a)
+    tokens = decode + prefill_tokens
+    weight_read = work.step_weight_bytes(a, setup.precision, max(1, math.ceil(tokens))) / t / bandwidth
+    matrix = 2.0 * p.active_per_token * tokens / t / flops
+    kv_read = decode * context * work.kv_bytes_per_token(a, setup.kv_dtype) / t / bandwidth
+    attention = (decode * work.attention_flops_per_token(a, context)
+                 + prefill_tokens * work.attention_flops_per_token(a, 1) * (prompt + 1) / 2) / t / flops
+    device = max(weight_read, matrix) + kv_read + attention
+    comm = allreduce_ms(setup.card, t, tokens, a.hidden, a.layers) / 1000.0
+    host = (setup.engine.host_ms_per_step + setup.engine.host_ms_per_layer * a.layers) / 1000.0
+    bound = "host" if host > device else ("compute" if matrix > weight_read else "memory")
+    return (device + comm + host) * 1000.0, bound
+
+
+def poisson_p95(mean: float) -> float:
+    """The 95th percentile of a Poisson count with this mean (normal approximation above 30)."""
+    if mean <= 0:
+        return 0.0
+    if mean > 30:
+        return mean + 1.645 * math.sqrt(mean)
+    k, term = 0, math.exp(-mean)
+    total = term
+    while total < 0.95:
+        k += 1
+        term *= mean / k
+        total += term
+    return float(k)
+
+
+def timing(setup: Setup, a: Architecture, concurrency: int, prompt: int, output: int) -> Timing:
+    """Serving C = concurrency sequences at a time, each a prompt of `prompt` tokens and a reply of `output`."""
+    c = concurrency
+    context = prompt + output / 2  # a sequence's average context over its reply
+    prefill_alone, _ = step_ms(setup, a, 0, 0, prompt, prompt)
+    if setup.engine.continuous_batching:
+        decode, bound = step_ms(setup, a, c, context, 0, prompt)
+        prefill_cost = step_ms(setup, a, c, context, prompt, prompt)[0] - decode  # one prompt inside a step
+        arrivals_per_step = c / output
+        tpot = decode + arrivals_per_step * prefill_cost
+        # Over its reply a request shares the steps with about C other arrivals' prefills.
+        tpot_p95 = decode + poisson_p95(c) * prefill_cost / output
+        others = step_ms(setup, a, c - 1, context, 0, prompt)[0] if c > 1 else 0.0
+        ttft = 0.5 * others + prefill_alone + arrivals_per_step * prefill_cost
+        ttft_p95 = 0.95 * others + prefill_alone + poisson_p95(arrivals_per_step) * prefill_cost
+        duration = ttft + (output - 1) * tpot
+    else:
+        # A static batch: the C prompts prefill together, then C replies decode together; a request arriving
+        # meanwhile waits for the batch to finish.
+        decode, bound = step_ms(setup, a, c, context, 0, prompt)
+        batch_prefill, _ = step_ms(setup, a, 0, 0, c * prompt, prompt)
+        tpot = tpot_p95 = decode
+        duration = batch_prefill + (output - 1) * decode
+        ttft = batch_prefill + (0.5 * duration if c > 1 else 0.0)
+        ttft_p95 = batch_prefill + (0.95 * duration if c > 1 else 0.0)
+    requests_per_s = c / (duration / 1000.0)
+    return Timing(ttft, ttft_p95, tpot, tpot_p95, requests_per_s * output, requests_per_s, bound)
+
+
+@dataclass(frozen=True)
+class Goodput:
+    requests_per_s: float  # 0 when no concurrency meets the SLO
+    concurrency: int  # the concurrency that gives it (0: none)
+    timing: Timing | None
+
+
+def goodput(setup: Setup, a: Architecture, fit: Fit, prompt: int, output: int, ttft_slo_ms: float,
+            tpot_slo_ms: float) -> Goodput:
+    """The most requests per second served with TTFT p95 and TPOT p95 both within the SLO, within the KV cache,
+    with the timings sized at the slow end of the band."""
+    band = setup.engine.band
+    limit = max_concurrency(fit, prompt + output, setup)
+    best = Goodput(0.0, 0, None)
+    if limit < 1:
+        return best
+
+    def ok(c: int) -> Timing | None:
+        tm = timing(setup, a, c, prompt, output)
+        return tm if tm.ttft_p95_ms * band <= ttft_slo_ms and tm.tpot_p95_ms * band <= tpot_slo_ms else None
+
+    # Throughput grows with concurrency and so do the latencies: walk up in doubling steps, then bisect the last gap.
+    low, c = 0, 1
+    while c <= limit and (tm := ok(c)) is not None:
+        best, low = Goodput(tm.requests_per_s / band, c, tm), c
+        c *= 2
+    high = min(c, limit + 1)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if (tm := ok(mid)) is not None:
+            best, low = Goodput(tm.requests_per_s / band, mid, tm), mid
+        else:
+            high = mid
+    return best
+
+
+def max_concurrency(fit: Fit, sequence_tokens: int, setup: Setup) -> int:
+    """Sequences the KV cache holds at once at this length; a serving engine also stops at its max_num_seqs."""
+    if not fit.fits:
+        return 0
+    held = fit.kv_capacity_tokens // max(1, sequence_tokens)
+    return min(held, MAX_SEQUENCES) if setup.engine.continuous_batching else held
+
+
+def engine_for(name: str) -> ServingEngine:
+    try:
+        return SERVING[name]
+    except KeyError:
+        raise UsageError(f"engine {name!r} has no language-model serving model; use one of {', '.join(SERVING)}") \
+            from None
