@@ -132,7 +132,8 @@ def step_ms(setup: Setup, a: Architecture, decode: float, context: float, prefil
     bandwidth, flops = _rates(setup)
     p = work.parameters(a)
     tokens = decode + prefill_tokens
-    weight_read = work.step_weight_bytes(a, setup.precision, max(1, math.ceil(tokens))) / t / bandwidth
+    share = work.WEIGHT_FORMATS[setup.precision].bandwidth_share
+    weight_read = work.step_weight_bytes(a, setup.precision, max(1, math.ceil(tokens))) / t / (bandwidth * share)
     matrix = 2.0 * p.active_per_token * tokens / t / flops
     kv_read = decode * context * work.kv_bytes_per_token(a, setup.kv_dtype) / t / bandwidth
     attention = (decode * work.attention_flops_per_token(a, context)

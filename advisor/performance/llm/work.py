@@ -27,6 +27,9 @@ class WeightFormat:
     bytes_per_weight: float  # the quantized matrices, with their scales
     compute: str  # the arithmetic of the matrix products: bf16, fp8 or int8 (int4/int8 weight-only: bf16)
     note: str
+    # The share of a 16-bit decode's memory bandwidth its kernels reach reading these weights: dequantizing in the
+    # kernel costs int8 and int4 some of it at small batches. FITTED by benchmarks/llm_validation.py (1: none lost).
+    bandwidth_share: float = 1.0
 
 
 WEIGHT_FORMATS: dict[str, WeightFormat] = {f.name: f for f in (
@@ -34,11 +37,12 @@ WEIGHT_FORMATS: dict[str, WeightFormat] = {f.name: f for f in (
     WeightFormat("fp16", 2.0, "fp16", "16-bit weights"),
     # Per-channel or per-tensor scales: under 0.1% of the bytes.
     WeightFormat("fp8", 1.0, "fp8", "8-bit float weights and activations (W8A8), embeddings and head in 16 bits"),
-    WeightFormat("int8", 1.0, "int8", "8-bit integer weights and activations (W8A8), embeddings and head in 16 bits"),
+    WeightFormat("int8", 1.0, "int8", "8-bit integer weights and activations (W8A8), embeddings and head in 16 bits",
+                 bandwidth_share=0.9),
     # A 16-bit scale and a 4-bit zero point per group of 128: (2 + 0.5) / 128 bytes on top of half a byte.
     WeightFormat("int4", 0.5 + 2.5 / GROUP, "bf16", f"4-bit weights in groups of {GROUP} with a 16-bit scale and a "
                                                      "4-bit zero point each (AWQ/GPTQ), 16-bit activations; "
-                                                     "embeddings and head in 16 bits"),
+                                                     "embeddings and head in 16 bits", bandwidth_share=0.9),
 )}
 KV_BYTES = {"bf16": 2, "fp16": 2, "fp8": 1}
 
