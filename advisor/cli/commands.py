@@ -92,6 +92,11 @@ def build_workload(args: argparse.Namespace):
     return Workload.model_validate(fields)
 
 
+def _inputs(*paths: str | None) -> tuple[Path, ...]:
+    """The files a command reads, which its outputs must never write over (advisor.files.destination)."""
+    return tuple(Path(p).expanduser() for p in paths if p)
+
+
 def _references(args: argparse.Namespace) -> Path | None:
     return Path(args.references).expanduser() if args.references else None
 
@@ -104,7 +109,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     workload = build_workload(args)
     if args.save_workload:
         from advisor.recommend.workload import save_workload
-        save_workload(workload, Path(args.save_workload), overwrite=args.overwrite)
+        save_workload(workload, Path(args.save_workload), overwrite=args.overwrite,
+                      inputs=_inputs(args.report, args.workload))
     report = load_report(Path(args.report))
     from advisor.recommend.references import reference_reports
 
@@ -189,7 +195,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
         folder = user_catalog_dir(args.catalog_dir)
         rec = recommend(report, build_workload(args), load_catalog(folder), reference_reports(folder, _references(args)))
-    write_document(report, integrity.sha256_file(source), args.format, out, rec, args.paper, args.overwrite)
+    write_document(report, integrity.sha256_file(source), args.format, out, rec, args.paper, args.overwrite,
+                   _inputs(args.report, args.workload))
     print(f"{args.format} document: {out}")
     return 0
 
@@ -211,7 +218,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError("give at least two reports to compare")
     loaded = [(path, load_report(Path(path)), integrity.sha256_file(Path(path))) for path in args.reports]
     problems = compare.comparability([r for _, r, _ in loaded])
-    write_atomic(Path(args.out), compare.render(loaded), overwrite=args.overwrite)
+    write_atomic(Path(args.out), compare.render(loaded), overwrite=args.overwrite, inputs=_inputs(*args.reports))
     for problem in problems:
         print(f"not comparable: {problem}", file=sys.stderr)
     print(f"comparison: {args.out}")

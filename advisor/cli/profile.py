@@ -93,7 +93,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
         raise UsageError("--json and --events both write to stdout: choose one")
     request = build_request(args)
     out = Path(args.out).expanduser() if args.out else None
-    destination = Destination(out, args.overwrite, DEFAULT_REPORT_DIR).reserve()  # before anything is measured
+    model_file = (Path(request.model.path),) if request.model.path else ()
+    destination = Destination(out, args.overwrite, DEFAULT_REPORT_DIR, model_file).reserve()  # before any measuring
     progress = Progress(sys.stderr, enabled=not args.quiet)
     run = ProfileRun(request)
     stop_signals = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]

@@ -35,20 +35,21 @@ FORMATS = ("html", "pdf", "csv")
 
 
 def write_document(report, report_sha256: str, fmt: str, out: Path, rec=None, paper: str = "a4",
-                   overwrite: bool = False) -> Path:
-    """The report (and its recommendation, if any) as an HTML, PDF or CSV document, written atomically."""
+                   overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
+    """The report (and its recommendation, if any) as an HTML, PDF or CSV document, written atomically and
+    never over one of ``inputs`` (the files the document was made from)."""
     from advisor.documents import html, tables
     from advisor.files import atomic_path, write_atomic
 
     if fmt not in FORMATS:
         raise AdvisorError(f"unknown document format {fmt!r}: use one of {', '.join(FORMATS)}")
     if fmt == "csv":
-        return write_atomic(out, tables.render(report, report_sha256), overwrite=overwrite)
+        return write_atomic(out, tables.render(report, report_sha256), overwrite=overwrite, inputs=inputs)
     text = html.render(report, report_sha256, rec)
     if fmt == "html":
-        return write_atomic(out, text, overwrite=overwrite)
+        return write_atomic(out, text, overwrite=overwrite, inputs=inputs)
     model = report.model.name if report.model else report.request.model.label
-    with atomic_path(out, overwrite) as tmp:
+    with atomic_path(out, overwrite, inputs) as tmp:
         write_pdf(text, tmp, f"Inference GPU assessment: {model}",
                   f"gpu-advisor assessment: {model}, profiled {report.created_at:%Y-%m-%d}", report_sha256, paper)
     return Path(out)

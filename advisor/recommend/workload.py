@@ -99,10 +99,10 @@ class Workload(FiniteRecord):
 
 
 
-def save_workload(workload: Workload, path: Path, overwrite: bool = False) -> Path:
+def save_workload(workload: Workload, path: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
     from advisor.files import write_atomic
 
-    return write_atomic(Path(path), workload.model_dump_json(indent=1, exclude_none=True) + "\n", overwrite)
+    return write_atomic(Path(path), workload.model_dump_json(indent=1, exclude_none=True) + "\n", overwrite, inputs)
 
 
 def preset_names() -> list[str]:

@@ -17,8 +17,8 @@ def report_json(report: ProfileReport) -> str:
     return report.model_dump_json(indent=1)
 
 
-def save_report(report: ProfileReport, path: Path, overwrite: bool = False) -> Path:
-    return write_atomic(path, report_json(report) + "\n", overwrite)
+def save_report(report: ProfileReport, path: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
+    return write_atomic(path, report_json(report) + "\n", overwrite, inputs)
 
 
 def load_report(path: Path) -> ProfileReport:

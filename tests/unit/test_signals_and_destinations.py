@@ -122,10 +122,10 @@ def test_a_full_disk_is_one_line_and_a_documented_code(tmp_path, monkeypatch):
     real = files.atomic_path
     out = tmp_path / "r.json"
 
-    def full(path, overwrite=False):
+    def full(path, overwrite=False, inputs=()):
         if Path(path) == out:
             raise OSError(28, "No space left on device")
-        return real(path, overwrite)
+        return real(path, overwrite, inputs)
 
     monkeypatch.setattr(files, "atomic_path", full)
     code = cli.main(["profile", "embedding", *FAST, "--budget", "2", "--rounds", "1", "--out", str(out), "--quiet",
@@ -134,3 +134,99 @@ def test_a_full_disk_is_one_line_and_a_documented_code(tmp_path, monkeypatch):
     saved = list((tmp_path / "data" / "gpu-advisor" / "unsaved-reports").glob("*.json"))
     assert len(saved) == 1 and load_report(saved[0]).status == "complete"
     assert not out.exists() and not list(tmp_path.glob(".*.lock"))
+
+
+# One rule for every output path (advisor.files.destination), checked through each command that writes.
+
+GOLDEN = Path(__file__).parents[1] / "fixtures" / "report-v2-llm-tiny.json"
+
+
+def _copy_report(tmp_path: Path, name: str = "base.json") -> Path:
+    path = tmp_path / name
+    path.write_bytes(GOLDEN.read_bytes())
+    return path
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str]:
+    from advisor import cli
+
+    code = cli.main(list(argv))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+@pytest.mark.parametrize("fmt", ["html", "csv"])
+def test_report_refuses_to_write_its_document_over_its_own_report(tmp_path, capsys, fmt):
+    base = _copy_report(tmp_path)
+    before = base.read_bytes()
+    code, err = _cli(capsys, "report", str(base), "--format", fmt, "--out", str(base), "--overwrite")
+    assert code == 2 and "is also an input of this command" in err and err.count("\n") == 1
+    assert base.read_bytes() == before
+    link = tmp_path / "link.json"
+    link.symlink_to(base)  # the same file under another name
+    code, err = _cli(capsys, "report", str(base), "--format", fmt, "--out", str(link), "--overwrite")
+    assert code == 2 and "is also an input" in err and base.read_bytes() == before
+
+
+def test_compare_refuses_to_write_over_any_of_its_reports(tmp_path, capsys):
+    first, second = _copy_report(tmp_path, "a.json"), _copy_report(tmp_path, "b.json")
+    code, err = _cli(capsys, "compare", str(first), str(second), "--out", str(second), "--overwrite")
+    assert code == 2 and f"({second})" in err and second.read_bytes() == GOLDEN.read_bytes()
+
+
+def test_recommend_refuses_to_save_the_workload_over_its_report_or_a_device(tmp_path, capsys):
+    base = _copy_report(tmp_path)
+    code, err = _cli(capsys, "recommend", str(base), "--preset", "internal-tool", "--save-workload", str(base),
+                     "--overwrite")
+    assert code == 2 and "is also an input" in err and base.read_bytes() == GOLDEN.read_bytes()
+    code, err = _cli(capsys, "recommend", str(base), "--preset", "internal-tool", "--save-workload", os.devnull,
+                     "--overwrite")
+    assert code == 2 and "a device file, not a regular file" in err
+    assert Path(os.devnull).is_char_device()
+
+
+def test_profile_refuses_to_write_its_report_over_the_model_before_measuring(tmp_path):
+    model = tmp_path / "m.pt"
+    model.write_bytes(b"weights")
+    with pytest.raises(ReportError, match="is also an input"):
+        Destination(model, True, tmp_path, (model,)).reserve()
+    assert model.read_bytes() == b"weights"
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: os.mkfifo(p), "a FIFO"),
+    (lambda p: p.mkdir(), "is a folder"),
+    (lambda p: p.symlink_to(os.devnull), "a device file"),
+    (lambda p: (p.parent / "d").mkdir() or p.symlink_to(p.parent / "d"), "is a folder"),
+    (lambda p: p.symlink_to(p.parent / "nothing"), "a link to nothing"),
+    (lambda p: p.symlink_to(p), "a loop of symbolic links"),
+])
+def test_compare_refuses_every_destination_that_is_not_a_regular_file_even_with_overwrite(tmp_path, capsys, make,
+                                                                                             message):
+    first, second = _copy_report(tmp_path, "a.json"), _copy_report(tmp_path, "b.json")
+    out = tmp_path / "out.html"
+    make(out)
+    code, err = _cli(capsys, "compare", str(first), str(second), "--out", str(out), "--overwrite")
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_link_to_a_regular_file_is_written_through_and_kept(tmp_path, capsys):
+    first, second = _copy_report(tmp_path, "a.json"), _copy_report(tmp_path, "b.json")
+    target, link = tmp_path / "target.html", tmp_path / "link.html"
+    target.write_text("old")
+    link.symlink_to(target)
+    code, _ = _cli(capsys, "compare", str(first), str(second), "--out", str(link), "--overwrite")
+    assert code == 0 and link.is_symlink() and target.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_name_taken_while_the_document_was_written_is_not_replaced(tmp_path):
+    from advisor import files
+
+    out = tmp_path / "o.txt"
+    with pytest.raises(ReportError, match="already exists"):
+        with files.atomic_path(out) as tmp:
+            tmp.write_text("new")
+            out.write_text("someone else's")
+    assert out.read_text() == "someone else's" and not list(tmp_path.glob(".*.tmp"))
