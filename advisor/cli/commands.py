@@ -98,7 +98,11 @@ def _inputs(*paths: str | None) -> tuple[Path, ...]:
 
 
 def _references(args: argparse.Namespace) -> Path | None:
-    return Path(args.references).expanduser() if args.references else None
+    if args.references is None:
+        return None
+    if not args.references.strip():
+        raise UsageError("--references: an empty path; give the folder of reports (or leave the option out)")
+    return Path(args.references).expanduser()
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:

@@ -7,23 +7,18 @@ import re
 from pathlib import Path
 
 from advisor.errors import UsageError
+from advisor.files import read_bytes
 
 _HASH = re.compile(r"(?:gpu-advisor-report-sha256\" content=\"|report sha256 )([0-9a-f]{64})")
 
 
 def sha256_file(path: Path) -> str:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError as exc:
-        raise UsageError(f"{path} cannot be read: {exc.strerror or exc}") from None
+    return hashlib.sha256(read_bytes(Path(path), "report")).hexdigest()
 
 
 def embedded_sha256(document: Path) -> str:
     """The report hash a document carries: HTML meta tag, CSV comment line, or PDF XMP metadata."""
-    try:
-        head = Path(document).read_bytes().decode("latin-1")
-    except OSError as exc:
-        raise UsageError(f"{document} cannot be read: {exc.strerror or exc}") from None
+    head = read_bytes(Path(document), "document").decode("latin-1")
     match = _HASH.search(head)
     if not match:
         raise UsageError(f"{document} carries no report SHA-256: it is not a document made by gpu-advisor")
