@@ -191,25 +191,33 @@ def cmd_report(args: argparse.Namespace) -> int:
     source = Path(args.report)
     report = load_report(source)
     out = Path(args.out) if args.out else source.with_suffix(f".{args.format}")
-    rec = None
+    rec = catalog_sha256 = None
     if args.format != "csv" and (args.workload or args.preset or args.p95_ms is not None):
         from advisor.catalog.catalog import load_catalog, user_catalog_dir
         from advisor.recommend.decide import recommend
         from advisor.recommend.references import reference_reports
 
         folder = user_catalog_dir(args.catalog_dir)
-        rec = recommend(report, build_workload(args), load_catalog(folder), reference_reports(folder, _references(args)))
+        catalog = load_catalog(folder)
+        rec = recommend(report, build_workload(args), catalog, reference_reports(folder, _references(args)))
+        catalog_sha256 = integrity.catalog_sha256(catalog)
     write_document(report, integrity.sha256_file(source), args.format, out, rec, args.paper, args.overwrite,
-                   _inputs(args.report, args.workload))
+                   _inputs(args.report, args.workload), catalog_sha256=catalog_sha256 if rec else None)
     print(f"{args.format} document: {out}")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from advisor.documents.integrity import verify
+    from advisor.catalog.catalog import load_catalog, user_catalog_dir
+    from advisor.documents import integrity
 
-    ok, message = verify(Path(args.document), Path(args.report))
-    print(message, file=sys.stdout if ok else sys.stderr)
+    workload = None
+    if args.workload or args.preset or args.p95_ms is not None:
+        workload = integrity.workload_sha256(build_workload(args))
+    catalog = integrity.catalog_sha256(load_catalog(user_catalog_dir(args.catalog_dir)))
+    ok, lines = integrity.verify(Path(args.document), Path(args.report), workload, catalog)
+    head = f"{args.document}: genuine" if ok else f"{args.document}: NOT genuine"
+    print("\n".join([head, *(f"  {line}" for line in lines)]), file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 
 
