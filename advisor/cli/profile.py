@@ -117,7 +117,9 @@ def cmd_profile(args: argparse.Namespace) -> int:
     assert report is not None and code is not None  # set when the worker's events end
     wrote, elsewhere = None, None
     try:
-        if report.model is not None:  # nothing worth keeping when not even the model loaded
+        # Kept when the model loaded, or when the run was stopped (even before its first measurement: the report
+        # then says it was interrupted, and when); a model that failed to load says so on stderr instead.
+        if report.model is not None or run.cancelled:
             wrote, elsewhere = destination.save(report, default_report_path(report))
     except AdvisorError as exc:  # not even the fallback folder: the report goes to stdout, never lost
         print(f"gpu-advisor: error: {exc}; the report follows on stdout", file=sys.stderr)
