@@ -115,7 +115,7 @@ def verify(document: Path, report: Path, workload: str | None = None,
     for name, given, how in (("workload", workload, "give the workload options it was made with"),
                              ("catalog", catalog, "give --catalog-dir as when it was made")):
         if stated[name] == "none":
-            good.append(f"{name}: none used")
+            good.append(f"{name}: none recorded (no recommendation in it; the app's documents record no catalog)")
         elif given is None:
             good.append(f"{name}: not checked ({how})")
         else:
