@@ -11,9 +11,11 @@ from advisor.schema.request import ALL_PRECISIONS
 
 
 def _parse_list(text: str, what: str) -> list[str]:
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    if not items:
+    items = [t.strip() for t in text.split(",")]
+    if not any(items):
         raise UsageError(f"{what}: give a comma-separated list")
+    if not all(items):
+        raise UsageError(f"{what}: an empty item in {text!r} (two commas, or one at an end); give e.g. fp32,fp16")
     return items
 
 
@@ -55,7 +57,7 @@ _OPTION_OF_FIELD = {"energy_window_s": "--energy-window", "energy_trials": "--en
                     "cpu_tdp_w": "--cpu-tdp-w", "wall_power_w": "--wall-power-w",
                     "idle_wall_power_w": "--idle-wall-power-w", "telemetry_interval_ms": "--telemetry-interval-ms",
                     "budget_s": "--budget", "timeout_s": "--timeout", "memory_limit_bytes": "--memory-limit-gib",
-                    "seq_len": "--seq-len", "new_tokens": "--new-tokens", "batch_sizes": "--batch",
+                    "seq_len": "--seq-len", "new_tokens": "--new-tokens", "batch_sizes": "--batch", "seed": "--seed",
                     "precisions": "--precision", "threads": "--threads", "rounds": "--rounds", "device": "--device"}
 
 

@@ -4,9 +4,15 @@ Each case runs `python -m advisor ...` in a fresh temporary folder and is judged
 - it exits with the documented code it should (0, 2, 3, 4, 5 or 130),
 - stderr has no traceback and its error, if any, is one line starting "gpu-advisor: error:",
 - a run stopped after measuring keeps its report (marked incomplete), and leaves no worker behind,
-- no half-written file (a ".tmp") or lock is left in the destination folder.
+- no half-written file (a ".tmp") or lock is left in the destination folder,
+- a case's own check passes (an input left unchanged, /dev/null still a device, an edit named by verify),
+- nothing hangs: a FIFO or a device case past 10 s is a hang.
 
-Usage: python benchmarks/hostile_inputs.py [--only SUBSTRING]   (about 2 minutes on 2 cores)
+``integrity_cases`` (issue 25: destinations, inputs, numbers, integrity, stops) also run in the test suite
+(tests/unit/test_hostile_campaign.py). Some cases need root (/dev/full refused rather than replaced is
+judged either way).
+
+Usage: python benchmarks/hostile_inputs.py [--only SUBSTRING]   (about 4 minutes on 2 cores)
 Prints one line per case and the counts by outcome; exits non-zero when any case is not clean.
 """
 
@@ -41,6 +47,10 @@ class Case:
     report_kept: bool = False  # a (partial) report must be at folder/r.json afterwards
     fallback_kept: bool = False  # the report must be in the fallback folder (the destination filled up)
     needs_mount: bool = False  # a small tmpfs at folder/small (root; skipped where mounting is not allowed)
+    stop_delay: float | None = 5.0  # seconds after the worker appears (None: at once, without waiting for one)
+    check: object = None  # callable(folder, stdout, stderr) -> a problem (str) or None, run after
+    one_line: bool = True  # an error is one "gpu-advisor: error:" line (verify's verdict is a list of checks)
+    limit_s: float = 180.0  # a case still running after this is a hang
     problems: list[str] = field(default_factory=list)
 
 
@@ -58,9 +68,155 @@ def _write(folder: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
+def _unchanged(name: str, before: bytes):
+    return lambda f, out, err: None if (f / name).read_bytes() == before else f"{name} was overwritten"
+
+
+def _still_device(path: str):
+    return lambda f, out, err: None if Path(path).is_char_device() else f"{path} is no longer a device"
+
+
+def _catalog(folder: Path, name: str, edit) -> None:
+    import csv
+    import io
+
+    text = (ROOT / "profiles" / "catalog" / name).read_text()
+    rows = list(csv.DictReader(io.StringIO("\n".join(x for x in text.splitlines() if not x.startswith("#")))))
+    edit(rows)
+    (folder / "cat").mkdir(exist_ok=True)
+    with (folder / "cat" / name).open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _document(folder: Path, fmt: str, edit=None, report: Path = GOLDEN) -> None:
+    """A document made from the report (then edited by ``edit``), as doc.FMT."""
+    made = subprocess.run([sys.executable, "-m", "advisor", "report", str(report), "--format", fmt, "--out",
+                           str(folder / f"doc.{fmt}"), *(["--preset", "internal-tool"] if fmt == "html" else [])],
+                          capture_output=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    if edit:
+        path = folder / f"doc.{fmt}"
+        path.write_text(edit(path.read_text()))
+
+
+def _link(folder: Path, name: str, target: str) -> None:
+    (folder / name).symlink_to(target)
+
+
+def _refs(folder: Path, make) -> None:
+    (folder / "refs").mkdir()
+    make(folder / "refs" / "a.json")
+
+
+FIFO_TIMEOUT = 10.0  # a FIFO read would block for ever: anything past a few seconds is the hang
+
+
+def integrity_cases() -> list[Case]:
+    """The second campaign (issue 25): destinations, inputs, numbers, documents' integrity, stops at any moment."""
+    base = GOLDEN.read_bytes()
+    copy = lambda name: lambda f: _write(f, name, base)  # noqa: E731
+    fx0 = lambda rows: next(r for r in rows if r["category"] == "fx").update(value="0")  # noqa: E731
+    rec = ["recommend", str(GOLDEN), "--p95-ms", "100", "--peak-rps", "1"]
+    hostile_id = json.loads(base)
+    hostile_id["report_id"] = 'x\n=HYPERLINK("http://attacker.invalid","click")'
+    return [
+        # destinations: never an input, never a device, FIFO or folder
+        Case("report --out its own report", ["report", "base.json", "--format", "html", "--out", "base.json",
+                                             "--overwrite"], 2, copy("base.json"), check=_unchanged("base.json", base)),
+        Case("csv --out its own report via a link", ["report", "base.json", "--format", "csv", "--out", "l.json",
+                                                     "--overwrite"], 2,
+             lambda f: (copy("base.json")(f), _link(f, "l.json", "base.json")), check=_unchanged("base.json", base)),
+        Case("compare --out one of its reports", ["compare", "a.json", "b.json", "--out", "b.json", "--overwrite"], 2,
+             lambda f: (copy("a.json")(f), copy("b.json")(f)), check=_unchanged("b.json", base)),
+        Case("save-workload over the report", ["recommend", "base.json", "--preset", "internal-tool",
+                                               "--save-workload", "base.json", "--overwrite"], 2, copy("base.json"),
+             check=_unchanged("base.json", base)),
+        Case("compare --out /dev/null", ["compare", str(GOLDEN), str(GOLDEN), "--out", "/dev/null", "--overwrite"], 2,
+             check=_still_device("/dev/null")),
+        Case("save-workload /dev/full", ["recommend", str(GOLDEN), "--preset", "internal-tool", "--save-workload",
+                                         "/dev/full", "--overwrite"], 2, check=_still_device("/dev/full")),
+        Case("report --out a FIFO", ["report", str(GOLDEN), "--out", "o.html", "--overwrite"], 2,
+             lambda f: os.mkfifo(f / "o.html"), limit_s=FIFO_TIMEOUT),
+        Case("report --out a link to a folder", ["report", str(GOLDEN), "--out", "o.html", "--overwrite"], 2,
+             lambda f: (f / "d").mkdir() or _link(f, "o.html", "d")),
+        Case("report --out a dangling link", ["report", str(GOLDEN), "--out", "o.html"], 2,
+             lambda f: _link(f, "o.html", "nowhere")),
+        Case("report --out a link loop", ["report", str(GOLDEN), "--out", "o.html"], 2,
+             lambda f: _link(f, "o.html", "o.html")),
+        Case("profile --out its own model", ["profile", "m.pt", "--input", "float32[1,4]", *FAST, "--out", "m.pt",
+                                             "--overwrite"], 2, lambda f: _write(f, "m.pt", b"weights"),
+             check=_unchanged("m.pt", b"weights")),
+        # inputs: regular UTF-8 files of a sane size, refused at once otherwise
+        Case("report is a FIFO (show)", ["show", "in.json"], 2, lambda f: os.mkfifo(f / "in.json"), limit_s=FIFO_TIMEOUT),
+        Case("report is a FIFO (recommend)", ["recommend", "in.json", "--preset", "internal-tool"], 2,
+             lambda f: os.mkfifo(f / "in.json"), limit_s=FIFO_TIMEOUT),
+        Case("report is a FIFO (compare)", ["compare", str(GOLDEN), "in.json", "--out", "c.html"], 2,
+             lambda f: os.mkfifo(f / "in.json"), limit_s=FIFO_TIMEOUT),
+        Case("workload is a FIFO", ["recommend", str(GOLDEN), "--workload", "w.json"], 2,
+             lambda f: os.mkfifo(f / "w.json"), limit_s=FIFO_TIMEOUT),
+        Case("document is a FIFO (verify)", ["verify", "doc.html", str(GOLDEN)], 2,
+             lambda f: os.mkfifo(f / "doc.html"), limit_s=FIFO_TIMEOUT),
+        Case("reference is a FIFO", [*rec, "--references", "refs"], 2, lambda f: _refs(f, os.mkfifo),
+             limit_s=FIFO_TIMEOUT),
+        Case("catalog file is a FIFO", ["catalog", "validate", "--catalog-dir", "cat"], 2,
+             lambda f: (f / "cat").mkdir() or os.mkfifo(f / "cat" / "cards.csv"), limit_s=FIFO_TIMEOUT),
+        Case("references: a folder named a.json", [*rec, "--references", "refs"], 2, lambda f: _refs(f, Path.mkdir)),
+        Case("references: a link loop", [*rec, "--references", "refs"], 2,
+             lambda f: _refs(f, lambda p: p.symlink_to(p.name))),
+        Case("references: a dangling link", [*rec, "--references", "refs"], 2,
+             lambda f: _refs(f, lambda p: p.symlink_to("nowhere.json"))),
+        Case("references: an empty path", [*rec, "--references", ""], 2),
+        Case("Latin-1 report", ["show", "in.json"], 2, lambda f: _write(f, "in.json", '{"name": "café"}'.encode("latin-1"))),
+        Case("/dev/zero as a report", ["show", "/dev/zero"], 2, limit_s=FIFO_TIMEOUT),
+        Case("2 GB sparse report", ["show", "in.json"], 2,
+             lambda f: _write(f, "in.json", b"") and os.truncate(f / "in.json", 2 * 1024**3)),
+        Case("binary workload", ["recommend", str(GOLDEN), "--workload", "w.json"], 2,
+             lambda f: _write(f, "w.json", os.urandom(512))),
+        Case("schema_version true", ["show", "in.json"], 2, lambda f: _report(f, lambda d: d.update(schema_version=True))),
+        # numbers and dates
+        Case("catalog date 2026-13-01", ["catalog", "validate", "--catalog-dir", "cat"], 2,
+             lambda f: _catalog(f, "cards.csv", lambda rows: rows[0].update(price_date="2026-13-01"))),
+        Case("catalog date 2026-02-30", ["catalog", "validate", "--catalog-dir", "cat"], 2,
+             lambda f: _catalog(f, "cards.csv", lambda rows: rows[0].update(price_date="2026-02-30"))),
+        Case("catalog cell of 128 KiB", ["catalog", "validate", "--catalog-dir", "cat"], 2,
+             lambda f: _catalog(f, "cards.csv", lambda rows: rows[0].update(notes="x" * 140 * 1024))),
+        Case("exchange rate 0", [*rec, "--catalog-dir", "cat"], 2, lambda f: _catalog(f, "energy.csv", fx0)),
+        Case("1e308 prices in an HTML document", ["report", str(GOLDEN), "--preset", "realtime-vision", "--out",
+                                                  "o.html", "--catalog-dir", "cat"], 2,
+             lambda f: _catalog(f, "offers.csv", lambda rows: [r.update(price_per_hour="1e308") for r in rows])),
+        Case("--peak-rps 1e-300", ["recommend", str(GOLDEN), "--p95-ms", "100", "--peak-rps", "1e-300"], 2),
+        Case("--input overflows", ["profile", "m.pt", "--input", "float32[1,99999999999999999999]"], 3,
+             lambda f: _write(f, "m.pt", b"weights")),
+        Case("--input range overflows", ["profile", "m.pt", "--input", f"int64[1,4]:0..{2**70}"], 3,
+             lambda f: _write(f, "m.pt", b"weights")),
+        Case("--seed overflows", ["profile", "--seed", str(2**70)], 2),
+        Case("--precision fp32,,", ["profile", "--precision", "fp32,,"], 2),
+        Case("fleet --address with a 64-character label", ["fleet", "nodes", "--address", "a" * 64 + ":6379"], 2),
+        # what is read is what was written
+        Case("HTML figure edited after writing", ["verify", "doc.html", str(GOLDEN)], 1,
+             lambda f: _document(f, "html", lambda t: t.replace("<td>", "<td>9", 1)), one_line=False,
+             check=lambda f, out, err: None if "content: CHANGED" in err else "the edit was not named"),
+        Case("CSV row edited after writing", ["verify", "doc.csv", str(GOLDEN)], 1,
+             lambda f: _document(f, "csv", lambda t: t.replace(",ok,", ",ok,9", 1)), one_line=False,
+             check=lambda f, out, err: None if "content: CHANGED" in err else "the edit was not named"),
+        Case("CSV report id with a newline and a formula", ["verify", "doc.csv", "in.json"], 0,
+             lambda f: ((f / "in.json").write_text(json.dumps(hostile_id)), _document(f, "csv", report=f / "in.json")),
+             check=lambda f, out, err: "formula row" if any(line.startswith("=") for line in
+                                                            (f / "doc.csv").read_text().splitlines()) else None),
+        # stops at any moment
+        Case("SIGTERM while importing", ["profile", "embedding", *FAST, "--out", "r.json"], 130, stop=signal.SIGTERM,
+             stop_delay=None, check=lambda f, out, err: None if err.endswith("interrupted (SIGTERM)\n") else "no line"),
+        Case("SIGTERM before the first measurement", ["profile", "embedding", *FAST[:2], "--budget", "60", "--rounds",
+                                                      "3", "--batch", "1", "--no-energy", "--out", "r.json"], 130,
+             stop=signal.SIGTERM, stop_delay=0.0, report_kept=True),
+    ]
+
+
 def cases() -> list[Case]:
     lat = lambda d: d["variants"][0]["batches"][0]["latency"]  # noqa: E731
-    return [
+    return integrity_cases() + [
         # arguments
         Case("empty precision list", ["profile", "--precision", ""], 2),
         Case("empty batch list", ["profile", "--batch", ""], 2),
@@ -170,29 +326,36 @@ def _run_in(case: Case, folder: Path) -> None:
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "XDG_DATA_HOME": str(folder / "data")})
     workers: list[psutil.Process] = []
     if case.stop is not None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (workers := _workers(proc)):
-            time.sleep(0.1)
-        time.sleep(5)  # measuring by now
+        if case.stop_delay is None:
+            time.sleep(0.3)  # the interpreter is importing (torch, pydantic): seconds before any measuring
+        else:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not (workers := _workers(proc)):
+                time.sleep(0.1)
+            time.sleep(case.stop_delay)  # measuring by then (0: the worker has just started)
         if case.stop > 0:
             proc.send_signal(case.stop)
         else:
             for worker in workers:
                 worker.send_signal(-case.stop)
     try:
-        _, err = proc.communicate(timeout=180)
+        out, err = proc.communicate(timeout=case.limit_s)
     except subprocess.TimeoutExpired:
         proc.kill()
-        _, err = proc.communicate()
-        case.problems.append("hang (killed after 180 s)")
+        out, err = proc.communicate()
+        case.problems.append(f"hang (killed after {case.limit_s:g} s)")
     if proc.returncode != case.code:
         case.problems.append(f"exit {proc.returncode}, expected {case.code}")
     if "Traceback" in err:
         case.problems.append("traceback")
     errors = [line for line in err.splitlines() if line.startswith("gpu-advisor")]
-    if case.code not in (0, 130) and not any(line.startswith(("gpu-advisor: error:", "gpu-advisor profile: error:",
-                                                               "gpu-advisor project: error:")) for line in errors):
+    if case.code not in (0, 130) and case.one_line and len(errors) > 1:
+        case.problems.append("more than one error line")
+    prefixes = ("gpu-advisor: error:", "gpu-advisor profile: error:", "gpu-advisor project: error:")
+    if case.code not in (0, 130) and case.one_line and not any(line.startswith(prefixes) for line in errors):
         case.problems.append("no one-line error")
+    if case.check and (problem := case.check(folder, out, err)):
+        case.problems.append(problem)
     if case.fallback_kept:
         saved = list((folder / "data" / "gpu-advisor" / "unsaved-reports").glob("*.json"))
         if len(saved) != 1 or "instead" not in err:

@@ -11,7 +11,9 @@
 #   SHA256SUMS            the SHA-256 of every file of the bundle
 #   install.sh            checks the hashes, installs with no index into a fresh environment, self-checks
 #   docs/, README.md      the documentation
-# On the secure machine: copy the tar, `tar xf` it, then `bash install.sh [VENV_DIR]`.
+# and DIR/gpu-advisor-offline-VERSION-PLATFORM.tar.sha256, the tar's own SHA-256 (also printed). It refuses a
+# torch wheel that is not the --torch build (packaging/bundle_check.py).
+# On the secure machine: copy the tar, `sha256sum -c` it, `tar xf` it, then `bash install.sh [VENV_DIR]`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -57,6 +59,8 @@ say "downloading torch 2.13.0 ($torch_build build) and every dependency (this ta
   --extra-index-url "https://download.pytorch.org/whl/$torch_build" --retries 1 --timeout 30 \
   "torch==2.13.0" "${project_wheel}[hf]"
 
+"$python" packaging/bundle_check.py torch "$stage/wheels" "$torch_build"  # refuses a build other than --torch
+
 say "pinning every wheel by SHA-256, writing the SBOM"
 "$python" - "$stage" "$name" <<'PY'
 import hashlib, json, re, sys, zipfile
@@ -99,5 +103,7 @@ cp -r docs "$stage/docs"
 mkdir -p "$out"
 tar -C "$work" -cf "$out/$name.tar" "$name"
 size=$(du -m "$out/$name.tar" | cut -f1)
-say "wrote $out/$name.tar ($size MB); on the secure machine: tar xf $name.tar && bash $name/install.sh"
+digest=$("$python" packaging/bundle_check.py seal "$out/$name.tar")  # also writes $name.tar.sha256 beside it
+say "wrote $out/$name.tar ($size MB), SHA-256 $digest (recorded in $out/$name.tar.sha256: keep it where the tar"
+say "  cannot change it; on the secure machine, sha256sum -c $name.tar.sha256, then tar xf $name.tar && bash $name/install.sh)"
 echo "$out/$name.tar"

@@ -24,6 +24,10 @@ def _write_pdf(*args) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:  # the command itself, not a test calling in: a stop signal from here on is exit 130
+        from advisor import stop
+
+        stop.install()
     from advisor import cli
     from advisor.documents import register_pdf_writer
 

@@ -2,7 +2,8 @@
 
 Qt's rich-text engine lays the document out; the inline SVG charts, which it cannot draw, are rendered
 through QtSvg into images first. Every page gets a header naming the model and date and a footer with
-its number. The report's SHA-256 also goes into the PDF's XMP metadata, which stays uncompressed, so
+its number. The integrity line (the digests of the report, workload, catalog and, once sealed, of the PDF
+itself: advisor.documents.integrity) goes into the XMP metadata, which stays uncompressed, so
 ``gpu-advisor verify`` can find it.
 """
 
@@ -39,7 +40,8 @@ def _for_qt(html: str) -> str:
                   html, flags=re.DOTALL)
 
 
-def write(html: str, out: Path, title: str, header: str, report_sha256: str, paper: str = "a4") -> None:
+def write(html: str, out: Path, title: str, header: str, integrity: str, paper: str = "a4") -> None:
+    """``integrity``: the document's integrity line (advisor.documents.integrity), kept in the XMP metadata."""
     QtCore, QtGui, QtSvg, _app = _qt()
     doc = QtGui.QTextDocument()
     charts = _SVG.findall(html)
@@ -64,7 +66,7 @@ def write(html: str, out: Path, title: str, header: str, report_sha256: str, pap
     writer.setDocumentXmpMetadata(QtCore.QByteArray(
         f'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
         f'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
-        f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>gpu-advisor report sha256 {report_sha256}'
+        f'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>{integrity}'
         f'</dc:description></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'.encode()))
     doc.documentLayout().setPaintDevice(writer)
     doc.setDefaultFont(QtGui.QFont("DejaVu Serif", 9))

@@ -10,6 +10,10 @@ from pydantic import Field, field_validator
 from advisor.catalog.table import first_day
 from advisor.schema.records import FiniteRecord
 
+# The most a catalog price may be: far above any card, server or month of rent, yet small enough that sums
+# over a horizon of fleets stay finite (1e308 overflowed the documents' charts to infinity).
+MAX_PRICE_USD = 1e9
+
 
 class Card(FiniteRecord):
     name: str
@@ -27,10 +31,11 @@ class Card(FiniteRecord):
     fp8_tflops_dense: float | None = Field(default=None, gt=0)
     tdp_w: float | None = Field(default=None, gt=0)
     form_factor: str | None = None
-    purchase_price_usd: float | None = Field(default=None, gt=0, description="the list price (MSRP)")
+    purchase_price_usd: float | None = Field(default=None, gt=0, le=MAX_PRICE_USD, description="the list price (MSRP)")
     price_date: str | None = Field(default=None, description="YYYY or YYYY-MM or YYYY-MM-DD")
     price_basis: str | None = None
-    street_price_usd: float | None = Field(default=None, gt=0, description="what buyers were paying, where a source "
+    street_price_usd: float | None = Field(default=None, gt=0, le=MAX_PRICE_USD,
+            description="what buyers were paying, where a source "
                                                                             "shows it; used instead of the list price")
     street_price_date: str | None = Field(default=None, description="YYYY or YYYY-MM or YYYY-MM-DD")
     street_price_basis: str | None = None
@@ -58,6 +63,8 @@ class Card(FiniteRecord):
     def _price_date(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
             raise ValueError("write it as YYYY, YYYY-MM or YYYY-MM-DD")
+        if value is not None and first_day(value) is None:
+            raise ValueError(f"{value} is not a day of the calendar (a month 1 to 12, a day that month has)")
         return value
 
     def matches(self, reported_name: str) -> bool:

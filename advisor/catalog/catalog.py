@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from advisor.catalog.cards import Card
+from advisor.catalog.cards import MAX_PRICE_USD, Card
 from advisor.catalog.servers import Server, parse_extensions
 from advisor.catalog.table import CatalogError, parse_table, read_text
 from advisor.paths import user_folder
@@ -42,12 +42,15 @@ class Offer(FiniteRecord):
     cpu_extensions: list[str] | None = Field(default=None, description="a CPU instance's vector extensions; empty: "
                                                                          "not listed (only fp32 is then projected)")
     ram_gb: float | None = Field(default=None, gt=0)
-    price_per_hour: float = Field(gt=0)
-    price_per_month: float | None = Field(default=None, gt=0)
+    price_per_hour: float = Field(gt=0, le=MAX_PRICE_USD)
+    price_per_month: float | None = Field(default=None, gt=0, le=MAX_PRICE_USD)
     setup_fee: float | None = Field(default=None, ge=0, description="paid once per instance, in the offer's currency")
-    price_per_hour_1y: float | None = Field(default=None, gt=0, description="effective rate under a 1-year commitment")
-    price_per_hour_3y: float | None = Field(default=None, gt=0, description="effective rate under a 3-year commitment")
-    price_per_hour_spot: float | None = Field(default=None, gt=0, description="interruptible capacity: told, not used")
+    price_per_hour_1y: float | None = Field(default=None, gt=0, le=MAX_PRICE_USD,
+            description="effective rate under a 1-year commitment")
+    price_per_hour_3y: float | None = Field(default=None, gt=0, le=MAX_PRICE_USD,
+            description="effective rate under a 3-year commitment")
+    price_per_hour_spot: float | None = Field(default=None, gt=0, le=MAX_PRICE_USD,
+            description="interruptible capacity: told, not used")
     currency: str
     price_scope: Literal["instance", "gpu_only"]
     vat: Literal["excluded", "included", "not stated"]
@@ -115,6 +118,12 @@ class EnergyFact(FiniteRecord):
     period: str | None = None
     source: str
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _rate(self):
+        if self.category in ("fx", "pue", "amortization") and self.value is not None and self.value <= 0:
+            raise ValueError(f"a {self.category} value must be above 0 (it divides or multiplies every cost)")
+        return self
 
     @property
     def latest_year(self) -> int:
@@ -200,7 +209,8 @@ def load_catalog(user_dir: Path | None = None) -> Catalog:
     if not user_dir.is_dir():
         raise CatalogError(f"catalog folder {user_dir} does not exist; create it and put {', '.join(FILES)} there "
                            "(same columns as the bundled files)")
-    found = {name: (read_text(user_dir / name), str(user_dir / name)) for name in FILES if (user_dir / name).is_file()}
+    found = {name: (read_text(user_dir / name), str(user_dir / name)) for name in FILES
+             if os.path.lexists(user_dir / name)}  # the reader refuses one that is not a regular file
     if not found:
         raise CatalogError(f"catalog folder {user_dir} has none of {', '.join(FILES)}")
     rows, as_of = _load_files(found)

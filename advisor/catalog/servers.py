@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from advisor.catalog.cards import Card
+from advisor.catalog.cards import MAX_PRICE_USD, Card
 from advisor.devices.cpu import EXTENSIONS
 from advisor.schema.records import FiniteRecord
 
@@ -36,7 +36,7 @@ class Server(FiniteRecord):
     name: str
     platform: Platform = Field(description="pcie: add-in cards; sxm and oam: GPUs on a baseboard, sold with it")
     gpu_slots: int = Field(ge=0, le=16)
-    price_usd: float = Field(gt=0, description="the host without its GPUs")
+    price_usd: float = Field(gt=0, le=MAX_PRICE_USD, description="the host without its GPUs")
     price_date: str | None = None
     estimated: bool = Field(description="true: no quote or list price was found; the price is an estimate")
     price_basis: str = Field(description="where the price comes from; an estimate's starts with ESTIMATE and says how")

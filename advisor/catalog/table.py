@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from advisor import files
 from advisor.errors import AdvisorError
 from advisor.schema.records import describe_validation_error
 
@@ -44,7 +45,9 @@ def parse_table(text: str, where: str, model: type[Row]) -> tuple[list[Row], dat
     for line in comments:
         match = re.search(r"as_of (\d{4}-\d{2}-\d{2})", line)
         if match:
-            as_of = date.fromisoformat(match.group(1))
+            as_of = first_day(match.group(1))
+            if as_of is None:
+                raise CatalogError(f"{where}: as_of {match.group(1)} is not a day of the calendar; write YYYY-MM-DD")
     body = [line for line in lines if not line.startswith("#")]
     reader = csv.DictReader(io.StringIO("\n".join(body)))
     known = set(model.model_fields)
@@ -53,10 +56,14 @@ def parse_table(text: str, where: str, model: type[Row]) -> tuple[list[Row], dat
         raise CatalogError(f"{where}: unknown column(s) {', '.join(unknown)}; the columns are {', '.join(model.model_fields)}")
     rows = []
     first_data_line = len(comments) + 2  # comments, then the header line, then data
-    for offset, row in enumerate(reader):
-        if None in row:
-            raise CatalogError(f"{where}, row {first_data_line + offset}: more cells than columns (an unquoted comma?)")
-        rows.append(validate_row(model, row, f"{where}, row {first_data_line + offset}"))
+    try:
+        for offset, row in enumerate(reader):
+            if None in row:
+                raise CatalogError(f"{where}, row {first_data_line + offset}: more cells than columns (an unquoted comma?)")
+            rows.append(validate_row(model, row, f"{where}, row {first_data_line + offset}"))
+    except csv.Error as exc:  # a cell over csv's 128 KiB limit, a NUL byte
+        raise CatalogError(f"{where}, row {first_data_line + len(rows)}: {exc} (a catalog cell is a short text: an "
+                           "unclosed quote swallows the rows after it)") from None
     return rows, as_of
 
 
@@ -70,9 +77,4 @@ def validate_row(model: type[Row], cells: dict, where: str) -> Row:
 
 
 def read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise CatalogError(f"{path} cannot be read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise CatalogError(f"{path} is not UTF-8 text; save it as UTF-8 CSV") from None
+    return files.read_text(path, "catalog file", error=CatalogError)

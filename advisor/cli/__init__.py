@@ -13,6 +13,7 @@ import sys
 
 from pydantic import ValidationError
 
+from advisor import stop
 from advisor.cli.parser import make_parser
 from advisor.errors import AdvisorError, UsageError
 from advisor.options import option_errors
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    stop.running = True  # a stop signal now raises KeyboardInterrupt here (advisor/stop.py)
     try:
         return args.func(args)
     except AdvisorError as exc:
@@ -32,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"gpu-advisor: error: {option_errors(exc)}", file=sys.stderr)
         return UsageError.exit_code
-    except KeyboardInterrupt:
-        print("gpu-advisor: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"gpu-advisor: interrupted ({exc.args[0] if exc.args else 'SIGINT'})", file=sys.stderr)
+        return stop.EXIT_INTERRUPTED
     except BrokenPipeError:
         return 0
+    finally:
+        stop.running = False

@@ -92,8 +92,17 @@ def build_workload(args: argparse.Namespace):
     return Workload.model_validate(fields)
 
 
+def _inputs(*paths: str | None) -> tuple[Path, ...]:
+    """The files a command reads, which its outputs must never write over (advisor.files.destination)."""
+    return tuple(Path(p).expanduser() for p in paths if p)
+
+
 def _references(args: argparse.Namespace) -> Path | None:
-    return Path(args.references).expanduser() if args.references else None
+    if args.references is None:
+        return None
+    if not args.references.strip():
+        raise UsageError("--references: an empty path; give the folder of reports (or leave the option out)")
+    return Path(args.references).expanduser()
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
@@ -104,7 +113,8 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     workload = build_workload(args)
     if args.save_workload:
         from advisor.recommend.workload import save_workload
-        save_workload(workload, Path(args.save_workload), overwrite=args.overwrite)
+        save_workload(workload, Path(args.save_workload), overwrite=args.overwrite,
+                      inputs=_inputs(args.report, args.workload))
     report = load_report(Path(args.report))
     from advisor.recommend.references import reference_reports
 
@@ -181,24 +191,33 @@ def cmd_report(args: argparse.Namespace) -> int:
     source = Path(args.report)
     report = load_report(source)
     out = Path(args.out) if args.out else source.with_suffix(f".{args.format}")
-    rec = None
+    rec = catalog_sha256 = None
     if args.format != "csv" and (args.workload or args.preset or args.p95_ms is not None):
         from advisor.catalog.catalog import load_catalog, user_catalog_dir
         from advisor.recommend.decide import recommend
         from advisor.recommend.references import reference_reports
 
         folder = user_catalog_dir(args.catalog_dir)
-        rec = recommend(report, build_workload(args), load_catalog(folder), reference_reports(folder, _references(args)))
-    write_document(report, integrity.sha256_file(source), args.format, out, rec, args.paper, args.overwrite)
+        catalog = load_catalog(folder)
+        rec = recommend(report, build_workload(args), catalog, reference_reports(folder, _references(args)))
+        catalog_sha256 = integrity.catalog_sha256(catalog)
+    write_document(report, integrity.sha256_file(source), args.format, out, rec, args.paper, args.overwrite,
+                   _inputs(args.report, args.workload), catalog_sha256=catalog_sha256 if rec else None)
     print(f"{args.format} document: {out}")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from advisor.documents.integrity import verify
+    from advisor.catalog.catalog import load_catalog, user_catalog_dir
+    from advisor.documents import integrity
 
-    ok, message = verify(Path(args.document), Path(args.report))
-    print(message, file=sys.stdout if ok else sys.stderr)
+    workload = None
+    if args.workload or args.preset or args.p95_ms is not None:
+        workload = integrity.workload_sha256(build_workload(args))
+    catalog = integrity.catalog_sha256(load_catalog(user_catalog_dir(args.catalog_dir)))
+    ok, lines = integrity.verify(Path(args.document), Path(args.report), workload, catalog)
+    head = f"{args.document}: genuine" if ok else f"{args.document}: NOT genuine"
+    print("\n".join([head, *(f"  {line}" for line in lines)]), file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
 
 
@@ -211,7 +230,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError("give at least two reports to compare")
     loaded = [(path, load_report(Path(path)), integrity.sha256_file(Path(path))) for path in args.reports]
     problems = compare.comparability([r for _, r, _ in loaded])
-    write_atomic(Path(args.out), compare.render(loaded), overwrite=args.overwrite)
+    write_atomic(Path(args.out), compare.render(loaded), overwrite=args.overwrite, inputs=_inputs(*args.reports))
     for problem in problems:
         print(f"not comparable: {problem}", file=sys.stderr)
     print(f"comparison: {args.out}")

@@ -177,9 +177,14 @@ def make_parser() -> argparse.ArgumentParser:
     d.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")
     d.set_defaults(func=cmd_report)
 
-    v = sub.add_parser("verify", help="check that a document was made from this report (SHA-256)")
+    v = sub.add_parser("verify", help="check that a document is unchanged and was made from this report (SHA-256)",
+                       description="Check a document's own content digest, the report it names and, where it has a "
+                       "recommendation, the workload (give the workload options it was made with) and the catalog "
+                       "(--catalog-dir as when it was made). Exit 0 when all match, 1 naming what differs.")
     v.add_argument("document")
     v.add_argument("report")
+    add_workload_options(v)
+    v.add_argument("--catalog-dir", help="the catalog folder the document was made with (default: the one in use)")
     v.set_defaults(func=cmd_verify)
 
     add_assess_parser(sub)

@@ -93,7 +93,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
         raise UsageError("--json and --events both write to stdout: choose one")
     request = build_request(args)
     out = Path(args.out).expanduser() if args.out else None
-    destination = Destination(out, args.overwrite, DEFAULT_REPORT_DIR).reserve()  # before anything is measured
+    model_file = (Path(request.model.path),) if request.model.path else ()
+    destination = Destination(out, args.overwrite, DEFAULT_REPORT_DIR, model_file).reserve()  # before any measuring
     progress = Progress(sys.stderr, enabled=not args.quiet)
     run = ProfileRun(request)
     stop_signals = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
@@ -116,7 +117,9 @@ def cmd_profile(args: argparse.Namespace) -> int:
     assert report is not None and code is not None  # set when the worker's events end
     wrote, elsewhere = None, None
     try:
-        if report.model is not None:  # nothing worth keeping when not even the model loaded
+        # Kept when the model loaded, or when the run was stopped (even before its first measurement: the report
+        # then says it was interrupted, and when); a model that failed to load says so on stderr instead.
+        if report.model is not None or run.cancelled:
             wrote, elsewhere = destination.save(report, default_report_path(report))
     except AdvisorError as exc:  # not even the fallback folder: the report goes to stdout, never lost
         print(f"gpu-advisor: error: {exc}; the report follows on stdout", file=sys.stderr)

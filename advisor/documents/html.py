@@ -57,11 +57,12 @@ def _table(head: list[str], rows: list[list[str]], numeric: frozenset[int] | set
 
 
 def render(report: ProfileReport, report_sha256: str, rec: Recommendation | None = None,
-           generated: datetime | None = None) -> str:
+           generated: datetime | None = None, integrity: str | None = None) -> str:
+    """``integrity``: the line advisor.documents.integrity seals the document with (None: a view, not a document)."""
     generated = generated or datetime.now(timezone.utc)
     model = report.model.name if report.model else report.request.model.label
     parts = ["<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
-             f'<meta name="gpu-advisor-report-sha256" content="{report_sha256}">',
+             f'<meta name="gpu-advisor-integrity" content="{integrity}">' if integrity else "",
              f"<title>Inference GPU assessment: {_e(model)}</title><style>{CSS}</style></head><body>",
              f"<h1>Inference GPU assessment: {_e(model)}</h1>",
              f'<p class="muted">Generated {generated:%Y-%m-%d %H:%M} UTC by gpu-advisor {advisor.__version__} from '
@@ -81,8 +82,10 @@ def render(report: ProfileReport, report_sha256: str, rec: Recommendation | None
     if report.warnings:
         parts.append("<h2>Warnings</h2><ul>" + "".join(f"<li>{_e(w)}</li>" for w in report.warnings) + "</ul>")
     parts.append(f'<h2>Integrity</h2><p>This document was made from the JSON profile report whose SHA-256 is</p>'
-                 f'<p class="integrity">{report_sha256}</p><p class="muted">Check it with '
-                 f"<code>gpu-advisor verify THIS-DOCUMENT REPORT.json</code>.</p></body></html>")
+                 f'<p class="integrity">{report_sha256}</p><p class="muted">Its metadata also holds the digest of '
+                 "its own content, of the workload and the catalog of its recommendation, and the version that "
+                 "wrote it. Check them with <code>gpu-advisor verify THIS-DOCUMENT REPORT.json</code> (with the "
+                 "workload options it was made with): an edit anywhere in it fails.</p></body></html>")
     return "".join(parts)
 
 

@@ -34,9 +34,12 @@ def rows(report: ProfileReport) -> list[dict[str, object]]:
     return out
 
 
-def render(report: ProfileReport, report_sha256: str) -> str:
+def render(report: ProfileReport, integrity: str) -> str:
+    """``integrity``: the line advisor.documents.integrity seals the file with, in the one ``#`` comment line."""
     buffer = io.StringIO()
-    buffer.write(f"# gpu-advisor results of profile report {report.report_id}; report sha256 {report_sha256}\n")
+    # A report id is text from the file: a newline in it would end the comment line and start a row.
+    report_id = "".join(c if c.isprintable() else "?" for c in report.report_id)[:200]
+    buffer.write(f"# gpu-advisor results of profile report {report_id}; {integrity}\n")
     writer = csv.DictWriter(buffer, fieldnames=columns(report), extrasaction="raise")
     writer.writeheader()
     for row in rows(report):

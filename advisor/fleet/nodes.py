@@ -33,6 +33,10 @@ def connect(address: str) -> Any:
     if not _ADDRESS.match(address) or not 0 < int(address.rsplit(":", 1)[1]) < 65536:
         raise UsageError(f"--address {address!r}: give the Ray head node as HOST:PORT, e.g. 10.0.0.5:6379")
     host, port = address.rsplit(":", 1)
+    labels = host.strip("[]").split(".")
+    if len(host) > 253 or any(len(label) > 63 for label in labels):  # DNS's limits (RFC 1035)
+        raise UsageError(f"--address {address[:80]!r}: a host name has labels of at most 63 characters and 253 in "
+                         "all; give the Ray head node as HOST:PORT, e.g. 10.0.0.5:6379")
     try:  # Ray itself retries an unreachable address for minutes, printing from C++: ask once, plainly
         socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT_S).close()
     except OSError as exc:

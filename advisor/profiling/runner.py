@@ -67,6 +67,7 @@ class ProfileRun:
         self.report: ProfileReport | None = None
         self._proc: subprocess.Popen | None = None
         self._lines: queue.Queue = queue.Queue()
+        self._readers: list[threading.Thread] = []
         self._started = 0.0
 
     @property
@@ -132,6 +133,10 @@ class ProfileRun:
         listens to must not go on using the machine.
         """
         if self.report is not None:
+            return
+        if self._proc is None and self.cancelled:  # stopped before the worker started: nothing to start
+            self.exit_code, self.error_message = EXIT_CANCELLED, self.stop_reason
+            self.report = self.builder.build(incomplete_reason=self.stop_reason, duration_s=0.0)
             return
         if self._proc is None:
             self.start()
@@ -201,7 +206,8 @@ class ProfileRun:
             self._kill()
             rc = worker.wait()
         for reader in self._readers:
-            reader.join(timeout=5)
+            if reader.ident is not None:  # a stop signal may have come between creating and starting it
+                reader.join(timeout=5)
         for stream in (worker.stdout, worker.stderr):
             if stream is not None:
                 stream.close()

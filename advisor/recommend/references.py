@@ -9,6 +9,7 @@ from pathlib import Path
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import find_card
 from advisor.errors import ReportError
+from advisor.files import read_text
 from advisor.report.io import parse_report
 from advisor.schema.report import ProfileReport
 
@@ -37,7 +38,10 @@ def _bundled_references() -> tuple[ProfileReport, ...]:
 
 
 def _read_references(folder) -> list[ProfileReport]:
-    return [parse_report(entry.read_text(encoding="utf-8"), f"reference profile {entry.name}")
+    """Every *.json in the folder; one that is not a regular file (a folder named a.json, a dangling link, a
+    link loop, a FIFO) is refused by the reader in one line, never skipped in silence."""
+    return [parse_report(read_text(Path(str(entry)), "reference profile", error=ReportError),
+                         f"reference profile {entry.name}")
             for entry in sorted(folder.iterdir(), key=lambda p: p.name) if entry.name.endswith(".json")]
 
 

@@ -16,6 +16,10 @@ WORKLOAD_SCHEMA_VERSION = 2  # 2: host servers come from the catalog (servers.cs
 Sensitivity = Literal["public", "personal", "health", "sensitive", "classified"]  # advisor/recommend/rules.py
 
 
+# A request rate's range: from one request in about eleven days to ten million a second. Outside it, a
+# figure is a typo, and sizing divides by it (1e-300 req/s overflowed to a division by zero).
+MIN_RATE, MAX_RATE = 1e-6, 1e7
+
 class Workload(FiniteRecord):
     schema_version: int = WORKLOAD_SCHEMA_VERSION
     kind: Literal["gpu-advisor.workload"] = "gpu-advisor.workload"
@@ -23,13 +27,15 @@ class Workload(FiniteRecord):
     description: str | None = None
     use_case: Literal["llm", "vision", "speech", "embedding", "generic"] | None = Field(
         default=None, description="what the service does; checked against the profiled model's task")
-    peak_rps: float | None = Field(default=None, gt=0, description="requests per second at the busiest moment")
-    avg_rps: float | None = Field(default=None, gt=0, description="requests per second on average while active")
-    users: int | None = Field(default=None, ge=1)
-    requests_per_user_per_hour: float | None = Field(default=None, gt=0)
+    peak_rps: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE,
+            description="requests per second at the busiest moment")
+    avg_rps: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE,
+            description="requests per second on average while active")
+    users: int | None = Field(default=None, ge=1, le=10**10)
+    requests_per_user_per_hour: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     peak_to_average: float = Field(default=3.0, ge=1, description="used when only users are given")
     hours_per_day: float = Field(default=24.0, gt=0, le=24, description="hours a day the service is used")
-    p95_ms: float = Field(gt=0, description="latency target at the 95th percentile, per request")
+    p95_ms: float = Field(ge=0.001, le=86_400_000, description="latency target at the 95th percentile, per request")
     batching: bool = Field(default=True, description="whether requests may be grouped into batches")
     prompt_tokens: int | None = Field(default=None, ge=1, description="language models: tokens in a request's prompt")
     output_tokens: int | None = Field(default=None, ge=1, description="language models: tokens in a reply; with "
@@ -39,16 +45,16 @@ class Workload(FiniteRecord):
                                      "or compiled with CUDA graphs (torch.compile mode='reduce-overhead')")
     sensitivity: Sensitivity = "public"
     horizon_months: int = Field(default=36, ge=1, le=120)
-    electricity_eur_per_kwh: float | None = Field(default=None, gt=0, description="default: EU average (catalog)")
+    electricity_eur_per_kwh: float | None = Field(default=None, gt=0, le=100, description="default: EU average (catalog)")
     country: str | None = Field(default=None, description="ISO code for grid carbon, e.g. FR; default: EU average")
-    carbon_g_per_kwh: float | None = Field(default=None, ge=0)
-    pue: float | None = Field(default=None, ge=1, description="data-centre PUE on premise; default: industry average")
-    budget_eur: float | None = Field(default=None, gt=0, description="most the whole horizon may cost")
+    carbon_g_per_kwh: float | None = Field(default=None, ge=0, le=10_000)
+    pue: float | None = Field(default=None, ge=1, le=10, description="data-centre PUE on premise; default: industry average")
+    budget_eur: float | None = Field(default=None, gt=0, le=1e13, description="most the whole horizon may cost")
     owned_card: str | None = Field(
         default="profiled", description="hardware already paid for: 'profiled' (the device the profile ran on, the "
                                         "default), 'cpu', a card name from the catalog, or 'none'")
-    owned_count: int = Field(default=1, ge=1)
-    usd_per_eur: float | None = Field(default=None, gt=0, description="default: the catalog's dated exchange rate")
+    owned_count: int = Field(default=1, ge=1, le=100_000)
+    usd_per_eur: float | None = Field(default=None, ge=0.01, le=100, description="default: the catalog's dated exchange rate")
     allow_consumer_cards: bool = Field(default=False, description="the site may run GeForce cards, whose driver licence "
                                                                    "bars data-centre deployment (sensitive and classified data)")
     datacenter_cards_only: bool = Field(default=False, description="buy only passively cooled data-centre cards, made "
@@ -57,7 +63,8 @@ class Workload(FiniteRecord):
     allow_marketplace: bool = Field(default=False, description="public data only: rent third parties' machines through a "
                                                                "marketplace (no data-centre SLA, hosts come and go)")
     min_cosine: float = Field(default=0.99, gt=0, le=1, description="quality floor for quantized variants")
-    amortization_years: float = Field(default=5.0, gt=0, description="useful life of hardware bought: worth nothing after it")
+    amortization_years: float = Field(default=5.0, gt=0, le=100,
+            description="useful life of hardware bought: worth nothing after it")
     resale_loss_pct_per_year: float = Field(
         default=30.0, ge=0, le=100, description="ASSUMPTION: share of its value a card bought loses each year on the "
                                                 "used market (100: never resold)")
@@ -99,10 +106,10 @@ class Workload(FiniteRecord):
 
 
 
-def save_workload(workload: Workload, path: Path, overwrite: bool = False) -> Path:
+def save_workload(workload: Workload, path: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
     from advisor.files import write_atomic
 
-    return write_atomic(Path(path), workload.model_dump_json(indent=1, exclude_none=True) + "\n", overwrite)
+    return write_atomic(Path(path), workload.model_dump_json(indent=1, exclude_none=True) + "\n", overwrite, inputs)
 
 
 def preset_names() -> list[str]:
@@ -119,11 +126,9 @@ def load_preset(name: str) -> Workload:
 
 
 def load_workload(path: Path) -> Workload:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"workload file {path} cannot be read: {exc.strerror or exc}") from None
-    return parse_workload(text, str(path))
+    from advisor.files import read_text
+
+    return parse_workload(read_text(Path(path), "workload file"), str(path))
 
 
 def parse_workload(text: str, where: str) -> Workload:
@@ -135,7 +140,7 @@ def parse_workload(text: str, where: str) -> Workload:
         raise UsageError(f"{where} is nested too deeply to be a workload") from None
     if not isinstance(data, dict):
         raise UsageError(f"{where} is not a workload (a JSON object)")
-    if not isinstance(data.get("schema_version", 1), int):
+    if not isinstance(data.get("schema_version", 1), int) or isinstance(data.get("schema_version"), bool):
         raise UsageError(f"{where}: schema_version must be a whole number")
     if data.get("schema_version", 1) > WORKLOAD_SCHEMA_VERSION:
         raise UsageError(f"{where} uses workload schema {data['schema_version']}: upgrade gpu-advisor to read it")

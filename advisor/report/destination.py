@@ -1,6 +1,7 @@
 """Where a profile's report goes: checked and reserved before any measuring, and never lost after it.
 
-Before the run: the folder must be writable, the file absent (unless overwriting), and no other run
+Before the run: the path must be one ``advisor.files.destination`` accepts (a new name, or a regular file
+with --overwrite that is not the model profiled), the folder writable, and no other run
 writing it (a lock file beside it, holding the writer's process id; a lock left by a dead process is
 taken over). After the run: if the report still cannot be written there (the disk filled up meanwhile),
 it goes to the user's data folder instead and the caller says where.
@@ -14,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from advisor.errors import ReportError
+from advisor.files import destination
 from advisor.paths import user_folder
 from advisor.report.io import save_report
 from advisor.schema.report import ProfileReport
@@ -61,18 +63,15 @@ def _alive(pid: int) -> bool:
 class Destination:
     """A report path checked and reserved for one run (``path`` None: a default path chosen at the end)."""
 
-    def __init__(self, path: Path | None, overwrite: bool, default_dir: Path) -> None:
-        self.path, self.overwrite, self.default_dir = path, overwrite, default_dir
+    def __init__(self, path: Path | None, overwrite: bool, default_dir: Path, inputs: tuple[Path, ...] = ()) -> None:
+        self.path, self.overwrite, self.default_dir, self.inputs = path, overwrite, default_dir, inputs
         self.lock: Path | None = None
 
     def reserve(self) -> Destination:
         if self.path is None:
             _check_writable(self.default_dir, "folder (give --out)")
             return self
-        if self.path.is_dir():
-            raise ReportError(f"{self.path} is a folder; give a file name, e.g. {self.path / 'report.json'}")
-        if self.path.exists() and not self.overwrite:
-            raise ReportError(f"{self.path} already exists; choose another --out path (or pass --overwrite to replace it)")
+        destination(self.path, self.overwrite, self.inputs)
         _check_writable(self.path.parent, "--out path")
         self.lock = self.path.parent / f".{self.path.name}.lock"
         for _ in range(2):
@@ -98,7 +97,7 @@ class Destination:
         """Write the report; returns where, and why not where asked (None: it went where asked)."""
         target = self.path or default_path
         try:
-            return save_report(report, target, overwrite=self.overwrite), None
+            return save_report(report, target, overwrite=self.overwrite, inputs=self.inputs), None
         except ReportError as exc:
             fallback = fallback_dir() / target.name
             try:

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from advisor.errors import ReportError
-from advisor.files import write_atomic
+from advisor.files import read_text, write_atomic
 from advisor.schema.records import describe_validation_error
 from advisor.schema.report import REPORT_KIND, REPORT_SCHEMA_VERSION, ProfileReport
 
@@ -17,19 +17,12 @@ def report_json(report: ProfileReport) -> str:
     return report.model_dump_json(indent=1)
 
 
-def save_report(report: ProfileReport, path: Path, overwrite: bool = False) -> Path:
-    return write_atomic(path, report_json(report) + "\n", overwrite)
+def save_report(report: ProfileReport, path: Path, overwrite: bool = False, inputs: tuple[Path, ...] = ()) -> Path:
+    return write_atomic(path, report_json(report) + "\n", overwrite, inputs)
 
 
 def load_report(path: Path) -> ProfileReport:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ReportError(f"{path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReportError(f"{path} cannot be read: {exc}") from None
-    return parse_report(text, str(path))
+    return parse_report(read_text(Path(path), "report", error=ReportError), str(path))
 
 
 def parse_report(text: str, where: str = "the report") -> ProfileReport:
@@ -43,7 +36,7 @@ def parse_report(text: str, where: str = "the report") -> ProfileReport:
     if not isinstance(data, dict) or data.get("kind") != REPORT_KIND:
         raise ReportError(f"{where} is not a gpu-advisor profile report (no \"kind\": \"{REPORT_KIND}\")")
     version = data.get("schema_version")
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool):  # JSON true is a Python int
         raise ReportError(f"{where} has no integer schema_version")
     if version > REPORT_SCHEMA_VERSION:
         raise ReportError(f"{where} uses report schema {version}, newer than this gpu-advisor reads "

@@ -6,6 +6,7 @@ drawn uniformly in ``[low, high)``; ``high`` defaults to the model's vocabulary 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Literal
 
@@ -14,6 +15,8 @@ from advisor.schema.records import Record
 
 InputDtype = Literal["float32", "float16", "bfloat16", "float64", "int64", "int32", "bool"]
 INTEGER_DTYPES = ("int64", "int32")
+MAX_DIMENSION = 2**31 - 1  # torch's index type for most kernels
+MAX_ELEMENTS = 2**34  # 64 GiB of float32 in one input: beyond any device's memory
 
 _SPEC = re.compile(
     r"^\s*(?:(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*)?(?P<dtype>[a-z0-9]+)\s*"
@@ -61,11 +64,16 @@ def parse_input_spec(text: str) -> InputSpec:
         raise InputSpecError(f"input spec {text!r}: dimensions must be whole numbers; {hint}") from None
     if any(d <= 0 for d in shape):
         raise InputSpecError(f"input spec {text!r}: every dimension must be positive")
+    if any(d > MAX_DIMENSION for d in shape) or math.prod(shape) > MAX_ELEMENTS:
+        raise InputSpecError(f"input spec {text!r}: too large (at most {MAX_DIMENSION} in a dimension and "
+                             f"{MAX_ELEMENTS:,} values in one input)")
     low = high = None
     if match["low"] is not None:
         if dtype not in INTEGER_DTYPES:
             raise InputSpecError(f"input spec {text!r}: a value range applies to integer inputs only")
         low, high = int(match["low"]), int(match["high"])
+        if low < -(2**63) or high > 2**63 - 1:
+            raise InputSpecError(f"input spec {text!r}: the range {low}..{high} is outside 64-bit integers")
         if high <= low:
             raise InputSpecError(f"input spec {text!r}: the range {low}..{high} is empty (high is exclusive)")
     return InputSpec(name=match["name"], dtype=dtype, shape=shape, low=low, high=high)

@@ -71,7 +71,7 @@ class ProfileRequest(FiniteRecord):
     target_ci_pct: float = Field(default=2.0, gt=0, description="stop a round once the 95% CI of its median is this tight")
     min_sample_ms: float = Field(default=1.0, gt=0, description="repeat calls inside a sample until it lasts this long")
     threads: int | None = Field(default=None, ge=1, le=1024, description="CPU threads; default: every CPU this process may use")
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**63 - 1, description="seeds the generated inputs (torch takes 64 bits)")
     quality_batch: int = Field(default=8, ge=1, description="seeded inputs compared against fp32 for quality")
     timeout_s: float | None = Field(default=None, gt=0, description="hard limit on the worker; default derived from the budget")
     memory_limit_bytes: int | None = Field(default=None, gt=0, description="worker memory cap; default 80% of RAM")

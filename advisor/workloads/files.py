@@ -248,9 +248,12 @@ def _hf(path: Path, spec: ModelSpec) -> LoadedModel:
     except ImportError:
         raise ModelLoadError("Hugging Face model folders need the optional transformers package: "
                              "pip install 'gpu-advisor[hf]'") from None
+    from advisor.files import read_text
+
+    text = read_text(path / "config.json", "model configuration", error=ModelLoadError)
     try:
-        config_data = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        config_data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
         raise ModelLoadError(f"{path.name}/config.json is not valid JSON ({first_line(exc, 120)}): fix or replace it") from None
     if not isinstance(config_data, dict):
         raise ModelLoadError(f"{path.name}/config.json is not a JSON object: fix or replace it")

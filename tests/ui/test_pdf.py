@@ -70,3 +70,16 @@ def test_a_whole_assessment_lays_out_in_about_ten_pages_with_no_word_broken(tmp_
                    "ok", "ms", "s", "h", "g", "x", "go"}  # words and units the document uses
     fragments = {w for w in words if len(w) <= 2 and w.isalpha() and w.islower()} - short_words
     assert not fragments, f"pieces of broken words: {sorted(fragments)}"
+
+
+def test_a_pdf_changed_anywhere_after_writing_fails_verify(tmp_path, capsys):
+    out = tmp_path / "r.pdf"
+    assert launcher.main(["report", str(V2), "--format", "pdf", "--preset", "internal-tool", "--out", str(out)]) == 0
+    data = out.read_bytes()
+    assert data.count(b"gpu-advisor-integrity v1 content=") == 1  # the XMP metadata stayed uncompressed
+    assert launcher.main(["verify", str(out), str(V2), "--preset", "internal-tool"]) == 0
+    middle = len(data) // 2  # inside a page's (compressed) content or an image
+    out.write_bytes(data[:middle] + bytes([data[middle] ^ 1]) + data[middle + 1:])
+    capsys.readouterr()
+    assert launcher.main(["verify", str(out), str(V2)]) == 1
+    assert "content: CHANGED" in capsys.readouterr().err

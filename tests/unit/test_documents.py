@@ -83,9 +83,9 @@ def test_verify_matches_and_mismatches(tmp_path, capsys):
     changed = tmp_path / "changed.json"
     changed.write_text(V2.read_text().replace('"seed": 0', '"seed": 0 '))
     assert cli.main(["verify", str(doc), str(changed)]) == 1
-    assert "was NOT made from" in capsys.readouterr().err
+    assert "is NOT the one it was made from" in capsys.readouterr().err
     assert cli.main(["verify", str(V2), str(V2)]) == 2
-    assert "carries no report SHA-256" in capsys.readouterr().err
+    assert "carries no integrity line" in capsys.readouterr().err
     assert cli.main(["report", str(V2), "--out", str(doc)]) == 2  # never overwritten silently
 
 
@@ -129,3 +129,70 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas():
     assert any(r["reason"] == "'@SUM(A1:A9) and +1" for r in rows)
     for row in rows:  # no text cell starts a formula; numbers are left alone
         assert not any(v[:1] in "=+@" for v in row.values() if v)
+
+
+# Integrity of what is read: each document seals its own content and names what it was made from.
+
+def _made(tmp_path, fmt: str, *options: str) -> Path:
+    doc = tmp_path / f"doc.{fmt}"
+    assert cli.main(["report", str(V2), "--format", fmt, "--out", str(doc), *options]) == 0
+    return doc
+
+
+@pytest.mark.parametrize("fmt, edit", [
+    ("html", lambda text: text.replace("<td>", "<td>9", 1)),  # a figure in the body
+    ("html", lambda text: text.replace("</body>", "<p>approved</p></body>")),
+    ("csv", lambda text: text.replace(",ok,", ",ok,9", 1)),  # a figure in a row
+    ("csv", lambda text: text + "extra,row\n"),
+])
+def test_a_document_edited_after_writing_fails_verify_naming_its_content(tmp_path, capsys, fmt, edit):
+    doc = _made(tmp_path, fmt, *(["--preset", "internal-tool"] if fmt == "html" else []))
+    assert cli.main(["verify", str(doc), str(V2)]) == 0
+    capsys.readouterr()
+    text = doc.read_text()
+    doc.write_text(edit(text))
+    assert doc.read_text() != text
+    assert cli.main(["verify", str(doc), str(V2)]) == 1
+    err = capsys.readouterr().err
+    assert "NOT genuine" in err and "content: CHANGED" in err.splitlines()[1]
+
+
+def test_verify_names_the_workload_and_the_catalog_that_differ(tmp_path, capsys):
+    doc = _made(tmp_path, "html", "--preset", "internal-tool")
+    assert cli.main(["verify", str(doc), str(V2), "--preset", "internal-tool"]) == 0
+    out = capsys.readouterr().out
+    assert "workload: the same" in out and "catalog: the same" in out and "content: unchanged" in out
+    assert cli.main(["verify", str(doc), str(V2), "--preset", "internal-tool", "--peak-rps", "3"]) == 1
+    assert "workload: DIFFERS" in capsys.readouterr().err
+    cards = (Path(__file__).parents[2] / "profiles" / "catalog" / "energy.csv").read_text()
+    (tmp_path / "cat").mkdir()
+    (tmp_path / "cat" / "energy.csv").write_text(cards.replace("1.1515", "1.2"))
+    assert cli.main(["verify", str(doc), str(V2), "--catalog-dir", str(tmp_path / "cat")]) == 1
+    err = capsys.readouterr().err
+    assert "catalog: DIFFERS" in err and "content: unchanged" in err
+
+
+def test_an_added_integrity_line_or_an_old_document_is_not_genuine(tmp_path, capsys):
+    doc = _made(tmp_path, "csv")
+    text = doc.read_text()
+    line = text.splitlines()[0].split("; ", 1)[1]
+    doc.write_text(text + "# " + line + "\n")
+    assert cli.main(["verify", str(doc), str(V2)]) == 2
+    assert "2 integrity lines" in capsys.readouterr().err
+    doc.write_text(f"# gpu-advisor results of profile report x; report sha256 {integrity.sha256_file(V2)}\n")
+    assert cli.main(["verify", str(doc), str(V2)]) == 2
+    assert "older than content digests" in capsys.readouterr().err
+
+
+def test_a_report_id_with_a_newline_stays_in_the_csv_comment_line(tmp_path, capsys):
+    import json
+
+    data = json.loads(V2.read_text())
+    data["report_id"] = 'x\n=HYPERLINK("http://attacker.invalid","click")'
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps(data))
+    doc = tmp_path / "r.csv"
+    assert cli.main(["report", str(hostile), "--format", "csv", "--out", str(doc)]) == 0
+    lines = doc.read_text().splitlines()
+    assert lines[0].startswith("# ") and not any(line.startswith("=") for line in lines)
+    assert cli.main(["verify", str(doc), str(hostile)]) == 0

@@ -163,7 +163,7 @@ def test_recommend_command_table_json_and_errors(tmp_path, capsys):
     workload = tmp_path / "w.json"
     workload.write_text('{"p95_ms": 500, "peak_rps": -1}')
     assert cli.main(["recommend", str(BASE), "--workload", str(workload)]) == 2
-    assert "peak_rps: Input should be greater than 0" in capsys.readouterr().err
+    assert "peak_rps: Input should be greater than or equal to 0.000001" in capsys.readouterr().err
     assert cli.main(["recommend", str(BASE), "--peak-rps", "5", "--p95-ms", "0.05"]) == 1
 
 

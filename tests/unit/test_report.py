@@ -97,7 +97,7 @@ def test_unreadable_paths(tmp_path):
     with pytest.raises(ReportError, match="does not exist"):
         load_report(tmp_path / "nope.json")
     (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(ReportError, match="cannot be read"):
+    with pytest.raises(ReportError, match="not UTF-8 text \\(byte 0"):
         load_report(tmp_path / "bin.json")
     with pytest.raises(ReportError, match="is a folder"):
         write_atomic(tmp_path, "x", overwrite=True)

@@ -1,6 +1,7 @@
 """Nothing lost, nothing orphaned: stop signals keep the partial report, the destination is checked before
 any measuring, a failed final save falls back, and the worker never outlives its parent."""
 
+import json
 import os
 import signal
 import subprocess
@@ -23,23 +24,20 @@ def _start(*args, **kwargs):
                             text=True, **kwargs)
 
 
-def _wait_for_worker(proc, timeout=60.0):
-    """The worker process once it has started measuring (its report's path is then worth keeping)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        children = psutil.Process(proc.pid).children(recursive=True)
-        if children:
-            time.sleep(4.0)  # let it load the model and measure a little
-            return children
-        time.sleep(0.1)
-    raise AssertionError("no worker started")
+def _wait_for_event(proc, kinds=("samples",)):
+    """The worker processes once the run printed an event of one of ``kinds`` (``--events`` on stdout): no fixed
+    delay, so a loaded machine, where torch takes long to start, only makes the test slower."""
+    for line in proc.stdout:  # ends if the run does: then no such event came
+        if json.loads(line)["event"] in kinds:
+            return psutil.Process(proc.pid).children(recursive=True)
+    raise AssertionError(f"the run ended before any {'/'.join(kinds)} event: {proc.stderr.read()}")
 
 
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
 def test_sigterm_and_sighup_keep_the_partial_report_and_leave_no_worker(tmp_path, number):
     out = tmp_path / "r.json"
-    proc = _start("profile", "embedding", *FAST, "--budget", "120", "--out", str(out), "--quiet")
-    workers = _wait_for_worker(proc)
+    proc = _start("profile", "embedding", *FAST, "--budget", "120", "--out", str(out), "--quiet", "--events")
+    workers = _wait_for_event(proc)  # measuring
     proc.send_signal(number)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -50,10 +48,38 @@ def test_sigterm_and_sighup_keep_the_partial_report_and_leave_no_worker(tmp_path
     assert not list(tmp_path.glob(".*.lock"))
 
 
+def test_a_profile_stopped_before_its_first_measurement_keeps_a_report_saying_so(tmp_path):
+    out = tmp_path / "r.json"
+    proc = _start("profile", "embedding", *FAST, "--budget", "120", "--out", str(out), "--quiet", "--events")
+    _wait_for_event(proc, ("hello", "stage"))  # the worker's first words: nothing measured yet
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err
+    report = load_report(out)
+    assert report.status == "incomplete" and "SIGTERM" in report.incomplete_reason
+    assert not any(b.latency for v in report.variants for b in v.batches)
+
+
+def test_a_stop_signal_while_python_imports_is_exit_130_and_one_line():
+    """Stops at growing moments of the start: each one is exit 130 and one line, or (too early: the interpreter
+    had not run advisor's first line yet; too late: the command was done) the plain outcome; one must land."""
+    landed = 0
+    for delay in (0.0, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8):
+        proc = _start("show", str(GOLDEN))
+        time.sleep(delay)  # not a wait for something to happen: a sweep over the moments of the start
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode in (-signal.SIGTERM, 0, 130) and "Traceback" not in err, err
+        if proc.returncode == 130:
+            assert err == "gpu-advisor: interrupted (SIGTERM)\n"
+            landed += 1
+    assert landed
+
+
 def test_the_worker_dies_with_its_parent_even_when_the_parent_is_killed(tmp_path):
     out = tmp_path / "r.json"
-    proc = _start("profile", "embedding", *FAST, "--budget", "120", "--out", str(out), "--quiet")
-    workers = _wait_for_worker(proc)
+    proc = _start("profile", "embedding", *FAST, "--budget", "120", "--out", str(out), "--quiet", "--events")
+    workers = _wait_for_event(proc)
     proc.kill()  # SIGKILL: no handler runs in the parent
     proc.communicate(timeout=30)
     deadline = time.monotonic() + 10
@@ -122,10 +148,10 @@ def test_a_full_disk_is_one_line_and_a_documented_code(tmp_path, monkeypatch):
     real = files.atomic_path
     out = tmp_path / "r.json"
 
-    def full(path, overwrite=False):
+    def full(path, overwrite=False, inputs=()):
         if Path(path) == out:
             raise OSError(28, "No space left on device")
-        return real(path, overwrite)
+        return real(path, overwrite, inputs)
 
     monkeypatch.setattr(files, "atomic_path", full)
     code = cli.main(["profile", "embedding", *FAST, "--budget", "2", "--rounds", "1", "--out", str(out), "--quiet",
@@ -134,3 +160,99 @@ def test_a_full_disk_is_one_line_and_a_documented_code(tmp_path, monkeypatch):
     saved = list((tmp_path / "data" / "gpu-advisor" / "unsaved-reports").glob("*.json"))
     assert len(saved) == 1 and load_report(saved[0]).status == "complete"
     assert not out.exists() and not list(tmp_path.glob(".*.lock"))
+
+
+# One rule for every output path (advisor.files.destination), checked through each command that writes.
+
+GOLDEN = Path(__file__).parents[1] / "fixtures" / "report-v2-llm-tiny.json"
+
+
+def _copy_report(tmp_path: Path, name: str = "base.json") -> Path:
+    path = tmp_path / name
+    path.write_bytes(GOLDEN.read_bytes())
+    return path
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str]:
+    from advisor import cli
+
+    code = cli.main(list(argv))
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return code, err
+
+
+@pytest.mark.parametrize("fmt", ["html", "csv"])
+def test_report_refuses_to_write_its_document_over_its_own_report(tmp_path, capsys, fmt):
+    base = _copy_report(tmp_path)
+    before = base.read_bytes()
+    code, err = _cli(capsys, "report", str(base), "--format", fmt, "--out", str(base), "--overwrite")
+    assert code == 2 and "is also an input of this command" in err and err.count("\n") == 1
+    assert base.read_bytes() == before
+    link = tmp_path / "link.json"
+    link.symlink_to(base)  # the same file under another name
+    code, err = _cli(capsys, "report", str(base), "--format", fmt, "--out", str(link), "--overwrite")
+    assert code == 2 and "is also an input" in err and base.read_bytes() == before
+
+
+def test_compare_refuses_to_write_over_any_of_its_reports(tmp_path, capsys):
+    first, second = _copy_report(tmp_path, "a.json"), _copy_report(tmp_path, "b.json")
+    code, err = _cli(capsys, "compare", str(first), str(second), "--out", str(second), "--overwrite")
+    assert code == 2 and f"({second})" in err and second.read_bytes() == GOLDEN.read_bytes()
+
+
+def test_recommend_refuses_to_save_the_workload_over_its_report_or_a_device(tmp_path, capsys):
+    base = _copy_report(tmp_path)
+    code, err = _cli(capsys, "recommend", str(base), "--preset", "internal-tool", "--save-workload", str(base),
+                     "--overwrite")
+    assert code == 2 and "is also an input" in err and base.read_bytes() == GOLDEN.read_bytes()
+    code, err = _cli(capsys, "recommend", str(base), "--preset", "internal-tool", "--save-workload", os.devnull,
+                     "--overwrite")
+    assert code == 2 and "a device file, not a regular file" in err
+    assert Path(os.devnull).is_char_device()
+
+
+def test_profile_refuses_to_write_its_report_over_the_model_before_measuring(tmp_path):
+    model = tmp_path / "m.pt"
+    model.write_bytes(b"weights")
+    with pytest.raises(ReportError, match="is also an input"):
+        Destination(model, True, tmp_path, (model,)).reserve()
+    assert model.read_bytes() == b"weights"
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: os.mkfifo(p), "a FIFO"),
+    (lambda p: p.mkdir(), "is a folder"),
+    (lambda p: p.symlink_to(os.devnull), "a device file"),
+    (lambda p: (p.parent / "d").mkdir() or p.symlink_to(p.parent / "d"), "is a folder"),
+    (lambda p: p.symlink_to(p.parent / "nothing"), "a link to nothing"),
+    (lambda p: p.symlink_to(p), "a loop of symbolic links"),
+])
+def test_compare_refuses_every_destination_that_is_not_a_regular_file_even_with_overwrite(tmp_path, capsys, make,
+                                                                                             message):
+    first, second = _copy_report(tmp_path, "a.json"), _copy_report(tmp_path, "b.json")
+    out = tmp_path / "out.html"
+    make(out)
+    code, err = _cli(capsys, "compare", str(first), str(second), "--out", str(out), "--overwrite")
+    assert code == 2 and message in err and err.count("\n") == 1
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_link_to_a_regular_file_is_written_through_and_kept(tmp_path, capsys):
+    first, second = _copy_report(tmp_path, "a.json"), _copy_report(tmp_path, "b.json")
+    target, link = tmp_path / "target.html", tmp_path / "link.html"
+    target.write_text("old")
+    link.symlink_to(target)
+    code, _ = _cli(capsys, "compare", str(first), str(second), "--out", str(link), "--overwrite")
+    assert code == 0 and link.is_symlink() and target.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_a_name_taken_while_the_document_was_written_is_not_replaced(tmp_path):
+    from advisor import files
+
+    out = tmp_path / "o.txt"
+    with pytest.raises(ReportError, match="already exists"):
+        with files.atomic_path(out) as tmp:
+            tmp.write_text("new")
+            out.write_text("someone else's")
+    assert out.read_text() == "someone else's" and not list(tmp_path.glob(".*.tmp"))

@@ -10,10 +10,12 @@ whether the output head shares the embedding. Parameter counts and per-token wor
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.errors import UsageError
+from advisor.files import read_text
 
 MAX_CONFIG_BYTES = 4 * 1024 * 1024  # a config.json is a few KiB; a larger file is not one
 
@@ -72,19 +74,9 @@ def read_config(path: Path) -> dict:
     where = path
     if path.is_dir():
         where = path / "config.json"
-        if not where.is_file():
+        if not os.path.lexists(where):
             raise UsageError(f"{path} has no config.json: give a Hugging Face model folder or its config.json")
-    elif not path.exists():
-        raise UsageError(f"{path} does not exist: give a Hugging Face model folder or its config.json")
-    if not where.is_file():
-        raise UsageError(f"{where} is not a regular file: give a Hugging Face model folder or its config.json")
-    if where.stat().st_size > MAX_CONFIG_BYTES:
-        raise UsageError(f"{where} is over {MAX_CONFIG_BYTES // 1024 // 1024} MiB, too large for a model configuration")
-    raw = where.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{where} is not UTF-8 text (byte {exc.start}): give the model's config.json") from None
+    text = read_text(where, "model configuration", MAX_CONFIG_BYTES)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
