@@ -2,7 +2,8 @@
 # Set up the project's virtual environment when needed, then run the product or its tests.
 #
 #   bash packaging/dev.sh run [gpu-advisor arguments]   (no arguments: the default profile)
-#   bash packaging/dev.sh test [pytest arguments]   (no arguments: the lint checks, then the whole suite)
+#   bash packaging/dev.sh test [pytest arguments]   (no arguments: the lint checks, then the unit and UI tests
+#                                                     without the slow ones; --all: the checks, then everything)
 #   bash packaging/dev.sh lint                        (ruff, mypy and import-linter, as configured in pyproject)
 #
 # torch is chosen deliberately, once: a torch already in the environment is kept; TORCH_SPEC (a pip
@@ -115,6 +116,16 @@ if [ "$mode" = lint ]; then
   lint
   exit 0
 fi
-[ $# -eq 0 ] && lint  # the whole suite (the README's command, and CI's) starts with the house's checks
+# No arguments: the house's checks, then the unit and UI tests without the slow ones (the everyday run before
+# a commit). --all: the checks, then every test, slow ones and the fleet's Ray cluster included (what CI runs).
+# Other arguments go to pytest as they are (slow tests skipped unless named or --run-slow is given).
+if [ $# -eq 0 ]; then
+  lint
+  set -- tests/unit tests/ui
+elif [ "$1" = --all ]; then
+  shift
+  lint
+  set -- --run-slow tests "$@"
+fi
 export QT_QPA_PLATFORM=offscreen
 exec "$py" -m pytest "$@"

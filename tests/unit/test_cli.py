@@ -20,6 +20,7 @@ def run_cli(*args, cwd=None, timeout=600):
 FAST = ["--size", "tiny", "--budget", "2", "--rounds", "1", "--batch", "1"]
 
 
+@pytest.mark.slow
 def test_profile_json_prints_the_report_and_saves_it(tmp_path):
     out = tmp_path / "r.json"
     result = run_cli("profile", "embedding", *FAST, "--precision", "fp32,int8", "--json", "--out", str(out))
@@ -118,6 +119,7 @@ class Needs3d(nn.Module):
         return self.linear(x.mean(dim=(1, 2)))
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_a_shape_the_model_rejects_gives_its_message_and_the_spec(tmp_path):
     path = tmp_path / "needs3d.ts"
@@ -167,6 +169,7 @@ def _export(tmp_path, dynamic: bool):
     return path
 
 
+@pytest.mark.slow
 def test_a_static_export_measures_its_own_batch_and_names_the_others_failed(tmp_path):
     path = _export(tmp_path, dynamic=False)
     result = run_cli("profile", str(path), *FAST[2:6], "--batch", "1,8", "--precision", "fp32,int8",
@@ -199,6 +202,7 @@ def test_a_profile_where_nothing_can_be_measured_exits_non_zero(tmp_path):
     assert "no variant could be measured; first failure: the model failed at batch 2" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_static_export_asked_for_other_batches_names_the_one_it_takes(tmp_path):
     path = _export(tmp_path, dynamic=False)  # exported at batch 1
     result = run_cli("profile", str(path), *FAST[2:6], "--batch", "2,4", "--precision", "fp32",
@@ -206,6 +210,7 @@ def test_a_static_export_asked_for_other_batches_names_the_one_it_takes(tmp_path
     assert result.returncode == 3 and "exported for batch 1 only" in result.stderr and "--batch 1" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_hugging_face_language_model_is_profiled_with_generation_figures(tmp_path):
     transformers = pytest.importorskip("transformers")
     config = transformers.GPT2Config(n_layer=2, n_embd=64, n_head=2, vocab_size=200, n_positions=128)
@@ -224,6 +229,7 @@ def test_a_hugging_face_language_model_is_profiled_with_generation_figures(tmp_p
     assert any("Conv1D layers stay in floating point" in n for n in notes)
 
 
+@pytest.mark.slow
 def test_energy_on_a_cpu_without_rapl_is_explained_estimated_or_user_supplied(tmp_path):
     base = ["profile", "vision", *FAST[:6], "--precision", "fp32", "--energy-window", "0.5"]
     plain = run_cli(*base, "--out", str(tmp_path / "plain.json"))
@@ -245,6 +251,7 @@ def test_energy_on_a_cpu_without_rapl_is_explained_estimated_or_user_supplied(tm
     assert "--idle-wall-power-w" in energy.idle_unavailable_reason
 
 
+@pytest.mark.slow
 def test_no_energy_and_no_telemetry_are_honoured(tmp_path):
     result = run_cli("profile", "vision", *FAST[:6], "--precision", "fp32", "--no-energy",
                      "--telemetry-interval-ms", "0", "--out", str(tmp_path / "r.json"))
@@ -277,6 +284,7 @@ def test_a_model_path_that_is_a_fifo_is_refused_before_it_is_opened(tmp_path, ca
         detect_format(fifo)
 
 
+@pytest.mark.slow
 def test_a_static_export_made_for_another_batch_profiles_at_its_own_batch(tmp_path):
     class Mlp(nn.Module):
         def __init__(self):
