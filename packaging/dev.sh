@@ -97,7 +97,7 @@ install_torch() {
 }
 
 fail_torch() {
-  say "could not install torch $TORCH_VERSION (pip's message is above); set TORCH_SPEC to a requirement or a wheel file and run again"
+  say "could not install ${TORCH_SPEC:-torch $TORCH_VERSION} (pip's message is above); set TORCH_SPEC to a requirement or a wheel file and run again"
   exit 1
 }
 
