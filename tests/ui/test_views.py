@@ -140,7 +140,7 @@ def test_two_reports_compare_side_by_side_with_ratios(window, tmp_path):
     view = window.compare_view
     assert view.table.rowCount() == 6 and "Same model" in view.status.text()  # 3 variants x 2 batches
     ratio_column = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())].index("[2] / [1]")
-    assert view.table.item(0, ratio_column).text() == "1.000"
+    assert view.table.item(0, ratio_column).text() == "1.00x"
     window.add_to_comparison([H100])
     assert "NOT COMPARABLE" in view.status.text() and "different model" in view.status.text()
     out = tmp_path / "comparison.html"

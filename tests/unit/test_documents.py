@@ -101,7 +101,12 @@ def test_compare_sets_reports_side_by_side_and_says_when_they_differ(tmp_path, c
     same.write_text(V2.read_text())
     assert cli.main(["compare", str(V2), str(same), "--out", str(tmp_path / "c.html")]) == 0
     text = (tmp_path / "c.html").read_text()
-    assert "Not comparable" not in text and "1.000" in text
+    assert "Not comparable" not in text and "1.00x" in text
+    capsys.readouterr()
+    assert cli.main(["compare", str(V2), str(same)]) == 0  # no --out: the table on the terminal
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"[1] {V2}: ") and "[2] / [1]" in printed and "1.00x" in printed
+    assert "–" not in printed
     assert cli.main(["compare", str(V2), str(V1), str(FIXTURES / "report-v2-llm-tiny.json"),
                      "--out", str(tmp_path / "c2.html")]) == 0
     assert compare.comparability([load_report(V2), load_report(V1)]) == []  # same built-in model, same settings
