@@ -520,3 +520,24 @@ def test_a_fan_cooled_workstation_card_is_bought_with_a_word_on_the_rack_or_left
     left_out = {e.label.removeprefix("buy ") for e in strict.excluded if e.category == "cooling"}
     geforce = {f for f in fans if "GeForce" in f}  # classified data: already left out by their driver licence
     assert left_out == fans - geforce and geforce
+
+
+def test_an_unsettled_measurement_is_marked_never_ranks_and_the_advice_says_to_rerun():
+    from advisor.report.rows import result_table
+
+    report = scenario_report()
+    settled = decide(report, load_preset("internal-tool"))
+    noisy = report.variant(settled.verdict.choice.precision)
+    lat = noisy.batches[0].latency
+    lat.p50_ci95_ms = (lat.p50_ms * 0.01, lat.p50_ms * 182)  # ±9,100%: the interval says nothing
+    table = result_table(report)
+    row = next(r for r in table.rows if r.precision == noisy.precision and r.batch == noisy.batches[0].batch_size)
+    assert row.text("status") == "unsettled"
+    assert any(n.startswith(f"unsettled: {noisy.precision} at batch {noisy.batches[0].batch_size} (±9,100%)")
+               for n in table.notes)
+    rec = decide(report, load_preset("internal-tool"))
+    assert rec.ranked and all(o.precision != noisy.precision for o in rec.ranked)
+    assert f"set aside: {noisy.precision}" in rec.assumptions["noise"]
+    assert any("unsettled" in r and "rerun" in r for r in rec.verdict.reasons)
+    lat.p50_ci95_ms = (lat.p50_ms * 0.9, lat.p50_ms * 1.1)  # ±10%: settled, ranked again
+    assert decide(report, load_preset("internal-tool")).verdict.choice.precision == noisy.precision
