@@ -5,7 +5,7 @@ Plain ASCII with no thousands separators in numbers, so columns stay narrow and 
 
 from __future__ import annotations
 
-from advisor.recommend.schema import short_basis
+from advisor.recommend.schema import short_basis, total_text
 from advisor.report.format import number
 from advisor.report.rows import result_table
 
@@ -154,7 +154,7 @@ def recommendation_text(rec) -> str:
         months = rec.workload.horizon_months
         for i, o in enumerate(rec.ranked[:12], 1):
             rows.append([str(i), o.action, o.label[:44], str(o.devices), o.precision, str(o.batch_size),
-                         _num(o.p95_ms_at_peak), f"{o.total_cost_eur:,.0f}" + ("" if o.cost_complete else "+?"),
+                         _num(o.p95_ms_at_peak), total_text(o),
                          f"{o.upfront_eur:,.0f}", f"{o.running_eur_per_month(months):,.0f}",
                          "-" if o.breakeven_month is None else f"month {o.breakeven_month:.1f}",
                          _num(o.cost_per_million_eur),
