@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QDialog
 
 from advisor.documents.integrity import embedded_sha256, sha256_file
@@ -350,3 +351,29 @@ def test_the_data_centre_cards_box_sets_the_workload(opened):
     assert view.workload().datacenter_cards_only is False
     view.datacenter.setChecked(True)
     assert view.workload().datacenter_cards_only is True
+
+
+def test_the_form_and_what_if_follow_the_report_shown(window, tmp_path):
+    assert "Open or run a profile" in window.whatif_view.note.text()
+    window.form.model.setCurrentText("embedding")
+    path = tmp_path / "llm.json"
+    shutil.copy(GOLDEN, path)
+    assert window.open_report(path)
+    assert window.form.model.currentText() == "llm" and window.form.size.currentText() == "tiny"
+    note = window.whatif_view.note.text()
+    assert "Open or run a profile" not in note and note.startswith("llm-tiny, profiled on AMD EPYC")
+    h100 = tmp_path / "h100.json"
+    shutil.copy(H100, h100)
+    assert window.open_report(h100)
+    assert window.form.model.currentText() == "embedding" and window.form.size.currentText() == "default"
+
+
+def test_help_shows_the_bundled_docs_without_the_network(window):
+    window.show_docs()
+    page = window.docs.browser.toPlainText()
+    assert page.startswith("gpu-advisor: the inference GPU advisor")
+    window.docs.browser.setSource(window.docs.browser.source().resolved(QUrl("docs/app.md")))
+    assert "Compare" in window.docs.browser.toPlainText()
+    from ui.help import about_text
+
+    assert "gpu-advisor 0.1.0" in about_text() and "README.md" in about_text()
