@@ -377,3 +377,29 @@ def test_help_shows_the_bundled_docs_without_the_network(window):
     from ui.help import about_text
 
     assert "gpu-advisor 0.1.0" in about_text() and "README.md" in about_text()
+
+
+def test_live_plots_have_labelled_axes_distinct_series_hover_values_and_export(window, tmp_path):
+    from PySide6.QtGui import QPen
+
+    from advisor.schema.report import TelemetrySample
+
+    plots = window.plots
+    for i in range(10):  # more cells than colours
+        plots.add_latency(f"fp32 b{i}", [1.0 + i, 2.0 + i])
+    plots.add_telemetry([TelemetrySample(t_s=0.1, cpu_util_pct=50.0, process_rss_bytes=2**28)])
+    plots.redraw()
+    assert plots.plots["latency"].getAxis("bottom").labelText == "sample, in the order measured"
+    assert plots.plots["memory"].getAxis("left").labelText == "memory (MiB)"
+    assert plots.plots["utilisation"].getAxis("bottom").labelText == "time since the worker started (s)"
+    pens = [QPen(c.opts["pen"]) for c in plots.latency_curves.values()]
+    assert len({(p.color().name(), p.style()) for p in pens}) == 10
+    assert plots.value_at("latency", 0) == "fp32 b0: 1 ms"
+    assert plots.value_at("utilisation", 0.1) == "CPU %: 50 %"
+    for suffix in ("png", "svg", "csv"):
+        plots.export("latency", tmp_path / f"latency.{suffix}")
+        assert (tmp_path / f"latency.{suffix}").stat().st_size > 0
+    header = (tmp_path / "latency.csv").read_text().splitlines()[0].split(",")
+    assert header[:2] == ["fp32 b0_x", "fp32 b0_y"] and len(header) == 20  # every series, named
+    with pytest.raises(ValueError, match="png, .svg or .csv"):
+        plots.export("latency", tmp_path / "latency.gif")
