@@ -89,13 +89,15 @@ class LivePlots(pg.GraphicsLayoutWidget):
             # units in the text: pyqtgraph's own units would rescale them with SI prefixes (kms, k%)
             plot.setLabel("bottom", AXES[name])
             plot.setLabel("left", "{} ({})".format(*Y_LABELS[name]))
-            # top right, see-through, and room above the data so the legend never covers the first series
-            legend = plot.addLegend(offset=(-5, 5), colCount=3 if name == "latency" else 1)
-            background = QApplication.palette().base().color()  # light or dark, as the window
-            background.setAlpha(170)
-            legend.setBrush(pg.mkBrush(background))
-            plot.getViewBox().setDefaultPadding(0.02)
+            if name != "latency":  # one or two series: top right, see-through, in the window's colours
+                legend = plot.addLegend(offset=(-5, 5))
+                background = QApplication.palette().base().color()
+                background.setAlpha(170)
+                legend.setBrush(pg.mkBrush(background))
             self.plots[name] = plot
+        # a cell per series: the latency legend gets its own row under its plot, where it covers no line
+        self.latency_legend = pg.LegendItem(colCount=4)
+        self.addItem(self.latency_legend, row=len(PLOTS), col=0)
         self.latency_plot = self.plots["latency"]
         self.latency: dict[str, collections.deque] = {}
         self.latency_curves: dict[str, pg.PlotDataItem] = {}
@@ -112,7 +114,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
     def clear_data(self) -> None:
         for curve in self.latency_curves.values():
             self.latency_plot.removeItem(curve)
-        self.latency_plot.legend.clear()
+        self.latency_legend.clear()
         self.latency.clear()
         self.latency_curves.clear()
         for values in self.telemetry.values():
@@ -129,8 +131,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
             self.latency[series] = collections.deque(maxlen=CAPACITY)
             # Lines, not symbols: peak downsampling applies to lines, and thousands of markers stalled redraws.
             # connect="finite": a NaN ends the line, so one round does not join the next with a diagonal.
-            self.latency_curves[series] = self.latency_plot.plot(pen=series_pen(len(self.latency_curves)),
-                                                                 name=series, connect="finite")
+            curve = self.latency_plot.plot(pen=series_pen(len(self.latency_curves)), name=series, connect="finite")
+            self.latency_legend.addItem(curve, series)
+            self.latency_curves[series] = curve
         elif self.latency[series] and self.latency[series][-1][0] != self._count - 1:
             self.latency[series].append((self._count - 0.5, math.nan))  # other cells ran in between: a gap
         for value in values:
@@ -164,8 +167,10 @@ class LivePlots(pg.GraphicsLayoutWidget):
             if name == "latency":
                 self.positions[name] = (0, 0)
                 grid.addItem(plot, 0, 0, 1, 2)
+                grid.removeItem(self.latency_legend)
+                grid.addItem(self.latency_legend, 1, 0, 1, 2)
             else:
-                self.positions[name] = (1 + (cell - 1) // 2, (cell - 1) % 2)
+                self.positions[name] = (2 + (cell - 1) // 2, (cell - 1) % 2)
                 grid.addItem(plot, *self.positions[name])
             plot.show()
 
@@ -181,7 +186,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
             if points:
                 if key not in self.curves:
                     plot, label, _ = SERIES[key]
-                    self.curves[key] = self.plots[plot].plot(pen=series_pen(i), name=label)
+                    # a colour per series across the plots (two series never share a plot's colour)
+                    self.curves[key] = self.plots[plot].plot(pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=1.5),
+                                                             name=label)
                 xs, ys = zip(*points)
                 self.curves[key].setData(xs, ys)
         self._show_present()

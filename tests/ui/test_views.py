@@ -294,7 +294,8 @@ def test_the_live_grid_has_no_holes_and_rounds_are_not_joined(window):
     plots = window.plots  # (a LivePlots on its own trips over pyqtgraph's legends when the test tears it down)
     plots.add_telemetry([TelemetrySample(t_s=0.1, cpu_util_pct=50.0, process_rss_bytes=2**28)])
     plots.redraw()
-    assert plots.positions == {"latency": (0, 0), "utilisation": (1, 0), "memory": (1, 1)}
+    # row 1 is the latency legend's, under its plot
+    assert plots.positions == {"latency": (0, 0), "utilisation": (2, 0), "memory": (2, 1)}
     assert [n for n, p in plots.plots.items() if p.isVisible()] == ["latency", "utilisation", "memory"]
     plots.add_latency("fp32 b1", [1.0, 1.1])
     plots.add_latency("fp32 b8", [2.0])
