@@ -134,3 +134,13 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas():
     assert any(r["reason"] == "'@SUM(A1:A9) and +1" for r in rows)
     for row in rows:  # no text cell starts a formula; numbers are left alone
         assert not any(v[:1] in "=+@" for v in row.values() if v)
+
+
+def test_the_cost_chart_names_the_chosen_option_and_never_the_runner_up():
+    from advisor.documents import svg
+
+    points = [("cloud A", 10.0, 100.0, 2), ("buy B", 5.0, 1000.0, 1)]
+    chart = svg.scatter_chart("cost", points, "p95", "EUR", chosen="buy B")
+    assert 'font-weight="bold">buy B</text>' in chart and 'font-weight="bold">cloud A' not in chart
+    unplotted = svg.scatter_chart("cost", points, "p95", "EUR", chosen="keep the CPU")  # cost 0: off a log axis
+    assert 'font-weight="bold"' not in unplotted and 'r="6"' not in unplotted
