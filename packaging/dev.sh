@@ -2,7 +2,8 @@
 # Set up the project's virtual environment when needed, then run the product or its tests.
 #
 #   bash packaging/dev.sh run [gpu-advisor arguments]   (no arguments: the default profile)
-#   bash packaging/dev.sh test [pytest arguments]   (no arguments: the lint checks, then the whole suite)
+#   bash packaging/dev.sh test [pytest arguments]   (no arguments: the lint checks, then the unit and UI tests
+#                                                     without the slow ones; --all: the checks, then everything)
 #   bash packaging/dev.sh lint                        (ruff, mypy and import-linter, as configured in pyproject)
 #
 # torch is chosen deliberately, once: a torch already in the environment is kept; TORCH_SPEC (a pip
@@ -54,36 +55,65 @@ torch_build() {
   echo cpu  # a driver older than every build: the CPU build still runs
 }
 
+index_reachable() {
+  # PyPI is reached through pip's own configuration; PyTorch's index is probed first, so that a fallback is
+  # said once instead of pip retrying it for every package
+  "$py" - "$1" <<'PY' >/dev/null 2>&1
+import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=10).close()
+PY
+}
+
 install_torch() {
+  # numpy goes in with torch: torch warns "Failed to initialize NumPy" when imported without it
   if "$py" -c "import torch" >/dev/null 2>&1; then
     say "keeping the installed torch $("$py" -c 'import torch; print(torch.__version__)')"
     return
   fi
   if [ -n "${TORCH_SPEC:-}" ]; then
     say "installing $TORCH_SPEC (TORCH_SPEC)"
-    "$py" -m pip install --progress-bar on "$TORCH_SPEC"
+    "$py" -m pip install --progress-bar on "$TORCH_SPEC" numpy || fail_torch
     return
   fi
-  local build
+  local build index
   build=$(torch_build)
-  if [ "$build" = cpu ]; then
-    say "no NVIDIA driver found: installing the CPU build of torch $TORCH_VERSION (about 200 MB)"
+  index="https://download.pytorch.org/whl/$build"
+  if index_reachable "$index/torch/"; then
+    # its builds carry a +cpu / +cuNNN label, which ==VERSION accepts
+    "$py" -m pip install --progress-bar on --extra-index-url "$index" "torch==$TORCH_VERSION" numpy || fail_torch
   else
-    say "NVIDIA driver found: installing the $build build of torch $TORCH_VERSION (about 2.5 GB with its CUDA libraries)"
-  fi
-  # PyTorch's index first (its builds carry a +cpu / +cuNNN label, which ==VERSION accepts); PyPI where it
-  # cannot be reached, which on Linux is the CUDA build: say so.
-  if ! "$py" -m pip install --progress-bar on --retries 1 --timeout 20 \
-       --extra-index-url "https://download.pytorch.org/whl/$build" "torch==$TORCH_VERSION"; then
-    say "could not install torch $TORCH_VERSION; set TORCH_SPEC to a requirement or a wheel file and run again"
-    exit 1
+    say "PyTorch's index ($index) is out of reach: falling back to PyPI (or the index your pip configuration names)"
+    [ "$build" = cpu ] && [ "$(uname -s)" = Linux ] && \
+      say "note: on Linux PyPI's torch is the CUDA build, about 2.5 GB more than the CPU build (TORCH_SPEC=/path/to/torch-$TORCH_VERSION+cpu-...whl avoids it)"
+    "$py" -m pip install --progress-bar on "torch==$TORCH_VERSION" numpy || fail_torch
   fi
   local got
   got=$("$py" -c 'import torch; print(torch.__version__)')
+  say "installed torch $got"
   case "$build:$got" in
     cpu:*+cpu|cu*:*+cu*) ;;
-    cpu:*) say "note: installed torch $got, not a +cpu build (PyTorch's index was out of reach): it may be the large CUDA build" ;;
+    cpu:*) say "note: torch $got is not a +cpu build: it may be the large CUDA build" ;;
   esac
+}
+
+fail_torch() {
+  say "could not install ${TORCH_SPEC:-torch $TORCH_VERSION} (pip's message is above); set TORCH_SPEC to a requirement or a wheel file and run again"
+  exit 1
+}
+
+plan() {
+  # sizes measured 2026-12-06 on Linux x86_64, Python 3.11, from a fresh clone with pip's cache off: the
+  # downloads pip reported and du of the environment
+  local build torch_size
+  build=$(torch_build)
+  if "$py" -c "import torch" >/dev/null 2>&1; then torch_size="torch: already installed, kept"
+  elif [ -n "${TORCH_SPEC:-}" ]; then torch_size="torch: $TORCH_SPEC (TORCH_SPEC)"
+  elif [ "$build" = cpu ]; then torch_size="torch $TORCH_VERSION CPU build (no NVIDIA driver found): about 200 MB"
+  else torch_size="torch $TORCH_VERSION $build build (NVIDIA driver found): about 2.5 GB with its CUDA libraries"
+  fi
+  say "plan: set up $venv (about $1):"
+  say "  1. $torch_size, from PyTorch's index (download.pytorch.org), PyPI where it is out of reach"
+  say "  2. gpu-advisor and its dependencies ($extras): $2, from PyPI (or the index your pip configuration names)"
 }
 
 extras=hf
@@ -92,13 +122,17 @@ digest=$(cat pyproject.toml packaging/dev.sh | sha256sum | cut -c1-16)
 stamp="$venv/.installed-$digest-$extras"
 superset="$venv/.installed-$digest-hf,test,lint,fleet"  # the test set-up has everything the run needs
 if [ ! -f "$stamp" ] && [ ! -f "$superset" ]; then
-  say "installing gpu-advisor and its dependencies ($extras) into $venv"
+  if [ "$extras" = hf ]; then plan "1.3 GB of disk with the CPU build of torch, 5.3 GB with a CUDA build" "about 36 packages, 135 MB"
+  else plan "1.9 GB of disk with the CPU build of torch, 5.9 GB with a CUDA build" "about 64 packages, 250 MB"; fi
   "$py" -m pip install --quiet --upgrade pip
   install_torch
-  "$py" -m pip install --progress-bar on -e ".[$extras]"
+  if ! "$py" -m pip install --progress-bar on -e ".[$extras]"; then
+    say "could not install gpu-advisor's dependencies (pip's message is above): check the network or your pip configuration and run again"
+    exit 1
+  fi
   rm -f "$venv"/.installed-*
   touch "$stamp"
-  say "set-up done"
+  say "set-up done. To type the README's commands (gpu-advisor ...) as they are written: source $venv/bin/activate"
 fi
 
 if [ "$mode" = run ]; then
@@ -115,6 +149,16 @@ if [ "$mode" = lint ]; then
   lint
   exit 0
 fi
-[ $# -eq 0 ] && lint  # the whole suite (the README's command, and CI's) starts with the house's checks
+# No arguments: the house's checks, then the unit and UI tests without the slow ones (the everyday run before
+# a commit). --all: the checks, then every test, slow ones and the fleet's Ray cluster included (what CI runs).
+# Other arguments go to pytest as they are (slow tests skipped unless named or --run-slow is given).
+if [ $# -eq 0 ]; then
+  lint
+  set -- tests/unit tests/ui
+elif [ "$1" = --all ]; then
+  shift
+  lint
+  set -- --run-slow tests "$@"
+fi
 export QT_QPA_PLATFORM=offscreen
 exec "$py" -m pytest "$@"

@@ -15,6 +15,27 @@ os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="gpu-advisor-test-config
 os.environ.pop("GPU_ADVISOR_CATALOG", None)
 
 
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true",
+                     help="also run the tests marked slow (bash packaging/dev.sh test --all passes it)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests are skipped by default so the everyday run stays short; --run-slow, a -m expression or
+    naming the test itself (path::name) runs them."""
+    if config.getoption("--run-slow") or config.getoption("markexpr"):
+        return
+    def short(test_id: str) -> str:  # file name and test name: the same whatever folder pytest ran from
+        path, _, name = test_id.partition("::")
+        return f"{Path(path).name}::{name.split('[')[0]}"
+
+    named = {short(arg) for arg in config.args if "::" in arg}
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (bash packaging/dev.sh test --all)")
+    for item in items:
+        if "slow" in item.keywords and short(item.nodeid) not in named:
+            item.add_marker(skip)
+
+
 def fast_request(**overrides) -> ProfileRequest:
     """A request that measures briefly: enough samples to exercise the rule, seconds not minutes."""
     fields = dict(model=ModelSpec(builtin="embedding", size="tiny"), device="cpu", precisions=["fp32"],

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from advisor.catalog.catalog import CERTIFICATIONS
 from advisor.recommend.rules import LEVELS
-from advisor.recommend.schema import exclusions_by_reason, short_basis
+from advisor.recommend.schema import exclusions_by_reason, short_basis, total_text
 from advisor.recommend.workload import Workload, load_preset, preset_names
 from advisor.report.format import number
 from ui.plots import log_axes
@@ -339,7 +339,7 @@ class DecideView(QWidget):
         chosen = self.recommendation.verdict.choice
         self.ranked.setRowCount(len(options))
         for r, o in enumerate(options):
-            total = number(o.total_cost_eur) + ("" if o.cost_complete else " +?")
+            total = total_text(o)
             cells = [o.label, o.precision, str(o.batch_size), str(o.devices), number(o.p50_ms),
                      number(o.p95_ms_at_peak), short_basis(o), total, number(o.cost_per_million_eur),
                      number(o.energy_per_inference_j), number(o.co2_g_per_1000), number(o.breakeven_month)]

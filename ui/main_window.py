@@ -12,7 +12,16 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QPlainTextEdit, QProgressBar, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from advisor.errors import AdvisorError
 from advisor.report.io import save_report
@@ -134,6 +143,10 @@ class MainWindow(QMainWindow):
         menu = self.menuBar().addMenu("&Profile")
         for action in (run, stop, decide):
             menu.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(QAction("Documentation", self, shortcut=QKeySequence.StandardKey.HelpContents,
+                                    triggered=lambda: self.show_docs()))
+        help_menu.addAction(QAction("About gpu-advisor", self, triggered=self.show_about))
         self._fill_recent()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -207,11 +220,18 @@ class MainWindow(QMainWindow):
             self.log.appendPlainText(f"error: {event.message}")
 
     def on_done(self, run, saved_path: Path | None, save_error: str | None) -> None:
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
+        if run.report.status == "complete":
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)
+        elif self.progress.maximum() == 0:  # stopped before the first measurement: not busy, and not done
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+        # else the bar stays where the run stopped: a cancelled run never reads 100%
         self.state.show(run.report, Path(saved_path) if saved_path else None)
-        for warning in run.report.warnings:
-            self.log.appendPlainText(f"warning: {warning}")
+        logged = self.log.toPlainText().splitlines()
+        for warning in run.report.warnings:  # the ones the worker sent while running are in the log already
+            if f"warning: {warning}" not in logged:
+                self.log.appendPlainText(f"warning: {warning}")
         if run.exit_code != 0:
             self.show_problem(f"The profile did not complete: {run.error_message}. "
                               "The results received so far are kept.")
@@ -226,6 +246,17 @@ class MainWindow(QMainWindow):
         self.stage.setText("Ready.")
         self.show_problem(why[0].upper() + why[1:] + ".")
 
+    def show_docs(self, page: str = "README.md") -> None:
+        from ui.help import DocsBrowser
+
+        self.docs = DocsBrowser(page, self)
+        self.docs.show()
+
+    def show_about(self) -> None:
+        from ui.help import about_text
+
+        QMessageBox.about(self, "About gpu-advisor", about_text())
+
     def show_report(self, report, path: Path | None = None) -> None:
         self.state.show(report, path)
 
@@ -239,6 +270,7 @@ class MainWindow(QMainWindow):
             return
         self.results.set_report(report)
         self.whatif_view.set_report(report)
+        self.form.follow(report.request)
         self.tabs.setCurrentWidget(self.results)
         title = report.model.name if report.model else report.request.model.label
         self.setWindowTitle(f"Inference GPU advisor — {title} on {report.device.name if report.device else '?'}")

@@ -34,6 +34,8 @@ def _for_qt(html: str) -> str:
     """Qt's HTML subset: table borders as attributes; no media queries."""
     html = re.sub(r"@media print\{.*?\}\}", "", html, flags=re.DOTALL)
     html = html.replace("<table>", '<table border="1" cellspacing="0" cellpadding="3" width="100%">')
+    # Qt knows no <figure>: a chart in one drifted above the heading before it; a paragraph keeps the order
+    html = html.replace("<figure>", "<p>").replace("</figure>", "</p>")
     # Qt draws no border around a <div>: the verdict becomes a framed one-cell table.
     return re.sub(r'<div class="verdict \w+">(.*?)</div>',
                   r'<table border="2" cellspacing="0" cellpadding="8" width="100%"><tr><td>\1</td></tr></table>',

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import collections
 import math
+from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QApplication
 
 CAPACITY = 4000
 REDRAW_MS = 40
 PALETTE = ["#1f5fa8", "#c8501e", "#2e8b57", "#8a4fb0", "#b8860b", "#3b7d8c", "#a0304b"]
+# Beyond the palette a series keeps a palette colour but changes its line (dashes, then dots): a cell is
+# never drawn exactly as another one.
+DASHES = [Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine]
 
 # Telemetry series: (plot, legend name, how to read it from a sample). A plot whose series never get a
 # value on this machine (GPU readings on a CPU-only run) stays hidden.
@@ -54,6 +60,20 @@ def log_axes() -> dict[str, PlainLogAxis]:
     return {"left": PlainLogAxis("left"), "bottom": PlainLogAxis("bottom")}
 
 
+def series_pen(i: int, width: float = 1.5) -> QPen:
+    """The i-th series' pen: distinct for the first len(PALETTE) * len(DASHES) series."""
+    pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=width)
+    pen.setStyle(DASHES[(i // len(PALETTE)) % len(DASHES)])
+    return pen
+
+
+# each plot's axes, with their units
+AXES = {name: "time since the worker started (s)" for name in PLOTS} | {"latency": "sample, in the order measured"}
+Y_LABELS = {"latency": ("latency", "ms"), "utilisation": ("utilisation", "%"), "power": ("power", "W"),
+            "energy": ("energy", "J"), "memory": ("memory", "MiB"), "temperature": ("temperature", "°C"),
+            "clock": ("SM clock", "MHz")}
+
+
 class LivePlots(pg.GraphicsLayoutWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -66,8 +86,18 @@ class LivePlots(pg.GraphicsLayoutWidget):
             plot = self.addPlot(row=i, col=0, title=title)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
-            plot.addLegend(offset=(5, 5))
+            # units in the text: pyqtgraph's own units would rescale them with SI prefixes (kms, k%)
+            plot.setLabel("bottom", AXES[name])
+            plot.setLabel("left", "{} ({})".format(*Y_LABELS[name]))
+            if name != "latency":  # one or two series: top right, see-through, in the window's colours
+                legend = plot.addLegend(offset=(-5, 5))
+                background = QApplication.palette().base().color()
+                background.setAlpha(170)
+                legend.setBrush(pg.mkBrush(background))
             self.plots[name] = plot
+        # a cell per series: the latency legend gets its own row under its plot, where it covers no line
+        self.latency_legend = pg.LegendItem(colCount=4)
+        self.addItem(self.latency_legend, row=len(PLOTS), col=0)
         self.latency_plot = self.plots["latency"]
         self.latency: dict[str, collections.deque] = {}
         self.latency_curves: dict[str, pg.PlotDataItem] = {}
@@ -79,11 +109,12 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.redraw)
         self.timer.start(REDRAW_MS)
+        self.scene().sigMouseMoved.connect(self._hover)
 
     def clear_data(self) -> None:
         for curve in self.latency_curves.values():
             self.latency_plot.removeItem(curve)
-        self.latency_plot.legend.clear()
+        self.latency_legend.clear()
         self.latency.clear()
         self.latency_curves.clear()
         for values in self.telemetry.values():
@@ -98,10 +129,11 @@ class LivePlots(pg.GraphicsLayoutWidget):
     def add_latency(self, series: str, values: list[float]) -> None:
         if series not in self.latency:
             self.latency[series] = collections.deque(maxlen=CAPACITY)
-            color = PALETTE[len(self.latency_curves) % len(PALETTE)]
             # Lines, not symbols: peak downsampling applies to lines, and thousands of markers stalled redraws.
             # connect="finite": a NaN ends the line, so one round does not join the next with a diagonal.
-            self.latency_curves[series] = self.latency_plot.plot(pen=color, name=series, connect="finite")
+            curve = self.latency_plot.plot(pen=series_pen(len(self.latency_curves)), name=series, connect="finite")
+            self.latency_legend.addItem(curve, series)
+            self.latency_curves[series] = curve
         elif self.latency[series] and self.latency[series][-1][0] != self._count - 1:
             self.latency[series].append((self._count - 0.5, math.nan))  # other cells ran in between: a gap
         for value in values:
@@ -135,8 +167,10 @@ class LivePlots(pg.GraphicsLayoutWidget):
             if name == "latency":
                 self.positions[name] = (0, 0)
                 grid.addItem(plot, 0, 0, 1, 2)
+                grid.removeItem(self.latency_legend)
+                grid.addItem(self.latency_legend, 1, 0, 1, 2)
             else:
-                self.positions[name] = (1 + (cell - 1) // 2, (cell - 1) % 2)
+                self.positions[name] = (2 + (cell - 1) // 2, (cell - 1) % 2)
                 grid.addItem(plot, *self.positions[name])
             plot.show()
 
@@ -152,8 +186,43 @@ class LivePlots(pg.GraphicsLayoutWidget):
             if points:
                 if key not in self.curves:
                     plot, label, _ = SERIES[key]
+                    # a colour per series across the plots (two series never share a plot's colour)
                     self.curves[key] = self.plots[plot].plot(pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=1.5),
                                                              name=label)
                 xs, ys = zip(*points)
                 self.curves[key].setData(xs, ys)
         self._show_present()
+
+    def value_at(self, name: str, x: float) -> str:
+        """What the hover shows: each series of the plot at the sample nearest to x ('fp32 b1: 0.877 ms')."""
+        unit = Y_LABELS[name][1]
+        curves = (self.latency_curves.items() if name == "latency"
+                  else ((SERIES[k][1], c) for k, c in self.curves.items() if SERIES[k][0] == name))
+        parts = []
+        for label, curve in curves:
+            xs, ys = curve.getData()
+            if xs is None or not len(xs):
+                continue
+            j = min(range(len(xs)), key=lambda k: abs(xs[k] - x))
+            if abs(xs[j] - x) <= 1.0 and not math.isnan(ys[j]):
+                parts.append(f"{label}: {ys[j]:,.4g} {unit}")
+        return "; ".join(parts)
+
+    def _hover(self, position) -> None:
+        for name, plot in self.plots.items():
+            if plot.isVisible() and plot.sceneBoundingRect().contains(position):
+                x = plot.getViewBox().mapSceneToView(position).x()
+                self.setToolTip(self.value_at(name, x))
+                return
+        self.setToolTip("")
+
+    def export(self, name: str, path: Path) -> None:
+        """One plot to a file, by its extension: .png (image), .svg (vector) or .csv (the data). The right-click
+        menu's Export… offers the same."""
+        from pyqtgraph import exporters
+
+        kinds = {".png": exporters.ImageExporter, ".svg": exporters.SVGExporter, ".csv": exporters.CSVExporter}
+        if path.suffix.lower() not in kinds:
+            raise ValueError(f"{path.name}: export a plot as .png, .svg or .csv")
+        self.redraw()
+        kinds[path.suffix.lower()](self.plots[name]).export(str(path))

@@ -228,6 +228,18 @@ class ProfileForm(QWidget):
         s.setValue("engine", self.engine.currentText())
         s.setValue("inputs", self.inputs.text())
 
+    def follow(self, request: ProfileRequest) -> None:
+        """Describe the request of the report shown (its model and size), so the form never names another model
+        than the one whose results are on screen; a model file no longer there is left as the form had it."""
+        model = request.model
+        if model.builtin:
+            self.model.setCurrentText(model.builtin)
+        elif model.path and Path(model.path).exists():
+            self.set_model_path(model.path)
+        else:
+            return
+        self.size.setCurrentText(model.size)
+
     def restore(self, s: QSettings) -> None:
         model = s.value("model")
         if model in BUILTIN_NAMES:

@@ -32,6 +32,10 @@ from ui.style import plain_label, problem_text
 COLUMNS = ["card", "precision", "batch", "p50 ms", "range ms", "items/s", "fits", "basis", "bound by"]
 
 
+EMPTY_NOTE = "Open or run a profile to see it on every card. "
+LEGEND = ("Italics: projected, within the range shown (its band, from the measured out-of-sample error; "
+          "docs/projection-validation.md).")
+
 class WhatIfView(QWidget):
     def __init__(self, catalog: Callable, references: Callable) -> None:
         super().__init__()
@@ -50,8 +54,7 @@ class WhatIfView(QWidget):
         self.problem = plain_label()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(problem_text())
-        self.note = QLabel("Open or run a profile to see it on every card. Italics: projected, within the range "
-                           "shown (its band, from the measured out-of-sample error; docs/projection-validation.md).")
+        self.note = QLabel(EMPTY_NOTE + LEGEND)
         self.note.setWordWrap(True)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -67,6 +70,12 @@ class WhatIfView(QWidget):
     def set_report(self, report) -> None:
         self.report = report
         self.table.setRowCount(0)
+        if report is None:
+            self.note.setText(EMPTY_NOTE + LEGEND)
+            return
+        model = report.model.name if report.model else report.request.model.label
+        self.note.setText(f"{model}, profiled on {report.device.name if report.device else '?'}, on every card. "
+                          + LEGEND)
 
     def refresh(self) -> None:
         self.problem.clear()

@@ -230,8 +230,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError("give at least two reports to compare")
     loaded = [(path, load_report(Path(path)), integrity.sha256_file(Path(path))) for path in args.reports]
     problems = compare.comparability([r for _, r, _ in loaded])
-    write_atomic(Path(args.out), compare.render(loaded), overwrite=args.overwrite, inputs=_inputs(*args.reports))
+    if args.out:
+        write_atomic(Path(args.out), compare.render(loaded), overwrite=args.overwrite, inputs=_inputs(*args.reports))
+    else:  # on the terminal: the reports numbered, then the same ratio table
+        from advisor.catalog.view import table
+
+        for i, (label, r, _) in enumerate(loaded, 1):
+            print(f"[{i}] {label}: {r.model.name if r.model else '?'} on {r.device.name if r.device else '?'}, "
+                  f"{r.created_at:%Y-%m-%d %H:%M}")
+        head, rows = compare.ratio_table([r for _, r, _ in loaded])
+        print(table([head, *([cell.replace("–", "-") for cell in row] for row in rows)]))  # ASCII, as every table here
     for problem in problems:
         print(f"not comparable: {problem}", file=sys.stderr)
-    print(f"comparison: {args.out}")
+    if args.out:
+        print(f"comparison: {args.out}")
     return 0

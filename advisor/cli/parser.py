@@ -191,7 +191,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("compare", help="set two or more reports side by side, with ratios")
     k.add_argument("reports", nargs="+")
-    k.add_argument("--out", required=True, help="the HTML document to write")
+    k.add_argument("--out", help="an HTML document to write (default: the table on the terminal)")
     k.add_argument("--overwrite", action="store_true")
     k.set_defaults(func=cmd_compare)
 

@@ -4,6 +4,7 @@ saved where asked (or somewhere safe), and the table."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
 import sys
@@ -29,8 +30,10 @@ def build_request(args: argparse.Namespace) -> ProfileRequest:
     else:
         path = Path(model).expanduser()
         if not path.exists():
+            close = difflib.get_close_matches(model, BUILTIN_NAMES, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             raise UsageError(f"model {model!r} is neither a built-in ({', '.join(BUILTIN_NAMES)}) nor an existing "
-                             "file or folder")
+                             f"file or folder; {hint}give a built-in's name or a model file's path")
         from advisor.workloads.files import check_model_path
 
         check_model_path(path)
@@ -92,6 +95,10 @@ def cmd_profile(args: argparse.Namespace) -> int:
     if args.json and args.events:
         raise UsageError("--json and --events both write to stdout: choose one")
     request = build_request(args)
+    if request.device not in ("auto", "cpu"):  # a device this machine lacks fails now, before a worker starts
+        from advisor.profiling.device import resolve_device
+
+        resolve_device(request.device)
     out = Path(args.out).expanduser() if args.out else None
     model_file = (Path(request.model.path),) if request.model.path else ()
     destination = Destination(out, args.overwrite, DEFAULT_REPORT_DIR, model_file).reserve()  # before any measuring

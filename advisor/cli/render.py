@@ -5,9 +5,7 @@ Plain ASCII with no thousands separators in numbers, so columns stay narrow and 
 
 from __future__ import annotations
 
-import time
-
-from advisor.recommend.schema import short_basis
+from advisor.recommend.schema import short_basis, total_text
 from advisor.report.format import number
 from advisor.report.rows import result_table
 
@@ -44,46 +42,67 @@ def header(report) -> str:
 
 
 class Progress:
-    """A one-line progress bar on a terminal; plain stage lines otherwise."""
+    """Progress on stderr. On a terminal, one line redrawn in place: the stage with its time so far (preparing a
+    model can take most of a minute) or the measuring bar with its ETA. Elsewhere (a CI log, a file, a pipe):
+    a plain line per stage and, while one lasts, a plain line every ``every_s`` seconds of the run."""
 
-    def __init__(self, stream, enabled: bool) -> None:
+    def __init__(self, stream, enabled: bool, every_s: float = 10.0) -> None:
         self.stream = stream
         self.enabled = enabled
         self.tty = enabled and stream.isatty()
+        self.every_s = every_s
         self.stage = ""
-        self.last_draw = 0.0
+        self.stage_t = 0.0
+        self.bar = ""  # the latest measuring or energy progress, while its stage lasts
+        self.last_draw = 0.0  # run time (event t_s) of the last redraw
+        self.last_line_t = 0.0
 
     def __call__(self, event) -> None:
         if not self.enabled:
             return
         kind = event.event
         if kind == "stage":
-            self.stage = event.message
+            self.stage, self.stage_t, self.bar = event.message, event.t_s, ""
+            self.last_line_t = event.t_s
             if self.tty:
-                self._draw(self.stage, force=True)
+                self._draw(self.stage)
             else:
-                print(f"[{event.t_s:7.1f}s] {event.message}", file=self.stream, flush=True)
-        elif kind == "progress" and self.tty:
-            eta = f"  ETA {event.eta_s:.0f}s" if event.eta_s is not None else ""
-            filled = int(30 * event.done / max(1, event.total))
-            self._draw(f"[{'#' * filled}{'.' * (30 - filled)}] {event.done}/{event.total} {event.current}{eta}")
+                self._plain(event.t_s, event.message)
+            return
+        if kind == "progress":
+            eta = f"ETA {event.eta_s:.0f}s" if event.eta_s is not None else ""
+            done = " ".join(part for part in (f"{event.done}/{event.total}", event.current) if part)
+            if self.tty:
+                filled = int(30 * event.done / max(1, event.total))
+                self.bar = f"[{'#' * filled}{'.' * (30 - filled)}] {done}  {eta}".rstrip()
+            else:
+                self.bar = f"{done}, {eta}" if eta else done
         elif kind == "variant" and event.variant.status != "ok":
             self._line(f"{event.variant.precision}: {event.variant.status}: {event.variant.reason}")
         elif kind == "warning":
             self._line(f"warning: {event.message}")
+        if not self.stage:
+            return
+        if self.tty:  # any event (telemetry arrives every few tenths of a second) moves the clock on
+            if event.t_s - self.last_draw >= 0.1:  # the run's clock, not the wall's: a burst of events draws once
+                self.last_draw = event.t_s
+                self._draw(self.bar or f"{self.stage} ({event.t_s - self.stage_t:.0f}s)")
+        elif event.t_s - self.last_line_t >= self.every_s:
+            self.last_line_t = event.t_s
+            self._plain(event.t_s, f"{self.stage}: {self.bar}" if self.bar else
+                        f"{self.stage} ({event.t_s - self.stage_t:.0f}s so far)")
+
+    def _plain(self, t_s: float, text: str) -> None:
+        print(f"[{t_s:7.1f}s] {text}", file=self.stream, flush=True)
 
     def _line(self, text: str) -> None:
         if self.tty:
             self.stream.write("\r\033[K")
         print(text, file=self.stream, flush=True)
         if self.tty:
-            self._draw(self.stage, force=True)
+            self._draw(self.bar or self.stage)
 
-    def _draw(self, text: str, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last_draw < 0.1:
-            return
-        self.last_draw = now
+    def _draw(self, text: str) -> None:
         self.stream.write("\r\033[K" + text[:120])
         self.stream.flush()
 
@@ -135,7 +154,7 @@ def recommendation_text(rec) -> str:
         months = rec.workload.horizon_months
         for i, o in enumerate(rec.ranked[:12], 1):
             rows.append([str(i), o.action, o.label[:44], str(o.devices), o.precision, str(o.batch_size),
-                         _num(o.p95_ms_at_peak), f"{o.total_cost_eur:,.0f}" + ("" if o.cost_complete else "+?"),
+                         _num(o.p95_ms_at_peak), total_text(o),
                          f"{o.upfront_eur:,.0f}", f"{o.running_eur_per_month(months):,.0f}",
                          "-" if o.breakeven_month is None else f"month {o.breakeven_month:.1f}",
                          _num(o.cost_per_million_eur),

@@ -42,11 +42,16 @@ def ratio_table(reports: list[ProfileReport]) -> tuple[list[str], list[list[str]
             p50 = _p50(r, precision, batch)
             row.append(number(p50))
             if i > 1:
-                row.append("–" if p50 is None or base is None else f"{p50 / base:.3f}")
+                row.append("–" if p50 is None or base is None else ratio(p50 / base))
             energy = _energy(r, precision, batch)
             row.append("–" if energy is None else (f"~{number(energy[0])} (est.)" if energy[1] else number(energy[0])))
         rows.append(row)
     return head, rows
+
+
+def ratio(value: float) -> str:
+    """A ratio to the baseline as people read one: 0.41x, 1.00x, 2.35x, 414x."""
+    return f"{value:.2f}x" if value < 10 else f"{value:,.0f}x"
 
 
 def render(reports: list[tuple[str, ProfileReport, str]], generated: datetime | None = None) -> str:

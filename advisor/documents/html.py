@@ -21,7 +21,7 @@ CSS = """
 body{font-family:Georgia,'Times New Roman',serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.4}
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;border-bottom:1px solid #999;margin-top:2rem}
 table{border-collapse:collapse;width:100%;font-size:.85rem;margin:.5rem 0}
-th,td{border:1px solid #bbb;padding:.2rem .4rem;text-align:left;vertical-align:top}
+th,td{border:1px solid #bbb;padding:2px 3px;text-align:left;vertical-align:top}
 th{background:#eee} td.n{text-align:right;font-variant-numeric:tabular-nums}
 .verdict{border:3px solid #1f5fa8;padding:.6rem 1rem;margin:1rem 0} .verdict h2{border:none;margin:0;font-size:1.5rem}
 .verdict .headline{font-size:1.1rem}
@@ -190,13 +190,14 @@ def _charts(report: ProfileReport, rec: Recommendation | None) -> str:
         # Log axes cannot show a zero cost: such options are named under the chart instead.
         points = [(o.label, o.p95_ms_at_peak, o.total_cost_eur, groups[o.action]) for o in rec.ranked
                   if o.total_cost_eur > 0 and o.p95_ms_at_peak > 0]
-        if points and rec.verdict.choice and points[0][0] != rec.verdict.choice.label:
+        if points and rec.verdict.choice and rec.verdict.choice.label not in [p[0] for p in points]:
             note += (f'<p class="muted">The verdict, {_e(rec.verdict.choice.label)}, costs '
                      f"{_n(rec.verdict.choice.total_cost_eur)} EUR"
                      + ("" if rec.verdict.choice.cost_complete else " (a lower bound: its electricity is not counted)")
-                     + ", which a logarithmic axis cannot show; the highlighted point is the cheapest one plotted.</p>")
+                     + ", which a logarithmic axis cannot show: it is not among the points.</p>")
         charts.append(svg.scatter_chart("cost against latency for the candidates", points,
-                                        "p95 at peak, ms (log)", f"total EUR over {rec.workload.horizon_months} months (log)"))
+                                        "p95 at peak, ms (log)", f"total EUR over {rec.workload.horizon_months} months (log)",
+                                        rec.verdict.choice.label if rec.verdict.choice else None))
     return "<h2>Charts</h2>" + "".join(f"<figure>{c}</figure>" for c in charts if c) + note
 
 

@@ -120,17 +120,21 @@ def bar_chart(title: str, bars: dict[str, float], ylabel: str, marked: frozenset
     return _svg(title, body)
 
 
-def scatter_chart(title: str, points: list[tuple[str, float, float, int]], xlabel: str, ylabel: str) -> str:
-    """points: (label, x, y, group); the first one is the verdict and is highlighted."""
+def scatter_chart(title: str, points: list[tuple[str, float, float, int]], xlabel: str, ylabel: str,
+                  chosen: str | None = None) -> str:
+    """points: (label, x, y, group); the one labelled ``chosen`` (the verdict) is highlighted and named. When
+    the verdict is not among the points, none is: the runner-up must never pass for the choice."""
     if not points:
         return ""
     axes = _Axes([p[1] for p in points], [p[2] for p in points], True, True)
     body = axes.frame(xlabel, ylabel)
-    for i, (label, x, y, group) in enumerate(points):
+    for label, x, y, group in points:
         color = PALETTE[group % len(PALETTE)]
-        radius = 6 if i == 0 else 3.5
+        radius = 6 if label == chosen else 3.5
         body.append(f'<circle cx="{axes.x(x):.1f}" cy="{axes.y(y):.1f}" r="{radius}" fill="{color}" '
                     f'fill-opacity="0.75"><title>{escape(label)}</title></circle>')
-    body.append(f'<text x="{axes.x(points[0][1]) + 8:.1f}" y="{axes.y(points[0][2]) - 6:.1f}" font-weight="bold">'
-                f'{escape(points[0][0][:30])}</text>')
+    for label, x, y, _ in points:
+        if label == chosen:
+            body.append(f'<text x="{axes.x(x) + 8:.1f}" y="{axes.y(y) - 6:.1f}" font-weight="bold">'
+                        f'{escape(label[:30])}</text>')
     return _svg(title, body + _legend(["keep", "upgrade", "cloud"]))

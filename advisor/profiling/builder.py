@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 import advisor
 from advisor.profiling.stats import aggregate_generation, aggregate_latency
+from advisor.report.noise import unsettled
 from advisor.schema import events as ev
 from advisor.schema.report import (
     BatchResult,
@@ -227,8 +228,9 @@ def _memory(rounds: list[MeasurementRound]) -> MemoryStats | None:
 
 def _slower_than_float(results: list[VariantResult]) -> list[str]:
     """Quantized variants slower than the fastest float variant at the same batch size, by SLOWER_FACTOR."""
-    def p50s(variant):
-        return {b.batch_size: b.latency.p50_ms for b in variant.batches if b.status in ("ok", "partial") and b.latency}
+    def p50s(variant):  # unsettled cells (advisor/report/noise.py) cannot show a factor of 1.5
+        return {b.batch_size: b.latency.p50_ms for b in variant.batches
+                if b.status in ("ok", "partial") and b.latency and not unsettled(b.latency)}
 
     floats = [v for v in results if v.precision in FLOAT_PRECISIONS and v.status == "ok"]
     found = []

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from advisor.performance.projection import Performance
+from advisor.report.format import number
 
 MAX_UTILISATION = 0.85
 MAX_UNITS = 256
@@ -136,5 +137,5 @@ def size(perfs: dict[int, Performance], peak_rps: float, p95_target_ms: float, b
         if best is None or (candidate.units, candidate.batch_size) < (best.units, best.batch_size):
             best = candidate
     if best is None:
-        return f"misses the p95 target of {p95_target_ms:g} ms (best reachable about {closest:.3g} ms)"
+        return f"misses the p95 target of {p95_target_ms:g} ms (best reachable about {number(closest)} ms)"
     return best

@@ -20,7 +20,25 @@ from advisor.recommend.schema import Exclusion, Option, Recommendation
 from advisor.recommend.sizing import best_variant, quality_ok
 from advisor.recommend.verdict import engine_note, make_verdict
 from advisor.recommend.workload import Workload
+from advisor.report.noise import RERUN, UNSETTLED_SHARE, describe, unsettled_batches
 from advisor.schema.report import ProfileReport, VariantResult
+
+
+def _settled(variants: list[VariantResult], assumptions: dict[str, str]) -> tuple[list[VariantResult], str | None]:
+    """The variants whose measurements can be ranked: one with an unsettled cell (advisor/report/noise.py) is set
+    aside while another remains (fp32 first, the profile's reference), and the verdict says to rerun."""
+    settled = [v for v in variants if not unsettled_batches(v)]
+    if len(settled) == len(variants):
+        return variants, None
+    noisy = [describe(v) for v in variants if unsettled_batches(v)]
+    if not settled:  # nothing to rank against: the reference stands, flagged
+        settled = [next((v for v in variants if v.precision == "fp32"), variants[0])]
+    aside = [v.precision for v in variants if v not in settled]
+    assumptions["noise"] = (f"unsettled measurements ({'; '.join(noisy)}): the 95% interval of p50 is wider than "
+                            f"{UNSETTLED_SHARE:.0%} of it" + (f"; set aside: {', '.join(aside)}" if aside else ""))
+    return settled, (f"Some measurements are unsettled ({'; '.join(noisy)}), too noisy to rank precisions on"
+                     + (f", so {', '.join(aside)} {'was' if len(aside) == 1 else 'were'} set aside" if aside else "")
+                     + f": {RERUN}, then recommend again.")
 
 
 def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
@@ -44,6 +62,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     options: list[Option] = []
     excluded: list[Exclusion] = []
     variants = quality_ok(report, usable, workload, excluded, ctx.assumptions)
+    variants, noise_reason = _settled(variants, ctx.assumptions)
     sizing_cache: dict[str, tuple[VariantResult, Sizing, dict[str, str]] | Exclusion] = {}
 
     def sized(device: Device) -> tuple[VariantResult, Sizing, dict[str, str]] | Exclusion:
@@ -116,6 +135,8 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     apply_breakeven(options, excluded, workload.horizon_months)
     options.sort(key=lambda o: (round(o.total_cost_eur, 2), o.energy_per_inference_j or 0.0, o.label))
     verdict = make_verdict(ctx, options, excluded, variants)
+    if noise_reason:
+        verdict.reasons.append(noise_reason)
     if engine_reason := engine_note(ctx, options[0] if options else None):
         verdict.reasons.append(engine_reason)
     return Recommendation(report_id=report.report_id, model=report.model.name if report.model else "?",

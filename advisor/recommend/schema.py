@@ -100,3 +100,11 @@ def short_basis(option: Option) -> str:
     """The basis in two words for a table row (the full one is in ``option.basis``)."""
     return "measured" if option.measured else f"projected x/÷{option.uncertainty_factor:g}"
 
+
+def total_text(option: Option, grouping: bool = True) -> str:
+    """The total cost for a table row: '12,345', or where the electricity is not counted 'at least 12,345', and
+    'not known' when nothing else is counted either (never '0+?')."""
+    total = f"{option.total_cost_eur:,.0f}" if grouping else f"{option.total_cost_eur:.0f}"
+    if option.cost_complete:
+        return total
+    return f">={total}" if option.total_cost_eur >= 0.5 else "not known"

@@ -10,6 +10,7 @@ from advisor.recommend.capacity import Sizing, size
 from advisor.recommend.context import Context, Device
 from advisor.recommend.schema import Exclusion
 from advisor.recommend.workload import Workload
+from advisor.report.format import number
 from advisor.schema.report import ProfileReport, VariantResult
 
 Category = Literal["latency", "does_not_fit", "unsupported"]
@@ -88,8 +89,8 @@ def _check_agreement(ctx: Context, device: Device, variant: VariantResult, measu
             if key not in ctx.assumptions:
                 ctx.assumptions[key] = (
                     f"the projection from this profile disagrees with the measurement on {device.card.name}: "
-                    f"{variant.precision} at batch {batch_size} projects to {guess.p50_ms:.3g} ms "
-                    f"(x/÷{guess.band:.2g}) but measured {real.p50_ms:.3g} ms; projections onto cards without a "
+                    f"{variant.precision} at batch {batch_size} projects to {number(guess.p50_ms)} ms "
+                    f"(x/÷{guess.band:.2g}) but measured {number(real.p50_ms)} ms; projections onto cards without a "
                     "measurement may be off by a similar factor")
             return
 
@@ -124,7 +125,7 @@ def best_variant(ctx: Context, device: Device, variants: list[VariantResult]
     if best is not None:
         chosen = best[2]
         set_aside = {precision: (f"needs {s.units} devices against {chosen.units}" if s.units > chosen.units
-                                 else f"slower: p95 {s.p95_ms:.3g} ms at the peak against {chosen.p95_ms:.3g} ms")
+                                 else f"slower: p95 {number(s.p95_ms)} ms at the peak against {number(chosen.p95_ms)} ms")
                      for precision, s in sized.items() if precision != best[1].precision}
         set_aside.update({precision: why for _, precision, why, _ in reasons})
         return best[1], best[2], set_aside

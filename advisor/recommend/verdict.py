@@ -7,6 +7,7 @@ from advisor.recommend import rules
 from advisor.recommend.context import Context
 from advisor.recommend.schema import Exclusion, Option, Verdict
 from advisor.recommend.workload import Workload
+from advisor.report.format import number
 from advisor.schema.report import VariantResult
 
 
@@ -15,7 +16,7 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
     if not options:
         latency = [(e.best_p95_ms, e) for e in excluded if e.category == "latency" and e.best_p95_ms is not None]
         closest = min(latency, key=lambda pair: pair[0])[1] if latency else None
-        text = (f"{closest.label} comes closest, at about {closest.best_p95_ms:.3g} ms p95 against the "
+        text = (f"{closest.label} comes closest, at about {number(closest.best_p95_ms)} ms p95 against the "
                 f"{w.p95_ms:g} ms target" if closest else None)
         reasons = [f"No option meets the p95 target of {w.p95_ms:g} ms at {w.peak:g} requests/s"
                    + (" within the budget" if w.budget_eur else "") + " under the data rules."]
@@ -29,10 +30,13 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                else f"{best.devices} copies of the CPU set-up profiled")
     reasons = [
         f"{best.label} with {serving} at batch {best.batch_size} in {best.precision} holds the p95 "
-        f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {best.p95_ms_at_peak:.3g} ms, "
+        f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {number(best.p95_ms_at_peak)} ms, "
         f"{best.utilisation_at_peak:.0%} busy at peak; {best.basis}).",
         f"It costs {best.total_cost_eur:,.0f} EUR over {w.horizon_months} months "
-        f"({best.cost_per_million_eur:,.2f} EUR per million {best.cost_per_million_unit}).",
+        f"({best.cost_per_million_eur:,.2f} EUR per million {best.cost_per_million_unit})."
+        if best.cost_complete or best.total_cost_eur >= 0.5 else
+        f"Its cost over {w.horizon_months} months is not known: nothing but its electricity would be paid, and that "
+        "is not counted.",
     ]
     if best.upfront_eur and best.action == "cloud":
         reasons.append(f"A setup fee of {best.upfront_eur:,.0f} EUR, then {best.running_eur_per_month(w.horizon_months):,.0f} "
@@ -49,7 +53,7 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
         reasons.append(rack[0].upper() + rack[1:] + ".")
     if best.energy_per_inference_j is not None:
         scope = "idle time and PUE included" if best.action != "cloud" else "PUE included"
-        reasons.append(f"Energy {best.energy_per_inference_j:.3g} J per inference ({scope}), {best.co2_g_per_1000:.3g} g "
+        reasons.append(f"Energy {number(best.energy_per_inference_j)} J per inference ({scope}), {number(best.co2_g_per_1000)} g "
                        f"CO2 per 1000 inferences; power {best.energy_basis}.")
     if len(options) > 1:
         second = options[1]
@@ -83,26 +87,29 @@ def verdict_headline(best: Option, w: Workload) -> str:
     monthly = best.running_eur_per_month(months)
     spare = w.p95_ms / best.p95_ms_at_peak
     margin = (f"with {spare:,.0f}x headroom" if spare >= 10 else f"with {spare:.1f}x headroom" if spare >= 1.5
-              else f"with little headroom ({best.p95_ms_at_peak:.3g} ms at the peak)")
+              else f"with little headroom ({number(best.p95_ms_at_peak)} ms at the peak)")
     holds = f"it holds the {_duration(w.p95_ms)} target {margin} at the busiest moment"
     if not best.measured:
         holds += f" (projected, within x/÷{best.uncertainty_factor:g})"
     running = "electricity" if best.action == "keep" else "electricity and upkeep"
     unpriced = "" if best.cost_complete else " (electricity not counted)"
+    if not best.cost_complete and monthly < 0.5:  # nothing to run it is priced: say so instead of "0 EUR a month"
+        running_cost = "its electricity not counted (no power figure in the profile)"
+    else:
+        running_cost = f"about {monthly:,.0f} EUR a month of {running}{unpriced}"
     if best.action == "keep":
         what = best.label.removeprefix("keep ").removesuffix(" (owned)")
         what = what if what.startswith("this ") else f"the {what}"
         if best.upfront_eur:
             return (f"Keep {what} and buy more of the same, {best.devices} in all: {holds}; "
                     f"{best.upfront_eur:,.0f} EUR up front, then about {monthly:,.0f} EUR a month{unpriced}.")
-        return f"Keep {what}: {holds}, for about {monthly:,.0f} EUR a month of {running}{unpriced}."
+        return f"Keep {what}: {holds}, " + ("for " if best.cost_complete or monthly >= 0.5 else "") + f"{running_cost}."
     if best.action == "upgrade":
         what = best.label.removeprefix("buy ")
         pays = (f", and it pays for itself against renting in month {best.breakeven_month:.0f}"
                 if best.breakeven_month is not None else "")
         return (f"Buy {best.units} x {what} with the server around {'it' if best.units == 1 else 'them'}: {holds}; "
-                f"{best.upfront_eur:,.0f} EUR up front, then about {monthly:,.0f} EUR a month of {running}"
-                f"{unpriced}{pays}.")
+                f"{best.upfront_eur:,.0f} EUR up front, then {running_cost}{pays}.")
     setup = f" after a {best.upfront_eur:,.0f} EUR setup fee" if best.upfront_eur else ""
     return (f"Rent {best.units} x {best.label}: {holds}, for about {monthly:,.0f} EUR a month{setup} "
             f"({best.total_cost_eur:,.0f} EUR over {months} months){unpriced}.")
@@ -147,8 +154,8 @@ def engine_note(ctx: Context, best: Option | None) -> str | None:
         if isinstance(alt, Performance) and isinstance(same, Performance):
             # The option's p50 may be scaled to the workload's requests (prompt and reply tokens): scale alike.
             ratio = alt.p50_ms / same.p50_ms
-            text += (f"; with {other} the chosen option's p50 would be {best.p50_ms * ratio:.3g} ms instead of "
-                     f"{best.p50_ms:.3g} ms, x{ratio:.2g} (gpu-advisor project REPORT --card '{best.card}' --engine "
+            text += (f"; with {other} the chosen option's p50 would be {number(best.p50_ms * ratio)} ms instead of "
+                     f"{number(best.p50_ms)} ms, x{ratio:.2g} (gpu-advisor project REPORT --card '{best.card}' --engine "
                      f"{other})")
             if engine == "eager" and ratio <= 0.5:
                 reason = (f"In eager PyTorch this model is bound by the host's kernel launches on {best.card}: served "

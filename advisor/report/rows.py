@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from advisor.report.format import number
+from advisor.report.noise import RERUN, UNSETTLED_SHARE, describe, unsettled, unsettled_batches
 from advisor.schema.report import BatchResult, ProfileReport, VariantResult
 
 Provenance = Literal["measured", "estimated", "given", "counted"]
@@ -127,6 +128,10 @@ def result_table(report: ProfileReport) -> ResultTable:
     unavailable = sorted({b.energy_unavailable_reason for v in report.variants for b in v.batches
                           if b.energy is None and b.energy_unavailable_reason})
     notes += [f"energy: {reason}" for reason in unavailable]
+    noisy = [describe(v) for v in report.variants if unsettled_batches(v)]
+    if noisy:
+        notes.append(f"unsettled: {'; '.join(noisy)}: the 95% interval of p50 is wider than "
+                     f"{UNSETTLED_SHARE:.0%} of it, too wide to rank precisions or engines on; {RERUN}")
     if any(r.estimated for r in rows):
         notes.append("energy: ~ marks an ESTIMATE (not a measurement); see the report's method_detail")
     if report.model and report.model.source == "builtin":
@@ -145,7 +150,8 @@ def _row(v: VariantResult, b: BatchResult) -> ResultRow:
         gpu = m.gpu_allocated_increase_bytes
         memory = gpu if gpu is not None else m.cpu_rss_increase_bytes
     cells = {
-        "precision": Cell(v.precision), "batch": Cell(b.batch_size), "status": Cell(b.status),
+        "precision": Cell(v.precision), "batch": Cell(b.batch_size),
+        "status": Cell("unsettled" if b.status == "ok" and unsettled(lat) else b.status),
         "p50_ms": Cell(_of(lat, "p50_ms"), "measured"), "p95_ms": Cell(_of(lat, "p95_ms"), "measured"),
         "p90_ms": Cell(_of(lat, "p90_ms"), "measured"), "p99_ms": Cell(_of(lat, "p99_ms"), "measured"),
         "mean_ms": Cell(_of(lat, "mean_ms"), "measured"), "std_ms": Cell(_of(lat, "std_ms"), "measured"),

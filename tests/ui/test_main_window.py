@@ -90,6 +90,9 @@ def test_cancel_stops_the_worker_and_keeps_what_was_measured(window, qtbot):
     assert window.report.status == "incomplete" and "cancelled" in window.banner.text()
     table = window.results.table
     assert any(table.item(r, 2).text() == "partial" for r in range(table.rowCount()))  # kept, marked
+    assert window.progress.value() < window.progress.maximum()  # a cancelled run never reads 100%
+    log = window.log.toPlainText().splitlines()
+    assert len(log) == len(set(log))  # each warning once, not again when the report arrives
 
 
 def test_a_crashed_worker_shows_a_message_and_the_app_goes_on(window, qtbot, tmp_path, monkeypatch):

@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QDialog
 
 from advisor.documents.integrity import embedded_sha256, sha256_file
@@ -140,7 +141,7 @@ def test_two_reports_compare_side_by_side_with_ratios(window, tmp_path):
     view = window.compare_view
     assert view.table.rowCount() == 6 and "Same model" in view.status.text()  # 3 variants x 2 batches
     ratio_column = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())].index("[2] / [1]")
-    assert view.table.item(0, ratio_column).text() == "1.000"
+    assert view.table.item(0, ratio_column).text() == "1.00x"
     window.add_to_comparison([H100])
     assert "NOT COMPARABLE" in view.status.text() and "different model" in view.status.text()
     out = tmp_path / "comparison.html"
@@ -293,7 +294,8 @@ def test_the_live_grid_has_no_holes_and_rounds_are_not_joined(window):
     plots = window.plots  # (a LivePlots on its own trips over pyqtgraph's legends when the test tears it down)
     plots.add_telemetry([TelemetrySample(t_s=0.1, cpu_util_pct=50.0, process_rss_bytes=2**28)])
     plots.redraw()
-    assert plots.positions == {"latency": (0, 0), "utilisation": (1, 0), "memory": (1, 1)}
+    # row 1 is the latency legend's, under its plot
+    assert plots.positions == {"latency": (0, 0), "utilisation": (2, 0), "memory": (2, 1)}
     assert [n for n, p in plots.plots.items() if p.isVisible()] == ["latency", "utilisation", "memory"]
     plots.add_latency("fp32 b1", [1.0, 1.1])
     plots.add_latency("fp32 b8", [2.0])
@@ -350,3 +352,55 @@ def test_the_data_centre_cards_box_sets_the_workload(opened):
     assert view.workload().datacenter_cards_only is False
     view.datacenter.setChecked(True)
     assert view.workload().datacenter_cards_only is True
+
+
+def test_the_form_and_what_if_follow_the_report_shown(window, tmp_path):
+    assert "Open or run a profile" in window.whatif_view.note.text()
+    window.form.model.setCurrentText("embedding")
+    path = tmp_path / "llm.json"
+    shutil.copy(GOLDEN, path)
+    assert window.open_report(path)
+    assert window.form.model.currentText() == "llm" and window.form.size.currentText() == "tiny"
+    note = window.whatif_view.note.text()
+    assert "Open or run a profile" not in note and note.startswith("llm-tiny, profiled on AMD EPYC")
+    h100 = tmp_path / "h100.json"
+    shutil.copy(H100, h100)
+    assert window.open_report(h100)
+    assert window.form.model.currentText() == "embedding" and window.form.size.currentText() == "default"
+
+
+def test_help_shows_the_bundled_docs_without_the_network(window):
+    window.show_docs()
+    page = window.docs.browser.toPlainText()
+    assert page.startswith("gpu-advisor: the inference GPU advisor")
+    window.docs.browser.setSource(window.docs.browser.source().resolved(QUrl("docs/app.md")))
+    assert "Compare" in window.docs.browser.toPlainText()
+    from ui.help import about_text
+
+    assert "gpu-advisor 0.1.0" in about_text() and "README.md" in about_text()
+
+
+def test_live_plots_have_labelled_axes_distinct_series_hover_values_and_export(window, tmp_path):
+    from PySide6.QtGui import QPen
+
+    from advisor.schema.report import TelemetrySample
+
+    plots = window.plots
+    for i in range(10):  # more cells than colours
+        plots.add_latency(f"fp32 b{i}", [1.0 + i, 2.0 + i])
+    plots.add_telemetry([TelemetrySample(t_s=0.1, cpu_util_pct=50.0, process_rss_bytes=2**28)])
+    plots.redraw()
+    assert plots.plots["latency"].getAxis("bottom").labelText == "sample, in the order measured"
+    assert plots.plots["memory"].getAxis("left").labelText == "memory (MiB)"
+    assert plots.plots["utilisation"].getAxis("bottom").labelText == "time since the worker started (s)"
+    pens = [QPen(c.opts["pen"]) for c in plots.latency_curves.values()]
+    assert len({(p.color().name(), p.style()) for p in pens}) == 10
+    assert plots.value_at("latency", 0) == "fp32 b0: 1 ms"
+    assert plots.value_at("utilisation", 0.1) == "CPU %: 50 %"
+    for suffix in ("png", "svg", "csv"):
+        plots.export("latency", tmp_path / f"latency.{suffix}")
+        assert (tmp_path / f"latency.{suffix}").stat().st_size > 0
+    header = (tmp_path / "latency.csv").read_text().splitlines()[0].split(",")
+    assert header[:2] == ["fp32 b0_x", "fp32 b0_y"] and len(header) == 20  # every series, named
+    with pytest.raises(ValueError, match="png, .svg or .csv"):
+        plots.export("latency", tmp_path / "latency.gif")

@@ -1,5 +1,6 @@
 """The command line contract: exit codes, one-line errors, --json, the default run."""
 
+import io
 import json
 import subprocess
 import sys
@@ -9,7 +10,9 @@ import torch
 from torch import nn
 
 from advisor import cli, options
+from advisor.cli.render import Progress
 from advisor.report.io import load_report
+from advisor.schema.events import ProgressEvent, StageEvent, TelemetryEvent
 
 
 def run_cli(*args, cwd=None, timeout=600):
@@ -20,6 +23,7 @@ def run_cli(*args, cwd=None, timeout=600):
 FAST = ["--size", "tiny", "--budget", "2", "--rounds", "1", "--batch", "1"]
 
 
+@pytest.mark.slow
 def test_profile_json_prints_the_report_and_saves_it(tmp_path):
     out = tmp_path / "r.json"
     result = run_cli("profile", "embedding", *FAST, "--precision", "fp32,int8", "--json", "--out", str(out))
@@ -106,7 +110,66 @@ def test_asking_for_a_gpu_on_a_machine_without_one(tmp_path):
     result = run_cli("profile", *FAST, "--device", "cuda", "--out", str(tmp_path / "r.json"))
     assert result.returncode == 2
     assert "use --device cpu" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == "" and len(result.stderr.splitlines()) == 1  # no worker started, no table of not_run rows
     assert not (tmp_path / "r.json").exists()
+
+
+def test_a_mistyped_model_name_gets_the_built_in_it_resembles(capsys):
+    assert cli.main(["profile", "vison"]) == 2
+    assert "did you mean 'vision'?" in capsys.readouterr().err
+    assert cli.main(["profile", "no-such-model.pt"]) == 2
+    err = capsys.readouterr().err
+    assert "did you mean" not in err and "neither a built-in" in err
+
+
+class FakeStream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def _events():
+    """A run's events as the worker sends them: a long preparation with telemetry every 0.5 s, then measuring."""
+    seq = iter(range(10_000))
+    yield StageEvent(seq=next(seq), t_s=0.5, stage="loading_model", message="loading vision")
+    for i in range(1, 60):
+        yield TelemetryEvent(seq=next(seq), t_s=0.5 + i / 2, samples=[])
+    yield StageEvent(seq=next(seq), t_s=30.0, stage="measuring", message="measuring 2 variants")
+    for done in range(1, 40):
+        yield ProgressEvent(seq=next(seq), t_s=30.0 + done, done=done, total=40, eta_s=40.0 - done,
+                            current=f"fp32 batch {done}")
+
+
+def test_progress_in_a_log_is_a_plain_line_per_stage_and_every_ten_seconds():
+    stream = FakeStream(tty=False)
+    progress = Progress(stream, enabled=True)
+    for event in _events():
+        progress(event)
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue() and "\033" not in stream.getvalue()
+    assert lines[0] == "[    0.5s] loading vision"
+    assert lines[1] == "[   10.5s] loading vision (10s so far)"  # preparation too, not only measuring
+    assert lines[3] == "[   30.0s] measuring 2 variants"
+    assert lines[4] == "[   40.0s] measuring 2 variants: 10/40 fp32 batch 10, ETA 30s"
+    assert len(lines) == 7  # 0.5, 10.5, 20.5; 30, 40, 50, 60
+
+
+def test_progress_on_a_terminal_redraws_one_line_with_the_time_so_far_and_quiet_prints_nothing():
+    stream = FakeStream(tty=True)
+    progress = Progress(stream, enabled=True)
+    for event in _events():
+        progress(event)
+    drawn = stream.getvalue().split("\r\033[K")
+    assert "\n" not in stream.getvalue()
+    assert any(text.startswith("loading vision (") and text.endswith("s)") for text in drawn)
+    assert drawn[-1].startswith("[") and "/40 fp32 batch" in drawn[-1] and "ETA" in drawn[-1]
+    quiet = FakeStream(tty=False)
+    for event in _events():
+        Progress(quiet, enabled=False)(event)
+    assert quiet.getvalue() == ""
 
 
 class Needs3d(nn.Module):
@@ -118,6 +181,7 @@ class Needs3d(nn.Module):
         return self.linear(x.mean(dim=(1, 2)))
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_a_shape_the_model_rejects_gives_its_message_and_the_spec(tmp_path):
     path = tmp_path / "needs3d.ts"
@@ -167,6 +231,7 @@ def _export(tmp_path, dynamic: bool):
     return path
 
 
+@pytest.mark.slow
 def test_a_static_export_measures_its_own_batch_and_names_the_others_failed(tmp_path):
     path = _export(tmp_path, dynamic=False)
     result = run_cli("profile", str(path), *FAST[2:6], "--batch", "1,8", "--precision", "fp32,int8",
@@ -199,6 +264,7 @@ def test_a_profile_where_nothing_can_be_measured_exits_non_zero(tmp_path):
     assert "no variant could be measured; first failure: the model failed at batch 2" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_static_export_asked_for_other_batches_names_the_one_it_takes(tmp_path):
     path = _export(tmp_path, dynamic=False)  # exported at batch 1
     result = run_cli("profile", str(path), *FAST[2:6], "--batch", "2,4", "--precision", "fp32",
@@ -206,6 +272,7 @@ def test_a_static_export_asked_for_other_batches_names_the_one_it_takes(tmp_path
     assert result.returncode == 3 and "exported for batch 1 only" in result.stderr and "--batch 1" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_hugging_face_language_model_is_profiled_with_generation_figures(tmp_path):
     transformers = pytest.importorskip("transformers")
     config = transformers.GPT2Config(n_layer=2, n_embd=64, n_head=2, vocab_size=200, n_positions=128)
@@ -224,6 +291,7 @@ def test_a_hugging_face_language_model_is_profiled_with_generation_figures(tmp_p
     assert any("Conv1D layers stay in floating point" in n for n in notes)
 
 
+@pytest.mark.slow
 def test_energy_on_a_cpu_without_rapl_is_explained_estimated_or_user_supplied(tmp_path):
     base = ["profile", "vision", *FAST[:6], "--precision", "fp32", "--energy-window", "0.5"]
     plain = run_cli(*base, "--out", str(tmp_path / "plain.json"))
@@ -245,6 +313,7 @@ def test_energy_on_a_cpu_without_rapl_is_explained_estimated_or_user_supplied(tm
     assert "--idle-wall-power-w" in energy.idle_unavailable_reason
 
 
+@pytest.mark.slow
 def test_no_energy_and_no_telemetry_are_honoured(tmp_path):
     result = run_cli("profile", "vision", *FAST[:6], "--precision", "fp32", "--no-energy",
                      "--telemetry-interval-ms", "0", "--out", str(tmp_path / "r.json"))
@@ -277,6 +346,7 @@ def test_a_model_path_that_is_a_fifo_is_refused_before_it_is_opened(tmp_path, ca
         detect_format(fifo)
 
 
+@pytest.mark.slow
 def test_a_static_export_made_for_another_batch_profiles_at_its_own_batch(tmp_path):
     class Mlp(nn.Module):
         def __init__(self):

@@ -101,7 +101,12 @@ def test_compare_sets_reports_side_by_side_and_says_when_they_differ(tmp_path, c
     same.write_text(V2.read_text())
     assert cli.main(["compare", str(V2), str(same), "--out", str(tmp_path / "c.html")]) == 0
     text = (tmp_path / "c.html").read_text()
-    assert "Not comparable" not in text and "1.000" in text
+    assert "Not comparable" not in text and "1.00x" in text
+    capsys.readouterr()
+    assert cli.main(["compare", str(V2), str(same)]) == 0  # no --out: the table on the terminal
+    printed = capsys.readouterr().out
+    assert printed.startswith(f"[1] {V2}: ") and "[2] / [1]" in printed and "1.00x" in printed
+    assert "–" not in printed
     assert cli.main(["compare", str(V2), str(V1), str(FIXTURES / "report-v2-llm-tiny.json"),
                      "--out", str(tmp_path / "c2.html")]) == 0
     assert compare.comparability([load_report(V2), load_report(V1)]) == []  # same built-in model, same settings
@@ -196,3 +201,13 @@ def test_a_report_id_with_a_newline_stays_in_the_csv_comment_line(tmp_path, caps
     lines = doc.read_text().splitlines()
     assert lines[0].startswith("# ") and not any(line.startswith("=") for line in lines)
     assert cli.main(["verify", str(doc), str(hostile)]) == 0
+
+
+def test_the_cost_chart_names_the_chosen_option_and_never_the_runner_up():
+    from advisor.documents import svg
+
+    points = [("cloud A", 10.0, 100.0, 2), ("buy B", 5.0, 1000.0, 1)]
+    chart = svg.scatter_chart("cost", points, "p95", "EUR", chosen="buy B")
+    assert 'font-weight="bold">buy B</text>' in chart and 'font-weight="bold">cloud A' not in chart
+    unplotted = svg.scatter_chart("cost", points, "p95", "EUR", chosen="keep the CPU")  # cost 0: off a log axis
+    assert 'font-weight="bold"' not in unplotted and 'r="6"' not in unplotted

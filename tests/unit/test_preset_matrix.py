@@ -32,6 +32,7 @@ def verdicts():
     return out
 
 
+@pytest.mark.slow
 def test_the_matrix_covers_every_profile_and_preset(verdicts):
     assert len(PROFILES) == 6 and len({key[:2] for key in verdicts}) >= 6 * 5
 

@@ -520,3 +520,40 @@ def test_a_fan_cooled_workstation_card_is_bought_with_a_word_on_the_rack_or_left
     left_out = {e.label.removeprefix("buy ") for e in strict.excluded if e.category == "cooling"}
     geforce = {f for f in fans if "GeForce" in f}  # classified data: already left out by their driver licence
     assert left_out == fans - geforce and geforce
+
+
+def test_an_unsettled_measurement_is_marked_never_ranks_and_the_advice_says_to_rerun():
+    from advisor.report.rows import result_table
+
+    report = scenario_report()
+    settled = decide(report, load_preset("internal-tool"))
+    noisy = report.variant(settled.verdict.choice.precision)
+    lat = noisy.batches[0].latency
+    lat.p50_ci95_ms = (lat.p50_ms * 0.01, lat.p50_ms * 182)  # ±9,100%: the interval says nothing
+    table = result_table(report)
+    row = next(r for r in table.rows if r.precision == noisy.precision and r.batch == noisy.batches[0].batch_size)
+    assert row.text("status") == "unsettled"
+    assert any(n.startswith(f"unsettled: {noisy.precision} at batch {noisy.batches[0].batch_size} (±9,100%)")
+               for n in table.notes)
+    rec = decide(report, load_preset("internal-tool"))
+    assert rec.ranked and all(o.precision != noisy.precision for o in rec.ranked)
+    assert f"set aside: {noisy.precision}" in rec.assumptions["noise"]
+    assert any("unsettled" in r and "rerun" in r for r in rec.verdict.reasons)
+    lat.p50_ci95_ms = (lat.p50_ms * 0.9, lat.p50_ms * 1.1)  # ±10%: settled, ranked again
+    assert decide(report, load_preset("internal-tool")).verdict.choice.precision == noisy.precision
+
+
+def test_verdict_prose_has_no_exponent_no_zero_running_cost_and_no_question_mark_total():
+    from advisor.cli.render import recommendation_text
+
+    report = scenario_report(latency_scale=300)  # p95 above a second
+    for variant in report.variants:
+        for cell in variant.batches:
+            cell.energy = None  # no power figure: the owned CPU's cost is not known
+    rec = decide(report, load_preset("internal-tool").model_copy(update={"p95_ms": 5000}))
+    text = recommendation_text(rec)
+    assert rec.verdict.action == "keep" and not rec.verdict.choice.cost_complete
+    assert "e+0" not in text and "1,049 ms" in text
+    assert "0 EUR a month" not in text and "It costs 0 EUR" not in text and "+?" not in text
+    assert rec.verdict.headline.endswith("its electricity not counted (no power figure in the profile).")
+    assert "not known" in text.split("\n#")[1].splitlines()[2]  # the chosen option's total in the table

@@ -34,6 +34,7 @@ def test_segfault_mid_run_keeps_the_rounds_already_measured(pickled, worker_env)
     assert report.model is not None and report.environment is not None
 
 
+@pytest.mark.slow
 def test_allocating_without_bound_is_an_out_of_memory_result(pickled, worker_env):
     import misbehaving
 
@@ -62,6 +63,7 @@ def test_memory_watchdog_stops_a_process_tree_over_the_limit(pickled, worker_env
     assert helpers == [] or all(not p.is_running() or p.status() == psutil.STATUS_ZOMBIE for p in helpers)
 
 
+@pytest.mark.slow
 def test_a_hung_model_is_stopped_at_the_time_limit(pickled, worker_env):
     import misbehaving
 
@@ -90,6 +92,7 @@ def test_cancel_stops_the_worker_at_once_and_keeps_results():
     assert "finished" not in seen
 
 
+@pytest.mark.slow
 def test_out_of_memory_in_the_batch_sweep_is_a_result(pickled, worker_env):
     import misbehaving
 
@@ -129,6 +132,7 @@ def test_abandoning_the_event_stream_cancels_the_worker():
     assert run.wait() is report  # a finished run returns at once
 
 
+@pytest.mark.slow
 def test_configurations_that_do_not_fit_are_not_metered_and_say_why(pickled, worker_env):
     import misbehaving
 
