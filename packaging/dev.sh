@@ -86,11 +86,11 @@ install_torch() {
   esac
 }
 
-extras=hf
-[ "$mode" != run ] && extras=hf,test,lint,fleet  # the tests start a real local Ray cluster
+extras=hf,onnx,openvino  # the engines the README's commands profile beside eager PyTorch
+[ "$mode" != run ] && extras=hf,onnx,openvino,test,lint,fleet  # the tests start a real local Ray cluster
 digest=$(cat pyproject.toml packaging/dev.sh | sha256sum | cut -c1-16)
 stamp="$venv/.installed-$digest-$extras"
-superset="$venv/.installed-$digest-hf,test,lint,fleet"  # the test set-up has everything the run needs
+superset="$venv/.installed-$digest-hf,onnx,openvino,test,lint,fleet"  # the test set-up has everything the run needs
 if [ ! -f "$stamp" ] && [ ! -f "$superset" ]; then
   say "installing gpu-advisor and its dependencies ($extras) into $venv"
   "$py" -m pip install --quiet --upgrade pip

@@ -28,7 +28,7 @@ def summary_table(report) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     for r in result.rows:
         if r.reason:
-            lines.append(f"  note: {r.precision}{'' if r.batch is None else f' batch {r.batch}'}: {r.reason}")
+            lines.append(f"  note: {r.engine} {r.precision}{'' if r.batch is None else f' batch {r.batch}'}: {r.reason}")
     lines += [f"  note: {note}" for note in result.notes]
     return "\n".join(lines)
 
@@ -40,7 +40,8 @@ def header(report) -> str:
     what = f"{model.name} ({model.parameter_count / 1e6:.1f}M parameters)" if model else report.request.model.label
     env = report.environment
     threads = f", {env.torch_threads} threads" if env else ""
-    return f"{what} on {where}{threads}, engine {report.request.engine}"
+    engines = report.request.engines
+    return f"{what} on {where}{threads}, engine{'s' if len(engines) > 1 else ''} {', '.join(engines)}"
 
 
 class Progress:

@@ -135,13 +135,13 @@ def test_choices_persist_between_launches(window, qtbot, tmp_path):
     window.form.model.setCurrentText("vision")
     window.form.batches.setText("1,4")
     window.form.precision_boxes["fp16"].setChecked(True)
-    window.form.engine.setCurrentText("compile")
+    window.form.engine_boxes["compile"].setChecked(True)
     window.form.remember(window.settings)
     window._add_recent(FIXTURES / "report-v2-llm-tiny.json")
     again = MainWindow(window.settings)
     qtbot.addWidget(again)
     assert again.form.model.currentText() == "vision" and again.form.batches.text() == "1,4"
-    assert again.form.precision_boxes["fp16"].isChecked() and again.form.engine.currentText() == "compile"
+    assert again.form.precision_boxes["fp16"].isChecked() and again.form.chosen_engines() == ["eager", "compile"]
     assert again.recent_menu.actions()[0].text().endswith("report-v2-llm-tiny.json")
 
 

@@ -1,0 +1,172 @@
+"""The engine seam: the registry, each backend (load, variants, call, errors, a missing package), engine-aware
+reference matching, several engines in one report, and older reports loading as eager."""
+
+import dataclasses
+import importlib.util
+import json
+import typing
+
+import pytest
+import torch
+
+from advisor.engines import load_backend
+from advisor.engines.base import Unsupported
+from advisor.errors import UsageError
+from advisor.options import parse_engines
+from advisor.report.io import load_report, parse_report, report_json
+from advisor.schema.engines import ENGINES, counts_as, engine, profiled_engines
+from advisor.schema.inputs import InputSpec
+from advisor.schema.request import Engine, ModelSpec
+from advisor.workloads.builtin import load_builtin
+from advisor.workloads.model import LoadedModel, make_inputs
+from tests.conftest import FIXTURES, fast_request
+
+CPU = torch.device("cpu")
+HAS_ORT = importlib.util.find_spec("onnxruntime") is not None
+HAS_OV = importlib.util.find_spec("openvino") is not None and importlib.util.find_spec("nncf") is not None
+
+
+def test_the_request_names_exactly_the_engines_a_backend_profiles():
+    assert typing.get_args(Engine) == profiled_engines()
+    assert parse_engines("eager,onnxruntime,openvino") == ["eager", "onnxruntime", "openvino"]
+    with pytest.raises(UsageError, match="projected only"):
+        parse_engines("eager,tensorrt")
+    with pytest.raises(UsageError, match="unknown engine 'onnx'"):
+        parse_engines("onnx")
+
+
+def test_a_measured_row_counts_only_for_the_engines_its_row_names():
+    assert counts_as("eager", "eager") and counts_as("graphs", "graphs")
+    assert not counts_as("eager", "graphs")  # an eager measurement is not a CUDA-graphs measurement
+    assert not counts_as("eager", "onnxruntime") and not counts_as("onnxruntime", "eager")
+    assert not counts_as("eager", "no-such-engine")
+
+
+def test_an_engine_whose_package_is_missing_names_the_extra_to_install():
+    absent = dataclasses.replace(engine("onnxruntime"), import_name="no_such_module_for_gpu_advisor")
+    assert absent.missing() == "ONNX Runtime is not installed: pip install 'gpu-advisor[onnx]'"
+    assert engine("eager").missing() is None
+
+
+def test_a_report_before_schema_6_loads_as_eager():
+    for name in ("report-v1-llm-tiny.json", "report-v2-llm-tiny.json"):
+        report = load_report(FIXTURES / name)
+        assert report.request.engines == ["eager"] and report.request.schema_version == 3
+        assert {v.engine for v in report.variants} == {"eager"}
+        assert all(r.engine == "eager" for v in report.variants for b in v.batches for r in b.rounds)
+    data = json.loads((FIXTURES / "report-v2-llm-tiny.json").read_text())
+    data["request"]["engine"] = "compile"  # a v5-era report of torch.compile keeps its engine
+    for variant in data["variants"]:
+        variant["engine"] = "compile"
+    report = parse_report(json.dumps(data))
+    assert report.request.engines == ["compile"] and report.variant("fp32").engine == "compile"
+    assert report.measured_for("fp32", "compile") is not None and report.measured_for("fp32", "eager") is None
+    assert parse_report(report_json(report)).request.engines == ["compile"]  # and saves as schema 6
+
+
+def test_the_torch_backend_serves_its_rows_and_refuses_what_it_does_not_serve():
+    loaded = load_builtin(ModelSpec(builtin="embedding", size="tiny"))
+    eager = load_backend("eager", fast_request())
+    variant = eager.prepare("fp32", loaded, CPU)
+    args, kwargs = make_inputs(loaded.inputs, 2, 0)
+    assert variant.engine == "eager" and eager.forward(variant, args, kwargs).shape[0] == 2
+    assert eager.size_bytes(variant)[0] > 0
+    eager.make_call(variant, args, kwargs, None, None)(None)
+    with pytest.raises(Unsupported, match="--engine onnxruntime"):
+        eager.prepare("int8_static", loaded, CPU)
+    with pytest.raises(Unsupported, match="profiled on CUDA here, not cpu"):
+        load_backend("graphs", fast_request()).prepare("fp32", loaded, CPU)
+    # compile and graphs are torch.compile's modes, options of this one backend (compiling runs in test_engine.py)
+    assert (engine("compile").option("mode"), engine("graphs").option("mode")) == ("default", "reduce-overhead")
+    assert engine("compile").backend == engine("graphs").backend == "torch"
+
+
+@pytest.mark.skipif(not HAS_ORT, reason="pip install '.[onnx]'")
+def test_onnxruntime_serves_fp32_and_its_own_int8_with_the_calibration_said():
+    loaded = load_builtin(ModelSpec(builtin="vision", size="tiny"))
+    backend = load_backend("onnxruntime", fast_request())
+    assert backend.missing() is None
+    args, kwargs = make_inputs(loaded.inputs, 3, 1)
+    reference = loaded.module(*args).detach()
+    for precision in ("fp32", "int8_dynamic", "int8_static"):
+        variant = backend.prepare(precision, loaded, CPU)
+        out = backend.forward(variant, args, kwargs)
+        assert out.shape == reference.shape  # the batch dimension stayed dynamic
+        cosine = torch.nn.functional.cosine_similarity(out.flatten(), reference.flatten(), dim=0)
+        assert cosine > (0.9999 if precision == "fp32" else 0.99)
+        assert variant.method.library == "onnxruntime" and backend.size_bytes(variant)[0] > 0
+        backend.make_call(variant, args, kwargs, None, None)(None)
+    assert any("generated" in note for note in variant.method.notes)  # static: calibrated on generated inputs
+    with pytest.raises(Unsupported, match="does not serve bf16"):
+        backend.prepare("bf16", loaded, CPU)
+    llm = load_builtin(ModelSpec(builtin="llm", size="tiny"))
+    with pytest.raises(Unsupported, match="KV cache"):
+        backend.prepare("fp32", llm, CPU)
+
+
+@pytest.mark.skipif(not HAS_ORT, reason="pip install '.[onnx]'")
+def test_a_model_the_exporter_cannot_export_is_one_line_naming_the_operator():
+    @torch.library.custom_op("advisor_test::twice", mutates_args=())
+    def twice(x: torch.Tensor) -> torch.Tensor:
+        return x * 2
+
+    @twice.register_fake
+    def _(x):
+        return torch.empty_like(x)
+
+    class Custom(torch.nn.Module):
+        def forward(self, x):
+            return twice(x) + 1
+
+    from advisor.schema.report import ModelIdentity
+
+    identity = ModelIdentity(source="export", name="custom", sha256="0" * 64, parameter_count=0, task="generic",
+                             description="a custom operator", weights="none",
+                             output_kind="hidden", inputs=[InputSpec(dtype="float32", shape=[1, 4])])
+    loaded = LoadedModel(module=Custom(), identity=identity)
+    with pytest.raises(Unsupported) as caught:
+        load_backend("onnxruntime", fast_request()).prepare("fp32", loaded, CPU)
+    assert "advisor_test.twice has no ONNX translation" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.skipif(not HAS_OV, reason="pip install '.[openvino]'")
+def test_openvino_serves_fp32_and_int8_weight_compression():
+    loaded = load_builtin(ModelSpec(builtin="embedding", size="tiny"))
+    backend = load_backend("openvino", fast_request())
+    args, kwargs = make_inputs(loaded.inputs, 2, 1)
+    reference = loaded.module(*args).detach()
+    sizes = {}
+    for precision in ("fp32", "int8_weight_only"):
+        variant = backend.prepare(precision, loaded, CPU)
+        out = backend.forward(variant, args, kwargs)
+        assert torch.nn.functional.cosine_similarity(out.flatten(), reference.flatten(), dim=0) > 0.999
+        sizes[precision] = backend.size_bytes(variant)[0]
+        backend.make_call(variant, args, kwargs, None, None)(None)
+    assert sizes["int8_weight_only"] < sizes["fp32"] / 2 and variant.method.library == "nncf"
+    with pytest.raises(Unsupported, match="does not serve int8_dynamic"):
+        backend.prepare("int8_dynamic", loaded, CPU)
+
+
+@pytest.mark.skipif(not (HAS_ORT and HAS_OV), reason="pip install '.[onnx,openvino]'")
+def test_each_engines_variants_are_rows_of_one_report_against_the_same_reference():
+    from advisor.profiling.runner import run_profile
+
+    run = run_profile(fast_request(model=ModelSpec(builtin="vision", size="tiny"),
+                                   engines=["eager", "onnxruntime", "openvino"],
+                                   precisions=["fp32", "int8_dynamic"], energy=False))
+    report = run.report
+    assert run.exit_code == 0, report.incomplete_reason
+    rows = {(v.engine, v.precision): v for v in report.variants}
+    assert set(rows) == {(e, p) for e in ("eager", "onnxruntime", "openvino") for p in ("fp32", "int8_dynamic")}
+    for key in [("eager", "fp32"), ("onnxruntime", "fp32"), ("onnxruntime", "int8_dynamic"), ("openvino", "fp32")]:
+        assert rows[key].status == "ok", rows[key].reason
+        assert rows[key].quality.reference == "fp32" and rows[key].quality.cosine_similarity_mean > 0.99
+        assert all(r.engine == key[0] for b in rows[key].batches for r in b.rounds)
+    assert rows[("openvino", "int8_dynamic")].status == "unsupported"
+    assert report.variant("fp32", "onnxruntime").batches[0].latency.p50_ms > 0
+
+
+def test_every_profiled_engine_has_a_backend_module():
+    for name in profiled_engines():
+        assert importlib.util.find_spec(f"advisor.engines.{ENGINES[name].backend}") is not None
