@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from advisor.schema.engines import profiled_engines
 from advisor.schema.inputs import InputSpec
 from advisor.schema.precisions import PRECISIONS
 from advisor.schema.records import FiniteRecord, Record
@@ -21,8 +22,17 @@ Precision = Literal["fp32", "fp16", "bf16", "int8_dynamic", "int8_static", "int8
                     "fp8"]
 ALL_PRECISIONS: tuple[str, ...] = tuple(PRECISIONS)
 DEFAULT_PRECISIONS = [name for name, spec in PRECISIONS.items() if spec.default]
-# The engines a backend profiles (advisor/schema/engines.py, profiled_engines()); a test holds the two equal.
-Engine = Literal["eager", "compile", "graphs", "onnxruntime", "openvino"]
+
+
+def _profiled_engine(name: str) -> str:
+    if name not in profiled_engines():
+        raise ValueError(f"unknown engine {name!r}: profile with {', '.join(profiled_engines())}")
+    return name
+
+
+# An engine a backend profiles: checked against the registry (advisor/schema/engines.py), so that a new engine is
+# its row there and its backend module, and nothing here.
+Engine = Annotated[str, AfterValidator(_profiled_engine)]
 QuantLibrary = Literal["auto", "torchao", "torch.ao"]
 
 MAX_AUTO_TRIALS = 3
@@ -63,7 +73,7 @@ class ProfileRequest(FiniteRecord):
     device: str = "auto"
     precisions: list[Precision] = Field(default_factory=lambda: list(DEFAULT_PRECISIONS), min_length=1)  # type: ignore[arg-type]  # noqa: E501
     batch_sizes: list[Annotated[int, Field(ge=1, le=MAX_BATCH)]] = Field(default_factory=lambda: [1, 8], min_length=1)
-    engines: list[Engine] = Field(default_factory=lambda: ["eager"], min_length=1)  # type: ignore[arg-type]
+    engines: list[Engine] = Field(default_factory=lambda: ["eager"], min_length=1)
     quant_library: QuantLibrary = "auto"
     budget_s: float = Field(default=60.0, gt=0, description="time for all latency measurements together")
     rounds: int = Field(default=3, ge=1, le=50, description="interleaved rounds over every (variant, batch) cell")

@@ -4,7 +4,6 @@ reference matching, several engines in one report, and older reports loading as 
 import dataclasses
 import importlib.util
 import json
-import typing
 
 import pytest
 import torch
@@ -16,7 +15,7 @@ from advisor.options import parse_engines
 from advisor.report.io import load_report, parse_report, report_json
 from advisor.schema.engines import ENGINES, counts_as, engine, profiled_engines
 from advisor.schema.inputs import InputSpec
-from advisor.schema.request import Engine, ModelSpec
+from advisor.schema.request import ModelSpec
 from advisor.workloads.builtin import load_builtin
 from advisor.workloads.model import LoadedModel, make_inputs
 from tests.conftest import FIXTURES, fast_request
@@ -26,8 +25,10 @@ HAS_ORT = importlib.util.find_spec("onnxruntime") is not None
 HAS_OV = importlib.util.find_spec("openvino") is not None and importlib.util.find_spec("nncf") is not None
 
 
-def test_the_request_names_exactly_the_engines_a_backend_profiles():
-    assert typing.get_args(Engine) == profiled_engines()
+def test_the_request_takes_exactly_the_engines_a_backend_profiles():
+    assert fast_request(engines=list(profiled_engines())).engines == list(profiled_engines())
+    with pytest.raises(ValueError, match="unknown engine 'tensorrt'"):
+        fast_request(engines=["eager", "tensorrt"])
     assert parse_engines("eager,onnxruntime,openvino") == ["eager", "onnxruntime", "openvino"]
     with pytest.raises(UsageError, match="projected only"):
         parse_engines("eager,tensorrt")
@@ -170,3 +171,71 @@ def test_each_engines_variants_are_rows_of_one_report_against_the_same_reference
 def test_every_profiled_engine_has_a_backend_module():
     for name in profiled_engines():
         assert importlib.util.find_spec(f"advisor.engines.{ENGINES[name].backend}") is not None
+
+
+class _Toy:
+    """A toy engine: the torch model, its outputs doubled and halved (the same numbers), as an engine would wrap it."""
+
+    def __init__(self, spec, request) -> None:
+        self.spec = spec
+
+    def missing(self):
+        return None
+
+    def prepare(self, precision, loaded, device):
+        from advisor.engines.base import Variant, not_served
+        from advisor.schema.report import QuantMethod
+
+        if why := not_served(self.spec, precision, device):
+            raise Unsupported(why)
+        return Variant(precision, loaded.module, QuantMethod(library="toy", library_version="1", api="toy()",
+                                                             compute_dtype="fp32"), torch.float32, engine="toy")
+
+    def forward(self, variant, args, kwargs):
+        with torch.inference_mode():
+            return variant.module(*args, **kwargs) * 2 / 2
+
+    def make_call(self, variant, args, kwargs, step, new_tokens):
+        return lambda timer: self.forward(variant, args, kwargs)
+
+    def size_bytes(self, variant):
+        return 1234, "toy"
+
+
+def test_a_toy_engine_is_one_registry_row_and_one_backend_module(monkeypatch):
+    """What docs/architecture.md promises: a new engine is a registry row (advisor/schema/engines.py), a backend
+    module (advisor/engines/NAME.py) and its tests. Here the row and the module are made in the test; nothing else
+    is touched, and the profiler measures it beside eager in one report."""
+    import sys
+    import types
+
+    from advisor.profiling.builder import ReportBuilder
+    from advisor.profiling.session import Profiler
+    from advisor.schema import engines as registry
+
+    monkeypatch.setitem(registry.ENGINES, "toy", dataclasses.replace(
+        engine("onnxruntime"), name="toy", label="a toy engine", backend="toy", precisions=("fp32",), package=None,
+        import_name=None, extra=None, measured_as=("toy",)))
+    module = types.ModuleType("advisor.engines.toy")
+    module.Backend = _Toy
+    monkeypatch.setitem(sys.modules, "advisor.engines.toy", module)
+    request = fast_request(engines=["eager", "toy"], precisions=["fp32", "int8_dynamic"], energy=False,
+                           telemetry_interval_ms=0)
+    builder = ReportBuilder(request)
+
+    class Emitter:
+        t0 = 0.0
+
+        def now(self):
+            return 0.0
+
+        def emit(self, cls, **fields):
+            builder.feed(cls(seq=0, t_s=0.0, **fields))
+
+    Profiler(request, Emitter(), 1, lambda limit: None).run()
+    report = builder.build()
+    toy = report.variant("fp32", "toy")
+    assert toy.status == "ok" and toy.model_size_bytes == 1234 and toy.quality.cosine_similarity_mean > 0.9999
+    assert toy.batches[0].latency.p50_ms > 0 and report.variant("int8_dynamic", "toy").status == "unsupported"
+    assert report.variant("fp32", "eager").status == "ok"
+    assert counts_as("toy", "toy") and not counts_as("eager", "toy")
