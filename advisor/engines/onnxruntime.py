@@ -66,8 +66,12 @@ class OnnxRuntimeBackend:
         version = package_version("onnxruntime") or "?"
         exported = "the ONNX file as given" if loaded.onnx_path else EXPORTER
         notes: list[str] = []
+        size = None
         if precision == "fp32":
+            import onnx
+
             path, api = source, f"{exported}, then InferenceSession (CPUExecutionProvider)"
+            size = onnx.load(str(source)).ByteSize()  # with the weights a given file may keep beside it
         else:
             from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 
@@ -91,7 +95,7 @@ class OnnxRuntimeBackend:
         method = QuantMethod(library="onnxruntime", library_version=version, api=api,
                              compute_dtype="fp32" if precision == "fp32" else "int8", notes=notes)
         return Variant(precision, session, method, torch.float32, engine=self.spec.name,
-                       extra={"size_bytes": path.stat().st_size})
+                       extra={"size_bytes": size or path.stat().st_size})
 
     def _calibration(self, loaded, source: Path):
         from onnxruntime.quantization import CalibrationDataReader
@@ -125,7 +129,7 @@ class OnnxRuntimeBackend:
         return call
 
     def size_bytes(self, variant: Variant) -> tuple[int | None, str]:
-        return variant.extra.get("size_bytes"), "ONNX file size"
+        return variant.extra.get("size_bytes"), "ONNX model size (serialized, weights included)"
 
 
 Backend = OnnxRuntimeBackend

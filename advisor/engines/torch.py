@@ -224,6 +224,9 @@ class TorchBackend:
     def prepare(self, precision: str, loaded, device: torch.device) -> Variant:
         if why := not_served(self.spec, precision, device):
             raise Unsupported(why)
+        if loaded.onnx_path is not None:
+            raise Unsupported("an ONNX file runs in ONNX Runtime and OpenVINO, not in torch: profile it with "
+                              "--engine onnxruntime,openvino")
         capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
         check_support(precision, device, capability, self.spec.name, self.quant_library, loaded.quantizable_reason)
         if precision == "fp32":

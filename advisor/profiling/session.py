@@ -225,7 +225,7 @@ class Profiler:
                 meta_module = loaded.meta_builder()
             run_meta = lambda: run(meta_module, meta_args, meta_kwargs)  # noqa: E731
             meta_weights = work.weights_of(meta_module)
-        elif isinstance(loaded.module, torch.jit.ScriptModule):
+        elif isinstance(loaded.module, torch.jit.ScriptModule) or loaded.onnx_path is not None:
             run_meta, meta_weights = None, []
         else:  # the user's module with its weights swapped for meta tensors: no copy, no compute
             params = {k: torch.empty_like(v, device="meta") for k, v in

@@ -100,7 +100,7 @@ class DeviceInfo(Record):
 
 
 class ModelIdentity(Record):
-    source: Literal["builtin", "torchscript", "export", "hf", "checkpoint", "pickle"]
+    source: Literal["builtin", "torchscript", "export", "hf", "checkpoint", "pickle", "onnx"]  # onnx: schema 6
     name: str
     path: str | None = None
     sha256: str = Field(description="of the file; for a folder, of its files' names and contents in order; "

@@ -239,3 +239,31 @@ def test_a_toy_engine_is_one_registry_row_and_one_backend_module(monkeypatch):
     assert toy.batches[0].latency.p50_ms > 0 and report.variant("int8_dynamic", "toy").status == "unsupported"
     assert report.variant("fp32", "eager").status == "ok"
     assert counts_as("toy", "toy") and not counts_as("eager", "toy")
+
+
+@pytest.mark.skipif(not (HAS_ORT and HAS_OV), reason="pip install '.[onnx,openvino]'")
+def test_an_onnx_file_is_a_model_with_its_inputs_read_from_it(tmp_path):
+    import shutil
+
+    from advisor.engines.onnx_export import onnx_file
+    from advisor.errors import ModelLoadError
+    from advisor.workloads.files import load_model
+
+    builtin = load_builtin(ModelSpec(builtin="vision", size="tiny"))
+    path = tmp_path / "vision.onnx"
+    shutil.copy(onnx_file(builtin), path)
+    loaded = load_model(ModelSpec(path=str(path)))
+    assert loaded.identity.source == "onnx" and loaded.fixed_batch is None  # the batch stayed dynamic
+    assert [(i.dtype, i.shape[1:]) for i in loaded.inputs] == [("float32", [3, 32, 32])]
+    args, kwargs = make_inputs(loaded.inputs, 3, 1)
+    reference = loaded.module(*args, **kwargs)  # ONNX Runtime in fp32: the quality reference
+    assert torch.allclose(reference, builtin.module(*make_inputs(builtin.inputs, 3, 1)[0]).detach(), atol=1e-4)
+    for name, precision in (("onnxruntime", "int8_dynamic"), ("openvino", "fp32")):
+        backend = load_backend(name, fast_request())
+        out = backend.forward(backend.prepare(precision, loaded, CPU), args, kwargs)
+        assert torch.nn.functional.cosine_similarity(out.flatten(), reference.flatten(), dim=0) > 0.99
+    with pytest.raises(Unsupported, match="not in torch"):
+        load_backend("eager", fast_request()).prepare("fp32", loaded, CPU)
+    (tmp_path / "broken.onnx").write_bytes(b"not a model")
+    with pytest.raises(ModelLoadError, match="could not be loaded as an ONNX model"):
+        load_model(ModelSpec(path=str(tmp_path / "broken.onnx")))
