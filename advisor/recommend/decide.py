@@ -18,7 +18,7 @@ from advisor.recommend.costs import add_option, apply_breakeven
 from advisor.recommend.references import reference_for, reference_reports
 from advisor.recommend.schema import Exclusion, Option, Recommendation
 from advisor.recommend.sizing import best_variant, quality_ok
-from advisor.recommend.verdict import engine_note, make_verdict
+from advisor.recommend.verdict import engine_reasons, make_verdict
 from advisor.recommend.workload import Workload
 from advisor.schema.report import ProfileReport, VariantResult
 
@@ -116,8 +116,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     apply_breakeven(options, excluded, workload.horizon_months)
     options.sort(key=lambda o: (round(o.total_cost_eur, 2), o.energy_per_inference_j or 0.0, o.label))
     verdict = make_verdict(ctx, options, excluded, variants)
-    if engine_reason := engine_note(ctx, options[0] if options else None):
-        verdict.reasons.append(engine_reason)
+    verdict.reasons += engine_reasons(ctx, options[0] if options else None)
     return Recommendation(report_id=report.report_id, model=report.model.name if report.model else "?",
                           profiled_on=report.device.name if report.device else "?", workload=workload,
                           assumptions=ctx.assumptions, verdict=verdict, ranked=options, excluded=excluded)

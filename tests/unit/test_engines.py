@@ -267,3 +267,51 @@ def test_an_onnx_file_is_a_model_with_its_inputs_read_from_it(tmp_path):
     (tmp_path / "broken.onnx").write_bytes(b"not a model")
     with pytest.raises(ModelLoadError, match="could not be loaded as an ONNX model"):
         load_model(ModelSpec(path=str(tmp_path / "broken.onnx")))
+
+
+def test_an_eager_measurement_is_measured_for_eager_only_in_projection_and_recommendation():
+    """recommend --engine graphs took the H100's eager measurement as measured for graphs while project did not:
+    both now ask counts_as, and the verdict names the engine it was sized on."""
+    from pathlib import Path
+
+    from advisor.catalog.catalog import find_card, load_catalog
+    from advisor.performance.projection import measured_cells, project
+    from advisor.recommend.decide import recommend
+    from advisor.recommend.workload import load_preset
+
+    root = Path(__file__).resolve().parents[2]
+    h100 = load_report(root / "profiles/reference/vision-default-nvidia-h100-80gb-hbm3.json")
+    card = find_card(h100.device.name)
+    variant = h100.variant("fp32")
+    batch = measured_cells(variant)[0].batch_size
+    assert project(h100, variant, batch, card, "eager").measured
+    assert not project(h100, variant, batch, card, "graphs").measured
+    catalog = load_catalog()
+    reasons = {}
+    for engine_name in ("eager", "graphs"):
+        workload = load_preset("realtime-vision").model_copy(update={"engine": engine_name})
+        rec = recommend(h100, workload, catalog, [h100])
+        reasons[engine_name] = " ".join(rec.verdict.reasons)
+        assert all(not o.measured for o in rec.ranked) if engine_name == "graphs" else True
+    assert "Sized for serving with eager PyTorch" in reasons["eager"]
+    assert "Sized for serving with torch.compile with CUDA graphs" in reasons["graphs"]
+
+
+def test_a_purchase_sized_on_an_engine_nobody_measured_says_so():
+    from pathlib import Path
+
+    from advisor.catalog.catalog import load_catalog
+    from advisor.recommend.decide import recommend
+    from advisor.recommend.workload import load_preset
+
+    llm = load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/llm-default-cpu.json")
+    catalog = load_catalog()
+    said = {}
+    for engine_name in ("eager", "graphs"):
+        workload = load_preset("chatbot-24x7").model_copy(update={"owned_card": "none", "engine": engine_name,
+                                                                 "sensitivity": "classified"})
+        rec = recommend(llm, workload, catalog, [])
+        assert rec.verdict.choice is not None and rec.verdict.choice.action == "upgrade"  # classified: bought
+        said[engine_name] = " ".join(rec.verdict.reasons)
+    assert "nobody measured" not in said["eager"]  # eager was measured (on the CPU)
+    assert "sized on torch.compile with CUDA graphs, which nobody measured for this model" in said["graphs"]
