@@ -164,3 +164,23 @@ def test_the_app_exits_cleanly_with_many_curves():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=os.environ.get("TMPDIR", "/tmp"))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr[-500:]
+
+
+def test_engines_not_installed_are_greyed_out_with_how_to_install(qtbot, tmp_path, dialogs, monkeypatch):
+    import dataclasses
+
+    from PySide6.QtCore import QSettings
+
+    from advisor.schema import engines as registry
+    from ui.main_window import MainWindow
+
+    absent = dataclasses.replace(registry.ENGINES["openvino"], import_name="no_such_module_for_gpu_advisor")
+    monkeypatch.setitem(registry.ENGINES, "openvino", absent)
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), dialogs)
+    qtbot.addWidget(window)
+    box = window.form.engine_boxes["openvino"]
+    assert not box.isEnabled() and "pip install 'gpu-advisor[openvino]'" in box.toolTip()
+    box.setChecked(True)  # even if checked somehow, a greyed-out engine is not asked for
+    window.form.engine_boxes["onnxruntime"].setChecked(True)
+    assert window.form.chosen_engines() == ["eager", "onnxruntime"]
+    assert window.form.request().engines == ["eager", "onnxruntime"]
