@@ -19,7 +19,9 @@ clock for every engine, so their figures compare.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 import torch
@@ -56,6 +58,18 @@ class Backend(Protocol):
     def make_call(self, variant: Variant, args: tuple, kwargs: dict, step, new_tokens: int | None): ...
 
     def size_bytes(self, variant: Variant) -> tuple[int | None, str]: ...
+
+
+_scratch: tempfile.TemporaryDirectory | None = None
+
+
+def scratch(prefix: str) -> Path:
+    """A new folder for an engine's files (exported and quantized models), inside one folder per process that is
+    removed when the process ends, so a profile leaves nothing behind in the temporary folder."""
+    global _scratch
+    if _scratch is None:
+        _scratch = tempfile.TemporaryDirectory(prefix="gpu-advisor-engines-")
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=_scratch.name))
 
 
 def not_served(spec: EngineSpec, precision: str, device: torch.device) -> str | None:

@@ -5,13 +5,12 @@ one is deprecated), the batch dimension left dynamic unless the model takes one 
 from __future__ import annotations
 
 import re
-import tempfile
 import warnings
 from pathlib import Path
 
 import torch
 
-from advisor.engines.base import Unsupported
+from advisor.engines.base import Unsupported, scratch
 from advisor.errors import first_line
 from advisor.workloads.model import make_inputs
 
@@ -52,7 +51,7 @@ def _export(loaded) -> Path:
     if loaded.fixed_batch is None:
         dim = torch.export.Dim("batch", min=1, max=65536)
         dynamic = {name: {0: dim} for name in kwargs} if kwargs else tuple({0: dim} for _ in args)
-    path = Path(tempfile.mkdtemp(prefix="gpu-advisor-onnx-")) / "model.onnx"
+    path = scratch("onnx-") / "model.onnx"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

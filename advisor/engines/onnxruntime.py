@@ -4,13 +4,12 @@ static quantization (QDQ, activation scales calibrated beforehand on generated i
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from advisor.engines.base import Unsupported, Variant, not_served
+from advisor.engines.base import Unsupported, Variant, not_served, scratch
 from advisor.engines.onnx_export import EXPORTER, onnx_file
 from advisor.errors import first_line
 from advisor.schema.engines import EngineSpec
@@ -75,7 +74,7 @@ class OnnxRuntimeBackend:
         else:
             from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 
-            folder = Path(tempfile.mkdtemp(prefix="gpu-advisor-ort-"))
+            folder = scratch("onnxruntime-")
             path = folder / f"{precision}.onnx"
             try:
                 source = _without_shapes(source, folder)

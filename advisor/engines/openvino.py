@@ -6,13 +6,11 @@ compression; activations stay in floating point)."""
 from __future__ import annotations
 
 import os
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from advisor.engines.base import Unsupported, Variant, not_served
+from advisor.engines.base import Unsupported, Variant, not_served, scratch
 from advisor.engines.onnx_export import EXPORTER, onnx_file
 from advisor.errors import first_line
 from advisor.schema.engines import EngineSpec
@@ -63,7 +61,7 @@ class OpenVinoBackend:
             library, version = "nncf", package_version("nncf") or "?"
             api = "nncf.compress_weights(mode=INT8_ASYM), then " + api
             notes.append("weights int8 (asymmetric, per channel), activations and arithmetic in fp32")
-        folder = Path(tempfile.mkdtemp(prefix="gpu-advisor-ov-"))
+        folder = scratch("openvino-")
         ov.save_model(model, str(folder / "model.xml"), compress_to_fp16=False)
         size = sum(f.stat().st_size for f in folder.iterdir())
         config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": INFERENCE_PRECISION[precision]}
