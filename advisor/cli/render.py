@@ -69,7 +69,7 @@ class Progress:
             filled = int(30 * event.done / max(1, event.total))
             self._draw(f"[{'#' * filled}{'.' * (30 - filled)}] {event.done}/{event.total} {event.current}{eta}")
         elif kind == "variant" and event.variant.status != "ok":
-            self._line(f"{event.variant.precision}: {event.variant.status}: {event.variant.reason}")
+            self._line(f"{event.variant.engine} {event.variant.precision}: {event.variant.status}: {event.variant.reason}")
         elif kind == "warning":
             self._line(f"warning: {event.message}")
 

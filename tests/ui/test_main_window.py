@@ -42,7 +42,7 @@ def test_a_recorded_event_stream_feeds_the_plots_and_the_table(window, qtbot):
     assert window.progress.value() == window.progress.maximum()
     window.show_report(builder.build())
     assert window.results.table.rowCount() == 7  # three variants x two batches, and int4 unsupported
-    texts = [window.results.table.item(r, 2).text() for r in range(window.results.table.rowCount())]
+    texts = [window.results.table.item(r, 3).text() for r in range(window.results.table.rowCount())]
     assert "unsupported" in texts
     assert "int4_weight_only: unsupported" in window.log.toPlainText()
 
@@ -89,7 +89,7 @@ def test_cancel_stops_the_worker_and_keeps_what_was_measured(window, qtbot):
     qtbot.waitUntil(lambda: window.runs.thread is None, timeout=30_000)
     assert window.report.status == "incomplete" and "cancelled" in window.banner.text()
     table = window.results.table
-    assert any(table.item(r, 2).text() == "partial" for r in range(table.rowCount()))  # kept, marked
+    assert any(table.item(r, 3).text() == "partial" for r in range(table.rowCount()))  # kept, marked
 
 
 def test_a_crashed_worker_shows_a_message_and_the_app_goes_on(window, qtbot, tmp_path, monkeypatch):
