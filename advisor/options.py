@@ -37,9 +37,9 @@ def parse_engines(text: str) -> list[str]:
     for item in _parse_list(text, "--engine"):
         if item not in profiled_engines():
             known = ", ".join(profiled_engines())
-            why = (f"{ENGINES[item].label} is projected only, not profiled here" if item in ENGINES
-                   else "unknown engine")
-            raise UsageError(f"--engine: {why} {item!r}; profile with {known} (a comma-separated list)")
+            why = (f"{item!r} ({ENGINES[item].label}) is projected only, not profiled here" if item in ENGINES
+                   else f"unknown engine {item!r}")
+            raise UsageError(f"--engine: {why}; profile with {known} (a comma-separated list)")
         out.append(item)
     return out
 
