@@ -14,7 +14,7 @@ from advisor.software import package_version
 def discover() -> DeviceListing:
     import torch
 
-    from advisor.profiling.variants import support_table
+    from advisor.engines.torch import support_table
 
     gpus = nvml.gpus()
     reason = nvml.unavailable_reason()

@@ -31,6 +31,21 @@ def parse_precisions(text: str) -> list[str]:
     return out
 
 
+def parse_engines(text: str) -> list[str]:
+    """``eager,onnxruntime,openvino``: the engines to profile, each a registry row a backend profiles."""
+    from advisor.schema.engines import ENGINES, profiled_engines
+
+    out = []
+    for item in _parse_list(text, "--engine"):
+        if item not in profiled_engines():
+            known = ", ".join(profiled_engines())
+            why = (f"{item!r} ({ENGINES[item].label}) is projected only, not profiled here" if item in ENGINES
+                   else f"unknown engine {item!r}")
+            raise UsageError(f"--engine: {why}; profile with {known} (a comma-separated list)")
+        out.append(item)
+    return out
+
+
 def parse_batches(text: str) -> list[int]:
     """``1,8,32`` or ``1..64`` (the powers of two from 1 to 64), or a mix."""
     sizes: list[int] = []

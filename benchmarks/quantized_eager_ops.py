@@ -17,7 +17,7 @@ import time
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from advisor.profiling import variants
+from advisor.engines import torch as variants
 from advisor.profiling.measure import synchronize
 from advisor.schema.request import ModelSpec
 from advisor.workloads.files import load_model

@@ -80,7 +80,7 @@ class CompareView(QWidget):
         reports = [r for _, r, _ in self.entries]
         problems = compare.comparability(reports)
         self.status.setText(("NOT COMPARABLE, the ratios compare different things: " + "; ".join(problems))
-                            if problems else "Same model (SHA-256), engine, seed and sequence lengths: the ratios "
+                            if problems else "Same model (SHA-256), engines, seed and sequence lengths: the ratios "
                                              "compare the machines or versions.")
         self.status.setStyleSheet(problem_text() if problems else "")
         head, rows = compare.ratio_table(reports)

@@ -213,7 +213,8 @@ class MainWindow(QMainWindow):
         elif kind == "telemetry":
             self.plots.add_telemetry(event.samples)
         elif kind == "variant" and event.variant.status != "ok":
-            self.log.appendPlainText(f"{event.variant.precision}: {event.variant.status}: {event.variant.reason}")
+            v = event.variant
+            self.log.appendPlainText(f"{v.engine} {v.precision}: {v.status}: {v.reason}")
         elif kind == "warning":
             self.log.appendPlainText(f"warning: {event.message}")
         elif kind == "error":

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 
 from advisor.errors import AdvisorError
 from advisor.schema.devices import DeviceListing
+from advisor.schema.engines import engine as engine_spec
+from advisor.schema.engines import profiled_engines
 from advisor.schema.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
 from ui.dialogs import Dialogs
 from ui.machine import describe
@@ -90,11 +92,21 @@ class ProfileForm(QWidget):
         self.batches.setPlaceholderText("1,8,32 or 1..64")
         self.batches.textChanged.connect(self.validate)
         form.addRow("Batch sizes", self.batches)
-        self.engine = QComboBox()
-        self.engine.addItems(["eager", "compile"])
-        self.engine.setCurrentText(_DEFAULTS.engine)
-        self.engine.setToolTip("compile: torch.compile each variant first (minutes; fuses quantized layers)")
-        form.addRow("Engine", self.engine)
+        engines = QGridLayout()
+        self.engine_boxes: dict[str, QCheckBox] = {}
+        for i, name in enumerate(profiled_engines()):
+            spec = engine_spec(name)
+            box = QCheckBox(name)
+            box.setChecked(name in _DEFAULTS.engines)
+            missing = spec.missing()
+            box.setEnabled(missing is None)
+            box.setToolTip(missing or f"{spec.label}: {', '.join(spec.precisions)} on "
+                                      f"{' and '.join(d.upper() for d in spec.devices)}; quantized with "
+                                      f"{spec.quantizes_with}")
+            box.toggled.connect(self.validate)
+            self.engine_boxes[name] = box
+            engines.addWidget(box, i // 3, i % 3)
+        form.addRow("Engines", engines)
         self.budget = QDoubleSpinBox()
         self.budget.setRange(1, 3600)
         self.budget.setValue(_DEFAULTS.budget_s)
@@ -162,7 +174,10 @@ class ProfileForm(QWidget):
         precisions = [p for p, box in self.precision_boxes.items() if box.isChecked() and (box.isEnabled() or not here)]
         return ProfileRequest(model=spec, device=self.device.currentText(), precisions=precisions,
                               batch_sizes=parse_batches(self.batches.text()), budget_s=self.budget.value(),
-                              engine=self.engine.currentText())
+                              engines=self.chosen_engines())
+
+    def chosen_engines(self) -> list[str]:
+        return [name for name, box in self.engine_boxes.items() if box.isChecked() and box.isEnabled()]
 
     def validate(self) -> None:
         from pydantic import ValidationError
@@ -225,7 +240,7 @@ class ProfileForm(QWidget):
         s.setValue("precisions", ",".join(p for p, b in self.precision_boxes.items() if b.isChecked()))
         s.setValue("batches", self.batches.text())
         s.setValue("budget", self.budget.value())
-        s.setValue("engine", self.engine.currentText())
+        s.setValue("engines", ",".join(self.chosen_engines()))
         s.setValue("inputs", self.inputs.text())
 
     def follow(self, request: ProfileRequest) -> None:
@@ -248,9 +263,13 @@ class ProfileForm(QWidget):
             self.set_model_path(model)
         if s.value("inputs"):
             self.inputs.setText(str(s.value("inputs")))
-        for widget, key in ((self.size, "size"), (self.device, "device"), (self.engine, "engine")):
+        for widget, key in ((self.size, "size"), (self.device, "device")):
             if s.value(key):
                 widget.setCurrentText(s.value(key))
+        if s.value("engines"):
+            chosen_engines = set(str(s.value("engines")).split(","))
+            for name, box in self.engine_boxes.items():
+                box.setChecked(name in chosen_engines and box.isEnabled())
         if s.value("precisions"):
             chosen = set(str(s.value("precisions")).split(","))
             for p, box in self.precision_boxes.items():

@@ -99,7 +99,7 @@ class ResultsView(QWidget):
                 continue
             pen = pg.mkPen(PALETTE[i % len(PALETTE)], width=2)
             plot.plot([b.batch_size for b in cells], [value(b) for b in cells], pen=pen, symbol="o", symbolSize=6,
-                      symbolBrush=PALETTE[i % len(PALETTE)], name=v.precision)
+                      symbolBrush=PALETTE[i % len(PALETTE)], name=_label(report, v))
 
     def _energy_chart(self, report) -> None:
         ok = [v for v in report.variants if v.status == "ok"]
@@ -110,7 +110,7 @@ class ResultsView(QWidget):
         for v in ok:
             cell = next((b for b in v.batches if b.energy), None)
             if cell:
-                bars.append((v.precision, cell.energy.energy_per_item_j, cell.energy.estimated, cell.batch_size))
+                bars.append((_label(report, v), cell.energy.energy_per_item_j, cell.energy.estimated, cell.batch_size))
         if not bars:
             reason = next((b.energy_unavailable_reason for v in ok for b in v.batches if b.energy_unavailable_reason),
                           "no energy was measured")
@@ -147,3 +147,8 @@ def _wrap(text: str, width: int = 48) -> str:
         else:
             line = f"{line} {word}".strip()
     return "\n".join(lines + [line])
+
+
+def _label(report, variant) -> str:
+    """A curve's or bar's name: the precision, with its engine where the report profiled several."""
+    return f"{variant.engine} {variant.precision}" if len(report.request.engines) > 1 else variant.precision

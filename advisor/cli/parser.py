@@ -42,7 +42,9 @@ def add_profile_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget", type=float, default=60.0, metavar="SECONDS",
                    help="time for all latency measurements together (default 60)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds per cell (default 3)")
-    p.add_argument("--engine", choices=["eager", "compile"], default="eager", help="eager (default) or torch.compile")
+    p.add_argument("--engine", default="eager", metavar="LIST",
+                   help="engines, comma-separated: eager (default), compile, graphs (CUDA), onnxruntime, openvino; "
+                        "each engine's variants are rows of one report")
     p.add_argument("--quant-library", choices=["auto", "torchao", "torch.ao"], default="auto",
                    help="library for int8 dynamic (auto: torch.ao on CPU eager, else torchao)")
     p.add_argument("--threads", type=int, help="CPU threads (default: all usable CPUs)")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from advisor.cli.render import Progress, header, summary_table
 from advisor.errors import AdvisorError, UsageError
-from advisor.options import parse_batches, parse_precisions
+from advisor.options import parse_batches, parse_engines, parse_precisions
 from advisor.schema.request import BUILTIN_NAMES, ModelSpec, ProfileRequest
 
 DEFAULT_MODEL = "embedding"
@@ -38,7 +38,7 @@ def build_request(args: argparse.Namespace) -> ProfileRequest:
 
         check_model_path(path)
         spec["path"] = str(path.resolve())
-    fields: dict = {"model": ModelSpec(**spec), "device": args.device, "engine": args.engine,
+    fields: dict = {"model": ModelSpec(**spec), "device": args.device, "engines": parse_engines(args.engine),
                     "quant_library": args.quant_library, "budget_s": args.budget, "rounds": args.rounds}
     if args.precision is not None:  # an empty list given is an error, not the default
         fields["precisions"] = parse_precisions(args.precision)

@@ -26,7 +26,7 @@ def summary_table(report) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     for r in result.rows:
         if r.reason:
-            lines.append(f"  note: {r.precision}{'' if r.batch is None else f' batch {r.batch}'}: {r.reason}")
+            lines.append(f"  note: {r.engine} {r.precision}{'' if r.batch is None else f' batch {r.batch}'}: {r.reason}")
     lines += [f"  note: {note}" for note in result.notes]
     return "\n".join(lines)
 
@@ -38,7 +38,8 @@ def header(report) -> str:
     what = f"{model.name} ({model.parameter_count / 1e6:.1f}M parameters)" if model else report.request.model.label
     env = report.environment
     threads = f", {env.torch_threads} threads" if env else ""
-    return f"{what} on {where}{threads}, engine {report.request.engine}"
+    engines = report.request.engines
+    return f"{what} on {where}{threads}, engine{'s' if len(engines) > 1 else ''} {', '.join(engines)}"
 
 
 class Progress:
@@ -78,7 +79,7 @@ class Progress:
             else:
                 self.bar = f"{done}, {eta}" if eta else done
         elif kind == "variant" and event.variant.status != "ok":
-            self._line(f"{event.variant.precision}: {event.variant.status}: {event.variant.reason}")
+            self._line(f"{event.variant.engine} {event.variant.precision}: {event.variant.status}: {event.variant.reason}")
         elif kind == "warning":
             self._line(f"warning: {event.message}")
         if not self.stage:

@@ -19,7 +19,7 @@ def comparability(reports: list[ProfileReport]) -> list[str]:
         if (r.model and first.model) and r.model.sha256 != first.model.sha256:
             problems.append(f"report {i} profiled a different model ({r.model.name}, sha256 {r.model.sha256[:12]}...) "
                             f"than report 1 ({first.model.name}, {first.model.sha256[:12]}...)")
-        for field in ("engine", "seed"):
+        for field in ("engines", "seed"):
             if getattr(r.request, field) != getattr(first.request, field):
                 problems.append(f"report {i} used {field} {getattr(r.request, field)!r}, report 1 "
                                 f"{getattr(first.request, field)!r}")
@@ -66,7 +66,7 @@ def render(reports: list[tuple[str, ProfileReport, str]], generated: datetime | 
                 f'<span class="integrity">{sha}</span>'] for i, (label, r, sha) in enumerate(reports, 1)]
     warning = ('<div class="verdict none"><h2>Not comparable</h2><ul>' + "".join(f"<li>{escape(p)}</li>" for p in problems)
                + "</ul><p>The ratios below compare different things.</p></div>") if problems else (
-        '<p class="muted">Same model (SHA-256), engine, seed and sequence lengths: the ratios compare the machines or '
+        '<p class="muted">Same model (SHA-256), engines, seed and sequence lengths: the ratios compare the machines or '
         "versions. Each report's round spread is its own error bar.</p>")
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>gpu-advisor comparison</title>'
             f"<style>{CSS}</style></head><body><h1>Comparison of {len(reports)} profile reports</h1>"

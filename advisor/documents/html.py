@@ -251,6 +251,7 @@ def _methods(report: ProfileReport) -> str:
         "(cosine similarity, relative L2 error, maximum error, top-1 agreement for logits).",
         "Work: " + ("; ".join(flops) or "not counted") + ".",
         "Energy: " + ("; ".join(energy) if energy else "not measured in this profile") + ".",
-        f"Engine {r.engine}; {report.environment.torch_threads if report.environment else '?'} CPU threads; seed {r.seed}.",
+        f"Engines {', '.join(r.engines)}; {report.environment.torch_threads if report.environment else '?'} CPU threads; "
+        f"seed {r.seed}.",
     ]
     return "<h2>Methods</h2><ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"

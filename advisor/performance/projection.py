@@ -20,6 +20,7 @@ from advisor.catalog.catalog import find_card
 from advisor.performance import model
 from advisor.performance.model import DEFAULT, Constants
 from advisor.performance.peaks import unsupported
+from advisor.schema.engines import counts_as
 from advisor.schema.precisions import PRECISIONS, PrecisionSpec
 from advisor.schema.report import BatchResult, LatencyStats, OperatorGroup, ProfileReport, VariantResult
 
@@ -227,9 +228,10 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
             return Unfit(p, batch_size, f"cannot project: {cal}")
         path = "same card" if source.name == card.name else "GPU to GPU"
         here = next((b for b in cells if b.batch_size == batch_size), None)
-        if path == "same card" and here is not None and engine == report.request.engine:
+        if path == "same card" and here is not None and counts_as(variant.engine, engine):
             return measured(variant, here)
-        carried = cal.host_ms is not None and engine == "eager" and report.request.engine == "eager"
+        # The measured host time carries to another card only for the engine it was measured with.
+        carried = cal.host_ms is not None and counts_as(variant.engine, engine)
         host = cal.host_ms if carried and cal.host_ms is not None else default_host
         factor = cal.device_factor
         how = (f"from {report.device.name} measured ({cal.note}" + ("" if carried else f"; host for {engine} from the model")

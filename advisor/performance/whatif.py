@@ -74,7 +74,7 @@ def what_if(report: ProfileReport, cards: list[Card], precisions: list[str] | No
     for card in cards:
         reference = next((r for r in references if r.model and report.model and r.model.sha256 == report.model.sha256
                           and r.device and r.device.kind == "cuda" and (c := find_card(r.device.name))
-                          and c.name == card.name and r.request.engine == engine), None)
+                          and c.name == card.name), None)  # its rows count for the engines they count for
         for variant in usable:
             for batch in batches or [b.batch_size for b in measured_cells(variant)]:
                 rows.append(_cell(report, variant, batch, card, engine, reference,
@@ -86,7 +86,7 @@ def _cell(report, variant, batch, card, engine, reference, here) -> WhatIf:
     detail = ""
     perf = None
     if reference is not None:
-        ref_variant = reference.variant(variant.precision)
+        ref_variant = reference.measured_for(variant.precision, engine)
         cell = next((b for b in measured_cells(ref_variant) if b.batch_size == batch), None) if ref_variant else None
         if cell is not None:
             perf = measured(ref_variant, cell)

@@ -43,11 +43,11 @@ class ReportBuilder:
         self.device: DeviceInfo | None = None
         self.model: ModelIdentity | None = None
         self.work: list[WorkCount] = []
-        self.variants: dict[str, VariantInfo] = {}
-        self.rounds: dict[tuple[str, int], list[MeasurementRound]] = defaultdict(list)
+        self.variants: dict[tuple[str, str], VariantInfo] = {}  # by (engine, precision)
+        self.rounds: dict[tuple[str, str, int], list[MeasurementRound]] = defaultdict(list)
         self.warnings: list[str] = []
         self.telemetry: TelemetryTrace | None = None
-        self.energy: dict[tuple[str, int], ev.EnergyEvent] = {}
+        self.energy: dict[tuple[str, str, int], ev.EnergyEvent] = {}
         self.error: ev.ErrorEvent | None = None
         self.finished: ev.FinishedEvent | None = None
         self.last_stage: ev.StageEvent | None = None
@@ -62,17 +62,17 @@ class ReportBuilder:
         elif isinstance(event, ev.WorkEvent):
             self.work = event.work
         elif isinstance(event, ev.VariantEvent):
-            self.variants[event.variant.precision] = event.variant
+            self.variants[(event.variant.engine, event.variant.precision)] = event.variant
         elif isinstance(event, ev.MeasurementEvent):
             m = event.measurement
-            self.rounds[(m.precision, m.batch_size)].append(m)
+            self.rounds[(m.engine, m.precision, m.batch_size)].append(m)
         elif isinstance(event, ev.TelemetryStartEvent):
             self.telemetry = TelemetryTrace(interval_ms=event.interval_ms, gpu_index=event.gpu_index,
                                             sources=event.sources, sources_missing=event.sources_missing)
         elif isinstance(event, ev.TelemetryEvent) and self.telemetry is not None:
             self.telemetry.samples.extend(event.samples)
         elif isinstance(event, ev.EnergyEvent):
-            self.energy[(event.precision, event.batch_size)] = event
+            self.energy[(event.engine, event.precision, event.batch_size)] = event
         elif isinstance(event, ev.WarningEvent):
             self.warnings.append(event.message)
             if self.telemetry is not None and event.topic == "gpu_telemetry_stopped":
@@ -97,15 +97,16 @@ class ReportBuilder:
 
     def build(self, incomplete_reason: str | None = None, duration_s: float | None = None) -> ProfileReport:
         complete = self.finished is not None and incomplete_reason is None
-        results = [self._variant(p, complete) for p in self.request.precisions]
-        unsteady = [f"{v.precision} batch {b.batch_size} ({b.latency.round_spread_pct:.0f}%)" for v in results
+        results = [self._variant(e, p) for e in self.request.engines for p in self.request.precisions]
+        several = len(self.request.engines) > 1
+        unsteady = [f"{_name(v, several)} batch {b.batch_size} ({b.latency.round_spread_pct:.0f}%)" for v in results
                     for b in v.batches if b.latency and (b.latency.round_spread_pct or 0) > UNSTEADY_SPREAD_PCT]
         warnings = list(self.warnings)
         if unsteady:
             warnings.append(f"rounds differ by more than {UNSTEADY_SPREAD_PCT:.0f}% in {', '.join(unsteady)}: the "
                             "machine was busy or changed speed during the run, so these figures are uncertain; "
                             "rerun on a quiet machine")
-        averaged = [f"{v.precision} batch {b.batch_size} ({b.latency.calls_per_sample} calls)" for v in results
+        averaged = [f"{_name(v, several)} batch {b.batch_size} ({b.latency.calls_per_sample} calls)" for v in results
                     for b in v.batches if b.latency and b.latency.calls_per_sample > 1 and b.latency.tail != "per call"]
         if averaged:
             warnings.append(f"p90, p95 and p99 are over samples that average several calls, because single calls are "
@@ -113,7 +114,7 @@ class ReportBuilder:
                             "tail of single calls")
         if noisy := self._busy_rounds():
             warnings.append(noisy)
-        if self.request.engine == "eager" and (slower := _slower_than_float(results)):
+        if slower := _slower_than_float([v for v in results if v.engine == "eager"]):
             warnings.append(f"in eager mode {'; '.join(slower)}: quantized layers' per-call work "
                             "(quantizing activations or unpacking weights, and dispatch) outweighs the "
                             "arithmetic saved at these sizes; --engine compile can fuse it, or keep a float variant")
@@ -126,20 +127,20 @@ class ReportBuilder:
             warnings=warnings,
             duration_s=duration_s if duration_s is not None else (self.finished.duration_s if self.finished else None))
 
-    def _variant(self, precision: str, complete: bool) -> VariantResult:
-        info = self.variants.get(precision)
+    def _variant(self, engine: str, precision: str) -> VariantResult:
+        info = self.variants.get((engine, precision))
         if info is None:
-            return VariantResult(precision=precision, status="not_run",
+            return VariantResult(precision=precision, engine=engine, status="not_run",
                                  reason="not reached: the run stopped before this variant was prepared")
         result = VariantResult(**info.model_dump())
         if info.status == "ok":
-            result.batches = [self._batch(result, b, complete) for b in self.request.batch_sizes]
+            result.batches = [self._batch(result, b) for b in self.request.batch_sizes]
         return result
 
-    def _batch(self, variant: VariantResult, batch: int, complete: bool) -> BatchResult:
+    def _batch(self, variant: VariantResult, batch: int) -> BatchResult:
         """A cell's status is its worst round's: a configuration that ran out of memory or failed once
         does not reliably run, though the latency of its good rounds is kept for information."""
-        rounds = self.rounds.get((variant.precision, batch), [])
+        rounds = self.rounds.get((variant.engine, variant.precision, batch), [])
         if not rounds:
             return BatchResult(batch_size=batch, status="not_run", reason="not measured: the run stopped before this cell")
         ok = [r for r in rounds if r.status == "ok"]
@@ -150,7 +151,7 @@ class ReportBuilder:
         partial = worst is None and len(ok) < self.request.rounds  # fewer rounds than asked: a weaker figure
         result = BatchResult(batch_size=batch, status=worst.status if worst else "partial" if partial else "ok",
                              reason="; ".join(reasons) or None, rounds=rounds)
-        result.energy, result.energy_unavailable_reason = self._energy(variant.precision, batch)
+        result.energy, result.energy_unavailable_reason = self._energy(variant.engine, variant.precision, batch)
         if not ok:
             return result
         latency = aggregate_latency(rounds)
@@ -164,10 +165,10 @@ class ReportBuilder:
         result.efficiency = self._efficiency(variant, batch, latency.p50_ms)
         return result
 
-    def _energy(self, precision: str, batch: int) -> tuple[EnergyResult | None, str | None]:
+    def _energy(self, engine: str, precision: str, batch: int) -> tuple[EnergyResult | None, str | None]:
         if not self.request.energy:
             return None, "not measured: energy was turned off for this run (--no-energy)"
-        event = self.energy.get((precision, batch))
+        event = self.energy.get((engine, precision, batch))
         if event is None:
             return None, "not measured: the run stopped before its energy windows"
         return event.energy, event.unavailable_reason
@@ -200,6 +201,10 @@ class ReportBuilder:
             missing.append("no bandwidth peak or byte count")
         eff.unavailable_reason = "; ".join(missing) or None
         return eff
+
+
+def _name(variant: VariantResult, with_engine: bool) -> str:
+    return f"{variant.engine} {variant.precision}" if with_engine else variant.precision
 
 
 def _memory(rounds: list[MeasurementRound]) -> MemoryStats | None:

@@ -12,9 +12,10 @@ from functools import partial
 import torch
 
 from advisor.devices import cpu as cpu_info
+from advisor.engines.base import Variant
+from advisor.engines.generation import NO_TIMER
 from advisor.errors import first_line
-from advisor.profiling import energy, variants
-from advisor.profiling.generation import NO_TIMER
+from advisor.profiling import energy
 from advisor.profiling.measure import synchronize
 from advisor.profiling.rounds import Cell, Emit
 from advisor.profiling.telemetry import Sampler
@@ -22,7 +23,7 @@ from advisor.schema.events import EnergyEvent, ProgressEvent
 from advisor.schema.request import ProfileRequest
 
 
-def meter_cells(cells: list[Cell], prepared: list[variants.Variant], request: ProfileRequest, device: torch.device,
+def meter_cells(cells: list[Cell], prepared: list[Variant], request: ProfileRequest, device: torch.device,
                 sampler: Sampler | None, clock: Callable[[], float], emit: Emit, stage: Callable[[str, str], None],
                 new_tokens: int | None) -> None:
     req = request
@@ -33,11 +34,11 @@ def meter_cells(cells: list[Cell], prepared: list[variants.Variant], request: Pr
     runnable = [c for c in cells if not c.blocked_reason]
     for cell in cells:
         if cell.blocked_reason:  # what does not run reliably is not metered
-            emit(EnergyEvent, precision=cell.variant.precision, batch_size=cell.batch_size,
+            emit(EnergyEvent, engine=cell.variant.engine, precision=cell.variant.precision, batch_size=cell.batch_size,
                  unavailable_reason=f"not measured: {cell.blocked_reason}")
     if meter.method is None:
         for cell in runnable:
-            emit(EnergyEvent, precision=cell.variant.precision, batch_size=cell.batch_size,
+            emit(EnergyEvent, engine=cell.variant.engine, precision=cell.variant.precision, batch_size=cell.batch_size,
                  unavailable_reason=meter.reason)
         return
     trials = req.energy_trials_for(len({id(c.variant) for c in runnable}), len(runnable))
@@ -69,10 +70,10 @@ def meter_cells(cells: list[Cell], prepared: list[variants.Variant], request: Pr
                     done += 1
                     eta = (time.perf_counter() - started) / done * (total - done)
                     emit(ProgressEvent, done=done, total=total, eta_s=round(eta, 1),
-                         current=f"energy {variant.precision} batch {cell.batch_size} trial {trial + 1}")
+                         current=f"energy {variant.engine} {variant.precision} batch {cell.batch_size} trial {trial + 1}")
                 result = energy.summarise(meter, windows, idle_w, idle_reason)
             except Exception as exc:  # a window the meter could not read: say so, keep the rest
-                emit(EnergyEvent, precision=variant.precision, batch_size=cell.batch_size,
+                emit(EnergyEvent, engine=variant.engine, precision=variant.precision, batch_size=cell.batch_size,
                      unavailable_reason=f"energy metering failed: {first_line(exc)}")
                 continue
-            emit(EnergyEvent, precision=variant.precision, batch_size=cell.batch_size, energy=result)
+            emit(EnergyEvent, engine=variant.engine, precision=variant.precision, batch_size=cell.batch_size, energy=result)

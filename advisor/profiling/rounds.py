@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import torch
 
+from advisor.engines.base import Variant
+from advisor.engines.generation import Call
 from advisor.errors import first_line, is_out_of_memory
-from advisor.profiling import variants
-from advisor.profiling.generation import Call
 from advisor.profiling.measure import measure_round
 from advisor.profiling.stats import StoppingRule
 from advisor.schema.events import MeasurementEvent, ProgressEvent, SamplesEvent
@@ -30,7 +30,7 @@ RERUN_ALLOWANCE = 0.25
 
 @dataclass
 class Cell:
-    variant: variants.Variant
+    variant: Variant
     batch_size: int
     call: Call | None = None
     calls_per_sample: int | None = None
@@ -58,7 +58,7 @@ def measure_cells(cells: list[Cell], request: ProfileRequest, device: torch.devi
         planned = total + len(again)
         elapsed = time.perf_counter() - started
         emit(ProgressEvent, done=done, total=max(done, planned), eta_s=round(elapsed / done * max(0, planned - done), 1),
-             current=f"{cell.variant.precision} batch {cell.batch_size} round {round_index + 1}")
+             current=f"{cell.variant.engine} {cell.variant.precision} batch {cell.batch_size} round {round_index + 1}")
 
     for round_index in range(request.rounds):
         for cell in cells:
@@ -74,7 +74,7 @@ def _measure_cell(cell: Cell, cells: list[Cell], round_index: int, rule: Stoppin
                   device: torch.device, emit: Emit, new_tokens: int | None, prompt_tokens: int) -> bool:
     """One round of one cell, emitted as an event; True when it ran while the host was busy."""
     precision, batch = cell.variant.precision, cell.batch_size
-    base = dict(precision=precision, batch_size=batch, round=round_index)
+    base = dict(engine=cell.variant.engine, precision=precision, batch_size=batch, round=round_index)
     if cell.blocked_reason:
         if not cell.blocked_reported:
             emit(MeasurementEvent, measurement=MeasurementRound(**base, status="not_run", reason=cell.blocked_reason))

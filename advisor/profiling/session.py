@@ -12,11 +12,13 @@ import psutil
 import torch
 
 from advisor.devices import nvml
+from advisor.engines import load_backend
+from advisor.engines.base import Backend, Unsupported, Variant
+from advisor.engines.generation import generate, token_ids
 from advisor.errors import InputSpecError, ProfileIncomplete, first_line, is_out_of_memory
-from advisor.profiling import environment, quality, telemetry, variants, work
+from advisor.profiling import environment, quality, telemetry, work
 from advisor.profiling.device import device_info, nvml_index, resolve_device
 from advisor.profiling.energy_loop import meter_cells
-from advisor.profiling.generation import generate, make_call, token_ids
 from advisor.profiling.measure import synchronize
 from advisor.profiling.rounds import Cell, measure_cells
 from advisor.schema.events import (
@@ -72,6 +74,7 @@ class Profiler:
                 self.warn(f"the memory limit could not be set in the worker ({why}): only the parent's watchdog, "
                           "which checks every fraction of a second, stops the run above it")
         self.device = device
+        self.backends: dict[int, Backend] = {}  # per prepared variant (by id): the backend that calls it
         self.sampler = self._start_telemetry(device)
         try:
             self._profile(device)
@@ -103,11 +106,14 @@ class Profiler:
         self.emit(DeviceEvent, device=device_info(device, req.device))
 
         prepared = []
-        for precision in req.precisions:
-            self.stage("preparing_variant", f"preparing {precision}")
-            variant = self._prepare(precision, loaded)
-            if variant is not None:
-                prepared.append(variant)
+        for name in req.engines:
+            backend = load_backend(name, req)
+            missing = backend.missing()  # each of its rows says so; the other engines still run
+            for precision in req.precisions:
+                self.stage("preparing_variant", f"preparing {precision} in {name}")
+                variant = self._prepare(backend, precision, loaded, missing)
+                if variant is not None:
+                    prepared.append(variant)
 
         self.stage("measuring", f"measuring {len(prepared)} variants x {len(req.batch_sizes)} batch sizes, "
                                 f"{req.rounds} interleaved rounds")
@@ -179,13 +185,18 @@ class Profiler:
         if fixed:  # whole chunks of the one batch size it takes
             qbatch = fixed * -(-qbatch // fixed)
         self.quality_inputs = self._inputs(qbatch, seed_offset=1)
-        self.quality_reference = self._quality_forward(loaded.module, *self.quality_inputs).float().cpu()
+        self.quality_reference = self._quality_forward(None, *self.quality_inputs).float().cpu()
 
-    def _quality_forward(self, module, args, kwargs):
+    def _quality_forward(self, variant: Variant | None, args, kwargs):
         """All quality items in one batch, or one at a time where the model takes only its own batch
-        (a static export) or the batch does not fit."""
+        (a static export) or the batch does not fit. ``variant`` None: the fp32 torch reference."""
+        def forward(a, k):
+            if variant is None:
+                return self._forward(self.loaded.module, a, k)
+            return self.backends[id(variant)].forward(variant, a, k)
+
         try:
-            return self._forward(module, args, kwargs)
+            return forward(args, kwargs)
         except Exception as exc:
             items = (args[0] if args else next(iter(kwargs.values()))).shape[0]
             step = self.loaded.fixed_batch or 1
@@ -193,8 +204,8 @@ class Profiler:
                 self._quality_in_chunks = True
                 self.warn(f"the quality pass ran its {items} items {step} at a time: the model refused them as one "
                           f"batch ({first_line(exc, 160)})")
-            outs = [self._forward(module, tuple(a[i:i + step] for a in args),
-                                  {k: v[i:i + step] for k, v in kwargs.items()}) for i in range(0, items, step)]
+            outs = [forward(tuple(a[i:i + step] for a in args), {k: v[i:i + step] for k, v in kwargs.items()})
+                    for i in range(0, items, step)]
             return torch.cat(outs)
 
     def _work(self, loaded: LoadedModel, batch: int):
@@ -214,7 +225,7 @@ class Profiler:
                 meta_module = loaded.meta_builder()
             run_meta = lambda: run(meta_module, meta_args, meta_kwargs)  # noqa: E731
             meta_weights = work.weights_of(meta_module)
-        elif isinstance(loaded.module, torch.jit.ScriptModule):
+        elif isinstance(loaded.module, torch.jit.ScriptModule) or loaded.onnx_path is not None:
             run_meta, meta_weights = None, []
         else:  # the user's module with its weights swapped for meta tensors: no copy, no compute
             params = {k: torch.empty_like(v, device="meta") for k, v in
@@ -235,24 +246,20 @@ class Profiler:
             counted.io_bytes = work.io_bytes((args, kwargs), outputs[-1])
         return counted
 
-    def _prepare(self, precision: str, loaded: LoadedModel):
-        req = self.request
+    def _prepare(self, backend: Backend, precision: str, loaded: LoadedModel, missing: str | None):
+        engine = backend.spec.name
         t0 = time.perf_counter()
 
         def report(status, reason=None, **extra):
             self.emit(VariantEvent, variant=VariantInfo(precision=precision, status=status, reason=reason,
-                                                        engine=req.engine, **extra))
+                                                        engine=engine, **extra))
 
+        if missing:
+            report("unsupported", missing)
+            return None
         try:
-            capability = torch.cuda.get_device_capability(self.device) if self.device.type == "cuda" else None
-            variants.check_support(precision, self.device, capability, req.engine, req.quant_library,
-                                   loaded.quantizable_reason)
-            variant = variants.make_variant(precision, loaded.module, self.device, req.engine, req.quant_library) \
-                if precision != "fp32" else variants.Variant(
-                    "fp32", loaded.module, variants.QuantMethod(
-                        library="torch", library_version=torch.__version__, api="the model as loaded (float32)",
-                        compute_dtype="fp32"), torch.float32)
-        except variants.Unsupported as exc:
+            variant = backend.prepare(precision, loaded, self.device)
+        except Unsupported as exc:
             report("unsupported", str(exc))
             return None
         except Exception as exc:
@@ -261,17 +268,16 @@ class Profiler:
                 return None
             report("failed", f"preparing the variant failed: {first_line(exc)}")
             return None
-        size = variants.serialized_size_bytes(variant.module)
-        if req.engine == "compile":
-            variant.module = torch.compile(variant.module)
+        self.backends[id(variant)] = backend
+        size, size_method = backend.size_bytes(variant)
         try:
             # The first call checks that the variant runs (and, when compiling, compiles it).
             args, kwargs = self._inputs(loaded.fixed_batch or 1, variant.float_dtype)
-            self._forward(variant.module, args, kwargs)
+            backend.forward(variant, args, kwargs)
             synchronize(self.device)
             q_args, q_kwargs = self.quality_inputs
             cast = lambda t: t.to(variant.float_dtype) if t.is_floating_point() else t  # noqa: E731
-            out = self._quality_forward(variant.module, tuple(cast(a) for a in q_args),
+            out = self._quality_forward(variant, tuple(cast(a) for a in q_args),
                                         {k: cast(v) for k, v in q_kwargs.items()})
             q = quality.compare(self.quality_reference, out, loaded.identity.output_kind)
         except Exception as exc:
@@ -286,15 +292,15 @@ class Profiler:
             gc.collect()
             return None
         report("ok", method=variant.method, prepare_s=round(time.perf_counter() - t0, 3), model_size_bytes=size,
-               model_size_method="serialized state_dict (torch.save)", quality=q)
+               model_size_method=size_method, quality=q)
         return variant
 
-    def _measure(self, prepared: list[variants.Variant], loaded: LoadedModel) -> None:
+    def _measure(self, prepared: list[Variant], loaded: LoadedModel) -> None:
         step, new_tokens = loaded.generation_step, loaded.identity.new_tokens
         self.cells = [Cell(v, b) for v in prepared for b in self.request.batch_sizes]  # the energy loop reuses them
         for cell in self.cells:
             args, kwargs = self._inputs(cell.batch_size, cell.variant.float_dtype)
-            cell.call = make_call(cell.variant.module, step, new_tokens, args, kwargs)
+            cell.call = self.backends[id(cell.variant)].make_call(cell.variant, args, kwargs, step, new_tokens)
         measure_cells(self.cells, self.request, self.device, self.emit, new_tokens if step else None,
                       loaded.identity.seq_len or 0)
 

@@ -22,7 +22,7 @@ from advisor.schema.report import VariantResult
 def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing) -> tuple[float | None, float | None, str]:
     """Busy and idle watts per device, and how they were obtained."""
     if device.reference is not None:
-        variant = device.reference.variant(variant.precision) or variant
+        variant = device.reference.measured_for(variant.precision, ctx.workload.engine) or variant
     if device.measured_here or device.reference is not None:
         batch = next((b for b in variant.batches if b.batch_size == sizing.batch_size), None)
         energy = batch.energy if batch else None

@@ -18,7 +18,7 @@ from advisor.recommend.costs import add_option, apply_breakeven
 from advisor.recommend.references import reference_for, reference_reports
 from advisor.recommend.schema import Exclusion, Option, Recommendation
 from advisor.recommend.sizing import best_variant, quality_ok
-from advisor.recommend.verdict import engine_note, make_verdict
+from advisor.recommend.verdict import engine_reasons, make_verdict
 from advisor.recommend.workload import Workload
 from advisor.report.noise import RERUN, UNSETTLED_SHARE, describe, unsettled_batches
 from advisor.schema.report import ProfileReport, VariantResult
@@ -137,8 +137,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     verdict = make_verdict(ctx, options, excluded, variants)
     if noise_reason:
         verdict.reasons.append(noise_reason)
-    if engine_reason := engine_note(ctx, options[0] if options else None):
-        verdict.reasons.append(engine_reason)
+    verdict.reasons += engine_reasons(ctx, options[0] if options else None)
     return Recommendation(report_id=report.report_id, model=report.model.name if report.model else "?",
                           profiled_on=report.device.name if report.device else "?", workload=workload,
                           assumptions=ctx.assumptions, verdict=verdict, ranked=options, excluded=excluded)

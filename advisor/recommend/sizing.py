@@ -11,6 +11,7 @@ from advisor.recommend.context import Context, Device
 from advisor.recommend.schema import Exclusion
 from advisor.recommend.workload import Workload
 from advisor.report.format import number
+from advisor.schema.engines import counts_as
 from advisor.schema.report import ProfileReport, VariantResult
 
 Category = Literal["latency", "does_not_fit", "unsupported"]
@@ -43,7 +44,7 @@ def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[i
     perfs: dict[int, Performance] = {}
     first: Unfit | None = None
     if device.reference is not None and device.card is not None:
-        ref_variant = device.reference.variant(variant.precision)
+        ref_variant = device.reference.measured_for(variant.precision, ctx.workload.engine)
         if ref_variant is not None and ref_variant.status == "ok":
             for batch in measured_cells(ref_variant):
                 perfs[batch.batch_size] = measured(ref_variant, batch, f"measured on {device.card.name} (reference "
@@ -64,7 +65,8 @@ def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[i
             return Unfit(variant.precision, 0, "no measured batch size to start from")
         return {b.batch_size: project_cpu(ctx.report, variant, b, device.cpu) for b in cells}
     for batch in measured_cells(variant):
-        if device.measured_here or device.card is None:  # no card: the profiled CPU itself
+        # no card: the profiled CPU itself; the profiled card: measured for the engines its rows count for
+        if device.card is None or (device.measured_here and counts_as(variant.engine, ctx.workload.engine)):
             perfs[batch.batch_size] = measured(variant, batch)
             continue
         result = project(ctx.report, variant, batch.batch_size, device.card, ctx.workload.engine)

@@ -8,6 +8,8 @@ from advisor.recommend.context import Context
 from advisor.recommend.schema import Exclusion, Option, Verdict
 from advisor.recommend.workload import Workload
 from advisor.report.format import number
+from advisor.schema.engines import counts_as
+from advisor.schema.engines import engine as engine_spec
 from advisor.schema.report import VariantResult
 
 
@@ -137,6 +139,24 @@ def _precision_advice(best: Option, variants: list[VariantResult], w: Workload, 
     return f"{best.precision} keeps {quality} against fp32 (floor {w.min_cosine:g}){size}: deploy {best.precision}.{why_not}"
 
 
+def engine_reasons(ctx: Context, best: Option | None) -> list[str]:
+    """The verdict's sentences on the engine: which one it was sized on; that a purchase sized on an engine nobody
+    measured for this model is projected only; and what the other engine would change (engine_note)."""
+    engine = ctx.workload.engine
+    spec = engine_spec(engine)
+    reasons = []
+    if best is not None:
+        reasons.append(f"Sized for serving with {spec.label} (--engine {engine}).")
+        measured = best.measured or any(v.status == "ok" and counts_as(v.engine, engine) for v in ctx.report.variants)
+        if best.action == "upgrade" and not measured:
+            reasons.append(f"This purchase is sized on {spec.label}, which nobody measured for this model (the profile "
+                           f"measured {', '.join(sorted({v.engine for v in ctx.report.variants}))}): its figures are "
+                           f"projections only; profile the model with --engine {engine} on such a card before buying.")
+    if note := engine_note(ctx, best):
+        reasons.append(note)
+    return reasons
+
+
 def engine_note(ctx: Context, best: Option | None) -> str | None:
     """Which engine the projections assume, and what the other would change for the chosen option (in the
     assumptions). Returns a sentence for the verdict when the other engine would at least halve or double the
@@ -148,7 +168,7 @@ def engine_note(ctx: Context, best: Option | None) -> str | None:
     reason = None
     if best is not None and best.card and not best.measured:
         card = ctx.catalog.card(best.card)
-        variant = ctx.report.variant(best.precision)
+        variant = ctx.report.measured_for(best.precision, "eager") or ctx.report.variant(best.precision)
         alt = project(ctx.report, variant, best.batch_size, card, other) if card and variant else None
         same = project(ctx.report, variant, best.batch_size, card, engine) if card and variant else None
         if isinstance(alt, Performance) and isinstance(same, Performance):

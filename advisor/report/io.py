@@ -70,4 +70,18 @@ def migrate(data: dict) -> dict:
         # v5 added the CPU's clock and vector extensions: a v4 report has neither (CPU-to-CPU projections
         # then scale by threads only and project fp32 only).
         data["schema_version"] = 5
+    if data["schema_version"] == 5:
+        # v6 profiles several engines in one report: a v5 report profiled one, named by its request (its variants
+        # carry it already; its rounds take their variant's).
+        request = data.get("request")
+        if isinstance(request, dict) and "engine" in request:
+            request["engines"] = [request.pop("engine")]
+            request["schema_version"] = 3
+        for variant in data.get("variants", []):
+            if isinstance(variant, dict):
+                for batch in variant.get("batches", []):
+                    for measured in batch.get("rounds", []) if isinstance(batch, dict) else []:
+                        if isinstance(measured, dict):
+                            measured.setdefault("engine", variant.get("engine", "eager"))
+        data["schema_version"] = 6
     return data

@@ -35,6 +35,7 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
+    Column("engine", "engine", numeric=False),
     Column("precision", "precision", numeric=False),
     Column("batch", "batch"),
     Column("status", "status", numeric=False),
@@ -88,6 +89,7 @@ class Cell:
 
 @dataclass
 class ResultRow:
+    engine: str
     precision: str
     batch: int | None
     status: str
@@ -120,8 +122,8 @@ def result_table(report: ProfileReport) -> ResultTable:
     rows = []
     for v in report.variants:
         if v.status != "ok":
-            rows.append(ResultRow(v.precision, None, v.status, v.reason,
-                                  {"precision": Cell(v.precision), "status": Cell(v.status)}))
+            rows.append(ResultRow(v.engine, v.precision, None, v.status, v.reason,
+                                  {"engine": Cell(v.engine), "precision": Cell(v.precision), "status": Cell(v.status)}))
             continue
         rows += [_row(v, b) for b in v.batches]
     notes = []
@@ -150,7 +152,7 @@ def _row(v: VariantResult, b: BatchResult) -> ResultRow:
         gpu = m.gpu_allocated_increase_bytes
         memory = gpu if gpu is not None else m.cpu_rss_increase_bytes
     cells = {
-        "precision": Cell(v.precision), "batch": Cell(b.batch_size),
+        "engine": Cell(v.engine), "precision": Cell(v.precision), "batch": Cell(b.batch_size),
         "status": Cell("unsettled" if b.status == "ok" and unsettled(lat) else b.status),
         "p50_ms": Cell(_of(lat, "p50_ms"), "measured"), "p95_ms": Cell(_of(lat, "p95_ms"), "measured"),
         "p90_ms": Cell(_of(lat, "p90_ms"), "measured"), "p99_ms": Cell(_of(lat, "p99_ms"), "measured"),
@@ -172,7 +174,7 @@ def _row(v: VariantResult, b: BatchResult) -> ResultRow:
         "ttft_ms": Cell(_of(g, "ttft_p50_ms"), "measured"), "tpot_ms": Cell(_of(g, "tpot_p50_ms"), "measured"),
         "tokens_per_s": Cell(_of(g, "tokens_per_s"), "measured"), "tokens_per_j": Cell(_of(e, "tokens_per_j"), energy),
     }
-    return ResultRow(v.precision, b.batch_size, b.status, b.reason, cells)
+    return ResultRow(v.engine, v.precision, b.batch_size, b.status, b.reason, cells)
 
 
 def size_text(value: float, missing: str = MISSING) -> str:

@@ -14,6 +14,7 @@ mode="reduce-overhead" (the same fused kernels replayed as one CUDA graph per fo
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,6 +49,18 @@ class EngineSpec:
     def option(self, key: str) -> str | None:
         return dict(self.options).get(key)
 
+    @property
+    def install_hint(self) -> str | None:
+        """How to install what it needs, where that is an extra of this project."""
+        return f"pip install 'gpu-advisor[{self.extra}]'" if self.extra else None
+
+    def missing(self) -> str | None:
+        """Why it cannot run here because its package is not installed, with the command that installs it (asked
+        of the import system, without importing the package: the app greys it out at start-up)."""
+        if self.import_name is None or importlib.util.find_spec(self.import_name) is not None:
+            return None
+        return f"{self.label} is not installed: {self.install_hint or f'pip install {self.package}'}"
+
 
 ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
     EngineSpec("eager", "eager PyTorch", "torch", ("cpu", "cuda"),
@@ -65,7 +78,7 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
                "torchao, then compiled", None, None, None,
                host_model="per_pass", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("graphs",),
                validated=False, band_factor=1.5, options=(("mode", "reduce-overhead"),)),
-    EngineSpec("onnxruntime", "ONNX Runtime", "onnxruntime", ("cpu", "cuda"), ("fp32", "fp16", "int8_dynamic"),
+    EngineSpec("onnxruntime", "ONNX Runtime", "onnxruntime", ("cpu",), ("fp32", "int8_dynamic", "int8_static"),
                "ONNX Runtime's own quantizer (dynamic int8; static int8 calibrated on generated inputs)",
                "onnxruntime", "onnxruntime", "onnx",
                host_model="per_op", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("onnxruntime",),
@@ -91,6 +104,12 @@ def engine(name: str) -> EngineSpec:
         return ENGINES[name]
     except KeyError:
         raise ValueError(f"unknown engine {name!r}; known: {', '.join(ENGINES)}") from None
+
+
+def counts_as(measured: str, engine: str) -> bool:
+    """Whether a row measured with the engine ``measured`` stands for ``engine`` (its registry row's measured_as):
+    the one rule the projection, the what-if table and the recommendation apply to every measured cell."""
+    return engine in ENGINES and measured in ENGINES[engine].measured_as
 
 
 def profiled_engines() -> tuple[str, ...]:

@@ -22,7 +22,7 @@ from advisor.schema.report import (
     WorkCount,
 )
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: samples and energy events name their engine
 
 Stage = Literal["starting", "loading_model", "reference", "counting_work", "preparing_variant",
                 "calibrating", "measuring", "energy", "finishing"]
@@ -82,6 +82,7 @@ class SamplesEvent(_Event):
     """Latency samples as they are taken, at most every 100 ms, for live plots."""
 
     event: Literal["samples"] = "samples"
+    engine: str = "eager"
     precision: str
     batch_size: int
     round: int
@@ -114,6 +115,7 @@ class EnergyEvent(_Event):
     """The energy windows of one (variant, batch) cell: a result, or why there is none."""
 
     event: Literal["energy"] = "energy"
+    engine: str = "eager"
     precision: str
     batch_size: int
     energy: EnergyResult | None = None

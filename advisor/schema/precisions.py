@@ -20,7 +20,8 @@ class PrecisionSpec:
     float_dtype: str  # the dtype every operator outside a quantized layer runs in
     linear_compute: str  # the arithmetic of a quantized nn.Linear (the float dtype when not quantized)
     linear_weight_bytes: float  # bytes per weight element of a quantized nn.Linear (fp32: 4)
-    library: Literal["torch", "torchao", "torchao or torch.ao"]  # what makes the variant
+    # What makes the variant; "engine": only an engine with its own quantizer (ONNX Runtime's static int8)
+    library: Literal["torch", "torchao", "torchao or torch.ao", "engine"]
     torchao_config: str | None = None  # the torchao.quantization config class, where torchao makes it
     min_capability: tuple[int, int] | None = None  # on NVIDIA GPUs, to run at all
     cuda_only: bool = False  # no CPU kernel exists
@@ -50,6 +51,8 @@ PRECISIONS: dict[str, PrecisionSpec] = {spec.name: spec for spec in (
     PrecisionSpec("int8_dynamic", "fp32", "int8", 1, "torchao or torch.ao",
                   torchao_config="Int8DynamicActivationInt8WeightConfig", default=True, aliases=("int8",),
                   eager_us_per_quantized_call=2300.0),
+    # int8 activations with scales fixed beforehand by calibration (no quantizing at run time)
+    PrecisionSpec("int8_static", "fp32", "int8", 1, "engine"),
     PrecisionSpec("int8_weight_only", "fp32", "fp32", 1, "torchao", torchao_config="Int8WeightOnlyConfig",
                   default=True, eager_us_per_quantized_call=70.0),
     # tinygemm on CUDA: bf16 activations, 4-bit weights with a bf16 scale and zero point per 128

@@ -12,13 +12,15 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from advisor.schema.engines import counts_as
 from advisor.schema.inputs import InputSpec
 from advisor.schema.records import Record
-from advisor.schema.request import Precision, ProfileRequest
+from advisor.schema.request import Engine, Precision, ProfileRequest
 
 # 2: telemetry trace and structured energy results; 3: per-operator work counts; 4: the host's noise per round,
-# per-call percentiles of sub-millisecond calls, and a bootstrap interval of each p50
-REPORT_SCHEMA_VERSION = 5
+# per-call percentiles of sub-millisecond calls, and a bootstrap interval of each p50; 5: the CPU's clock and vector
+# extensions; 6: several engines in one report (a variant is an engine and a precision; its rounds name the engine)
+REPORT_SCHEMA_VERSION = 6
 REPORT_KIND = "gpu-advisor.profile-report"
 
 # perf_counter_ns (CPU), cuda_events (NVIDIA), perf_counter_ns_synchronized (host clock after a device sync: MPS)
@@ -98,7 +100,7 @@ class DeviceInfo(Record):
 
 
 class ModelIdentity(Record):
-    source: Literal["builtin", "torchscript", "export", "hf", "checkpoint", "pickle"]
+    source: Literal["builtin", "torchscript", "export", "hf", "checkpoint", "pickle", "onnx"]  # onnx: schema 6
     name: str
     path: str | None = None
     sha256: str = Field(description="of the file; for a folder, of its files' names and contents in order; "
@@ -150,7 +152,7 @@ class WorkCount(Record):
 
 
 class QuantMethod(Record):
-    library: str = Field(description="torch, torchao or torch.ao")
+    library: str = Field(description="torch, torchao, torch.ao, onnxruntime, openvino or nncf")
     library_version: str
     api: str = Field(description="the call or config used, e.g. Int8WeightOnlyConfig()")
     compute_dtype: str = Field(description="the dtype the arithmetic runs in, used to pick the peak")
@@ -173,13 +175,13 @@ class Quality(Record):
 
 
 class VariantInfo(Record):
-    """What preparing a precision variant gave, before any timing."""
+    """What preparing a precision variant in an engine gave, before any timing."""
 
     precision: Precision
     status: Literal["ok", "unsupported", "failed", "not_run"]
     reason: str | None = None
     method: QuantMethod | None = None
-    engine: Literal["eager", "compile"] = "eager"
+    engine: Engine = "eager"
     prepare_s: float | None = None
     model_size_bytes: int | None = None
     model_size_method: str | None = None
@@ -233,6 +235,7 @@ class GenerationRound(Record):
 class MeasurementRound(Record):
     """One round of one (variant, batch) cell, as the worker measured it."""
 
+    engine: Engine = "eager"  # schema 6
     precision: Precision
     batch_size: int
     round: int
@@ -407,5 +410,12 @@ class ProfileReport(Record):
     warnings: list[str] = Field(default_factory=list)
     duration_s: float | None = None
 
-    def variant(self, precision: str) -> VariantResult | None:
-        return next((v for v in self.variants if v.precision == precision), None)
+    def variant(self, precision: str, engine: str | None = None) -> VariantResult | None:
+        """The variant of this precision in this engine (default: the first engine profiled)."""
+        engine = engine or self.request.engines[0]
+        return next((v for v in self.variants if v.precision == precision and v.engine == engine), None)
+
+    def measured_for(self, precision: str, engine: str) -> VariantResult | None:
+        """The variant of this precision whose measurement stands for ``engine`` (engines.counts_as), if any."""
+        return next((v for v in self.variants if v.precision == precision and v.status == "ok"
+                     and counts_as(v.engine, engine)), None)

@@ -5,22 +5,34 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from advisor.schema.engines import profiled_engines
 from advisor.schema.inputs import InputSpec
 from advisor.schema.precisions import PRECISIONS
 from advisor.schema.records import FiniteRecord, Record
 
-REQUEST_SCHEMA_VERSION = 2  # 2: telemetry and energy settings
+REQUEST_SCHEMA_VERSION = 3  # 2: telemetry and energy settings; 3: a list of engines (was one engine)
 
 BuiltinName = Literal["llm", "vision", "speech", "embedding"]
 BUILTIN_NAMES: tuple[str, ...] = BuiltinName.__args__  # type: ignore[attr-defined]
 Size = Literal["tiny", "small", "default"]
 # The registry's names, spelled out for the type checker; a test holds the two equal.
-Precision = Literal["fp32", "fp16", "bf16", "int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"]
+Precision = Literal["fp32", "fp16", "bf16", "int8_dynamic", "int8_static", "int8_weight_only", "int4_weight_only",
+                    "fp8"]
 ALL_PRECISIONS: tuple[str, ...] = tuple(PRECISIONS)
 DEFAULT_PRECISIONS = [name for name, spec in PRECISIONS.items() if spec.default]
-Engine = Literal["eager", "compile"]
+
+
+def _profiled_engine(name: str) -> str:
+    if name not in profiled_engines():
+        raise ValueError(f"unknown engine {name!r}: profile with {', '.join(profiled_engines())}")
+    return name
+
+
+# An engine a backend profiles: checked against the registry (advisor/schema/engines.py), so that a new engine is
+# its row there and its backend module, and nothing here.
+Engine = Annotated[str, AfterValidator(_profiled_engine)]
 QuantLibrary = Literal["auto", "torchao", "torch.ao"]
 
 MAX_AUTO_TRIALS = 3
@@ -61,7 +73,7 @@ class ProfileRequest(FiniteRecord):
     device: str = "auto"
     precisions: list[Precision] = Field(default_factory=lambda: list(DEFAULT_PRECISIONS), min_length=1)  # type: ignore[arg-type]  # noqa: E501
     batch_sizes: list[Annotated[int, Field(ge=1, le=MAX_BATCH)]] = Field(default_factory=lambda: [1, 8], min_length=1)
-    engine: Engine = "eager"
+    engines: list[Engine] = Field(default_factory=lambda: ["eager"], min_length=1)
     quant_library: QuantLibrary = "auto"
     budget_s: float = Field(default=60.0, gt=0, description="time for all latency measurements together")
     rounds: int = Field(default=3, ge=1, le=50, description="interleaved rounds over every (variant, batch) cell")
@@ -86,6 +98,21 @@ class ProfileRequest(FiniteRecord):
     cpu_tdp_w: float | None = Field(default=None, gt=0, description="the user's CPU TDP per socket, for estimates")
     wall_power_w: float | None = Field(default=None, gt=0, description="power under load measured at the wall")
     idle_wall_power_w: float | None = Field(default=None, gt=0, description="idle power measured at the wall")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_engine_before_v3(cls, data):
+        """A request before schema 3 named one engine: a list of that one."""
+        if isinstance(data, dict) and "engine" in data and "engines" not in data:
+            data = dict(data)
+            data["engines"] = [data.pop("engine")]
+            data["schema_version"] = REQUEST_SCHEMA_VERSION
+        return data
+
+    @field_validator("engines")
+    @classmethod
+    def _engines(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
 
     @field_validator("device")
     @classmethod
@@ -120,11 +147,12 @@ class ProfileRequest(FiniteRecord):
         """Hard limit: the measuring budget plus generous room for loading, quantizing and compiling."""
         if self.timeout_s is not None:
             return self.timeout_s
-        compile_room = 300.0 if self.engine == "compile" else 0.0
-        cells = len(self.precisions) * len(self.batch_sizes)
+        # compiling (torch.compile) or exporting and quantizing (ONNX Runtime, OpenVINO) each engine's variants
+        compile_room = sum(300.0 if engine != "eager" else 0.0 for engine in self.engines)
+        cells = len(self.engines) * len(self.precisions) * len(self.batch_sizes)
         energy_room = 0.0
         if self.energy:
-            energy_room = (len(self.precisions) * self.energy_idle_s
+            energy_room = (len(self.engines) * len(self.precisions) * self.energy_idle_s
                            + cells * (self.energy_trials or MAX_AUTO_TRIALS) * (2 * self.energy_window_s
                                                                                + self.energy_cooldown_s))
         return 3 * self.budget_s + 180.0 + compile_room + energy_room

@@ -52,9 +52,11 @@ def detect_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix == ".safetensors":
         return "safetensors"
-    if suffix in (".onnx", ".gguf", ".engine", ".plan"):
+    if suffix == ".onnx":
+        return "onnx"
+    if suffix in (".gguf", ".engine", ".plan"):
         raise ModelLoadError(f"{path.name}: {suffix} files are not supported; give a PyTorch model "
-                             "(TorchScript, torch.export .pt2, Hugging Face folder or checkpoint)")
+                             "(TorchScript, torch.export .pt2, Hugging Face folder or checkpoint) or an ONNX file")
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
@@ -73,7 +75,7 @@ def load_file(spec: ModelSpec) -> LoadedModel:
     path = Path(spec.path).expanduser()  # type: ignore[arg-type]
     fmt = detect_format(path)
     loader = {"torchscript": _torchscript, "export": _export, "hf": _hf,
-              "checkpoint": _checkpoint, "safetensors": _safetensors}[fmt]
+              "checkpoint": _checkpoint, "safetensors": _safetensors, "onnx": _onnx}[fmt]
     return loader(path, spec)
 
 
@@ -125,6 +127,61 @@ def _export(path: Path, spec: ModelSpec) -> LoadedModel:
             "(torch.export.Dim): other batch sizes may be rejected")
     return LoadedModel(module=module, identity=_identity(path, "export", module, inputs, "torch.export program"),
                        quantizable_reason=NOT_QUANTIZABLE_EXPORT, fixed_batch=fixed, notes=[note])
+
+
+ONNX_DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(double)": "float64",
+               "tensor(int64)": "int64", "tensor(int32)": "int32", "tensor(bool)": "bool"}
+
+
+class OnnxReference(torch.nn.Module):
+    """An ONNX file run by ONNX Runtime in fp32, in torch's clothes: the quality reference of its engines' variants
+    (torch itself cannot run it: its eager and compile rows say so)."""
+
+    def __init__(self, session) -> None:
+        super().__init__()
+        self.session = session
+
+    def forward(self, *args, **kwargs):
+        values = [*args, *kwargs.values()]
+        feeds = {i.name: v.detach().cpu().numpy() for i, v in zip(self.session.get_inputs(), values)}
+        return torch.from_numpy(self.session.run(None, feeds)[0])
+
+
+def _onnx(path: Path, spec: ModelSpec) -> LoadedModel:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise ModelLoadError(f"{path.name}: an ONNX file is run by ONNX Runtime, which is not installed: "
+                             "pip install 'gpu-advisor[onnx]'") from None
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ModelLoadError(f"{path.name} could not be loaded as an ONNX model: {first_line(exc)}") from None
+    inputs, firsts = spec.inputs, set()
+    if not inputs:
+        inputs = []
+        for item in session.get_inputs():
+            dtype = ONNX_DTYPES.get(item.type)
+            if dtype is None:
+                raise InputSpecError(f"{path.name}: input {item.name} is a {item.type}, which generated inputs do not "
+                                     "cover; give the inputs with --input")
+            dims = list(item.shape)
+            if any(not isinstance(d, int) for d in dims[1:]):
+                raise InputSpecError(f"{path.name}: input {item.name} has named dimensions {dims}: give its shape with "
+                                     f"--input {item.name}={dtype}[1,...]")
+            shape = [dims[0] if isinstance(dims[0], int) else 1, *dims[1:]]
+            firsts.add(dims[0] if isinstance(dims[0], int) else None)
+            if dtype in ("int64", "int32"):
+                raise InputSpecError(f"{path.name}: input {item.name} holds integers (token ids?); give its value range "
+                                     f"with --input {item.name}={dtype}[{','.join(map(str, shape))}]:0..VOCAB")
+            inputs.append(InputSpec(name=item.name, dtype=dtype, shape=shape))
+    fixed = firsts.pop() if len(firsts) == 1 else None
+    module = OnnxReference(session)
+    return LoadedModel(module=module, identity=_identity(path, "onnx", module, inputs, "ONNX model"),
+                       quantizable_reason="an ONNX file is quantized by its engines (onnxruntime, openvino), not torch",
+                       fixed_batch=fixed, onnx_path=str(path.resolve()),
+                       notes=["an ONNX file runs in ONNX Runtime and OpenVINO; its quality reference is ONNX Runtime's "
+                              "fp32 output, and its work (FLOPs, bytes) is not counted"])
 
 
 def _static_batch(program) -> int | None:

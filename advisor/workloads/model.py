@@ -29,6 +29,7 @@ class LoadedModel:
     meta_builder: Callable[[], torch.nn.Module] | None = None  # rebuilds it on the meta device, for counting
     quantizable_reason: str | None = None  # why torchao/torch.ao cannot transform it, if they cannot
     fixed_batch: int | None = None  # the only batch size it accepts (a torch.export program with static shapes)
+    onnx_path: str | None = None  # where the model came as an ONNX file: the engines that read ONNX take it as is
     notes: list[str] = field(default_factory=list)
 
     @property

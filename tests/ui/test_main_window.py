@@ -42,7 +42,7 @@ def test_a_recorded_event_stream_feeds_the_plots_and_the_table(window, qtbot):
     assert window.progress.value() == window.progress.maximum()
     window.show_report(builder.build())
     assert window.results.table.rowCount() == 7  # three variants x two batches, and int4 unsupported
-    texts = [window.results.table.item(r, 2).text() for r in range(window.results.table.rowCount())]
+    texts = [window.results.table.item(r, 3).text() for r in range(window.results.table.rowCount())]
     assert "unsupported" in texts
     assert "int4_weight_only: unsupported" in window.log.toPlainText()
 
@@ -89,7 +89,7 @@ def test_cancel_stops_the_worker_and_keeps_what_was_measured(window, qtbot):
     qtbot.waitUntil(lambda: window.runs.thread is None, timeout=30_000)
     assert window.report.status == "incomplete" and "cancelled" in window.banner.text()
     table = window.results.table
-    assert any(table.item(r, 2).text() == "partial" for r in range(table.rowCount()))  # kept, marked
+    assert any(table.item(r, 3).text() == "partial" for r in range(table.rowCount()))  # kept, marked
     assert window.progress.value() < window.progress.maximum()  # a cancelled run never reads 100%
     log = window.log.toPlainText().splitlines()
     assert len(log) == len(set(log))  # each warning once, not again when the report arrives
@@ -138,13 +138,13 @@ def test_choices_persist_between_launches(window, qtbot, tmp_path):
     window.form.model.setCurrentText("vision")
     window.form.batches.setText("1,4")
     window.form.precision_boxes["fp16"].setChecked(True)
-    window.form.engine.setCurrentText("compile")
+    window.form.engine_boxes["compile"].setChecked(True)
     window.form.remember(window.settings)
     window._add_recent(FIXTURES / "report-v2-llm-tiny.json")
     again = MainWindow(window.settings)
     qtbot.addWidget(again)
     assert again.form.model.currentText() == "vision" and again.form.batches.text() == "1,4"
-    assert again.form.precision_boxes["fp16"].isChecked() and again.form.engine.currentText() == "compile"
+    assert again.form.precision_boxes["fp16"].isChecked() and again.form.chosen_engines() == ["eager", "compile"]
     assert again.recent_menu.actions()[0].text().endswith("report-v2-llm-tiny.json")
 
 
@@ -167,3 +167,23 @@ def test_the_app_exits_cleanly_with_many_curves():
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=os.environ.get("TMPDIR", "/tmp"))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr[-500:]
+
+
+def test_engines_not_installed_are_greyed_out_with_how_to_install(qtbot, tmp_path, dialogs, monkeypatch):
+    import dataclasses
+
+    from PySide6.QtCore import QSettings
+
+    from advisor.schema import engines as registry
+    from ui.main_window import MainWindow
+
+    absent = dataclasses.replace(registry.ENGINES["openvino"], import_name="no_such_module_for_gpu_advisor")
+    monkeypatch.setitem(registry.ENGINES, "openvino", absent)
+    window = MainWindow(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), dialogs)
+    qtbot.addWidget(window)
+    box = window.form.engine_boxes["openvino"]
+    assert not box.isEnabled() and "pip install 'gpu-advisor[openvino]'" in box.toolTip()
+    box.setChecked(True)  # even if checked somehow, a greyed-out engine is not asked for
+    window.form.engine_boxes["onnxruntime"].setChecked(True)
+    assert window.form.chosen_engines() == ["eager", "onnxruntime"]
+    assert window.form.request().engines == ["eager", "onnxruntime"]

@@ -44,7 +44,7 @@ def test_estimated_energy_is_italic_and_says_so(window, qtbot):
             if b.energy:
                 b.energy.estimated, b.energy.method = True, "estimate_tdp"
     window.show_report(report)
-    row = next(r for r in range(window.results.table.rowCount()) if window.results.table.item(r, 0).text() == "fp32")
+    row = next(r for r in range(window.results.table.rowCount()) if window.results.table.item(r, 1).text() == "fp32")
     headers = [window.results.table.horizontalHeaderItem(c).text() for c in range(window.results.table.columnCount())]
     energy = window.results.table.item(row, headers.index("J/item"))
     assert energy.text().startswith("~") and energy.font().italic() and "estimate" in energy.toolTip()

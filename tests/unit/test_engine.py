@@ -12,10 +12,10 @@ from tests.conftest import fast_request
 @pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
                     reason="torch.compile on the CPU needs a C++ compiler")
 def test_compiled_engine_is_profiled_and_recorded():
-    run = run_profile(fast_request(engine="compile", precisions=["fp32", "int8_dynamic"]))
+    run = run_profile(fast_request(engines=["compile"], precisions=["fp32", "int8_dynamic"]))
     report = run.report
     assert run.exit_code == 0, report.incomplete_reason
-    assert report.request.engine == "compile"
+    assert report.request.engines == ["compile"]
     for variant in report.variants:
         assert variant.engine == "compile"
         assert variant.status == "ok", variant.reason

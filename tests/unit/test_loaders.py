@@ -141,12 +141,12 @@ def test_a_pickle_of_something_else_is_refused(tmp_path):
 
 @pytest.mark.parametrize("name, message", [
     ("missing.pt", "does not exist"),
-    ("model.onnx", "not supported"),
+    ("model.gguf", "not supported"),
 ])
 def test_unusable_paths(tmp_path, name, message):
     path = tmp_path / name
-    if name.endswith(".onnx"):
-        path.write_bytes(b"onnx")
+    if name.endswith(".gguf"):
+        path.write_bytes(b"gguf")
     with pytest.raises(ModelLoadError, match=message):
         load_model(ModelSpec(path=str(path)))
 

@@ -168,8 +168,8 @@ def test_a_cell_that_ran_out_of_memory_in_one_round_does_not_fit():
 
     original = load_report(GOLDEN)
     builder = _replay([line for line in EVENTS.read_text().splitlines() if '"finished"' not in line])
-    good = builder.rounds[("fp32", 1)][0]
-    builder.rounds[("fp32", 1)] = [good, MeasurementRound(precision="fp32", batch_size=1, round=1,
+    good = builder.rounds[("eager", "fp32", 1)][0]
+    builder.rounds[("eager", "fp32", 1)] = [good, MeasurementRound(precision="fp32", batch_size=1, round=1,
                                                           status="out_of_memory", reason="does not fit at batch 1")]
     builder.feed(parse_event(EVENTS.read_text().splitlines()[-1]))
     cell = builder.build().variant("fp32").batches[0]
@@ -182,7 +182,7 @@ def test_unsteady_rounds_are_called_out_in_the_warnings():
     builder = _replay(EVENTS.read_text().splitlines())
     steady = builder.build()
     assert not any("rounds differ" in w for w in steady.warnings)
-    slow = builder.rounds[("bf16", 2)][1]
+    slow = builder.rounds[("eager", "bf16", 2)][1]
     slow.samples_ms = [s * 1.5 for s in slow.samples_ms]
     warned = builder.build()
     assert any(w.startswith("rounds differ by more than 10% in bf16 batch 2") for w in warned.warnings)

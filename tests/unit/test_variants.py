@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from advisor.profiling import variants
-from advisor.profiling.variants import Unsupported, check_support, make_variant, serialized_size_bytes, support_table
+from advisor.engines import torch as variants
+from advisor.engines.torch import Unsupported, check_support, make_variant, serialized_size_bytes, support_table
 
 CPU = torch.device("cpu")
 CUDA = torch.device("cuda", 0)
@@ -124,7 +124,7 @@ def test_the_precision_registry_is_the_one_list_of_precisions():
     assert DEFAULT_PRECISIONS == ["fp32", "bf16", "int8_dynamic", "int8_weight_only"]
     assert parse_precisions("half,int8,bfloat16") == ["fp16", "int8_dynamic", "bf16"]
     for spec in PRECISIONS.values():
-        assert (spec.torchao_config is None) == (spec.library == "torch")
+        assert (spec.torchao_config is None) == (spec.library in ("torch", "engine"))
         if spec.torchao_config:
             assert hasattr(tq, spec.torchao_config), spec.torchao_config
 

@@ -1,4 +1,6 @@
-"""Precision variants: from the fp32 model to fp16, bf16, int8, int4 and fp8 versions of it.
+"""The torch backend: eager PyTorch, and torch.compile in its default mode (`compile`) and in mode="reduce-overhead"
+(`graphs`, CUDA graphs), as options of one backend (the registry row's `mode`). Its precision variants: from the fp32
+model to fp16, bf16, int8, int4 and fp8 versions of it.
 
 A variant the device or the installed libraries cannot run comes back as ``unsupported`` with the
 reason, never as an exception. Quantization prefers torchao; ``torch.ao``'s ``quantize_dynamic``
@@ -11,31 +13,22 @@ from __future__ import annotations
 import copy
 import io
 import warnings
-from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import nn
 
+from advisor.engines.base import Unsupported, Variant, not_served
+from advisor.engines.generation import make_call
 from advisor.errors import first_line
+from advisor.schema.engines import EngineSpec
 from advisor.schema.precisions import spec as precision_spec
 from advisor.schema.report import QuantMethod
+from advisor.schema.request import ProfileRequest
 from advisor.software import package_version
+from advisor.workloads.model import primary_output
 
 ARCHITECTURES = {(7, 5): "Turing", (8, 0): "Ampere", (8, 9): "Ada"}  # the first with that capability
 TORCH_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-class Unsupported(Exception):
-    """This variant cannot run here; the message says why."""
-
-
-@dataclass
-class Variant:
-    precision: str
-    module: Any  # as LoadedModel.module: nn.Module, ScriptModule or an exported program's module
-    method: QuantMethod
-    float_dtype: torch.dtype  # dtype of floating-point inputs the variant expects
 
 
 def torchao_version() -> str | None:
@@ -79,6 +72,9 @@ def check_support(precision: str, device: torch.device, capability: tuple[int, i
         raise Unsupported(f"{precision} needs {needs}; this GPU is {capability[0]}.{capability[1]}")
     if spec.library == "torch":
         return
+    if spec.library == "engine":
+        raise Unsupported(f"{precision} is made by an engine's own quantizer (ONNX Runtime's static int8, calibrated "
+                          "on generated inputs), not by torch: profile it with --engine onnxruntime")
     if quantizable_reason:
         raise Unsupported(quantizable_reason)
     if device.type == "mps":
@@ -205,6 +201,7 @@ def support_table(device: torch.device, capability: tuple[int, int] | None, engi
     """Every precision: None when it can run here, else the reason it cannot."""
     table: dict[str, str | None] = {}
     from advisor.schema.request import ALL_PRECISIONS
+
     for precision in ALL_PRECISIONS:
         try:
             check_support(precision, device, capability, engine, quant_library)
@@ -212,3 +209,48 @@ def support_table(device: torch.device, capability: tuple[int, int] | None, engi
         except Unsupported as exc:
             table[precision] = str(exc)
     return table
+
+
+class TorchBackend:
+    """eager, compile and graphs: the same variants, compiled in the row's mode where it has one."""
+
+    def __init__(self, spec: EngineSpec, request: ProfileRequest) -> None:
+        self.spec = spec
+        self.quant_library = request.quant_library
+
+    def missing(self) -> str | None:
+        return None  # torch is the project's own dependency
+
+    def prepare(self, precision: str, loaded, device: torch.device) -> Variant:
+        if why := not_served(self.spec, precision, device):
+            raise Unsupported(why)
+        if loaded.onnx_path is not None:
+            raise Unsupported("an ONNX file runs in ONNX Runtime and OpenVINO, not in torch: profile it with "
+                              "--engine onnxruntime,openvino")
+        capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+        check_support(precision, device, capability, self.spec.name, self.quant_library, loaded.quantizable_reason)
+        if precision == "fp32":
+            variant = Variant("fp32", loaded.module, QuantMethod(
+                library="torch", library_version=torch.__version__, api="the model as loaded (float32)",
+                compute_dtype="fp32"), torch.float32)
+        else:
+            variant = make_variant(precision, loaded.module, device, self.spec.name, self.quant_library)
+        variant.engine = self.spec.name
+        variant.extra["size_bytes"] = serialized_size_bytes(variant.module)  # before compiling wraps it
+        mode = self.spec.option("mode")
+        if mode is not None:  # compiled lazily: the profiler's first call compiles it
+            variant.module = torch.compile(variant.module, mode=mode)
+        return variant
+
+    def forward(self, variant: Variant, args: tuple, kwargs: dict) -> torch.Tensor:
+        with torch.inference_mode():
+            return primary_output(variant.module(*args, **kwargs))
+
+    def make_call(self, variant: Variant, args: tuple, kwargs: dict, step, new_tokens: int | None):
+        return make_call(variant.module, step, new_tokens, args, kwargs)
+
+    def size_bytes(self, variant: Variant) -> tuple[int | None, str]:
+        return variant.extra.get("size_bytes"), "serialized state_dict (torch.save)"
+
+
+Backend = TorchBackend
