@@ -14,7 +14,7 @@ from advisor.performance.cpu import CpuTarget
 from advisor.recommend import rules
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import Context, Device, RecommendError, build_context
-from advisor.recommend.costs import add_option, apply_breakeven
+from advisor.recommend.costs import apply_breakeven, buy_option, keep_option, rent_option
 from advisor.recommend.references import reference_for, reference_reports
 from advisor.recommend.schema import Exclusion, Option, Recommendation
 from advisor.recommend.sizing import best_variant, quality_ok
@@ -56,7 +56,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     # The device already owned (a card, or the profiled CPU).
     owned = _owned_device(ctx)
     if owned is not None:
-        add_option(ctx, owned, "keep", sized(owned), options, excluded, owned_count=workload.owned_count)
+        _add(keep_option(ctx, owned, sized(owned), workload.owned_count), options, excluded)
     elif report.device and report.device.kind == "cpu":
         ctx.assumptions["owned"] = "none (--owned-card none): this machine's CPU is not counted as owned"
     # Cards to buy, on premise.
@@ -73,13 +73,13 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         if card.price_usd is None:
             excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
             continue
-        add_option(ctx, device, "upgrade", sized(device), options, excluded)
+        _add(buy_option(ctx, device, sized(device)), options, excluded)
     # CPU servers to buy: copies of the machine profiled (advisor/performance/cpu.py).
     for server in catalog.servers:
         if server.platform == "cpu" and server.vcpus is not None:
             target = CpuTarget(server.vcpus, server.cpu_ghz, server.ram_gb, _listed(server.cpu_extensions))
             device = Device(f"buy {server.name}", None, False, cpu=target, server=server)
-            add_option(ctx, device, "upgrade", sized(device), options, excluded)
+            _add(buy_option(ctx, device, sized(device)), options, excluded)
     # Cloud offers.
     for offer in catalog.offers:
         label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or 'region not given'})"
@@ -96,7 +96,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             assert offer.vcpus is not None  # a CPU instance gives its vCPUs (Offer's check)
             device = Device(label, None, False, cpu=CpuTarget(offer.vcpus, offer.cpu_ghz, offer.ram_gb,
                                                          _listed(offer.cpu_extensions)))
-            add_option(ctx, device, "cloud", sized(device), options, excluded, offer=offer)
+            _add(rent_option(ctx, device, sized(device), offer), options, excluded)
             continue
         offered = catalog.card(offer.card) if offer.card else None
         if offered is None:
@@ -105,7 +105,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
                                              "(not exact enough, or no card row): it cannot be projected"))
             continue
         device = Device(label, offered, _is_profiled_card(report, offered))
-        add_option(ctx, device, "cloud", sized(device), options, excluded, offer=offer)
+        _add(rent_option(ctx, device, sized(device), offer), options, excluded)
     budget = workload.budget_eur
     if budget is not None:
         for option in [o for o in options if o.total_cost_eur > budget]:
@@ -121,6 +121,13 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     return Recommendation(report_id=report.report_id, model=report.model.name if report.model else "?",
                           profiled_on=report.device.name if report.device else "?", workload=workload,
                           assumptions=ctx.assumptions, verdict=verdict, ranked=options, excluded=excluded)
+
+
+def _add(found: Option | Exclusion, options: list[Option], excluded: list[Exclusion]) -> None:
+    if isinstance(found, Exclusion):
+        excluded.append(found)
+    else:
+        options.append(found)
 
 
 def _is_profiled_card(report: ProfileReport, card: Card) -> bool:
