@@ -3,20 +3,20 @@
 Candidates: the card (or CPU) already owned, each catalog card bought, each cloud offer, and the
 profiled CPU. Same inputs, same answer: nothing here is random but the seeded simulation. The steps
 live beside this module: context (inputs and catalog facts), references (measured cards), sizing
-(performance and device counts), costs, rules (data sensitivity) and verdict.
+(performance and device counts), costs, rules (every rule, for keep, buy and rent alike) and verdict.
 """
 
 from __future__ import annotations
 
 from advisor.catalog.cards import Card
-from advisor.catalog.catalog import Catalog, find_card
+from advisor.catalog.catalog import Catalog, Offer, find_card
 from advisor.performance.cpu import CpuTarget
 from advisor.recommend import rules
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import Context, Device, RecommendError, build_context
 from advisor.recommend.costs import apply_breakeven, buy_option, keep_option, rent_option
 from advisor.recommend.references import reference_for, reference_reports
-from advisor.recommend.schema import Exclusion, Option, Recommendation
+from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
 from advisor.recommend.sizing import best_variant, quality_ok
 from advisor.recommend.verdict import engine_note, make_verdict
 from advisor.recommend.workload import Workload
@@ -53,22 +53,21 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             sizing_cache[device.key] = best_variant(ctx, device, variants)
         return sizing_cache[device.key]
 
+    def allowed(device: Device, action: Action, offer: Offer | None = None) -> bool:
+        if broken := rules.excluded(workload, action, device.card, offer):
+            excluded.append(Exclusion(label=device.label, category=broken[0], reason=broken[1]))
+        return broken is None
+
     # The device already owned (a card, or the profiled CPU).
     owned = _owned_device(ctx)
-    if owned is not None:
+    if owned is not None and allowed(owned, "keep"):
         _add(keep_option(ctx, owned, sized(owned), workload.owned_count), options, excluded)
-    elif report.device and report.device.kind == "cpu":
+    elif owned is None and report.device and report.device.kind == "cpu":
         ctx.assumptions["owned"] = "none (--owned-card none): this machine's CPU is not counted as owned"
     # Cards to buy, on premise.
     for card in catalog.cards:
         device = Device(f"buy {card.name}", card, _is_profiled_card(report, card))
-        if why_not := rules.card_excluded(workload.sensitivity, card, workload.allow_consumer_cards):
-            excluded.append(Exclusion(label=device.label, category="data", reason=why_not))
-            continue
-        if workload.datacenter_cards_only and card.fan_cooled:
-            excluded.append(Exclusion(label=device.label, category="cooling", reason=(
-                "a workstation or consumer card cooled by its own fan, left out: the workload asks for data-centre "
-                "cards only")))
+        if not allowed(device, "upgrade"):
             continue
         if card.price_usd is None:
             excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
@@ -79,33 +78,28 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         if server.platform == "cpu" and server.vcpus is not None:
             target = CpuTarget(server.vcpus, server.cpu_ghz, server.ram_gb, _listed(server.cpu_extensions))
             device = Device(f"buy {server.name}", None, False, cpu=target, server=server)
-            _add(buy_option(ctx, device, sized(device)), options, excluded)
+            if allowed(device, "upgrade"):
+                _add(buy_option(ctx, device, sized(device)), options, excluded)
     # Cloud offers.
     for offer in catalog.offers:
         label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or 'region not given'})"
-        why_not = rules.offer_excluded(workload.sensitivity, offer)
-        if why_not:
-            excluded.append(Exclusion(label=label, category="data", reason=why_not))
-            continue
-        if offer.kind == "marketplace" and not workload.allow_marketplace:
-            excluded.append(Exclusion(label=label, category="marketplace", reason=(
-                "a marketplace rents third parties' machines with no data-centre SLA: hosts come and go, so a production "
-                "service is not sized on one unless asked (--allow-marketplace, public data only)")))
-            continue
         if offer.is_cpu:
             assert offer.vcpus is not None  # a CPU instance gives its vCPUs (Offer's check)
             device = Device(label, None, False, cpu=CpuTarget(offer.vcpus, offer.cpu_ghz, offer.ram_gb,
                                                          _listed(offer.cpu_extensions)))
-            _add(rent_option(ctx, device, sized(device), offer), options, excluded)
+            if allowed(device, "cloud", offer):
+                _add(rent_option(ctx, device, sized(device), offer), options, excluded)
             continue
         offered = catalog.card(offer.card) if offer.card else None
         if offered is None:
-            excluded.append(Exclusion(label=label, category="no_spec",
-                                      reason=f"the listing ('{offer.gpu_as_listed}') is not mapped to a catalog card "
-                                             "(not exact enough, or no card row): it cannot be projected"))
+            if allowed(Device(label, None, False), "cloud", offer):
+                excluded.append(Exclusion(label=label, category="no_spec",
+                                          reason=f"the listing ('{offer.gpu_as_listed}') is not mapped to a catalog "
+                                                 "card (not exact enough, or no card row): it cannot be projected"))
             continue
         device = Device(label, offered, _is_profiled_card(report, offered))
-        _add(rent_option(ctx, device, sized(device), offer), options, excluded)
+        if allowed(device, "cloud", offer):
+            _add(rent_option(ctx, device, sized(device), offer), options, excluded)
     budget = workload.budget_eur
     if budget is not None:
         for option in [o for o in options if o.total_cost_eur > budget]:

@@ -72,3 +72,12 @@ def test_the_choices_differ_with_the_workload_and_the_hardware(verdicts):
     bought = {rec.verdict.choice.label for rec in verdicts.values()
               if rec.verdict.choice and rec.verdict.action == "upgrade"}
     assert len(bought) >= 2
+
+
+def test_no_geforce_serves_in_a_data_centre_unless_allowed(verdicts):
+    for key, rec in verdicts.items():
+        w = rec.workload
+        for option in rec.ranked:
+            geforce = "GeForce" in (option.card or "")
+            on_a_desk = option.action != "cloud" and w.site == "workstation"
+            assert not geforce or on_a_desk or w.allow_consumer_cards, (key, option.label)
