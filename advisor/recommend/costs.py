@@ -139,7 +139,14 @@ def keep_option(ctx: Context, device: Device, sized: Sized, owned_count: int) ->
         return buy_option(ctx, more, sized, owned_count)
     costs: dict[str, float] = {}
     notes = ["already paid for: only its energy counts"]
-    kwh = _on_site_kwh(ctx, load, units, 0.0)
+    host_w = 0.0
+    if device.card is not None:  # the card sits in a host that stays on, as a purchase's does
+        host = hosting(device.card, units, ctx.catalog.servers)
+        if isinstance(host, Hosting):
+            host_w = host.power_w
+            notes.append(f"its host counted like a purchase's: {host.hosts} x {host.server.name}, "
+                         f"{host.server.host_power_w:,.0f} W each at every hour (servers.csv)")
+    kwh = _on_site_kwh(ctx, load, units, host_w)
     if kwh is None:
         notes.append("electricity not counted (the total is a lower bound): " + load.energy_basis)
     else:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog, Offer, find_card
+from advisor.devices.machine import Machine, this_machine
 from advisor.performance.cpu import CpuTarget
 from advisor.recommend import rules
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import Context, Device, RecommendError, build_context
 from advisor.recommend.costs import apply_breakeven, buy_option, keep_option, rent_option
-from advisor.recommend.references import reference_for, reference_reports
+from advisor.recommend.references import bundled_references, reference_for, reference_reports
 from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
 from advisor.recommend.sizing import best_variant, quality_ok
 from advisor.recommend.verdict import engine_note, make_verdict
@@ -24,8 +25,9 @@ from advisor.schema.report import ProfileReport, VariantResult
 
 
 def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
-              references: list[ProfileReport] | None = None) -> Recommendation:
-    """``references``: profiles measured on other cards (default: the bundled ones)."""
+              references: list[ProfileReport] | None = None, machine: Machine | None = None) -> Recommendation:
+    """``references``: profiles measured on other cards (default: the bundled ones). ``machine``: the one this
+    runs on (default: read here), which decides whether the device profiled is the user's own."""
     usable = [v for v in report.variants if v.status == "ok" and any(b.latency for b in v.batches)]
     if not usable:
         raise RecommendError("the report has no variant with a measured latency (all unsupported, failed or out of "
@@ -59,10 +61,10 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         return broken is None
 
     # The device already owned (a card, or the profiled CPU).
-    owned = _owned_device(ctx)
+    owned = _owned_device(ctx, machine or this_machine())
     if owned is not None and allowed(owned, "keep"):
         _add(keep_option(ctx, owned, sized(owned), workload.owned_count), options, excluded)
-    elif owned is None and report.device and report.device.kind == "cpu":
+    elif owned is None and report.device and report.device.kind == "cpu" and "owned" not in ctx.assumptions:
         ctx.assumptions["owned"] = "none (--owned-card none): this machine's CPU is not counted as owned"
     # Cards to buy, on premise.
     for card in catalog.cards:
@@ -131,8 +133,21 @@ def _is_profiled_card(report: ProfileReport, card: Card) -> bool:
     return found is not None and found.name == card.name
 
 
-def _owned_device(ctx: Context) -> Device | None:
-    """The hardware already paid for: by default the device the profile ran on."""
+def _not_owned_here(report: ProfileReport, machine: Machine) -> str | None:
+    """Why the device profiled is not the user's own hardware; None: it is."""
+    if any(ref.report_id == report.report_id for ref in bundled_references()):
+        return "a bundled reference profile, measured on a machine that is not yours"
+    host = report.environment.hostname
+    if host != machine.hostname:
+        return f"it was profiled on {host!r}, not on this machine ({machine.hostname!r})"
+    if machine.virtual:
+        return f"this machine is rented, not owned: {machine.virtual}"
+    return None
+
+
+def _owned_device(ctx: Context, machine: Machine) -> Device | None:
+    """The hardware already paid for: by default the device the profile ran on, when it ran on this machine and
+    this machine is not a virtual machine or cloud instance."""
     owned = ctx.workload.owned_card
     report = ctx.report
     if owned is None or owned.lower() == "none":
@@ -140,15 +155,21 @@ def _owned_device(ctx: Context) -> Device | None:
     if owned.lower() == "profiled":
         if report.device is None:
             return None
+        if why := _not_owned_here(report, machine):
+            what = "this machine's CPU" if report.device.kind == "cpu" else report.device.name
+            ctx.assumptions["owned"] = (f"none: the {what} profiled is not counted as owned, {why} (name what you own "
+                                        "with --owned-card)")
+            return None
         if report.device.kind == "cpu":
-            ctx.assumptions["owned"] = ("this machine's CPU, the device profiled (--owned-card none if it will not "
-                                        "serve, or name the hardware you own)")
+            ctx.assumptions["owned"] = ("this machine's CPU, the device profiled, on this machine and not virtual "
+                                        "(--owned-card none if it will not serve, or name the hardware you own)")
             return Device("keep this machine's CPU (owned)", None, True)
         card = find_card(report.device.name)
         if card is None:
             ctx.assumptions["owned"] = f"none: the profiled {report.device.name} is not in the catalog"
             return None
-        ctx.assumptions["owned"] = f"{ctx.workload.owned_count} x {card.name}, the card profiled (--owned-card none if not)"
+        ctx.assumptions["owned"] = (f"{ctx.workload.owned_count} x {card.name}, the card profiled on this machine, "
+                                    "not virtual (--owned-card none if not)")
         return Device(f"keep {card.name} (owned)", card, True)
     if owned.lower() == "cpu":
         if not report.device or report.device.kind != "cpu":

@@ -70,14 +70,15 @@ def sized(ctx: Context, units: int):
     return ctx.report.variant("fp32"), Sizing(units, 1, 0.5, 150.0, perf), {}
 
 
-def test_keeping_an_owned_card_costs_its_electricity_alone():
+def test_keeping_an_owned_card_costs_its_electricity_and_its_hosts_alone():
     ctx = context()
     option = keep_option(ctx, Device("keep Test 100W (owned)", CARD, False), sized(ctx, 1), owned_count=1)
     assert isinstance(option, Option) and option.action == "keep"
-    # 2 requests/s on 10 a second: 20% busy. Idle 25% of TDP = 25 W; average 25 + (100 - 25) x 0.2 = 40 W.
-    kwh = 40 * HOURS / 1000 * 1.5  # 526.0 kWh at PUE 1.5
-    assert option.cost_breakdown_eur == pytest.approx({"electricity": kwh * 0.20})  # 105.20 EUR
-    assert option.upfront_eur == 0 and option.total_cost_eur == pytest.approx(105.20064)
+    # 2 requests/s on 10 a second: 20% busy. Idle 25% of TDP = 25 W; average 25 + (100 - 25) x 0.2 = 40 W;
+    # its host's 200 W at every hour, as a purchase counts: 240 W x 8,766.72 h = 2,104.0 kWh, x PUE 1.5.
+    kwh = (40 + 200) * HOURS / 1000 * 1.5
+    assert option.cost_breakdown_eur == pytest.approx({"electricity": kwh * 0.20})  # 631.20 EUR
+    assert option.upfront_eur == 0 and option.total_cost_eur == pytest.approx(631.20384)
 
 
 def test_buying_a_card_counts_card_and_host_less_resale_upkeep_and_the_hosts_power():

@@ -11,6 +11,7 @@ import pytest
 from advisor import cli
 from advisor.catalog.audit import CARD_STALE_DAYS, audit
 from advisor.catalog.catalog import bundled_catalog
+from advisor.devices.machine import Machine
 from advisor.recommend.decide import RecommendError, recommend
 from advisor.recommend.workload import Workload, load_preset, preset_names
 from tests.unit.scenarios import BASE, scenario_report
@@ -20,7 +21,8 @@ BIG_LLM = dict(latency_scale=300, weights_bytes=40 * 2**30, work_scale=3e4)  # ~
 
 
 def decide(report, workload):
-    return recommend(report, workload, CATALOG)
+    """As if the profile ran here, on the user's own bare-metal machine (tests/unit/test_ownership.py: otherwise)."""
+    return recommend(report, workload, CATALOG, machine=Machine(report.environment.hostname, None))
 
 
 def test_a_small_internal_tool_keeps_the_cpu_it_was_profiled_on_by_default():
@@ -91,10 +93,15 @@ def test_a_large_language_model_does_not_fit_a_small_card():
     assert card.memory_gb * 2**30 * 0.9 >= 20 * 2**30  # bf16 halves the 40 GiB: only big cards hold it
 
 
-def test_an_owned_card_that_meets_the_target_is_kept():
-    rec = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4"))
-    assert rec.verdict.action == "keep" and rec.verdict.choice.card == "NVIDIA L4"
-    assert "purchase" not in rec.verdict.choice.cost_breakdown_eur
+def test_an_owned_card_that_meets_the_target_is_kept_at_the_cost_of_its_power_and_its_hosts():
+    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, owned_card="NVIDIA L40S"))
+    assert rec.verdict.action == "keep" and rec.verdict.choice.card == "NVIDIA L40S"
+    assert list(rec.verdict.choice.cost_breakdown_eur) == ["electricity"]
+    assert any("its host counted like a purchase's" in n for n in rec.verdict.choice.notes)
+    # A small load on an owned L4 and its 300 W host costs more to run than a small rented CPU instance.
+    small = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4"))
+    kept = next(o for o in small.ranked if o.action == "keep")
+    assert small.verdict.choice.total_cost_eur <= kept.total_cost_eur
 
 
 def test_a_steady_load_buys_and_a_bursty_one_rents():
@@ -186,10 +193,10 @@ def test_a_reference_profile_measured_on_a_card_replaces_the_projection():
                 batch.latency.p95_ms /= 4
     workload = Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4")
     rec = recommend(scenario_report(), workload, CATALOG, references=[reference])
-    choice = rec.verdict.choice
-    assert choice.card == "NVIDIA L4" and choice.basis.startswith("measured on NVIDIA L4 (reference profile")
+    kept = next(o for o in rec.ranked if o.action == "keep")
+    assert kept.card == "NVIDIA L4" and kept.basis.startswith("measured on NVIDIA L4 (reference profile")
     other = recommend(scenario_report(), workload, CATALOG, references=[])
-    assert other.verdict.choice.basis.startswith("projected")
+    assert next(o for o in other.ranked if o.action == "keep").basis.startswith("projected")
 
 
 def test_a_workload_can_be_saved_and_reloaded(tmp_path, capsys):
@@ -431,7 +438,7 @@ def test_the_verdict_opens_with_one_plain_sentence():
     fixtures, reference = root / "tests" / "fixtures", root / "profiles" / "reference"
     catalog, refs = bundled_catalog(), reference_reports()
     cpu = load_report(fixtures / "report-v2-llm-tiny.json")
-    keep = recommend(cpu, load_preset("internal-tool"), catalog, refs).verdict
+    keep = recommend(cpu, load_preset("internal-tool"), catalog, refs, Machine(cpu.environment.hostname, None)).verdict
     assert keep.headline.startswith("Keep this machine's CPU: it holds the 3.5 s target with ")
     assert "x headroom" in keep.headline and "EUR a month of electricity" in keep.headline
     h100 = load_report(reference / "embedding-default-nvidia-h100-80gb-hbm3.json")
