@@ -137,6 +137,8 @@ def _not_owned_here(report: ProfileReport, machine: Machine) -> str | None:
     """Why the device profiled is not the user's own hardware; None: it is."""
     if any(ref.report_id == report.report_id for ref in bundled_references()):
         return "a bundled reference profile, measured on a machine that is not yours"
+    if report.environment is None:
+        return "the report does not say which machine it ran on"
     host = report.environment.hostname
     if host != machine.hostname:
         return f"it was profiled on {host!r}, not on this machine ({machine.hostname!r})"
