@@ -141,7 +141,7 @@ def keep_option(ctx: Context, device: Device, sized: Sized, owned_count: int) ->
     notes = ["already paid for: only its energy counts"]
     host_w = 0.0
     if device.card is not None:  # the card sits in a host that stays on, as a purchase's does
-        host = hosting(device.card, units, ctx.catalog.servers)
+        host = hosting(device.card, units, ctx.catalog.servers, ctx.workload.site, check_fit=False)
         if isinstance(host, Hosting):
             host_w = host.power_w
             notes.append(f"its host counted like a purchase's: {host.hosts} x {host.server.name}, "
@@ -180,9 +180,9 @@ def buy_option(ctx: Context, device: Device, sized: Sized, owned_count: int = 0)
         devices = hosts.hosts * load.copies
     else:
         assert device.card is not None and device.card.price_usd is not None  # only priced cards are bought
-        found = hosting(device.card, bought, ctx.catalog.servers)
+        found = hosting(device.card, bought, ctx.catalog.servers, w.site)
         if isinstance(found, str):
-            return Exclusion(label=device.label, category="no_price", reason=found)
+            return Exclusion(label=device.label, category="no_host", reason=found)
         hosts = found
         devices = owned_count + hosts.gpus_bought  # SXM and OAM: a whole baseboard
     kept = 1.0 - w.resale_fraction()
@@ -228,8 +228,6 @@ def buy_option(ctx: Context, device: Device, sized: Sized, owned_count: int = 0)
             )
         if owned_count:
             notes.append(f"{owned_count} already owned, {hosts.gpus_bought} bought")
-        if rack := rules.rack_note(card):
-            notes.append(rack)
     if hosts.server.estimated:
         checks.append(f"the price of the {hosts.server.name} is an ESTIMATE")
     if w.maintenance_pct_per_year:

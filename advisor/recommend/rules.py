@@ -110,15 +110,3 @@ def on_premise_note(sensitivity: str) -> str | None:
     if at_least(sensitivity, "health"):
         return f"on premise: the site itself must meet the hosting rules for {sensitivity} data"
     return None
-
-
-def rack_note(card: Card) -> str | None:
-    """What to check before putting a fan-cooled workstation or consumer card in a rack server (None: a
-    passively cooled data-centre card, made for the server's airflow)."""
-    if not card.fan_cooled:
-        return None
-    return (
-        f"the {card.name} is a workstation or consumer card cooled by its own fan: check that the server's vendor "
-        "supports it in that chassis, or serve it from a workstation; data-centre cards (T4, L4, L40S...) are "
-        "passively cooled for the server's airflow"
-    )

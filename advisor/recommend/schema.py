@@ -60,7 +60,7 @@ CAPITAL = ("purchase", "host", "setup")  # paid once, not every month
 class Exclusion(Record):
     label: str
     category: Literal["does_not_fit", "unsupported", "latency", "data", "budget", "no_spec", "no_price", "quality",
-                      "breakeven", "marketplace", "cooling", "licence"]
+                      "breakeven", "marketplace", "cooling", "licence", "no_host"]
     reason: str
     best_p95_ms: float | None = None
 

@@ -88,3 +88,13 @@ def test_no_geforce_serves_in_a_data_centre_unless_allowed(verdicts):
             geforce = "GeForce" in (option.card or "")
             on_a_desk = option.action != "cloud" and w.site == "workstation"
             assert not geforce or on_a_desk or w.allow_consumer_cards, (key, option.label)
+
+
+def test_no_workstation_card_in_a_rack_server(verdicts):
+    racks = {s.name for s in CATALOG.servers if s.site == "datacenter"}
+    for key, rec in verdicts.items():
+        for option in rec.ranked:
+            card = CATALOG.card(option.card) if option.card else None
+            if option.action == "upgrade" and card is not None and card.fan_cooled:
+                assert not any(f"x {name} at" in n for n in option.notes for name in racks), (key, option.label)
+

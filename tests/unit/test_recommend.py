@@ -11,6 +11,7 @@ import pytest
 from advisor import cli
 from advisor.catalog.audit import CARD_STALE_DAYS, audit
 from advisor.catalog.catalog import bundled_catalog
+from advisor.catalog.servers import hosting
 from advisor.devices.machine import Machine
 from advisor.recommend.decide import RecommendError, recommend
 from advisor.recommend.workload import Workload, load_preset, preset_names
@@ -279,7 +280,9 @@ def test_a_host_bound_purchase_says_the_engine_matters_with_the_time_scaled_like
     from advisor.report.io import load_report
 
     llm = load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/llm-default-cpu.json")
-    rec = recommend(llm, load_preset("chatbot-24x7").model_copy(update={"owned_card": "none"}), CATALOG, [])
+    # served from a workstation: a small fan-cooled card, bound by eager PyTorch's kernel launches
+    on_a_desk = {"owned_card": "none", "site": "workstation"}
+    rec = recommend(llm, load_preset("chatbot-24x7").model_copy(update=on_a_desk), CATALOG, [])
     best = rec.verdict.choice
     assert best.card and not best.measured  # a projected purchase
     card, variant = CATALOG.card(best.card), llm.variant(best.precision)
@@ -315,10 +318,10 @@ def test_owned_cards_plus_more_of_the_same_is_an_option_that_buys_only_the_extra
 
     usd = rec_usd_per_eur(rec)
     price_eur = CATALOG.card("NVIDIA L40S").price_usd / usd
-    host_eur = hosting(CATALOG.card("NVIDIA L40S"), bought, CATALOG.servers).price_usd / usd
+    host_eur = hosting(CATALOG.card("NVIDIA L40S"), bought, CATALOG.servers, "datacenter").price_usd / usd
     assert option.upfront_eur == pytest.approx(bought * price_eur + host_eur)  # the extra cards and their host only
     new = next(o for o in rec.ranked if o.label == "buy NVIDIA L40S")
-    new_hosts = hosting(CATALOG.card("NVIDIA L40S"), new.devices, CATALOG.servers).price_usd / usd
+    new_hosts = hosting(CATALOG.card("NVIDIA L40S"), new.devices, CATALOG.servers, "datacenter").price_usd / usd
     assert new.devices == option.devices and new.upfront_eur == pytest.approx(option.devices * price_eur + new_hosts)
     assert any("2 already owned" in n for n in option.notes)
 
@@ -477,7 +480,8 @@ def test_reports_from_a_fleet_folder_are_measured_references_ahead_of_projection
 
 def test_a_purchase_says_which_of_its_prices_to_check_with_a_quote():
     rec = decide(scenario_report(), load_preset("classified-onprem"))
-    buys = {o.card: o for o in rec.ranked if o.action == "upgrade" and o.card}
+    desk = decide(scenario_report(), load_preset("classified-onprem").model_copy(update={"site": "workstation"}))
+    buys = {o.card: o for o in rec.ranked + desk.ranked if o.action == "upgrade" and o.card}
     assert "NVIDIA RTX A2000" in buys and "NVIDIA T4" in buys
     a2000, t4 = buys["NVIDIA RTX A2000"], buys["NVIDIA T4"]
     assert "the card's list price, 450 USD, is undated" in a2000.price_checks
@@ -493,7 +497,8 @@ def test_a_card_is_bought_at_its_street_price_where_the_catalog_has_one_and_says
     assert l40s.price_kind == "street" and l40s.price_usd == l40s.street_price_usd != l40s.purchase_price_usd
     assert a2000.price_kind == "list" and a2000.price_usd == a2000.purchase_price_usd
     rec = decide(scenario_report(), load_preset("classified-onprem"))
-    buys = {o.card: o for o in rec.ranked if o.action == "upgrade" and o.card}
+    desk = decide(scenario_report(), load_preset("classified-onprem").model_copy(update={"site": "workstation"}))
+    buys = {o.card: o for o in rec.ranked + desk.ranked if o.action == "upgrade" and o.card}
     street = next(n for n in buys["NVIDIA L40S"].notes if n.startswith("per card"))
     assert f"street price {l40s.street_price_usd:,.0f} USD" in street and f"list {l40s.purchase_price_usd:,.0f} USD" in street
     assert "list price 450 USD" in next(n for n in buys["NVIDIA RTX A2000"].notes if n.startswith("per card"))
@@ -512,19 +517,27 @@ def test_a_verdict_sized_at_the_largest_batch_measured_asks_for_larger_batches()
     assert small.verdict.choice.batch_size < largest and not any("the largest measured" in r for r in small.verdict.reasons)
 
 
-def test_a_fan_cooled_workstation_card_is_bought_with_a_word_on_the_rack_or_left_out_when_asked():
+def test_a_card_is_bought_only_in_a_host_that_accepts_it_workstation_cards_in_a_workstation():
     fans = {c.name for c in CATALOG.cards if c.fan_cooled}
     assert {"NVIDIA RTX A2000", "NVIDIA GeForce RTX 4090", "NVIDIA RTX PRO 6000 Blackwell Max-Q"} <= fans
     assert not fans & {"NVIDIA T4", "NVIDIA L4", "NVIDIA L40S", "NVIDIA H100 PCIe", "NVIDIA RTX PRO 6000 Blackwell"}
-    rec = decide(scenario_report(), load_preset("classified-onprem"))
-    a2000 = next(o for o in rec.ranked if o.card == "NVIDIA RTX A2000")
-    assert any("cooled by its own fan" in n for n in a2000.notes)
-    t4 = next(o for o in rec.ranked if o.card == "NVIDIA T4")
-    assert not any("cooled by its own fan" in n for n in t4.notes)
-    if rec.verdict.choice.card in fans:
-        assert any("check that the server's vendor supports it" in r for r in rec.verdict.reasons)
-    strict = decide(scenario_report(), load_preset("classified-onprem").model_copy(update={"datacenter_cards_only": True}))
-    assert not any(o.card in fans for o in strict.ranked)
-    left_out = {e.label.removeprefix("buy ") for e in strict.excluded if e.category == "cooling"}
-    geforce = {f for f in fans if "GeForce" in f}  # classified data: already left out by their driver licence
-    assert left_out == fans - geforce and geforce
+    servers = {s.name: s for s in CATALOG.servers}
+    rec = decide(scenario_report(), load_preset("classified-onprem"))  # a data centre: rack servers
+    assert not any(o.card in fans for o in rec.ranked if o.action == "upgrade")
+    a2000 = next(e for e in rec.excluded if e.label == "buy NVIDIA RTX A2000")
+    assert a2000.category == "no_host" and "--site workstation" in a2000.reason
+    for option in (o for o in rec.ranked if o.action == "upgrade" and o.card):
+        host = next(n for n in option.notes if " x " in n and "W each" in n)
+        assert not any(name in host for name, s in servers.items() if s.site == "workstation")
+    on_site = {"owned_card": "none", "sensitivity": "classified"}  # nothing rented: every purchase is ranked
+    desk = decide(scenario_report(), load_preset("office-workstation").model_copy(update=on_site))
+    bought = [o for o in desk.ranked if o.action == "upgrade" and o.card]
+    assert bought and all(o.card in fans for o in bought)
+    assert all(any("Workstation tower" in n for n in o.notes) for o in bought)
+    t4 = next(e for e in desk.excluded if e.label == "buy NVIDIA T4")
+    assert t4.category == "no_host" and "no airflow" in t4.reason
+    # a card over a host's power is not put in it: the 575 W RTX 5090 is not in a 400 W-a-slot rack server
+    big = CATALOG.card("NVIDIA GeForce RTX 5090")
+    assert hosting(big, 1, CATALOG.servers, "workstation").server.name == "Workstation tower 2 slots"
+    h200 = CATALOG.card("NVIDIA H200 NVL")
+    assert hosting(h200, 1, CATALOG.servers, "datacenter").server.name == "PCIe GPU host 8 slots"
