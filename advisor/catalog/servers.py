@@ -1,9 +1,11 @@
 """Host servers: what a GPU bought on premise sits in, with its price and power.
 
-A card is bought with the host it needs. PCIe cards go into a host of 2 or 8 slots, only the cards the
-load needs; SXM and OAM parts are sold only on 4- or 8-GPU baseboards, so a purchase of them is a whole
-baseboard (NVIDIA HGX, AMD OAM platforms). Rows live in profiles/catalog/servers.csv; a user's catalog
-folder can replace them with real quotes.
+A card is bought with the host it needs, and only in a host that accepts it: a rack server (site
+``datacenter``) takes passively cooled data-centre cards, made for its airflow; a workstation tower (site
+``workstation``) takes workstation and consumer cards cooled by their own fan; each takes cards up to its
+``max_card_w``. PCIe cards go into a host of 2 or 8 slots, only the cards the load needs; SXM and OAM parts are
+sold only on 4- or 8-GPU baseboards, so a purchase of them is a whole baseboard (NVIDIA HGX, AMD OAM
+platforms). Rows live in profiles/catalog/servers.csv; a user's catalog folder can replace them with real quotes.
 """
 
 from __future__ import annotations
@@ -43,6 +45,13 @@ class Server(FiniteRecord):
     host_power_w: float = Field(gt=0, description="the host's own draw (CPUs, memory, fans, "
                                                                        "switches), without the GPUs")
     rack_units: int | None = Field(default=None, ge=1)
+    site: Literal["datacenter", "workstation"] = Field(default="datacenter", description="a rack server in a data "
+                                                                                          "centre, or a workstation tower")
+    card_cooling: Literal["passive", "active"] = Field(
+        default="passive", description="the cards it accepts: passive (data-centre cards, cooled by the server's "
+                                       "airflow) or active (workstation and consumer cards with their own fan)")
+    max_card_w: float | None = Field(default=None, gt=0, description="the most power a card may draw in it; "
+                                                                      "empty: any card of its platform")
     source: str
     notes: str | None = None
     vcpus: int | None = Field(default=None, ge=1, description="a CPU server's hardware threads")
@@ -90,13 +99,34 @@ class Hosting:
         return self.hosts * self.server.host_power_w
 
 
-def hosting(card: Card, gpus: int, servers: list[Server]) -> Hosting | str:
-    """The hosts for this many GPUs of this card: the smallest host that holds them all, else the largest, several
-    times. Why none can be found, otherwise."""
+def accepts(server: Server, card: Card) -> str | None:
+    """Why this host does not accept this card (None: it does)."""
+    if server.platform != platform_of(card):
+        return f"a {server.platform.upper()} host, not for a {platform_of(card).upper()} card"
+    cooling = "active" if card.fan_cooled else "passive"
+    if cooling != server.card_cooling:
+        return ("a rack server made for passively cooled data-centre cards: a card cooled by its own fan belongs in a "
+                "workstation" if cooling == "active" else
+                "a workstation tower has no airflow for a passively cooled data-centre card: it belongs in a rack server")
+    if server.max_card_w is not None and card.tdp_w is not None and card.tdp_w > server.max_card_w:
+        return f"takes cards up to {server.max_card_w:,.0f} W; the {card.name} draws {card.tdp_w:,.0f} W"
+    return None
+
+
+def hosting(card: Card, gpus: int, servers: list[Server], site: str, check_fit: bool = True) -> Hosting | str:
+    """The hosts for this many GPUs of this card at this site (datacenter or workstation): among the hosts that
+    accept the card, the smallest that holds them all, else the largest, several times. Why none can be found,
+    otherwise. ``check_fit`` False: any host of the card's platform at the site (hardware already owned sits in
+    some host; only its power is wanted)."""
     platform = platform_of(card)
-    fitting = sorted((s for s in servers if s.platform == platform), key=lambda s: (s.gpu_slots, s.price_usd))
+    candidates = [s for s in servers if s.platform == platform and s.site == site]
+    fitting = sorted((s for s in candidates if not check_fit or accepts(s, card) is None),
+                     key=lambda s: (s.gpu_slots, s.price_usd))
     if not fitting:
-        return f"the catalog has no {platform.upper()} host server for {card.name} (servers.csv)"
+        why = "; ".join(sorted({f"{s.name}: {accepts(s, card)}" for s in candidates}))
+        return (f"no {site} host in servers.csv accepts the {card.name}" + (f" ({why})" if why else "")
+                + ("; a workstation card serves from a workstation (--site workstation)"
+                   if card.fan_cooled and site == "datacenter" else ""))
     one = next((s for s in fitting if s.gpu_slots >= gpus), None)
     server = one or fitting[-1]
     hosts = 1 if one else math.ceil(gpus / server.gpu_slots)

@@ -92,8 +92,10 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--budget-eur", type=float, help="the most the whole horizon may cost")
     r.add_argument("--owned-card", help="hardware already paid for: profiled (the device the profile ran on; the "
                    "default), none, cpu, or a catalog card name")
+    r.add_argument("--site", choices=("datacenter", "workstation"),
+                   help="where owned or bought hardware runs (default datacenter: rack servers)")
     r.add_argument("--allow-consumer-cards", action="store_true", default=None,
-                   help="the site may run GeForce cards (their driver licence bars data-centre deployment)")
+                   help="the site may run GeForce cards in a data centre (their driver licence bars it)")
     r.add_argument("--datacenter-cards-only", action="store_true", default=None,
                    help="buy only passively cooled data-centre cards (no workstation or consumer card with a fan)")
     r.add_argument("--allow-marketplace", action="store_true", default=None,

@@ -1,8 +1,16 @@
-"""What an option costs over the horizon: owned, bought (cards, hosts, power, less resale) or rented."""
+"""What an option costs over the horizon, one function per action: keep what is owned, buy (cards, hosts,
+power and upkeep, less resale) or rent; and the month from which a purchase beats renting.
+
+Every figure is kept in the option's ``cost_breakdown_eur`` so that a verdict's arithmetic can be redone by hand
+from its JSON: ``purchase`` and ``host`` are the price paid less what resale recovers at the end of the horizon,
+``maintenance`` the upkeep over the horizon, ``electricity`` the energy at the site's PUE, ``rent`` and
+``setup`` what a provider bills.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 
 from advisor.catalog.audit import CARD_STALE_DAYS
@@ -15,11 +23,54 @@ from advisor.performance.projection import Unfit
 from advisor.recommend import rules
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import DAYS_PER_MONTH, Context, Device
-from advisor.recommend.schema import Exclusion, Option
+from advisor.recommend.schema import Action, Exclusion, Option
 from advisor.schema.report import VariantResult
 
+HOURS_PER_MONTH = 24.0 * DAYS_PER_MONTH
+COMMITMENTS = ((12, "price_per_hour_1y", "1-year"), (36, "price_per_hour_3y", "3-year"))
 
-def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing) -> tuple[float | None, float | None, str]:
+Sized = tuple[VariantResult, Sizing, dict[str, str]] | Exclusion
+
+
+@dataclass
+class _Load:
+    """What every action shares: the variant and sizing chosen, and the energy one device draws."""
+
+    variant: VariantResult
+    sizing: Sizing
+    set_aside: dict[str, str]
+    copies: int  # copies of the set-up profiled one unit holds (a CPU; 1 for a GPU)
+    active_h: float  # hours served over the horizon
+    requests: float  # requests served over the horizon
+    busy_w: float | None
+    idle_w: float | None
+    per_device_w: float | None  # average draw while the service is active, at the average load
+    energy_basis: str
+
+
+def _load(ctx: Context, device: Device, sized: Sized) -> _Load | Exclusion:
+    if isinstance(sized, Exclusion):
+        return sized.model_copy(update={"label": device.label})
+    variant, sizing, set_aside = sized
+    copies = 1  # devices a unit holds: a CPU holds copies of the set-up profiled (advisor/performance/cpu.py)
+    if device.cpu is not None:
+        found = replicas(ctx.report, device.cpu, variant)
+        if isinstance(found, Unfit):
+            return Exclusion(label=device.label, category="does_not_fit", reason=found.reason)
+        copies = found
+    w = ctx.workload
+    active_h = w.hours_per_day * DAYS_PER_MONTH * w.horizon_months
+    busy, idle, basis = _power(ctx, device, variant, sizing)
+    utilisation = min(1.0, w.average_rps / (sizing.units * sizing.performance.items_per_s))
+    per_device = None if busy is None else (idle or 0.0) + (busy - (idle or 0.0)) * utilisation
+    return _Load(
+        variant, sizing, set_aside, copies, active_h, w.average_rps * 3600.0 * active_h, busy, idle, per_device, basis
+    )
+
+
+def _power(
+    ctx: Context, device: Device, variant: VariantResult, sizing: Sizing
+) -> tuple[float | None, float | None, str]:
     """Busy and idle watts per device, and how they were obtained."""
     if device.reference is not None:
         variant = device.reference.measured_for(variant.precision, ctx.workload.engine) or variant
@@ -28,15 +79,289 @@ def _power(ctx: Context, device: Device, variant: VariantResult, sizing: Sizing)
         energy = batch.energy if batch else None
         if energy is not None:
             idle = energy.idle_power_w
-            label = {"measured": "measured", "user_supplied": "USER-SUPPLIED (your wall-meter figure)",
-                     "estimated": "ESTIMATED"}[energy.provenance]
+            label = {
+                "measured": "measured",
+                "user_supplied": "USER-SUPPLIED (your wall-meter figure)",
+                "estimated": "ESTIMATED",
+            }[energy.provenance]
             return energy.avg_power_w, idle, f"{label} here ({energy.method}, {energy.scope})"
         if device.card is None:
             return None, None, "not counted: no energy was measured for the CPU (see the profile's energy notes)"
     tdp = device.card.tdp_w if device.card else None
     if tdp is None:
         return None, None, "not counted: the catalog has no TDP for this card"
-    return tdp, tdp * ctx.workload.idle_power_fraction, "ESTIMATED from the card's TDP (busy) and the idle-power assumption"
+    return (
+        tdp,
+        tdp * ctx.workload.idle_power_fraction,
+        "ESTIMATED from the card's TDP (busy) and the idle-power assumption",
+    )
+
+
+def _on_site_kwh(ctx: Context, load: _Load, devices: int, host_w: float) -> float | None:
+    """Energy on premise over the horizon, PUE included: the machines stay on, the devices the load needs
+    draw their average while the service is active and idle otherwise, spare devices (of a baseboard) idle
+    throughout, the hosts their own draw throughout. None: the device's power is unknown."""
+    if load.per_device_w is None:
+        return None
+    hours_on = HOURS_PER_MONTH * ctx.workload.horizon_months
+    idle = load.idle_w or 0.0
+    needed = load.sizing.units
+    watt_hours = (
+        needed * (load.per_device_w * load.active_h + idle * (hours_on - load.active_h))
+        + (devices - needed) * idle * hours_on
+        + host_w * hours_on
+    )
+    return watt_hours / 1000.0 * ctx.pue
+
+
+def keep_option(ctx: Context, device: Device, sized: Sized, owned_count: int) -> Option | Exclusion:
+    """The hardware already paid for: only its energy counts. Owning too few of them, the extra ones are
+    bought (an ``upgrade`` that buys only those)."""
+    load = _load(ctx, device, sized)
+    if isinstance(load, Exclusion):
+        return load
+    units = load.sizing.units
+    if units > owned_count:
+        if device.card is None or device.card.price_usd is None:
+            return Exclusion(
+                label=device.label,
+                category="latency",
+                reason=f"needs {units} to hold the peak, you own {owned_count}"
+                + ("" if device.card is None else " and the catalog has no price to buy more"),
+                best_p95_ms=load.sizing.p95_ms,
+            )
+        more = Device(
+            f"keep {owned_count} {device.card.name} (owned) and buy {units - owned_count} more",
+            device.card,
+            device.measured_here,
+            device.reference,
+        )
+        return buy_option(ctx, more, sized, owned_count)
+    costs: dict[str, float] = {}
+    notes = ["already paid for: only its energy counts"]
+    host_w = 0.0
+    if device.card is not None:  # the card sits in a host that stays on, as a purchase's does
+        host = hosting(device.card, units, ctx.catalog.servers, ctx.workload.site, check_fit=False)
+        if isinstance(host, Hosting):
+            host_w = host.power_w
+            notes.append(f"its host counted like a purchase's: {host.hosts} x {host.server.name}, "
+                         f"{host.server.host_power_w:,.0f} W each at every hour (servers.csv)")
+    kwh = _on_site_kwh(ctx, load, units, host_w)
+    if kwh is None:
+        notes.append("electricity not counted (the total is a lower bound): " + load.energy_basis)
+    else:
+        costs["electricity"] = kwh * ctx.electricity
+    return _option(
+        ctx,
+        device,
+        "keep",
+        load,
+        instances=units,
+        devices=units,
+        costs=costs,
+        upfront=0.0,
+        kwh=kwh,
+        notes=notes + _on_premise_notes(ctx),
+        checks=[],
+        energy_basis=load.energy_basis,
+    )
+
+
+def buy_option(ctx: Context, device: Device, sized: Sized, owned_count: int = 0) -> Option | Exclusion:
+    """Cards (or CPU servers) bought with the hosts they need: the price less its resale at the end of the
+    horizon, upkeep on the whole price, and the energy of cards and hosts at every hour."""
+    load = _load(ctx, device, sized)
+    if isinstance(load, Exclusion):
+        return load
+    w = ctx.workload
+    bought = load.sizing.units - owned_count
+    if device.server is not None:  # CPU servers: each holds ``copies`` of the machine profiled
+        hosts = Hosting(device.server, math.ceil(bought / load.copies), 0)
+        devices = hosts.hosts * load.copies
+    else:
+        assert device.card is not None and device.card.price_usd is not None  # only priced cards are bought
+        found = hosting(device.card, bought, ctx.catalog.servers, w.site)
+        if isinstance(found, str):
+            return Exclusion(label=device.label, category="no_host", reason=found)
+        hosts = found
+        devices = owned_count + hosts.gpus_bought  # SXM and OAM: a whole baseboard
+    kept = 1.0 - w.resale_fraction()
+    costs: dict[str, float] = {}
+    notes: list[str] = []
+    checks: list[str] = []  # what in the price to check before buying
+    host_eur = hosts.price_usd / ctx.usd_per_eur
+    basis = load.energy_basis
+    if device.server is not None:
+        upfront = host_eur
+        costs["purchase"] = host_eur * kept
+        kwh: float | None = hosts.power_w * HOURS_PER_MONTH * w.horizon_months / 1000.0 * ctx.pue
+        basis = "ESTIMATED from the CPU server's power under load (servers.csv), counted at every hour: an upper bound"
+        notes.append(
+            f"{hosts.hosts} x {hosts.server.name} at {hosts.server.price_usd:,.0f} USD, "
+            f"{hosts.server.host_power_w:,.0f} W each ({hosts.server.price_basis}); each runs {load.copies} "
+            f"copies of the set-up profiled; {1.0 - kept:.0%} of the price recovered by resale at the end of "
+            "the horizon (assumed)"
+        )
+    else:
+        card = device.card
+        assert card is not None and card.price_usd is not None
+        cards_eur = hosts.gpus_bought * card.price_usd / ctx.usd_per_eur
+        upfront = cards_eur + host_eur
+        costs["purchase"] = cards_eur * kept
+        costs["host"] = host_eur * kept
+        kwh = _on_site_kwh(ctx, load, devices, hosts.power_w)
+        if stale := _price_age(card):
+            checks.append(f"the card's {card.price_kind} price, {card.price_usd:,.0f} USD, is {stale}")
+        notes.append(
+            f"per card: {card.price_note()}; {1.0 - kept:.0%} of the purchase recovered by resale at the end "
+            "of the horizon (assumed: see the assumptions)"
+        )
+        notes.append(
+            f"{hosts.hosts} x {hosts.server.name} at {hosts.server.price_usd:,.0f} USD, "
+            f"{hosts.server.host_power_w:,.0f} W each"
+            + (f" ({hosts.server.price_basis})" if hosts.server.estimated else "")
+        )
+        if hosts.gpus_bought > bought:
+            notes.append(
+                f"{card.name} is sold only on {hosts.server.gpu_slots}-GPU baseboards: "
+                f"{hosts.gpus_bought} bought for the {bought} the load needs"
+            )
+        if owned_count:
+            notes.append(f"{owned_count} already owned, {hosts.gpus_bought} bought")
+    if hosts.server.estimated:
+        checks.append(f"the price of the {hosts.server.name} is an ESTIMATE")
+    if w.maintenance_pct_per_year:
+        costs["maintenance"] = upfront * w.maintenance_pct_per_year / 100.0 * w.horizon_months / 12.0
+    if kwh is None:
+        notes.append("electricity not counted (the total is a lower bound): " + basis)
+    else:
+        costs["electricity"] = kwh * ctx.electricity
+    instances = hosts.hosts if device.server is not None else devices
+    return _option(
+        ctx,
+        device,
+        "upgrade",
+        load,
+        instances=instances,
+        devices=devices,
+        costs=costs,
+        upfront=upfront,
+        kwh=kwh,
+        notes=notes + _on_premise_notes(ctx),
+        checks=checks,
+        energy_basis=basis,
+    )
+
+
+def rent_option(ctx: Context, device: Device, sized: Sized, offer: Offer) -> Option | Exclusion:
+    """Instances of a cloud offer: the rent (the cheapest way to pay it) and any setup fee; the energy is the
+    provider's, told at its PUE but not billed apart."""
+    load = _load(ctx, device, sized)
+    if isinstance(load, Exclusion):
+        return load
+    w = ctx.workload
+    per_instance = load.copies if offer.is_cpu else offer.gpu_count
+    instances = math.ceil(load.sizing.units / per_instance)
+    devices = instances * per_instance
+    notes: list[str] = []
+    if offer.is_cpu:
+        notes.append(f"{offer.vcpus} vCPUs an instance: {load.copies} copies of the set-up profiled each")
+    to_eur = 1.0 / ctx.usd_per_eur if offer.currency == "USD" else 1.0
+    rent, how = rent_per_instance(offer, w.hours_per_day, w.horizon_months, to_eur)
+    costs = {"rent": instances * rent}
+    notes.extend(how)
+    upfront = 0.0
+    if offer.setup_fee:
+        costs["setup"] = upfront = instances * offer.setup_fee * to_eur
+        notes.append(f"a one-off setup fee of {offer.setup_fee * to_eur:,.2f} EUR an instance")
+    kwh: float | None = None
+    if load.per_device_w is not None:
+        pue = ctx.catalog.fact("pue", offer.provider.lower().replace(" ", ""))  # the provider's, where published
+        kwh = devices * load.per_device_w * load.active_h / 1000.0 * (pue.value if pue and pue.value else ctx.pue)
+    if offer.kind == "marketplace":
+        notes.append("a marketplace: a third party's machine with no data-centre SLA; it may be gone next week")
+    if offer.price_scope == "gpu_only":
+        notes.append("price is for the GPU only: CPU and memory are billed extra and not included")
+    if offer.doubtful:
+        notes.append(f"doubtful catalog row: {offer.notes or 'see its source'}")
+    if offer.certification_scope:
+        notes.append(f"certification scope: {offer.certification_scope}")
+    if offer.billing_granularity == "unknown":
+        notes.append("billing granularity not stated: billed as whole hours")
+    if offer.currency == "USD":
+        notes.append(f"priced in USD, converted at {ctx.usd_per_eur:g} USD per EUR")
+    return _option(
+        ctx,
+        device,
+        "cloud",
+        load,
+        instances=instances,
+        devices=devices,
+        costs=costs,
+        upfront=upfront,
+        kwh=kwh,
+        notes=notes,
+        checks=[],
+        energy_basis=load.energy_basis,
+        offer=offer,
+    )
+
+
+def _on_premise_notes(ctx: Context) -> list[str]:
+    note = rules.on_premise_note(ctx.workload.sensitivity)
+    return [note] if note else []
+
+
+def _option(
+    ctx: Context,
+    device: Device,
+    action: Action,
+    load: _Load,
+    *,
+    instances: int,
+    devices: int,
+    costs: dict[str, float],
+    upfront: float,
+    kwh: float | None,
+    notes: list[str],
+    checks: list[str],
+    energy_basis: str,
+    offer: Offer | None = None,
+) -> Option:
+    total = sum(costs.values())
+    model = ctx.report.model
+    tokens = (ctx.workload.output_tokens or model.new_tokens) if model and model.new_tokens else None
+    denominator = load.requests * (tokens or 1)
+    perf = load.sizing.performance
+    return Option(
+        action=action,
+        label=device.label,
+        card=device.card.name if device.card else None,
+        provider=offer.provider if offer else None,
+        offer=offer.offer if offer else None,
+        units=instances,
+        devices=devices,
+        precision=load.variant.precision,
+        batch_size=load.sizing.batch_size,
+        p50_ms=perf.p50_ms,
+        p95_ms_at_peak=load.sizing.p95_ms,
+        basis=perf.basis,
+        measured=perf.measured,
+        uncertainty_factor=perf.band,
+        utilisation_at_peak=load.sizing.utilisation,
+        total_cost_eur=total,
+        cost_breakdown_eur=costs,
+        upfront_eur=upfront,
+        cost_complete=action == "cloud" or "electricity" in costs,
+        cost_per_million_eur=total / denominator * 1e6 if denominator else 0.0,
+        cost_per_million_unit="tokens" if tokens is not None else "inferences",
+        energy_per_inference_j=None if kwh is None else kwh * 3.6e6 / load.requests,
+        energy_basis=energy_basis,
+        co2_g_per_1000=None if kwh is None else kwh * ctx.carbon / load.requests * 1000.0,
+        notes=notes,
+        price_checks=checks,
+        precisions_set_aside=load.set_aside,
+    )
 
 
 def _price_age(card: Card) -> str | None:
@@ -45,10 +370,6 @@ def _price_age(card: Card) -> str | None:
     if day is None:
         return "undated"
     return age(day) if (date.today() - day).days > CARD_STALE_DAYS else None
-
-
-HOURS_PER_MONTH = 24.0 * DAYS_PER_MONTH
-COMMITMENTS = ((12, "price_per_hour_1y", "1-year"), (36, "price_per_hour_3y", "3-year"))
 
 
 def rent_per_instance(offer: Offer, hours_per_day: float, months: int, to_eur: float) -> tuple[float, list[str]]:
@@ -70,209 +391,75 @@ def rent_per_instance(offer: Offer, hours_per_day: float, months: int, to_eur: f
         by_the_hour = offer.price_per_hour * to_eur * billed_per_day * DAYS_PER_MONTH
         flexible = min(by_the_hour, monthly or by_the_hour)
         if monthly is not None and monthly < by_the_hour:  # a steady load takes the provider's monthly plan
-            notes.append(f"on the provider's monthly plan: {monthly:,.2f} EUR an instance a month (committed a "
-                         f"month at a time), against {by_the_hour:,.2f} EUR by the hour for {hours_per_day:g} h a day")
+            notes.append(
+                f"on the provider's monthly plan: {monthly:,.2f} EUR an instance a month (committed a "
+                f"month at a time), against {by_the_hour:,.2f} EUR by the hour for {hours_per_day:g} h a day"
+            )
     best, chosen = flexible * months, None
     for term, column, name in COMMITMENTS:
         rate = getattr(offer, column)
         if rate is None:
             continue
         if term > months:
-            notes.append(f"a {name} commitment ({rate:g} {offer.currency}/h) outlasts the {months}-month horizon: "
-                         "not used")
+            notes.append(
+                f"a {name} commitment ({rate:g} {offer.currency}/h) outlasts the {months}-month horizon: not used"
+            )
             continue
         committed = months // term * term
         cost = rate * to_eur * HOURS_PER_MONTH * committed + flexible * (months - committed)
         if cost < best:
-            best, chosen = cost, (f"on a {name} commitment at {rate:g} {offer.currency}/h, every hour of the term paid "
-                                  f"({committed} of the {months} months; the rest as you go): "
-                                  f"{flexible * months - cost:,.0f} EUR less than paying as you go")
+            best, chosen = (
+                cost,
+                (
+                    f"on a {name} commitment at {rate:g} {offer.currency}/h, every hour of the term paid "
+                    f"({committed} of the {months} months; the rest as you go): "
+                    f"{flexible * months - cost:,.0f} EUR less than paying as you go"
+                ),
+            )
     if chosen:
         notes.append(chosen)
     if offer.price_per_hour_spot is not None:
-        notes.append(f"spot capacity at {offer.price_per_hour_spot:g} {offer.currency}/h is not counted: the provider "
-                     "may take it back at any moment, which a latency target cannot absorb")
+        notes.append(
+            f"spot capacity at {offer.price_per_hour_spot:g} {offer.currency}/h is not counted: the provider "
+            "may take it back at any moment, which a latency target cannot absorb"
+        )
     return best, notes
 
 
-def add_option(ctx: Context, device: Device, action: str, sized, options: list[Option], excluded: list[Exclusion],
-              owned_count: int = 0, offer: Offer | None = None) -> None:
-    if isinstance(sized, Exclusion):
-        excluded.append(sized.model_copy(update={"label": device.label}))
-        return
-    variant, sizing, set_aside = sized
-    w = ctx.workload
-    if action == "keep" and sizing.units > owned_count:
-        if device.card is None or device.card.price_usd is None:
-            excluded.append(Exclusion(label=device.label, category="latency",
-                                      reason=f"needs {sizing.units} to hold the peak, you own {owned_count}"
-                                             + ("" if device.card is None else " and the catalog has no price to buy more"),
-                                      best_p95_ms=sizing.p95_ms))
-            return
-        # Owned units plus more of the same: only the extra ones are bought.
-        action = "upgrade"
-        device = Device(f"keep {owned_count} {device.card.name} (owned) and buy {sizing.units - owned_count} more",
-                        device.card, device.measured_here, device.reference)
-    elif action == "upgrade":
-        owned_count = 0
-    copies = 1  # devices a unit holds: a CPU holds copies of the set-up profiled (advisor/performance/cpu.py)
-    if device.cpu is not None:
-        found_copies = replicas(ctx.report, device.cpu, variant)
-        if isinstance(found_copies, Unfit):
-            excluded.append(Exclusion(label=device.label, category="does_not_fit", reason=found_copies.reason))
-            return
-        copies = found_copies
-    months = w.horizon_months
-    active_h = w.hours_per_day * DAYS_PER_MONTH * months
-    requests = w.average_rps * 3600.0 * active_h
-    utilisation_avg = min(1.0, w.average_rps / (sizing.units * sizing.performance.items_per_s))
-    busy, idle, energy_basis = _power(ctx, device, variant, sizing)
-    notes: list[str] = []
-    checks: list[str] = []  # what in a purchase's price to check before buying
-    costs: dict[str, float] = {}
-    kwh = None
-    upfront = 0.0
-    units = sizing.units
-    per_device = None if busy is None else (idle or 0.0) + (busy - (idle or 0.0)) * utilisation_avg
-    if offer is None:
-        bought = units - owned_count if action == "upgrade" else 0
-        hosts = None
-        if bought and device.server is not None:  # CPU servers: each holds ``copies`` of the machine profiled
-            hosts = Hosting(device.server, math.ceil(bought / copies), 0)
-            units = hosts.hosts * copies
-        elif bought:
-            assert device.card is not None  # only catalog cards are bought
-            found = hosting(device.card, bought, ctx.catalog.servers)
-            if isinstance(found, str):
-                excluded.append(Exclusion(label=device.label, category="no_price", reason=found))
-                return
-            hosts = found
-            units = owned_count + hosts.gpus_bought  # SXM and OAM: a whole baseboard
-        hours_on = 24.0 * DAYS_PER_MONTH * months  # on premise the machines stay on
-        if device.server is not None and hosts:
-            kwh = hosts.power_w * hours_on / 1000.0 * ctx.pue
-            costs["electricity"] = kwh * ctx.electricity
-            energy_basis = ("ESTIMATED from the CPU server's power under load (servers.csv), counted at every hour: "
-                            "an upper bound")
-        elif per_device is not None:
-            hours_idle = hours_on - active_h
-            spare = units - sizing.units  # GPUs of a baseboard the load does not need: idle
-            watt_hours = sizing.units * (per_device * active_h + (idle or 0.0) * hours_idle) + spare * (idle or 0.0) * hours_on
-            kwh = (watt_hours + (hosts.power_w * hours_on if hosts else 0.0)) / 1000.0 * ctx.pue
-            costs["electricity"] = kwh * ctx.electricity
-        else:
-            notes.append("electricity not counted (the total is a lower bound): " + energy_basis)
-        if hosts and device.server is None and device.card is not None and (stale := _price_age(device.card)):
-            checks.append(f"the card's {device.card.price_kind} price, {device.card.price_usd:,.0f} USD, is {stale}")
-        if hosts and hosts.server.estimated:
-            checks.append(f"the price of the {hosts.server.name} is an ESTIMATE")
-        if hosts and device.server is not None:
-            upfront = hosts.price_usd / ctx.usd_per_eur
-            kept = 1.0 - w.resale_fraction()
-            costs["purchase"] = upfront * kept
-            if w.maintenance_pct_per_year:
-                costs["maintenance"] = upfront * w.maintenance_pct_per_year / 100.0 * months / 12.0
-            notes.append(f"{hosts.hosts} x {hosts.server.name} at {hosts.server.price_usd:,.0f} USD, "
-                         f"{hosts.server.host_power_w:,.0f} W each ({hosts.server.price_basis}); each runs {copies} "
-                         "copies of the set-up profiled; "
-                         f"{1.0 - kept:.0%} of the price recovered by resale at the end of the horizon (assumed)")
-        elif hosts:
-            # only priced cards are bought (decide, and the check above)
-            assert device.card is not None and device.card.price_usd is not None
-            price_eur = device.card.price_usd / ctx.usd_per_eur
-            host_eur = hosts.price_usd / ctx.usd_per_eur
-            kept = 1.0 - w.resale_fraction()
-            upfront = hosts.gpus_bought * price_eur + host_eur
-            costs["purchase"] = hosts.gpus_bought * price_eur * kept
-            costs["host"] = host_eur * kept
-            if w.maintenance_pct_per_year:
-                costs["maintenance"] = upfront * w.maintenance_pct_per_year / 100.0 * months / 12.0
-            notes.append(f"per card: {device.card.price_note()}; {1.0 - kept:.0%} of the purchase recovered by resale at "
-                         "the end of the horizon (assumed: see the assumptions)")
-            notes.append(f"{hosts.hosts} x {hosts.server.name} at {hosts.server.price_usd:,.0f} USD, "
-                         f"{hosts.server.host_power_w:,.0f} W each"
-                         + (f" ({hosts.server.price_basis})" if hosts.server.estimated else ""))
-            if hosts.gpus_bought > bought:
-                notes.append(f"{device.card.name} is sold only on {hosts.server.gpu_slots}-GPU baseboards: "
-                             f"{hosts.gpus_bought} bought for the {bought} the load needs")
-            if owned_count:
-                notes.append(f"{owned_count} already owned, {hosts.gpus_bought} bought")
-            if rack := rules.rack_note(device.card):
-                notes.append(rack)
-        else:
-            notes.append("already paid for: only its energy counts")
-        instances = hosts.hosts if device.server is not None and hosts else units
-    else:
-        per_instance = copies if offer.is_cpu else offer.gpu_count
-        instances = math.ceil(units / per_instance)
-        units = instances * per_instance
-        if offer.is_cpu:
-            notes.append(f"{offer.vcpus} vCPUs an instance: {copies} copies of the set-up profiled each")
-        to_eur = 1.0 / ctx.usd_per_eur if offer.currency == "USD" else 1.0
-        rent, how = rent_per_instance(offer, w.hours_per_day, months, to_eur)
-        costs["rent"] = instances * rent
-        notes.extend(how)
-        if offer.setup_fee:
-            costs["setup"] = instances * offer.setup_fee * to_eur
-            upfront = costs["setup"]
-            notes.append(f"a one-off setup fee of {offer.setup_fee * to_eur:,.2f} EUR an instance")
-        if per_device is not None:
-            pue = ctx.catalog.fact("pue", offer.provider.lower().replace(" ", ""))
-            kwh = units * per_device * active_h / 1000.0 * (pue.value if pue else ctx.pue)
-        if offer.kind == "marketplace":
-            notes.append("a marketplace: a third party's machine with no data-centre SLA; it may be gone next week")
-        if offer.price_scope == "gpu_only":
-            notes.append("price is for the GPU only: CPU and memory are billed extra and not included")
-        if offer.doubtful:
-            notes.append(f"doubtful catalog row: {offer.notes or 'see its source'}")
-        if offer.certification_scope:
-            notes.append(f"certification scope: {offer.certification_scope}")
-        if offer.billing_granularity == "unknown":
-            notes.append("billing granularity not stated: billed as whole hours")
-        if offer.currency == "USD":
-            notes.append(f"priced in USD, converted at {ctx.usd_per_eur:g} USD per EUR")
-    if offer is None and (note := rules.on_premise_note(w.sensitivity)):
-        notes.append(note)
-    total = sum(costs.values())
-    model = ctx.report.model
-    tokens = (w.output_tokens or model.new_tokens) if model and model.new_tokens else None
-    llm = tokens is not None
-    denominator = requests * (tokens or 1)
-    carbon = None if kwh is None else kwh * ctx.carbon
-    perf = sizing.performance
-    options.append(Option(
-        action=action, label=device.label, card=device.card.name if device.card else None,
-        provider=offer.provider if offer else None, offer=offer.offer if offer else None,
-        units=instances, devices=units, precision=variant.precision,
-        batch_size=sizing.batch_size, p50_ms=perf.p50_ms, p95_ms_at_peak=sizing.p95_ms, basis=perf.basis, measured=perf.measured,
-        uncertainty_factor=perf.band, utilisation_at_peak=sizing.utilisation, total_cost_eur=total,
-        cost_breakdown_eur=costs, upfront_eur=upfront, cost_complete=offer is not None or "electricity" in costs,
-        cost_per_million_eur=total / denominator * 1e6 if denominator else 0.0,
-        cost_per_million_unit="tokens" if llm else "inferences",
-        energy_per_inference_j=None if kwh is None else kwh * 3.6e6 / requests,
-        energy_basis=energy_basis, co2_g_per_1000=None if carbon is None else carbon / requests * 1000.0, notes=notes,
-        price_checks=checks,
-        precisions_set_aside=set_aside))
+def breakeven_month(purchase: Option, rent: Option, months: int) -> float | None:
+    """The month from which owning ``purchase`` has cost less than renting ``rent``; None: never.
+
+    Owning pays its price up front (``upfront_eur``), then each month its electricity and upkeep; renting pays its
+    setup fee, then each month its rent. So the month is (price up front - rent's setup fee) / (rent a month -
+    electricity and upkeep a month). Resale is not in it: the hardware is sold only at the end of the horizon,
+    where the option's total counts it."""
+    saved = rent.running_eur_per_month(months) - purchase.running_eur_per_month(months)
+    if saved <= 0:
+        return None
+    return max(0.0, purchase.upfront_eur - rent.upfront_eur) / saved
 
 
 def apply_breakeven(options: list[Option], excluded: list[Exclusion], months: int) -> None:
-    """For each purchase: the month from which owning has cost less than renting the cheapest cloud option
-    (the price paid up front against the monthly rent saved, less the electricity owning adds; resale is not
-    counted, it comes only at the end). A purchase that does not pay for itself within the horizon is not
-    advised while renting is allowed: it moves to the exclusions with its break-even."""
+    """Each purchase's break-even against the cheapest allowed cloud option. A purchase that does not pay for
+    itself within the horizon is not advised while renting is allowed: it moves to the exclusions with its
+    break-even."""
     clouds = [o for o in options if o.action == "cloud"]
     if not clouds:
         return
     cloud = min(clouds, key=lambda o: o.total_cost_eur)
-    monthly_rent = cloud.total_cost_eur / months
     for o in [o for o in options if o.action == "upgrade"]:
-        monthly_running = o.cost_breakdown_eur.get("electricity", 0.0) / months
-        if monthly_rent > monthly_running:
-            o.breakeven_month = o.upfront_eur / (monthly_rent - monthly_running)
+        o.breakeven_month = breakeven_month(o, cloud, months)
         if o.breakeven_month is None or o.breakeven_month > months:
             options.remove(o)
-            when = (f"pays for itself only after {o.breakeven_month:.1f} months" if o.breakeven_month is not None
-                    else "never pays for itself")
-            excluded.append(Exclusion(label=o.label, category="breakeven",
-                                      reason=f"{when} against renting {cloud.label}, beyond the {months}-month "
-                                             "horizon: rent instead"))
+            when = (
+                f"pays for itself only after {o.breakeven_month:.1f} months"
+                if o.breakeven_month is not None
+                else "never pays for itself"
+            )
+            excluded.append(
+                Exclusion(
+                    label=o.label,
+                    category="breakeven",
+                    reason=f"{when} against renting {cloud.label}, beyond the {months}-month horizon: rent instead",
+                )
+            )

@@ -3,20 +3,21 @@
 Candidates: the card (or CPU) already owned, each catalog card bought, each cloud offer, and the
 profiled CPU. Same inputs, same answer: nothing here is random but the seeded simulation. The steps
 live beside this module: context (inputs and catalog facts), references (measured cards), sizing
-(performance and device counts), costs, rules (data sensitivity) and verdict.
+(performance and device counts), costs, rules (every rule, for keep, buy and rent alike) and verdict.
 """
 
 from __future__ import annotations
 
 from advisor.catalog.cards import Card
-from advisor.catalog.catalog import Catalog, find_card
+from advisor.catalog.catalog import Catalog, Offer, find_card
+from advisor.devices.machine import Machine, this_machine
 from advisor.performance.cpu import CpuTarget
 from advisor.recommend import rules
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import Context, Device, RecommendError, build_context
-from advisor.recommend.costs import add_option, apply_breakeven
-from advisor.recommend.references import reference_for, reference_reports
-from advisor.recommend.schema import Exclusion, Option, Recommendation
+from advisor.recommend.costs import apply_breakeven, buy_option, keep_option, rent_option
+from advisor.recommend.references import bundled_references, reference_for, reference_reports
+from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
 from advisor.recommend.sizing import best_variant, quality_ok
 from advisor.recommend.verdict import engine_reasons, make_verdict
 from advisor.recommend.workload import Workload
@@ -42,8 +43,9 @@ def _settled(variants: list[VariantResult], assumptions: dict[str, str]) -> tupl
 
 
 def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
-              references: list[ProfileReport] | None = None) -> Recommendation:
-    """``references``: profiles measured on other cards (default: the bundled ones)."""
+              references: list[ProfileReport] | None = None, machine: Machine | None = None) -> Recommendation:
+    """``references``: profiles measured on other cards (default: the bundled ones). ``machine``: the one this
+    runs on (default: read here), which decides whether the device profiled is the user's own."""
     usable = [v for v in report.variants if v.status == "ok" and any(b.latency for b in v.batches)]
     if not usable:
         raise RecommendError("the report has no variant with a measured latency (all unsupported, failed or out of "
@@ -72,59 +74,53 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             sizing_cache[device.key] = best_variant(ctx, device, variants)
         return sizing_cache[device.key]
 
+    def allowed(device: Device, action: Action, offer: Offer | None = None) -> bool:
+        if broken := rules.excluded(workload, action, device.card, offer):
+            excluded.append(Exclusion(label=device.label, category=broken[0], reason=broken[1]))
+        return broken is None
+
     # The device already owned (a card, or the profiled CPU).
-    owned = _owned_device(ctx)
-    if owned is not None:
-        add_option(ctx, owned, "keep", sized(owned), options, excluded, owned_count=workload.owned_count)
-    elif report.device and report.device.kind == "cpu":
+    owned = _owned_device(ctx, machine or this_machine())
+    if owned is not None and allowed(owned, "keep"):
+        _add(keep_option(ctx, owned, sized(owned), workload.owned_count), options, excluded)
+    elif owned is None and report.device and report.device.kind == "cpu" and "owned" not in ctx.assumptions:
         ctx.assumptions["owned"] = "none (--owned-card none): this machine's CPU is not counted as owned"
     # Cards to buy, on premise.
     for card in catalog.cards:
         device = Device(f"buy {card.name}", card, _is_profiled_card(report, card))
-        if why_not := rules.card_excluded(workload.sensitivity, card, workload.allow_consumer_cards):
-            excluded.append(Exclusion(label=device.label, category="data", reason=why_not))
-            continue
-        if workload.datacenter_cards_only and card.fan_cooled:
-            excluded.append(Exclusion(label=device.label, category="cooling", reason=(
-                "a workstation or consumer card cooled by its own fan, left out: the workload asks for data-centre "
-                "cards only")))
+        if not allowed(device, "upgrade"):
             continue
         if card.price_usd is None:
             excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
             continue
-        add_option(ctx, device, "upgrade", sized(device), options, excluded)
+        _add(buy_option(ctx, device, sized(device)), options, excluded)
     # CPU servers to buy: copies of the machine profiled (advisor/performance/cpu.py).
     for server in catalog.servers:
         if server.platform == "cpu" and server.vcpus is not None:
             target = CpuTarget(server.vcpus, server.cpu_ghz, server.ram_gb, _listed(server.cpu_extensions))
             device = Device(f"buy {server.name}", None, False, cpu=target, server=server)
-            add_option(ctx, device, "upgrade", sized(device), options, excluded)
+            if allowed(device, "upgrade"):
+                _add(buy_option(ctx, device, sized(device)), options, excluded)
     # Cloud offers.
     for offer in catalog.offers:
         label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or 'region not given'})"
-        why_not = rules.offer_excluded(workload.sensitivity, offer)
-        if why_not:
-            excluded.append(Exclusion(label=label, category="data", reason=why_not))
-            continue
-        if offer.kind == "marketplace" and not workload.allow_marketplace:
-            excluded.append(Exclusion(label=label, category="marketplace", reason=(
-                "a marketplace rents third parties' machines with no data-centre SLA: hosts come and go, so a production "
-                "service is not sized on one unless asked (--allow-marketplace, public data only)")))
-            continue
         if offer.is_cpu:
             assert offer.vcpus is not None  # a CPU instance gives its vCPUs (Offer's check)
             device = Device(label, None, False, cpu=CpuTarget(offer.vcpus, offer.cpu_ghz, offer.ram_gb,
                                                          _listed(offer.cpu_extensions)))
-            add_option(ctx, device, "cloud", sized(device), options, excluded, offer=offer)
+            if allowed(device, "cloud", offer):
+                _add(rent_option(ctx, device, sized(device), offer), options, excluded)
             continue
         offered = catalog.card(offer.card) if offer.card else None
         if offered is None:
-            excluded.append(Exclusion(label=label, category="no_spec",
-                                      reason=f"the listing ('{offer.gpu_as_listed}') is not mapped to a catalog card "
-                                             "(not exact enough, or no card row): it cannot be projected"))
+            if allowed(Device(label, None, False), "cloud", offer):
+                excluded.append(Exclusion(label=label, category="no_spec",
+                                          reason=f"the listing ('{offer.gpu_as_listed}') is not mapped to a catalog "
+                                                 "card (not exact enough, or no card row): it cannot be projected"))
             continue
         device = Device(label, offered, _is_profiled_card(report, offered))
-        add_option(ctx, device, "cloud", sized(device), options, excluded, offer=offer)
+        if allowed(device, "cloud", offer):
+            _add(rent_option(ctx, device, sized(device), offer), options, excluded)
     budget = workload.budget_eur
     if budget is not None:
         for option in [o for o in options if o.total_cost_eur > budget]:
@@ -143,6 +139,13 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
                           assumptions=ctx.assumptions, verdict=verdict, ranked=options, excluded=excluded)
 
 
+def _add(found: Option | Exclusion, options: list[Option], excluded: list[Exclusion]) -> None:
+    if isinstance(found, Exclusion):
+        excluded.append(found)
+    else:
+        options.append(found)
+
+
 def _is_profiled_card(report: ProfileReport, card: Card) -> bool:
     if not report.device or report.device.kind != "cuda":
         return False
@@ -150,8 +153,23 @@ def _is_profiled_card(report: ProfileReport, card: Card) -> bool:
     return found is not None and found.name == card.name
 
 
-def _owned_device(ctx: Context) -> Device | None:
-    """The hardware already paid for: by default the device the profile ran on."""
+def _not_owned_here(report: ProfileReport, machine: Machine) -> str | None:
+    """Why the device profiled is not the user's own hardware; None: it is."""
+    if any(ref.report_id == report.report_id for ref in bundled_references()):
+        return "a bundled reference profile, measured on a machine that is not yours"
+    if report.environment is None:
+        return "the report does not say which machine it ran on"
+    host = report.environment.hostname
+    if host != machine.hostname:
+        return f"it was profiled on {host!r}, not on this machine ({machine.hostname!r})"
+    if machine.virtual:
+        return f"this machine is rented, not owned: {machine.virtual}"
+    return None
+
+
+def _owned_device(ctx: Context, machine: Machine) -> Device | None:
+    """The hardware already paid for: by default the device the profile ran on, when it ran on this machine and
+    this machine is not a virtual machine or cloud instance."""
     owned = ctx.workload.owned_card
     report = ctx.report
     if owned is None or owned.lower() == "none":
@@ -159,15 +177,21 @@ def _owned_device(ctx: Context) -> Device | None:
     if owned.lower() == "profiled":
         if report.device is None:
             return None
+        if why := _not_owned_here(report, machine):
+            what = "this machine's CPU" if report.device.kind == "cpu" else report.device.name
+            ctx.assumptions["owned"] = (f"none: the {what} profiled is not counted as owned, {why} (name what you own "
+                                        "with --owned-card)")
+            return None
         if report.device.kind == "cpu":
-            ctx.assumptions["owned"] = ("this machine's CPU, the device profiled (--owned-card none if it will not "
-                                        "serve, or name the hardware you own)")
+            ctx.assumptions["owned"] = ("this machine's CPU, the device profiled, on this machine and not virtual "
+                                        "(--owned-card none if it will not serve, or name the hardware you own)")
             return Device("keep this machine's CPU (owned)", None, True)
         card = find_card(report.device.name)
         if card is None:
             ctx.assumptions["owned"] = f"none: the profiled {report.device.name} is not in the catalog"
             return None
-        ctx.assumptions["owned"] = f"{ctx.workload.owned_count} x {card.name}, the card profiled (--owned-card none if not)"
+        ctx.assumptions["owned"] = (f"{ctx.workload.owned_count} x {card.name}, the card profiled on this machine, "
+                                    "not virtual (--owned-card none if not)")
         return Device(f"keep {card.name} (owned)", card, True)
     if owned.lower() == "cpu":
         if not report.device or report.device.kind != "cpu":

@@ -28,11 +28,11 @@ def reference_reports(extra_dir: Path | None = None, measured: Path | None = Non
             raise ReportError(f"--references {measured}: the folder holds no report (*.json)")
     if extra_dir is not None and (extra_dir / "reference").is_dir():
         found += _read_references(extra_dir / "reference")
-    return found + list(_bundled_references())
+    return found + list(bundled_references())
 
 
 @lru_cache(maxsize=1)
-def _bundled_references() -> tuple[ProfileReport, ...]:
+def bundled_references() -> tuple[ProfileReport, ...]:
     """Read once per process: parsing them (1.3 MB with their telemetry) took 0.13 s a recommendation."""
     return tuple(_read_references(resources.files("profiles").joinpath("reference")))
 

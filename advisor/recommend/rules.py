@@ -12,18 +12,31 @@ Sensitivity levels, each implying the rules of the ones before it:
 - sensitive: also a SecNumCloud-qualified offer (ANSSI), or on premise.
 - classified: on premise only.
 
-On premise, a GeForce card's driver licence bars data-centre deployment ("No Datacenter Deployment. The
-SOFTWARE is not licensed for datacenter deployment", License For Customer Use of NVIDIA GeForce Software,
-section 2.1.3, nvidia.com/drivers/geforce-license; in force for drivers since 2017-11-30): for sensitive
-and classified data, where the hardware sits in a data centre under audit, such a card is excluded unless
-the user says the site may run it (``allow_consumer_cards``).
+Rules on the hardware, for keep, buy and rent alike (``excluded`` decides every rule, in this order):
+
+- the licence: a GeForce card's driver licence bars data-centre deployment ("No Datacenter Deployment. The
+  SOFTWARE is not licensed for datacenter deployment", License For Customer Use of NVIDIA GeForce Software,
+  section 2.1.3, nvidia.com/drivers/geforce-license; in force for drivers since 2017-11-30). It is a licence
+  term, not a data rule: a GeForce card is excluded wherever it would run in a data centre (owned, bought, or
+  rented from a provider, whose machines stand in one) unless the workload says the hardware runs on a
+  workstation (``site``, owned or bought only) or that the site may run it (``allow_consumer_cards``).
+- data: where data of the workload's sensitivity may be processed (above); on premise it always may.
+- marketplace: renting third parties' machines only when asked (``allow_marketplace``).
+- cooling: with ``datacenter_cards_only``, only passively cooled data-centre cards serve, owned, bought or rented.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Literal
+
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Offer
 from advisor.performance.peaks import is_geforce
+
+if TYPE_CHECKING:
+    from advisor.recommend.workload import Workload
+
+RuleCategory = Literal["licence", "data", "marketplace", "cooling"]
 
 LEVELS = ("public", "personal", "health", "sensitive", "classified")
 
@@ -37,13 +50,19 @@ def offer_excluded(sensitivity: str, offer: Offer) -> str | None:
     if at_least(sensitivity, "classified"):
         return "classified data stays on premise: no hosted offer is allowed"
     if at_least(sensitivity, "personal") and offer.kind == "marketplace":
-        return (f"{sensitivity} data may not go to a marketplace: its machines belong to third-party hosts, unknown "
-                "until rented, with whom there is no data-processing agreement")
+        return (
+            f"{sensitivity} data may not go to a marketplace: its machines belong to third-party hosts, unknown "
+            "until rented, with whom there is no data-processing agreement"
+        )
     if at_least(sensitivity, "personal") and offer.jurisdiction != "EU":
-        return (f"{sensitivity} data must stay under EU law; {offer.provider} answers to {offer.jurisdiction} law, "
-                "whose reach (the US CLOUD Act) extends to data it holds in any region")
+        return (
+            f"{sensitivity} data must stay under EU law; {offer.provider} answers to {offer.jurisdiction} law, "
+            "whose reach (the US CLOUD Act) extends to data it holds in any region"
+        )
     if at_least(sensitivity, "sensitive") and "SecNumCloud" not in offer.certifications:
-        return "sensitive data needs a SecNumCloud-qualified offer or on-premise hardware; no source shows this offer is"
+        return (
+            "sensitive data needs a SecNumCloud-qualified offer or on-premise hardware; no source shows this offer is"
+        )
     if at_least(sensitivity, "health"):
         if "HDS" not in offer.certifications:
             return f"{sensitivity} data needs an HDS-certified host; no source shows this offer is"
@@ -53,11 +72,37 @@ def offer_excluded(sensitivity: str, offer: Offer) -> str | None:
     return None
 
 
-def card_excluded(sensitivity: str, card: Card, allow_consumer_cards: bool) -> str | None:
-    """Why this card may not be bought for data of this sensitivity (None: it may)."""
-    if is_geforce(card) and at_least(sensitivity, "sensitive") and not allow_consumer_cards:
-        return (f"{card.name} is a GeForce card: its driver licence bars data-centre deployment, which an audited "
-                f"site for {sensitivity} data is; set allow_consumer_cards if your site may run it")
+def excluded(
+    workload: Workload, action: str, card: Card | None, offer: Offer | None = None
+) -> tuple[RuleCategory, str] | None:
+    """Why serving on ``card`` (None: a CPU) by this action (keep, upgrade or cloud; ``offer`` when renting) breaks
+    a rule of this workload, with the rule's category; None: every rule allows it."""
+    rented = action == "cloud"
+    if (
+        card is not None
+        and is_geforce(card)
+        and not workload.allow_consumer_cards
+        and (rented or workload.site == "datacenter")
+    ):
+        where = "a provider's data centre" if rented else "the data centre the workload names (site: datacenter)"
+        return "licence", (
+            f"{card.name} is a GeForce card: its driver licence bars data-centre deployment, and it "
+            f"would run in {where}; set site to workstation if it serves from a workstation, or "
+            "allow_consumer_cards if your site may run it"
+        )
+    if rented and offer is not None and (why := offer_excluded(workload.sensitivity, offer)):
+        return "data", why
+    if rented and offer is not None and offer.kind == "marketplace" and not workload.allow_marketplace:
+        return "marketplace", (
+            "a marketplace rents third parties' machines with no data-centre SLA: hosts come and "
+            "go, so a production service is not sized on one unless asked (--allow-marketplace, "
+            "public data only)"
+        )
+    if card is not None and card.fan_cooled and workload.datacenter_cards_only:
+        return "cooling", (
+            "a workstation or consumer card cooled by its own fan, left out: the workload asks for "
+            "data-centre cards only"
+        )
     return None
 
 
@@ -65,13 +110,3 @@ def on_premise_note(sensitivity: str) -> str | None:
     if at_least(sensitivity, "health"):
         return f"on premise: the site itself must meet the hosting rules for {sensitivity} data"
     return None
-
-
-def rack_note(card: Card) -> str | None:
-    """What to check before putting a fan-cooled workstation or consumer card in a rack server (None: a
-    passively cooled data-centre card, made for the server's airflow)."""
-    if not card.fan_cooled:
-        return None
-    return (f"the {card.name} is a workstation or consumer card cooled by its own fan: check that the server's vendor "
-            "supports it in that chassis, or serve it from a workstation; data-centre cards (T4, L4, L40S...) are "
-            "passively cooled for the server's airflow")

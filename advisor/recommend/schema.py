@@ -10,10 +10,11 @@ from advisor.recommend.workload import Workload
 from advisor.schema.records import Record
 
 RECOMMENDATION_SCHEMA_VERSION = 1
+Action = Literal["keep", "upgrade", "cloud"]  # keep what is owned, buy, rent
 
 
 class Option(Record):
-    action: Literal["keep", "upgrade", "cloud"]
+    action: Action
     label: str
     card: str | None = None
     provider: str | None = None
@@ -59,13 +60,13 @@ CAPITAL = ("purchase", "host", "setup")  # paid once, not every month
 class Exclusion(Record):
     label: str
     category: Literal["does_not_fit", "unsupported", "latency", "data", "budget", "no_spec", "no_price", "quality",
-                      "breakeven", "marketplace", "cooling"]
+                      "breakeven", "marketplace", "cooling", "licence", "no_host"]
     reason: str
     best_p95_ms: float | None = None
 
 
 class Verdict(Record):
-    action: Literal["keep", "upgrade", "cloud", "none"]
+    action: Action | Literal["none"]
     headline: str = Field(default="", description="the verdict in one plain sentence, for whoever decides")
     choice: Option | None = None
     reasons: list[str]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from advisor.performance.projection import Performance, project
-from advisor.recommend import rules
 from advisor.recommend.context import Context
 from advisor.recommend.schema import Exclusion, Option, Verdict
 from advisor.recommend.workload import Workload
@@ -50,9 +49,6 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                                                                                   "with (renting is excluded)") + ".")
     if best.price_checks:
         reasons.append(f"Ask for quotes before buying: {' and '.join(best.price_checks)}.")
-    bought = ctx.catalog.card(best.card) if best.action == "upgrade" and best.card else None
-    if bought is not None and (rack := rules.rack_note(bought)):
-        reasons.append(rack[0].upper() + rack[1:] + ".")
     if best.energy_per_inference_j is not None:
         scope = "idle time and PUE included" if best.action != "cloud" else "PUE included"
         reasons.append(f"Energy {number(best.energy_per_inference_j)} J per inference ({scope}), {number(best.co2_g_per_1000)} g "

@@ -12,7 +12,9 @@ from pydantic import Field, ValidationError, model_validator
 from advisor.errors import UsageError
 from advisor.schema.records import FiniteRecord, describe_validation_error
 
-WORKLOAD_SCHEMA_VERSION = 2  # 2: host servers come from the catalog (servers.csv), not a share per card
+# 2: host servers come from the catalog (servers.csv), not a share per card. 3: ``site``, where owned or bought
+# hardware runs; the GeForce licence now applies to every data-centre deployment, not to sensitive data alone.
+WORKLOAD_SCHEMA_VERSION = 3
 Sensitivity = Literal["public", "personal", "health", "sensitive", "classified"]  # advisor/recommend/rules.py
 
 
@@ -55,8 +57,11 @@ class Workload(FiniteRecord):
                                         "default), 'cpu', a card name from the catalog, or 'none'")
     owned_count: int = Field(default=1, ge=1, le=100_000)
     usd_per_eur: float | None = Field(default=None, ge=0.01, le=100, description="default: the catalog's dated exchange rate")
-    allow_consumer_cards: bool = Field(default=False, description="the site may run GeForce cards, whose driver licence "
-                                                                   "bars data-centre deployment (sensitive and classified data)")
+    site: Literal["datacenter", "workstation"] = Field(
+        default="datacenter", description="where hardware owned or bought runs: rack servers in a data centre, or a "
+                                          "workstation (a tower in an office); a GeForce card's licence bars the first")
+    allow_consumer_cards: bool = Field(default=False, description="the site may run GeForce cards in a data centre, "
+                                                                   "whose driver licence bars data-centre deployment")
     datacenter_cards_only: bool = Field(default=False, description="buy only passively cooled data-centre cards, made "
                                                                    "for a rack server's airflow (no workstation or "
                                                                    "consumer card with its own fan)")
@@ -97,10 +102,8 @@ class Workload(FiniteRecord):
         """What a card bought is worth at the end of the horizon, as a fraction of its price: it loses
         resale_loss_pct_per_year of its value each year (declining balance), and nothing is left after its
         useful life (amortization_years). Hardware that held classified data is not resold."""
-        from advisor.recommend.rules import at_least
-
         years = self.horizon_months / 12.0
-        if years >= self.amortization_years or at_least(self.sensitivity, "classified"):
+        if years >= self.amortization_years or self.sensitivity == "classified":  # the highest level
             return 0.0
         return (1.0 - self.resale_loss_pct_per_year / 100.0) ** years
 
@@ -144,12 +147,15 @@ def parse_workload(text: str, where: str) -> Workload:
         raise UsageError(f"{where}: schema_version must be a whole number")
     if data.get("schema_version", 1) > WORKLOAD_SCHEMA_VERSION:
         raise UsageError(f"{where} uses workload schema {data['schema_version']}: upgrade gpu-advisor to read it")
-    if data.get("schema_version", 1) == 1:
+    data.setdefault("schema_version", 1)
+    if data["schema_version"] == 1:
         host = data.pop("host_cost_eur_per_card", 0)
         if host:
             raise UsageError(f"{where}: host_cost_eur_per_card is gone: purchases now include their host servers from "
                              "the catalog; put your host's price in servers.csv in your catalog folder and remove the field")
         data["schema_version"] = 2
+    if data["schema_version"] == 2:  # site is new, its default (datacenter) is what version 2 assumed
+        data["schema_version"] = 3
     try:
         return Workload.model_validate(data)
     except ValidationError as exc:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from advisor.catalog.catalog import bundled_catalog
+from advisor.devices.machine import Machine
 from advisor.recommend.decide import RecommendError, recommend
 from advisor.recommend.workload import load_preset, preset_names
 from advisor.report.io import load_report
@@ -26,7 +27,9 @@ def verdicts():
             for owned in ("profiled", "none"):
                 workload = load_preset(preset).model_copy(update={"owned_card": owned})
                 try:
-                    out[(path.stem, preset, owned)] = recommend(report, workload, CATALOG)
+                    # as if each ran on the user's own bare-metal machine: the references are never owned
+                    here = Machine(report.environment.hostname, None)
+                    out[(path.stem, preset, owned)] = recommend(report, workload, CATALOG, machine=here)
                 except RecommendError as exc:  # token counts given for a model that is not a language model
                     assert "language models" in str(exc)
     return out
@@ -64,8 +67,12 @@ def test_the_choices_differ_with_the_workload_and_the_hardware(verdicts):
     chosen = {rec.verdict.choice.label for rec in verdicts.values() if rec.verdict.choice}
     actions = {rec.verdict.action for rec in verdicts.values()}
     assert len(chosen) >= 5 and {"keep", "upgrade", "cloud"} <= actions
-    # Kept where the profiled hardware holds the load, for each profile.
+    # Kept where the profiled hardware holds the load, for each profile run on the user's machine; a bundled
+    # reference, measured on a rented machine, is never owned.
     for path in PROFILES:
+        if path.parent.name == "reference":
+            assert not [rec for (p, _, _), rec in verdicts.items() if p == path.stem and rec.verdict.action == "keep"]
+            continue
         kept = [rec for (p, _, owned), rec in verdicts.items() if p == path.stem and owned == "profiled"
                 and rec.verdict.action == "keep"]
         assert kept, path.stem
@@ -73,3 +80,22 @@ def test_the_choices_differ_with_the_workload_and_the_hardware(verdicts):
     bought = {rec.verdict.choice.label for rec in verdicts.values()
               if rec.verdict.choice and rec.verdict.action == "upgrade"}
     assert len(bought) >= 2
+
+
+def test_no_geforce_serves_in_a_data_centre_unless_allowed(verdicts):
+    for key, rec in verdicts.items():
+        w = rec.workload
+        for option in rec.ranked:
+            geforce = "GeForce" in (option.card or "")
+            on_a_desk = option.action != "cloud" and w.site == "workstation"
+            assert not geforce or on_a_desk or w.allow_consumer_cards, (key, option.label)
+
+
+def test_no_workstation_card_in_a_rack_server(verdicts):
+    racks = {s.name for s in CATALOG.servers if s.site == "datacenter"}
+    for key, rec in verdicts.items():
+        for option in rec.ranked:
+            card = CATALOG.card(option.card) if option.card else None
+            if option.action == "upgrade" and card is not None and card.fan_cooled:
+                assert not any(f"x {name} at" in n for n in option.notes for name in racks), (key, option.label)
+

@@ -11,6 +11,8 @@ import pytest
 from advisor import cli
 from advisor.catalog.audit import CARD_STALE_DAYS, audit
 from advisor.catalog.catalog import bundled_catalog
+from advisor.catalog.servers import hosting
+from advisor.devices.machine import Machine
 from advisor.recommend.decide import RecommendError, recommend
 from advisor.recommend.workload import Workload, load_preset, preset_names
 from tests.unit.scenarios import BASE, scenario_report
@@ -20,7 +22,8 @@ BIG_LLM = dict(latency_scale=300, weights_bytes=40 * 2**30, work_scale=3e4)  # ~
 
 
 def decide(report, workload):
-    return recommend(report, workload, CATALOG)
+    """As if the profile ran here, on the user's own bare-metal machine (tests/unit/test_ownership.py: otherwise)."""
+    return recommend(report, workload, CATALOG, machine=Machine(report.environment.hostname, None))
 
 
 def test_a_small_internal_tool_keeps_the_cpu_it_was_profiled_on_by_default():
@@ -44,7 +47,8 @@ def test_health_data_needs_eu_law_and_hds_covering_the_gpu_service_each_exclusio
     assert not [o for o in rec.ranked if o.action == "cloud"]  # no source shows HDS for a GPU instance yet
     assert rec.ranked and all(any("site itself must meet" in n for n in o.notes) for o in rec.ranked)
     data = {e.label: e.reason for e in rec.excluded if e.category == "data"}
-    assert len(data) == len(CATALOG.offers)
+    licence = [e for e in rec.excluded if e.category == "licence" and not e.label.startswith("buy ")]
+    assert len(data) + len(licence) == len(CATALOG.offers)  # a rented GeForce: its licence is said first
     us = [reason for label, reason in data.items() if label.startswith("AWS")]
     assert us and all("CLOUD Act" in reason for reason in us)  # the real reason, not a missing certificate
     scaleway = [reason for label, reason in data.items() if label.startswith("Scaleway")]
@@ -90,10 +94,15 @@ def test_a_large_language_model_does_not_fit_a_small_card():
     assert card.memory_gb * 2**30 * 0.9 >= 20 * 2**30  # bf16 halves the 40 GiB: only big cards hold it
 
 
-def test_an_owned_card_that_meets_the_target_is_kept():
-    rec = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4"))
-    assert rec.verdict.action == "keep" and rec.verdict.choice.card == "NVIDIA L4"
-    assert "purchase" not in rec.verdict.choice.cost_breakdown_eur
+def test_an_owned_card_that_meets_the_target_is_kept_at_the_cost_of_its_power_and_its_hosts():
+    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, owned_card="NVIDIA L40S"))
+    assert rec.verdict.action == "keep" and rec.verdict.choice.card == "NVIDIA L40S"
+    assert list(rec.verdict.choice.cost_breakdown_eur) == ["electricity"]
+    assert any("its host counted like a purchase's" in n for n in rec.verdict.choice.notes)
+    # A small load on an owned L4 and its 300 W host costs more to run than a small rented CPU instance.
+    small = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4"))
+    kept = next(o for o in small.ranked if o.action == "keep")
+    assert small.verdict.choice.total_cost_eur <= kept.total_cost_eur
 
 
 def test_a_steady_load_buys_and_a_bursty_one_rents():
@@ -185,10 +194,10 @@ def test_a_reference_profile_measured_on_a_card_replaces_the_projection():
                 batch.latency.p95_ms /= 4
     workload = Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4")
     rec = recommend(scenario_report(), workload, CATALOG, references=[reference])
-    choice = rec.verdict.choice
-    assert choice.card == "NVIDIA L4" and choice.basis.startswith("measured on NVIDIA L4 (reference profile")
+    kept = next(o for o in rec.ranked if o.action == "keep")
+    assert kept.card == "NVIDIA L4" and kept.basis.startswith("measured on NVIDIA L4 (reference profile")
     other = recommend(scenario_report(), workload, CATALOG, references=[])
-    assert other.verdict.choice.basis.startswith("projected")
+    assert next(o for o in other.ranked if o.action == "keep").basis.startswith("projected")
 
 
 def test_a_workload_can_be_saved_and_reloaded(tmp_path, capsys):
@@ -271,7 +280,9 @@ def test_a_host_bound_purchase_says_the_engine_matters_with_the_time_scaled_like
     from advisor.report.io import load_report
 
     llm = load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/llm-default-cpu.json")
-    rec = recommend(llm, load_preset("chatbot-24x7").model_copy(update={"owned_card": "none"}), CATALOG, [])
+    # served from a workstation: a small fan-cooled card, bound by eager PyTorch's kernel launches
+    on_a_desk = {"owned_card": "none", "site": "workstation"}
+    rec = recommend(llm, load_preset("chatbot-24x7").model_copy(update=on_a_desk), CATALOG, [])
     best = rec.verdict.choice
     assert best.card and not best.measured  # a projected purchase
     card, variant = CATALOG.card(best.card), llm.variant(best.precision)
@@ -307,10 +318,10 @@ def test_owned_cards_plus_more_of_the_same_is_an_option_that_buys_only_the_extra
 
     usd = rec_usd_per_eur(rec)
     price_eur = CATALOG.card("NVIDIA L40S").price_usd / usd
-    host_eur = hosting(CATALOG.card("NVIDIA L40S"), bought, CATALOG.servers).price_usd / usd
+    host_eur = hosting(CATALOG.card("NVIDIA L40S"), bought, CATALOG.servers, "datacenter").price_usd / usd
     assert option.upfront_eur == pytest.approx(bought * price_eur + host_eur)  # the extra cards and their host only
     new = next(o for o in rec.ranked if o.label == "buy NVIDIA L40S")
-    new_hosts = hosting(CATALOG.card("NVIDIA L40S"), new.devices, CATALOG.servers).price_usd / usd
+    new_hosts = hosting(CATALOG.card("NVIDIA L40S"), new.devices, CATALOG.servers, "datacenter").price_usd / usd
     assert new.devices == option.devices and new.upfront_eur == pytest.approx(option.devices * price_eur + new_hosts)
     assert any("2 already owned" in n for n in option.notes)
 
@@ -405,7 +416,7 @@ def test_a_version_1_workload_with_a_host_share_per_card_says_where_the_host_pri
     from advisor.recommend.workload import parse_workload
 
     old = '{"schema_version": 1, "kind": "gpu-advisor.workload", "peak_rps": 1, "p95_ms": 100%s}'
-    assert parse_workload(old % ', "host_cost_eur_per_card": 0', "w.json").schema_version == 2
+    assert parse_workload(old % ', "host_cost_eur_per_card": 0', "w.json").schema_version == 3
     with pytest.raises(UsageError, match="servers.csv in your catalog folder"):
         parse_workload(old % ', "host_cost_eur_per_card": 3000', "w.json")
 
@@ -430,7 +441,7 @@ def test_the_verdict_opens_with_one_plain_sentence():
     fixtures, reference = root / "tests" / "fixtures", root / "profiles" / "reference"
     catalog, refs = bundled_catalog(), reference_reports()
     cpu = load_report(fixtures / "report-v2-llm-tiny.json")
-    keep = recommend(cpu, load_preset("internal-tool"), catalog, refs).verdict
+    keep = recommend(cpu, load_preset("internal-tool"), catalog, refs, Machine(cpu.environment.hostname, None)).verdict
     assert keep.headline.startswith("Keep this machine's CPU: it holds the 3.5 s target with ")
     assert "x headroom" in keep.headline and "EUR a month of electricity" in keep.headline
     h100 = load_report(reference / "embedding-default-nvidia-h100-80gb-hbm3.json")
@@ -469,7 +480,8 @@ def test_reports_from_a_fleet_folder_are_measured_references_ahead_of_projection
 
 def test_a_purchase_says_which_of_its_prices_to_check_with_a_quote():
     rec = decide(scenario_report(), load_preset("classified-onprem"))
-    buys = {o.card: o for o in rec.ranked if o.action == "upgrade" and o.card}
+    desk = decide(scenario_report(), load_preset("classified-onprem").model_copy(update={"site": "workstation"}))
+    buys = {o.card: o for o in rec.ranked + desk.ranked if o.action == "upgrade" and o.card}
     assert "NVIDIA RTX A2000" in buys and "NVIDIA T4" in buys
     a2000, t4 = buys["NVIDIA RTX A2000"], buys["NVIDIA T4"]
     assert "the card's list price, 450 USD, is undated" in a2000.price_checks
@@ -485,7 +497,8 @@ def test_a_card_is_bought_at_its_street_price_where_the_catalog_has_one_and_says
     assert l40s.price_kind == "street" and l40s.price_usd == l40s.street_price_usd != l40s.purchase_price_usd
     assert a2000.price_kind == "list" and a2000.price_usd == a2000.purchase_price_usd
     rec = decide(scenario_report(), load_preset("classified-onprem"))
-    buys = {o.card: o for o in rec.ranked if o.action == "upgrade" and o.card}
+    desk = decide(scenario_report(), load_preset("classified-onprem").model_copy(update={"site": "workstation"}))
+    buys = {o.card: o for o in rec.ranked + desk.ranked if o.action == "upgrade" and o.card}
     street = next(n for n in buys["NVIDIA L40S"].notes if n.startswith("per card"))
     assert f"street price {l40s.street_price_usd:,.0f} USD" in street and f"list {l40s.purchase_price_usd:,.0f} USD" in street
     assert "list price 450 USD" in next(n for n in buys["NVIDIA RTX A2000"].notes if n.startswith("per card"))
@@ -504,22 +517,30 @@ def test_a_verdict_sized_at_the_largest_batch_measured_asks_for_larger_batches()
     assert small.verdict.choice.batch_size < largest and not any("the largest measured" in r for r in small.verdict.reasons)
 
 
-def test_a_fan_cooled_workstation_card_is_bought_with_a_word_on_the_rack_or_left_out_when_asked():
+def test_a_card_is_bought_only_in_a_host_that_accepts_it_workstation_cards_in_a_workstation():
     fans = {c.name for c in CATALOG.cards if c.fan_cooled}
     assert {"NVIDIA RTX A2000", "NVIDIA GeForce RTX 4090", "NVIDIA RTX PRO 6000 Blackwell Max-Q"} <= fans
     assert not fans & {"NVIDIA T4", "NVIDIA L4", "NVIDIA L40S", "NVIDIA H100 PCIe", "NVIDIA RTX PRO 6000 Blackwell"}
-    rec = decide(scenario_report(), load_preset("classified-onprem"))
-    a2000 = next(o for o in rec.ranked if o.card == "NVIDIA RTX A2000")
-    assert any("cooled by its own fan" in n for n in a2000.notes)
-    t4 = next(o for o in rec.ranked if o.card == "NVIDIA T4")
-    assert not any("cooled by its own fan" in n for n in t4.notes)
-    if rec.verdict.choice.card in fans:
-        assert any("check that the server's vendor supports it" in r for r in rec.verdict.reasons)
-    strict = decide(scenario_report(), load_preset("classified-onprem").model_copy(update={"datacenter_cards_only": True}))
-    assert not any(o.card in fans for o in strict.ranked)
-    left_out = {e.label.removeprefix("buy ") for e in strict.excluded if e.category == "cooling"}
-    geforce = {f for f in fans if "GeForce" in f}  # classified data: already left out by their driver licence
-    assert left_out == fans - geforce and geforce
+    servers = {s.name: s for s in CATALOG.servers}
+    rec = decide(scenario_report(), load_preset("classified-onprem"))  # a data centre: rack servers
+    assert not any(o.card in fans for o in rec.ranked if o.action == "upgrade")
+    a2000 = next(e for e in rec.excluded if e.label == "buy NVIDIA RTX A2000")
+    assert a2000.category == "no_host" and "--site workstation" in a2000.reason
+    for option in (o for o in rec.ranked if o.action == "upgrade" and o.card):
+        host = next(n for n in option.notes if " x " in n and "W each" in n)
+        assert not any(name in host for name, s in servers.items() if s.site == "workstation")
+    on_site = {"owned_card": "none", "sensitivity": "classified"}  # nothing rented: every purchase is ranked
+    desk = decide(scenario_report(), load_preset("office-workstation").model_copy(update=on_site))
+    bought = [o for o in desk.ranked if o.action == "upgrade" and o.card]
+    assert bought and all(o.card in fans for o in bought)
+    assert all(any("Workstation tower" in n for n in o.notes) for o in bought)
+    t4 = next(e for e in desk.excluded if e.label == "buy NVIDIA T4")
+    assert t4.category == "no_host" and "no airflow" in t4.reason
+    # a card over a host's power is not put in it: the 575 W RTX 5090 is not in a 400 W-a-slot rack server
+    big = CATALOG.card("NVIDIA GeForce RTX 5090")
+    assert hosting(big, 1, CATALOG.servers, "workstation").server.name == "Workstation tower 2 slots"
+    h200 = CATALOG.card("NVIDIA H200 NVL")
+    assert hosting(h200, 1, CATALOG.servers, "datacenter").server.name == "PCIe GPU host 8 slots"
 
 
 def test_an_unsettled_measurement_is_marked_never_ranks_and_the_advice_says_to_rerun():

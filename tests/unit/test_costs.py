@@ -1,0 +1,180 @@
+"""The costs of keep, buy and rent, each worked by hand in the test: a verdict's arithmetic can be redone from
+its JSON (advisor/recommend/costs.py). A synthetic 100 W card at 1,000 USD, a 2-slot host at 4,000 USD drawing
+200 W, 1.25 USD per EUR, 0.20 EUR/kWh, PUE 1.5, a year served 24 hours a day."""
+
+from datetime import date
+
+import pytest
+
+from advisor.catalog.cards import Card
+from advisor.catalog.catalog import Catalog, Offer
+from advisor.catalog.servers import Server
+from advisor.performance.projection import Performance
+from advisor.recommend.capacity import Sizing
+from advisor.recommend.context import Context, Device
+from advisor.recommend.costs import apply_breakeven, buy_option, keep_option, rent_option
+from advisor.recommend.schema import Exclusion, Option
+from advisor.recommend.workload import Workload
+from tests.unit.scenarios import scenario_report
+
+HOURS = 24 * 30.44 * 12  # a year, every hour: 8,766.72 h
+CARD = Card(
+    name="Test 100W",
+    name_pattern="Test 100W",
+    vendor="NVIDIA",
+    architecture="Ada",
+    tdp_w=100,
+    form_factor="PCIe",
+    purchase_price_usd=1000,
+    price_date=date.today().isoformat(),
+    source="test",
+)
+HOST = Server(
+    name="Test host",
+    platform="pcie",
+    gpu_slots=2,
+    price_usd=4000,
+    estimated=False,
+    price_basis="quote",
+    host_power_w=200,
+    source="test",
+)
+OFFER = Offer(
+    provider="Test cloud",
+    offer="t1",
+    kind="cloud",
+    card=CARD.name,
+    gpu_as_listed=CARD.name,
+    gpu_count=1,
+    price_per_hour=0.5,
+    currency="EUR",
+    price_scope="instance",
+    vat="excluded",
+    billing_granularity="hour",
+    jurisdiction="EU",
+    source="test",
+)
+
+
+def context(**workload) -> Context:
+    w = Workload(peak_rps=5, avg_rps=2, p95_ms=1000, horizon_months=12, maintenance_pct_per_year=10, **workload)
+    catalog = Catalog(cards=[CARD], offers=[OFFER], energy=[], servers=[HOST])
+    return Context(
+        scenario_report(), w, catalog, usd_per_eur=1.25, electricity=0.20, carbon=50.0, pue=1.5, assumptions={}
+    )
+
+
+def sized(ctx: Context, units: int):
+    """``units`` devices serving one request at a time, 100 ms each: 10 requests a second each."""
+    perf = Performance("fp32", 1, 100.0, 120.0, 1.0, "measured", None)
+    return ctx.report.variant("fp32"), Sizing(units, 1, 0.5, 150.0, perf), {}
+
+
+def test_keeping_an_owned_card_costs_its_electricity_and_its_hosts_alone():
+    ctx = context()
+    option = keep_option(ctx, Device("keep Test 100W (owned)", CARD, False), sized(ctx, 1), owned_count=1)
+    assert isinstance(option, Option) and option.action == "keep"
+    # 2 requests/s on 10 a second: 20% busy. Idle 25% of TDP = 25 W; average 25 + (100 - 25) x 0.2 = 40 W;
+    # its host's 200 W at every hour, as a purchase counts: 240 W x 8,766.72 h = 2,104.0 kWh, x PUE 1.5.
+    kwh = (40 + 200) * HOURS / 1000 * 1.5
+    assert option.cost_breakdown_eur == pytest.approx({"electricity": kwh * 0.20})  # 631.20 EUR
+    assert option.upfront_eur == 0 and option.total_cost_eur == pytest.approx(631.20384)
+
+
+def test_buying_a_card_counts_card_and_host_less_resale_upkeep_and_the_hosts_power():
+    ctx = context()
+    option = buy_option(ctx, Device("buy Test 100W", CARD, False), sized(ctx, 1))
+    assert isinstance(option, Option) and option.action == "upgrade"
+    # 1,000 USD + 4,000 USD at 1.25 USD per EUR = 800 + 3,200 EUR up front; a year loses 30% of the value,
+    # so 70% is recovered by resale and 30% counts.
+    assert option.upfront_eur == pytest.approx(4000.0)
+    # Upkeep 10% a year of the whole price; the card's 40 W and the host's 200 W at every hour.
+    electricity = (40 + 200) * HOURS / 1000 * 1.5 * 0.20
+    assert option.cost_breakdown_eur == pytest.approx(
+        {"purchase": 800 * 0.3, "host": 3200 * 0.3, "maintenance": 4000 * 0.10, "electricity": electricity}
+    )
+    assert option.total_cost_eur == pytest.approx(240 + 960 + 400 + 631.20384)
+    assert option.running_eur_per_month(12) == pytest.approx((400 + 631.20384) / 12)
+
+
+def test_renting_by_the_hour_and_on_a_commitment_takes_the_cheaper():
+    ctx = context()
+    device = Device("Test cloud t1", CARD, False)
+    option = rent_option(ctx, device, sized(ctx, 2), OFFER)
+    assert isinstance(option, Option) and option.units == 2
+    assert option.cost_breakdown_eur == {"rent": pytest.approx(2 * 0.5 * HOURS)}  # 8,766.72 EUR
+    committed = OFFER.model_copy(update={"price_per_hour_1y": 0.4, "price_per_hour_3y": 0.3})
+    option = rent_option(ctx, device, sized(ctx, 2), committed)
+    # The 1-year term fits the year: every hour at 0.40; the 3-year one outlasts it and is not used.
+    assert option.cost_breakdown_eur == {"rent": pytest.approx(2 * 0.4 * HOURS)}
+    assert any("3-year commitment" in n and "outlasts" in n for n in option.notes)
+
+
+def test_owning_too_few_buys_only_the_extra_ones_and_counts_all_their_power():
+    ctx = context()
+    option = keep_option(ctx, Device("keep Test 100W (owned)", CARD, False), sized(ctx, 2), owned_count=1)
+    assert isinstance(option, Option) and option.action == "upgrade" and option.devices == 2
+    assert option.label == "keep 1 Test 100W (owned) and buy 1 more"
+    # Two cards at 2/20 = 10% busy: 25 + 75 x 0.1 = 32.5 W each, with the host's 200 W.
+    electricity = (2 * 32.5 + 200) * HOURS / 1000 * 1.5 * 0.20
+    assert option.upfront_eur == pytest.approx(800 + 3200)  # one card and its host
+    assert option.cost_breakdown_eur == pytest.approx(
+        {"purchase": 240, "host": 960, "maintenance": 400, "electricity": electricity}
+    )
+
+
+def option(action, upfront, breakdown, label="x") -> Option:
+    return Option(
+        action=action,
+        label=label,
+        units=1,
+        devices=1,
+        precision="fp32",
+        batch_size=1,
+        p50_ms=1,
+        p95_ms_at_peak=1,
+        basis="measured",
+        uncertainty_factor=1,
+        utilisation_at_peak=0.5,
+        total_cost_eur=sum(breakdown.values()),
+        cost_breakdown_eur=breakdown,
+        upfront_eur=upfront,
+        cost_per_million_eur=1,
+        cost_per_million_unit="inferences",
+        energy_per_inference_j=None,
+        energy_basis="",
+        co2_g_per_1000=None,
+    )
+
+
+def test_breakeven_counts_upkeep_and_energy_and_excludes_what_pays_off_past_the_horizon():
+    # Issue 24's case: 7,338 EUR up front, 74.4 EUR a month of electricity and 61.2 of upkeep (10% a year),
+    # against renting at 333.7 EUR a month: 7,338 / (333.7 - 74.4 - 61.2) = month 37.0, past 36 months.
+    months = 36
+    late = option(
+        "upgrade", 7338, {"purchase": 4821, "electricity": 74.4 * months, "maintenance": 61.2 * months}, "buy late"
+    )
+    # 4,000 EUR up front, 85.93 a month to run: 4,000 / (333.7 - 85.93) = month 16.1.
+    early = option(
+        "upgrade", 4000, {"purchase": 2000, "electricity": 50.0 * months, "maintenance": 35.93 * months}, "buy early"
+    )
+    rent = option("cloud", 0, {"rent": 333.7 * months}, "rent")
+    options, excluded = [late, early, rent], []
+    apply_breakeven(options, excluded, months)
+    assert early.breakeven_month == pytest.approx(4000 / (333.7 - 85.93))
+    assert late.breakeven_month == pytest.approx(7338 / (333.7 - 74.4 - 61.2)) and late.breakeven_month > 37
+    assert options == [early, rent]
+    assert excluded == [
+        Exclusion(
+            label="buy late",
+            category="breakeven",
+            reason=(
+                "pays for itself only after 37.0 months against renting rent, beyond the 36-month horizon: rent instead"
+            ),
+        )
+    ]
+    # A setup fee paid to rent is saved by owning: it comes off the price up front.
+    fee = option("cloud", 500, {"rent": 333.7 * months, "setup": 500}, "rent with a fee")
+    options = [late, fee]
+    apply_breakeven(options, [], months)
+    assert late.breakeven_month == pytest.approx((7338 - 500) / (333.7 - 74.4 - 61.2))
