@@ -115,13 +115,35 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         from advisor.recommend.workload import save_workload
         save_workload(workload, Path(args.save_workload), overwrite=args.overwrite,
                       inputs=_inputs(args.report, args.workload))
-    report = load_report(Path(args.report))
-    from advisor.recommend.references import reference_reports
-
     folder = user_catalog_dir(args.catalog_dir)
-    rec = recommend(report, workload, load_catalog(folder), reference_reports(folder, _references(args)))
+    if _is_model_configuration(Path(args.report)):
+        from advisor.performance.llm.architecture import load_architecture
+        from advisor.recommend.llm import config_identity, recommend_llm
+
+        path = Path(args.report)
+        rec = recommend_llm(load_architecture(path), config_identity(path), workload, load_catalog(folder))
+    else:
+        from advisor.recommend.references import reference_reports
+
+        report = load_report(Path(args.report))
+        rec = recommend(report, workload, load_catalog(folder), reference_reports(folder, _references(args)))
     print(rec.model_dump_json(indent=1) if args.json else recommendation_text(rec))
     return 0 if rec.verdict.action != "none" else 1
+
+
+def _is_model_configuration(path: Path) -> bool:
+    """A folder, or a JSON object naming a model_type with no gpu-advisor kind: a model's configuration."""
+    if path.is_dir():
+        return True
+    if path.suffix != ".json" or not path.is_file():
+        return False
+    from advisor.files import read_text
+
+    try:
+        data = json.loads(read_text(path, "report or configuration"))
+    except (ValueError, RecursionError):
+        return False  # load_report says what is wrong with it
+    return isinstance(data, dict) and "kind" not in data and "model_type" in data
 
 
 def cmd_project(args: argparse.Namespace) -> int:

@@ -78,8 +78,9 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--p95-ms", type=float, help="latency target at the 95th percentile")
     r.add_argument("--hours-per-day", type=float, help="hours a day the service is used (default 24)")
     r.add_argument("--no-batching", action="store_true", help="requests must be served one by one")
-    r.add_argument("--engine", choices=["eager", "graphs"],
-                   help="how projected cards run the model: eager PyTorch (default) or with CUDA graphs")
+    r.add_argument("--engine", choices=["eager", "graphs", "vllm", "tensorrt"],
+                   help="how projected cards run the model: eager PyTorch (default for a profile) or with CUDA graphs; "
+                        "for a language model's configuration also vllm (its default) or tensorrt")
     r.add_argument("--sensitivity", choices=["public", "personal", "health", "sensitive", "classified"],
                    help="each level implies the ones before it (docs/recommendation.md)")
     r.add_argument("--prompt-tokens", type=int, help="language models: tokens in a request's prompt")
@@ -147,8 +148,10 @@ def make_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_devices)
 
     r = sub.add_parser("recommend", help="keep, upgrade or move to the cloud: for a profile and a workload",
-                       description="Recommend where the profiled model should run for a workload.")
-    r.add_argument("report", help="a profile report (JSON) made by 'gpu-advisor profile'")
+                       description="Recommend where the profiled model should run for a workload; or a language "
+                                   "model, from its configuration alone (docs/llm-serving.md).")
+    r.add_argument("report", help="a profile report (JSON) made by 'gpu-advisor profile', or a language model's "
+                                  "config.json (or its folder): no weights needed")
     add_workload_options(r)
     r.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")
     r.add_argument("--save-workload", metavar="FILE", help="also save the workload as given (preset + options)")

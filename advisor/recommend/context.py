@@ -22,7 +22,7 @@ class RecommendError(AdvisorError):
 
 @dataclass
 class Context:
-    report: ProfileReport
+    report: ProfileReport | None  # None: a language model assessed from its configuration (advisor/recommend/llm.py)
     workload: Workload
     catalog: Catalog
     usd_per_eur: float
@@ -30,6 +30,19 @@ class Context:
     carbon: float
     pue: float
     assumptions: dict[str, str]
+
+    @property
+    def profile(self) -> ProfileReport:
+        """The profile recommended on: every step that reads measurements runs only for a profile."""
+        assert self.report is not None, "a configuration has no profile"
+        return self.report
+
+    def tokens_per_request(self) -> int | None:
+        """A language model's reply tokens per request (costs are per million of them); None: not a language model."""
+        if self.report is None:
+            return self.workload.output_tokens
+        model = self.report.model
+        return (self.workload.output_tokens or model.new_tokens) if model and model.new_tokens else None
 
 
 @dataclass
@@ -52,7 +65,8 @@ class Device:
         return (self.card.name if self.card else "cpu") + (" here" if self.measured_here else " projected")
 
 
-def build_context(report: ProfileReport, workload: Workload, catalog: Catalog) -> Context:
+def build_context(report: ProfileReport | None, workload: Workload, catalog: Catalog, task: str | None = None) -> Context:
+    """``task``: the model's, where there is no report (a configuration)."""
     assumptions: dict[str, str] = {}
 
     def fact(category: str, key: str, given, what: str) -> float:
@@ -81,7 +95,8 @@ def build_context(report: ProfileReport, workload: Workload, catalog: Catalog) -
                                 "that held classified data); each purchase includes its host servers (servers.csv; "
                                 "ESTIMATES are marked); upkeep "
                                 f"{workload.maintenance_pct_per_year:g}% a year (maintenance_pct_per_year)")
-    task = report.model.task if report.model else None
+    if report is not None:
+        task = report.model.task if report.model else None
     if workload.use_case and task and task != "generic" and workload.use_case != task:
         assumptions["use case"] = (f"the workload is for {workload.use_case} but the profiled model is a {task} model: "
                                    "profile the model you will deploy")

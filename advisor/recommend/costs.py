@@ -29,14 +29,16 @@ from advisor.schema.report import VariantResult
 HOURS_PER_MONTH = 24.0 * DAYS_PER_MONTH
 COMMITMENTS = ((12, "price_per_hour_1y", "1-year"), (36, "price_per_hour_3y", "3-year"))
 
-Sized = tuple[VariantResult, Sizing, dict[str, str]] | Exclusion
+# The variant profiled (None: a language model assessed from its configuration), its sizing, and why each other
+# precision was set aside; or why the device cannot serve.
+Sized = tuple[VariantResult | None, Sizing, dict[str, str]] | Exclusion
 
 
 @dataclass
 class _Load:
     """What every action shares: the variant and sizing chosen, and the energy one device draws."""
 
-    variant: VariantResult
+    variant: VariantResult | None
     sizing: Sizing
     set_aside: dict[str, str]
     copies: int  # copies of the set-up profiled one unit holds (a CPU; 1 for a GPU)
@@ -54,7 +56,8 @@ def _load(ctx: Context, device: Device, sized: Sized) -> _Load | Exclusion:
     variant, sizing, set_aside = sized
     copies = 1  # devices a unit holds: a CPU holds copies of the set-up profiled (advisor/performance/cpu.py)
     if device.cpu is not None:
-        found = replicas(ctx.report, device.cpu, variant)
+        assert variant is not None  # a CPU is weighed only from a profile
+        found = replicas(ctx.profile, device.cpu, variant)
         if isinstance(found, Unfit):
             return Exclusion(label=device.label, category="does_not_fit", reason=found.reason)
         copies = found
@@ -69,12 +72,12 @@ def _load(ctx: Context, device: Device, sized: Sized) -> _Load | Exclusion:
 
 
 def _power(
-    ctx: Context, device: Device, variant: VariantResult, sizing: Sizing
+    ctx: Context, device: Device, variant: VariantResult | None, sizing: Sizing
 ) -> tuple[float | None, float | None, str]:
     """Busy and idle watts per device, and how they were obtained."""
-    if device.reference is not None:
+    if variant is not None and device.reference is not None:
         variant = device.reference.measured_for(variant.precision, ctx.workload.engine) or variant
-    if device.measured_here or device.reference is not None:
+    if variant is not None and (device.measured_here or device.reference is not None):  # None: nothing measured
         batch = next((b for b in variant.batches if b.batch_size == sizing.batch_size), None)
         energy = batch.energy if batch else None
         if energy is not None:
@@ -329,8 +332,7 @@ def _option(
     offer: Offer | None = None,
 ) -> Option:
     total = sum(costs.values())
-    model = ctx.report.model
-    tokens = (ctx.workload.output_tokens or model.new_tokens) if model and model.new_tokens else None
+    tokens = ctx.tokens_per_request()
     denominator = load.requests * (tokens or 1)
     perf = load.sizing.performance
     return Option(
@@ -341,7 +343,7 @@ def _option(
         offer=offer.offer if offer else None,
         units=instances,
         devices=devices,
-        precision=load.variant.precision,
+        precision=load.sizing.performance.precision,
         batch_size=load.sizing.batch_size,
         p50_ms=perf.p50_ms,
         p95_ms_at_peak=load.sizing.p95_ms,

@@ -50,6 +50,9 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     if not usable:
         raise RecommendError("the report has no variant with a measured latency (all unsupported, failed or out of "
                              "memory): profile again with other precisions or batch sizes")
+    if workload.engine not in ("eager", "graphs"):
+        raise RecommendError(f"--engine {workload.engine} serves a language model assessed from its configuration "
+                             "(gpu-advisor recommend CONFIG.json); a profile is projected onto cards for eager or graphs")
     ctx = build_context(report, workload, catalog)
     llm = report.model if report.model and report.model.new_tokens else None
     if (workload.prompt_tokens or workload.output_tokens) and not llm:
@@ -121,6 +124,18 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         device = Device(label, offered, _is_profiled_card(report, offered))
         if allowed(device, "cloud", offer):
             _add(rent_option(ctx, device, sized(device), offer), options, excluded)
+    rank(options, excluded, workload)
+    verdict = make_verdict(ctx, options, excluded, variants)
+    if noise_reason:
+        verdict.reasons.append(noise_reason)
+    verdict.reasons += engine_reasons(ctx, options[0] if options else None)
+    return Recommendation(report_id=report.report_id, model=report.model.name if report.model else "?",
+                          profiled_on=report.device.name if report.device else "?", workload=workload,
+                          assumptions=ctx.assumptions, verdict=verdict, ranked=options, excluded=excluded)
+
+
+def rank(options: list[Option], excluded: list[Exclusion], workload: Workload) -> None:
+    """Over the budget out, break-even against renting set, then cheapest first (then the least energy)."""
     budget = workload.budget_eur
     if budget is not None:
         for option in [o for o in options if o.total_cost_eur > budget]:
@@ -130,13 +145,6 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
                                              f"over the budget of {budget:,.0f} EUR"))
     apply_breakeven(options, excluded, workload.horizon_months)
     options.sort(key=lambda o: (round(o.total_cost_eur, 2), o.energy_per_inference_j or 0.0, o.label))
-    verdict = make_verdict(ctx, options, excluded, variants)
-    if noise_reason:
-        verdict.reasons.append(noise_reason)
-    verdict.reasons += engine_reasons(ctx, options[0] if options else None)
-    return Recommendation(report_id=report.report_id, model=report.model.name if report.model else "?",
-                          profiled_on=report.device.name if report.device else "?", workload=workload,
-                          assumptions=ctx.assumptions, verdict=verdict, ranked=options, excluded=excluded)
 
 
 def _add(found: Option | Exclusion, options: list[Option], excluded: list[Exclusion]) -> None:
@@ -171,7 +179,7 @@ def _owned_device(ctx: Context, machine: Machine) -> Device | None:
     """The hardware already paid for: by default the device the profile ran on, when it ran on this machine and
     this machine is not a virtual machine or cloud instance."""
     owned = ctx.workload.owned_card
-    report = ctx.report
+    report = ctx.profile
     if owned is None or owned.lower() == "none":
         return None
     if owned.lower() == "profiled":

@@ -53,23 +53,23 @@ def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[i
             _check_agreement(ctx, device, variant, perfs)
             return perfs
     if device.cpu is not None:
-        if ctx.report.device is None or ctx.report.device.kind != "cpu":
+        if ctx.profile.device is None or ctx.profile.device.kind != "cpu":
             return Unfit(variant.precision, 0, "a CPU option is projected only from a profile measured on a CPU: "
                                                "profile the model on a CPU (--device cpu) to weigh CPU options")
-        if profiled_threads(ctx.report) is None:
+        if profiled_threads(ctx.profile) is None:
             return Unfit(variant.precision, 0, "the profile does not record the threads it ran with: profile again")
-        if unfit := precision_unfit(ctx.report, variant.precision, device.cpu):
+        if unfit := precision_unfit(ctx.profile, variant.precision, device.cpu):
             return unfit
         cells = measured_cells(variant)
         if not cells:
             return Unfit(variant.precision, 0, "no measured batch size to start from")
-        return {b.batch_size: project_cpu(ctx.report, variant, b, device.cpu) for b in cells}
+        return {b.batch_size: project_cpu(ctx.profile, variant, b, device.cpu) for b in cells}
     for batch in measured_cells(variant):
         # no card: the profiled CPU itself; the profiled card: measured for the engines its rows count for
         if device.card is None or (device.measured_here and counts_as(variant.engine, ctx.workload.engine)):
             perfs[batch.batch_size] = measured(variant, batch)
             continue
-        result = project(ctx.report, variant, batch.batch_size, device.card, ctx.workload.engine)
+        result = project(ctx.profile, variant, batch.batch_size, device.card, ctx.workload.engine)
         if isinstance(result, Unfit):
             first = first or result
         else:
@@ -80,10 +80,10 @@ def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[i
 def _check_agreement(ctx: Context, device: Device, variant: VariantResult, measured_perfs: dict[int, Performance]) -> None:
     """Two bases for one card (the measured reference, and the projection from this profile) must overlap;
     when they do not, the projections onto cards without a reference may be off by as much: say so."""
-    if ctx.report.device is None or device.card is None:
+    if ctx.profile.device is None or device.card is None:
         return
     for batch_size, real in measured_perfs.items():
-        guess = project(ctx.report, variant, batch_size, device.card, ctx.workload.engine)
+        guess = project(ctx.profile, variant, batch_size, device.card, ctx.workload.engine)
         if isinstance(guess, Unfit) or guess.measured:
             continue
         if guess.high_ms < real.p50_ms / real.band or guess.low_ms > real.p50_ms * real.band:
@@ -144,7 +144,7 @@ def best_variant(ctx: Context, device: Device, variants: list[VariantResult]
 
 def _continuous(ctx: Context) -> bool:
     w = ctx.workload
-    return bool(ctx.report.model and ctx.report.model.new_tokens and w.batching
+    return bool(ctx.profile.model and ctx.profile.model.new_tokens and w.batching
                 and (w.prompt_tokens or w.output_tokens))
 
 
@@ -152,7 +152,7 @@ def _per_request(ctx: Context, variant: VariantResult, perfs: dict[int, Performa
     """A language model's call is one profiled generation (its prompt, then its new tokens). With the workload's
     prompt and reply lengths, a request takes: the call's prefill share (measured time to first token over the
     call, at the nearest measured batch) scaled by prompt tokens, plus its decode share scaled by reply tokens."""
-    model = ctx.report.model
+    model = ctx.profile.model
     w = ctx.workload
     if not (model and model.new_tokens and model.seq_len and (w.prompt_tokens or w.output_tokens)):
         return perfs

@@ -12,7 +12,9 @@ from advisor.schema.engines import engine as engine_spec
 from advisor.schema.report import VariantResult
 
 
-def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion], variants: list[VariantResult]) -> Verdict:
+def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion], variants: list[VariantResult],
+                 precision_advice: str | None = None) -> Verdict:
+    """``variants``: the profile's (none for a configuration, whose ``precision_advice`` is given)."""
     w = ctx.workload
     if not options:
         latency = [(e.best_p95_ms, e) for e in excluded if e.category == "latency" and e.best_p95_ms is not None]
@@ -74,7 +76,7 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
     if counts.get("data"):
         reasons.append(f"{counts['data']} cloud offers were excluded by the data rules for {w.sensitivity} data.")
     return Verdict(action=best.action, headline=verdict_headline(best, w), choice=best, reasons=reasons,
-                   precision_advice=_precision_advice(best, variants, w, excluded))
+                   precision_advice=_precision_advice(best, variants, w, excluded) if variants else precision_advice)
 
 
 def verdict_headline(best: Option, w: Workload) -> str:
@@ -143,10 +145,10 @@ def engine_reasons(ctx: Context, best: Option | None) -> list[str]:
     reasons = []
     if best is not None:
         reasons.append(f"Sized for serving with {spec.label} (--engine {engine}).")
-        measured = best.measured or any(v.status == "ok" and counts_as(v.engine, engine) for v in ctx.report.variants)
+        measured = best.measured or any(v.status == "ok" and counts_as(v.engine, engine) for v in ctx.profile.variants)
         if best.action == "upgrade" and not measured:
             reasons.append(f"This purchase is sized on {spec.label}, which nobody measured for this model (the profile "
-                           f"measured {', '.join(sorted({v.engine for v in ctx.report.variants}))}): its figures are "
+                           f"measured {', '.join(sorted({v.engine for v in ctx.profile.variants}))}): its figures are "
                            f"projections only; profile the model with --engine {engine} on such a card before buying.")
     if note := engine_note(ctx, best):
         reasons.append(note)
@@ -164,9 +166,9 @@ def engine_note(ctx: Context, best: Option | None) -> str | None:
     reason = None
     if best is not None and best.card and not best.measured:
         card = ctx.catalog.card(best.card)
-        variant = ctx.report.measured_for(best.precision, "eager") or ctx.report.variant(best.precision)
-        alt = project(ctx.report, variant, best.batch_size, card, other) if card and variant else None
-        same = project(ctx.report, variant, best.batch_size, card, engine) if card and variant else None
+        variant = ctx.profile.measured_for(best.precision, "eager") or ctx.profile.variant(best.precision)
+        alt = project(ctx.profile, variant, best.batch_size, card, other) if card and variant else None
+        same = project(ctx.profile, variant, best.batch_size, card, engine) if card and variant else None
         if isinstance(alt, Performance) and isinstance(same, Performance):
             # The option's p50 may be scaled to the workload's requests (prompt and reply tokens): scale alike.
             ratio = alt.p50_ms / same.p50_ms

@@ -1,0 +1,81 @@
+"""The recommendation for a language model known by its configuration alone: replicas of 1-8 GPUs sized by the
+workload's p95 with the KV cache's limit, costed and ruled like a profile's options."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from advisor.catalog.catalog import bundled_catalog
+from advisor.cli import main
+from advisor.performance.llm.architecture import architecture
+from advisor.recommend.context import RecommendError
+from advisor.recommend.llm import recommend_llm
+from advisor.recommend.workload import load_preset
+from tests.unit.test_llm_serving import LLAMA3_8B, LLAMA3_70B
+
+CATALOG = bundled_catalog()
+
+
+def chatbot(**update):
+    return load_preset("chatbot-24x7").model_copy(update=update)
+
+
+def test_the_chatbot_preset_on_llama3_8b_buys_a_few_data_centre_cards_sized_for_a_serving_engine():
+    rec = recommend_llm(architecture(LLAMA3_8B, "Llama-3-8B"), "config-x", chatbot(), CATALOG)
+    best = rec.verdict.choice
+    assert rec.verdict.action in ("upgrade", "cloud") and best is not None
+    card = CATALOG.card(best.card)
+    assert card is not None and not card.fan_cooled and "GeForce" not in card.name
+    assert 1 <= best.devices <= 8  # a 50 req/s-class chatbot on an 8B model: a server, not a rack of cards
+    assert "vllm" in rec.assumptions["engine"] and "vllm" in rec.verdict.reasons[0]
+    assert all(o.basis.startswith("projected from the configuration") and not o.measured for o in rec.ranked)
+    assert best.cost_per_million_unit == "tokens" and best.p95_ms_at_peak <= 15000
+    assert any("sequences in flight" in n for n in best.notes) and any("time per output token" in n for n in best.notes)
+    assert {"int8", "int4"} <= set(best.precisions_set_aside)
+    # every card is ranked or excluded with its reason: none silently dropped
+    named = {o.card for o in rec.ranked if o.action == "upgrade"} | {e.label.removeprefix("buy ") for e in rec.excluded}
+    assert {c.name for c in CATALOG.cards} <= named
+
+
+def test_the_engine_moves_the_verdict_eager_needs_more_gpus_than_a_serving_engine():
+    arch = architecture(LLAMA3_8B, "Llama-3-8B")
+    served = recommend_llm(arch, "c", chatbot(engine="vllm"), CATALOG).verdict.choice
+    eager = recommend_llm(arch, "c", chatbot(engine="eager"), CATALOG).verdict.choice
+    assert served is not None and eager is not None
+    assert eager.total_cost_eur > served.total_cost_eur
+
+
+def test_a_70b_model_is_served_on_several_cards_never_excluded_for_size():
+    rec = recommend_llm(architecture(LLAMA3_70B, "Llama-3-70B"), "c", chatbot(), CATALOG)
+    h100 = next(o for o in rec.ranked if o.card == "NVIDIA H100 SXM")
+    assert h100.devices >= 2  # 140 GB of bf16 weights, 70 GB in fp8: one 80 GB card holds neither with a KV cache
+    assert any("tensor parallelism" in n for n in h100.notes)
+
+
+def test_bad_requests_for_a_configuration_are_one_line_each():
+    arch = architecture(LLAMA3_8B, "Llama-3-8B")
+    with pytest.raises(RecommendError, match="--prompt-tokens and --output-tokens"):
+        recommend_llm(arch, "c", load_preset("internal-tool"), CATALOG)
+    with pytest.raises(RecommendError, match="exceed its context of 8,192"):
+        recommend_llm(arch, "c", chatbot(prompt_tokens=8000), CATALOG)
+    with pytest.raises(RecommendError, match="owned card 'H100' is not in the catalog; did you mean"):
+        recommend_llm(arch, "c", chatbot(owned_card="H100"), CATALOG)
+
+
+def test_recommend_takes_a_config_on_the_command_line_and_refuses_a_serving_engine_for_a_profile(tmp_path, capsys):
+    config = tmp_path / "Llama-3-8B"
+    config.mkdir()
+    (config / "config.json").write_text(json.dumps(LLAMA3_8B))
+    assert main(["recommend", str(config), "--preset", "chatbot-24x7", "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["report_id"].startswith("config-") and rec["profiled_on"].startswith("nothing")
+    assert rec["workload"]["engine"] == "vllm"
+    assert main(["recommend", str(config / "config.json"), "--preset", "chatbot-24x7", "--engine", "tensorrt"]) == 0
+    assert "tensorrt" in capsys.readouterr().out
+    from tests.unit.test_documents import V2  # a profile report
+
+    assert main(["recommend", str(V2), "--preset", "internal-tool", "--engine", "vllm"]) == 2
+    err = capsys.readouterr().err
+    assert "recommend CONFIG.json" in err and len(err.strip().splitlines()) == 1
