@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from html import escape
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,7 +45,10 @@ EXCLUDED = ["why", "reason", "options excluded"]
 
 
 class DecideView(QWidget):
-    """``catalog()`` gives the catalog to decide over (bundled plus the user's folder)."""
+    """``catalog()`` gives the catalog to decide over (bundled plus the user's folder). ``decided``: each
+    recommendation shown."""
+
+    decided = Signal(object)
 
     def __init__(self, catalog: Callable, references: Callable) -> None:
         super().__init__()
@@ -269,9 +272,34 @@ class DecideView(QWidget):
         except Exception as exc:  # a catalog the user edited by hand that no longer loads
             self.problem.setText(str(exc))
             return
+        self._submit(recommend, self.report, workload, catalog, references)
+
+    def decide_config(self, arch, config_id: str, prompt_tokens: int, output_tokens: int, engine: str) -> None:
+        """A language model from its configuration (the Language model tab): this form's workload with its lengths
+        and engine."""
+        from pydantic import ValidationError
+
+        from advisor.recommend.llm import recommend_llm
+        from advisor.schema.records import describe_validation_error
+
+        if self._future is not None:
+            return
+        try:
+            workload = self.workload().model_copy(update={"prompt_tokens": prompt_tokens, "output_tokens": output_tokens,
+                                                          "engine": engine})
+            catalog = self.catalog()
+        except ValidationError as exc:
+            self.problem.setText(describe_validation_error(exc, "the workload"))
+            return
+        except Exception as exc:  # a catalog the user edited by hand that no longer loads
+            self.problem.setText(str(exc))
+            return
+        self._submit(recommend_llm, arch, config_id, workload, catalog)
+
+    def _submit(self, *call) -> None:
         self.problem.setText("Recommending…")
         self.decide_button.setEnabled(False)
-        self._future = self._pool.submit(recommend, self.report, workload, catalog, references)
+        self._future = self._pool.submit(*call)
         self._poll.start(40)
 
     def _collect(self) -> None:
@@ -312,6 +340,7 @@ class DecideView(QWidget):
                 item.setToolTip("\n".join(labels) if c == 2 else text)
                 self.excluded.setItem(r, c, item)
         self._fit(self.excluded)
+        self.decided.emit(rec)
 
     def visible_options(self) -> list:
         """The ranked options the filters let through."""

@@ -32,6 +32,7 @@ from ui.compare_view import CompareView
 from ui.decide_view import DecideView
 from ui.dialogs import Dialogs
 from ui.fleet_view import FleetView
+from ui.llm_view import LlmView
 from ui.machine import MachineProbe
 from ui.plots import LivePlots
 from ui.profile_form import ProfileForm
@@ -94,6 +95,9 @@ class MainWindow(QMainWindow):
         self.catalog_view = CatalogView(self.catalog, self.user_catalog_dir)
         self.catalog_view.changed.connect(self._catalog_changed)
         self.whatif_view = WhatIfView(self.catalog, self.references)
+        self.llm_view = LlmView(self.catalog, self.dialogs)
+        self.llm_view.decide_requested.connect(self.decide_language_model)
+        self.decide_view.decided.connect(self.llm_view.show_costs)
         self.compare_view = CompareView()
         self.compare_view.add_requested.connect(self.add_to_comparison)
         self.compare_view.save_requested.connect(self.save_comparison)
@@ -106,6 +110,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.results, "Results")
         self.tabs.addTab(self.decide_view, "Decide")
         self.tabs.addTab(self.whatif_view, "What if")
+        self.tabs.addTab(self.llm_view, "Language model")
         self.tabs.addTab(self.catalog_view, "Catalog")
         self.tabs.addTab(self.compare_view, "Compare")
         self.tabs.addTab(self.fleet_view, "Fleet")
@@ -337,9 +342,11 @@ class MainWindow(QMainWindow):
             self.show_problem(f"{out.name}: name the document .html, .pdf or .csv")
             return False
         self._register_pdf_writer()
+        rec = self.decide_view.recommendation
+        if rec is not None and rec.report_id != report.report_id:
+            rec = None  # the Decide tab shows a language model's configuration: not this report's verdict
         try:
-            write_document(report, integrity.sha256_file(report_path), fmt, out,
-                           self.decide_view.recommendation, overwrite=out.exists())
+            write_document(report, integrity.sha256_file(report_path), fmt, out, rec, overwrite=out.exists())
         except AdvisorError as exc:
             self.show_problem(str(exc))
             return False
@@ -442,6 +449,10 @@ class MainWindow(QMainWindow):
     def _decide(self) -> None:
         self.tabs.setCurrentWidget(self.decide_view)
         self.decide_view.decide()
+
+    def decide_language_model(self, arch, config_id: str, prompt_tokens: int, output_tokens: int, engine: str) -> None:
+        self.tabs.setCurrentWidget(self.decide_view)
+        self.decide_view.decide_config(arch, config_id, prompt_tokens, output_tokens, engine)
 
     def _tab_shown(self, index: int) -> None:
         widget = self.tabs.widget(index)

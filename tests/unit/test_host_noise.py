@@ -105,7 +105,7 @@ def test_a_busy_round_is_run_again_while_the_budget_allows(monkeypatch):
     request = ProfileRequest(model=ModelSpec(builtin="embedding"), batch_sizes=[1, 8], rounds=3, budget_s=30)
     from types import SimpleNamespace
 
-    cells = [rounds.Cell(variant=SimpleNamespace(precision="fp32"), batch_size=b) for b in (1, 8)]
+    cells = [rounds.Cell(variant=SimpleNamespace(precision="fp32", engine="eager"), batch_size=b) for b in (1, 8)]
     events = []
     rounds.measure_cells(cells, request, None, lambda cls, **f: events.append(f), None, 0)
     assert seen == [(1, 0), (8, 0), (1, 1), (8, 1), (1, 2), (8, 2), (8, 3)]  # one more round for the busy one
