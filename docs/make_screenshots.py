@@ -11,6 +11,7 @@ Usage: QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py [--dark] [--sca
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
@@ -103,6 +104,24 @@ def main() -> None:
     grab("decide")
     window.tabs.setCurrentWidget(window.whatif_view)
     grab("whatif")
+    configs = json.loads((ROOT / "profiles" / "validation" / "llm_configs.json").read_text())
+    config = scratch / "Llama-3-70B" / "config.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps(configs["Llama-3-70B"]))
+    view = window.llm_view
+    window.tabs.setCurrentWidget(view)
+    view.prompt.setValue(500)
+    view.output.setValue(300)
+    view.open_config(config)
+    view.table.selectRow(next(r for r in range(view.table.rowCount()) if view.table.item(r, 0).text() ==
+                              "NVIDIA H100 SXM" and view.table.item(r, 1).text() == "fp8"))
+    grab("language-model")
+    window.decide_view.preset.setCurrentText("chatbot-24x7")
+    window.decide_view.recommendation = None
+    view.decide()
+    while window.decide_view.recommendation is None:
+        wait(100)
+    grab("decide-language-model")
     window.tabs.setCurrentWidget(window.catalog_view)
     grab("catalog")
     window.add_to_comparison([CPU, saved])

@@ -106,9 +106,12 @@ def cmd_profile(args: argparse.Namespace) -> int:
     run = ProfileRun(request)
     stop_signals = [s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None]
     previous = _interrupt_on(stop_signals)
+    # Held in a name: a stop raised in the loop's body must give its reason before the generator is dropped, since
+    # dropping it cancels the run as "the caller stopped reading" (and the first reason given is the one kept).
+    events = run.events()
     try:
         try:
-            for event in run.events():
+            for event in events:
                 progress(event)
                 if args.events:
                     print(event.model_dump_json(), flush=True)
