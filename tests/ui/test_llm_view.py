@@ -25,14 +25,19 @@ def _row(view, card, precision):
 def test_open_a_config_see_fit_and_timings_then_decide(window, qtbot, tmp_path, dialogs):
     view = window.llm_view
     window.tabs.setCurrentWidget(view)
+    view.concurrency.setText("1")
     dialogs.answers.append(_config(tmp_path, "Llama-3-70B", LLAMA3_70B))
     qtbot.mouseClick(view.open_button, Qt.MouseButton.LeftButton)
     assert "70.55 B parameters" in view.summary.text() and "GQA" in view.summary.text()
     assert view.table.rowCount() == len(window.catalog().cards) * 4  # every card, four precisions
     h100 = _row(view, "NVIDIA H100 SXM", "bf16")
     assert view.table.item(h100, 2).text() == "2" and view.table.item(h100, 3).text() == "yes"  # 141 GB: two cards
+    view.concurrency.setText("1,8,128")  # more sequences in flight need the KV cache of more GPUs
+    qtbot.mouseClick(view.assess_button, Qt.MouseButton.LeftButton)
+    h100 = _row(view, "NVIDIA H100 SXM", "bf16")
+    assert int(view.table.item(h100, 2).text()) > 2 and int(view.table.item(h100, 4).text()) >= 128
     view.table.selectRow(h100)
-    assert view.ttft_plot.getPlotItem().listDataItems() and "2 x NVIDIA H100 SXM" in view.tpot_plot.getPlotItem().titleLabel.text
+    assert view.ttft_plot.getPlotItem().listDataItems() and "x NVIDIA H100 SXM, bf16" in view.tpot_plot.getPlotItem().titleLabel.text
     # a prompt longer than the model's context: one line, nothing lost
     view.prompt.setValue(9000)
     qtbot.mouseClick(view.assess_button, Qt.MouseButton.LeftButton)

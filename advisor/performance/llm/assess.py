@@ -89,7 +89,7 @@ def assess(a: Architecture, cards: list[Card], gpus: tuple[int, ...] = DEFAULT_G
     sequence = request.prompt_tokens + request.output_tokens
     if a.max_context and sequence > a.max_context:
         raise UsageError(f"{a.name}: a prompt of {request.prompt_tokens} and a reply of {request.output_tokens} tokens "
-                         f"exceed its context of {a.max_context} tokens")
+                         f"exceed its context of {a.max_context:,} tokens")
     rows: list[Assessment] = []
     for card in cards:
         for engine in serving:
