@@ -256,45 +256,41 @@ class DecideView(QWidget):
     # Deciding --------------------------------------------------------------------------------------------
 
     def decide(self) -> None:
-        from pydantic import ValidationError
-
         from advisor.recommend.decide import recommend
-        from advisor.schema.records import describe_validation_error
 
         if self.report is None or self._future is not None:
             return
-        try:
-            workload = self.workload()
-            catalog, references = self.catalog(), self.references()
-        except ValidationError as exc:
-            self.problem.setText(describe_validation_error(exc, "the workload"))
-            return
-        except Exception as exc:  # a catalog the user edited by hand that no longer loads
-            self.problem.setText(str(exc))
-            return
-        self._submit(recommend, self.report, workload, catalog, references)
+        if (inputs := self._inputs()) is not None:
+            self._submit(recommend, self.report, *inputs)
 
     def decide_config(self, arch, config_id: str, prompt_tokens: int, output_tokens: int, engine: str) -> None:
         """A language model from its configuration (the Language model tab): this form's workload with its lengths
         and engine."""
-        from pydantic import ValidationError
-
         from advisor.recommend.llm import recommend_llm
-        from advisor.schema.records import describe_validation_error
 
         if self._future is not None:
             return
+        lengths = {"prompt_tokens": prompt_tokens, "output_tokens": output_tokens, "engine": engine}
+        if (inputs := self._inputs(lengths)) is not None:
+            self._submit(recommend_llm, arch, config_id, *inputs[:2])
+
+    def _inputs(self, update: dict | None = None):
+        """The workload (the form's, with ``update``), the catalog and the reference profiles; None, with the problem
+        shown, if one of them fails."""
+        from pydantic import ValidationError
+
+        from advisor.schema.records import describe_validation_error
+
         try:
-            workload = self.workload().model_copy(update={"prompt_tokens": prompt_tokens, "output_tokens": output_tokens,
-                                                          "engine": engine})
-            catalog = self.catalog()
+            workload = self.workload()
+            if update:
+                workload = Workload.model_validate({**workload.model_dump(), **update})
+            return workload, self.catalog(), self.references()
         except ValidationError as exc:
             self.problem.setText(describe_validation_error(exc, "the workload"))
-            return
         except Exception as exc:  # a catalog the user edited by hand that no longer loads
             self.problem.setText(str(exc))
-            return
-        self._submit(recommend_llm, arch, config_id, workload, catalog)
+        return None
 
     def _submit(self, *call) -> None:
         self.problem.setText("Recommending…")
