@@ -20,7 +20,7 @@ from advisor.catalog.servers import Hosting, hosting
 from advisor.files import read_bytes
 from advisor.performance.llm import work
 from advisor.performance.llm.architecture import Architecture
-from advisor.performance.llm.engines import ServingEngine
+from advisor.performance.llm.engines import ServingEngine, unchecked
 from advisor.performance.llm.interconnect import link
 from advisor.performance.llm.serving import Setup, engine_for, max_concurrency, memory_fit, timing, why_not
 from advisor.performance.projection import Performance
@@ -179,6 +179,9 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
             f"{best.batch_size} sequences in flight a replica, hold the p95 of {workload.p95_ms / 1000:g} s a request at "
             f"the peak of {workload.peak:g} requests/s (simulated p95 {number(best.p95_ms_at_peak)} ms, "
             f"{best.utilisation_at_peak:.0%} busy at peak; {best.basis}).")
+        card = catalog.card(best.card) if best.card else None
+        if card is not None and (caveat := unchecked(card.vendor)):
+            verdict.reasons.insert(1, f"The {card.name}'s figures are the least sure here: {caveat}.")
     return Recommendation(report_id=config_id, model=arch.name, profiled_on="nothing: assessed from its configuration",
                           workload=workload, assumptions=ctx.assumptions, verdict=verdict, ranked=options,
                           excluded=excluded)
@@ -222,7 +225,7 @@ def _performance(setup: Setup, arch: Architecture, c: int, w: Workload) -> tuple
     else:  # a static batch: the simulation queues requests for it, so a batch's own time is the service time
         p50 = p95 = c / tm.requests_per_s * 1000.0
     basis = (f"projected from the configuration: {engine.name} on {setup.gpus} x {setup.card.name}, {tm.bound}-bound "
-             f"decoding ({engine.fitted_on})")
+             f"decoding ({engine.fitted_on})" + (f"; {caveat}" if (caveat := unchecked(setup.card.vendor)) else ""))
     perf = Performance(setup.precision, c, p50, p95, engine.band, basis, None, tm.bound, engine.name, "configuration")
     return perf, tm.ttft_p95_ms, tm.tpot_p95_ms
 

@@ -105,11 +105,14 @@ def verdict_headline(best: Option, w: Workload) -> str:
                     f"{best.upfront_eur:,.0f} EUR up front, then about {monthly:,.0f} EUR a month{unpriced}.")
         return f"Keep {what}: {holds}, " + ("for " if best.cost_complete or monthly >= 0.5 else "") + f"{running_cost}."
     if best.action == "upgrade":
-        what = best.label.removeprefix("buy ")
         pays = (f", and it pays for itself against renting in month {best.breakeven_month:.0f}"
                 if best.breakeven_month is not None else "")
-        return (f"Buy {best.units} x {what} with the server around {'it' if best.units == 1 else 'them'}: {holds}; "
-                f"{best.upfront_eur:,.0f} EUR up front, then {running_cost}{pays}.")
+        if best.label.startswith("keep "):  # the cards owned are kept and more bought (costs.keep_option)
+            what = f"{best.label[0].upper()}{best.label[1:]} ({best.devices} in all) with the server around them"
+        else:
+            what = (f"Buy {best.units} x {best.label.removeprefix('buy ')} with the server around "
+                    f"{'it' if best.units == 1 else 'them'}")
+        return f"{what}: {holds}; {best.upfront_eur:,.0f} EUR up front, then {running_cost}{pays}."
     setup = f" after a {best.upfront_eur:,.0f} EUR setup fee" if best.upfront_eur else ""
     return (f"Rent {best.units} x {best.label}: {holds}, for about {monthly:,.0f} EUR a month{setup} "
             f"({best.total_cost_eur:,.0f} EUR over {months} months){unpriced}.")

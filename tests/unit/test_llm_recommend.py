@@ -79,3 +79,27 @@ def test_recommend_takes_a_config_on_the_command_line_and_refuses_a_serving_engi
     assert main(["recommend", str(V2), "--preset", "internal-tool", "--engine", "vllm"]) == 2
     err = capsys.readouterr().err
     assert "recommend CONFIG.json" in err and len(err.strip().splitlines()) == 1
+
+
+def test_owned_cards_too_few_for_the_load_are_kept_and_more_bought_in_one_plain_sentence():
+    from advisor.recommend.verdict import verdict_headline
+
+    workload = chatbot(owned_card="NVIDIA L40S", owned_count=2)
+    rec = recommend_llm(architecture(LLAMA3_8B, "Llama-3-8B"), "c", workload, CATALOG)
+    more = next(o for o in rec.ranked if o.label.startswith("keep 2 NVIDIA L40S (owned) and buy"))
+    assert more.action == "upgrade" and more.devices > 2
+    headline = verdict_headline(more, workload)
+    assert headline.startswith(f"Keep 2 NVIDIA L40S (owned) and buy {more.devices - 2} more ({more.devices} in all)")
+    assert "Buy" not in headline
+
+
+def test_a_card_of_a_vendor_no_published_measurement_checked_says_so_in_its_basis_and_the_verdict():
+    rec = recommend_llm(architecture(LLAMA3_70B, "Llama-3-70B"), "c", chatbot(), CATALOG)
+    amd = [o for o in rec.ranked if o.card and CATALOG.card(o.card).vendor == "AMD"]
+    nvidia = [o for o in rec.ranked if o.card and CATALOG.card(o.card).vendor == "NVIDIA"]
+    assert amd and nvidia
+    assert all("no published AMD serving measurement" in o.basis for o in amd)
+    assert not any("serving measurement checked" in o.basis for o in nvidia)
+    best = rec.verdict.choice
+    if CATALOG.card(best.card).vendor == "AMD":
+        assert any("least sure" in r and "ask the vendor" in r for r in rec.verdict.reasons)

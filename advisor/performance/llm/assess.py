@@ -11,6 +11,7 @@ from advisor.catalog.cards import Card
 from advisor.errors import UsageError
 from advisor.performance.llm import work
 from advisor.performance.llm.architecture import Architecture
+from advisor.performance.llm.engines import unchecked
 from advisor.performance.llm.interconnect import link
 from advisor.performance.llm.serving import Setup, engine_for, goodput, max_concurrency, memory_fit, timing, why_not
 
@@ -119,7 +120,8 @@ def _rows(setup: Setup, a: Architecture, request: Request, concurrencies: tuple[
     template = replace(template, reason=fit.reason, max_concurrency=held, kv_capacity_tokens=fit.kv_capacity_tokens,
                        basis=f"projected from the configuration: {engine.name} at {engine.eta_memory:.0%} of "
                              f"{setup.card.memory_bandwidth_gbs:g} GB/s decoding and {engine.eta_compute:.0%} of the "
-                             f"tensor peak prefilling ({engine.fitted_on}); band x/÷{band:g}")
+                             f"tensor peak prefilling ({engine.fitted_on}); band x/÷{band:g}"
+                             + (f"; {caveat}" if (caveat := unchecked(setup.card.vendor)) else ""))
     if fit.fits:
         good = goodput(setup, a, fit, request.prompt_tokens, request.output_tokens, request.ttft_slo_ms,
                        request.tpot_slo_ms)

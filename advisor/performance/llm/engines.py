@@ -54,5 +54,19 @@ SERVING: dict[str, ServingEngine] = {e.name: e for e in (
                             "TTFT 28%"),
 )}
 
+# Every fit and held-out row of profiles/validation/llm_serving.csv that benchmarks/llm_validation.py uses is on an
+# NVIDIA card (the AMD rows are dataset-driven MLPerf runs it leaves out): other vendors' figures rest on the same
+# constants, unchecked, and say so.
+VALIDATED_VENDORS = ("NVIDIA",)
+
+
+def unchecked(vendor: str) -> str | None:
+    """Why a card's serving figures are less sure than the band says (None: its vendor's cards were validated)."""
+    if vendor in VALIDATED_VENDORS:
+        return None
+    return (f"no published {vendor} serving measurement checked these constants (fitted on NVIDIA cards): ask the "
+            f"vendor for a benchmark of this model before buying")
+
+
 OVERHEAD_BYTES = 1 << 30  # ASSUMED per GPU outside the engine's pools: CUDA context, cuBLAS/NCCL workspaces, graphs
 MAX_SEQUENCES = 256  # vLLM's default max_num_seqs: the sampler's logits are sized for it
