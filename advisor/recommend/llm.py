@@ -179,9 +179,9 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
             f"{best.batch_size} sequences in flight a replica, hold the p95 of {workload.p95_ms / 1000:g} s a request at "
             f"the peak of {workload.peak:g} requests/s (simulated p95 {number(best.p95_ms_at_peak)} ms, "
             f"{best.utilisation_at_peak:.0%} busy at peak; {best.basis}).")
-        card = catalog.card(best.card) if best.card else None
-        if card is not None and (caveat := unchecked(card.vendor)):
-            verdict.reasons.insert(1, f"The {card.name}'s figures are the least sure here: {caveat}.")
+        chosen = catalog.card(best.card) if best.card else None
+        if chosen is not None and (caveat := unchecked(chosen.vendor)):
+            verdict.reasons.insert(1, f"The {chosen.name}'s figures are the least sure here: {caveat}.")
     return Recommendation(report_id=config_id, model=arch.name, profiled_on="nothing: assessed from its configuration",
                           workload=workload, assumptions=ctx.assumptions, verdict=verdict, ranked=options,
                           excluded=excluded)
