@@ -56,6 +56,10 @@ class CompareView(QWidget):
         self.entries.append((str(path), report, sha256))
         self._refresh()
 
+    def clear(self) -> None:
+        self.entries.clear()
+        self._refresh()
+
     def remove_selected(self) -> None:
         row = self.list.currentRow()
         if 0 <= row < len(self.entries):
