@@ -31,7 +31,8 @@ from ui.background import BackgroundJob, Pump
 from ui.dialogs import Dialogs
 from ui.style import plain_label
 
-COLUMNS = ["model", "device", "profiled", "precisions measured", "engines", "status", "file"]
+COLUMNS = ["model", "device", "profiled", "status", "engines", "precisions measured", "file"]
+WIDEST = 280  # px: a long status or list of precisions is elided, whole in its tooltip
 SETTING = "history_folders"
 
 
@@ -52,7 +53,7 @@ class HistoryView(QWidget):
         self._pump.done.connect(self._read)
 
         self.folders = QListWidget()
-        self.folders.setMaximumHeight(90)
+        self.folders.setMaximumHeight(72)
         add = QPushButton("Add folder…")
         add.clicked.connect(lambda: self.add_folder())
         self.remove_button = QPushButton("Remove folder")
@@ -80,6 +81,7 @@ class HistoryView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)  # one line a report: long cells are elided, whole in their tooltips
         self.table.itemDoubleClicked.connect(lambda item: self.open_requested.emit(self._path(item.row())))
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self._selection_changed()
@@ -108,7 +110,7 @@ class HistoryView(QWidget):
         bottom_column.addWidget(self.status)
         bottom_column.addWidget(self.table, 1)
         splitter.addWidget(bottom)
-        splitter.setSizes([110, 600])
+        splitter.setSizes([80, 640])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._show_folders()
@@ -178,11 +180,11 @@ class HistoryView(QWidget):
     def _add_row(self, entry: Summary) -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
-        texts = [entry.model, entry.device, f"{entry.created_at:%Y-%m-%d %H:%M}", ", ".join(entry.precisions) or "–",
-                 ", ".join(entry.engines), entry.status, entry.path.name]
+        texts = [entry.model, entry.device, f"{entry.created_at:%Y-%m-%d %H:%M}", entry.status, ", ".join(entry.engines),
+                 ", ".join(entry.precisions) or "–", entry.path.name]
         for column, text in enumerate(texts):
             item = QTableWidgetItem(text)  # table items are plain text: a report's own strings are never markup
-            item.setToolTip(str(entry.path))
+            item.setToolTip(f"{text}\n{entry.path}")
             item.setData(Qt.ItemDataRole.UserRole, str(entry.path))
             self.table.setItem(row, column, item)
         self.table.setRowHidden(row, not self._matches(entry))
@@ -194,6 +196,8 @@ class HistoryView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortItems(2, Qt.SortOrder.DescendingOrder)  # newest first
         self.table.resizeColumnsToContents()
+        for column in range(self.table.columnCount()):
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), WIDEST))
         self._say()
 
     def _say(self) -> None:

@@ -6,7 +6,6 @@ network share) and the devices come from the window's machine probe when it answ
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -20,31 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from advisor.report.history import report_files
+from advisor.report import history
 from advisor.schema.devices import DeviceListing
 from ui.background import BackgroundJob, Pump
 from ui.machine import describe
 from ui.style import plain_label
 
 SHOWN = 8  # as many as File > Open recent
-
-
-def recent_reports(recent: list[str], folder: Path) -> list[tuple[Path, float | None]]:
-    """The reports opened or saved lately (the Open recent menu's) then the newest files of the reports folder,
-    at most SHOWN, each with its modification time (None: the file is gone)."""
-    paths = [Path(p) for p in recent] + report_files(folder)[:SHOWN]
-    out: list[tuple[Path, float | None]] = []
-    seen = set()
-    for path in paths:
-        key = path.resolve()
-        if key in seen:
-            continue
-        seen.add(key)
-        try:
-            out.append((path, path.stat().st_mtime))
-        except OSError:
-            out.append((path, None))
-    return out[:SHOWN]
 
 
 class StartPage(QWidget):
@@ -104,8 +85,9 @@ class StartPage(QWidget):
     # Recent reports ---------------------------------------------------------------------------------------------
 
     def list_recent(self, recent: list[str], folder: Path) -> None:
-        """List them off the GUI thread; a listing still under way is replaced."""
-        job = BackgroundJob(lambda _post: recent_reports(recent, folder), "recent reports")
+        """The reports opened lately (File > Open recent), then the folder's newest, read off the GUI thread; a
+        listing still under way is replaced."""
+        job = BackgroundJob(lambda _post: history.recent([Path(p) for p in recent], folder, SHOWN), "recent reports")
         self._folder = folder
         job.start()
         self._pump.watch(job)
@@ -113,11 +95,12 @@ class StartPage(QWidget):
     def _listed(self, job: BackgroundJob) -> None:
         found = job.result or []
         self.recent.clear()
-        for path, mtime in found:
-            when = f"{datetime.fromtimestamp(mtime):%Y-%m-%d %H:%M}" if mtime is not None else "file not found"
-            item = QListWidgetItem(f"{path.name}    ({when}, {path.parent})")  # a list item never reads markup
-            item.setData(Qt.ItemDataRole.UserRole, str(path))
-            item.setToolTip(str(path))
+        for s in found:
+            # a list item is plain text: a report's own strings never read as markup
+            item = QListWidgetItem(f"{s.model} on {s.device}, {s.created_at:%Y-%m-%d %H:%M}, {s.status}"
+                                   f"    {s.path.name}")
+            item.setData(Qt.ItemDataRole.UserRole, str(s.path))
+            item.setToolTip(str(s.path))
             self.recent.addItem(item)
         self.recent_note.setText(
             "Click one to open it." if found else

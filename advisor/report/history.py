@@ -8,8 +8,9 @@ and a folder the user adds is read as it is, never a whole tree by surprise.
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -75,21 +76,37 @@ def report_files(folder: Path) -> list[Path]:
     return [path for _, path in sorted(entries, key=lambda pair: pair[0], reverse=True)]
 
 
-def read_folders(folders: list[Path], stop: Callable[[], bool] = lambda: False) -> Iterator[Summary | Skipped]:
-    """Each .json file of the folders, newest first within a folder: its summary, or why it is skipped.
-    ``stop`` is asked between files (the app asks it to stop when the folders change)."""
+def read_files(paths: Iterable[Path], stop: Callable[[], bool] = lambda: False) -> Iterator[Summary | Skipped]:
+    """Each file's summary, or why it is skipped; a file named twice is read once. ``stop`` is asked between files
+    (the app asks it to stop when the folders change)."""
     seen: set[Path] = set()
-    for folder in folders:
-        for path in report_files(folder):
-            if stop():
-                return
-            key = path.resolve()
-            if key in seen:  # a folder added twice, or the reports folder added again
-                continue
-            seen.add(key)
-            try:
-                yield summarize(load_report(path), path)
-            except AdvisorError as exc:
-                yield Skipped(path, str(exc))
-            except (OSError, ValueError, RecursionError) as exc:  # whatever a damaged file does, the list goes on
-                yield Skipped(path, f"{type(exc).__name__}: {exc}")
+    for path in paths:
+        if stop():
+            return
+        key = path.resolve()
+        if key in seen:  # a folder added twice, or a recent report that is also in the folder
+            continue
+        seen.add(key)
+        try:
+            yield summarize(load_report(path), path)
+        except AdvisorError as exc:
+            yield Skipped(path, str(exc))
+        except (OSError, ValueError, RecursionError) as exc:  # whatever a damaged file does, the list goes on
+            yield Skipped(path, f"{type(exc).__name__}: {exc}")
+
+
+def read_folders(folders: list[Path], stop: Callable[[], bool] = lambda: False) -> Iterator[Summary | Skipped]:
+    """Each .json file of the folders, newest first within a folder: its summary, or why it is skipped."""
+    return read_files((path for folder in folders for path in report_files(folder)), stop)
+
+
+def recent(paths: list[Path], folder: Path, n: int) -> list[Summary]:
+    """The first ``n`` reports among ``paths`` (those opened lately) then the folder's newest; files that are not
+    reports are passed over, and at most 4 n files are read, so a folder of other JSON cannot hold it up."""
+    found = []
+    for i, entry in enumerate(read_files(itertools.chain(paths, report_files(folder)))):
+        if isinstance(entry, Summary):
+            found.append(entry)
+        if len(found) == n or i + 1 == 4 * n:
+            break
+    return found

@@ -62,18 +62,21 @@ def test_the_app_opens_on_the_start_page_and_a_click_on_a_recent_report_opens_it
     page = window.start_page
     assert window.tabs.currentWidget() is page and window.report is None
     qtbot.waitUntil(lambda: page.recent.count() > 0)
-    names = [page.recent.item(i).text().split()[0] for i in range(page.recent.count())]
-    assert set(names) == {p.name for p in reports.glob("*.json")}  # the folder's files, not its subfolder's
+    items = {Path(page.recent.item(i).data(Qt.ItemDataRole.UserRole)).name: page.recent.item(i)
+             for i in range(page.recent.count())}
+    assert set(items) == {"tiny.json", "embedding-h100.json", "vision-h100.json"}  # reports only, not the subfolder's
+    assert items["tiny.json"].text().startswith("llm-tiny on AMD EPYC, 2026-11-27 06:58, complete")
     assert "Click one to open it" in page.recent_note.text()
-    row = names.index("embedding-h100.json")
-    click_item(qtbot, page.recent, page.recent.visualItemRect(page.recent.item(row)))
+    click_item(qtbot, page.recent, page.recent.visualItemRect(items["embedding-h100.json"]))
     assert window.report is not None and window.report.model.name == "embedding-default"
     assert window.tabs.currentWidget() is window.results and window.state.report_path == reports / "embedding-h100.json"
-    # a file that is not a report, clicked: one sentence in the banner, the report shown stays
-    row = names.index("package.json")
+    # a report deleted since it was listed, clicked: one sentence in the banner, the report shown stays
     window.tabs.setCurrentWidget(page)
+    qtbot.waitUntil(lambda: page.recent.count() == 3)  # listed again now that it is in File > Open recent
+    (reports / "tiny.json").unlink()
+    row = next(i for i in range(3) if page.recent.item(i).data(Qt.ItemDataRole.UserRole).endswith("tiny.json"))
     click_item(qtbot, page.recent, page.recent.visualItemRect(page.recent.item(row)))
-    assert "not a gpu-advisor profile report" in window.banner.text() and window.report.model.name == "embedding-default"
+    assert "Cannot open" in window.banner.text() and window.report.model.name == "embedding-default"
 
 
 def test_recent_reports_opened_elsewhere_come_first_and_an_empty_folder_says_where_profiles_go(qtbot, tmp_path, dialogs):
@@ -123,20 +126,20 @@ def test_the_devices_found_and_a_failed_discovery_are_said(qtbot, tmp_path, dial
 
 def test_listing_recent_reports_never_holds_up_the_window(qtbot, tmp_path, dialogs, reports, monkeypatch):
     """A reports folder that takes long to list (a slow share): the window opens and answers meanwhile."""
-    import ui.start_page
+    import advisor.report.history as history
 
     release, waited = threading.Event(), []
-    real = ui.start_page.report_files
+    real = history.report_files
 
     def slow(folder):
         waited.append(release.wait(10))  # False if nobody let it go: the GUI thread was stuck here
         return real(folder)
 
-    monkeypatch.setattr(ui.start_page, "report_files", slow)
+    monkeypatch.setattr(history, "report_files", slow)
     window = open_app(qtbot, tmp_path, dialogs)  # returns while the listing waits
     assert window.start_page.recent.count() == 0 and window.isVisible()
     release.set()
-    qtbot.waitUntil(lambda: window.start_page.recent.count() == 6)
+    qtbot.waitUntil(lambda: window.start_page.recent.count() == 3)
     assert waited == [True]
 
 
@@ -158,7 +161,7 @@ def test_history_lists_every_report_newest_first_and_counts_the_files_that_are_n
     view = show_history(window, qtbot)
     shown = rows(view)
     assert [r[0] for r in shown] == ["vision-default", "embedding-default", "llm-tiny"]  # newest first
-    assert shown[2][1:] == ["AMD EPYC", "2026-11-27 06:58", "fp32, bf16, int8_dynamic", "eager", "complete", "tiny.json"]
+    assert shown[2][1:] == ["AMD EPYC", "2026-11-27 06:58", "complete", "eager", "fp32, bf16, int8_dynamic", "tiny.json"]
     assert view.status.text() == "3 reports in 1 folder; 3 files are not reports"
     tip = view.status.toolTip()
     assert "cut-short.json" in tip and "package.json: " in tip and "schema 99" in tip
@@ -228,8 +231,9 @@ def test_reading_a_folder_never_holds_up_the_window(qtbot, tmp_path, dialogs, re
         assert gate.acquire(timeout=10), "the GUI thread was stuck reading"
         return real(path)
 
-    monkeypatch.setattr(history, "load_report", slow)
     window = open_app(qtbot, tmp_path, dialogs)
+    qtbot.waitUntil(lambda: window.start_page.recent.count() == 3)  # the start page has read its own
+    monkeypatch.setattr(history, "load_report", slow)
     window.tabs.setCurrentWidget(window.history_view)
     view = window.history_view
     assert view.reading and view.table.rowCount() == 0  # the tab showed at once
