@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from html import escape
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -47,21 +48,23 @@ class CompareView(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         # p50 of the cells every report measured, one bar per report: horizontal, so the cells' names fit on the
         # left axis, and on a log axis, since a CPU and an H100 differ a hundredfold
-        self.chart = pg.PlotWidget(axisItems={"bottom": PlainLogAxis("bottom")})
-        self.plot = self.chart.getPlotItem()
+        self.chart = pg.GraphicsLayoutWidget()
+        self.plot = self.chart.addPlot(row=0, col=0, axisItems={"bottom": PlainLogAxis("bottom")})
         self.plot.setLogMode(x=True, y=False)
         self.plot.setLabel("bottom", "p50 latency (ms, log)")
-        self.plot.setTitle("p50 per report, cells measured in all")
-        self.legend = self.plot.addLegend(offset=(-5, 5))
+        self.plot.setTitle("p50, cells in every report")
+        self.legend = pg.LegendItem()  # below the plot: over it, it hid the longest bars
+        self.chart.addItem(self.legend, row=1, col=0)
         self.bars: list[pg.BarGraphItem] = []
+        self.list.setMaximumHeight(110)
         splitter = QSplitter()
-        splitter.addWidget(self.list)
         splitter.addWidget(self.table)
         splitter.addWidget(self.chart)
-        splitter.setSizes([220, 520, 420])
+        splitter.setSizes([480, 420])
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
+        layout.addWidget(self.list)
         layout.addWidget(splitter, 1)
         self._refresh()
 
@@ -136,7 +139,7 @@ class CompareView(QWidget):
             self.plot.addItem(bar)
             self.bars.append(bar)
             device = report.device.name if report.device else "?"
-            self.legend.addItem(bar, f"[{i + 1}] {device}")
+            self.legend.addItem(bar, escape(f"[{i + 1}] {device}"))  # pyqtgraph's labels read HTML: a name shows as written
         self.plot.getAxis("left").setTicks([[(row, f"{p} b{b}") for row, (p, b, _) in enumerate(cells)]])
         self.plot.invertY(True)  # the first cell on top, as in the table
         self.plot.setYRange(-0.6, len(cells) - 0.4, padding=0)
