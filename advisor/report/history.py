@@ -1,6 +1,6 @@
 """Folders of saved reports as a list: a one-line summary of each valid report, and the files that are not
-reports, each with why. The app's History tab reads folders through this (in a background thread); nothing
-here is Qt.
+reports, each with why. The app's History tab reads folders through this (in a child process) and its start page
+the recent reports (in a thread); nothing here is Qt.
 
 A folder is read without its subfolders: the reports folder holds the app's and the command line's reports,
 and a folder the user adds is read as it is, never a whole tree by surprise.
@@ -9,6 +9,7 @@ and a folder the user adds is read as it is, never a whole tree by surprise.
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -76,33 +77,57 @@ def report_files(folder: Path) -> list[Path]:
     return [path for _, path in sorted(entries, key=lambda pair: pair[0], reverse=True)]
 
 
-def read_files(paths: Iterable[Path], stop: Callable[[], bool] = lambda: False) -> Iterator[Summary | Skipped]:
-    """Each file's summary, or why it is skipped; a file named twice is read once. ``stop`` is asked between files
-    (the app asks it to stop when the folders change)."""
+def read_one(path: Path) -> Summary | Skipped:
+    """One file's summary, or why it is not a report (never an exception: a list of files goes on past bad ones)."""
+    try:
+        return summarize(load_report(path), path)
+    except AdvisorError as exc:
+        return Skipped(path, str(exc))
+    except (OSError, ValueError, RecursionError) as exc:  # whatever a damaged file does
+        return Skipped(path, f"{type(exc).__name__}: {exc}")
+
+
+def unique(paths: Iterable[Path]) -> Iterator[Path]:
+    """Each file once: a folder added twice, or a recent report that is also in the folder."""
     seen: set[Path] = set()
     for path in paths:
-        if stop():
-            return
         key = path.resolve()
-        if key in seen:  # a folder added twice, or a recent report that is also in the folder
-            continue
-        seen.add(key)
-        try:
-            yield summarize(load_report(path), path)
-        except AdvisorError as exc:
-            yield Skipped(path, str(exc))
-        except (OSError, ValueError, RecursionError) as exc:  # whatever a damaged file does, the list goes on
-            yield Skipped(path, f"{type(exc).__name__}: {exc}")
+        if key not in seen:
+            seen.add(key)
+            yield path
+
+
+def read_files(paths: Iterable[Path]) -> Iterator[Summary | Skipped]:
+    return (read_one(path) for path in unique(paths))
 
 
 def read_folders(folders: list[Path], stop: Callable[[], bool] = lambda: False) -> Iterator[Summary | Skipped]:
-    """Each .json file of the folders, newest first within a folder: its summary, or why it is skipped."""
-    return read_files((path for folder in folders for path in report_files(folder)), stop)
+    """Each .json file of the folders, newest first within a folder: its summary, or why it is skipped; read in a
+    child process. Parsing and validating a report holds the GIL (about 100 ms for a 1 MB report on the 2-core
+    machine), so read in a thread it stalled the app's window as long; the thread that waits for the child's answers
+    does not hold it. ``stop`` is asked ten times a second; the child is ended when the reading stops."""
+    paths = list(unique(path for folder in folders for path in report_files(folder)))
+    if not paths:
+        return
+    # spawn, not fork: the app's process has Qt's threads running, which a forked child must not inherit
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # leaving the block terminates the child
+        answers = pool.imap(read_one, paths)  # one file at a time: imap gives next(timeout) only then
+        for _ in paths:
+            while True:
+                if stop():
+                    return
+                try:
+                    entry = answers.next(timeout=0.1)
+                except multiprocessing.TimeoutError:
+                    continue
+                break
+            yield entry
 
 
 def recent(paths: list[Path], folder: Path, n: int) -> list[Summary]:
     """The first ``n`` reports among ``paths`` (those opened lately) then the folder's newest; files that are not
-    reports are passed over, and at most 4 n files are read, so a folder of other JSON cannot hold it up."""
+    reports are passed over, and at most 4 n files are read, so a folder of other JSON cannot hold it up. Read in
+    this process (the caller's thread): for a few files a child's start, about a second, costs more than it saves."""
     found = []
     for i, entry in enumerate(read_files(itertools.chain(paths, report_files(folder)))):
         if isinstance(entry, Summary):
