@@ -47,6 +47,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
+    app.setApplicationName("gpu-advisor")
     from ui.main_window import MainWindow
 
     settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
