@@ -112,8 +112,9 @@ def test_the_first_steps_profile_open_and_size_a_language_model(qtbot, tmp_path,
     qtbot.mouseClick(page.profile_button, Qt.MouseButton.LeftButton)
     assert window.runs.running and window.tabs.currentWidget() is window.plots
     assert window.form.model.currentText() == "embedding"
-    window.cancel()
+    window.cancel()  # at once: the worker is still being started
     qtbot.waitUntil(lambda: not window.runs.running, timeout=60_000)
+    assert window.report.status == "incomplete" and not any(b.latency for v in window.report.variants for b in v.batches)
 
 
 def test_the_devices_found_and_a_failed_discovery_are_said(qtbot, tmp_path, dialogs):
