@@ -147,6 +147,13 @@ class HistoryView(QWidget):
         for i, folder in enumerate(self.folder_list()):
             self.folders.addItem(f"{folder}  (the reports folder: the app saves here)" if i == 0 else str(folder))
 
+    def lacks(self, path: Path) -> bool:
+        """A report saved (or opened) in one of the folders that the list does not hold yet: it must be read again.
+        One opened from the list, or from elsewhere, changes nothing."""
+        folders = {folder.resolve() for folder in self.folder_list()}
+        return Path(path).resolve().parent in folders and Path(path).resolve() not in {
+            s.path.resolve() for s in self.summaries}
+
     # Reading ----------------------------------------------------------------------------------------------------
 
     def refresh(self) -> None:

@@ -436,10 +436,11 @@ class MainWindow(QMainWindow):
         value = self.settings.value("recent_reports") or []
         return [value] if isinstance(value, str) else list(value)
 
-    def _history_changed(self, _path: Path) -> None:
-        self.history_view.stale = True  # read again when next shown, or now if it is shown
-        if self.tabs.currentWidget() is self.history_view:
-            self.history_view.refresh()
+    def _history_changed(self, path: Path) -> None:
+        if self.history_view.lacks(path):  # read again when next shown, or now if it is shown
+            self.history_view.stale = True
+            if self.tabs.currentWidget() is self.history_view:
+                self.history_view.refresh()
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()

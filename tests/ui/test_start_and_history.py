@@ -87,6 +87,8 @@ def test_recent_reports_opened_elsewhere_come_first_and_an_empty_folder_says_whe
     page = window.start_page
     qtbot.waitUntil(lambda: "No reports yet" in page.recent_note.text())
     assert str(tmp_path / "reports" / "gpu-advisor-reports") in page.recent_note.text() and page.recent.count() == 0
+    view = show_history(window, qtbot)
+    assert view.status.text().startswith(f"No reports in {tmp_path / 'reports' / 'gpu-advisor-reports'}")
     assert window.open_report(elsewhere)  # now in File > Open recent, and so on the start page
     qtbot.waitUntil(lambda: page.recent.count() == 1)
     assert page.recent.item(0).data(Qt.ItemDataRole.UserRole) == str(elsewhere.resolve())
@@ -185,6 +187,9 @@ def test_compare_selected_shows_exactly_those_reports(qtbot, tmp_path, dialogs, 
     view.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
     click_item(qtbot, view.table, view.table.visualItemRect(view.table.item(0, 0)))
     assert view.open_button.isEnabled() and not view.compare_button.isEnabled()
+    qtbot.mouseClick(view.open_button, Qt.MouseButton.LeftButton)
+    assert window.report.model.name == "vision-default" and window.tabs.currentWidget() is window.results
+    window.tabs.setCurrentWidget(view)
     qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
                      view.table.visualItemRect(view.table.item(1, 0)).center())
     assert view.compare_button.isEnabled() and not view.open_button.isEnabled()
