@@ -416,12 +416,14 @@ def test_compare_draws_p50_per_report_for_the_cells_measured_in_all(window, qtbo
     slower = json.loads(GOLDEN.read_text())
     slower["variants"][0]["batches"][0]["latency"]["p50_ms"] *= 3  # fp32 at batch 1, three times slower
     slower["variants"][1]["batches"] = slower["variants"][1]["batches"][:1]  # bf16 at batch 2 not measured
+    slower["device"]["name"] = "<b>KEEP</b>"  # a report's text is shown as written, never as markup
     b.write_text(json.dumps(slower))
     view = window.compare_view
     dialogs.answers.append([a, b])
     qtbot.mouseClick(next(w for w in view.findChildren(type(view.save_button)) if w.text() == "Add reports…"),
                      Qt.MouseButton.LeftButton)
     assert len(view.bars) == 2
+    assert [label.item.toPlainText() for _, label in view.legend.items] == ["[1] AMD EPYC", "[2] <b>KEEP</b>"]
     ticks = [label for _, label in view.plot.getAxis("left")._tickLevels[0]]
     assert ticks == sorted(ticks) and "bf16 b2" not in ticks and len(ticks) == 5  # six cells, one not in b
     floor = view.bars[0].opts["x0"][0]
