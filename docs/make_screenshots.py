@@ -5,7 +5,11 @@ telemetry sample), as the app drew them during a run; the other views show that 
 a preset, the bundled catalog and a comparison of the same model profiled on a 2-vCPU machine and on
 the H100.
 
+The reports folder holds the six bundled profiles (the H100 references and the 2-vCPU ones) and one JSON file
+that is not a report, for the Start and History views.
+
 Usage: QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py [--dark] [--scale 2] [--out docs/images]
+                                                                 [--only start,history,compare]
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ def main() -> None:
     parser.add_argument("--dark", action="store_true", help="a dark palette, as a dark system theme gives")
     parser.add_argument("--scale", type=float, default=1.0, help="device pixel ratio (2: a high-DPI screen)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "images"))
+    parser.add_argument("--only", help="write these views' images only (comma-separated names, e.g. start,history)")
     args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else None
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.scale != 1.0:
         os.environ["QT_SCALE_FACTOR"] = str(args.scale)
@@ -58,6 +64,12 @@ def main() -> None:
 
     scratch = Path(tempfile.mkdtemp())
     settings = QSettings(str(scratch / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("report_dir", str(scratch))
+    reports = scratch / "gpu-advisor-reports"
+    reports.mkdir()
+    for profile in sorted((ROOT / "profiles" / "reference").glob("*.json")) + sorted(CPU.parent.glob("*.json")):
+        shutil.copy(profile, reports / profile.name)
+    (reports / "package.json").write_text('{"name": "not a report"}\n')
     window = MainWindow(settings)
     window.resize(1280, 800)
     window.show()
@@ -72,13 +84,21 @@ def main() -> None:
         loop.exec()
 
     def grab(name: str) -> None:
+        if only is not None and name not in only:
+            return
         wait(300)
         path = out / f"app-{name}{suffix}.png"
         if not window.grab().save(str(path)):
             raise SystemExit(f"could not write {path}")
         print(path)
 
-    wait(3000)  # device discovery in its child process
+    for _ in range(600):  # device discovery in its child process (a second or two; longer on a busy machine)
+        if window.form.machine is not None or "failed" in window.form.machine_label.text():
+            break
+        wait(100)
+    while window.start_page.recent.count() == 0:  # the recent reports, read in the background
+        wait(100)
+    grab("start")
     report = load_report(H100)
     window.plots.clear_data()
     for variant in report.variants:
@@ -124,6 +144,10 @@ def main() -> None:
     grab("decide-language-model")
     window.tabs.setCurrentWidget(window.catalog_view)
     grab("catalog")
+    window.tabs.setCurrentWidget(window.history_view)
+    while window.history_view.reading:
+        wait(100)
+    grab("history")
     window.add_to_comparison([CPU, saved])
     grab("compare")
     window.close()

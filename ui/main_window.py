@@ -25,19 +25,21 @@ from PySide6.QtWidgets import (
 
 from advisor.errors import AdvisorError
 from advisor.report.io import save_report
-from advisor.schema.request import ProfileRequest
+from advisor.schema.request import BUILTIN_NAMES, ProfileRequest
 from ui.app_state import AppState
 from ui.catalog_view import CatalogView
 from ui.compare_view import CompareView
 from ui.decide_view import DecideView
 from ui.dialogs import Dialogs
 from ui.fleet_view import FleetView
+from ui.history_view import HistoryView
 from ui.llm_view import LlmView
 from ui.machine import MachineProbe
 from ui.plots import LivePlots
 from ui.profile_form import ProfileForm
 from ui.results_view import ResultsView
 from ui.runner import RunController
+from ui.start_page import StartPage
 from ui.style import match_plots_to_palette, plain_label, problem_banner
 from ui.whatif_view import WhatIfView
 
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
         self._restore_fleet()
         self.state.report_changed.connect(self._report_changed)
         self.state.saved_to.connect(self._add_recent)
+        self.state.saved_to.connect(self._history_changed)
         self.runs.event.connect(self.on_event)
         self.runs.running_changed.connect(self.form.set_running)
         self.runs.finished.connect(self.on_done)
@@ -69,6 +72,8 @@ class MainWindow(QMainWindow):
         self.probe = MachineProbe(self)
         self.probe.found.connect(self.form.on_machine)
         self.probe.failed.connect(self.form.machine_unknown)
+        self.probe.found.connect(self.start_page.on_machine)
+        self.probe.failed.connect(self.start_page.machine_unknown)
         QTimer.singleShot(0, self.probe.start)  # after the window is up: discovery takes a second or two
 
     @property
@@ -101,17 +106,26 @@ class MainWindow(QMainWindow):
         self.compare_view = CompareView()
         self.compare_view.add_requested.connect(self.add_to_comparison)
         self.compare_view.save_requested.connect(self.save_comparison)
+        self.history_view = HistoryView(self.settings, self.reports_folder, self.dialogs)
+        self.history_view.open_requested.connect(self.open_report)
+        self.history_view.compare_requested.connect(self.compare_reports)
         self.fleet_view = FleetView(self._fleet_request, self._report_dir, self.dialogs)
         self.fleet_view.compare_requested.connect(self.add_to_comparison)
         self.fleet_view.open_requested.connect(self.open_report)
         self.fleet_view.references_changed.connect(self._references_changed)
+        self.start_page = StartPage()
+        self.start_page.profile_requested.connect(self.profile_builtin)
+        self.start_page.open_requested.connect(self.open_report)
+        self.start_page.config_requested.connect(self.open_language_model)
         self.tabs = QTabWidget()
+        self.tabs.addTab(self.start_page, "Start")  # what the app opens on: no report is shown yet
         self.tabs.addTab(self.plots, "Live")
         self.tabs.addTab(self.results, "Results")
         self.tabs.addTab(self.decide_view, "Decide")
         self.tabs.addTab(self.whatif_view, "What if")
         self.tabs.addTab(self.llm_view, "Language model")
         self.tabs.addTab(self.catalog_view, "Catalog")
+        self.tabs.addTab(self.history_view, "History")
         self.tabs.addTab(self.compare_view, "Compare")
         self.tabs.addTab(self.fleet_view, "Fleet")
         self.tabs.addTab(self.log, "Log")
@@ -184,10 +198,28 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)  # busy until the first progress event
         self.measurements_seen = 0
         self.stage.setText("Starting the worker…")
+        self.tabs.setCurrentWidget(self.plots)  # watch it
         self.runs.start(request, self._report_dir())
+
+    def profile_builtin(self) -> None:
+        """The start page's first step: the form's built-in model (embedding if a file was chosen), as the form says."""
+        if self.form.model.currentText() not in BUILTIN_NAMES:
+            self.form.model.setCurrentText("embedding")
+        self.start()
+
+    def open_language_model(self) -> None:
+        self.tabs.setCurrentWidget(self.llm_view)
+        self.llm_view.open_config()
 
     def _report_dir(self) -> Path:
         return Path(self.settings.value("report_dir", "."))
+
+    def reports_folder(self) -> Path:
+        """Where a profile's report is saved: gpu-advisor-reports/ in the report folder, as the command line does in
+        the working folder (a fleet run's reports go to a fleet-TIME folder beside it)."""
+        from advisor.report.destination import DEFAULT_REPORT_DIR
+
+        return self._report_dir() / DEFAULT_REPORT_DIR
 
     def _fleet_request(self) -> ProfileRequest | None:
         try:
@@ -376,6 +408,11 @@ class MainWindow(QMainWindow):
                 self.show_problem(f"Cannot compare {path}: {exc}")
         self.tabs.setCurrentWidget(self.compare_view)
 
+    def compare_reports(self, paths: list[Path]) -> None:
+        """Exactly these reports side by side (the History tab's Compare selected), the first the baseline."""
+        self.compare_view.clear()
+        self.add_to_comparison(paths)
+
     def save_comparison(self, out: Path | None = None) -> bool:
         from advisor.files import write_atomic
 
@@ -399,11 +436,18 @@ class MainWindow(QMainWindow):
         value = self.settings.value("recent_reports") or []
         return [value] if isinstance(value, str) else list(value)
 
+    def _history_changed(self, path: Path) -> None:
+        if self.history_view.lacks(path):  # read again when next shown, or now if it is shown
+            self.history_view.stale = True
+            if self.tabs.currentWidget() is self.history_view:
+                self.history_view.refresh()
+
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for path in self._recent():
             self.recent_menu.addAction(path, lambda p=path: self.open_report(Path(p)))
         self.recent_menu.setEnabled(bool(self._recent()))
+        self.start_page.list_recent(self._recent(), self.reports_folder())
 
     # Catalog and decision --------------------------------------------------------------------------------
 
@@ -458,6 +502,8 @@ class MainWindow(QMainWindow):
         widget = self.tabs.widget(index)
         if widget is self.catalog_view:
             self.catalog_view.refresh()
+        elif widget is self.history_view and self.history_view.stale:
+            self.history_view.refresh()
         elif widget is self.whatif_view and self.whatif_view.table.rowCount() == 0 and self.report is not None:
             self.whatif_view.refresh()
         elif widget is self.decide_view and self.decide_view.owned.count() == 0:
@@ -473,4 +519,6 @@ class MainWindow(QMainWindow):
             self.probe.process.waitForFinished(2000)
         self.decide_view.shutdown()
         self.fleet_view.shutdown()
+        self.start_page.shutdown()
+        self.history_view.shutdown()
         super().closeEvent(event)

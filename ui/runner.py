@@ -31,7 +31,7 @@ class ProfileThread(BackgroundJob):
         if self.save_dir is not None and report is not None and report.model is not None:
             from advisor.report.destination import default_report_path
             try:
-                self.saved_path = save_report(report, self.save_dir / default_report_path(report))
+                self.saved_path = save_report(report, default_report_path(report, self.save_dir))
             except AdvisorError as exc:
                 self.save_error = str(exc)
 

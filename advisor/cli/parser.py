@@ -114,7 +114,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("profile", help="profile a model in several precisions and save a report",
                        description="Profile a model in several precisions; writes a JSON report.")
     add_profile_options(p)
-    p.add_argument("--out", help=f"report path (default {DEFAULT_REPORT_DIR}/MODEL-DEVICE-TIME.json)")
+    p.add_argument("--out", help=f"report path (default {DEFAULT_REPORT_DIR}/MODEL-DEVICE-TIME.json; "
+                                 "MODEL-DEVICE-incomplete-TIME.json for a run stopped early)")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--json", action="store_true", help="print the report JSON on stdout")
     p.add_argument("--events", action="store_true", help="print the raw event stream (JSON lines) on stdout")

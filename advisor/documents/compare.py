@@ -49,6 +49,18 @@ def ratio_table(reports: list[ProfileReport]) -> tuple[list[str], list[list[str]
     return head, rows
 
 
+def common_p50(reports: list[ProfileReport]) -> list[tuple[str, int, list[float]]]:
+    """The cells (precision, batch size) measured in every report, with each report's p50 in ms, in the ratio
+    table's order: what a chart of the comparison can draw bar beside bar."""
+    cells = sorted({(v.precision, b.batch_size) for r in reports for v in r.variants for b in v.batches})
+    out: list[tuple[str, int, list[float]]] = []
+    for precision, batch in cells:
+        p50s = [_p50(r, precision, batch) for r in reports]
+        if all(p is not None for p in p50s):
+            out.append((precision, batch, [p for p in p50s if p is not None]))
+    return out
+
+
 def ratio(value: float) -> str:
     """A ratio to the baseline as people read one: 0.41x, 1.00x, 2.35x, 414x."""
     return f"{value:.2f}x" if value < 10 else f"{value:,.0f}x"

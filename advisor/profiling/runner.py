@@ -86,6 +86,8 @@ class ProfileRun:
         self._proc = proc = subprocess.Popen(
             [sys.executable, "-m", "advisor.profiling.worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, env=env, start_new_session=True)
+        if self.cancelled:  # cancelled while Popen ran (the app's Cancel right after Start): it found no process
+            self._kill()
         self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
                          threading.Thread(target=self._read_stderr, daemon=True)]
         for reader in self._readers:

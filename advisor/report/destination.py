@@ -23,14 +23,22 @@ from advisor.schema.report import ProfileReport
 DEFAULT_REPORT_DIR = Path("gpu-advisor-reports")  # relative to the working folder, as the CLI documents
 
 
-def default_report_path(report) -> Path:
+def default_report_path(report, root: Path = Path(".")) -> Path:
+    """``root``/gpu-advisor-reports/MODEL-DEVICE-TIME.json, a new name there. A run that stopped before it finished
+    says so in its name (MODEL-DEVICE-incomplete-TIME.json), and one stopped before the device was chosen names no
+    device: a cancelled run whose every cell is not_run must not read like a measurement of some device."""
     name = report.model.name if report.model else Path(report.request.model.label).name
-    device = report.device.resolved.replace(":", "") if report.device else "device"
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = DEFAULT_REPORT_DIR / f"{name}-{device}-{stamp}.json"
-    n = 2
-    while path.exists():
-        path = DEFAULT_REPORT_DIR / f"{name}-{device}-{stamp}-{n}.json"
+    parts = [name]
+    if report.device:
+        parts.append(report.device.resolved.replace(":", ""))
+    if report.status != "complete":
+        parts.append("incomplete")
+    parts.append(datetime.now().strftime("%Y%m%d-%H%M%S"))
+    stem = "-".join(parts)
+    folder = root / DEFAULT_REPORT_DIR
+    path, n = folder / f"{stem}.json", 2
+    while path.exists():  # in the folder it will be written to (two runs in one second)
+        path = folder / f"{stem}-{n}.json"
         n += 1
     return path
 

@@ -404,3 +404,37 @@ def test_live_plots_have_labelled_axes_distinct_series_hover_values_and_export(w
     assert header[:2] == ["fp32 b0_x", "fp32 b0_y"] and len(header) == 20  # every series, named
     with pytest.raises(ValueError, match="png, .svg or .csv"):
         plots.export("latency", tmp_path / "latency.gif")
+
+
+def test_compare_draws_p50_per_report_for_the_cells_measured_in_all(window, qtbot, tmp_path, dialogs):
+    import json
+
+    from PySide6.QtCore import Qt
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    shutil.copy(GOLDEN, a)
+    slower = json.loads(GOLDEN.read_text())
+    slower["variants"][0]["batches"][0]["latency"]["p50_ms"] *= 3  # fp32 at batch 1, three times slower
+    slower["variants"][1]["batches"] = slower["variants"][1]["batches"][:1]  # bf16 at batch 2 not measured
+    slower["device"]["name"] = "<b>KEEP</b>"  # a report's text is shown as written, never as markup
+    b.write_text(json.dumps(slower))
+    view = window.compare_view
+    dialogs.answers.append([a, b])
+    qtbot.mouseClick(next(w for w in view.findChildren(type(view.save_button)) if w.text() == "Add reports…"),
+                     Qt.MouseButton.LeftButton)
+    assert len(view.bars) == 2
+    assert [label.item.toPlainText() for _, label in view.legend.items] == ["[1] AMD EPYC", "[2] <b>KEEP</b>"]
+    ticks = [label for _, label in view.plot.getAxis("left")._tickLevels[0]]
+    assert ticks == sorted(ticks) and "bf16 b2" not in ticks and len(ticks) == 5  # six cells, one not in b
+    floor = view.bars[0].opts["x0"][0]
+    drawn = [[10 ** (floor + w) for w in bar.opts["width"]] for bar in view.bars]
+    fp32_b1 = ticks.index("fp32 b1")
+    assert drawn[1][fp32_b1] == pytest.approx(3 * drawn[0][fp32_b1])
+    assert [drawn[0][i] == pytest.approx(drawn[1][i]) for i in range(5)].count(True) == 4
+    table_p50 = float(view.table.item(next(r for r in range(view.table.rowCount())
+                                           if view.table.item(r, 0).text() == "fp32" and view.table.item(r, 1).text() == "1"),
+                                      2).text())
+    assert drawn[0][fp32_b1] == pytest.approx(table_p50, rel=0.01)  # the bar says what the table says
+    view.list.setCurrentRow(1)
+    view.remove_selected()
+    assert view.bars == []  # one report: nothing to draw beside it

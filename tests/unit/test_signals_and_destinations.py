@@ -256,3 +256,29 @@ def test_a_name_taken_while_the_document_was_written_is_not_replaced(tmp_path):
             tmp.write_text("new")
             out.write_text("someone else's")
     assert out.read_text() == "someone else's" and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_run_stopped_before_it_finished_is_named_incomplete_and_names_no_device_it_never_chose(tmp_path):
+    from advisor.report.destination import default_report_path
+
+    report = load_report(Path(__file__).parents[1] / "fixtures" / "report-v2-llm-tiny.json")
+    assert default_report_path(report, tmp_path).name.startswith("llm-tiny-cpu-2")  # complete: as before
+    partial = report.model_copy(update={"status": "incomplete", "incomplete_reason": "cancelled"})
+    assert default_report_path(partial, tmp_path).name.startswith("llm-tiny-cpu-incomplete-")
+    nothing = partial.model_copy(update={"device": None})
+    first = default_report_path(nothing, tmp_path)
+    assert first.parent == tmp_path / "gpu-advisor-reports" and first.name.startswith("llm-tiny-incomplete-")
+    first.parent.mkdir()
+    first.write_text("{}")  # taken in that folder (not the working one): the next name differs
+    assert default_report_path(nothing, tmp_path) != first
+
+
+def test_profile_stopped_at_once_saves_a_report_whose_name_says_it_is_incomplete(tmp_path):
+    proc = _start("profile", "embedding", *FAST, "--budget", "120", "--quiet", "--events", cwd=tmp_path)
+    _wait_for_event(proc, ("hello", "stage"))
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err
+    [saved] = (tmp_path / "gpu-advisor-reports").glob("*.json")
+    assert "-incomplete-" in saved.name and "-device-" not in saved.name
+    assert load_report(saved).status == "incomplete"

@@ -34,6 +34,26 @@ def test_segfault_mid_run_keeps_the_rounds_already_measured(pickled, worker_env)
     assert report.model is not None and report.environment is not None
 
 
+def test_a_cancel_that_arrives_while_the_worker_is_being_started_stops_it(monkeypatch):
+    """The app's Cancel right after Start: the GUI thread cancels while the run's thread is still in Popen. The
+    worker must not then measure the whole profile (it did: 10 to 17 s for a tiny one, then ended as cancelled)."""
+    import subprocess
+
+    import advisor.profiling.runner as runner
+
+    run = ProfileRun(fast_request(budget_s=120))
+    real = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        run.cancel()  # arrives while the process is being created: there is no process to kill yet
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner.subprocess, "Popen", popen)
+    events = [e.event for e in run.events()]
+    assert run.exit_code == EXIT_CANCELLED and run.report.status == "incomplete"
+    assert "measurement" not in events and run._proc.poll() is not None
+
+
 @pytest.mark.slow
 def test_allocating_without_bound_is_an_out_of_memory_result(pickled, worker_env):
     import misbehaving
