@@ -69,7 +69,7 @@ WORKLOAD_OPTIONS = {  # option -> workload field
     "carbon_g_kwh": "carbon_g_per_kwh", "pue": "pue", "budget_eur": "budget_eur", "owned_card": "owned_card",
     "owned_count": "owned_count", "usd_per_eur": "usd_per_eur", "min_cosine": "min_cosine", "engine": "engine",
     "allow_consumer_cards": "allow_consumer_cards", "allow_marketplace": "allow_marketplace",
-    "datacenter_cards_only": "datacenter_cards_only", "site": "site",
+    "datacenter_cards_only": "datacenter_cards_only", "site": "site", "redundancy": "redundancy",
     "prompt_tokens": "prompt_tokens", "output_tokens": "output_tokens",
 }
 

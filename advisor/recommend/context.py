@@ -100,6 +100,14 @@ def build_context(report: ProfileReport | None, workload: Workload, catalog: Cat
     if workload.use_case and task and task != "generic" and workload.use_case != task:
         assumptions["use case"] = (f"the workload is for {workload.use_case} but the profiled model is a {task} model: "
                                    "profile the model you will deploy")
+    assumptions["availability"] = (
+        ("N+1" + (" (the default for a service run 24 h a day)" if workload.redundancy is None else "")
+         + ": one spare, so that one failure still holds the target: on premise one card more than the load needs "
+           "(a language model's replica: its GPUs), bought and powered idle, or one CPU server more; rented, one "
+           "instance more, billed like the others (--redundancy none: no spare)")
+        if workload.spare else
+        ("none" + (" (the default for a service not run 24 h a day)" if workload.redundancy is None else "")
+         + ": no spare; one failure loses its capacity until it is repaired or replaced (--redundancy n+1 costs one)"))
     assumptions["idle power"] = (f"{workload.idle_power_fraction:.0%} of TDP where not measured (an assumption, "
                                  "not a measurement)")
     assumptions["catalog"] = ", ".join(f"{name} as of {day}" for name, day in catalog.as_of.items())

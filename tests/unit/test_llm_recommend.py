@@ -79,3 +79,17 @@ def test_recommend_takes_a_config_on_the_command_line_and_refuses_a_serving_engi
     assert main(["recommend", str(V2), "--preset", "internal-tool", "--engine", "vllm"]) == 2
     err = capsys.readouterr().err
     assert "recommend CONFIG.json" in err and len(err.strip().splitlines()) == 1
+
+
+def test_n_plus_1_keeps_a_whole_replica_of_a_language_model_spare():
+    arch = architecture(LLAMA3_70B, "Llama-3-70B")
+    alone = {o.label: o for o in recommend_llm(arch, "c", chatbot(redundancy="none"), CATALOG).ranked}
+    spared = recommend_llm(arch, "c", chatbot(), CATALOG)  # the preset asks for N+1
+    assert spared.assumptions["availability"].startswith("N+1: one spare")
+    mi300x = next(o for o in spared.ranked if o.card == "AMD Instinct MI300X" and o.action == "upgrade")
+    # 2 replicas of 4 GPUs fill an 8-GPU baseboard: the spare replica takes a second one.
+    assert (alone[mi300x.label].devices, mi300x.devices, mi300x.spare_devices) == (8, 16, 4)
+    assert any(n.startswith("N+1: one replica of 4 GPUs spare") for n in mi300x.notes)
+    b200 = next(o for o in spared.ranked if o.card == "NVIDIA B200" and o.action == "upgrade")
+    # 2 replicas of 2 GPUs leave room on the baseboard bought anyway: the spare costs nothing more.
+    assert b200.spare_devices == 2 and b200.total_cost_eur == pytest.approx(alone[b200.label].total_cost_eur)
