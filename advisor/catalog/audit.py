@@ -60,9 +60,7 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
         if offer.doubtful:
             found.append(Finding("offers.csv", label, "doubtful", offer.notes or "flagged doubtful"))
         if offer.card is None and not offer.is_cpu:
-            found.append(Finding("offers.csv", label, "unmapped", f"'{offer.gpu_as_listed}' is not mapped to a card of "
-                                                                  "cards.csv (not exact enough, or no row): it cannot be "
-                                                                  "projected"))
+            found.append(Finding("offers.csv", label, "unmapped", offer.why_unmapped))
         if offer.billing_granularity == "unknown":
             found.append(Finding("offers.csv", label, "billing", "billing granularity not stated: costed as whole hours"))
         if offer.price_scope == "gpu_only":

@@ -68,6 +68,8 @@ class Offer(FiniteRecord):
     source: str
     price_date: date | None = None
     price_date_note: str | None = None
+    unmapped_reason: str | None = Field(default=None, description="a GPU offer with no card: what the listing "
+                                                                  "leaves open, or why no row of cards.csv fits")
 
     @field_validator("currency")
     @classmethod
@@ -97,11 +99,21 @@ class Offer(FiniteRecord):
             raise ValueError("billing_granularity month needs price_per_month (price_per_hour is then its hourly equivalent)")
         if self.gpu_count == 0 and (self.card or self.vcpus is None):
             raise ValueError("a CPU instance (gpu_count 0) has no card and needs vcpus (and cpu_ghz where listed)")
+        if self.unmapped_reason and (self.card or self.gpu_count == 0):
+            raise ValueError("unmapped_reason says why a GPU offer has no card: remove it where card is given or "
+                             "gpu_count is 0")
         return self
 
     @property
     def is_cpu(self) -> bool:
         return self.gpu_count == 0
+
+    @property
+    def why_unmapped(self) -> str:
+        """Why this GPU offer cannot be projected: its listing is not mapped to a card, and the reason."""
+        return (f"'{self.gpu_as_listed}' is not mapped to a card of cards.csv: "
+                + (self.unmapped_reason or "no reason given (map it in the card column, or say why not in "
+                                           "unmapped_reason)"))
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -36,7 +36,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         counts: dict[str, int] = {}
         for f in findings:
             counts[f.kind] = counts.get(f.kind, 0) + 1
-        rows = [["file", "row", "finding", "detail"]] + [[f.file, f.row[:48], f.kind, f.detail[:90]] for f in findings]
+        # the detail in full (the last column is not padded): a reason cut short says nothing
+        rows = [["file", "row", "finding", "detail"]] + [[f.file, f.row[:48], f.kind, f.detail] for f in findings]
         print(view.table(rows))
         print(f"{len(findings)} findings: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
               + ". Check these before relying on a verdict that uses them; correct them in your catalog folder.")

@@ -117,9 +117,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         offered = catalog.card(offer.card) if offer.card else None
         if offered is None:
             if allowed(Device(label, None, False), "cloud", offer):
-                excluded.append(Exclusion(label=label, category="no_spec",
-                                          reason=f"the listing ('{offer.gpu_as_listed}') is not mapped to a catalog "
-                                                 "card (not exact enough, or no card row): it cannot be projected"))
+                excluded.append(Exclusion(label=label, category="no_spec", reason=offer.why_unmapped))
             continue
         device = Device(label, offered, _is_profiled_card(report, offered))
         if allowed(device, "cloud", offer):

@@ -163,8 +163,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
                 excluded.append(Exclusion(label=label, category="unsupported", reason="a CPU instance: a language model "
                                           "assessed from its configuration is served on GPUs"))
             else:
-                excluded.append(Exclusion(label=label, category="no_spec", reason=f"the listing ('{offer.gpu_as_listed}') "
-                                          "is not mapped to a catalog card: it cannot be projected"))
+                excluded.append(Exclusion(label=label, category="no_spec", reason=offer.why_unmapped))
             continue
         counts = tuple(t for t in GPU_COUNTS if t <= offer.gpu_count and offer.gpu_count % t == 0)
         add(Device(label, offered, False), "cloud", counts, offer)

@@ -93,3 +93,11 @@ def test_n_plus_1_keeps_a_whole_replica_of_a_language_model_spare():
     b200 = next(o for o in spared.ranked if o.card == "NVIDIA B200" and o.action == "upgrade")
     # 2 replicas of 2 GPUs leave room on the baseboard bought anyway: the spare costs nothing more.
     assert b200.spare_devices == 2 and b200.total_cost_eur == pytest.approx(alone[b200.label].total_cost_eur)
+
+
+def test_an_offer_mapped_to_its_exact_card_is_projected_and_one_left_unmapped_says_why():
+    rec = recommend_llm(architecture(LLAMA3_8B, "Llama-3-8B"), "c", chatbot(sensitivity="public"), CATALOG)
+    azure = next(o for o in rec.ranked if o.label.startswith("Microsoft Azure Standard_NC24ads_A100_v4"))
+    assert azure.card == "NVIDIA A100 80GB PCIe" and azure.basis.startswith("projected from the configuration")
+    ovh = next(e for e in rec.excluded if e.label.startswith("OVHcloud h100-380"))
+    assert ovh.category == "no_spec" and "the listing names no form factor" in ovh.reason
