@@ -155,6 +155,11 @@ class Catalog:
     def card(self, name: str) -> Card | None:
         return next((c for c in self.cards if c.name == name), None)
 
+    def find_card(self, reported_name: str) -> Card | None:
+        """The card whose pattern matches the name the driver reports, if exactly one does."""
+        hits = [card for card in self.cards if card.matches(reported_name)]
+        return hits[0] if len(hits) == 1 else None
+
     def fact(self, category: str, key: str) -> EnergyFact | None:
         """The fact with a value for this key, of the latest period."""
         facts = [f for f in self.energy if f.category == category and f.key == key and f.value is not None]
@@ -243,9 +248,3 @@ def _check_references(catalog: Catalog, where: str) -> None:
         if offer.card and offer.card not in names:
             raise CatalogError(f"{where}: offer {offer.provider} {offer.offer} names card {offer.card!r}, which is "
                                "not in cards.csv; add the card there or leave the card cell empty")
-
-
-def find_card(reported_name: str) -> Card | None:
-    """The bundled card whose pattern matches the name the driver reports, if exactly one does."""
-    hits = [card for card in bundled_catalog().cards if card.matches(reported_name)]
-    return hits[0] if len(hits) == 1 else None

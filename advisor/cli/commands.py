@@ -157,7 +157,8 @@ def cmd_project(args: argparse.Namespace) -> int:
     folder = user_catalog_dir(args.catalog_dir)
     precisions = parse_precisions(args.precision) if args.precision is not None else None
     batches = parse_batches(args.batch) if args.batch is not None else None
-    rows = what_if(report, resolve_cards(load_catalog(folder), args.card), precisions, batches, args.engine,
+    catalog = load_catalog(folder)
+    rows = what_if(report, catalog, resolve_cards(catalog, args.card), precisions, batches, args.engine,
                    reference_reports(folder, _references(args)))
     if args.json:
         print(json.dumps({"report_id": report.report_id, "profiled_on": report.device.name if report.device else None,

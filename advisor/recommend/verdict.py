@@ -180,8 +180,8 @@ def engine_note(ctx: Context, best: Option | None) -> str | None:
     if best is not None and best.card and not best.measured:
         card = ctx.catalog.card(best.card)
         variant = ctx.profile.measured_for(best.precision, "eager") or ctx.profile.variant(best.precision)
-        alt = project(ctx.profile, variant, best.batch_size, card, other) if card and variant else None
-        same = project(ctx.profile, variant, best.batch_size, card, engine) if card and variant else None
+        alt = project(ctx.profile, variant, best.batch_size, card, ctx.catalog, other) if card and variant else None
+        same = project(ctx.profile, variant, best.batch_size, card, ctx.catalog, engine) if card and variant else None
         if isinstance(alt, Performance) and isinstance(same, Performance):
             # The option's p50 may be scaled to the workload's requests (prompt and reply tokens): scale alike.
             ratio = alt.p50_ms / same.p50_ms

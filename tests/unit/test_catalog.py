@@ -204,8 +204,6 @@ def test_the_audit_lists_stale_undated_doubtful_unmapped_and_estimated_rows(caps
 
 def test_every_offer_that_names_a_gpu_is_mapped_to_a_card_or_says_why_not(tmp_path, capsys):
     from advisor.catalog.audit import audit
-    from advisor.catalog.catalog import find_card
-
     catalog = bundled_catalog()
     unmapped = [o for o in catalog.offers if o.card is None and not o.is_cpu]
     assert unmapped and all(o.unmapped_reason for o in unmapped)
@@ -217,8 +215,8 @@ def test_every_offer_that_names_a_gpu_is_mapped_to_a_card_or_says_why_not(tmp_pa
     pcie = [o for o in catalog.offers if o.gpu_as_listed == "NVIDIA A100 80GB PCIe"]
     assert {o.provider for o in pcie} == {"Microsoft Azure", "RunPod"}
     assert all(o.card == "NVIDIA A100 80GB PCIe" for o in pcie)
-    assert find_card("NVIDIA A100 80GB PCIe").name == "NVIDIA A100 80GB PCIe"  # as its driver names it
-    assert find_card("NVIDIA A100-SXM4-80GB").name == "NVIDIA A100 80GB SXM"
+    assert catalog.find_card("NVIDIA A100 80GB PCIe").name == "NVIDIA A100 80GB PCIe"  # as its driver names it
+    assert catalog.find_card("NVIDIA A100-SXM4-80GB").name == "NVIDIA A100 80GB SXM"
     # a user's offer with no card and no reason is listed as such; a reason on a mapped offer is refused
     header = OFFER_HEADER + ",unmapped_reason"
     row = GOOD_OFFER.replace("NVIDIA L4,L4 24GB", ",Mystery GPU 24GB") + ","

@@ -214,13 +214,12 @@ def test_a_workload_can_be_saved_and_reloaded(tmp_path, capsys):
 
 
 def test_bundled_reference_profiles_and_presets_are_valid():
-    from advisor.catalog.catalog import find_card
     from advisor.recommend.references import reference_reports
     references = reference_reports()
     assert sorted(r.model.name for r in references) == ["embedding-default", "llm-default", "vision-default"]
     for r in references:
         assert r.device.kind == "cuda" and r.status == "complete"
-        assert find_card(r.device.name).name == "NVIDIA H100 SXM"
+        assert CATALOG.find_card(r.device.name).name == "NVIDIA H100 SXM"
     for name in preset_names():
         assert load_preset(name).p95_ms > 0
 
@@ -288,8 +287,8 @@ def test_a_host_bound_purchase_says_the_engine_matters_with_the_time_scaled_like
     best = rec.verdict.choice
     assert best.card and not best.measured  # a projected purchase
     card, variant = CATALOG.card(best.card), llm.variant(best.precision)
-    ratio = (project(llm, variant, best.batch_size, card, "graphs").p50_ms
-             / project(llm, variant, best.batch_size, card, "eager").p50_ms)
+    ratio = (project(llm, variant, best.batch_size, card, CATALOG, "graphs").p50_ms
+             / project(llm, variant, best.batch_size, card, CATALOG, "eager").p50_ms)
     stated = float(re.search(r"with graphs the chosen option's p50 would be ([0-9.e+]+) ms", rec.assumptions["engine"])[1])
     assert stated == pytest.approx(best.p50_ms * ratio, rel=0.01)  # scaled to the requests, as the option is
     assert ratio <= 0.5 and any("CUDA graphs" in r and "--engine graphs" in r for r in rec.verdict.reasons)
