@@ -233,6 +233,32 @@ def test_every_offer_that_names_a_gpu_is_mapped_to_a_card_or_says_why_not(tmp_pa
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
+def test_old_energy_facts_a_verdict_uses_are_flagged_and_said_stale_where_used():
+    from dataclasses import replace
+
+    from advisor.catalog.audit import audit
+    from advisor.recommend.context import build_context
+    from advisor.recommend.workload import Workload
+
+    catalog = bundled_catalog()
+    found = {(f.row, f.kind): f.detail for f in audit(catalog, today=date(2026, 12, 6)) if f.file == "energy.csv"}
+    assert found[("electricity_price EU", "stale")].endswith("0.2 EUR/kWh excl. VAT and recoverable taxes, of H2 2023, "
+                                                              "3 years old")
+    assert found[("carbon EU", "stale")] == "EU-27 grid carbon intensity, 226 gCO2/kWh, of 2020, 6 years old"
+    assert ("pue industry", "stale") not in found  # 2024: within two years
+    assert ("pue ovhcloud", "undated") in found  # "as announced": no year to judge it by
+    assert ("carbon EU", "stale") not in {(f.row, f.kind) for f in audit(catalog, today=date(2022, 6, 1))}
+    # the assumptions say STALE where the figure is used, and for that figure only: a fresh exchange rate is not
+    this_month = date.today().strftime("%Y-%m")
+    fresh = [f.model_copy(update={"period": this_month}) if f.category == "fx" else f for f in catalog.energy]
+    workload = Workload(peak_rps=1, p95_ms=100)
+    said = build_context(None, workload, replace(catalog, energy=fresh), task="generic").assumptions
+    assert said["electricity price, EUR/kWh"].endswith("; STALE: give today's figure with --electricity-eur-kwh")
+    assert "STALE" in said["grid carbon, gCO2/kWh"] and "STALE" not in said["USD per EUR"]
+    given = build_context(None, workload.model_copy(update={"electricity_eur_per_kwh": 0.15}), catalog, task="generic")
+    assert given.assumptions["electricity price, EUR/kWh"] == "0.15 (given)"
+
+
 def test_the_catalog_reads_consistently_while_an_entry_is_being_saved(tmp_path):
     """The app saves entries while the command line (or another window) reads: a reader sees the old file or
     the new one, never a half-written one, because every save replaces the file atomically."""
