@@ -241,7 +241,8 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
             how += ", on a host like the one measured"
     elif report.device and report.device.kind == "cuda":
         return Unfit(p, batch_size, f"cannot project: {report.device.name} is not in the catalog, so its peaks are "
-                                    "unknown; add it with 'gpu-advisor catalog' or use a profile from a listed card")
+                                    "unknown; add its row to cards.csv in your catalog folder (--catalog-dir) or use a "
+                                    "profile from a listed card")
     else:
         path, host, factor = "CPU to GPU", default_host, 1.0
         how = (f"from the operator counts of the {report.device.name if report.device else 'CPU'} profile (nothing "
