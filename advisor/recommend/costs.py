@@ -4,7 +4,9 @@ power and upkeep, less resale) or rent; and the month from which a purchase beat
 Every figure is kept in the option's ``cost_breakdown_eur`` so that a verdict's arithmetic can be redone by hand
 from its JSON: ``purchase`` and ``host`` are the price paid less what resale recovers at the end of the horizon,
 ``maintenance`` the upkeep over the horizon, ``electricity`` the energy at the site's PUE, ``rent`` and
-``setup`` what a provider bills.
+``setup`` what a provider bills. With N+1 (the workload's ``redundancy``) each action costs one spare: a card (or a
+language model's replica, or a CPU server) more on premise, powered idle, or one instance more rented; ``spare_devices``
+says how many of an option's devices it is.
 """
 
 from __future__ import annotations
@@ -203,7 +205,7 @@ def buy_option(ctx: Context, device: Device, sized: Sized, owned_count: int = 0)
     bought = load.sizing.units + spare - owned_count
     if device.server is not None:  # CPU servers: each holds ``copies`` of the machine profiled
         # a server fails as a whole: N+1 keeps a whole server spare
-        hosts = Hosting(device.server, math.ceil(load.sizing.units / load.copies) + (1 if spare else 0), 0)
+        hosts = Hosting(device.server, math.ceil((load.sizing.units - owned_count) / load.copies) + (1 if spare else 0), 0)
         devices = hosts.hosts * load.copies
         spare *= load.copies
     else:
