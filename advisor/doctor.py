@@ -161,12 +161,13 @@ def check_catalog(today: date | None = None) -> Check:
     findings = audit(catalog, today)
     stale = [f for f in findings if f.kind == "stale"]
     dated = [day for day in catalog.as_of.values() if day is not None]
-    detail = (f"as of {min(dated, default='an unknown date')}; {len(stale)} stale prices or rates "
+    detail = (f"as of {min(dated, default='an unknown date')}; {len(stale)} stale prices, rates or energy figures "
               f"(gpu-advisor catalog audit lists them)")
     if ages and max(ages) > 365:
         return Check("catalog", "warn", detail + ": the catalog is over a year old", "update gpu-advisor or your catalog folder")
     return Check("catalog", "warn" if stale else "ok", detail,
-                 "give --usd-per-eur and check the audited rows before relying on a verdict" if stale else None)
+                 "check the audited rows and give today's figures (--usd-per-eur, --electricity-eur-kwh, "
+                 "--carbon-g-kwh) before relying on a verdict" if stale else None)
 
 
 def run_checks() -> list[Check]:

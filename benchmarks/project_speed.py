@@ -24,7 +24,7 @@ def main() -> None:
             times, rows = [], []
             for _ in range(5):
                 t0 = time.perf_counter()
-                rows = what_if(report, list(catalog.cards), None, None, engine, refs)
+                rows = what_if(report, catalog, list(catalog.cards), None, None, engine, refs)
                 times.append(time.perf_counter() - t0)
             print(f"{report.model.name:18s} {engine:6s} {len(rows):4d} cells  median {statistics.median(times):.3f} s "
                   f"(first {times[0]:.3f} s)")

@@ -42,6 +42,9 @@ BANNER = {"keep": ("KEEP", "#2e7d4f"), "upgrade": ("UPGRADE", "#1f5fa8"), "cloud
 RANKED = ["option", "precision", "batch", "devices", "p50 ms", "p95 ms at peak", "basis", "total EUR", "EUR / million",
           "J / inference", "g CO2 / 1000", "break-even month"]
 EXCLUDED = ["why", "reason", "options excluded"]
+# The availability box's entries and the workload's redundancy each stands for (None: by the service hours).
+REDUNDANCY = {"by service hours (N+1 at 24 h a day)": None, "none: no spare": "none",
+              "N+1: one spare": "n+1"}
 
 
 class DecideView(QWidget):
@@ -78,6 +81,11 @@ class DecideView(QWidget):
         form.addRow("p95 latency target", self.p95)
         self.hours = self._spin(0.5, 24, 24, " h/day", decimals=1)
         form.addRow("Service hours", self.hours)
+        self.redundancy = QComboBox()
+        self.redundancy.addItems(list(REDUNDANCY))
+        self.redundancy.setToolTip("N+1 costs one spare (a card on premise, an instance rented) so that one failure "
+                                   "still holds the target; by default for a service run 24 h a day")
+        form.addRow("Availability", self.redundancy)
         self.batching = QCheckBox("requests may be batched")
         self.batching.setChecked(True)
         form.addRow("", self.batching)
@@ -223,6 +231,7 @@ class DecideView(QWidget):
         self.avg_rps.setValue(w.average_rps)
         self.p95.setValue(w.p95_ms)
         self.hours.setValue(w.hours_per_day)
+        self.redundancy.setCurrentText(next(k for k, v in REDUNDANCY.items() if v == w.redundancy))
         self.batching.setChecked(w.batching)
         self.sensitivity.setCurrentText(w.sensitivity)
         self.marketplace.setChecked(w.allow_marketplace)
@@ -241,7 +250,8 @@ class DecideView(QWidget):
         base.update(
             name=self.preset.currentText(), peak_rps=self.peak_rps.value() or None,
             avg_rps=self.avg_rps.value() or None, users=None, p95_ms=self.p95.value(),
-            hours_per_day=self.hours.value(), batching=self.batching.isChecked(),
+            hours_per_day=self.hours.value(), redundancy=REDUNDANCY[self.redundancy.currentText()],
+            batching=self.batching.isChecked(),
             sensitivity=self.sensitivity.currentText(), allow_marketplace=self.marketplace.isChecked(),
             datacenter_cards_only=self.datacenter.isChecked(),
             horizon_months=self.horizon.value(),

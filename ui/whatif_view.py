@@ -84,7 +84,8 @@ class WhatIfView(QWidget):
             return
         try:
             batches = parse_batches(self.batches.text()) if self.batches.text().strip() else None
-            rows = what_if(self.report, list(self.catalog().cards), None, batches, self.engine.currentText(),
+            catalog = self.catalog()
+            rows = what_if(self.report, catalog, list(catalog.cards), None, batches, self.engine.currentText(),
                            self.references())
         except AdvisorError as exc:
             self.problem.setText(str(exc))

@@ -2,7 +2,9 @@
 
 `gpu-advisor catalog audit` lists every finding with the row it concerns; nothing is changed. Thresholds:
 a cloud price older than 6 months or a card price older than 12 months is stale (prices move that fast:
-a card's street price can halve within a year of a successor's launch); an exchange rate older than 3 months.
+a card's street price can halve within a year of a successor's launch); an exchange rate older than 3 months;
+an electricity price, grid carbon intensity or PUE a verdict uses (the latest row of its key) from more than two
+calendar years before this one, since their periods are years or half-years ("H2 2023").
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from advisor.catalog.table import first_day
 OFFER_STALE_DAYS = 183
 CARD_STALE_DAYS = 365
 FX_STALE_DAYS = 92
+FACT_STALE_YEARS = 2  # Eurostat publishes electricity prices twice a year, grid carbon figures come yearly
+VERDICT_FACTS = ("electricity_price", "carbon", "pue")  # what a verdict multiplies its energy by
 
 
 @dataclass
@@ -60,13 +64,22 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
         if offer.doubtful:
             found.append(Finding("offers.csv", label, "doubtful", offer.notes or "flagged doubtful"))
         if offer.card is None and not offer.is_cpu:
-            found.append(Finding("offers.csv", label, "unmapped", f"'{offer.gpu_as_listed}' is not mapped to a card of "
-                                                                  "cards.csv (not exact enough, or no row): it cannot be "
-                                                                  "projected"))
+            found.append(Finding("offers.csv", label, "unmapped", offer.why_unmapped))
         if offer.billing_granularity == "unknown":
             found.append(Finding("offers.csv", label, "billing", "billing granularity not stated: costed as whole hours"))
         if offer.price_scope == "gpu_only":
             found.append(Finding("offers.csv", label, "scope", "price covers the GPU only: CPU and memory are billed extra"))
+    for category, key in sorted({(f.category, f.key) for f in catalog.energy if f.category in VERDICT_FACTS}):
+        fact = catalog.fact(category, key)  # the row a verdict uses; None: no row with a value (a range)
+        if fact is None:
+            continue
+        label, what = f"{category} {key}", f"{fact.metric}, {fact.value:g} {fact.unit}"
+        if not fact.latest_year:
+            found.append(Finding("energy.csv", label, "undated", f"{what}: its period ({fact.period or 'none'}) names "
+                                                                 "no year"))
+        elif today.year - fact.latest_year > FACT_STALE_YEARS:
+            found.append(Finding("energy.csv", label, "stale", f"{what}, of {fact.period}, "
+                                                               f"{today.year - fact.latest_year} years old"))
     fx = catalog.fact("fx", "USD_per_EUR")
     if fx is None:
         found.append(Finding("energy.csv", "fx USD_per_EUR", "missing", "no exchange rate: USD prices cannot be compared"))

@@ -68,6 +68,8 @@ class Offer(FiniteRecord):
     source: str
     price_date: date | None = None
     price_date_note: str | None = None
+    unmapped_reason: str | None = Field(default=None, description="a GPU offer with no card: what the listing "
+                                                                  "leaves open, or why no row of cards.csv fits")
 
     @field_validator("currency")
     @classmethod
@@ -97,11 +99,21 @@ class Offer(FiniteRecord):
             raise ValueError("billing_granularity month needs price_per_month (price_per_hour is then its hourly equivalent)")
         if self.gpu_count == 0 and (self.card or self.vcpus is None):
             raise ValueError("a CPU instance (gpu_count 0) has no card and needs vcpus (and cpu_ghz where listed)")
+        if self.unmapped_reason and (self.card or self.gpu_count == 0):
+            raise ValueError("unmapped_reason says why a GPU offer has no card: remove it where card is given or "
+                             "gpu_count is 0")
         return self
 
     @property
     def is_cpu(self) -> bool:
         return self.gpu_count == 0
+
+    @property
+    def why_unmapped(self) -> str:
+        """Why this GPU offer cannot be projected: its listing is not mapped to a card, and the reason."""
+        return (f"'{self.gpu_as_listed}' is not mapped to a card of cards.csv: "
+                + (self.unmapped_reason or "no reason given (map it in the card column, or say why not in "
+                                           "unmapped_reason)"))
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -142,6 +154,11 @@ class Catalog:
 
     def card(self, name: str) -> Card | None:
         return next((c for c in self.cards if c.name == name), None)
+
+    def find_card(self, reported_name: str) -> Card | None:
+        """The card whose pattern matches the name the driver reports, if exactly one does."""
+        hits = [card for card in self.cards if card.matches(reported_name)]
+        return hits[0] if len(hits) == 1 else None
 
     def fact(self, category: str, key: str) -> EnergyFact | None:
         """The fact with a value for this key, of the latest period."""
@@ -231,9 +248,3 @@ def _check_references(catalog: Catalog, where: str) -> None:
         if offer.card and offer.card not in names:
             raise CatalogError(f"{where}: offer {offer.provider} {offer.offer} names card {offer.card!r}, which is "
                                "not in cards.csv; add the card there or leave the card cell empty")
-
-
-def find_card(reported_name: str) -> Card | None:
-    """The bundled card whose pattern matches the name the driver reports, if exactly one does."""
-    hits = [card for card in bundled_catalog().cards if card.matches(reported_name)]
-    return hits[0] if len(hits) == 1 else None

@@ -36,7 +36,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         counts: dict[str, int] = {}
         for f in findings:
             counts[f.kind] = counts.get(f.kind, 0) + 1
-        rows = [["file", "row", "finding", "detail"]] + [[f.file, f.row[:48], f.kind, f.detail[:90]] for f in findings]
+        # the detail in full (the last column is not padded): a reason cut short says nothing
+        rows = [["file", "row", "finding", "detail"]] + [[f.file, f.row[:48], f.kind, f.detail] for f in findings]
         print(view.table(rows))
         print(f"{len(findings)} findings: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
               + ". Check these before relying on a verdict that uses them; correct them in your catalog folder.")
@@ -69,7 +70,7 @@ WORKLOAD_OPTIONS = {  # option -> workload field
     "carbon_g_kwh": "carbon_g_per_kwh", "pue": "pue", "budget_eur": "budget_eur", "owned_card": "owned_card",
     "owned_count": "owned_count", "usd_per_eur": "usd_per_eur", "min_cosine": "min_cosine", "engine": "engine",
     "allow_consumer_cards": "allow_consumer_cards", "allow_marketplace": "allow_marketplace",
-    "datacenter_cards_only": "datacenter_cards_only", "site": "site",
+    "datacenter_cards_only": "datacenter_cards_only", "site": "site", "redundancy": "redundancy",
     "prompt_tokens": "prompt_tokens", "output_tokens": "output_tokens",
 }
 
@@ -156,7 +157,8 @@ def cmd_project(args: argparse.Namespace) -> int:
     folder = user_catalog_dir(args.catalog_dir)
     precisions = parse_precisions(args.precision) if args.precision is not None else None
     batches = parse_batches(args.batch) if args.batch is not None else None
-    rows = what_if(report, resolve_cards(load_catalog(folder), args.card), precisions, batches, args.engine,
+    catalog = load_catalog(folder)
+    rows = what_if(report, catalog, resolve_cards(catalog, args.card), precisions, batches, args.engine,
                    reference_reports(folder, _references(args)))
     if args.json:
         print(json.dumps({"report_id": report.report_id, "profiled_on": report.device.name if report.device else None,

@@ -78,6 +78,9 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--p95-ms", type=float, help="latency target at the 95th percentile")
     r.add_argument("--hours-per-day", type=float, help="hours a day the service is used (default 24)")
     r.add_argument("--no-batching", action="store_true", help="requests must be served one by one")
+    r.add_argument("--redundancy", choices=("none", "n+1"),
+                   help="n+1: cost one spare (a card on premise, an instance rented) so that one failure still holds "
+                        "the target (default: n+1 for a service run 24 h a day, else none)")
     r.add_argument("--engine", choices=["eager", "graphs", "vllm", "tensorrt"],
                    help="how projected cards run the model: eager PyTorch (default for a profile) or with CUDA graphs; "
                         "for a language model's configuration also vllm (its default) or tensorrt")

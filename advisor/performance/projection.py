@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from advisor.catalog.cards import Card
-from advisor.catalog.catalog import find_card
+from advisor.catalog.catalog import Catalog
 from advisor.performance import model
 from advisor.performance.model import DEFAULT, Constants
 from advisor.performance.peaks import unsupported
@@ -194,9 +194,10 @@ def calibrate(report: ProfileReport, variant: VariantResult, source: Card, c: Co
     return Calibration(host, factor, note)
 
 
-def project(report: ProfileReport, variant: VariantResult, batch_size: int, card: Card, engine: str = "eager",
-            c: Constants = DEFAULT) -> Performance | Unfit:
-    """The variant at this batch size on this card, with the engine given (eager or graphs)."""
+def project(report: ProfileReport, variant: VariantResult, batch_size: int, card: Card, catalog: Catalog,
+            engine: str = "eager", c: Constants = DEFAULT) -> Performance | Unfit:
+    """The variant at this batch size on this card, with the engine given (eager or graphs). ``catalog``: the one in
+    use (bundled and the user's), where the card the profile ran on is looked up."""
     p = variant.precision
     spec = PRECISIONS.get(p)
     if spec is None:
@@ -221,7 +222,7 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
     calls = quantized_calls(variant, spec, passes)
     default_host = model.host_ms(op_count, passes, engine, calls, spec, c)
 
-    source = find_card(report.device.name) if report.device and report.device.kind == "cuda" else None
+    source = catalog.find_card(report.device.name) if report.device and report.device.kind == "cuda" else None
     if report.device and report.device.kind == "cuda" and source is not None:
         cal = calibrate(report, variant, source, c)
         if isinstance(cal, str):
@@ -240,7 +241,8 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
             how += ", on a host like the one measured"
     elif report.device and report.device.kind == "cuda":
         return Unfit(p, batch_size, f"cannot project: {report.device.name} is not in the catalog, so its peaks are "
-                                    "unknown; add it with 'gpu-advisor catalog' or use a profile from a listed card")
+                                    "unknown; add its row to cards.csv in your catalog folder (--catalog-dir) or use a "
+                                    "profile from a listed card")
     else:
         path, host, factor = "CPU to GPU", default_host, 1.0
         how = (f"from the operator counts of the {report.device.name if report.device else 'CPU'} profile (nothing "

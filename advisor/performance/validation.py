@@ -55,6 +55,7 @@ class Case:
     card: Card
     measured_ms: float
     source: str
+    catalog: Catalog  # the one its cards come from, where the card profiled is looked up too
 
 
 @dataclass
@@ -98,7 +99,7 @@ def cases(catalog: Catalog, references: list[ProfileReport], cpu_profiles: list[
             if _same_model(report, point) and report.variant(point.precision):
                 found.append(Case(f"{point.model} {point.precision} b{point.batch} on {point.card}",
                                   f"published {point.card} {point.precision}", point.split, report, point.precision,
-                                  point.batch, card, point.latency_ms, point.source))
+                                  point.batch, card, point.latency_ms, point.source, catalog))
     for ref in references:
         card = next((c for c in catalog.cards if ref.device and c.matches(ref.device.name)), None)
         if card is None:
@@ -114,9 +115,10 @@ def cases(catalog: Catalog, references: list[ProfileReport], cpu_profiles: list[
                 for cpu in sources:
                     if cpu.variant(variant.precision):
                         found.append(Case(label, f"reference {name}", "fit", cpu, variant.precision,
-                                          cell.batch_size, card, p50, f"reference {ref.report_id[:8]}"))
+                                          cell.batch_size, card, p50, f"reference {ref.report_id[:8]}", catalog))
                 found.append(Case(label, f"reference {name}", "fit", _without(ref, variant.precision, cell.batch_size),
-                                  variant.precision, cell.batch_size, card, p50, f"reference {ref.report_id[:8]}"))
+                                  variant.precision, cell.batch_size, card, p50, f"reference {ref.report_id[:8]}",
+                                  catalog))
     return found
 
 
@@ -135,7 +137,7 @@ def evaluate(items: Iterable[Case], c: Constants = DEFAULT, bands: dict[str, flo
         if variant is None:
             outcomes.append(Outcome(case, None, None, None, f"the report has no {case.precision} variant"))
             continue
-        result = project(case.report, variant, case.batch, case.card, "eager", c)
+        result = project(case.report, variant, case.batch, case.card, case.catalog, "eager", c)
         if isinstance(result, Unfit):
             outcomes.append(Outcome(case, None, None, None, result.reason))
             continue

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from advisor.catalog.cards import Card
-from advisor.catalog.catalog import Catalog, find_card
+from advisor.catalog.catalog import Catalog
 from advisor.errors import UsageError
 from advisor.performance.model import ENGINES
 from advisor.performance.projection import Unfit, measured, measured_cells, project
@@ -56,9 +56,10 @@ def resolve_cards(catalog: Catalog, names: list[str] | None) -> list[Card]:
     return found
 
 
-def what_if(report: ProfileReport, cards: list[Card], precisions: list[str] | None = None,
+def what_if(report: ProfileReport, catalog: Catalog, cards: list[Card], precisions: list[str] | None = None,
             batches: list[int] | None = None, engine: str = "eager",
             references: Sequence[ProfileReport] = ()) -> list[WhatIf]:
+    """``cards`` of the ``catalog`` in use, where the card the profile (or a reference) ran on is looked up too."""
     if engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     usable = [v for v in report.variants if v.status == "ok" and measured_cells(v)]
@@ -70,19 +71,19 @@ def what_if(report: ProfileReport, cards: list[Card], precisions: list[str] | No
                              f"{', '.join(sorted(known)) or 'none'}): profile it first")
         usable = [v for v in usable if v.precision in precisions]
     rows = []
-    profiled = find_card(report.device.name) if report.device and report.device.kind == "cuda" else None
+    profiled = catalog.find_card(report.device.name) if report.device and report.device.kind == "cuda" else None
     for card in cards:
         reference = next((r for r in references if r.model and report.model and r.model.sha256 == report.model.sha256
-                          and r.device and r.device.kind == "cuda" and (c := find_card(r.device.name))
+                          and r.device and r.device.kind == "cuda" and (c := catalog.find_card(r.device.name))
                           and c.name == card.name), None)  # its rows count for the engines they count for
         for variant in usable:
             for batch in batches or [b.batch_size for b in measured_cells(variant)]:
-                rows.append(_cell(report, variant, batch, card, engine, reference,
+                rows.append(_cell(report, catalog, variant, batch, card, engine, reference,
                                   profiled is not None and profiled.name == card.name))
     return rows
 
 
-def _cell(report, variant, batch, card, engine, reference, here) -> WhatIf:
+def _cell(report, catalog, variant, batch, card, engine, reference, here) -> WhatIf:
     detail = ""
     perf = None
     if reference is not None:
@@ -92,7 +93,7 @@ def _cell(report, variant, batch, card, engine, reference, here) -> WhatIf:
             perf = measured(ref_variant, cell)
             detail = f"measured on {card.name} (reference profile {reference.report_id[:8]})"
     if perf is None:
-        result = project(report, variant, batch, card, engine)
+        result = project(report, variant, batch, card, catalog, engine)
         if isinstance(result, Unfit):
             return WhatIf(card.name, variant.precision, batch, engine, None, None, None, None,
                           False if result.kind == "does_not_fit" else None, None, None, None, result.reason)

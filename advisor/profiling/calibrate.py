@@ -11,12 +11,12 @@ import time
 
 import torch
 
-from advisor.catalog.catalog import find_card
+from advisor.catalog.catalog import bundled_catalog
 from advisor.schema.report import DevicePeaks
 
 
 def datasheet_peaks(name: str) -> tuple[DevicePeaks | None, str | None]:
-    card = find_card(name)
+    card = bundled_catalog().find_card(name)  # a profile runs with no catalog folder: the bundled table
     if card is None:
         return None, f"{name!r} is not in the bundled card table (profiles/catalog/cards.csv)"
     return DevicePeaks(fp32_tflops=card.fp32_tflops, fp16_tflops=card.fp16_tflops_dense,

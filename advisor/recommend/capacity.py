@@ -31,6 +31,7 @@ class Sizing:
     utilisation: float  # at the peak rate
     p95_ms: float  # simulated at the peak rate
     performance: Performance
+    replica: int = 1  # devices one copy of the model spans: what one failure takes down, and what N+1 keeps spare
 
 
 def _service(times: dict[int, float], k: int) -> float:

@@ -68,8 +68,9 @@ class Device:
 def build_context(report: ProfileReport | None, workload: Workload, catalog: Catalog, task: str | None = None) -> Context:
     """``task``: the model's, where there is no report (a configuration)."""
     assumptions: dict[str, str] = {}
+    stale = {f.row for f in audit(catalog) if f.kind == "stale" and f.file == "energy.csv"}
 
-    def fact(category: str, key: str, given, what: str) -> float:
+    def fact(category: str, key: str, given, what: str, option: str) -> float:
         if given is not None:
             assumptions[what] = f"{given:g} (given)"
             return given
@@ -77,17 +78,19 @@ def build_context(report: ProfileReport | None, workload: Workload, catalog: Cat
         if f is None or f.value is None:
             raise RecommendError(f"the catalog has no {what} for {key!r}; give it in the workload")
         assumptions[what] = f"{f.value:g} {f.unit} ({f.metric}, {f.period}; {f.source})"
+        if f"{category} {key}" in stale:  # catalog audit's finding, said where the figure is used
+            assumptions[what] += f"; STALE: give today's figure with {option}"
         return f.value
 
-    usd = fact("fx", "USD_per_EUR", workload.usd_per_eur, "USD per EUR")
-    if workload.usd_per_eur is None and any(f.kind == "stale" and f.file == "energy.csv" for f in audit(catalog)):
-        assumptions["USD per EUR"] += "; STALE: give today's rate with --usd-per-eur"
-    electricity = fact("electricity_price", "EU", workload.electricity_eur_per_kwh, "electricity price, EUR/kWh")
+    usd = fact("fx", "USD_per_EUR", workload.usd_per_eur, "USD per EUR", "--usd-per-eur")
+    electricity = fact("electricity_price", "EU", workload.electricity_eur_per_kwh, "electricity price, EUR/kWh",
+                       "--electricity-eur-kwh")
     if workload.carbon_g_per_kwh is not None:
-        carbon = fact("carbon", "", workload.carbon_g_per_kwh, "grid carbon, gCO2/kWh")
+        carbon = fact("carbon", "", workload.carbon_g_per_kwh, "grid carbon, gCO2/kWh", "--carbon-g-kwh")
     else:
-        carbon = fact("carbon", (workload.country or "EU").upper(), None, "grid carbon, gCO2/kWh")
-    pue = fact("pue", "industry", workload.pue, "PUE on premise")
+        carbon = fact("carbon", (workload.country or "EU").upper(), None, "grid carbon, gCO2/kWh",
+                      "--carbon-g-kwh (or --country)")
+    pue = fact("pue", "industry", workload.pue, "PUE on premise", "--pue")
     assumptions["horizon"] = f"{workload.horizon_months} months, {workload.hours_per_day:g} h a day"
     assumptions["purchases"] = (f"resold at the end of the horizon for {workload.resale_fraction():.0%} of the price "
                                 f"(ASSUMPTION: {workload.resale_loss_pct_per_year:g}% of the value lost a year, nothing "
@@ -100,6 +103,14 @@ def build_context(report: ProfileReport | None, workload: Workload, catalog: Cat
     if workload.use_case and task and task != "generic" and workload.use_case != task:
         assumptions["use case"] = (f"the workload is for {workload.use_case} but the profiled model is a {task} model: "
                                    "profile the model you will deploy")
+    assumptions["availability"] = (
+        ("N+1" + (" (the default for a service run 24 h a day)" if workload.redundancy is None else "")
+         + ": one spare, so that one failure still holds the target: on premise one card more than the load needs "
+           "(a language model's replica: its GPUs), bought and powered idle, or one CPU server more; rented, one "
+           "instance more, billed like the others (--redundancy none: no spare)")
+        if workload.spare else
+        ("none" + (" (the default for a service not run 24 h a day)" if workload.redundancy is None else "")
+         + ": no spare; one failure loses its capacity until it is repaired or replaced (--redundancy n+1 costs one)"))
     assumptions["idle power"] = (f"{workload.idle_power_fraction:.0%} of TDP where not measured (an assumption, "
                                  "not a measurement)")
     assumptions["catalog"] = ", ".join(f"{name} as of {day}" for name, day in catalog.as_of.items())

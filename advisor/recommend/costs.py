@@ -4,7 +4,9 @@ power and upkeep, less resale) or rent; and the month from which a purchase beat
 Every figure is kept in the option's ``cost_breakdown_eur`` so that a verdict's arithmetic can be redone by hand
 from its JSON: ``purchase`` and ``host`` are the price paid less what resale recovers at the end of the horizon,
 ``maintenance`` the upkeep over the horizon, ``electricity`` the energy at the site's PUE, ``rent`` and
-``setup`` what a provider bills.
+``setup`` what a provider bills. With N+1 (the workload's ``redundancy``) each action costs one spare: a card (or a
+language model's replica, or a CPU server) more on premise, powered idle, or one instance more rented; ``spare_devices``
+says how many of an option's devices it is.
 """
 
 from __future__ import annotations
@@ -102,8 +104,8 @@ def _power(
 
 def _on_site_kwh(ctx: Context, load: _Load, devices: int, host_w: float) -> float | None:
     """Energy on premise over the horizon, PUE included: the machines stay on, the devices the load needs
-    draw their average while the service is active and idle otherwise, spare devices (of a baseboard) idle
-    throughout, the hosts their own draw throughout. None: the device's power is unknown."""
+    draw their average while the service is active and idle otherwise, the others (a baseboard's unneeded GPUs,
+    the N+1 spare) idle throughout, the hosts their own draw throughout. None: the device's power is unknown."""
     if load.per_device_w is None:
         return None
     hours_on = HOURS_PER_MONTH * ctx.workload.horizon_months
@@ -117,6 +119,20 @@ def _on_site_kwh(ctx: Context, load: _Load, devices: int, host_w: float) -> floa
     return watt_hours / 1000.0 * ctx.pue
 
 
+def _spare(ctx: Context, load: _Load) -> int:
+    """Devices kept spare on premise for N+1: one copy of the model (a card, or a language model's replica of
+    several GPUs), since one failure takes down the copy it is part of."""
+    return load.sizing.replica if ctx.workload.spare else 0
+
+
+def _spare_note(what: str, how: str) -> str:
+    return f"N+1: {what} spare, {how}, so that one failure still holds the target (--redundancy none: no spare)"
+
+
+def _spare_what(load: _Load, spare: int) -> str:
+    return "one card" if load.sizing.replica == 1 else f"one replica of {spare} GPUs"
+
+
 def keep_option(ctx: Context, device: Device, sized: Sized, owned_count: int) -> Option | Exclusion:
     """The hardware already paid for: only its energy counts. Owning too few of them, the extra ones are
     bought (an ``upgrade`` that buys only those)."""
@@ -124,17 +140,21 @@ def keep_option(ctx: Context, device: Device, sized: Sized, owned_count: int) ->
     if isinstance(load, Exclusion):
         return load
     units = load.sizing.units
-    if units > owned_count:
+    spare = _spare(ctx, load)
+    if units + spare > owned_count:
         if device.card is None or device.card.price_usd is None:
+            short = units > owned_count  # else only the spare is missing
             return Exclusion(
                 label=device.label,
-                category="latency",
-                reason=f"needs {units} to hold the peak, you own {owned_count}"
-                + ("" if device.card is None else " and the catalog has no price to buy more"),
-                best_p95_ms=load.sizing.p95_ms,
+                category="latency" if short else "redundancy",
+                reason=f"needs {units} to hold the peak" + (f" and {spare} spare (N+1)" if spare else "")
+                + f", you own {owned_count}"
+                + (" and the catalog has no price to buy more" if device.card else "")
+                + ("" if short else "; --redundancy none keeps it without a spare"),
+                best_p95_ms=load.sizing.p95_ms if short else None,
             )
         more = Device(
-            f"keep {owned_count} {device.card.name} (owned) and buy {units - owned_count} more",
+            f"keep {owned_count} {device.card.name} (owned) and buy {units + spare - owned_count} more",
             device.card,
             device.measured_here,
             device.reference,
@@ -142,14 +162,17 @@ def keep_option(ctx: Context, device: Device, sized: Sized, owned_count: int) ->
         return buy_option(ctx, more, sized, owned_count)
     costs: dict[str, float] = {}
     notes = ["already paid for: only its energy counts"]
+    if spare:
+        notes.append(_spare_note(_spare_what(load, spare) + " of those owned", "powered idle"))
+    devices = units + spare
     host_w = 0.0
     if device.card is not None:  # the card sits in a host that stays on, as a purchase's does
-        host = hosting(device.card, units, ctx.catalog.servers, ctx.workload.site, check_fit=False)
+        host = hosting(device.card, devices, ctx.catalog.servers, ctx.workload.site, check_fit=False)
         if isinstance(host, Hosting):
             host_w = host.power_w
             notes.append(f"its host counted like a purchase's: {host.hosts} x {host.server.name}, "
                          f"{host.server.host_power_w:,.0f} W each at every hour (servers.csv)")
-    kwh = _on_site_kwh(ctx, load, units, host_w)
+    kwh = _on_site_kwh(ctx, load, devices, host_w)
     if kwh is None:
         notes.append("electricity not counted (the total is a lower bound): " + load.energy_basis)
     else:
@@ -159,8 +182,9 @@ def keep_option(ctx: Context, device: Device, sized: Sized, owned_count: int) ->
         device,
         "keep",
         load,
-        instances=units,
-        devices=units,
+        instances=devices,
+        devices=devices,
+        spare=spare,
         costs=costs,
         upfront=0.0,
         kwh=kwh,
@@ -177,10 +201,13 @@ def buy_option(ctx: Context, device: Device, sized: Sized, owned_count: int = 0)
     if isinstance(load, Exclusion):
         return load
     w = ctx.workload
-    bought = load.sizing.units - owned_count
+    spare = _spare(ctx, load)
+    bought = load.sizing.units + spare - owned_count
     if device.server is not None:  # CPU servers: each holds ``copies`` of the machine profiled
-        hosts = Hosting(device.server, math.ceil(bought / load.copies), 0)
+        # a server fails as a whole: N+1 keeps a whole server spare
+        hosts = Hosting(device.server, math.ceil((load.sizing.units - owned_count) / load.copies) + (1 if spare else 0), 0)
         devices = hosts.hosts * load.copies
+        spare *= load.copies
     else:
         assert device.card is not None and device.card.price_usd is not None  # only priced cards are bought
         found = hosting(device.card, bought, ctx.catalog.servers, w.site)
@@ -205,6 +232,8 @@ def buy_option(ctx: Context, device: Device, sized: Sized, owned_count: int = 0)
             f"copies of the set-up profiled; {1.0 - kept:.0%} of the price recovered by resale at the end of "
             "the horizon (assumed)"
         )
+        if spare:
+            notes.append(_spare_note("one server", "bought and counted at its power under load like the others"))
     else:
         card = device.card
         assert card is not None and card.price_usd is not None
@@ -231,6 +260,8 @@ def buy_option(ctx: Context, device: Device, sized: Sized, owned_count: int = 0)
             )
         if owned_count:
             notes.append(f"{owned_count} already owned, {hosts.gpus_bought} bought")
+        if spare:
+            notes.append(_spare_note(_spare_what(load, spare), "bought and powered idle"))
     if hosts.server.estimated:
         checks.append(f"the price of the {hosts.server.name} is an ESTIMATE")
     if w.maintenance_pct_per_year:
@@ -247,6 +278,7 @@ def buy_option(ctx: Context, device: Device, sized: Sized, owned_count: int = 0)
         load,
         instances=instances,
         devices=devices,
+        spare=spare,
         costs=costs,
         upfront=upfront,
         kwh=kwh,
@@ -264,9 +296,14 @@ def rent_option(ctx: Context, device: Device, sized: Sized, offer: Offer) -> Opt
         return load
     w = ctx.workload
     per_instance = load.copies if offer.is_cpu else offer.gpu_count
-    instances = math.ceil(load.sizing.units / per_instance)
+    # N+1 rented: a whole instance spare, running as the others do, since an instance fails (or is retired by
+    # the provider) as a whole and a replacement of a scarce GPU type is not assured at once
+    spare = per_instance if w.spare else 0
+    instances = math.ceil(load.sizing.units / per_instance) + (1 if spare else 0)
     devices = instances * per_instance
     notes: list[str] = []
+    if spare:
+        notes.append(_spare_note("one instance", "rented like the others"))
     if offer.is_cpu:
         notes.append(f"{offer.vcpus} vCPUs an instance: {load.copies} copies of the set-up profiled each")
     to_eur = 1.0 / ctx.usd_per_eur if offer.currency == "USD" else 1.0
@@ -280,7 +317,8 @@ def rent_option(ctx: Context, device: Device, sized: Sized, offer: Offer) -> Opt
     kwh: float | None = None
     if load.per_device_w is not None:
         pue = ctx.catalog.fact("pue", offer.provider.lower().replace(" ", ""))  # the provider's, where published
-        kwh = devices * load.per_device_w * load.active_h / 1000.0 * (pue.value if pue and pue.value else ctx.pue)
+        watts = (devices - spare) * load.per_device_w + spare * (load.idle_w or 0.0)  # the spare instance idles
+        kwh = watts * load.active_h / 1000.0 * (pue.value if pue and pue.value else ctx.pue)
     if offer.kind == "marketplace":
         notes.append("a marketplace: a third party's machine with no data-centre SLA; it may be gone next week")
     if offer.price_scope == "gpu_only":
@@ -300,6 +338,7 @@ def rent_option(ctx: Context, device: Device, sized: Sized, offer: Offer) -> Opt
         load,
         instances=instances,
         devices=devices,
+        spare=spare,
         costs=costs,
         upfront=upfront,
         kwh=kwh,
@@ -323,6 +362,7 @@ def _option(
     *,
     instances: int,
     devices: int,
+    spare: int,
     costs: dict[str, float],
     upfront: float,
     kwh: float | None,
@@ -343,6 +383,7 @@ def _option(
         offer=offer.offer if offer else None,
         units=instances,
         devices=devices,
+        spare_devices=spare,
         precision=load.sizing.performance.precision,
         batch_size=load.sizing.batch_size,
         p50_ms=perf.p50_ms,

@@ -9,7 +9,7 @@ live beside this module: context (inputs and catalog facts), references (measure
 from __future__ import annotations
 
 from advisor.catalog.cards import Card
-from advisor.catalog.catalog import Catalog, Offer, find_card
+from advisor.catalog.catalog import Catalog, Offer
 from advisor.devices.machine import Machine, this_machine
 from advisor.performance.cpu import CpuTarget
 from advisor.recommend import rules
@@ -72,7 +72,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
 
     def sized(device: Device) -> tuple[VariantResult, Sizing, dict[str, str]] | Exclusion:
         if device.card is not None and not device.measured_here:
-            device.reference = reference_for(refs, report, device.card)
+            device.reference = reference_for(refs, report, device.card, catalog)
         if device.key not in sizing_cache:
             sizing_cache[device.key] = best_variant(ctx, device, variants)
         return sizing_cache[device.key]
@@ -90,7 +90,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         ctx.assumptions["owned"] = "none (--owned-card none): this machine's CPU is not counted as owned"
     # Cards to buy, on premise.
     for card in catalog.cards:
-        device = Device(f"buy {card.name}", card, _is_profiled_card(report, card))
+        device = Device(f"buy {card.name}", card, _is_profiled_card(report, card, catalog))
         if not allowed(device, "upgrade"):
             continue
         if card.price_usd is None:
@@ -117,11 +117,9 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         offered = catalog.card(offer.card) if offer.card else None
         if offered is None:
             if allowed(Device(label, None, False), "cloud", offer):
-                excluded.append(Exclusion(label=label, category="no_spec",
-                                          reason=f"the listing ('{offer.gpu_as_listed}') is not mapped to a catalog "
-                                                 "card (not exact enough, or no card row): it cannot be projected"))
+                excluded.append(Exclusion(label=label, category="no_spec", reason=offer.why_unmapped))
             continue
-        device = Device(label, offered, _is_profiled_card(report, offered))
+        device = Device(label, offered, _is_profiled_card(report, offered, catalog))
         if allowed(device, "cloud", offer):
             _add(rent_option(ctx, device, sized(device), offer), options, excluded)
     rank(options, excluded, workload)
@@ -154,10 +152,10 @@ def _add(found: Option | Exclusion, options: list[Option], excluded: list[Exclus
         options.append(found)
 
 
-def _is_profiled_card(report: ProfileReport, card: Card) -> bool:
+def _is_profiled_card(report: ProfileReport, card: Card, catalog: Catalog) -> bool:
     if not report.device or report.device.kind != "cuda":
         return False
-    found = find_card(report.device.name)
+    found = catalog.find_card(report.device.name)
     return found is not None and found.name == card.name
 
 
@@ -194,7 +192,7 @@ def _owned_device(ctx: Context, machine: Machine) -> Device | None:
             ctx.assumptions["owned"] = ("this machine's CPU, the device profiled, on this machine and not virtual "
                                         "(--owned-card none if it will not serve, or name the hardware you own)")
             return Device("keep this machine's CPU (owned)", None, True)
-        card = find_card(report.device.name)
+        card = ctx.catalog.find_card(report.device.name)
         if card is None:
             ctx.assumptions["owned"] = f"none: the profiled {report.device.name} is not in the catalog"
             return None
@@ -211,7 +209,7 @@ def _owned_device(ctx: Context, machine: Machine) -> Device | None:
         names = [c.name for c in ctx.catalog.cards if owned.lower() in c.name.lower()]
         hint = f"; did you mean {', '.join(names)}?" if names else "; see 'gpu-advisor catalog cards'"
         raise RecommendError(f"owned card {owned!r} is not in the catalog{hint}")
-    return Device(f"keep {card.name} (owned)", card, _is_profiled_card(report, card))
+    return Device(f"keep {card.name} (owned)", card, _is_profiled_card(report, card, ctx.catalog))
 
 
 def _listed(extensions: list[str] | None) -> frozenset[str] | None:

@@ -29,7 +29,7 @@ from advisor.recommend.capacity import MAX_UTILISATION, Sizing, size
 from advisor.recommend.context import Context, Device, RecommendError, build_context
 from advisor.recommend.costs import Sized, buy_option, keep_option, rent_option
 from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
-from advisor.recommend.verdict import make_verdict
+from advisor.recommend.verdict import make_verdict, spare_phrase
 from advisor.recommend.workload import Workload
 from advisor.report.format import number
 
@@ -163,8 +163,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
                 excluded.append(Exclusion(label=label, category="unsupported", reason="a CPU instance: a language model "
                                           "assessed from its configuration is served on GPUs"))
             else:
-                excluded.append(Exclusion(label=label, category="no_spec", reason=f"the listing ('{offer.gpu_as_listed}') "
-                                          "is not mapped to a catalog card: it cannot be projected"))
+                excluded.append(Exclusion(label=label, category="no_spec", reason=offer.why_unmapped))
             continue
         counts = tuple(t for t in GPU_COUNTS if t <= offer.gpu_count and offer.gpu_count % t == 0)
         add(Device(label, offered, False), "cloud", counts, offer)
@@ -175,7 +174,8 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
     if options:
         best = options[0]
         verdict.reasons[0] = (
-            f"{best.label}: {best.devices} GPU(s) serving {arch.name} in {best.precision} with {engine.name}, "
+            f"{best.label}: {best.devices} GPU(s){spare_phrase(best)} serving {arch.name} in {best.precision} with "
+            f"{engine.name}, "
             f"{best.batch_size} sequences in flight a replica, hold the p95 of {workload.p95_ms / 1000:g} s a request at "
             f"the peak of {workload.peak:g} requests/s (simulated p95 {number(best.p95_ms_at_peak)} ms, "
             f"{best.utilisation_at_peak:.0%} busy at peak; {best.basis}).")
@@ -295,7 +295,8 @@ def _best(arch: Architecture, card: Card, counts: tuple[int, ...], engine: Servi
         t = setup.gpus
         replica = ReplicaPerformance(perf.precision, perf.batch_size, perf.p50_ms, perf.p95_ms, perf.band, perf.basis,
                                      None, perf.regime, perf.engine, perf.path, True, gpus=t)
-        sizing = Sizing(result.units * t, result.batch_size, result.utilisation, result.p95_ms, replica)
+        sizing = Sizing(result.units * t, result.batch_size, result.utilisation, result.p95_ms, replica,
+                        replica=t)
         candidate = Candidate(setup, result.units, sizing, held, *tails[result.batch_size])
         return candidate
     return f"misses the p95 target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s on any replica size"

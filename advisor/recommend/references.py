@@ -7,7 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 from advisor.catalog.cards import Card
-from advisor.catalog.catalog import find_card
+from advisor.catalog.catalog import Catalog
 from advisor.errors import ReportError
 from advisor.files import read_text
 from advisor.report.io import parse_report
@@ -45,9 +45,13 @@ def _read_references(folder) -> list[ProfileReport]:
             for entry in sorted(folder.iterdir(), key=lambda p: p.name) if entry.name.endswith(".json")]
 
 
-def reference_for(references: list[ProfileReport], report: ProfileReport, card: Card) -> ProfileReport | None:
+def reference_for(references: list[ProfileReport], report: ProfileReport, card: Card,
+                  catalog: Catalog) -> ProfileReport | None:
+    """The first reference of the same model measured on ``card`` (its device named as the ``catalog`` in use
+    names cards)."""
     for ref in references:
         if (ref.model and report.model and ref.model.sha256 == report.model.sha256 and ref.device
-                and ref.device.kind == "cuda" and (found := find_card(ref.device.name)) and found.name == card.name):
+                and ref.device.kind == "cuda" and (found := catalog.find_card(ref.device.name))
+                and found.name == card.name):
             return ref
     return None

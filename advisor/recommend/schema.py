@@ -20,7 +20,8 @@ class Option(Record):
     provider: str | None = None
     offer: str | None = None
     units: int = Field(description="cards bought or kept, or cloud instances")
-    devices: int = Field(description="GPUs (or CPUs) serving in all")
+    devices: int = Field(description="GPUs (or CPUs) serving in all, spares included")
+    spare_devices: int = Field(default=0, description="of devices: kept spare for N+1 (the workload's redundancy)")
     precision: str
     batch_size: int
     p50_ms: float = Field(description="one call at this batch size")
@@ -60,7 +61,8 @@ CAPITAL = ("purchase", "host", "setup")  # paid once, not every month
 class Exclusion(Record):
     label: str
     category: Literal["does_not_fit", "unsupported", "latency", "data", "budget", "no_spec", "no_price", "quality",
-                      "breakeven", "marketplace", "cooling", "licence", "no_host"]
+                      "breakeven", "marketplace", "cooling", "licence", "no_host",
+                      "redundancy"]
     reason: str
     best_p95_ms: float | None = None
 

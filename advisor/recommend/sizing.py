@@ -69,7 +69,7 @@ def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[i
         if device.card is None or (device.measured_here and counts_as(variant.engine, ctx.workload.engine)):
             perfs[batch.batch_size] = measured(variant, batch)
             continue
-        result = project(ctx.profile, variant, batch.batch_size, device.card, ctx.workload.engine)
+        result = project(ctx.profile, variant, batch.batch_size, device.card, ctx.catalog, ctx.workload.engine)
         if isinstance(result, Unfit):
             first = first or result
         else:
@@ -83,7 +83,7 @@ def _check_agreement(ctx: Context, device: Device, variant: VariantResult, measu
     if ctx.profile.device is None or device.card is None:
         return
     for batch_size, real in measured_perfs.items():
-        guess = project(ctx.profile, variant, batch_size, device.card, ctx.workload.engine)
+        guess = project(ctx.profile, variant, batch_size, device.card, ctx.catalog, ctx.workload.engine)
         if isinstance(guess, Unfit) or guess.measured:
             continue
         if guess.high_ms < real.p50_ms / real.band or guess.low_ms > real.p50_ms * real.band:

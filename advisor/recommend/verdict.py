@@ -30,7 +30,7 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
         return Verdict(action="none", headline=headline, reasons=reasons, closest=text)
     best = options[0]
     serving = (f"{best.devices} GPU(s)" if best.card else "the CPU profiled" if best.action == "keep"
-               else f"{best.devices} copies of the CPU set-up profiled")
+               else f"{best.devices} copies of the CPU set-up profiled") + spare_phrase(best)
     reasons = [
         f"{best.label} with {serving} at batch {best.batch_size} in {best.precision} holds the p95 "
         f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {number(best.p95_ms_at_peak)} ms, "
@@ -79,6 +79,17 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                    precision_advice=_precision_advice(best, variants, w, excluded) if variants else precision_advice)
 
 
+def spare_phrase(option: Option) -> str:
+    """What of an option is kept spare for N+1, as a clause ('' when nothing is)."""
+    if not option.spare_devices:
+        return ""
+    if option.action == "cloud":
+        return ", one instance spare (N+1)"
+    if option.card is None:
+        return ", one server spare (N+1)"
+    return f", {option.spare_devices} of the {option.devices} GPUs spare (N+1)"
+
+
 def verdict_headline(best: Option, w: Workload) -> str:
     """One sentence a manager can act on: what to do, that it holds the target and by how much, what it costs.
     ("Keep this machine's CPU: it holds the 3.5 s target with 2,600x headroom at the busiest moment, for
@@ -101,9 +112,10 @@ def verdict_headline(best: Option, w: Workload) -> str:
         what = best.label.removeprefix("keep ").removesuffix(" (owned)")
         what = what if what.startswith("this ") else f"the {what}"
         if best.upfront_eur:
-            return (f"Keep {what} and buy more of the same, {best.devices} in all: {holds}; "
+            return (f"Keep {what} and buy more of the same, {best.devices} in all{spare_phrase(best)}: {holds}; "
                     f"{best.upfront_eur:,.0f} EUR up front, then about {monthly:,.0f} EUR a month{unpriced}.")
-        return f"Keep {what}: {holds}, " + ("for " if best.cost_complete or monthly >= 0.5 else "") + f"{running_cost}."
+        return (f"Keep {what}{spare_phrase(best)}: {holds}, " + ("for " if best.cost_complete or monthly >= 0.5 else "")
+                + f"{running_cost}.")
     if best.action == "upgrade":
         pays = (f", and it pays for itself against renting in month {best.breakeven_month:.0f}"
                 if best.breakeven_month is not None else "")
@@ -112,9 +124,9 @@ def verdict_headline(best: Option, w: Workload) -> str:
         else:
             what = (f"Buy {best.units} x {best.label.removeprefix('buy ')} with the server around "
                     f"{'it' if best.units == 1 else 'them'}")
-        return f"{what}: {holds}; {best.upfront_eur:,.0f} EUR up front, then {running_cost}{pays}."
+        return f"{what}{spare_phrase(best)}: {holds}; {best.upfront_eur:,.0f} EUR up front, then {running_cost}{pays}."
     setup = f" after a {best.upfront_eur:,.0f} EUR setup fee" if best.upfront_eur else ""
-    return (f"Rent {best.units} x {best.label}: {holds}, for about {monthly:,.0f} EUR a month{setup} "
+    return (f"Rent {best.units} x {best.label}{spare_phrase(best)}: {holds}, for about {monthly:,.0f} EUR a month{setup} "
             f"({best.total_cost_eur:,.0f} EUR over {months} months){unpriced}.")
 
 
@@ -170,8 +182,8 @@ def engine_note(ctx: Context, best: Option | None) -> str | None:
     if best is not None and best.card and not best.measured:
         card = ctx.catalog.card(best.card)
         variant = ctx.profile.measured_for(best.precision, "eager") or ctx.profile.variant(best.precision)
-        alt = project(ctx.profile, variant, best.batch_size, card, other) if card and variant else None
-        same = project(ctx.profile, variant, best.batch_size, card, engine) if card and variant else None
+        alt = project(ctx.profile, variant, best.batch_size, card, ctx.catalog, other) if card and variant else None
+        same = project(ctx.profile, variant, best.batch_size, card, ctx.catalog, engine) if card and variant else None
         if isinstance(alt, Performance) and isinstance(same, Performance):
             # The option's p50 may be scaled to the workload's requests (prompt and reply tokens): scale alike.
             ratio = alt.p50_ms / same.p50_ms

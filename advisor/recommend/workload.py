@@ -14,7 +14,8 @@ from advisor.schema.records import FiniteRecord, describe_validation_error
 
 # 2: host servers come from the catalog (servers.csv), not a share per card. 3: ``site``, where owned or bought
 # hardware runs; the GeForce licence now applies to every data-centre deployment, not to sensitive data alone.
-WORKLOAD_SCHEMA_VERSION = 3
+# 4: ``redundancy``, a spare device so that one failure keeps the target (N+1).
+WORKLOAD_SCHEMA_VERSION = 4
 Sensitivity = Literal["public", "personal", "health", "sensitive", "classified"]  # advisor/recommend/rules.py
 
 
@@ -62,6 +63,10 @@ class Workload(FiniteRecord):
     site: Literal["datacenter", "workstation"] = Field(
         default="datacenter", description="where hardware owned or bought runs: rack servers in a data centre, or a "
                                           "workstation (a tower in an office); a GeForce card's licence bars the first")
+    redundancy: Literal["none", "n+1"] | None = Field(
+        default=None, description="availability: 'n+1' costs one spare (a card, or a language model's replica, on "
+                                  "premise; an instance rented) so that one failure still holds the target; 'none'; "
+                                  "default: n+1 for a service run 24 h a day, none otherwise")
     allow_consumer_cards: bool = Field(default=False, description="the site may run GeForce cards in a data centre, "
                                                                    "whose driver licence bars data-centre deployment")
     datacenter_cards_only: bool = Field(default=False, description="buy only passively cooled data-centre cards, made "
@@ -99,6 +104,12 @@ class Workload(FiniteRecord):
     @property
     def peak(self) -> float:
         return self.peak_rps if self.peak_rps is not None else self.average_rps * self.peak_to_average
+
+    @property
+    def spare(self) -> bool:
+        """Whether one spare is costed (N+1): as asked, else for a service run around the clock, whose failure
+        nobody is there to wait out."""
+        return self.redundancy == "n+1" if self.redundancy is not None else self.hours_per_day >= 24
 
     def resale_fraction(self) -> float:
         """What a card bought is worth at the end of the horizon, as a fraction of its price: it loses
@@ -158,6 +169,9 @@ def parse_workload(text: str, where: str) -> Workload:
         data["schema_version"] = 2
     if data["schema_version"] == 2:  # site is new, its default (datacenter) is what version 2 assumed
         data["schema_version"] = 3
+    if data["schema_version"] == 3:  # version 3 costed no spare: keep its answers
+        data.setdefault("redundancy", "none")
+        data["schema_version"] = 4
     try:
         return Workload.model_validate(data)
     except ValidationError as exc:

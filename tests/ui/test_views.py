@@ -354,6 +354,23 @@ def test_the_data_centre_cards_box_sets_the_workload(opened):
     assert view.workload().datacenter_cards_only is True
 
 
+def test_the_availability_box_follows_the_preset_and_sets_the_workload(opened):
+    window, _ = opened
+    view = window.decide_view
+    view.preset.setCurrentText("realtime-vision")  # 24 h a day: the preset asks for N+1
+    assert view.redundancy.currentText() == "N+1: one spare" and view.workload().spare
+    view.redundancy.setCurrentText("none: no spare")
+    assert view.workload().redundancy == "none" and not view.workload().spare
+    view.preset.setCurrentText("bursty-pilot")
+    assert view.redundancy.currentText() == "none: no spare"
+    view.preset.setCurrentText("custom")
+    view.redundancy.setCurrentText("by service hours (N+1 at 24 h a day)")
+    view.hours.setValue(24)
+    assert view.workload().redundancy is None and view.workload().spare
+    view.hours.setValue(8)
+    assert not view.workload().spare
+
+
 def test_the_form_and_what_if_follow_the_report_shown(window, tmp_path):
     assert "Open or run a profile" in window.whatif_view.note.text()
     window.form.model.setCurrentText("embedding")

@@ -23,7 +23,7 @@ def _offers(tmp_path, *rows):
 
 def test_the_bundled_catalog_validates_and_cross_references():
     catalog = bundled_catalog()
-    assert len(catalog.cards) == 35 and len(catalog.offers) > 90
+    assert len(catalog.cards) == 36 and len(catalog.offers) > 90
     assert all(o.card is None or catalog.card(o.card) for o in catalog.offers)
     assert all(o.currency in ("EUR", "USD") and o.price_per_hour > 0 for o in catalog.offers)
     assert catalog.as_of["offers.csv"] == date(2026, 11, 29)
@@ -94,7 +94,7 @@ def test_filters_and_price_age():
 
 def test_catalog_command(tmp_path, capsys):
     assert cli.main(["catalog", "validate"]) == 0
-    assert "catalog valid: 35 cards" in capsys.readouterr().out
+    assert "catalog valid: 36 cards" in capsys.readouterr().out
     assert cli.main(["catalog", "--certification", "HDS"]) == 0
     out = capsys.readouterr().out
     assert "Scaleway" in out and "AWS" not in out
@@ -200,6 +200,63 @@ def test_the_audit_lists_stale_undated_doubtful_unmapped_and_estimated_rows(caps
     assert sum(f.kind == "stale" for f in later) > sum(f.kind == "stale" for f in findings)
     assert main(["catalog", "audit"]) == 0
     assert "findings:" in capsys.readouterr().out
+
+
+def test_every_offer_that_names_a_gpu_is_mapped_to_a_card_or_says_why_not(tmp_path, capsys):
+    from advisor.catalog.audit import audit
+    catalog = bundled_catalog()
+    unmapped = [o for o in catalog.offers if o.card is None and not o.is_cpu]
+    assert unmapped and all(o.unmapped_reason for o in unmapped)
+    listed = {f.row: f.detail for f in audit(catalog) if f.kind == "unmapped"}
+    assert len(listed) == len({(o.provider, o.offer, o.region) for o in unmapped})
+    assert not any("no reason given" in d for d in listed.values())
+    assert "the listing names no form factor" in listed["OVHcloud h100-380 (FR/EU)"]
+    # a listing that says exactly which card is mapped to it: the A100 80GB PCIe has its row and its offers
+    pcie = [o for o in catalog.offers if o.gpu_as_listed == "NVIDIA A100 80GB PCIe"]
+    assert {o.provider for o in pcie} == {"Microsoft Azure", "RunPod"}
+    assert all(o.card == "NVIDIA A100 80GB PCIe" for o in pcie)
+    assert catalog.find_card("NVIDIA A100 80GB PCIe").name == "NVIDIA A100 80GB PCIe"  # as its driver names it
+    assert catalog.find_card("NVIDIA A100-SXM4-80GB").name == "NVIDIA A100 80GB SXM"
+    # a user's offer with no card and no reason is listed as such; a reason on a mapped offer is refused
+    header = OFFER_HEADER + ",unmapped_reason"
+    row = GOOD_OFFER.replace("NVIDIA L4,L4 24GB", ",Mystery GPU 24GB") + ","
+    (tmp_path / "offers.csv").write_text("# as_of 2026-11-20\n" + header + "\n" + row + "\n")
+    mine = [f for f in audit(load_catalog(tmp_path)) if f.row.startswith("Acme gpu-1")]
+    assert [(f.kind, f.detail) for f in mine if f.kind == "unmapped"] == [
+        ("unmapped", "'Mystery GPU 24GB' is not mapped to a card of cards.csv: no reason given (map it in the card "
+                     "column, or say why not in unmapped_reason)")]
+    (tmp_path / "offers.csv").write_text("# as_of 2026-11-20\n" + header + "\n" + GOOD_OFFER + ",it is a secret\n")
+    with pytest.raises(CatalogError, match="row 3 is not valid: .*unmapped_reason says why a GPU offer has no card"):
+        load_catalog(tmp_path)
+    assert cli.main(["catalog", "audit", "--catalog-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_old_energy_facts_a_verdict_uses_are_flagged_and_said_stale_where_used():
+    from dataclasses import replace
+
+    from advisor.catalog.audit import audit
+    from advisor.recommend.context import build_context
+    from advisor.recommend.workload import Workload
+
+    catalog = bundled_catalog()
+    found = {(f.row, f.kind): f.detail for f in audit(catalog, today=date(2026, 12, 6)) if f.file == "energy.csv"}
+    assert found[("electricity_price EU", "stale")].endswith("0.2 EUR/kWh excl. VAT and recoverable taxes, of H2 2023, "
+                                                              "3 years old")
+    assert found[("carbon EU", "stale")] == "EU-27 grid carbon intensity, 226 gCO2/kWh, of 2020, 6 years old"
+    assert ("pue industry", "stale") not in found  # 2024: within two years
+    assert ("pue ovhcloud", "undated") in found  # "as announced": no year to judge it by
+    assert ("carbon EU", "stale") not in {(f.row, f.kind) for f in audit(catalog, today=date(2022, 6, 1))}
+    # the assumptions say STALE where the figure is used, and for that figure only: a fresh exchange rate is not
+    this_month = date.today().strftime("%Y-%m")
+    fresh = [f.model_copy(update={"period": this_month}) if f.category == "fx" else f for f in catalog.energy]
+    workload = Workload(peak_rps=1, p95_ms=100)
+    said = build_context(None, workload, replace(catalog, energy=fresh), task="generic").assumptions
+    assert said["electricity price, EUR/kWh"].endswith("; STALE: give today's figure with --electricity-eur-kwh")
+    assert "STALE" in said["grid carbon, gCO2/kWh"] and "STALE" not in said["USD per EUR"]
+    given = build_context(None, workload.model_copy(update={"electricity_eur_per_kwh": 0.15}), catalog, task="generic")
+    assert given.assumptions["electricity price, EUR/kWh"] == "0.15 (given)"
 
 
 def test_the_catalog_reads_consistently_while_an_entry_is_being_saved(tmp_path):

@@ -57,6 +57,7 @@ OFFER = Offer(
 
 
 def context(**workload) -> Context:
+    workload = {"redundancy": "none", **workload}  # the cases below are worked without a spare; N+1 has its own
     w = Workload(peak_rps=5, avg_rps=2, p95_ms=1000, horizon_months=12, maintenance_pct_per_year=10, **workload)
     catalog = Catalog(cards=[CARD], offers=[OFFER], energy=[], servers=[HOST])
     return Context(
@@ -178,3 +179,43 @@ def test_breakeven_counts_upkeep_and_energy_and_excludes_what_pays_off_past_the_
     options = [late, fee]
     apply_breakeven(options, [], months)
     assert late.breakeven_month == pytest.approx((7338 - 500) / (333.7 - 74.4 - 61.2))
+
+
+def test_n_plus_1_buys_one_card_more_and_powers_it_idle():
+    ctx = context(redundancy="n+1")
+    option = buy_option(ctx, Device("buy Test 100W", CARD, False), sized(ctx, 1))
+    assert isinstance(option, Option) and option.devices == 2 and option.spare_devices == 1
+    # Two cards, one of them spare, in the one 2-slot host: 2 x 800 + 3,200 = 4,800 EUR up front (4,000 without).
+    assert option.upfront_eur == pytest.approx(4800.0)
+    # The card serving draws its 40 W as before, the spare idles at 25 W, the host 200 W, all year.
+    electricity = (40 + 25 + 200) * HOURS / 1000 * 1.5 * 0.20
+    assert option.cost_breakdown_eur == pytest.approx(
+        {"purchase": 1600 * 0.3, "host": 960, "maintenance": 480, "electricity": electricity}
+    )
+    assert any(n.startswith("N+1: one card spare, bought and powered idle") for n in option.notes)
+
+
+def test_n_plus_1_keeps_an_owned_card_spare_or_buys_the_spare():
+    ctx = context(redundancy="n+1")
+    device = Device("keep Test 100W (owned)", CARD, False)
+    two = keep_option(ctx, device, sized(ctx, 1), owned_count=2)
+    assert isinstance(two, Option) and two.action == "keep" and (two.devices, two.spare_devices) == (2, 1)
+    assert two.upfront_eur == 0
+    assert two.cost_breakdown_eur == pytest.approx({"electricity": (40 + 25 + 200) * HOURS / 1000 * 1.5 * 0.20})
+    one = keep_option(ctx, device, sized(ctx, 1), owned_count=1)
+    assert isinstance(one, Option) and one.action == "upgrade" and one.label == "keep 1 Test 100W (owned) and buy 1 more"
+    assert one.upfront_eur == pytest.approx(800 + 3200)  # the spare card and a host for it
+    # A CPU owned cannot be bought again: without its spare it is excluded, saying how to keep it alone.
+    cpu = keep_option(ctx, Device("keep this machine's CPU (owned)", None, True), sized(ctx, 1), owned_count=1)
+    assert isinstance(cpu, Exclusion) and cpu.category == "redundancy"
+    assert cpu.reason == "needs 1 to hold the peak and 1 spare (N+1), you own 1; --redundancy none keeps it without a spare"
+
+
+def test_n_plus_1_rents_one_instance_more_which_idles():
+    ctx = context(redundancy="n+1")
+    option = rent_option(ctx, Device("Test cloud t1", CARD, False), sized(ctx, 2), OFFER)
+    assert isinstance(option, Option) and (option.units, option.spare_devices) == (3, 1)
+    assert option.cost_breakdown_eur == {"rent": pytest.approx(3 * 0.5 * HOURS)}
+    # Two instances 10% busy at 32.5 W, the spare idle at 25 W: 90 W x PUE 1.5 over 2 requests a second.
+    assert option.energy_per_inference_j == pytest.approx(90 * 1.5 / 2)
+    assert any(n.startswith("N+1: one instance spare, rented like the others") for n in option.notes)

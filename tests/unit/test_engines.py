@@ -274,19 +274,19 @@ def test_an_eager_measurement_is_measured_for_eager_only_in_projection_and_recom
     both now ask counts_as, and the verdict names the engine it was sized on."""
     from pathlib import Path
 
-    from advisor.catalog.catalog import find_card, load_catalog
+    from advisor.catalog.catalog import load_catalog
     from advisor.performance.projection import measured_cells, project
     from advisor.recommend.decide import recommend
     from advisor.recommend.workload import load_preset
 
     root = Path(__file__).resolve().parents[2]
     h100 = load_report(root / "profiles/reference/vision-default-nvidia-h100-80gb-hbm3.json")
-    card = find_card(h100.device.name)
+    catalog = load_catalog()
+    card = catalog.find_card(h100.device.name)
     variant = h100.variant("fp32")
     batch = measured_cells(variant)[0].batch_size
-    assert project(h100, variant, batch, card, "eager").measured
-    assert not project(h100, variant, batch, card, "graphs").measured
-    catalog = load_catalog()
+    assert project(h100, variant, batch, card, catalog, "eager").measured
+    assert not project(h100, variant, batch, card, catalog, "graphs").measured
     reasons = {}
     for engine_name in ("eager", "graphs"):
         workload = load_preset("realtime-vision").model_copy(update={"engine": engine_name})

@@ -103,3 +103,25 @@ def test_a_card_of_a_vendor_no_published_measurement_checked_says_so_in_its_basi
     best = rec.verdict.choice
     if CATALOG.card(best.card).vendor == "AMD":
         assert any("least sure" in r and "ask the vendor" in r for r in rec.verdict.reasons)
+
+
+def test_n_plus_1_keeps_a_whole_replica_of_a_language_model_spare():
+    arch = architecture(LLAMA3_70B, "Llama-3-70B")
+    alone = {o.label: o for o in recommend_llm(arch, "c", chatbot(redundancy="none"), CATALOG).ranked}
+    spared = recommend_llm(arch, "c", chatbot(), CATALOG)  # the preset asks for N+1
+    assert spared.assumptions["availability"].startswith("N+1: one spare")
+    mi300x = next(o for o in spared.ranked if o.card == "AMD Instinct MI300X" and o.action == "upgrade")
+    # 2 replicas of 4 GPUs fill an 8-GPU baseboard: the spare replica takes a second one.
+    assert (alone[mi300x.label].devices, mi300x.devices, mi300x.spare_devices) == (8, 16, 4)
+    assert any(n.startswith("N+1: one replica of 4 GPUs spare") for n in mi300x.notes)
+    b200 = next(o for o in spared.ranked if o.card == "NVIDIA B200" and o.action == "upgrade")
+    # 2 replicas of 2 GPUs leave room on the baseboard bought anyway: the spare costs nothing more.
+    assert b200.spare_devices == 2 and b200.total_cost_eur == pytest.approx(alone[b200.label].total_cost_eur)
+
+
+def test_an_offer_mapped_to_its_exact_card_is_projected_and_one_left_unmapped_says_why():
+    rec = recommend_llm(architecture(LLAMA3_8B, "Llama-3-8B"), "c", chatbot(sensitivity="public"), CATALOG)
+    azure = next(o for o in rec.ranked if o.label.startswith("Microsoft Azure Standard_NC24ads_A100_v4"))
+    assert azure.card == "NVIDIA A100 80GB PCIe" and azure.basis.startswith("projected from the configuration")
+    ovh = next(e for e in rec.excluded if e.label.startswith("OVHcloud h100-380"))
+    assert ovh.category == "no_spec" and "the listing names no form factor" in ovh.reason

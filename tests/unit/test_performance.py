@@ -92,7 +92,7 @@ def test_latency_never_falls_as_the_batch_grows(engine):
             for target in catalog.cards:
                 previous = 0.0
                 for batch in (1, 2, 4, 8, 16, 32, 64, 128):
-                    result = project(report, variant, batch, target, engine)
+                    result = project(report, variant, batch, target, catalog, engine)
                     if isinstance(result, Unfit) or result.measured:
                         continue
                     assert result.p50_ms >= previous * (1 - 1e-9), (report.model.name, variant.precision, target.name, batch)
@@ -115,8 +115,8 @@ def test_a_card_at_least_as_fast_in_every_peak_never_projects_slower():
         for variant in [v for v in report.variants if measured_cells(v)]:
             for fast, slow in pairs:
                 for engine in ("eager", "graphs"):
-                    a = project(report, variant, 8, fast, engine)
-                    b = project(report, variant, 8, slow, engine)
+                    a = project(report, variant, 8, fast, catalog, engine)
+                    b = project(report, variant, 8, slow, catalog, engine)
                     if isinstance(a, Unfit) or isinstance(b, Unfit) or a.measured or b.measured:
                         continue
                     assert a.p50_ms <= b.p50_ms * (1 + 1e-9), (variant.precision, fast.name, slow.name, engine)
@@ -143,7 +143,8 @@ def test_published_points_are_sourced_and_name_catalog_cards():
 def test_a_report_without_per_operator_counts_is_projected_from_its_totals_with_a_wider_band():
     report = load_report(GOLDEN_V2)
     variant = report.variant("fp32")
-    result = project(report, variant, 1, bundled_catalog().card("NVIDIA L4"))
+    catalog = bundled_catalog()
+    result = project(report, variant, 1, catalog.card("NVIDIA L4"), catalog)
     assert not isinstance(result, Unfit)
     assert result.band == pytest.approx(BANDS["CPU to GPU"] * 1.5) and "no per-operator counts" in result.basis
 
@@ -152,7 +153,8 @@ def test_what_if_table_measured_where_a_reference_exists_and_projected_elsewhere
     refs = list(reference_reports())
     vision = next(r for r in refs if r.model.name.startswith("vision"))
     catalog = bundled_catalog()
-    rows = what_if(vision, resolve_cards(catalog, ["nvidia h100 sxm", "NVIDIA L4"]), ["fp32", "fp16"], [1, 32], "eager", refs)
+    rows = what_if(vision, catalog, resolve_cards(catalog, ["nvidia h100 sxm", "NVIDIA L4"]), ["fp32", "fp16"], [1, 32],
+                   "eager", refs)
     assert len(rows) == 8
     h100 = [r for r in rows if r.card == "NVIDIA H100 SXM"]
     assert all(r.basis == "measured" and r.path == "measured" and r.low_ms <= r.p50_ms <= r.high_ms for r in h100)
@@ -161,7 +163,7 @@ def test_what_if_table_measured_where_a_reference_exists_and_projected_elsewhere
     with pytest.raises(UsageError, match="did you mean 'NVIDIA T4'"):
         resolve_cards(catalog, ["NVIDA T4"])
     with pytest.raises(UsageError, match="no measured fp8"):
-        what_if(vision, resolve_cards(catalog, ["NVIDIA L4"]), ["fp8"])
+        what_if(vision, catalog, resolve_cards(catalog, ["NVIDIA L4"]), ["fp8"])
 
 
 def test_project_command_prints_the_json_table(capsys):
@@ -179,3 +181,34 @@ def test_project_command_prints_the_json_table(capsys):
     assert all(r["p50_ms"] is None and "has no bf16" in r["detail"] for r in t4_bf16)
     assert main(["project", str(ref), "--card", "H100"]) == 2
     assert "did you mean" in capsys.readouterr().err
+
+
+def test_a_card_added_in_the_users_catalog_is_the_card_profiled_for_project(tmp_path, capsys):
+    """find_card read the bundled catalog alone: a profile made on a card the user added was "not in the catalog"."""
+    import csv
+    import io
+
+    from advisor.cli import main
+
+    ref = load_report(ROOT / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json")
+    report = tmp_path / "on-z100.json"
+    report.write_text(ref.model_copy(update={"device": ref.device.model_copy(update={"name": "NVIDIA Z100 Test"})})
+                      .model_dump_json())
+    # the user's card: the H100 SXM's figures under a name the bundled catalog does not know
+    h100 = bundled_catalog().card("NVIDIA H100 SXM").model_dump(mode="json")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(h100))
+    writer.writeheader()
+    writer.writerow({**h100, "name": "NVIDIA Z100 Test", "name_pattern": "Z100 Test"})
+    (tmp_path / "cards.csv").write_text("# as_of 2026-12-06\n" + out.getvalue())
+    command = ["project", str(report), "--card", "NVIDIA L4", "--precision", "fp32", "--batch", "1", "--json"]
+    assert main(command) == 0
+    alone = json.loads(capsys.readouterr().out)["projections"]
+    assert alone[0]["p50_ms"] is None and "NVIDIA Z100 Test is not in the catalog" in alone[0]["detail"]
+    assert main(command + ["--catalog-dir", str(tmp_path)]) == 0
+    mine = json.loads(capsys.readouterr().out)["projections"]
+    assert mine[0]["basis"] == "projected" and mine[0]["path"] == "GPU to GPU"
+    assert mine[0]["detail"].startswith("projected from NVIDIA Z100 Test measured")
+    # and onto the user's card itself, the cell is the measurement
+    assert main(command[:3] + ["NVIDIA Z100 Test"] + command[4:] + ["--catalog-dir", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["projections"][0]["basis"] == "measured"

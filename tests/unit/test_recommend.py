@@ -95,12 +95,14 @@ def test_a_large_language_model_does_not_fit_a_small_card():
 
 
 def test_an_owned_card_that_meets_the_target_is_kept_at_the_cost_of_its_power_and_its_hosts():
-    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, owned_card="NVIDIA L40S"))
+    rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, owned_card="NVIDIA L40S",
+                                                      redundancy="none"))  # one card alone: N+1 has its own tests
     assert rec.verdict.action == "keep" and rec.verdict.choice.card == "NVIDIA L40S"
     assert list(rec.verdict.choice.cost_breakdown_eur) == ["electricity"]
     assert any("its host counted like a purchase's" in n for n in rec.verdict.choice.notes)
     # A small load on an owned L4 and its 300 W host costs more to run than a small rented CPU instance.
-    small = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4"))
+    small = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4",
+                                               redundancy="none"))
     kept = next(o for o in small.ranked if o.action == "keep")
     assert small.verdict.choice.total_cost_eur <= kept.total_cost_eur
 
@@ -192,7 +194,7 @@ def test_a_reference_profile_measured_on_a_card_replaces_the_projection():
             if batch.latency:
                 batch.latency.p50_ms /= 4
                 batch.latency.p95_ms /= 4
-    workload = Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4")
+    workload = Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="NVIDIA L4", redundancy="none")
     rec = recommend(scenario_report(), workload, CATALOG, references=[reference])
     kept = next(o for o in rec.ranked if o.action == "keep")
     assert kept.card == "NVIDIA L4" and kept.basis.startswith("measured on NVIDIA L4 (reference profile")
@@ -212,13 +214,12 @@ def test_a_workload_can_be_saved_and_reloaded(tmp_path, capsys):
 
 
 def test_bundled_reference_profiles_and_presets_are_valid():
-    from advisor.catalog.catalog import find_card
     from advisor.recommend.references import reference_reports
     references = reference_reports()
     assert sorted(r.model.name for r in references) == ["embedding-default", "llm-default", "vision-default"]
     for r in references:
         assert r.device.kind == "cuda" and r.status == "complete"
-        assert find_card(r.device.name).name == "NVIDIA H100 SXM"
+        assert CATALOG.find_card(r.device.name).name == "NVIDIA H100 SXM"
     for name in preset_names():
         assert load_preset(name).p95_ms > 0
 
@@ -286,8 +287,8 @@ def test_a_host_bound_purchase_says_the_engine_matters_with_the_time_scaled_like
     best = rec.verdict.choice
     assert best.card and not best.measured  # a projected purchase
     card, variant = CATALOG.card(best.card), llm.variant(best.precision)
-    ratio = (project(llm, variant, best.batch_size, card, "graphs").p50_ms
-             / project(llm, variant, best.batch_size, card, "eager").p50_ms)
+    ratio = (project(llm, variant, best.batch_size, card, CATALOG, "graphs").p50_ms
+             / project(llm, variant, best.batch_size, card, CATALOG, "eager").p50_ms)
     stated = float(re.search(r"with graphs the chosen option's p50 would be ([0-9.e+]+) ms", rec.assumptions["engine"])[1])
     assert stated == pytest.approx(best.p50_ms * ratio, rel=0.01)  # scaled to the requests, as the option is
     assert ratio <= 0.5 and any("CUDA graphs" in r and "--engine graphs" in r for r in rec.verdict.reasons)
@@ -416,7 +417,7 @@ def test_a_version_1_workload_with_a_host_share_per_card_says_where_the_host_pri
     from advisor.recommend.workload import parse_workload
 
     old = '{"schema_version": 1, "kind": "gpu-advisor.workload", "peak_rps": 1, "p95_ms": 100%s}'
-    assert parse_workload(old % ', "host_cost_eur_per_card": 0', "w.json").schema_version == 3
+    assert parse_workload(old % ', "host_cost_eur_per_card": 0', "w.json").schema_version == 4
     with pytest.raises(UsageError, match="servers.csv in your catalog folder"):
         parse_workload(old % ', "host_cost_eur_per_card": 3000', "w.json")
 
@@ -578,3 +579,42 @@ def test_verdict_prose_has_no_exponent_no_zero_running_cost_and_no_question_mark
     assert "0 EUR a month" not in text and "It costs 0 EUR" not in text and "+?" not in text
     assert rec.verdict.headline.endswith("its electricity not counted (no power figure in the profile).")
     assert "not known" in text.split("\n#")[1].splitlines()[2]  # the chosen option's total in the table
+
+
+def test_a_service_run_around_the_clock_costs_a_spare_by_default_and_a_version_3_workload_none():
+    from advisor.recommend.workload import parse_workload
+
+    around_the_clock = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000))
+    assert around_the_clock.assumptions["availability"].startswith("N+1 (the default for a service run 24 h a day)")
+    assert all(o.spare_devices > 0 for o in around_the_clock.ranked)
+    # the CPU profiled cannot be bought twice: without a spare it is not kept, and the exclusion says how to keep it
+    kept = next(e for e in around_the_clock.excluded if e.label == "keep this machine's CPU (owned)")
+    assert kept.category == "redundancy" and "--redundancy none" in kept.reason
+    best = around_the_clock.verdict.choice
+    assert best.action == "cloud" and best.units == 2 and ", one instance spare (N+1):" in around_the_clock.verdict.headline
+    # on premise (nothing rented to pay for itself against), a card bought has one card spare and a CPU server
+    # bought a whole server spare
+    on_premise = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, sensitivity="classified"))
+    assert ", 1 of the 2 GPUs spare (N+1):" in on_premise.verdict.headline
+    server = next(o for o in on_premise.ranked if o.action == "upgrade" and o.card is None)
+    assert server.units == 2 and any(n.startswith("N+1: one server spare") for n in server.notes)
+    office_hours = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, hours_per_day=10))
+    assert office_hours.assumptions["availability"].startswith("none (the default for a service not run 24 h a day)")
+    assert office_hours.verdict.action == "keep" and not any(o.spare_devices for o in office_hours.ranked)
+    # version 3 costed no spare: a version-3 file reads so, a version-4 one without the field takes the default
+    text = '{"schema_version": %d, "kind": "gpu-advisor.workload", "peak_rps": 1, "p95_ms": 100}'
+    assert parse_workload(text % 3, "w.json").redundancy == "none" and not parse_workload(text % 3, "w.json").spare
+    assert parse_workload(text % 4, "w.json").redundancy is None and parse_workload(text % 4, "w.json").spare
+
+
+def test_redundancy_on_the_command_line_overrides_the_preset(capsys):
+    code = cli.main(["recommend", str(BASE), "--preset", "realtime-vision", "--redundancy", "none", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["workload"]["redundancy"] == "none" and out["assumptions"]["availability"].startswith("none:")
+    assert all(o["spare_devices"] == 0 for o in out["ranked"])
+    cli.main(["recommend", str(BASE), "--preset", "realtime-vision", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["workload"]["redundancy"] == "n+1" and all(o["spare_devices"] > 0 for o in out["ranked"])
+    with pytest.raises(SystemExit) as bad:
+        cli.main(["recommend", str(BASE), "--preset", "realtime-vision", "--redundancy", "2n"])
+    assert bad.value.code == 2 and "invalid choice: '2n'" in capsys.readouterr().err

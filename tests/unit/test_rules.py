@@ -20,7 +20,7 @@ ACTIONS = ("keep", "upgrade", "cloud")
 
 
 def workload(**fields) -> Workload:
-    return Workload(peak_rps=5, avg_rps=2, p95_ms=1000, **fields)
+    return Workload(peak_rps=5, avg_rps=2, p95_ms=1000, **{"redundancy": "none", **fields})  # no spare: rules alone
 
 
 def category(w: Workload, action: str, card, offer=None):
@@ -75,4 +75,4 @@ def test_an_owned_geforce_is_not_kept_in_a_data_centre_the_same_run_that_refuses
 def test_a_version_2_workload_reads_as_a_data_centre_site():
     old = '{"schema_version": 2, "kind": "gpu-advisor.workload", "peak_rps": 1, "p95_ms": 100}'
     w = parse_workload(old, "w.json")
-    assert w.schema_version == 3 and w.site == "datacenter"
+    assert w.schema_version == 4 and w.site == "datacenter"
