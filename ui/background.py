@@ -7,6 +7,7 @@ interpreter exit (a refcount error), and a timer batches GUI updates anyway.
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 DONE = object()  # the last item a job posts, after its result or error is set
+GC_INTERVAL_MS = 1000
 
 Post = Callable[[Any], None]
 
@@ -85,3 +87,29 @@ class Pump(QObject):
                 self.done.emit(job)
                 return
             self.item.emit(item)
+
+
+def collect_garbage_on_gui_thread(owner: QObject) -> None:
+    """Cyclic garbage is collected on the GUI thread only, on a timer, never in a background thread.
+
+    Python's collector runs in whichever thread happens to allocate. Run in a background thread (a report being read),
+    it frees Qt objects left in reference cycles there: PySide6 then holds a Qt lock and waits for the GIL while the
+    GUI thread, deleting objects of its own, holds the GIL and waits for that lock, and the app hangs (seen as a test
+    that never ended, both threads in QObject::~QObject). ``owner`` keeps the timer (the application); calling this
+    again only disables the automatic collector again."""
+    gc.disable()
+    if getattr(owner, "_gui_thread_gc", None) is not None:
+        return
+    timer = QTimer(owner)
+    timer.timeout.connect(_collect_due_generation)
+    timer.start(GC_INTERVAL_MS)
+    owner._gui_thread_gc = timer  # type: ignore[attr-defined]
+
+
+def _collect_due_generation() -> None:
+    """The oldest generation whose count is over its threshold, as the automatic collector chooses."""
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    for generation in (2, 1, 0):
+        if counts[generation] > thresholds[generation]:
+            gc.collect(generation)
+            return

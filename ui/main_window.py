@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
@@ -27,6 +28,7 @@ from advisor.errors import AdvisorError
 from advisor.report.io import save_report
 from advisor.schema.request import BUILTIN_NAMES, ProfileRequest
 from ui.app_state import AppState
+from ui.background import collect_garbage_on_gui_thread
 from ui.catalog_view import CatalogView
 from ui.compare_view import CompareView
 from ui.decide_view import DecideView
@@ -50,6 +52,7 @@ RECENT = 8
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, dialogs: Dialogs | None = None) -> None:
         super().__init__()
+        collect_garbage_on_gui_thread(QApplication.instance())  # before any background thread starts
         self.setWindowTitle("Inference GPU advisor")
         self.settings = settings or QSettings(ORG, APP)
         self.dialogs = dialogs or Dialogs()

@@ -2,8 +2,19 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import gc  # noqa: E402
+
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item):
+    """The test's windows, closed by qtbot, are freed here on the GUI thread; then the automatic collector is back for
+    tests without a window (the main window turns it off: ui/background.py collect_garbage_on_gui_thread)."""
+    yield
+    gc.collect()
+    gc.enable()
 
 
 class ScriptedDialogs:
