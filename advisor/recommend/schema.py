@@ -9,7 +9,7 @@ from pydantic import Field
 from advisor.recommend.workload import Workload
 from advisor.schema.records import Record
 
-RECOMMENDATION_SCHEMA_VERSION = 1
+RECOMMENDATION_SCHEMA_VERSION = 2  # 2: each option names its engine, and why the other engines were set aside
 Action = Literal["keep", "upgrade", "cloud"]  # keep what is owned, buy, rent
 
 
@@ -21,6 +21,8 @@ class Option(Record):
     offer: str | None = None
     units: int = Field(description="cards bought or kept, or cloud instances")
     devices: int = Field(description="GPUs (or CPUs) serving in all")
+    engine: str = Field(description="what serves the model (advisor/schema/engines.py): a measured engine, or the "
+                                    "one projected for")
     precision: str
     batch_size: int
     p50_ms: float = Field(description="one call at this batch size")
@@ -45,8 +47,11 @@ class Option(Record):
     notes: list[str] = Field(default_factory=list)
     price_checks: list[str] = Field(default_factory=list, description="a purchase: which of its prices are estimates, "
                                                                         "undated or old, to check with a quote")
-    precisions_set_aside: dict[str, str] = Field(default_factory=dict, description="every other variant, and why "
-                                                                                   "it was not chosen here")
+    precisions_set_aside: dict[str, str] = Field(default_factory=dict, description="every other precision of the "
+                                                                                   "engine chosen, and why it was not "
+                                                                                   "chosen here")
+    engines_set_aside: dict[str, str] = Field(default_factory=dict, description="every other engine that could serve "
+                                                                               "here, and why it was not chosen")
 
 
     def running_eur_per_month(self, months: int) -> float:

@@ -442,7 +442,8 @@ def test_the_verdict_opens_with_one_plain_sentence():
     catalog, refs = bundled_catalog(), reference_reports()
     cpu = load_report(fixtures / "report-v2-llm-tiny.json")
     keep = recommend(cpu, load_preset("internal-tool"), catalog, refs, Machine(cpu.environment.hostname, None)).verdict
-    assert keep.headline.startswith("Keep this machine's CPU: it holds the 3.5 s target with ")
+    assert keep.headline.startswith("Keep this machine's CPU and serve the model with eager PyTorch in fp32: it holds "
+                                    "the 3.5 s target with ")
     assert "x headroom" in keep.headline and "EUR a month of electricity" in keep.headline
     h100 = load_report(reference / "embedding-default-nvidia-h100-80gb-hbm3.json")
     buy = recommend(h100, load_preset("classified-onprem").model_copy(update={"owned_card": "none"}), catalog, refs)
@@ -578,3 +579,49 @@ def test_verdict_prose_has_no_exponent_no_zero_running_cost_and_no_question_mark
     assert "0 EUR a month" not in text and "It costs 0 EUR" not in text and "+?" not in text
     assert rec.verdict.headline.endswith("its electricity not counted (no power figure in the profile).")
     assert "not known" in text.split("\n#")[1].splitlines()[2]  # the chosen option's total in the table
+
+
+def test_the_recommendation_chooses_the_engine_as_it_chooses_the_precision():
+    """A CPU profile where OpenVINO runs 4x faster than eager: the CPU kept and its copies rented serve with
+    OpenVINO, measured; projected cards stay on the workload's engine; without the OpenVINO rows, eager serves."""
+    from tests.unit.scenarios import with_engine_rows
+
+    both = decide(with_engine_rows(scenario_report(), "openvino", 0.25), load_preset("internal-tool"))
+    choice = both.verdict.choice
+    assert choice.action == "keep" and choice.engine == "openvino" and choice.measured
+    assert json.loads(both.model_dump_json())["verdict"]["choice"]["engine"] == "openvino"
+    assert both.verdict.headline.startswith(f"Keep this machine's CPU and serve the model with OpenVINO in "
+                                            f"{choice.precision}: ")
+    assert choice.engines_set_aside["eager"].startswith("slower: p95 ")
+    assert set(choice.precisions_set_aside) <= {"fp32", "bf16"}  # OpenVINO's own; eager's are under engines
+    assert "Other engines set aside: eager PyTorch (slower" in both.verdict.precision_advice
+    assert any(r.startswith("Sized for serving with OpenVINO, which the profile measured") for r in both.verdict.reasons)
+    copies = decide(with_engine_rows(scenario_report(), "openvino", 0.25),
+                    load_preset("internal-tool").model_copy(update={"owned_card": "none"}))
+    cpus = [o for o in copies.ranked if o.card is None]
+    assert cpus and all(o.engine == "openvino" for o in cpus)  # copies of the CPU profiled serve as it measured
+    cards = [o for o in copies.ranked if o.card is not None]
+    assert cards and all(o.engine == "eager" and not o.measured for o in cards)  # never OpenVINO on a GPU
+    eager = decide(scenario_report(), load_preset("internal-tool")).verdict
+    assert eager.choice.engine == "eager" and "serve the model with eager PyTorch in" in eager.headline
+    assert not eager.choice.engines_set_aside
+
+
+def test_the_quality_floor_and_noise_set_an_engines_rows_aside_one_by_one():
+    from tests.unit.scenarios import with_engine_rows
+
+    report = with_engine_rows(scenario_report(), "openvino", 0.25)
+    fp32, bf16 = (next(v for v in report.variants if v.engine == "openvino" and v.precision == p)
+                  for p in ("fp32", "bf16"))
+    bf16.quality.cosine_similarity_mean = 0.9
+    rec = decide(report, load_preset("internal-tool"))
+    assert rec.verdict.choice.engine == "openvino" and rec.verdict.choice.precision == "fp32"
+    assert any(e.category == "quality" and e.label == "openvino bf16 variant" for e in rec.excluded)
+    assert not any(e.category == "quality" and e.label == "eager bf16 variant" for e in rec.excluded)
+    lat = fp32.batches[0].latency
+    lat.p50_ci95_ms = (lat.p50_ms * 0.01, lat.p50_ms * 5)  # unsettled: never ranked
+    rec = decide(report, load_preset("internal-tool"))
+    assert rec.verdict.choice.engine == "eager"
+    aside = rec.verdict.choice.engines_set_aside["openvino"]
+    assert "fp32: unsettled measurements (rerun)" in aside and "bf16: quality: cosine 0.9000" in aside
+    assert "set aside: openvino fp32" in rec.assumptions["noise"]
