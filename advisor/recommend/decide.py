@@ -17,7 +17,7 @@ from advisor.recommend.context import Context, Device, RecommendError, build_con
 from advisor.recommend.costs import Sized, apply_breakeven, buy_option, keep_option, rent_option
 from advisor.recommend.references import bundled_references, reference_for, reference_reports
 from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
-from advisor.recommend.sizing import best_variant, quality_ok, row_name
+from advisor.recommend.sizing import best_variant, quality_ok
 from advisor.recommend.verdict import engine_reasons, make_verdict
 from advisor.recommend.workload import Workload
 from advisor.report.noise import RERUN, UNSETTLED_SHARE, describe, unsettled_batches
@@ -31,13 +31,13 @@ def _settled(ctx: Context, variants: list[VariantResult]) -> tuple[list[VariantR
     settled = [v for v in variants if not unsettled_batches(v)]
     if len(settled) == len(variants):
         return variants, None
-    noisy = [describe(v, row_name(ctx.profile, v)) for v in variants if unsettled_batches(v)]
+    noisy = [describe(v, ctx.profile.row_name(v)) for v in variants if unsettled_batches(v)]
     if not settled:  # nothing to rank against: the reference stands, flagged
         settled = [next((v for v in variants if v.precision == "fp32"), variants[0])]
     aside = [v for v in variants if v not in settled]
     for v in aside:
         ctx.rows_set_aside[(v.engine, v.precision)] = "unsettled measurements (rerun)"
-    names = [row_name(ctx.profile, v) for v in aside]
+    names = [ctx.profile.row_name(v) for v in aside]
     ctx.assumptions["noise"] = (f"unsettled measurements ({'; '.join(noisy)}): the 95% interval of p50 is wider than "
                                 f"{UNSETTLED_SHARE:.0%} of it" + (f"; set aside: {', '.join(names)}" if names else ""))
     return settled, (f"Some measurements are unsettled ({'; '.join(noisy)}), too noisy to rank precisions or engines on"

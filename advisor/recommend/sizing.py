@@ -13,15 +13,9 @@ from advisor.recommend.schema import Exclusion
 from advisor.report.format import number
 from advisor.schema.engines import counts_as
 from advisor.schema.engines import engine as engine_spec
-from advisor.schema.report import ProfileReport, VariantResult
+from advisor.schema.report import VariantResult
 
 Category = Literal["latency", "does_not_fit", "unsupported"]
-
-
-def row_name(report: ProfileReport, variant: VariantResult) -> str:
-    """'int8_dynamic', or 'openvino int8_dynamic' where the profile measured several engines."""
-    several = len({v.engine for v in report.variants}) > 1
-    return f"{variant.engine} {variant.precision}" if several else variant.precision
 
 
 def quality_ok(ctx: Context, variants: list[VariantResult], excluded: list[Exclusion]) -> list[VariantResult]:
@@ -41,7 +35,7 @@ def quality_ok(ctx: Context, variants: list[VariantResult], excluded: list[Exclu
         if v.precision != "fp32" and q is not None and (q.cosine_similarity_mean < workload.min_cosine or top1_low):
             reason = (f"cosine {q.cosine_similarity_mean:.4f}" + (f", top-1 {q.top1_agreement:.3f}" if top1_low else "")
                       + f" against fp32 is under the floor of {workload.min_cosine:g}")
-            excluded.append(Exclusion(label=f"{row_name(report, v)} variant", category="quality", reason=reason))
+            excluded.append(Exclusion(label=f"{report.row_name(v)} variant", category="quality", reason=reason))
             ctx.rows_set_aside[(v.engine, v.precision)] = f"quality: {reason}"
             continue
         keep.append(v)

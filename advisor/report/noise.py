@@ -26,7 +26,8 @@ def unsettled_batches(variant: VariantResult) -> list[BatchResult]:
 
 
 def describe(variant: VariantResult, name: str | None = None) -> str:
-    """'int8_dynamic at batch 1 (±18,141%)'; ``name``: the row's name where it must say its engine."""
+    """'int8_dynamic at batch 1 (±18,141%)'; ``name``: the row's name (ProfileReport.row_name) where it must say
+    its engine."""
     cells = []
     for b in unsettled_batches(variant):
         assert b.latency is not None and b.latency.p50_ci95_ms is not None  # unsettled() says both are there

@@ -625,3 +625,25 @@ def test_the_quality_floor_and_noise_set_an_engines_rows_aside_one_by_one():
     aside = rec.verdict.choice.engines_set_aside["openvino"]
     assert "fp32: unsettled measurements (rerun)" in aside and "bf16: quality: cosine 0.9000" in aside
     assert "set aside: openvino fp32" in rec.assumptions["noise"]
+
+
+def test_a_reference_card_weighs_each_engine_it_measured_and_other_cards_stay_on_the_projected_engine():
+    """A GPU profile with eager and torch.compile rows, and a T4 reference that measured both, compile twice as
+    fast: the T4 serves with compile, measured there; a card without a reference is projected for eager only."""
+    from pathlib import Path
+
+    from advisor.report.io import parse_report
+    from tests.unit.scenarios import with_engine_rows
+
+    path = Path(__file__).parents[2] / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json"
+    profile = with_engine_rows(parse_report(path.read_text(), str(path)), "compile", 0.5)
+    data = json.loads(path.read_text())
+    data["device"]["name"], data["report_id"] = "Tesla T4", "feedbeef-0000-0000-0000-000000000000"
+    t4 = with_engine_rows(parse_report(json.dumps(data), "T4"), "compile", 0.5)
+    rec = recommend(profile, load_preset("realtime-vision").model_copy(update={"owned_card": "none"}), CATALOG, [t4])
+    on_t4 = [o for o in rec.ranked if o.card == "NVIDIA T4"]
+    assert on_t4 and all(o.engine == "compile" and o.measured and "reference profile feedbeef" in o.basis
+                         for o in on_t4)
+    assert all(o.engines_set_aside["eager"].startswith(("slower", "needs")) for o in on_t4)
+    others = [o for o in rec.ranked if o.card not in ("NVIDIA T4", "NVIDIA H100 SXM")]
+    assert others and all(o.engine == "eager" and not o.measured for o in others)
