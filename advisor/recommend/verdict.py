@@ -69,8 +69,9 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
     row = source_row(variants, best.precision, best.engine)
     largest = max((b.batch_size for b in row.batches if b.status == "ok"), default=None) if row else None
     if best.devices > 1 and largest is not None and best.batch_size >= largest:
+        batches = ",".join(str(b) for b in sorted({1, largest, largest * 4}))  # not "1,1,4"
         reasons.append(f"Each device runs at batch {largest}, the largest measured: capacity beyond it is not "
-                       f"counted, so profile larger batches (gpu-advisor profile --batch 1,{largest},{largest * 4}) to see "
+                       f"counted, so profile larger batches (gpu-advisor profile --batch {batches}) to see "
                        "whether fewer devices would do.")
     counts: dict[str, int] = {}
     for e in excluded:

@@ -514,6 +514,11 @@ def test_a_verdict_sized_at_the_largest_batch_measured_asks_for_larger_batches()
     hint = [r for r in rec.verdict.reasons if "the largest measured" in r]
     assert best.devices > 1 and best.batch_size == largest and len(hint) == 1
     assert f"--batch 1,{largest},{largest * 4}" in hint[0]
+    one = scenario_report()
+    for variant in one.variants:
+        variant.batches = [b for b in variant.batches if b.batch_size == 1]
+    at_one = decide(one, Workload(peak_rps=400, avg_rps=200, p95_ms=60000, owned_card="none")).verdict.reasons
+    assert any("--batch 1,4)" in r for r in at_one)  # not "1,1,4"
     small = decide(scenario_report(), Workload(peak_rps=1, avg_rps=0.5, p95_ms=60000, owned_card="none"))
     assert small.verdict.choice.batch_size < largest and not any("the largest measured" in r for r in small.verdict.reasons)
 
