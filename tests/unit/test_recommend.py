@@ -601,6 +601,13 @@ def test_the_recommendation_chooses_the_engine_as_it_chooses_the_precision():
     assert set(choice.precisions_set_aside) <= {"fp32", "bf16"}  # OpenVINO's own; eager's are under engines
     assert "Other engines set aside: eager PyTorch (slower" in both.verdict.precision_advice
     assert any(r.startswith("Sized for serving with OpenVINO, which the profile measured") for r in both.verdict.reasons)
+    from advisor.cli.render import recommendation_text
+    from advisor.documents.html import render
+
+    first_row = recommendation_text(both).split("\n1 ")[1].split()
+    assert first_row[first_row.index(str(choice.devices)) + 1] == "openvino"  # the terminal table's engine column
+    html = render(with_engine_rows(scenario_report(), "openvino", 0.25), "0" * 64, both)
+    assert "<th>engine</th>" in html and "<td>openvino</td>" in html
     copies = decide(with_engine_rows(scenario_report(), "openvino", 0.25),
                     load_preset("internal-tool").model_copy(update={"owned_card": "none"}))
     cpus = [o for o in copies.ranked if o.card is None]
