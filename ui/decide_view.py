@@ -34,6 +34,7 @@ from advisor.recommend.rules import LEVELS
 from advisor.recommend.schema import exclusions_by_reason, short_basis, total_text
 from advisor.recommend.workload import Workload, load_preset, preset_names
 from advisor.report.format import number
+from advisor.schema.engines import engine as engine_spec
 from ui.plots import log_axes
 from ui.style import plain_label
 
@@ -321,7 +322,8 @@ class DecideView(QWidget):
         choice = v.choice
         headline = f"<b style='font-size:16pt'>{word}</b><p style='font-size:12pt'>{escape(v.headline)}</p>"
         if choice is not None:
-            headline += (f"<p>{escape(choice.label)}: {escape(choice.engine)} in {choice.precision}, batch {choice.batch_size}, "
+            headline += (f"<p>{escape(choice.label)}: {escape(engine_spec(choice.engine).label)} in {choice.precision}, "
+                         f"batch {choice.batch_size}, "
                          f"{number(choice.total_cost_eur)} EUR over {rec.workload.horizon_months} months</p>")
         reasons = "".join(f"<li>{escape(r)}</li>" for r in v.reasons)
         advice = f"<p>{escape(v.precision_advice)}</p>" if v.precision_advice else ""
