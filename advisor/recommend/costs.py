@@ -88,7 +88,8 @@ def _power(
     """Busy and idle watts per device, and how they were obtained."""
     if variant is not None and device.reference is not None:
         variant = device.reference.measured_for(variant.precision, sizing.performance.engine) or variant
-    if variant is not None and (device.measured_here or device.reference is not None):  # None: nothing measured
+    # The power measured stands only for the engine measured: a projection for another engine takes the TDP.
+    if variant is not None and sizing.performance.measured and (device.measured_here or device.reference is not None):
         batch = next((b for b in variant.batches if b.batch_size == sizing.batch_size), None)
         energy = batch.energy if batch else None
         if energy is not None:
