@@ -79,10 +79,10 @@ def candidates(ctx: Context, device: Device, variants: list[VariantResult]) -> l
 
 def performances(ctx: Context, device: Device, variant: VariantResult, engine: str) -> dict[int, Performance] | Unfit:
     """The row's cells on this device served with ``engine``: measured where they were measured with it (here or
-    on the card's reference), projected otherwise."""
+    on the card's reference, which may have measured an engine this profile did not), projected otherwise."""
     perfs: dict[int, Performance] = {}
     first: Unfit | None = None
-    if device.reference is not None and device.card is not None and engine == variant.engine:
+    if device.reference is not None and device.card is not None:
         ref_variant = device.reference.measured_for(variant.precision, engine)
         if ref_variant is not None and ref_variant.status == "ok":
             for batch in measured_cells(ref_variant):

@@ -659,3 +659,22 @@ def test_a_reference_card_weighs_each_engine_it_measured_and_other_cards_stay_on
     assert all(o.engines_set_aside["eager"].startswith(("slower", "needs")) for o in on_t4)
     others = [o for o in rec.ranked if o.card not in ("NVIDIA T4", "NVIDIA H100 SXM")]
     assert others and all(o.engine == "eager" and not o.measured for o in others)
+
+
+def test_a_reference_that_measured_the_engine_asked_for_is_measured_for_it():
+    """--engine graphs, a profile without graphs rows, and a T4 reference that measured graphs: the T4 is measured."""
+    from pathlib import Path
+
+    from advisor.report.io import parse_report
+
+    path = Path(__file__).parents[2] / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json"
+    data = json.loads(path.read_text())
+    data["device"]["name"], data["report_id"] = "Tesla T4", "feedbeef-0000-0000-0000-000000000000"
+    t4 = parse_report(json.dumps(data), "T4")
+    for variant in t4.variants:
+        variant.engine = "graphs"
+    profile = parse_report(path.read_text(), str(path))
+    workload = load_preset("realtime-vision").model_copy(update={"owned_card": "none", "engine": "graphs"})
+    on_t4 = [o for o in recommend(profile, workload, CATALOG, [t4]).ranked if o.card == "NVIDIA T4"]
+    assert on_t4 and all(o.engine == "graphs" and o.measured and "reference profile feedbeef" in o.basis
+                         for o in on_t4)
