@@ -34,12 +34,13 @@ from advisor.recommend.rules import LEVELS
 from advisor.recommend.schema import exclusions_by_reason, short_basis, total_text
 from advisor.recommend.workload import Workload, load_preset, preset_names
 from advisor.report.format import number
+from advisor.schema.engines import engine as engine_spec
 from ui.plots import log_axes
 from ui.style import plain_label
 
 BANNER = {"keep": ("KEEP", "#2e7d4f"), "upgrade": ("UPGRADE", "#1f5fa8"), "cloud": ("CLOUD", "#7a4fb0"),
           "none": ("NO OPTION MEETS THE TARGET", "#a0304b")}
-RANKED = ["option", "precision", "batch", "devices", "p50 ms", "p95 ms at peak", "basis", "total EUR", "EUR / million",
+RANKED = ["option", "engine", "precision", "batch", "devices", "p50 ms", "p95 ms at peak", "basis", "total EUR", "EUR / million",
           "J / inference", "g CO2 / 1000", "break-even month"]
 EXCLUDED = ["why", "reason", "options excluded"]
 # The availability box's entries and the workload's redundancy each stands for (None: by the service hours).
@@ -327,7 +328,8 @@ class DecideView(QWidget):
         choice = v.choice
         headline = f"<b style='font-size:16pt'>{word}</b><p style='font-size:12pt'>{escape(v.headline)}</p>"
         if choice is not None:
-            headline += (f"<p>{escape(choice.label)}: {choice.precision}, batch {choice.batch_size}, "
+            headline += (f"<p>{escape(choice.label)}: {escape(engine_spec(choice.engine).label)} in {choice.precision}, "
+                         f"batch {choice.batch_size}, "
                          f"{number(choice.total_cost_eur)} EUR over {rec.workload.horizon_months} months</p>")
         reasons = "".join(f"<li>{escape(r)}</li>" for r in v.reasons)
         advice = f"<p>{escape(v.precision_advice)}</p>" if v.precision_advice else ""
@@ -375,7 +377,7 @@ class DecideView(QWidget):
         self.ranked.setRowCount(len(options))
         for r, o in enumerate(options):
             total = total_text(o)
-            cells = [o.label, o.precision, str(o.batch_size), str(o.devices), number(o.p50_ms),
+            cells = [o.label, o.engine, o.precision, str(o.batch_size), str(o.devices), number(o.p50_ms),
                      number(o.p95_ms_at_peak), short_basis(o), total, number(o.cost_per_million_eur),
                      number(o.energy_per_inference_j), number(o.co2_g_per_1000), number(o.breakeven_month)]
             for c, text in enumerate(cells):

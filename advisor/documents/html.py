@@ -101,7 +101,7 @@ def _verdict(rec: Recommendation | None) -> str:
     if v.choice:
         choice = f": {_e(v.choice.label)}" + (f" &times; {v.choice.units}" if v.choice.units > 1 else "")
     items = "".join(f"<li>{_e(r)}</li>" for r in v.reasons)
-    advice = f"<p><b>Precision:</b> {_e(v.precision_advice)}</p>" if v.precision_advice else ""
+    advice = f"<p><b>Engine and precision:</b> {_e(v.precision_advice)}</p>" if v.precision_advice else ""
     return (f'<div class="verdict {v.action}"><h2>{title}{choice}</h2>'
             f'<p class="headline"><b>{_e(v.headline)}</b></p>'
             f'<p class="muted">Workload {_e(w.name)}: peak {w.peak:g} requests/s, average {w.average_rps:.3g}, p95 '
@@ -206,9 +206,10 @@ TOP_OPTIONS = 10  # the ranked options a document lists; the JSON recommendation
 
 def _alternatives(rec: Recommendation) -> str:
     months = rec.workload.horizon_months
-    head = ["#", "action", "option", "devices", "precision", "batch", "p95 ms at peak", "total EUR", "up front EUR",
+    head = ["#", "action", "option", "devices", "engine", "precision", "batch", "p95 ms at peak", "total EUR", "up front EUR",
             "EUR a month", "EUR per million", "J per inference", "basis"]
-    rows = [[str(i), _e(o.action), _e(o.label), str(o.devices), _e(o.precision), str(o.batch_size), _n(o.p95_ms_at_peak),
+    rows = [[str(i), _e(o.action), _e(o.label), str(o.devices), _e(o.engine), _e(o.precision), str(o.batch_size),
+             _n(o.p95_ms_at_peak),
              _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.upfront_eur),
              _n(o.running_eur_per_month(months)), _n(o.cost_per_million_eur), _n(o.energy_per_inference_j),
              _e(short_basis(o)) if o.measured else f'<span class="est">{_e(short_basis(o))}</span>']
@@ -216,7 +217,7 @@ def _alternatives(rec: Recommendation) -> str:
     more = (f'<p class="muted">{len(rec.ranked) - TOP_OPTIONS} further options, and every option\'s notes, in the '
             "JSON recommendation (<code>gpu-advisor recommend --json</code>).</p>" if len(rec.ranked) > TOP_OPTIONS else "")
     return ("<h2>Alternatives, ranked by total cost</h2>"
-            + _table(head, rows, numeric={0, 3, 5, 6, 7, 8, 9, 10, 11}) + more
+            + _table(head, rows, numeric={0, 3, 6, 7, 8, 9, 10, 11, 12}) + more
             + "<h2>Excluded options and why</h2>" + _table(["reason", "options"], _excluded_rows(rec)))
 
 

@@ -134,4 +134,4 @@ def project_cpu(report: ProfileReport, variant: VariantResult, cell: BatchResult
              + f"; band x/÷{band:g} ASSUMED (core generation not modelled, no CPU-to-CPU measurement checks it)")
     return Performance(variant.precision, cell.batch_size, lat.p50_ms * slower, lat.p95_ms * slower,
                        band=band, basis=basis, memory_need_bytes=variant.model_size_bytes,
-                       path="CPU to CPU", fits_memory=True)
+                       engine=variant.engine, path="CPU to CPU", fits_memory=True)

@@ -94,7 +94,7 @@ def measured(variant: VariantResult, batch: BatchResult, basis: str = "measured 
     lat = latency_of(batch)
     return Performance(variant.precision, batch.batch_size, lat.p50_ms, lat.p95_ms,
                        band=1.0 + (lat.round_spread_pct or 0.0) / 100.0, basis=basis,
-                       memory_need_bytes=memory_need(variant, batch))
+                       memory_need_bytes=memory_need(variant, batch), engine=variant.engine)
 
 
 def measured_cells(variant: VariantResult) -> list[BatchResult]:

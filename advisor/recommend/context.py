@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from advisor.catalog.audit import audit
 from advisor.catalog.cards import Card
@@ -30,6 +30,8 @@ class Context:
     carbon: float
     pue: float
     assumptions: dict[str, str]
+    # (engine, precision) rows of the profile the quality floor or noise set aside, and why
+    rows_set_aside: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def profile(self) -> ProfileReport:

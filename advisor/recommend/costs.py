@@ -12,7 +12,7 @@ says how many of an option's devices it is.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from advisor.catalog.audit import CARD_STALE_DAYS
@@ -31,9 +31,20 @@ from advisor.schema.report import VariantResult
 HOURS_PER_MONTH = 24.0 * DAYS_PER_MONTH
 COMMITMENTS = ((12, "price_per_hour_1y", "1-year"), (36, "price_per_hour_3y", "3-year"))
 
-# The variant profiled (None: a language model assessed from its configuration), its sizing, and why each other
-# precision was set aside; or why the device cannot serve.
-Sized = tuple[VariantResult | None, Sizing, dict[str, str]] | Exclusion
+
+@dataclass
+class Chosen:
+    """What serves on a device: the row profiled (None: a language model assessed from its configuration), its
+    sizing (whose performance names the engine), why each other precision of that engine was set aside, and why
+    each other engine was."""
+
+    variant: VariantResult | None
+    sizing: Sizing
+    precisions_set_aside: dict[str, str]
+    engines_set_aside: dict[str, str] = field(default_factory=dict)
+
+
+Sized = Chosen | Exclusion  # or why the device cannot serve
 
 
 @dataclass
@@ -42,7 +53,7 @@ class _Load:
 
     variant: VariantResult | None
     sizing: Sizing
-    set_aside: dict[str, str]
+    chosen: Chosen
     copies: int  # copies of the set-up profiled one unit holds (a CPU; 1 for a GPU)
     active_h: float  # hours served over the horizon
     requests: float  # requests served over the horizon
@@ -55,7 +66,7 @@ class _Load:
 def _load(ctx: Context, device: Device, sized: Sized) -> _Load | Exclusion:
     if isinstance(sized, Exclusion):
         return sized.model_copy(update={"label": device.label})
-    variant, sizing, set_aside = sized
+    variant, sizing = sized.variant, sized.sizing
     copies = 1  # devices a unit holds: a CPU holds copies of the set-up profiled (advisor/performance/cpu.py)
     if device.cpu is not None:
         assert variant is not None  # a CPU is weighed only from a profile
@@ -69,7 +80,7 @@ def _load(ctx: Context, device: Device, sized: Sized) -> _Load | Exclusion:
     utilisation = min(1.0, w.average_rps / (sizing.units * sizing.performance.items_per_s))
     per_device = None if busy is None else (idle or 0.0) + (busy - (idle or 0.0)) * utilisation
     return _Load(
-        variant, sizing, set_aside, copies, active_h, w.average_rps * 3600.0 * active_h, busy, idle, per_device, basis
+        variant, sizing, sized, copies, active_h, w.average_rps * 3600.0 * active_h, busy, idle, per_device, basis
     )
 
 
@@ -78,8 +89,9 @@ def _power(
 ) -> tuple[float | None, float | None, str]:
     """Busy and idle watts per device, and how they were obtained."""
     if variant is not None and device.reference is not None:
-        variant = device.reference.measured_for(variant.precision, ctx.workload.engine) or variant
-    if variant is not None and (device.measured_here or device.reference is not None):  # None: nothing measured
+        variant = device.reference.measured_for(variant.precision, sizing.performance.engine) or variant
+    # The power measured stands only for the engine measured: a projection for another engine takes the TDP.
+    if variant is not None and sizing.performance.measured and (device.measured_here or device.reference is not None):
         batch = next((b for b in variant.batches if b.batch_size == sizing.batch_size), None)
         energy = batch.energy if batch else None
         if energy is not None:
@@ -384,7 +396,8 @@ def _option(
         units=instances,
         devices=devices,
         spare_devices=spare,
-        precision=load.sizing.performance.precision,
+        engine=perf.engine,
+        precision=perf.precision,
         batch_size=load.sizing.batch_size,
         p50_ms=perf.p50_ms,
         p95_ms_at_peak=load.sizing.p95_ms,
@@ -403,7 +416,8 @@ def _option(
         co2_g_per_1000=None if kwh is None else kwh * ctx.carbon / load.requests * 1000.0,
         notes=notes,
         price_checks=checks,
-        precisions_set_aside=load.set_aside,
+        precisions_set_aside=load.chosen.precisions_set_aside,
+        engines_set_aside=load.chosen.engines_set_aside,
     )
 
 

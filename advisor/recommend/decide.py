@@ -13,9 +13,8 @@ from advisor.catalog.catalog import Catalog, Offer
 from advisor.devices.machine import Machine, this_machine
 from advisor.performance.cpu import CpuTarget
 from advisor.recommend import rules
-from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import Context, Device, RecommendError, build_context
-from advisor.recommend.costs import apply_breakeven, buy_option, keep_option, rent_option
+from advisor.recommend.costs import Sized, apply_breakeven, buy_option, keep_option, rent_option
 from advisor.recommend.references import bundled_references, reference_for, reference_reports
 from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
 from advisor.recommend.sizing import best_variant, quality_ok
@@ -25,20 +24,24 @@ from advisor.report.noise import RERUN, UNSETTLED_SHARE, describe, unsettled_bat
 from advisor.schema.report import ProfileReport, VariantResult
 
 
-def _settled(variants: list[VariantResult], assumptions: dict[str, str]) -> tuple[list[VariantResult], str | None]:
-    """The variants whose measurements can be ranked: one with an unsettled cell (advisor/report/noise.py) is set
-    aside while another remains (fp32 first, the profile's reference), and the verdict says to rerun."""
+def _settled(ctx: Context, variants: list[VariantResult]) -> tuple[list[VariantResult], str | None]:
+    """The rows (each engine's precisions) whose measurements can be ranked: one with an unsettled cell
+    (advisor/report/noise.py) is set aside while another remains (fp32 first, the profile's reference), and the verdict
+    says to rerun."""
     settled = [v for v in variants if not unsettled_batches(v)]
     if len(settled) == len(variants):
         return variants, None
-    noisy = [describe(v) for v in variants if unsettled_batches(v)]
+    noisy = [describe(v, ctx.profile.row_name(v)) for v in variants if unsettled_batches(v)]
     if not settled:  # nothing to rank against: the reference stands, flagged
         settled = [next((v for v in variants if v.precision == "fp32"), variants[0])]
-    aside = [v.precision for v in variants if v not in settled]
-    assumptions["noise"] = (f"unsettled measurements ({'; '.join(noisy)}): the 95% interval of p50 is wider than "
-                            f"{UNSETTLED_SHARE:.0%} of it" + (f"; set aside: {', '.join(aside)}" if aside else ""))
-    return settled, (f"Some measurements are unsettled ({'; '.join(noisy)}), too noisy to rank precisions on"
-                     + (f", so {', '.join(aside)} {'was' if len(aside) == 1 else 'were'} set aside" if aside else "")
+    aside = [v for v in variants if v not in settled]
+    for v in aside:
+        ctx.rows_set_aside[(v.engine, v.precision)] = "unsettled measurements (rerun)"
+    names = [ctx.profile.row_name(v) for v in aside]
+    ctx.assumptions["noise"] = (f"unsettled measurements ({'; '.join(noisy)}): the 95% interval of p50 is wider than "
+                                f"{UNSETTLED_SHARE:.0%} of it" + (f"; set aside: {', '.join(names)}" if names else ""))
+    return settled, (f"Some measurements are unsettled ({'; '.join(noisy)}), too noisy to rank precisions or engines on"
+                     + (f", so {', '.join(names)} {'was' if len(names) == 1 else 'were'} set aside" if names else "")
                      + f": {RERUN}, then recommend again.")
 
 
@@ -66,11 +69,11 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     refs = reference_reports() if references is None else references
     options: list[Option] = []
     excluded: list[Exclusion] = []
-    variants = quality_ok(report, usable, workload, excluded, ctx.assumptions)
-    variants, noise_reason = _settled(variants, ctx.assumptions)
-    sizing_cache: dict[str, tuple[VariantResult, Sizing, dict[str, str]] | Exclusion] = {}
+    variants = quality_ok(ctx, usable, excluded)
+    variants, noise_reason = _settled(ctx, variants)
+    sizing_cache: dict[str, Sized] = {}
 
-    def sized(device: Device) -> tuple[VariantResult, Sizing, dict[str, str]] | Exclusion:
+    def sized(device: Device) -> Sized:
         if device.card is not None and not device.measured_here:
             device.reference = reference_for(refs, report, device.card, catalog)
         if device.key not in sizing_cache:

@@ -27,7 +27,7 @@ from advisor.performance.projection import Performance
 from advisor.recommend import rules
 from advisor.recommend.capacity import MAX_UTILISATION, Sizing, size
 from advisor.recommend.context import Context, Device, RecommendError, build_context
-from advisor.recommend.costs import Sized, buy_option, keep_option, rent_option
+from advisor.recommend.costs import Chosen, Sized, buy_option, keep_option, rent_option
 from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
 from advisor.recommend.verdict import make_verdict, spare_phrase
 from advisor.recommend.workload import Workload
@@ -134,7 +134,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
             category = "latency" if candidate.startswith("misses") else "does_not_fit"
             excluded.append(Exclusion(label=device.label, category=category, reason=candidate))
             return
-        result: Sized = (None, candidate.sizing, _set_aside(arch, device.card, counts, engine, workload, candidate))
+        result: Sized = Chosen(None, candidate.sizing, _set_aside(arch, device.card, counts, engine, workload, candidate))
         if action == "keep":
             option = keep_option(ctx, device, result, owned)
         elif action == "upgrade":

@@ -9,7 +9,7 @@ from pydantic import Field
 from advisor.recommend.workload import Workload
 from advisor.schema.records import Record
 
-RECOMMENDATION_SCHEMA_VERSION = 1
+RECOMMENDATION_SCHEMA_VERSION = 2  # 2: each option names its engine (and why the others were set aside) and its spares
 Action = Literal["keep", "upgrade", "cloud"]  # keep what is owned, buy, rent
 
 
@@ -22,6 +22,8 @@ class Option(Record):
     units: int = Field(description="cards bought or kept, or cloud instances")
     devices: int = Field(description="GPUs (or CPUs) serving in all, spares included")
     spare_devices: int = Field(default=0, description="of devices: kept spare for N+1 (the workload's redundancy)")
+    engine: str = Field(description="what serves the model (advisor/schema/engines.py): a measured engine, or the "
+                                    "one projected for")
     precision: str
     batch_size: int
     p50_ms: float = Field(description="one call at this batch size")
@@ -46,8 +48,11 @@ class Option(Record):
     notes: list[str] = Field(default_factory=list)
     price_checks: list[str] = Field(default_factory=list, description="a purchase: which of its prices are estimates, "
                                                                         "undated or old, to check with a quote")
-    precisions_set_aside: dict[str, str] = Field(default_factory=dict, description="every other variant, and why "
-                                                                                   "it was not chosen here")
+    precisions_set_aside: dict[str, str] = Field(default_factory=dict, description="every other precision of the "
+                                                                                   "engine chosen, and why it was not "
+                                                                                   "chosen here")
+    engines_set_aside: dict[str, str] = Field(default_factory=dict, description="every other engine that could serve "
+                                                                               "here, and why it was not chosen")
 
 
     def running_eur_per_month(self, months: int) -> float:

@@ -8,43 +8,82 @@ from advisor.performance.cpu import precision_unfit, profiled_threads, project_c
 from advisor.performance.projection import Performance, Unfit, measured, measured_cells, project
 from advisor.recommend.capacity import Sizing, size
 from advisor.recommend.context import Context, Device
+from advisor.recommend.costs import Chosen
 from advisor.recommend.schema import Exclusion
-from advisor.recommend.workload import Workload
 from advisor.report.format import number
 from advisor.schema.engines import counts_as
-from advisor.schema.report import ProfileReport, VariantResult
+from advisor.schema.engines import engine as engine_spec
+from advisor.schema.report import VariantResult
 
 Category = Literal["latency", "does_not_fit", "unsupported"]
 
 
-def quality_ok(report: ProfileReport, variants: list[VariantResult], workload: Workload,
-                excluded: list[Exclusion], assumptions: dict[str, str]) -> list[VariantResult]:
-    """Variants whose outputs stay close enough to fp32. A built-in has random weights: its top-1 answers are
-    noise, so only how far its outputs move (cosine) is gated; a real model's top-1 agreement is gated too."""
+def quality_ok(ctx: Context, variants: list[VariantResult], excluded: list[Exclusion]) -> list[VariantResult]:
+    """Rows whose outputs stay close enough to fp32, each engine's rows alike. A built-in has random weights: its
+    top-1 answers are noise, so only how far its outputs move (cosine) is gated; a real model's top-1 agreement is
+    gated too."""
+    report, workload = ctx.profile, ctx.workload
     random_weights = bool(report.model and report.model.source == "builtin")
     if random_weights:
-        assumptions["quality"] = (f"outputs within cosine {workload.min_cosine:g} of fp32; top-1 agreement is not gated: "
-                                  "the built-ins have random weights, so their top-1 answers are noise")
+        ctx.assumptions["quality"] = (f"outputs within cosine {workload.min_cosine:g} of fp32; top-1 agreement is not "
+                                      "gated: the built-ins have random weights, so their top-1 answers are noise")
     keep = []
     for v in variants:
         q = v.quality
         top1_low = (not random_weights and q is not None and q.top1_agreement is not None
                     and q.top1_agreement < workload.min_cosine)
         if v.precision != "fp32" and q is not None and (q.cosine_similarity_mean < workload.min_cosine or top1_low):
-            excluded.append(Exclusion(label=f"{v.precision} variant", category="quality",
-                                      reason=f"cosine {q.cosine_similarity_mean:.4f}"
-                                             + (f", top-1 {q.top1_agreement:.3f}" if top1_low else "")
-                                             + f" against fp32 is under the floor of {workload.min_cosine:g}"))
+            reason = (f"cosine {q.cosine_similarity_mean:.4f}" + (f", top-1 {q.top1_agreement:.3f}" if top1_low else "")
+                      + f" against fp32 is under the floor of {workload.min_cosine:g}")
+            excluded.append(Exclusion(label=f"{report.row_name(v)} variant", category="quality", reason=reason))
+            ctx.rows_set_aside[(v.engine, v.precision)] = f"quality: {reason}"
             continue
         keep.append(v)
     return keep
 
 
-def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[int, Performance] | Unfit:
+def projection_sources(variants: list[VariantResult], engine: str) -> list[VariantResult]:
+    """The row each precision is projected from onto a card without a measurement, for ``engine``: the one measured
+    for that engine, else eager's (what the performance model is fitted on), else any (a CPU profile's projection
+    starts from the report's operator counts; the row gives memory and tail). Only precisions the engine serves."""
+    serves = engine_spec(engine).precisions
+    sources: dict[str, VariantResult] = {}
+    for v in sorted(variants, key=lambda v: (not counts_as(v.engine, engine), v.engine != "eager")):
+        if v.precision in serves:
+            sources.setdefault(v.precision, v)
+    return [v for v in variants if sources.get(v.precision) is v]
+
+
+def source_row(variants: list[VariantResult], precision: str, engine: str) -> VariantResult | None:
+    """The row an option in (precision, engine) was sized from: measured with that engine, else projected from."""
+    return next((v for v in variants if v.precision == precision and v.engine == engine), None) or next(
+        (v for v in projection_sources(variants, engine) if v.precision == precision), None)
+
+
+def candidates(ctx: Context, device: Device, variants: list[VariantResult]) -> list[tuple[VariantResult, str]]:
+    """(row, engine it serves with here). On the profiled device, and on copies of the profiled CPU, every measured
+    engine's rows, each for its own engine; on a card with a reference profile, the rows it measured too. Cards add
+    the projection for the workload's engine (eager or graphs) where nothing here measured that engine."""
+    engine = ctx.workload.engine
+    if device.card is None or device.measured_here:
+        own = list(variants)
+    else:
+        reference = device.reference
+        own = [v for v in variants if reference is not None and reference.measured_for(v.precision, v.engine)]
+    found = [(v, v.engine) for v in own]
+    if device.card is not None:
+        covered = {v.precision for v in own if counts_as(v.engine, engine)}
+        found += [(v, engine) for v in projection_sources(variants, engine) if v.precision not in covered]
+    return found
+
+
+def performances(ctx: Context, device: Device, variant: VariantResult, engine: str) -> dict[int, Performance] | Unfit:
+    """The row's cells on this device served with ``engine``: measured where they were measured with it (here or
+    on the card's reference, which may have measured an engine this profile did not), projected otherwise."""
     perfs: dict[int, Performance] = {}
     first: Unfit | None = None
     if device.reference is not None and device.card is not None:
-        ref_variant = device.reference.measured_for(variant.precision, ctx.workload.engine)
+        ref_variant = device.reference.measured_for(variant.precision, engine)
         if ref_variant is not None and ref_variant.status == "ok":
             for batch in measured_cells(ref_variant):
                 perfs[batch.batch_size] = measured(ref_variant, batch, f"measured on {device.card.name} (reference "
@@ -65,11 +104,11 @@ def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[i
             return Unfit(variant.precision, 0, "no measured batch size to start from")
         return {b.batch_size: project_cpu(ctx.profile, variant, b, device.cpu) for b in cells}
     for batch in measured_cells(variant):
-        # no card: the profiled CPU itself; the profiled card: measured for the engines its rows count for
-        if device.card is None or (device.measured_here and counts_as(variant.engine, ctx.workload.engine)):
+        # no card: the profiled CPU itself; the profiled card: measured for the row's own engine
+        if device.card is None or (device.measured_here and engine == variant.engine):
             perfs[batch.batch_size] = measured(variant, batch)
             continue
-        result = project(ctx.profile, variant, batch.batch_size, device.card, ctx.catalog, ctx.workload.engine)
+        result = project(ctx.profile, variant, batch.batch_size, device.card, ctx.catalog, engine)
         if isinstance(result, Unfit):
             first = first or result
         else:
@@ -80,7 +119,7 @@ def performances(ctx: Context, device: Device, variant: VariantResult) -> dict[i
 def _check_agreement(ctx: Context, device: Device, variant: VariantResult, measured_perfs: dict[int, Performance]) -> None:
     """Two bases for one card (the measured reference, and the projection from this profile) must overlap;
     when they do not, the projections onto cards without a reference may be off by as much: say so."""
-    if ctx.profile.device is None or device.card is None:
+    if ctx.profile.device is None or device.card is None or variant.engine != ctx.workload.engine:
         return
     for batch_size, real in measured_perfs.items():
         guess = project(ctx.profile, variant, batch_size, device.card, ctx.catalog, ctx.workload.engine)
@@ -97,49 +136,77 @@ def _check_agreement(ctx: Context, device: Device, variant: VariantResult, measu
             return
 
 
-def best_variant(ctx: Context, device: Device, variants: list[VariantResult]
-                  ) -> tuple[VariantResult, Sizing, dict[str, str]] | Exclusion:
-    """The variant needing the fewest devices, then the fastest at the peak, then the smallest, that holds the
-    target; and why each other variant was set aside."""
-    best = None
-    reasons: list[tuple[Category, str, str, float | None]] = []  # category, precision, why, best p95
-    sized: dict[str, Sizing] = {}
-    for variant in variants:
-        perfs = performances(ctx, device, variant)
+def best_variant(ctx: Context, device: Device, variants: list[VariantResult]) -> Chosen | Exclusion:
+    """The (engine, precision) needing the fewest devices, then the fastest at the peak, then the smallest, that
+    holds the target; why each other precision of that engine was set aside, and why each other engine was."""
+    best: tuple[tuple, VariantResult, str, Sizing] | None = None
+    reasons: list[tuple[Category, str, str, str, float | None]] = []  # category, engine, precision, why, best p95
+    sized: dict[tuple[str, str], Sizing] = {}
+    found = candidates(ctx, device, variants)
+    # Rows the quality floor or noise set aside count here only where every measured engine could serve.
+    dropped = ctx.rows_set_aside if device.card is None or device.measured_here else {}
+    several = len({engine for _, engine in found} | {engine for engine, _ in dropped}) > 1
+    for variant, engine in found:
+        perfs = performances(ctx, device, variant, engine)
         if isinstance(perfs, Unfit):
-            reasons.append((perfs.kind, variant.precision, perfs.reason, None))
+            reasons.append((perfs.kind, engine, variant.precision, perfs.reason, None))
             continue
         # Projected figures are sized at the slow end of their band: a purchase must not rest on the hopeful end.
         perfs = _per_request(ctx, variant, perfs)
         result = size({b: p.pessimistic() for b, p in perfs.items()}, ctx.workload.peak, ctx.workload.p95_ms,
                       ctx.workload.batching, continuous=_continuous(ctx))
-        if not isinstance(result, str):
-            result.performance = perfs[result.batch_size]  # shown at its central figure, with its band
         if isinstance(result, str):
             best_p95 = min(p.p95_ms for p in perfs.values())
-            reasons.append(("latency", variant.precision, result, best_p95))
+            reasons.append(("latency", engine, variant.precision, result, best_p95))
             continue
+        result.performance = perfs[result.batch_size]  # shown at its central figure, with its band
         # Fewest devices (the cost), then the fastest at the peak, then the smallest model.
-        rank = (result.units, round(result.p95_ms, 3), variant.model_size_bytes or 0, variant.precision)
-        sized[variant.precision] = result
+        rank = (result.units, round(result.p95_ms, 3), variant.model_size_bytes or 0, variant.precision, engine)
+        sized[(engine, variant.precision)] = result
         if best is None or rank < best[0]:
-            best = (rank, variant, result)
+            best = (rank, variant, engine, result)
     if best is not None:
-        chosen = best[2]
-        set_aside = {precision: (f"needs {s.units} devices against {chosen.units}" if s.units > chosen.units
-                                 else f"slower: p95 {number(s.p95_ms)} ms at the peak against {number(chosen.p95_ms)} ms")
-                     for precision, s in sized.items() if precision != best[1].precision}
-        set_aside.update({precision: why for _, precision, why, _ in reasons})
-        return best[1], best[2], set_aside
+        _, chosen_row, chosen_engine, chosen = best
+        aside = {(engine, precision): _compared(s, chosen) for (engine, precision), s in sized.items()
+                 if (engine, precision) != (chosen_engine, chosen_row.precision)}
+        aside.update({(engine, precision): why for _, engine, precision, why, _ in reasons})
+        precisions = {p: why for (e, p), why in aside.items() if e == chosen_engine}
+        engines = _engines_set_aside(chosen_engine, chosen, sized, aside, dropped) if several else {}
+        return Chosen(chosen_row, chosen, precisions, engines)
     order: tuple[Category, ...] = ("latency", "does_not_fit", "unsupported")
     for category in order:
         picked = [r for r in reasons if r[0] == category]
         if picked:
-            p95s = [r[3] for r in picked if r[3] is not None]
+            p95s = [r[4] for r in picked if r[4] is not None]
             return Exclusion(label=device.label, category=category,
-                             reason="; ".join(f"{precision}: {why}" for _, precision, why, _ in picked),
+                             reason="; ".join(f"{f'{engine} ' if several else ''}{precision}: {why}"
+                                              for _, engine, precision, why, _ in picked),
                              best_p95_ms=min(p95s) if p95s else None)
     return Exclusion(label=device.label, category="unsupported", reason="no variant can run here")
+
+
+def _compared(s: Sizing, chosen: Sizing) -> str:
+    return (f"needs {s.units} devices against {chosen.units}" if s.units > chosen.units
+            else f"slower: p95 {number(s.p95_ms)} ms at the peak against {number(chosen.p95_ms)} ms")
+
+
+def _engines_set_aside(chosen_engine: str, chosen: Sizing, sized: dict[tuple[str, str], Sizing],
+                       aside: dict[tuple[str, str], str], dropped: dict[tuple[str, str], str]) -> dict[str, str]:
+    """Why each other engine was set aside here: its best (engine, precision) against the one chosen; or, where none
+    of its rows holds the target, why each did not, with the quality floor or noise that set its other rows aside."""
+    out: dict[str, str] = {}
+    for engine in sorted(({e for e, _ in aside} | {e for e, _ in dropped}) - {chosen_engine}):
+        held = [(s.units, round(s.p95_ms, 3), p, s) for (e, p), s in sized.items() if e == engine]
+        if held:
+            *_, precision, s = min(held)
+            out[engine] = f"{_compared(s, chosen)} (its best: {precision})"
+            continue
+        precisions: dict[str, list[str]] = {}  # each reason once, with the precisions it set aside
+        for (e, p), r in (aside | dropped).items():
+            if e == engine:
+                precisions.setdefault(r, []).append(p)
+        out[engine] = "; ".join(f"{', '.join(ps)}: {r}" for r, ps in precisions.items())
+    return out
 
 
 def _continuous(ctx: Context) -> bool:

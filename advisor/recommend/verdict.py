@@ -5,6 +5,7 @@ from __future__ import annotations
 from advisor.performance.projection import Performance, project
 from advisor.recommend.context import Context
 from advisor.recommend.schema import Exclusion, Option, Verdict
+from advisor.recommend.sizing import source_row
 from advisor.recommend.workload import Workload
 from advisor.report.format import number
 from advisor.schema.engines import counts_as
@@ -32,7 +33,8 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
     serving = (f"{best.devices} GPU(s)" if best.card else "the CPU profiled" if best.action == "keep"
                else f"{best.devices} copies of the CPU set-up profiled") + spare_phrase(best)
     reasons = [
-        f"{best.label} with {serving} at batch {best.batch_size} in {best.precision} holds the p95 "
+        f"{best.label} with {serving} at batch {best.batch_size} in {best.precision} with "
+        f"{engine_spec(best.engine).label} holds the p95 "
         f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {number(best.p95_ms_at_peak)} ms, "
         f"{best.utilisation_at_peak:.0%} busy at peak; {best.basis}).",
         f"It costs {best.total_cost_eur:,.0f} EUR over {w.horizon_months} months "
@@ -64,11 +66,12 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                        "profile with --cpu-tdp-w or --wall-power-w to count it, which may change the ranking.")
     if best.action == "keep":
         reasons.append("The hardware is already paid for and meets the target: keep it.")
-    largest = max((b.batch_size for v in variants if v.precision == best.precision for b in v.batches
-                   if b.status == "ok"), default=None)
+    row = source_row(variants, best.precision, best.engine)
+    largest = max((b.batch_size for b in row.batches if b.status == "ok"), default=None) if row else None
     if best.devices > 1 and largest is not None and best.batch_size >= largest:
+        batches = ",".join(str(b) for b in sorted({1, largest, largest * 4}))  # not "1,1,4"
         reasons.append(f"Each device runs at batch {largest}, the largest measured: capacity beyond it is not "
-                       f"counted, so profile larger batches (gpu-advisor profile --batch 1,{largest},{largest * 4}) to see "
+                       f"counted, so profile larger batches (gpu-advisor profile --batch {batches}) to see "
                        "whether fewer devices would do.")
     counts: dict[str, int] = {}
     for e in excluded:
@@ -96,6 +99,7 @@ def verdict_headline(best: Option, w: Workload) -> str:
     about 8 EUR a month of electricity.")"""
     months = w.horizon_months
     monthly = best.running_eur_per_month(months)
+    serve = f"serve the model with {engine_spec(best.engine).label} in {best.precision}"
     spare = w.p95_ms / best.p95_ms_at_peak
     margin = (f"with {spare:,.0f}x headroom" if spare >= 10 else f"with {spare:.1f}x headroom" if spare >= 1.5
               else f"with little headroom ({number(best.p95_ms_at_peak)} ms at the peak)")
@@ -112,10 +116,10 @@ def verdict_headline(best: Option, w: Workload) -> str:
         what = best.label.removeprefix("keep ").removesuffix(" (owned)")
         what = what if what.startswith("this ") else f"the {what}"
         if best.upfront_eur:
-            return (f"Keep {what} and buy more of the same, {best.devices} in all{spare_phrase(best)}: {holds}; "
-                    f"{best.upfront_eur:,.0f} EUR up front, then about {monthly:,.0f} EUR a month{unpriced}.")
-        return (f"Keep {what}{spare_phrase(best)}: {holds}, " + ("for " if best.cost_complete or monthly >= 0.5 else "")
-                + f"{running_cost}.")
+            return (f"Keep {what} and buy more of the same, {best.devices} in all{spare_phrase(best)}, and {serve}: "
+                    f"{holds}; {best.upfront_eur:,.0f} EUR up front, then about {monthly:,.0f} EUR a month{unpriced}.")
+        return (f"Keep {what}{spare_phrase(best)} and {serve}: {holds}, "
+                + ("for " if best.cost_complete or monthly >= 0.5 else "") + f"{running_cost}.")
     if best.action == "upgrade":
         pays = (f", and it pays for itself against renting in month {best.breakeven_month:.0f}"
                 if best.breakeven_month is not None else "")
@@ -124,9 +128,11 @@ def verdict_headline(best: Option, w: Workload) -> str:
         else:
             what = (f"Buy {best.units} x {best.label.removeprefix('buy ')} with the server around "
                     f"{'it' if best.units == 1 else 'them'}")
-        return f"{what}{spare_phrase(best)}: {holds}; {best.upfront_eur:,.0f} EUR up front, then {running_cost}{pays}."
+        return (f"{what}{spare_phrase(best)} and {serve}: {holds}; {best.upfront_eur:,.0f} EUR up front, then "
+                f"{running_cost}{pays}.")
     setup = f" after a {best.upfront_eur:,.0f} EUR setup fee" if best.upfront_eur else ""
-    return (f"Rent {best.units} x {best.label}{spare_phrase(best)}: {holds}, for about {monthly:,.0f} EUR a month{setup} "
+    return (f"Rent {best.units} x {best.label}{spare_phrase(best)} and {serve}: {holds}, for about {monthly:,.0f} EUR a "
+            f"month{setup} "
             f"({best.total_cost_eur:,.0f} EUR over {months} months){unpriced}.")
 
 
@@ -135,13 +141,19 @@ def _duration(ms: float) -> str:
 
 
 def _precision_advice(best: Option, variants: list[VariantResult], w: Workload, excluded: list[Exclusion]) -> str:
-    chosen = next(v for v in variants if v.precision == best.precision)
-    fp32 = next((v for v in variants if v.precision == "fp32"), None)
+    chosen = source_row(variants, best.precision, best.engine)
+    assert chosen is not None  # the option was sized from it
+    label = engine_spec(best.engine).label
+    fp32 = source_row(variants, "fp32", best.engine)
     aside = [f"{p} ({why})" for p, why in best.precisions_set_aside.items()]
     aside += [f"{e.label.removesuffix(' variant')} (quality: {e.reason})" for e in excluded if e.category == "quality"]
     why_not = f" Set aside: {'; '.join(aside)}." if aside else ""
+    if best.engines_set_aside:
+        why_not += (" Other engines set aside: "
+                    + "; ".join(f"{engine_spec(e).label} ({why})" for e, why in best.engines_set_aside.items()) + ".")
     if best.precision == "fp32":
-        return f"fp32 serves best here: no other variant needs fewer devices or holds the target faster.{why_not}"
+        return (f"fp32 with {label} serves best here: no other variant needs fewer devices or holds the target "
+                f"faster.{why_not}")
     q = chosen.quality
     quality = (f"cosine {q.cosine_similarity_mean:.4f}"
                + (f", top-1 {q.top1_agreement:.3f}" if q.top1_agreement is not None else "")
@@ -149,7 +161,8 @@ def _precision_advice(best: Option, variants: list[VariantResult], w: Workload, 
     size = ""
     if fp32 and fp32.model_size_bytes and chosen.model_size_bytes:
         size = f" and takes the model from {fp32.model_size_bytes / 1e6:.0f} MB to {chosen.model_size_bytes / 1e6:.0f} MB"
-    return f"{best.precision} keeps {quality} against fp32 (floor {w.min_cosine:g}){size}: deploy {best.precision}.{why_not}"
+    return (f"{best.precision} keeps {quality} against fp32 (floor {w.min_cosine:g}){size}: deploy {best.precision} "
+            f"with {label}.{why_not}")
 
 
 def engine_reasons(ctx: Context, best: Option | None) -> list[str]:
@@ -158,7 +171,10 @@ def engine_reasons(ctx: Context, best: Option | None) -> list[str]:
     engine = ctx.workload.engine
     spec = engine_spec(engine)
     reasons = []
-    if best is not None:
+    if best is not None and best.engine != engine:
+        reasons.append(f"Sized for serving with {engine_spec(best.engine).label}, which the profile measured; cards without a "
+                       f"measurement are projected for {spec.label} (--engine {engine}).")
+    elif best is not None:
         reasons.append(f"Sized for serving with {spec.label} (--engine {engine}).")
         measured = best.measured or any(v.status == "ok" and counts_as(v.engine, engine) for v in ctx.profile.variants)
         if best.action == "upgrade" and not measured:

@@ -25,11 +25,12 @@ def unsettled_batches(variant: VariantResult) -> list[BatchResult]:
     return [b for b in variant.batches if b.status in ("ok", "partial") and unsettled(b.latency)]
 
 
-def describe(variant: VariantResult) -> str:
-    """'int8_dynamic at batch 1 (p50 0.877 ms, 95% interval ±18,141%)'"""
+def describe(variant: VariantResult, name: str | None = None) -> str:
+    """'int8_dynamic at batch 1 (±18,141%)'; ``name``: the row's name (ProfileReport.row_name) where it must say
+    its engine."""
     cells = []
     for b in unsettled_batches(variant):
         assert b.latency is not None and b.latency.p50_ci95_ms is not None  # unsettled() says both are there
         low, high = b.latency.p50_ci95_ms
         cells.append(f"batch {b.batch_size} (±{100 * (high - low) / 2 / b.latency.p50_ms:,.0f}%)")
-    return f"{variant.precision} at {', '.join(cells)}"
+    return f"{name or variant.precision} at {', '.join(cells)}"

@@ -130,7 +130,7 @@ def result_table(report: ProfileReport) -> ResultTable:
     unavailable = sorted({b.energy_unavailable_reason for v in report.variants for b in v.batches
                           if b.energy is None and b.energy_unavailable_reason})
     notes += [f"energy: {reason}" for reason in unavailable]
-    noisy = [describe(v) for v in report.variants if unsettled_batches(v)]
+    noisy = [describe(v, report.row_name(v)) for v in report.variants if unsettled_batches(v)]
     if noisy:
         notes.append(f"unsettled: {'; '.join(noisy)}: the 95% interval of p50 is wider than "
                      f"{UNSETTLED_SHARE:.0%} of it, too wide to rank precisions or engines on; {RERUN}")

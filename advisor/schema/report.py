@@ -415,6 +415,11 @@ class ProfileReport(Record):
         engine = engine or self.request.engines[0]
         return next((v for v in self.variants if v.precision == precision and v.engine == engine), None)
 
+    def row_name(self, variant: VariantResult) -> str:
+        """'int8_dynamic', or 'openvino int8_dynamic' where the report measured several engines."""
+        several = len({v.engine for v in self.variants}) > 1
+        return f"{variant.engine} {variant.precision}" if several else variant.precision
+
     def measured_for(self, precision: str, engine: str) -> VariantResult | None:
         """The variant of this precision whose measurement stands for ``engine`` (engines.counts_as), if any."""
         return next((v for v in self.variants if v.precision == precision and v.status == "ok"

@@ -74,7 +74,7 @@ def test_the_verdict_banner_options_exclusions_chart_and_filters(opened, qtbot):
     view = _decide(window, qtbot, "chatbot-24x7")
     rec = view.recommendation
     assert view.output_tokens.value() == 300 and "500 prompt tokens and 300 reply tokens" in rec.assumptions["requests"]
-    from ui.decide_view import BANNER
+    from ui.decide_view import BANNER, RANKED
     assert not view.banner.isHidden() and BANNER[rec.verdict.action][0] in view.banner.text()
     assert rec.verdict.reasons[0][:30] in view.banner.text().replace("&#x27;", "'")
     assert view.ranked.rowCount() == len(rec.ranked) > 0
@@ -84,7 +84,7 @@ def test_the_verdict_banner_options_exclusions_chart_and_filters(opened, qtbot):
     assert sum(counts) == len(rec.excluded)
     named = [n for r in range(view.excluded.rowCount()) for n in view.excluded.item(r, 2).toolTip().splitlines()]
     assert sorted(named) == sorted(e.label for e in rec.excluded)
-    basis = [view.ranked.item(r, 6).text() for r in range(view.ranked.rowCount())]
+    basis = [view.ranked.item(r, RANKED.index("basis")).text() for r in range(view.ranked.rowCount())]
     assert all(b == "measured" or b.startswith("projected x/÷") for b in basis)  # the long basis is a tooltip
     assert len(view.chart.listDataItems()) >= 1
     everything = len(view.visible_options())

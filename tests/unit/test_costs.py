@@ -12,7 +12,7 @@ from advisor.catalog.servers import Server
 from advisor.performance.projection import Performance
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import Context, Device
-from advisor.recommend.costs import apply_breakeven, buy_option, keep_option, rent_option
+from advisor.recommend.costs import Chosen, apply_breakeven, buy_option, keep_option, rent_option
 from advisor.recommend.schema import Exclusion, Option
 from advisor.recommend.workload import Workload
 from tests.unit.scenarios import scenario_report
@@ -68,7 +68,7 @@ def context(**workload) -> Context:
 def sized(ctx: Context, units: int):
     """``units`` devices serving one request at a time, 100 ms each: 10 requests a second each."""
     perf = Performance("fp32", 1, 100.0, 120.0, 1.0, "measured", None)
-    return ctx.report.variant("fp32"), Sizing(units, 1, 0.5, 150.0, perf), {}
+    return Chosen(ctx.report.variant("fp32"), Sizing(units, 1, 0.5, 150.0, perf), {})
 
 
 def test_keeping_an_owned_card_costs_its_electricity_and_its_hosts_alone():
@@ -130,6 +130,7 @@ def option(action, upfront, breakdown, label="x") -> Option:
         label=label,
         units=1,
         devices=1,
+        engine="eager",
         precision="fp32",
         batch_size=1,
         p50_ms=1,

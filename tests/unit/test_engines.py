@@ -293,6 +293,10 @@ def test_an_eager_measurement_is_measured_for_eager_only_in_projection_and_recom
         rec = recommend(h100, workload, catalog, [h100])
         reasons[engine_name] = " ".join(rec.verdict.reasons)
         assert all(not o.measured for o in rec.ranked) if engine_name == "graphs" else True
+        # the power measured stands for eager alone: a graphs projection on the H100 itself takes the TDP
+        on_h100 = [o for o in rec.ranked if o.card == card.name]
+        assert on_h100 and all(o.energy_basis.startswith("ESTIMATED" if o.engine == "graphs" else "measured here")
+                               for o in on_h100)
     assert "Sized for serving with eager PyTorch" in reasons["eager"]
     assert "Sized for serving with torch.compile with CUDA graphs" in reasons["graphs"]
 

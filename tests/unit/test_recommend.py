@@ -443,7 +443,8 @@ def test_the_verdict_opens_with_one_plain_sentence():
     catalog, refs = bundled_catalog(), reference_reports()
     cpu = load_report(fixtures / "report-v2-llm-tiny.json")
     keep = recommend(cpu, load_preset("internal-tool"), catalog, refs, Machine(cpu.environment.hostname, None)).verdict
-    assert keep.headline.startswith("Keep this machine's CPU: it holds the 3.5 s target with ")
+    assert keep.headline.startswith("Keep this machine's CPU and serve the model with eager PyTorch in fp32: it holds "
+                                    "the 3.5 s target with ")
     assert "x headroom" in keep.headline and "EUR a month of electricity" in keep.headline
     h100 = load_report(reference / "embedding-default-nvidia-h100-80gb-hbm3.json")
     buy = recommend(h100, load_preset("classified-onprem").model_copy(update={"owned_card": "none"}), catalog, refs)
@@ -514,6 +515,11 @@ def test_a_verdict_sized_at_the_largest_batch_measured_asks_for_larger_batches()
     hint = [r for r in rec.verdict.reasons if "the largest measured" in r]
     assert best.devices > 1 and best.batch_size == largest and len(hint) == 1
     assert f"--batch 1,{largest},{largest * 4}" in hint[0]
+    one = scenario_report()
+    for variant in one.variants:
+        variant.batches = [b for b in variant.batches if b.batch_size == 1]
+    at_one = decide(one, Workload(peak_rps=400, avg_rps=200, p95_ms=60000, owned_card="none")).verdict.reasons
+    assert any("--batch 1,4)" in r for r in at_one)  # not "1,1,4"
     small = decide(scenario_report(), Workload(peak_rps=1, avg_rps=0.5, p95_ms=60000, owned_card="none"))
     assert small.verdict.choice.batch_size < largest and not any("the largest measured" in r for r in small.verdict.reasons)
 
@@ -591,11 +597,12 @@ def test_a_service_run_around_the_clock_costs_a_spare_by_default_and_a_version_3
     kept = next(e for e in around_the_clock.excluded if e.label == "keep this machine's CPU (owned)")
     assert kept.category == "redundancy" and "--redundancy none" in kept.reason
     best = around_the_clock.verdict.choice
-    assert best.action == "cloud" and best.units == 2 and ", one instance spare (N+1):" in around_the_clock.verdict.headline
+    assert best.action == "cloud" and best.units == 2
+    assert ", one instance spare (N+1) and serve the model with" in around_the_clock.verdict.headline
     # on premise (nothing rented to pay for itself against), a card bought has one card spare and a CPU server
     # bought a whole server spare
     on_premise = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, sensitivity="classified"))
-    assert ", 1 of the 2 GPUs spare (N+1):" in on_premise.verdict.headline
+    assert ", 1 of the 2 GPUs spare (N+1) and serve the model with" in on_premise.verdict.headline
     server = next(o for o in on_premise.ranked if o.action == "upgrade" and o.card is None)
     assert server.units == 2 and any(n.startswith("N+1: one server spare") for n in server.notes)
     office_hours = decide(scenario_report(), Workload(peak_rps=5, avg_rps=2, p95_ms=1000, hours_per_day=10))
@@ -618,3 +625,97 @@ def test_redundancy_on_the_command_line_overrides_the_preset(capsys):
     with pytest.raises(SystemExit) as bad:
         cli.main(["recommend", str(BASE), "--preset", "realtime-vision", "--redundancy", "2n"])
     assert bad.value.code == 2 and "invalid choice: '2n'" in capsys.readouterr().err
+
+
+def test_the_recommendation_chooses_the_engine_as_it_chooses_the_precision():
+    """A CPU profile where OpenVINO runs 4x faster than eager: the CPU kept and its copies rented serve with
+    OpenVINO, measured; projected cards stay on the workload's engine; without the OpenVINO rows, eager serves."""
+    from tests.unit.scenarios import with_engine_rows
+
+    both = decide(with_engine_rows(scenario_report(), "openvino", 0.25), load_preset("internal-tool"))
+    choice = both.verdict.choice
+    assert choice.action == "keep" and choice.engine == "openvino" and choice.measured
+    assert json.loads(both.model_dump_json())["verdict"]["choice"]["engine"] == "openvino"
+    assert both.verdict.headline.startswith(f"Keep this machine's CPU and serve the model with OpenVINO in "
+                                            f"{choice.precision}: ")
+    assert choice.engines_set_aside["eager"].startswith("slower: p95 ")
+    assert set(choice.precisions_set_aside) <= {"fp32", "bf16"}  # OpenVINO's own; eager's are under engines
+    assert "Other engines set aside: eager PyTorch (slower" in both.verdict.precision_advice
+    assert any(r.startswith("Sized for serving with OpenVINO, which the profile measured") for r in both.verdict.reasons)
+    from advisor.cli.render import recommendation_text
+    from advisor.documents.html import render
+
+    first_row = recommendation_text(both).split("\n1 ")[1].split()
+    assert first_row[first_row.index(str(choice.devices)) + 1] == "openvino"  # the terminal table's engine column
+    html = render(with_engine_rows(scenario_report(), "openvino", 0.25), "0" * 64, both)
+    assert "<th>engine</th>" in html and "<td>openvino</td>" in html
+    copies = decide(with_engine_rows(scenario_report(), "openvino", 0.25),
+                    load_preset("internal-tool").model_copy(update={"owned_card": "none"}))
+    cpus = [o for o in copies.ranked if o.card is None]
+    assert cpus and all(o.engine == "openvino" for o in cpus)  # copies of the CPU profiled serve as it measured
+    cards = [o for o in copies.ranked if o.card is not None]
+    assert cards and all(o.engine == "eager" and not o.measured for o in cards)  # never OpenVINO on a GPU
+    eager = decide(scenario_report(), load_preset("internal-tool")).verdict
+    assert eager.choice.engine == "eager" and "serve the model with eager PyTorch in" in eager.headline
+    assert not eager.choice.engines_set_aside
+
+
+def test_the_quality_floor_and_noise_set_an_engines_rows_aside_one_by_one():
+    from tests.unit.scenarios import with_engine_rows
+
+    report = with_engine_rows(scenario_report(), "openvino", 0.25)
+    fp32, bf16 = (next(v for v in report.variants if v.engine == "openvino" and v.precision == p)
+                  for p in ("fp32", "bf16"))
+    bf16.quality.cosine_similarity_mean = 0.9
+    rec = decide(report, load_preset("internal-tool"))
+    assert rec.verdict.choice.engine == "openvino" and rec.verdict.choice.precision == "fp32"
+    assert any(e.category == "quality" and e.label == "openvino bf16 variant" for e in rec.excluded)
+    assert not any(e.category == "quality" and e.label == "eager bf16 variant" for e in rec.excluded)
+    lat = fp32.batches[0].latency
+    lat.p50_ci95_ms = (lat.p50_ms * 0.01, lat.p50_ms * 5)  # unsettled: never ranked
+    rec = decide(report, load_preset("internal-tool"))
+    assert rec.verdict.choice.engine == "eager"
+    aside = rec.verdict.choice.engines_set_aside["openvino"]
+    assert "fp32: unsettled measurements (rerun)" in aside and "bf16: quality: cosine 0.9000" in aside
+    assert "set aside: openvino fp32" in rec.assumptions["noise"]
+
+
+def test_a_reference_card_weighs_each_engine_it_measured_and_other_cards_stay_on_the_projected_engine():
+    """A GPU profile with eager and torch.compile rows, and a T4 reference that measured both, compile twice as
+    fast: the T4 serves with compile, measured there; a card without a reference is projected for eager only."""
+    from pathlib import Path
+
+    from advisor.report.io import parse_report
+    from tests.unit.scenarios import with_engine_rows
+
+    path = Path(__file__).parents[2] / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json"
+    profile = with_engine_rows(parse_report(path.read_text(), str(path)), "compile", 0.5)
+    data = json.loads(path.read_text())
+    data["device"]["name"], data["report_id"] = "Tesla T4", "feedbeef-0000-0000-0000-000000000000"
+    t4 = with_engine_rows(parse_report(json.dumps(data), "T4"), "compile", 0.5)
+    rec = recommend(profile, load_preset("realtime-vision").model_copy(update={"owned_card": "none"}), CATALOG, [t4])
+    on_t4 = [o for o in rec.ranked if o.card == "NVIDIA T4"]
+    assert on_t4 and all(o.engine == "compile" and o.measured and "reference profile feedbeef" in o.basis
+                         for o in on_t4)
+    assert all(o.engines_set_aside["eager"].startswith(("slower", "needs")) for o in on_t4)
+    others = [o for o in rec.ranked if o.card not in ("NVIDIA T4", "NVIDIA H100 SXM")]
+    assert others and all(o.engine == "eager" and not o.measured for o in others)
+
+
+def test_a_reference_that_measured_the_engine_asked_for_is_measured_for_it():
+    """--engine graphs, a profile without graphs rows, and a T4 reference that measured graphs: the T4 is measured."""
+    from pathlib import Path
+
+    from advisor.report.io import parse_report
+
+    path = Path(__file__).parents[2] / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json"
+    data = json.loads(path.read_text())
+    data["device"]["name"], data["report_id"] = "Tesla T4", "feedbeef-0000-0000-0000-000000000000"
+    t4 = parse_report(json.dumps(data), "T4")
+    for variant in t4.variants:
+        variant.engine = "graphs"
+    profile = parse_report(path.read_text(), str(path))
+    workload = load_preset("realtime-vision").model_copy(update={"owned_card": "none", "engine": "graphs"})
+    on_t4 = [o for o in recommend(profile, workload, CATALOG, [t4]).ranked if o.card == "NVIDIA T4"]
+    assert on_t4 and all(o.engine == "graphs" and o.measured and "reference profile feedbeef" in o.basis
+                         for o in on_t4)
