@@ -14,6 +14,7 @@ from advisor.recommend.workload import Workload
 from advisor.schema.report import ProfileReport
 
 DAYS_PER_MONTH = 30.44
+HOURS_PER_MONTH = 24.0 * DAYS_PER_MONTH
 
 
 class RecommendError(AdvisorError):

@@ -14,8 +14,9 @@ from advisor.devices.machine import Machine, this_machine
 from advisor.performance.cpu import CpuTarget
 from advisor.recommend import rules
 from advisor.recommend.context import Context, Device, RecommendError, build_context
-from advisor.recommend.costs import Sized, apply_breakeven, buy_option, keep_option, rent_option
+from advisor.recommend.costs import Sized, buy_option, keep_option, rent_option
 from advisor.recommend.references import bundled_references, reference_for, reference_reports
+from advisor.recommend.renting import apply_breakeven
 from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
 from advisor.recommend.sizing import best_variant, quality_ok
 from advisor.recommend.verdict import engine_reasons, make_verdict

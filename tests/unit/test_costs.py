@@ -12,7 +12,8 @@ from advisor.catalog.servers import Server
 from advisor.performance.projection import Performance
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import Context, Device
-from advisor.recommend.costs import Chosen, apply_breakeven, buy_option, keep_option, rent_option
+from advisor.recommend.costs import Chosen, buy_option, keep_option, rent_option
+from advisor.recommend.renting import apply_breakeven
 from advisor.recommend.schema import Exclusion, Option
 from advisor.recommend.workload import Workload
 from tests.unit.scenarios import scenario_report
