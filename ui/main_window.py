@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 )
 
 from advisor.errors import AdvisorError
-from advisor.report.io import save_report
 from advisor.schema.request import BUILTIN_NAMES, ProfileRequest
 from ui.app_state import AppState
 from ui.background import collect_garbage_on_gui_thread
@@ -33,6 +32,7 @@ from ui.catalog_view import CatalogView
 from ui.compare_view import CompareView
 from ui.decide_view import DecideView
 from ui.dialogs import Dialogs
+from ui.file_actions import FileActions
 from ui.fleet_view import FleetView
 from ui.history_view import HistoryView
 from ui.llm_view import LlmView
@@ -49,7 +49,7 @@ ORG, APP = "gpu-advisor", "gpu-advisor"
 RECENT = 8
 
 
-class MainWindow(QMainWindow):
+class MainWindow(QMainWindow, FileActions):
     def __init__(self, settings: QSettings | None = None, dialogs: Dialogs | None = None) -> None:
         super().__init__()
         collect_garbage_on_gui_thread(QApplication.instance())  # before any background thread starts
@@ -316,87 +316,12 @@ class MainWindow(QMainWindow):
         title = report.model.name if report.model else report.request.model.label
         self.setWindowTitle(f"Inference GPU advisor — {title} on {report.device.name if report.device else '?'}")
 
-    def save_as(self) -> None:
-        if self.report is None:
-            return
-        path = self.dialogs.save_file(self, "Save report", "report.json", "Reports (*.json)")
-        if path is not None:
-            self.save_report_to(path)
-
-    def save_report_to(self, path: Path) -> bool:
-        if self.report is None:
-            return False
-        try:
-            save_report(self.report, path)
-        except AdvisorError as exc:  # never overwritten silently: the dialog asked, the core refuses
-            self.show_problem(str(exc))
-            return False
-        self.state.saved(path)
-        self.stage.setText(f"Report saved to {path}")
-        return True
-
     def show_problem(self, message: str) -> None:
         self.banner.setText(message)
         self.banner.setStyleSheet(problem_banner())
         self.banner.show()
 
-    # Reports and documents -------------------------------------------------------------------------------
-
-    def open_report(self, path: Path | None = None) -> bool:
-        from advisor.report.io import load_report
-
-        path = path or self.dialogs.open_file(self, "Open report", "Reports (*.json);;All (*)")
-        if path is None:
-            return False
-        try:
-            report = load_report(path)
-        except AdvisorError as exc:  # a malformed report: say what is wrong; what is shown stays
-            self.show_problem(f"Cannot open {path}: {exc}")
-            return False
-        self.banner.hide()
-        self.log.appendPlainText(f"opened {path}")
-        self.show_report(report, Path(path))
-        return True
-
-    def export_document(self, out: Path | None = None) -> bool:
-        """HTML, PDF or CSV (by the file's extension) of the shown report, with the verdict if one was made."""
-        from advisor.documents import FORMATS, integrity, write_document
-
-        report, report_path = self.state.report, self.state.report_path
-        if report is None:
-            return False
-        if report_path is None:
-            self.show_problem("Save the report first (File > Save report as…): its SHA-256 goes in the document.")
-            return False
-        out = out or self.dialogs.save_file(self, "Save document", str(report_path.with_suffix(".html")),
-                                            "HTML (*.html);;PDF (*.pdf);;CSV (*.csv)")
-        if out is None:
-            return False
-        fmt = out.suffix.lstrip(".").lower()
-        if fmt not in FORMATS:
-            self.show_problem(f"{out.name}: name the document .html, .pdf or .csv")
-            return False
-        self._register_pdf_writer()
-        rec = self.decide_view.recommendation
-        if rec is not None and rec.report_id != report.report_id:
-            rec = None  # the Decide tab shows a language model's configuration: not this report's verdict
-        try:
-            write_document(report, integrity.sha256_file(report_path), fmt, out, rec, overwrite=out.exists())
-        except AdvisorError as exc:
-            self.show_problem(str(exc))
-            return False
-        except OSError as exc:
-            self.show_problem(f"cannot write {out}: {exc.strerror or exc}")
-            return False
-        self.stage.setText(f"{fmt.upper()} document saved to {out}")
-        return True
-
-    @staticmethod
-    def _register_pdf_writer() -> None:
-        from advisor.documents import register_pdf_writer
-        from ui.pdf import write
-
-        register_pdf_writer(write)
+    # Comparison (opening and saving reports and documents: ui/file_actions.py) -----------------------------
 
     def add_to_comparison(self, paths: list[Path] | None = None) -> None:
         from advisor.documents import integrity
@@ -415,20 +340,6 @@ class MainWindow(QMainWindow):
         """Exactly these reports side by side (the History tab's Compare selected), the first the baseline."""
         self.compare_view.clear()
         self.add_to_comparison(paths)
-
-    def save_comparison(self, out: Path | None = None) -> bool:
-        from advisor.files import write_atomic
-
-        out = out or self.dialogs.save_file(self, "Save comparison", "comparison.html", "HTML (*.html)")
-        if out is None:
-            return False
-        try:
-            write_atomic(out, self.compare_view.html(), overwrite=out.exists())
-        except (AdvisorError, OSError) as exc:
-            self.show_problem(f"cannot write {out}: {exc}")
-            return False
-        self.stage.setText(f"Comparison saved to {out}")
-        return True
 
     def _add_recent(self, path: Path) -> None:
         recent = [str(Path(path).resolve())] + [p for p in self._recent() if p != str(Path(path).resolve())]
