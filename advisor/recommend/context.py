@@ -68,6 +68,16 @@ class Device:
         return (self.card.name if self.card else "cpu") + (" here" if self.measured_here else " projected")
 
 
+def owned_card(catalog: Catalog, name: str) -> Card:
+    """The catalog card the user says they own; one line with the near names when there is none."""
+    card = catalog.card(name)
+    if card is None:
+        names = [c.name for c in catalog.cards if name.lower() in c.name.lower()]
+        hint = f"; did you mean {', '.join(names)}?" if names else "; see 'gpu-advisor catalog cards'"
+        raise RecommendError(f"owned card {name!r} is not in the catalog{hint}")
+    return card
+
+
 def build_context(report: ProfileReport | None, workload: Workload, catalog: Catalog, task: str | None = None) -> Context:
     """``task``: the model's, where there is no report (a configuration)."""
     assumptions: dict[str, str] = {}

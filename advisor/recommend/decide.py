@@ -13,7 +13,7 @@ from advisor.catalog.catalog import Catalog, Offer
 from advisor.devices.machine import Machine, this_machine
 from advisor.performance.cpu import CpuTarget
 from advisor.recommend import rules
-from advisor.recommend.context import Context, Device, RecommendError, build_context
+from advisor.recommend.context import Context, Device, RecommendError, build_context, owned_card
 from advisor.recommend.costs import Sized, buy_option, keep_option, rent_option
 from advisor.recommend.references import bundled_references, reference_for, reference_reports
 from advisor.recommend.renting import apply_breakeven
@@ -208,11 +208,7 @@ def _owned_device(ctx: Context, machine: Machine) -> Device | None:
             raise RecommendError("--owned-card cpu needs a profile measured on the CPU (this one ran on "
                                  f"{report.device.name if report.device else 'an unknown device'})")
         return Device("keep this machine's CPU (owned)", None, True)
-    card = ctx.catalog.card(owned)
-    if card is None:
-        names = [c.name for c in ctx.catalog.cards if owned.lower() in c.name.lower()]
-        hint = f"; did you mean {', '.join(names)}?" if names else "; see 'gpu-advisor catalog cards'"
-        raise RecommendError(f"owned card {owned!r} is not in the catalog{hint}")
+    card = owned_card(ctx.catalog, owned)
     return Device(f"keep {card.name} (owned)", card, _is_profiled_card(report, card, ctx.catalog))
 
 

@@ -10,6 +10,7 @@ other option (costs.py, rules.py). Every figure is projected from the configurat
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,9 @@ from advisor.performance.llm.serving import Setup, engine_for, max_concurrency, 
 from advisor.performance.projection import Performance
 from advisor.recommend import rules
 from advisor.recommend.capacity import MAX_UTILISATION, Sizing, size
-from advisor.recommend.context import Context, Device, RecommendError, build_context
+from advisor.recommend.context import Context, Device, RecommendError, build_context, owned_card
 from advisor.recommend.costs import Chosen, Sized, buy_option, keep_option, rent_option
+from advisor.recommend.decide import rank
 from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
 from advisor.recommend.verdict import make_verdict, spare_phrase
 from advisor.recommend.workload import Workload
@@ -68,8 +70,6 @@ class Candidate:
 
 def config_identity(path: Path) -> str:
     """The configuration's id in the recommendation (where a profile's report id goes): its file's SHA-256."""
-    import hashlib
-
     file = path / "config.json" if path.is_dir() else path
     return "config-" + hashlib.sha256(read_bytes(file, "model configuration")).hexdigest()[:16]
 
@@ -108,12 +108,15 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
                                      "their speed)")
     options: list[Option] = []
     excluded: list[Exclusion] = []
-    found: dict[tuple[str, tuple[int, ...]], Candidate | str] = {}
+    found: dict[tuple[str, tuple[int, ...]], tuple[Candidate, dict[str, str]] | str] = {}
 
-    def sized(card: Card, counts: tuple[int, ...]) -> Candidate | str:
+    def sized(card: Card, counts: tuple[int, ...]) -> tuple[Candidate, dict[str, str]] | str:
+        """The card's best way to serve on these replica sizes, and why each other precision was not chosen: once
+        per card and sizes, however many offers rent it."""
         key = (card.name, counts)
         if key not in found:
-            found[key] = _best(arch, card, counts, engine, workload)
+            best = _best(arch, card, counts, engine, workload)
+            found[key] = best if isinstance(best, str) else (best, _set_aside(arch, card, counts, engine, workload, best))
         return found[key]
 
     def add(device: Device, action: Action, counts: tuple[int, ...], offer: Offer | None = None,
@@ -129,12 +132,13 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
             excluded.append(Exclusion(label=device.label, category="unsupported",
                                       reason="no server or instance of it joins GPUs the way tensor parallelism needs"))
             return
-        candidate = sized(device.card, counts)
-        if isinstance(candidate, str):
-            category = "latency" if candidate.startswith("misses") else "does_not_fit"
-            excluded.append(Exclusion(label=device.label, category=category, reason=candidate))
+        got = sized(device.card, counts)
+        if isinstance(got, str):
+            category = "latency" if got.startswith("misses") else "does_not_fit"
+            excluded.append(Exclusion(label=device.label, category=category, reason=got))
             return
-        result: Sized = Chosen(None, candidate.sizing, _set_aside(arch, device.card, counts, engine, workload, candidate))
+        candidate, set_aside = got
+        result: Sized = Chosen(None, candidate.sizing, set_aside)
         if action == "keep":
             option = keep_option(ctx, device, result, owned)
         elif action == "upgrade":
@@ -167,8 +171,6 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
             continue
         counts = tuple(t for t in GPU_COUNTS if t <= offer.gpu_count and offer.gpu_count % t == 0)
         add(Device(label, offered, False), "cloud", counts, offer)
-    from advisor.recommend.decide import rank
-
     rank(options, excluded, workload)
     verdict = make_verdict(ctx, options, excluded, [], precision_advice=_precision_advice(options))
     if options:
@@ -197,11 +199,7 @@ def _owned(ctx: Context, workload: Workload) -> Card | None:
     if owned == "cpu":
         raise RecommendError("--owned-card cpu: a language model assessed from its configuration is served on GPUs; "
                              "name the cards you own, or none")
-    card = ctx.catalog.card(workload.owned_card or "")
-    if card is None:
-        names = [c.name for c in ctx.catalog.cards if owned in c.name.lower()]
-        raise RecommendError(f"owned card {workload.owned_card!r} is not in the catalog"
-                             + (f"; did you mean {', '.join(names)}?" if names else "; see 'gpu-advisor catalog cards'"))
+    card = owned_card(ctx.catalog, workload.owned_card or "")
     ctx.assumptions["owned"] = f"{workload.owned_count} x {card.name} (--owned-card)"
     return card
 
