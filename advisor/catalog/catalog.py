@@ -220,9 +220,8 @@ def user_catalog_dir(explicit: str | None = None) -> Path | None:
 
 def load_catalog(user_dir: Path | None = None) -> Catalog:
     """The bundled catalog, extended or corrected by the CSV files in ``user_dir``."""
-    base = bundled_catalog()
     if user_dir is None:
-        return base
+        return bundled_catalog()
     if not user_dir.is_dir():
         raise CatalogError(f"catalog folder {user_dir} does not exist; create it and put {', '.join(FILES)} there "
                            "(same columns as the bundled files)")
@@ -230,15 +229,23 @@ def load_catalog(user_dir: Path | None = None) -> Catalog:
              if os.path.lexists(user_dir / name)}  # the reader refuses one that is not a regular file
     if not found:
         raise CatalogError(f"catalog folder {user_dir} has none of {', '.join(FILES)}")
-    rows, as_of = _load_files(found)
+    return catalog_with(found)
+
+
+def catalog_with(texts: dict[str, tuple[str, str]]) -> Catalog:
+    """The bundled catalog extended or corrected by user files given as texts: file name -> (text, where it
+    comes from, named in errors and in ``sources``). ``load_catalog`` reads a folder into it; an import
+    validates a package in memory with it, before anything is written."""
+    base = bundled_catalog()
+    rows, as_of = _load_files(texts)
     catalog = Catalog(
         cards=_merge(base.cards, rows.get("cards.csv", [])),
         offers=_merge(base.offers, rows.get("offers.csv", [])),
         energy=_merge(base.energy, rows.get("energy.csv", [])),
         servers=_merge(base.servers, rows.get("servers.csv", [])),
         as_of={**base.as_of, **as_of},
-        sources={**base.sources, **{name: str(user_dir / name) for name in found}})
-    _check_references(catalog, str(user_dir / "offers.csv") if "offers.csv" in found else "profiles/catalog/offers.csv")
+        sources={**base.sources, **{name: where for name, (_, where) in texts.items()}})
+    _check_references(catalog, texts["offers.csv"][1] if "offers.csv" in texts else "profiles/catalog/offers.csv")
     return catalog
 
 

@@ -60,9 +60,15 @@ def save_user_row(user_dir: Path, file_name: str, values: dict[str, str], today:
 
 
 def _render(file_name: str, rows: list, today: date) -> str:
+    return render_rows(file_name, rows, HEADER[file_name].format(today=today.isoformat()))
+
+
+def render_rows(file_name: str, rows: list, comment: str) -> str:
+    """A catalog file's text: the ``#`` comment (with its as_of date), the columns, one line per row; it loads
+    back to the same rows."""
     names = columns(file_name)
     out = io.StringIO()
-    out.write(HEADER[file_name].format(today=today.isoformat()) + "\n")
+    out.write(comment + "\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(names)
     for row in rows:

@@ -25,7 +25,24 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     from advisor.catalog import view
     from advisor.catalog.catalog import load_catalog, user_catalog_dir
 
-    catalog = load_catalog(user_catalog_dir(args.catalog_dir))
+    if args.source and args.what != "import":
+        raise UsageError(f"catalog {args.what} takes no file or folder ({args.source!r}); only catalog import does")
+    if args.what == "import":
+        return _catalog_import(args)
+    folder = user_catalog_dir(args.catalog_dir)
+    catalog = load_catalog(folder)
+    if args.what == "export":
+        from datetime import date
+
+        from advisor.catalog.catalog import FILES
+        from advisor.catalog.exchange import export
+
+        out = Path(args.out).expanduser() if args.out else Path(f"gpu-advisor-catalog-{date.today()}.tar")
+        package = export(catalog, out, args.overwrite, [folder / name for name in FILES] if folder else [])
+        summary = ", ".join(f"{name} {info['rows']} rows as_of {info['as_of'] or 'none'}"
+                            for name, info in package.manifest["files"].items())
+        print(f"catalog exported: {out} ({summary}; with MANIFEST.json and SHA256SUMS)")
+        return 0
     if args.what == "audit":
         from advisor.catalog.audit import audit
 
@@ -60,6 +77,44 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         text += f"\n{len(offers)} of {len(catalog.offers)} offers; prices excl. VAT where stated; " \
                 "'no card spec': the listing is not mapped to a catalog card (cannot be projected)"
     print(json.dumps(data, indent=1) if args.json else text)
+    return 0
+
+
+def _catalog_import(args: argparse.Namespace) -> int:
+    """Check a package, show what it changes, ask (unless --yes), install: 0 installed, 1 refused, 2 usage."""
+    from advisor.catalog import diff, exchange
+    from advisor.catalog.catalog import bundled_catalog, default_user_catalog_dir, load_catalog, user_catalog_dir
+    from advisor.catalog.table import CatalogError
+
+    if not args.source:
+        raise UsageError("catalog import needs the package: gpu-advisor catalog import FILE.tar[.gz] (or its folder)")
+    package = exchange.read_package(Path(args.source).expanduser())
+    new = exchange.validate(package)
+    folder = user_catalog_dir(args.catalog_dir) or default_user_catalog_dir()
+    try:
+        old = load_catalog(user_catalog_dir(args.catalog_dir))
+    except CatalogError as exc:  # a broken catalog in use is what an import may be meant to repair
+        print(f"the catalog in use does not load ({exc}): compared with the bundled catalog")
+        old = bundled_catalog()
+    print(exchange.describe(package))
+    print(f"what it changes in the catalog in use ({folder}):")
+    print(diff.render(diff.catalog_diff(old, new), old, new))
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("nothing installed: there is no terminal to confirm on; review the difference above and "
+                             "run it again with --yes to install it")
+        try:
+            answer = input(f"Install it into {folder} (the previous files are kept beside it)? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing installed")
+            return 1
+    backup = exchange.install(package, folder)
+    installed = load_catalog(folder)
+    print(f"installed {', '.join(package.files)} into {folder}; "
+          + (f"the previous catalog files are kept in {backup}" if backup else "there was no previous catalog there"))
+    print(exchange.digest_note(package, installed))
     return 0
 
 

@@ -206,8 +206,15 @@ def make_parser() -> argparse.ArgumentParser:
     k.add_argument("--overwrite", action="store_true")
     k.set_defaults(func=cmd_compare)
 
-    c = sub.add_parser("catalog", help="list, filter and validate the catalog of cards, offers and energy facts")
-    c.add_argument("what", nargs="?", default="offers", choices=["offers", "cards", "servers", "energy", "validate", "audit"])
+    c = sub.add_parser("catalog", help="list, filter, validate, export and import the catalog of cards, offers and "
+                       "energy facts", description="export: the catalog in use as one dated package (.tar or .tar.gz "
+                       "with SHA256SUMS and MANIFEST.json); import SOURCE: check such a package (or its unpacked "
+                       "folder), show what it changes and, confirmed, make it the user's catalog folder's files "
+                       "(the previous ones kept in a sibling folder). Import exit codes: 0 installed, 1 refused, "
+                       "2 usage.")
+    c.add_argument("what", nargs="?", default="offers",
+                   choices=["offers", "cards", "servers", "energy", "validate", "audit", "export", "import"])
+    c.add_argument("source", nargs="?", help="import: the package, a .tar or .tar.gz file or a folder")
     c.add_argument("--search", help="offers: text in provider, offer, card, region or country")
     c.add_argument("--jurisdiction", help="offers: EU or US (the law the provider answers to)")
     c.add_argument("--certification", choices=["HDS", "SecNumCloud", "ISO27001", "C5"], help="offers: certified only")
@@ -215,8 +222,11 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--currency", choices=["EUR", "USD"], help="offers: in this currency")
     c.add_argument("--card", help="offers: with this card (a name from 'catalog cards')")
     c.add_argument("--catalog-dir", help="a folder of CSV files extending or correcting the bundled catalog "
-                   "(default: $GPU_ADVISOR_CATALOG)")
+                   "(default: $GPU_ADVISOR_CATALOG); import: the folder to install into")
     c.add_argument("--json", action="store_true")
+    c.add_argument("--out", help="export: the package to write (default: gpu-advisor-catalog-YYYY-MM-DD.tar here)")
+    c.add_argument("--overwrite", action="store_true", help="export: replace --out if it exists")
+    c.add_argument("--yes", action="store_true", help="import: install without asking (after the difference is shown)")
     c.set_defaults(func=cmd_catalog)
 
     m = sub.add_parser("monitor", help="watch this machine's GPUs and CPU live (power, use, memory, clocks)")
