@@ -146,7 +146,8 @@ def _check_name(name: str, source: str) -> str:
         raise _refuse(f"{source}: {name!r} is a path; a catalog package holds only its files, at its top "
                       f"({', '.join(PACKAGE_FILES)}): make it with gpu-advisor catalog export")
     if name not in PACKAGE_FILES:
-        raise _refuse(f"{source}: {name} is not a file of a catalog package (those are {', '.join(PACKAGE_FILES)}); "
+        shown = name if name.isprintable() else repr(name)  # a newline in a name must not break the one line
+        raise _refuse(f"{source}: {shown} is not a file of a catalog package (those are {', '.join(PACKAGE_FILES)}); "
                       "remove it, or ask the sender for the package as exported")
     return name
 

@@ -100,7 +100,7 @@ def _catalog_import(args: argparse.Namespace) -> int:
     print(f"what it changes in the catalog in use ({folder}):")
     print(diff.render(diff.catalog_diff(old, new), old, new))
     if not args.yes:
-        if not sys.stdin.isatty():
+        if sys.stdin is None or not sys.stdin.isatty():
             raise UsageError("nothing installed: there is no terminal to confirm on; review the difference above and "
                              "run it again with --yes to install it")
         try:

@@ -75,6 +75,23 @@ def test_export_then_import_round_trips_and_documents_still_verify(tmp_path, cap
     assert catalog_sha256(load_catalog(dest)) == catalog_sha256(bundled_catalog())
 
 
+def test_a_sites_own_rows_travel_merged_with_the_bundled_ones(tmp_path, capsys):
+    own = tmp_path / "site-a"
+    own.mkdir()
+    (own / "cards.csv").write_text("# as_of 2026-12-01\nname,name_pattern,vendor,architecture,purchase_price_usd,"
+                                   "price_date,source\nAcme X1,X1,Acme,a,1234,2026-11,our purchase order 4711\n")
+    out = tmp_path / "a.tar"
+    assert cli.main(["catalog", "export", "--catalog-dir", str(own), "--out", str(out)]) == 0
+    assert "cards.csv 37 rows as_of 2026-12-01" in capsys.readouterr().out
+    dest = tmp_path / "site-b"
+    assert _import(out, dest, "--yes") == 0
+    out_text = capsys.readouterr().out
+    assert "cards.csv (as_of 2026-11-29 -> 2026-12-01): 1 added, 0 removed, 0 changed" in out_text
+    assert "+ Acme X1" in out_text and "the same as at the exporting site" in out_text
+    assert load_catalog(dest).card("Acme X1").purchase_price_usd == 1234
+    assert catalog_sha256(load_catalog(dest)) == catalog_sha256(load_catalog(own))
+
+
 def test_export_never_overwrites_without_the_option_and_wants_a_tar_name(tmp_path, capsys):
     out = _export(tmp_path, "c.tar")
     before = out.read_bytes()
