@@ -19,12 +19,14 @@ Prints one line per case and the counts by outcome; exits non-zero when any case
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -66,6 +68,15 @@ def _write(folder: Path, name: str, text: str | bytes) -> Path:
     path = folder / name
     path.write_bytes(text if isinstance(text, bytes) else text.encode())
     return path
+
+
+def _traversal_tar(folder: Path) -> None:
+    """A catalog package whose member climbs out of the folder it would be unpacked in."""
+    with tarfile.open(folder / "pkg.tar", "w") as tar:
+        for name, data in (("SHA256SUMS", b""), ("../x", b"escaped")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
 
 
 def _unchanged(name: str, before: bytes):
@@ -162,6 +173,11 @@ def integrity_cases() -> list[Case]:
              limit_s=FIFO_TIMEOUT),
         Case("catalog file is a FIFO", ["catalog", "validate", "--catalog-dir", "cat"], 2,
              lambda f: (f / "cat").mkdir() or os.mkfifo(f / "cat" / "cards.csv"), limit_s=FIFO_TIMEOUT),
+        Case("catalog package is a FIFO", ["catalog", "import", "pkg.tar", "--yes", "--catalog-dir", "cat"], 2,
+             lambda f: os.mkfifo(f / "pkg.tar"), limit_s=FIFO_TIMEOUT),
+        Case("catalog package with ../x", ["catalog", "import", "pkg.tar", "--yes", "--catalog-dir", "cat"], 1,
+             _traversal_tar, check=lambda f, out, err: "something was written" if (f.parent / "x").exists()
+             or (f / "cat").exists() else None),
         Case("references: a folder named a.json", [*rec, "--references", "refs"], 2, lambda f: _refs(f, Path.mkdir)),
         Case("references: a link loop", [*rec, "--references", "refs"], 2,
              lambda f: _refs(f, lambda p: p.symlink_to(p.name))),
