@@ -49,11 +49,6 @@ class RoundTrip:
     rtt_ms: float | None
     basis: str  # the row's source and statistic, or why there is no figure
 
-    def describe(self) -> str:
-        if self.rtt_ms is None:
-            return f"network round trip from {self.users} users unknown: {self.basis}"
-        return f"network round trip {self.users} to {self.hosting}: {self.rtt_ms:g} ms ({self.basis})"
-
 
 @dataclass(frozen=True)
 class RoundTripTable:
