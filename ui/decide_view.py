@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from advisor.catalog.catalog import CERTIFICATIONS
+from advisor.catalog.rtt import round_trip_table
 from advisor.recommend.rules import LEVELS
 from advisor.recommend.schema import exclusions_by_reason, short_basis, total_text
 from advisor.recommend.workload import Workload, load_preset, preset_names
@@ -40,6 +41,7 @@ from ui.style import plain_label
 
 BANNER = {"keep": ("KEEP", "#2e7d4f"), "upgrade": ("UPGRADE", "#1f5fa8"), "cloud": ("CLOUD", "#7a4fb0"),
           "none": ("NO OPTION MEETS THE TARGET", "#a0304b")}
+NO_REGION = "not given"  # the users' region left out: no network round trip counted
 RANKED = ["option", "engine", "precision", "batch", "devices", "p50 ms", "p95 ms at peak", "basis", "total EUR", "EUR / million",
           "J / inference", "g CO2 / 1000", "break-even month"]
 EXCLUDED = ["why", "reason", "options excluded"]
@@ -125,6 +127,11 @@ class DecideView(QWidget):
         self.country = QLineEdit()
         self.country.setPlaceholderText("ISO code for grid carbon, e.g. FR (empty: EU average)")
         form.addRow("Country", self.country)
+        self.users_region = QComboBox()
+        self.users_region.addItems([NO_REGION] + round_trip_table().users_codes)
+        self.users_region.setToolTip("where the users are: a cloud offer's measured network round trip from there "
+                                     "(profiles/catalog/rtt.csv) is added to each request; 'not given': none counted")
+        form.addRow("Users' region", self.users_region)
         self.decide_button = QPushButton("Recommend")
         self.decide_button.setToolTip("Ctrl+D")
         self.decide_button.clicked.connect(self.decide)
@@ -244,6 +251,7 @@ class DecideView(QWidget):
         self.owned.setCurrentText(w.owned_card or "none")
         self.owned_count.setValue(w.owned_count)
         self.country.setText(w.country or "")
+        self.users_region.setCurrentText(w.users_region or NO_REGION)
 
     def workload(self) -> Workload:
         """The workload the form describes (raises pydantic's ValidationError with the field's problem)."""
@@ -259,7 +267,8 @@ class DecideView(QWidget):
             budget_eur=self.budget.value() or None, prompt_tokens=self.prompt_tokens.value() or None,
             output_tokens=self.output_tokens.value() or None,
             owned_card=self.owned.currentText() or "profiled",
-            owned_count=self.owned_count.value(), country=self.country.text().strip().upper() or None)
+            owned_count=self.owned_count.value(), country=self.country.text().strip().upper() or None,
+            users_region=None if self.users_region.currentText() == NO_REGION else self.users_region.currentText())
         if base["avg_rps"] is None and base["peak_rps"] is not None:
             base["avg_rps"] = base["peak_rps"] / 3
         return Workload.model_validate(base)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from advisor.catalog.catalog import Catalog
+from advisor.catalog.rtt import round_trip_table
 from advisor.catalog.table import first_day
 
 OFFER_STALE_DAYS = 183
@@ -26,7 +27,7 @@ VERDICT_FACTS = ("electricity_price", "carbon", "pue")  # what a verdict multipl
 class Finding:
     file: str
     row: str
-    kind: str  # stale, undated, doubtful, unmapped, estimate, missing, billing, scope
+    kind: str  # stale, undated, doubtful, unmapped, estimate, missing, billing, scope, location
     detail: str
 
     def as_json(self) -> dict:
@@ -36,6 +37,7 @@ class Finding:
 def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
     today = today or date.today()
     found: list[Finding] = []
+    trips = round_trip_table()
     for card in catalog.cards:
         day = card.price_day()
         if card.price_usd is None:
@@ -69,6 +71,13 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
             found.append(Finding("offers.csv", label, "billing", "billing granularity not stated: costed as whole hours"))
         if offer.price_scope == "gpu_only":
             found.append(Finding("offers.csv", label, "scope", "price covers the GPU only: CPU and memory are billed extra"))
+        if offer.kind != "on_premise":
+            location, why = trips.location_of(offer)
+            if location is None:
+                found.append(Finding("offers.csv", label, "location", f"no network round trip can be counted: {why}"))
+            elif not any(hosting == location for _, hosting in trips.rows):
+                found.append(Finding("offers.csv", label, "location", f"{why}; rtt.csv has no round trip to "
+                                                                      f"{location}: none can be counted"))
     for category, key in sorted({(f.category, f.key) for f in catalog.energy if f.category in VERDICT_FACTS}):
         fact = catalog.fact(category, key)  # the row a verdict uses; None: no row with a value (a range)
         if fact is None:

@@ -60,9 +60,13 @@ def cmd_catalog(args: argparse.Namespace) -> int:
               + ". Check these before relying on a verdict that uses them; correct them in your catalog folder.")
         return 0
     if args.what == "validate":
+        from advisor.catalog.rtt import round_trip_table
+
+        trips = round_trip_table()  # validated as it loads (bundled only)
         where = ", ".join(f"{name} ({src})" for name, src in catalog.sources.items())
         print(f"catalog valid: {len(catalog.cards)} cards, {len(catalog.servers)} host servers, {len(catalog.offers)} "
-              f"offers, {len(catalog.energy)} energy facts; files: {where}")
+              f"offers, {len(catalog.energy)} energy facts, {len(trips.rows)} network round trips; files: {where}, "
+              "rtt.csv and rtt_locations.csv (bundled)")
         return 0
     if args.what == "cards":
         data, text = [c.model_dump(mode="json") for c in catalog.cards], view.cards_table(catalog)
@@ -126,7 +130,7 @@ WORKLOAD_OPTIONS = {  # option -> workload field
     "owned_count": "owned_count", "usd_per_eur": "usd_per_eur", "min_cosine": "min_cosine", "engine": "engine",
     "allow_consumer_cards": "allow_consumer_cards", "allow_marketplace": "allow_marketplace",
     "datacenter_cards_only": "datacenter_cards_only", "site": "site", "redundancy": "redundancy",
-    "prompt_tokens": "prompt_tokens", "output_tokens": "output_tokens",
+    "prompt_tokens": "prompt_tokens", "output_tokens": "output_tokens", "users_region": "users_region",
 }
 
 

@@ -91,6 +91,9 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--horizon-months", type=int, help="how long the service will run (default 36)")
     r.add_argument("--electricity-eur-kwh", type=float, help="default: EU business average from the catalog")
     r.add_argument("--country", help="ISO code of the grid for carbon, e.g. FR (default: EU average)")
+    r.add_argument("--users-region", metavar="CODE",
+                   help="where the users are (FR, DE, US-East...; profiles/catalog/rtt.csv): a cloud offer's network "
+                        "round trip from there is added to each request (default: the preset's, else none counted)")
     r.add_argument("--carbon-g-kwh", type=float, help="grid carbon intensity, overrides --country")
     r.add_argument("--pue", type=float, help="data-centre PUE on premise (default: industry average)")
     r.add_argument("--budget-eur", type=float, help="the most the whole horizon may cost")

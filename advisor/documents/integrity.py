@@ -45,11 +45,17 @@ def workload_sha256(workload) -> str:
 
 
 def catalog_sha256(catalog) -> str:
-    """Every row of every catalog file in use (bundled and the user's), as validated."""
+    """Every row of every catalog file in use (bundled and the user's), as validated, and the network round trips
+    a cloud offer's latency counts (bundled)."""
+    from advisor.catalog.rtt import round_trip_table
+
+    trips = round_trip_table()
     return sha256_json({"cards": [c.model_dump(mode="json") for c in catalog.cards],
                         "servers": [s.model_dump(mode="json") for s in catalog.servers],
                         "offers": [o.model_dump(mode="json") for o in catalog.offers],
-                        "energy": [f.model_dump(mode="json") for f in catalog.energy]})
+                        "energy": [f.model_dump(mode="json") for f in catalog.energy],
+                        "round_trips": [r.model_dump(mode="json") for r in trips.rows.values()],
+                        "locations": [r.model_dump(mode="json") for r in trips.locations.values()]})
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog, Offer
 from advisor.devices.machine import Machine, this_machine
 from advisor.performance.cpu import CpuTarget
-from advisor.recommend import rules
+from advisor.recommend import network, rules
 from advisor.recommend.context import Context, Device, RecommendError, build_context, owned_card
 from advisor.recommend.costs import Sized, buy_option, keep_option, rent_option
 from advisor.recommend.references import bundled_references, reference_for, reference_reports
@@ -58,6 +58,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         raise RecommendError(f"--engine {workload.engine} serves a language model assessed from its configuration "
                              "(gpu-advisor recommend CONFIG.json); a profile is projected onto cards for eager or graphs")
     ctx = build_context(report, workload, catalog)
+    ctx.assumptions["network"] = network.assumption(workload)
     llm = report.model if report.model and report.model.new_tokens else None
     if (workload.prompt_tokens or workload.output_tokens) and not llm:
         task = report.model.task if report.model else "unknown"
@@ -74,12 +75,23 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     variants, noise_reason = _settled(ctx, variants)
     sizing_cache: dict[str, Sized] = {}
 
-    def sized(device: Device) -> Sized:
+    def sized(device: Device, served: Context = ctx) -> Sized:
+        """``served``: a cloud offer's context, its target less the network round trip (network.serving)."""
         if device.card is not None and not device.measured_here:
             device.reference = reference_for(refs, report, device.card, catalog)
-        if device.key not in sizing_cache:
-            sizing_cache[device.key] = best_variant(ctx, device, variants)
-        return sizing_cache[device.key]
+        key = f"{device.key} within {served.workload.p95_ms:g} ms"
+        if key not in sizing_cache:
+            sizing_cache[key] = best_variant(served, device, variants)
+        return sizing_cache[key]
+
+    def rent(device: Device, offer: Offer) -> None:
+        """A cloud offer, sized within the target less the network round trip from the users."""
+        trip = network.round_trip(workload, offer)
+        if far := network.too_far(device.label, workload, trip):
+            excluded.append(far)
+            return
+        served = network.serving(ctx, trip)
+        _add(network.mark(rent_option(served, device, sized(device, served), offer), trip), options, excluded)
 
     def allowed(device: Device, action: Action, offer: Offer | None = None) -> bool:
         if broken := rules.excluded(workload, action, device.card, offer):
@@ -89,7 +101,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     # The device already owned (a card, or the profiled CPU).
     owned = _owned_device(ctx, machine or this_machine())
     if owned is not None and allowed(owned, "keep"):
-        _add(keep_option(ctx, owned, sized(owned), workload.owned_count), options, excluded)
+        _add(network.on_site(keep_option(ctx, owned, sized(owned), workload.owned_count), workload), options, excluded)
     elif owned is None and report.device and report.device.kind == "cpu" and "owned" not in ctx.assumptions:
         ctx.assumptions["owned"] = "none (--owned-card none): this machine's CPU is not counted as owned"
     # Cards to buy, on premise.
@@ -100,14 +112,14 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         if card.price_usd is None:
             excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
             continue
-        _add(buy_option(ctx, device, sized(device)), options, excluded)
+        _add(network.on_site(buy_option(ctx, device, sized(device)), workload), options, excluded)
     # CPU servers to buy: copies of the machine profiled (advisor/performance/cpu.py).
     for server in catalog.servers:
         if server.platform == "cpu" and server.vcpus is not None:
             target = CpuTarget(server.vcpus, server.cpu_ghz, server.ram_gb, _listed(server.cpu_extensions))
             device = Device(f"buy {server.name}", None, False, cpu=target, server=server)
             if allowed(device, "upgrade"):
-                _add(buy_option(ctx, device, sized(device)), options, excluded)
+                _add(network.on_site(buy_option(ctx, device, sized(device)), workload), options, excluded)
     # Cloud offers.
     for offer in catalog.offers:
         label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or 'region not given'})"
@@ -116,7 +128,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             device = Device(label, None, False, cpu=CpuTarget(offer.vcpus, offer.cpu_ghz, offer.ram_gb,
                                                          _listed(offer.cpu_extensions)))
             if allowed(device, "cloud", offer):
-                _add(rent_option(ctx, device, sized(device), offer), options, excluded)
+                rent(device, offer)
             continue
         offered = catalog.card(offer.card) if offer.card else None
         if offered is None:
@@ -125,7 +137,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             continue
         device = Device(label, offered, _is_profiled_card(report, offered, catalog))
         if allowed(device, "cloud", offer):
-            _add(rent_option(ctx, device, sized(device), offer), options, excluded)
+            rent(device, offer)
     rank(options, excluded, workload)
     verdict = make_verdict(ctx, options, excluded, variants)
     if noise_reason:

@@ -25,13 +25,13 @@ from advisor.performance.llm.engines import ServingEngine, unchecked
 from advisor.performance.llm.interconnect import link
 from advisor.performance.llm.serving import Setup, engine_for, max_concurrency, memory_fit, timing, why_not
 from advisor.performance.projection import Performance
-from advisor.recommend import rules
+from advisor.recommend import network, rules
 from advisor.recommend.capacity import MAX_UTILISATION, Sizing, size
 from advisor.recommend.context import Context, Device, RecommendError, build_context, owned_card
 from advisor.recommend.costs import Chosen, Sized, buy_option, keep_option, rent_option
 from advisor.recommend.decide import rank
 from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
-from advisor.recommend.verdict import make_verdict, spare_phrase
+from advisor.recommend.verdict import make_verdict, network_clause, spare_phrase
 from advisor.recommend.workload import Workload
 from advisor.report.format import number
 
@@ -108,15 +108,17 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
                                      "their speed)")
     options: list[Option] = []
     excluded: list[Exclusion] = []
-    found: dict[tuple[str, tuple[int, ...]], tuple[Candidate, dict[str, str]] | str] = {}
+    found: dict[tuple[str, tuple[int, ...], float], tuple[Candidate, dict[str, str]] | str] = {}
+    ctx.assumptions["network"] = network.assumption(workload)
 
-    def sized(card: Card, counts: tuple[int, ...]) -> tuple[Candidate, dict[str, str]] | str:
-        """The card's best way to serve on these replica sizes, and why each other precision was not chosen: once
-        per card and sizes, however many offers rent it."""
-        key = (card.name, counts)
+    def sized(card: Card, counts: tuple[int, ...], w: Workload) -> tuple[Candidate, dict[str, str]] | str:
+        """The card's best way to serve on these replica sizes within w's target (a cloud offer's: less its network
+        round trip), and why each other precision was not chosen: once per card, sizes and target, however many
+        offers rent it."""
+        key = (card.name, counts, w.p95_ms)
         if key not in found:
-            best = _best(arch, card, counts, engine, workload)
-            found[key] = best if isinstance(best, str) else (best, _set_aside(arch, card, counts, engine, workload, best))
+            best = _best(arch, card, counts, engine, w)
+            found[key] = best if isinstance(best, str) else (best, _set_aside(arch, card, counts, engine, w, best))
         return found[key]
 
     def add(device: Device, action: Action, counts: tuple[int, ...], offer: Offer | None = None,
@@ -132,10 +134,14 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
             excluded.append(Exclusion(label=device.label, category="unsupported",
                                       reason="no server or instance of it joins GPUs the way tensor parallelism needs"))
             return
-        got = sized(device.card, counts)
+        trip = network.round_trip(workload, offer) if offer is not None else None
+        if far := network.too_far(device.label, workload, trip):
+            excluded.append(far)
+            return
+        got = sized(device.card, counts, network.serving(ctx, trip).workload)
         if isinstance(got, str):
             category = "latency" if got.startswith("misses") else "does_not_fit"
-            excluded.append(Exclusion(label=device.label, category=category, reason=got))
+            excluded.append(network.short_of_target(Exclusion(label=device.label, category=category, reason=got), trip))
             return
         candidate, set_aside = got
         result: Sized = Chosen(None, candidate.sizing, set_aside)
@@ -146,6 +152,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
         else:
             assert offer is not None
             option = rent_option(ctx, device, result, offer)
+        option = network.mark(option, trip) if offer is not None else network.on_site(option, workload)
         if isinstance(option, Exclusion):
             excluded.append(option)
             return
@@ -179,8 +186,8 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
             f"{best.label}: {best.devices} GPU(s){spare_phrase(best)} serving {arch.name} in {best.precision} with "
             f"{engine.name}, "
             f"{best.batch_size} sequences in flight a replica, hold the p95 of {workload.p95_ms / 1000:g} s a request at "
-            f"the peak of {workload.peak:g} requests/s (simulated p95 {number(best.p95_ms_at_peak)} ms, "
-            f"{best.utilisation_at_peak:.0%} busy at peak; {best.basis}).")
+            f"the peak of {workload.peak:g} requests/s (simulated p95 {number(best.p95_ms_at_peak)} ms"
+            f"{network_clause(best)}, {best.utilisation_at_peak:.0%} busy at peak; {best.basis}).")
         chosen = catalog.card(best.card) if best.card else None
         if chosen is not None and (caveat := unchecked(chosen.vendor)):
             verdict.reasons.insert(1, f"The {chosen.name}'s figures are the least sure here: {caveat}.")

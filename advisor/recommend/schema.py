@@ -9,7 +9,8 @@ from pydantic import Field
 from advisor.recommend.workload import Workload
 from advisor.schema.records import Record
 
-RECOMMENDATION_SCHEMA_VERSION = 2  # 2: each option names its engine (and why the others were set aside) and its spares
+RECOMMENDATION_SCHEMA_VERSION = 3  # 2: each option names its engine (and why the others were set aside) and its spares
+# 3: each option's network round trip from the users (advisor/recommend/network.py)
 Action = Literal["keep", "upgrade", "cloud"]  # keep what is owned, buy, rent
 
 
@@ -28,6 +29,10 @@ class Option(Record):
     batch_size: int
     p50_ms: float = Field(description="one call at this batch size")
     p95_ms_at_peak: float = Field(description="simulated at the peak rate, queueing and batching included")
+    network_rtt_ms: float | None = Field(default=None, description="the network round trip from the users added to "
+                                                                     "each request: a cloud offer's measured one, 0 on "
+                                                                     "site; None: not known or no users' region given")
+    network_basis: str | None = Field(default=None, description="where network_rtt_ms comes from, or why it is not known")
     basis: str = Field(description="measured, or projected and how")
     measured: bool = Field(default=False, description="True: measured on this card (here or a bundled reference)")
     uncertainty_factor: float = Field(description="projected figures: true value within x/÷ this factor")
@@ -54,6 +59,11 @@ class Option(Record):
     engines_set_aside: dict[str, str] = Field(default_factory=dict, description="every other engine that could serve "
                                                                                "here, and why it was not chosen")
 
+
+    @property
+    def end_to_end_ms(self) -> float:
+        """A request's p95 as its users see it: the serving at the peak plus the network round trip counted."""
+        return self.p95_ms_at_peak + (self.network_rtt_ms or 0.0)
 
     def running_eur_per_month(self, months: int) -> float:
         """Electricity, upkeep or rent: everything but what was paid up front (less its resale)."""

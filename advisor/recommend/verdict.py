@@ -35,8 +35,8 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
     reasons = [
         f"{best.label} with {serving} at batch {best.batch_size} in {best.precision} with "
         f"{engine_spec(best.engine).label} holds the p95 "
-        f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {number(best.p95_ms_at_peak)} ms, "
-        f"{best.utilisation_at_peak:.0%} busy at peak; {best.basis}).",
+        f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {number(best.p95_ms_at_peak)} ms"
+        f"{network_clause(best)}, {best.utilisation_at_peak:.0%} busy at peak; {best.basis}).",
         f"It costs {best.total_cost_eur:,.0f} EUR over {w.horizon_months} months "
         f"({best.cost_per_million_eur:,.2f} EUR per million {best.cost_per_million_unit})."
         if best.cost_complete or best.total_cost_eur >= 0.5 else
@@ -51,6 +51,9 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                        "month to run" + (f"; against renting it pays for itself in month {best.breakeven_month:.1f}"
                                          if best.breakeven_month is not None else "; no allowed cloud option to compare "
                                                                                   "with (renting is excluded)") + ".")
+    if best.action == "cloud" and best.network_rtt_ms is None and w.users_region is not None:
+        reasons.append(f"Its network round trip from {w.users_region} users is not known ({best.network_basis}): "
+                       "nothing was added for it, so measure it before relying on the target.")
     if best.price_checks:
         reasons.append(f"Ask for quotes before buying: {' and '.join(best.price_checks)}.")
     if best.energy_per_inference_j is not None:
@@ -82,6 +85,13 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                    precision_advice=_precision_advice(best, variants, w, excluded) if variants else precision_advice)
 
 
+def network_clause(option: Option) -> str:
+    """', plus the N ms network round trip from ...' where one was added to the serving's p95 ('' where none)."""
+    if not option.network_rtt_ms:
+        return ""
+    return f" plus the {option.network_rtt_ms:g} ms network round trip {option.network_basis}"
+
+
 def spare_phrase(option: Option) -> str:
     """What of an option is kept spare for N+1, as a clause ('' when nothing is)."""
     if not option.spare_devices:
@@ -100,12 +110,14 @@ def verdict_headline(best: Option, w: Workload) -> str:
     months = w.horizon_months
     monthly = best.running_eur_per_month(months)
     serve = f"serve the model with {engine_spec(best.engine).label} in {best.precision}"
-    spare = w.p95_ms / best.p95_ms_at_peak
+    spare = w.p95_ms / best.end_to_end_ms
     margin = (f"with {spare:,.0f}x headroom" if spare >= 10 else f"with {spare:.1f}x headroom" if spare >= 1.5
-              else f"with little headroom ({number(best.p95_ms_at_peak)} ms at the peak)")
+              else f"with little headroom ({number(best.end_to_end_ms)} ms at the peak)")
     holds = f"it holds the {_duration(w.p95_ms)} target {margin} at the busiest moment"
     if not best.measured:
         holds += f" (projected, within x/÷{best.uncertainty_factor:g})"
+    if best.action == "cloud" and best.network_rtt_ms is None and w.users_region is not None:
+        holds += f", its network round trip from {w.users_region} not known and not counted"
     running = "electricity" if best.action == "keep" else "electricity and upkeep"
     unpriced = "" if best.cost_complete else " (electricity not counted)"
     if not best.cost_complete and monthly < 0.5:  # nothing to run it is priced: say so instead of "0 EUR a month"

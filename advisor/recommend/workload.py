@@ -7,15 +7,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from advisor.errors import UsageError
 from advisor.schema.records import FiniteRecord, describe_validation_error
 
 # 2: host servers come from the catalog (servers.csv), not a share per card. 3: ``site``, where owned or bought
 # hardware runs; the GeForce licence now applies to every data-centre deployment, not to sensitive data alone.
-# 4: ``redundancy``, a spare device so that one failure keeps the target (N+1).
-WORKLOAD_SCHEMA_VERSION = 4
+# 4: ``redundancy``, a spare device so that one failure keeps the target (N+1). 5: ``users_region``, where the
+# users are: a cloud offer's network round trip from there counts against the latency target.
+WORKLOAD_SCHEMA_VERSION = 5
 Sensitivity = Literal["public", "personal", "health", "sensitive", "classified"]  # advisor/recommend/rules.py
 
 
@@ -52,6 +53,10 @@ class Workload(FiniteRecord):
     horizon_months: int = Field(default=36, ge=1, le=120)
     electricity_eur_per_kwh: float | None = Field(default=None, gt=0, le=100, description="default: EU average (catalog)")
     country: str | None = Field(default=None, description="ISO code for grid carbon, e.g. FR; default: EU average")
+    users_region: str | None = Field(
+        default=None, description="where the users are, a code of profiles/catalog/rtt.csv (FR, DE, US-East...): a "
+                                  "cloud offer's network round trip from there is added to each request; default: "
+                                  "not given, no round trip counted")
     carbon_g_per_kwh: float | None = Field(default=None, ge=0, le=10_000)
     pue: float | None = Field(default=None, ge=1, le=10, description="data-centre PUE on premise; default: industry average")
     budget_eur: float | None = Field(default=None, gt=0, le=1e13, description="most the whole horizon may cost")
@@ -92,6 +97,13 @@ class Workload(FiniteRecord):
         if self.users is not None and self.requests_per_user_per_hour is None and self.avg_rps is None:
             raise ValueError("users needs requests_per_user_per_hour (or give avg_rps)")
         return self
+
+    @field_validator("users_region")
+    @classmethod
+    def _users_region(cls, value: str | None) -> str | None:
+        from advisor.catalog.rtt import round_trip_table
+
+        return None if value is None else round_trip_table().users_code(value)
 
     @property
     def average_rps(self) -> float:
@@ -172,6 +184,8 @@ def parse_workload(text: str, where: str) -> Workload:
     if data["schema_version"] == 3:  # version 3 costed no spare: keep its answers
         data.setdefault("redundancy", "none")
         data["schema_version"] = 4
+    if data["schema_version"] == 4:  # users_region is new: left out, no round trip is counted, as version 4 did
+        data["schema_version"] = 5
     try:
         return Workload.model_validate(data)
     except ValidationError as exc:

@@ -371,6 +371,17 @@ def test_the_availability_box_follows_the_preset_and_sets_the_workload(opened):
     assert not view.workload().spare
 
 
+def test_the_users_region_box_follows_the_preset_and_sets_the_workload(opened):
+    window, _ = opened
+    view = window.decide_view
+    view.preset.setCurrentText("realtime-vision")  # the presets' users are in France
+    assert view.users_region.currentText() == "FR" and view.workload().users_region == "FR"
+    view.users_region.setCurrentText("US-East")
+    assert view.workload().users_region == "US-East"
+    view.users_region.setCurrentText("not given")
+    assert view.workload().users_region is None
+
+
 def test_the_form_and_what_if_follow_the_report_shown(window, tmp_path):
     assert "Open or run a profile" in window.whatif_view.note.text()
     window.form.model.setCurrentText("embedding")

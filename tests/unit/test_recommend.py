@@ -14,7 +14,7 @@ from advisor.catalog.catalog import bundled_catalog
 from advisor.catalog.servers import hosting
 from advisor.devices.machine import Machine
 from advisor.recommend.decide import RecommendError, recommend
-from advisor.recommend.workload import Workload, load_preset, preset_names
+from advisor.recommend.workload import WORKLOAD_SCHEMA_VERSION, Workload, load_preset, preset_names
 from tests.unit.scenarios import BASE, scenario_report
 
 CATALOG = bundled_catalog()
@@ -417,7 +417,7 @@ def test_a_version_1_workload_with_a_host_share_per_card_says_where_the_host_pri
     from advisor.recommend.workload import parse_workload
 
     old = '{"schema_version": 1, "kind": "gpu-advisor.workload", "peak_rps": 1, "p95_ms": 100%s}'
-    assert parse_workload(old % ', "host_cost_eur_per_card": 0', "w.json").schema_version == 4
+    assert parse_workload(old % ', "host_cost_eur_per_card": 0', "w.json").schema_version == WORKLOAD_SCHEMA_VERSION
     with pytest.raises(UsageError, match="servers.csv in your catalog folder"):
         parse_workload(old % ', "host_cost_eur_per_card": 3000', "w.json")
 

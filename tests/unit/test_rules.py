@@ -6,7 +6,7 @@ import pytest
 from advisor.catalog.catalog import bundled_catalog
 from advisor.recommend import rules
 from advisor.recommend.decide import recommend
-from advisor.recommend.workload import Workload, parse_workload
+from advisor.recommend.workload import WORKLOAD_SCHEMA_VERSION, Workload, parse_workload
 from tests.unit.scenarios import scenario_report
 
 CATALOG = bundled_catalog()
@@ -75,4 +75,4 @@ def test_an_owned_geforce_is_not_kept_in_a_data_centre_the_same_run_that_refuses
 def test_a_version_2_workload_reads_as_a_data_centre_site():
     old = '{"schema_version": 2, "kind": "gpu-advisor.workload", "peak_rps": 1, "p95_ms": 100}'
     w = parse_workload(old, "w.json")
-    assert w.schema_version == 4 and w.site == "datacenter"
+    assert w.schema_version == WORKLOAD_SCHEMA_VERSION and w.site == "datacenter"

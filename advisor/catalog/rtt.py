@@ -1,0 +1,127 @@
+"""Network round trips between where the users are and where an offer is hosted (profiles/catalog/rtt.csv).
+
+A location is a code: a country (FR, DE, ...) or a part of a large one (US-East, US-Central, US-West).
+rtt_locations.csv says which location each value of offers.csv's ``region`` and ``country`` columns is (a cloud
+region's id, a country as written there); rtt.csv gives the measured round trip from the users' location to the
+hosting location, each row with its source and date. A pair with no row is unknown: nothing is guessed.
+An offer's location: its region where rtt_locations.csv knows it, else its country (the text before any
+parenthesis: "FR (Paris)" is FR); a value that names several places (US, FR/EU) has no location.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from typing import Literal
+
+from pydantic import Field
+
+from advisor.catalog.catalog import Offer
+from advisor.catalog.table import CatalogError, parse_table
+from advisor.schema.records import FiniteRecord
+
+
+class RoundTripRow(FiniteRecord):
+    users: str = Field(description="the users' location code")
+    hosting: str = Field(description="the hosting location code")
+    rtt_ms: float = Field(gt=0, le=2000, description="round-trip time, milliseconds")
+    statistic: Literal["p95", "bound"] = Field(description="p95 of the measurements, or a documented upper bound")
+    source: str
+    as_of: date
+    note: str | None = None
+
+
+class LocationRow(FiniteRecord):
+    value: str = Field(description="a location code, or a region or country as offers.csv writes it")
+    location: str | None = Field(default=None, description="empty: the value names several places")
+    place: str
+    source: str
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """The round trip from the users to an offer: ``rtt_ms`` None where it is not known, and why."""
+
+    users: str
+    hosting: str | None
+    rtt_ms: float | None
+    basis: str  # the row's source and statistic, or why there is no figure
+
+
+@dataclass(frozen=True)
+class RoundTripTable:
+    rows: dict[tuple[str, str], RoundTripRow]
+    locations: dict[str, LocationRow]  # by value, upper-cased
+    as_of: date | None
+
+    @property
+    def users_codes(self) -> list[str]:
+        """The users' locations a round trip is known from."""
+        return sorted({users for users, _ in self.rows})
+
+    def users_code(self, given: str) -> str:
+        """The code as the table spells it (FR for fr); ValueError naming the known ones for another."""
+        found = next((code for code in self.users_codes if code.upper() == given.strip().upper()), None)
+        if found is None:
+            raise ValueError(f"unknown users' region {given!r}: use one of {', '.join(self.users_codes)} "
+                             "(profiles/catalog/rtt.csv), or leave it out to count no network round trip")
+        return found
+
+    def location_of(self, offer: Offer) -> tuple[str | None, str]:
+        """The offer's location code (None: not known) and what it was read from, or why it is not known."""
+        several = None
+        for column, value in (("region", offer.region), ("country", offer.country)):
+            row = self._row(value)
+            if row is not None and row.location:
+                return row.location, f"{column} {value!r}: {row.place}"
+            if row is not None:  # a value naming several places: the country may still say which one
+                several = several or f"{column} {value!r} names several places ({row.place})"
+        if several:
+            return None, several
+        if not offer.region and not offer.country:
+            return None, "the offer gives no region or country"
+        return None, (f"neither region {offer.region or '(none)'!r} nor country {offer.country or '(none)'!r} is in "
+                      "profiles/catalog/rtt_locations.csv")
+
+    def _row(self, value: str | None) -> LocationRow | None:
+        """The row for a value as written, else for its text before a parenthesis ("FR (Paris)": FR)."""
+        text = (value or "").strip()
+        if not text:
+            return None
+        return self.locations.get(text.upper()) or self.locations.get(text.split("(")[0].strip().upper())
+
+    def round_trip(self, users: str, offer: Offer) -> RoundTrip:
+        location, why = self.location_of(offer)
+        if location is None:
+            return RoundTrip(users, None, None, why)
+        row = self.rows.get((users, location))
+        if row is None:
+            return RoundTrip(users, location, None, f"no measured round trip from {users} to {location} in "
+                                                    "profiles/catalog/rtt.csv")
+        what = "P95" if row.statistic == "p95" else "a documented bound"
+        return RoundTrip(users, location, row.rtt_ms, f"{what}; {row.source}; as of {row.as_of}"
+                                                      + (f"; {row.note}" if row.note else ""))
+
+
+@lru_cache(maxsize=1)
+def round_trip_table() -> RoundTripTable:
+    """The bundled table, validated: a bad row stops the load naming the file, the row and the field."""
+    folder = resources.files("profiles").joinpath("catalog")
+    rows, as_of = parse_table(folder.joinpath("rtt.csv").read_text(encoding="utf-8"), "profiles/catalog/rtt.csv",
+                              RoundTripRow)
+    places, _ = parse_table(folder.joinpath("rtt_locations.csv").read_text(encoding="utf-8"),
+                            "profiles/catalog/rtt_locations.csv", LocationRow)
+    by_pair: dict[tuple[str, str], RoundTripRow] = {}
+    for row in rows:
+        if (row.users, row.hosting) in by_pair:
+            raise CatalogError(f"profiles/catalog/rtt.csv: {row.users} to {row.hosting} is given twice; keep one row")
+        by_pair[(row.users, row.hosting)] = row
+    locations = {row.value.upper(): row for row in places}
+    named = {row.location for row in places if row.location}
+    missing = sorted({code for pair in by_pair for code in pair} - named)
+    if missing:
+        raise CatalogError(f"profiles/catalog/rtt.csv uses {', '.join(missing)}, which rtt_locations.csv does not "
+                           "define: add a row whose value and location are that code")
+    return RoundTripTable(by_pair, locations, as_of)
