@@ -2,14 +2,21 @@
 
 The live view replays what the H100 reference profile recorded (its rounds' latency samples and every
 telemetry sample), as the app drew them during a run; the other views show that report, a verdict for
-a preset, the bundled catalog and a comparison of the same model profiled on a 2-vCPU machine and on
-the H100.
+a preset, Llama-3-70B's config (profiles/validation/llm_configs.json) in the Language model tab and a verdict
+for it, the bundled catalog, a comparison of the same model profiled on a 2-vCPU machine and on the H100, and the
+Fleet view (no cluster here) using the bundled references.
 
 The reports folder holds the six bundled profiles (the H100 references and the 2-vCPU ones) and one JSON file
 that is not a report, for the Start and History views.
 
-Usage: QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py [--dark] [--scale 2] [--out docs/images]
-                                                                 [--only start,history,compare]
+Every view is taken at the window size asked for (1280x800 by default, a laptop; 1920x1080, a desktop monitor)
+and named app-VIEW[-WxH][-dark][-xSCALE].png, the size left out at 1280x800. --all takes both sizes in both
+palettes, each in its own process. Each image is saved in its 256 most used colours (the app draws few), which
+keeps the set small enough to commit.
+
+Usage: QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py [--dark] [--size 1920x1080] [--scale 2]
+                                                                 [--out docs/images] [--only start,history,compare]
+       QT_QPA_PLATFORM=offscreen python docs/make_screenshots.py --all
 """
 
 from __future__ import annotations
@@ -18,12 +25,37 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 H100 = ROOT / "profiles" / "reference" / "embedding-default-nvidia-h100-80gb-hbm3.json"
 CPU = ROOT / "docs" / "gpu-session" / "cpu-profiles" / "embedding-default-cpu.json"  # the same model on 2 vCPUs
+SIZES = ("1280x800", "1920x1080")
+DEFAULT_SIZE = SIZES[0]
+
+
+def take_all(out: str) -> None:
+    """Both sizes in both palettes, one process each (the palette is set before any widget exists)."""
+    for size in SIZES:
+        for dark in ([], ["--dark"]):
+            subprocess.run([sys.executable, __file__, "--size", size, "--out", out, *dark], check=True)
+
+
+def fewer_colours(image):
+    """The image in its 256 most used colours (an 8-bit PNG, about a third of the bytes). A window is mostly flat
+    fills and a few text colours; the rest (anti-aliased edges) takes the nearest of those."""
+    import numpy as np
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage
+
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    pixels = np.frombuffer(image.constBits(), dtype=np.uint32).reshape(image.height(), -1)[:, :image.width()]
+    colours, counts = np.unique(pixels, return_counts=True)
+    table = [int(c) for c in colours[np.argsort(counts)[::-1][:256]]]
+    return image.convertToFormat(QImage.Format.Format_Indexed8, table, Qt.ImageConversionFlag.ThresholdDither)
 
 
 def main() -> None:
@@ -32,7 +64,16 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="device pixel ratio (2: a high-DPI screen)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "images"))
     parser.add_argument("--only", help="write these views' images only (comma-separated names, e.g. start,history)")
+    parser.add_argument("--size", default=DEFAULT_SIZE, help="the window's size, WIDTHxHEIGHT (default %(default)s)")
+    parser.add_argument("--all", action="store_true", help=f"every view at {' and '.join(SIZES)}, light and dark")
     args = parser.parse_args()
+    if args.all:
+        take_all(args.out)
+        return
+    try:
+        width, height = (int(n) for n in args.size.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"--size {args.size!r}: give WIDTHxHEIGHT, e.g. 1920x1080") from None
     only = set(args.only.split(",")) if args.only else None
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.scale != 1.0:
@@ -71,11 +112,12 @@ def main() -> None:
         shutil.copy(profile, reports / profile.name)
     (reports / "package.json").write_text('{"name": "not a report"}\n')
     window = MainWindow(settings)
-    window.resize(1280, 800)
+    window.resize(width, height)
     window.show()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    suffix = ("-dark" if args.dark else "") + (f"-x{args.scale:g}" if args.scale != 1.0 else "")
+    suffix = ((f"-{width}x{height}" if args.size != DEFAULT_SIZE else "") + ("-dark" if args.dark else "")
+              + (f"-x{args.scale:g}" if args.scale != 1.0 else ""))
 
     def wait(ms: int) -> None:
         from PySide6.QtCore import QEventLoop, QTimer
@@ -87,8 +129,10 @@ def main() -> None:
         if only is not None and name not in only:
             return
         wait(300)
+        window.grab()  # a first paint: the plots fit their ranges to new data as they are painted
+        wait(50)
         path = out / f"app-{name}{suffix}.png"
-        if not window.grab().save(str(path)):
+        if not fewer_colours(window.grab().toImage()).save(str(path)):
             raise SystemExit(f"could not write {path}")
         print(path)
 
@@ -150,6 +194,9 @@ def main() -> None:
     grab("history")
     window.add_to_comparison([CPU, saved])
     grab("compare")
+    window.fleet_view.use_references(ROOT / "profiles" / "reference")  # no cluster here: the measured references
+    window.tabs.setCurrentWidget(window.fleet_view)
+    grab("fleet-references")
     window.close()
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -26,8 +27,12 @@ from advisor.catalog import view
 from advisor.catalog.catalog import MODELS, Catalog
 from advisor.catalog.edit import cell_text, columns, save_user_row
 from advisor.catalog.table import CatalogError
-from ui.style import plain_label, problem_text
+from ui.style import plain_label, problem_color, problem_text
+from ui.tables import key_columns_first
 
+# The columns a reader needs first in each tab (a price with its age above all); the others follow, by scrolling.
+KEY_COLUMNS = {"offers.csv": ["provider", "card", "GPUs", "price/h", "priced", "region", "offer"],
+               "cards.csv": ["card", "memory GB", "price USD", "price", "priced"]}
 TABS = {"offers.csv": "Offers", "cards.csv": "Cards", "servers.csv": "Host servers", "energy.csv": "Energy facts"}
 
 
@@ -143,9 +148,10 @@ class CatalogView(QWidget):
                     item = QTableWidgetItem(text)
                     if text.endswith("years old"):
                         item.setToolTip("an old price: check it before relying on it")
-                        item.setForeground(Qt.GlobalColor.darkRed)
+                        item.setForeground(QColor(problem_color()))  # readable in a dark palette too
                     table.setItem(r, c, item)
             table.resizeColumnsToContents()
+            key_columns_first(table, KEY_COLUMNS.get(file_name, []))
         user = ", ".join(f"{f}: {src}" for f, src in catalog.sources.items() if src != "bundled")
         self.where.setText(f"{len(catalog.cards)} cards, {len(catalog.offers)} offers ({len(offers)} shown). "
                            f"Your entries go to {self.user_dir()}" + (f" (in use: {user})" if user else "") + ".")

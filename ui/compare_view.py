@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from advisor.documents import compare
 from ui.plots import PALETTE, PlainLogAxis
 from ui.style import plain_label, problem_text
+from ui.tables import key_columns_first
 
 
 class CompareView(QWidget):
@@ -112,6 +113,8 @@ class CompareView(QWidget):
             for c, text in enumerate(row):
                 self.table.setItem(r, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+        # latencies and their ratios first, energy after them: J per item is often not measured on a CPU
+        key_columns_first(self.table, [h for h in head if h in ("precision", "batch") or "p50" in h or "/ [1]" in h])
         self._chart(reports)
 
     def _chart(self, reports: list) -> None:

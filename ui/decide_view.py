@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -38,12 +40,15 @@ from advisor.report.format import number
 from advisor.schema.engines import engine as engine_spec
 from ui.plots import log_axes
 from ui.style import plain_label
+from ui.tables import key_columns_first
 
 BANNER = {"keep": ("KEEP", "#2e7d4f"), "upgrade": ("UPGRADE", "#1f5fa8"), "cloud": ("CLOUD", "#7a4fb0"),
           "none": ("NO OPTION MEETS THE TARGET", "#a0304b")}
 NO_REGION = "not given"  # the users' region left out: no network round trip counted
 RANKED = ["option", "engine", "precision", "batch", "devices", "p50 ms", "p95 ms at peak", "basis", "total EUR", "EUR / million",
           "J / inference", "g CO2 / 1000", "break-even month"]
+# What a reader compares first: the option (its card), how many, what it costs, whether it is fast enough.
+KEY_RANKED = ["option", "devices", "total EUR", "EUR / million", "p95 ms at peak", "precision", "engine", "batch"]
 EXCLUDED = ["why", "reason", "options excluded"]
 # The availability box's entries and the workload's redundancy each stands for (None: by the service hours).
 REDUNDANCY = {"by service hours (N+1 at 24 h a day)": None, "none: no spare": "none",
@@ -147,12 +152,20 @@ class DecideView(QWidget):
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
-        self.banner.hide()
+        # the verdict scrolls in its own pane, which the reader can resize against the options below: a long list of
+        # reasons never pushes the table out of a 1280x800 window, nor is it cut
+        self.verdict = QScrollArea()
+        self.verdict.setWidget(self.banner)
+        self.verdict.setWidgetResizable(True)
+        self.verdict.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.verdict.hide()
         filters = QHBoxLayout()
         self.sovereign = QCheckBox("EU jurisdiction only")
         self.certification = QComboBox()
         self.certification.addItems(["any certification"] + list(CERTIFICATIONS))
         self.max_total = self._spin(0, 1e9, 0, " EUR max (0: any)")
+        # may shrink below the width its largest value needs, so the Decide tab fits a 1280-pixel-wide window
+        self.max_total.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         for widget in (self.sovereign, self.certification, self.max_total):
             filters.addWidget(widget)
         self.sovereign.toggled.connect(self._show_options)
@@ -160,6 +173,7 @@ class DecideView(QWidget):
         self.max_total.valueChanged.connect(self._show_options)
         filters.addStretch(1)
         self.ranked = self._table(RANKED)
+        key_columns_first(self.ranked, KEY_RANKED)
         self.excluded = self._table(EXCLUDED)
         self.assumptions = plain_label()
         self.assumptions.setWordWrap(True)
@@ -174,11 +188,16 @@ class DecideView(QWidget):
         detail.addTab(self.chart, "Cost against latency")
         detail.addTab(self.assumptions, "Assumptions")
         self.detail = detail
-        right = QWidget()
-        column = QVBoxLayout(right)
-        column.addWidget(self.banner)
+        options = QWidget()
+        column = QVBoxLayout(options)
+        column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(filters)
         column.addWidget(detail, 1)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.verdict)
+        right.addWidget(options)
+        right.setStretchFactor(1, 1)
+        right.setSizes([260, 400])
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(workload)
         splitter.addWidget(right)
@@ -217,7 +236,7 @@ class DecideView(QWidget):
     def set_report(self, report) -> None:
         self.report = report
         self.recommendation = None
-        self.banner.hide()
+        self.verdict.hide()
         for table in (self.ranked, self.excluded):
             table.setRowCount(0)
         self.chart.clear()
@@ -344,7 +363,7 @@ class DecideView(QWidget):
         advice = f"<p>{escape(v.precision_advice)}</p>" if v.precision_advice else ""
         self.banner.setText(f"{headline}<ul>{reasons}</ul>{advice}")
         self.banner.setStyleSheet(f"border-left: 6px solid {color}; padding: 6px 10px;")
-        self.banner.show()
+        self.verdict.show()
         self.assumptions.setText("\n".join(f"{k}: {value}" for k, value in rec.assumptions.items()))
         self._show_options()
         groups = exclusions_by_reason(rec.excluded)  # each reason once, with the options it excluded

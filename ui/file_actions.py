@@ -25,6 +25,9 @@ class FileActions:
         self.banner.hide()
         self.log.appendPlainText(f"opened {path}")
         self.show_report(report, Path(path))
+        # the line and bar above the tabs said how the last run went; they now follow the report shown
+        self.stage.setText(f"Showing {path}")
+        self.progress.reset()
         return True
 
     def save_as(self) -> None:

@@ -32,7 +32,8 @@ from ui.dialogs import Dialogs
 from ui.style import plain_label
 
 COLUMNS = ["model", "device", "profiled", "status", "engines", "precisions measured", "file"]
-WIDEST = 280  # px: a long status or list of precisions is elided, whole in its tooltip
+WIDEST = 280  # px, or a third of the table where it is wider: a longer status or list of precisions is elided, whole
+# in its tooltip
 SETTING = "history_folders"
 
 
@@ -203,8 +204,9 @@ class HistoryView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortItems(2, Qt.SortOrder.DescendingOrder)  # newest first
         self.table.resizeColumnsToContents()
+        widest = max(WIDEST, self.table.viewport().width() // 3)
         for column in range(self.table.columnCount()):
-            self.table.setColumnWidth(column, min(self.table.columnWidth(column), WIDEST))
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), widest))
         self._say()
 
     def _say(self) -> None:

@@ -38,9 +38,13 @@ from advisor.report.format import number
 from ui.dialogs import Dialogs
 from ui.plots import log_axes, series_pen
 from ui.style import plain_label, problem_text
+from ui.tables import key_columns_first
 
 COLUMNS = ["card", "precision", "GPUs", "fits", "max sequences", "goodput req/s", "at sequences", "TTFT p95 ms",
            "TPOT ms (band)", "tokens/s", "EUR / M tokens"]
+# What a reader compares first: which card, how many, whether it holds the model, how fast, at what cost.
+KEY_COLUMNS = ["card", "precision", "GPUs", "fits", "TTFT p95 ms", "TPOT ms (band)", "tokens/s", "EUR / M tokens"]
+CARD_WIDTH = 190  # px: the longest card names are elided, so the figures after them stay in view at 1280x800
 PRECISIONS = ("bf16", "fp8", "int8", "int4")
 EMPTY = "Open a language model's config.json (or its folder): no weights needed, nothing is downloaded."
 
@@ -107,10 +111,15 @@ class LlmView(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        key_columns_first(self.table, KEY_COLUMNS)
         self.table.itemSelectionChanged.connect(self._plot_selected)
-        self.ttft_plot = pg.PlotWidget(title="TTFT p95 against concurrency", axisItems=log_axes())
-        self.tpot_plot = pg.PlotWidget(title="TPOT against concurrency (band shaded)", axisItems=log_axes())
+        self.ttft_plot = pg.PlotWidget(axisItems=log_axes())
+        self.tpot_plot = pg.PlotWidget(axisItems=log_axes())
+        # short titles, the row plotted named once above them: two plots side by side fit a 1280-pixel-wide window
+        self.ttft_plot.setTitle("TTFT p95 against concurrency", size="9pt")
+        self.tpot_plot.setTitle("TPOT against concurrency (band shaded)", size="9pt")
+        self.plotted = plain_label()
         for plot, unit in ((self.ttft_plot, "TTFT p95 ms"), (self.tpot_plot, "TPOT ms")):
             plot.setLogMode(x=True, y=False)
             plot.setLabel("bottom", "sequences in flight")
@@ -125,6 +134,7 @@ class LlmView(QWidget):
         column = QVBoxLayout(right)
         column.addWidget(self.note)
         column.addWidget(self.table, 3)
+        column.addWidget(self.plotted)
         column.addLayout(plots, 2)
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -228,8 +238,11 @@ class LlmView(QWidget):
                      number(widest.output_tokens_per_s) if widest else "–", "decide first"]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                item.setToolTip(row.reason or row.basis)  # why it does not serve, else how it was projected
+                # why it does not serve, else how it was projected (the card's whole name first: it may be elided)
+                item.setToolTip(f"{row.card}: {row.reason or row.basis}")
                 self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        self.table.setColumnWidth(0, min(self.table.columnWidth(0), CARD_WIDTH))
         fits = sum(1 for row in self.shown if any(x.fits for x in self.rows if (x.card, x.precision, x.gpus)
                                                   == (row.card, row.precision, row.gpus)))
         self.note.setText(f"{fits} of {len(self.shown)} card and precision pairs serve it ({self.engine.currentText()}, "
@@ -243,6 +256,7 @@ class LlmView(QWidget):
     def _plot_selected(self) -> None:
         self.ttft_plot.clear()
         self.tpot_plot.clear()
+        self.plotted.clear()
         selected = self.table.selectionModel().selectedRows()
         if not selected or not self.shown:
             return
@@ -258,8 +272,7 @@ class LlmView(QWidget):
         self.tpot_plot.addItem(pg.FillBetweenItem(low, high, brush=(31, 95, 168, 50)))
         self.tpot_plot.plot(c, [x.tpot_ms for x in points], pen=series_pen(1), symbol="o")
         title = f"{row.gpus} x {row.card}, {row.precision}"
-        self.ttft_plot.setTitle(f"TTFT p95: {title}")
-        self.tpot_plot.setTitle(f"TPOT (band shaded): {title}")
+        self.plotted.setText(f"Plotted: {title} (select another row to plot it)")
 
     # Deciding ---------------------------------------------------------------------------------------------
 

@@ -83,7 +83,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
         for i, (name, title) in enumerate(PLOTS.items()):
             # all in the scene from the start; _show_present moves them in the grid (removing one from
             # pyqtgraph's layout takes it out of the scene, and its legend then outlives its view box)
-            plot = self.addPlot(row=i, col=0, title=title)
+            plot = self.addPlot(row=i, col=0)
+            plot.setTitle(title, size="10pt")  # smaller than pyqtgraph's: seven plots share a 1280x800 window
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             # units in the text: pyqtgraph's own units would rescale them with SI prefixes (kms, k%)
@@ -96,7 +97,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 legend.setBrush(pg.mkBrush(background))
             self.plots[name] = plot
         # a cell per series: the latency legend gets its own row under its plot, where it covers no line
-        self.latency_legend = pg.LegendItem(colCount=4)
+        self.latency_legend = pg.LegendItem(colCount=5)  # five fit 1280 pixels: a row less
         self.addItem(self.latency_legend, row=len(PLOTS), col=0)
         self.latency_plot = self.plots["latency"]
         self.latency: dict[str, collections.deque] = {}
@@ -106,6 +107,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self._count = 0
         self.dirty = False
         self._show_present()
+        # the latency plot twice as tall as a telemetry row: its legend of up to 28 series takes a row of its own, and
+        # at 1280x800 the plot was otherwise squeezed to a strip
+        self.ci.layout.setRowStretchFactor(0, 2)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.redraw)
         self.timer.start(REDRAW_MS)

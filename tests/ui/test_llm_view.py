@@ -38,7 +38,7 @@ def test_open_a_config_see_fit_and_timings_then_decide(window, qtbot, tmp_path, 
     assert int(view.table.item(h100, 2).text()) > 2 and int(view.table.item(h100, 4).text()) >= 128
     view.table.selectRow(h100)
     assert view.ttft_plot.getPlotItem().listDataItems()
-    assert "x NVIDIA H100 SXM, bf16" in view.tpot_plot.getPlotItem().titleLabel.text
+    assert "x NVIDIA H100 SXM, bf16" in view.plotted.text()
     # a prompt longer than the model's context: one line, nothing lost
     view.prompt.setValue(9000)
     qtbot.mouseClick(view.assess_button, Qt.MouseButton.LeftButton)
