@@ -41,6 +41,11 @@ def test_profile_prints_a_summary_table(tmp_path):
     assert "vision-tiny" in result.stdout and "p50 ms" in result.stdout
     assert "fp8: fp8 needs an NVIDIA GPU" in result.stdout
     assert f"report: {tmp_path / 'r.json'}" in result.stderr
+    # the next step, ready to paste (issue 26); none with --quiet, nor with --json (stdout stays the JSON alone)
+    assert f"next: gpu-advisor recommend {tmp_path / 'r.json'} --preset internal-tool" in result.stderr
+    assert f"gpu-advisor show {tmp_path / 'r.json'}" in result.stderr
+    quiet = run_cli("profile", "vision", *FAST, "--precision", "fp32", "--quiet", "--json", "--out", str(tmp_path / "q.json"))
+    assert quiet.returncode == 0 and "next:" not in quiet.stderr and json.loads(quiet.stdout)["kind"]
 
 
 @pytest.mark.slow
