@@ -55,6 +55,14 @@ class Option(Record):
                                                                                "here, and why it was not chosen")
 
 
+    def devices_text(self) -> str:
+        """The devices column: '6', or '6 on 3 instances' where several copies of the CPU set-up (or GPUs) serve on
+        each instance rented or CPU server bought, so that it reads with the verdict's 'Rent 3 x ...'."""
+        if self.devices == self.units or (self.card is not None and self.action != "cloud"):
+            return str(self.devices)
+        unit = "instance" if self.action == "cloud" else "server"
+        return f"{self.devices} on {self.units} {unit}{'s' if self.units > 1 else ''}"
+
     def running_eur_per_month(self, months: int) -> float:
         """Electricity, upkeep or rent: everything but what was paid up front (less its resale)."""
         return sum(v for k, v in self.cost_breakdown_eur.items() if k not in CAPITAL) / months
