@@ -55,13 +55,39 @@ torch_build() {
   echo cpu  # a driver older than every build: the CPU build still runs
 }
 
-index_reachable() {
-  # PyPI is reached through pip's own configuration; PyTorch's index is probed first, so that a fallback is
-  # said once instead of pip retrying it for every package
-  "$py" - "$1" <<'PY' >/dev/null 2>&1
-import sys, urllib.request
-urllib.request.urlopen(sys.argv[1], timeout=10).close()
-PY
+probe_index() {
+  # exit 0 when pip could reach this index; otherwise prints the cause (line 1) and, where no answer came (exit 1),
+  # what helps (packaging/index_probe.py)
+  "$py" packaging/index_probe.py "$1"
+}
+
+pip_index() {
+  # the index pip itself uses: PIP_INDEX_URL, else pip's configuration, else PyPI
+  [ -n "${PIP_INDEX_URL:-}" ] && { echo "$PIP_INDEX_URL"; return; }
+  "$py" -m pip config get global.index-url 2>/dev/null || echo https://pypi.org/simple
+}
+
+stop_if_no_index() {
+  # $1: what pip could not install; $2: a project on pip's index to probe. Where that index gives no answer at all,
+  # stops with the cause and the fixes (TORCH_SPEC alone cannot help then); returns where it answers.
+  local why status index_url
+  index_url=$(pip_index)
+  why=$(probe_index "${index_url%/}/$2/") && status=0 || status=$?
+  [ "$status" = 1 ] || return 0
+  say "could not install $1: pip reached no package index: ${why%%$'\n'*}"
+  say "what helps (TORCH_SPEC alone does not: the other dependencies need an index too):"
+  printf '%s\n' "$why" | tail -n +2 | while IFS= read -r line; do say "$line"; done
+  exit 1
+}
+
+torch_source() {
+  # sets build, index and index_out (the probe's output, empty when PyTorch's index answers); probed once, before
+  # the plan, so that the plan says where torch comes from and how large it is
+  build=$(torch_build)
+  index="https://download.pytorch.org/whl/$build"
+  index_out=""
+  if "$py" -c "import torch" >/dev/null 2>&1 || [ -n "${TORCH_SPEC:-}" ]; then return; fi
+  index_out=$(probe_index "$index/torch/") || true
 }
 
 install_torch() {
@@ -75,16 +101,10 @@ install_torch() {
     "$py" -m pip install --progress-bar on "$TORCH_SPEC" numpy || fail_torch
     return
   fi
-  local build index
-  build=$(torch_build)
-  index="https://download.pytorch.org/whl/$build"
-  if index_reachable "$index/torch/"; then
+  if [ -z "$index_out" ]; then
     # its builds carry a +cpu / +cuNNN label, which ==VERSION accepts
     "$py" -m pip install --progress-bar on --extra-index-url "$index" "torch==$TORCH_VERSION" numpy || fail_torch
   else
-    say "PyTorch's index ($index) is out of reach: falling back to PyPI (or the index your pip configuration names)"
-    [ "$build" = cpu ] && [ "$(uname -s)" = Linux ] && \
-      say "note: on Linux PyPI's torch is the CUDA build, about 2.5 GB more than the CPU build (TORCH_SPEC=/path/to/torch-$TORCH_VERSION+cpu-...whl avoids it)"
     "$py" -m pip install --progress-bar on "torch==$TORCH_VERSION" numpy || fail_torch
   fi
   local got
@@ -97,23 +117,38 @@ install_torch() {
 }
 
 fail_torch() {
+  stop_if_no_index "${TORCH_SPEC:-torch $TORCH_VERSION}" torch
   say "could not install ${TORCH_SPEC:-torch $TORCH_VERSION} (pip's message is above); set TORCH_SPEC to a requirement or a wheel file and run again"
   exit 1
 }
 
 plan() {
-  # sizes measured 2026-12-06 on Linux x86_64, Python 3.11, from a fresh clone with pip's cache off: the
-  # downloads pip reported and du of the environment
-  local build torch_size
-  build=$(torch_build)
-  if "$py" -c "import torch" >/dev/null 2>&1; then torch_size="torch: already installed, kept"
-  elif [ -n "${TORCH_SPEC:-}" ]; then torch_size="torch: $TORCH_SPEC (TORCH_SPEC)"
-  elif [ "$build" = cpu ]; then torch_size="torch $TORCH_VERSION CPU build (no NVIDIA driver found): about 200 MB"
-  else torch_size="torch $TORCH_VERSION $build build (NVIDIA driver found): about 2.5 GB with its CUDA libraries"
+  # sizes measured 2026-12-06 on Linux x86_64, Python 3.11, from a fresh clone with pip's cache off: the downloads
+  # pip reported and du -sh of the environment (run: 2.0 GB with the CPU build, 5.8 GB with PyPI's CUDA build;
+  # test: 2.4 GB with the CPU build)
+  local torch_line disk disk_cpu disk_cuda deps
+  if [ "$mode" = run ]; then disk_cpu="2.0 GB"; disk_cuda="5.8 GB"; deps="about 55 packages, 280 MB"
+  else disk_cpu="2.4 GB"; disk_cuda="6.2 GB (estimated: the run's 5.8 GB and the test tools' 0.4 GB)"; deps="about 83 packages, 385 MB"
   fi
-  say "plan: set up $venv (about $1):"
-  say "  1. $torch_size, from PyTorch's index (download.pytorch.org), PyPI where it is out of reach"
-  say "  2. gpu-advisor and its dependencies ($extras): $2, from PyPI (or the index your pip configuration names)"
+  disk="$disk_cpu of disk with the CPU build of torch, $disk_cuda with a CUDA build"
+  if "$py" -c "import torch" >/dev/null 2>&1; then torch_line="torch: already installed, kept"
+  elif [ -n "${TORCH_SPEC:-}" ]; then torch_line="torch: $TORCH_SPEC (TORCH_SPEC)"
+  elif [ -n "$index_out" ]; then
+    torch_line="torch $TORCH_VERSION from PyPI (or the index your pip configuration names): PyTorch's index ($index) is out of reach (${index_out%%$'\n'*})"
+    if [ "$build" = cpu ] && [ "$(uname -s)" = Linux ]; then
+      disk="$disk_cuda of disk with PyPI's torch, a CUDA build; $disk_cpu with the CPU build"
+      torch_line="$torch_line; on Linux PyPI's torch is the CUDA build, about 2.8 GB of downloads instead of the CPU build's 200 MB (TORCH_SPEC=/path/to/torch-$TORCH_VERSION+cpu-...whl installs a CPU wheel you have instead)"
+    fi
+  elif [ "$build" = cpu ]; then
+    disk="$disk_cpu of disk"
+    torch_line="torch $TORCH_VERSION CPU build (no NVIDIA driver found): about 200 MB, from PyTorch's index ($index)"
+  else
+    disk="$disk_cuda of disk"
+    torch_line="torch $TORCH_VERSION $build build (NVIDIA driver found): about 2.5 GB with its CUDA libraries, from PyTorch's index ($index)"
+  fi
+  say "plan: set up $venv (about $disk):"
+  say "  1. $torch_line"
+  say "  2. gpu-advisor and its dependencies ($extras): $deps, from PyPI (or the index your pip configuration names)"
 }
 
 extras=hf,onnx,openvino  # the engines the README's commands profile beside eager PyTorch
@@ -123,11 +158,12 @@ stamp="$venv/.installed-$digest-$extras"
 superset="$venv/.installed-$digest-hf,onnx,openvino,test,lint,fleet"  # the test set-up has everything the run needs
 if [ ! -f "$stamp" ] && [ ! -f "$superset" ]; then
   # the engines' extras (onnx, openvino) add 19 packages: 134 MB of wheels (pip download) and 0.4 GB installed (du of a test environment with and without them)
-  if [ "$mode" = run ]; then plan "1.7 GB of disk with the CPU build of torch, 5.7 GB with a CUDA build" "about 55 packages, 270 MB"
-  else plan "2.3 GB of disk with the CPU build of torch, 6.3 GB with a CUDA build" "about 83 packages, 385 MB"; fi
+  torch_source
+  plan
   "$py" -m pip install --quiet --upgrade pip
   install_torch
   if ! "$py" -m pip install --progress-bar on -e ".[$extras]"; then
+    stop_if_no_index "gpu-advisor's dependencies" pip
     say "could not install gpu-advisor's dependencies (pip's message is above): check the network or your pip configuration and run again"
     exit 1
   fi

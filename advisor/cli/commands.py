@@ -170,6 +170,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     from advisor.recommend.decide import recommend
     from advisor.report.io import load_report
 
+    _check_report_given(args.report)
     workload = build_workload(args)
     if args.save_workload:
         from advisor.recommend.workload import save_workload
@@ -189,6 +190,27 @@ def cmd_recommend(args: argparse.Namespace) -> int:
         rec = recommend(report, workload, load_catalog(folder), reference_reports(folder, _references(args)))
     print(rec.model_dump_json(indent=1) if args.json else recommendation_text(rec))
     return 0 if rec.verdict.action != "none" else 1
+
+
+def _check_report_given(given: str | None) -> None:
+    """No report, or a name that is no file (a built-in's, say): one line on what to give and how to get it, with the
+    newest report of the default folder where there is one (issue 26: an argparse usage dump, "does not exist")."""
+    if given is not None and Path(given).expanduser().exists():
+        return
+    from advisor.report.destination import DEFAULT_REPORT_DIR
+    from advisor.report.history import report_files
+    from advisor.schema.request import BUILTIN_NAMES
+
+    newest = report_files(DEFAULT_REPORT_DIR)
+    where = f"newest here: {newest[0]}" if newest else f"none in {DEFAULT_REPORT_DIR}/ here yet"
+    if given is None:
+        what = ""
+    elif given in BUILTIN_NAMES:
+        what = f"{given} is a built-in model, not a report: profile it first (gpu-advisor profile {given}); "
+    else:
+        what = f"no file {given}; "
+    raise UsageError(f"{what}recommend needs a report from 'gpu-advisor profile' (or a language model's config.json); "
+                     f"{where}")
 
 
 def _is_model_configuration(path: Path) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import NoReturn
 
 from advisor.cli.assess import add_assess_parser
 from advisor.cli.commands import (
@@ -112,9 +113,18 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--min-cosine", type=float, help="quality floor for quantized variants (default 0.99)")
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """Bad usage in one line on stderr, as every other error, with where to read more (argparse prints its usage block
+    first); sub-commands' parsers are made of the same class, so this covers each one's missing argument."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("gpu-advisor").strip()
+        self.exit(2, f"gpu-advisor: error: {command + ': ' if command else ''}{message}; see {self.prog} --help\n")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gpu-advisor", description="Profile a model on this machine and "
-                                     "advise where it should run in production.")
+    parser = OneLineErrors(prog="gpu-advisor", description="Profile a model on this machine and "
+                           "advise where it should run in production.")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("profile", help="profile a model in several precisions and save a report",
@@ -157,7 +167,7 @@ def make_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("recommend", help="keep, upgrade or move to the cloud: for a profile and a workload",
                        description="Recommend where the profiled model should run for a workload; or a language "
                                    "model, from its configuration alone (docs/llm-serving.md).")
-    r.add_argument("report", help="a profile report (JSON) made by 'gpu-advisor profile', or a language model's "
+    r.add_argument("report", nargs="?", help="a profile report (JSON) made by 'gpu-advisor profile', or a language model's "
                                   "config.json (or its folder): no weights needed")
     add_workload_options(r)
     r.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")

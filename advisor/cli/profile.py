@@ -145,12 +145,22 @@ def cmd_profile(args: argparse.Namespace) -> int:
     if wrote:
         state = "" if report.status == "complete" else " (incomplete)"
         print(f"report{state}: {wrote}", file=sys.stderr)
+        if report.status == "complete" and not (args.quiet or args.json or args.events):
+            print(next_step(wrote), file=sys.stderr)
     if elsewhere:
         print(f"gpu-advisor: error: {elsewhere}; the report was saved to {wrote} instead", file=sys.stderr)
         code = code or EXIT_SAVED_ELSEWHERE
     if run.exit_code:
         print(f"gpu-advisor: error: {run.error_message}", file=sys.stderr)
     return code
+
+
+def next_step(report_path: Path) -> str:
+    """The command that turns a profile into a verdict, ready to paste (issue 26: a profile ended with no next step)."""
+    import shlex
+
+    path = shlex.quote(str(report_path))
+    return f"next: gpu-advisor recommend {path} --preset internal-tool   (the table again: gpu-advisor show {path})"
 
 
 def cmd_show(args: argparse.Namespace) -> int:

@@ -154,7 +154,7 @@ def recommendation_text(rec) -> str:
                  "EUR/month", "break-even", "EUR/M", "J/inf", "gCO2/1k", "basis"]]
         months = rec.workload.horizon_months
         for i, o in enumerate(rec.ranked[:12], 1):
-            rows.append([str(i), o.action, o.label[:44], str(o.devices), o.engine, o.precision, str(o.batch_size),
+            rows.append([str(i), o.action, o.label[:44], o.devices_text(), o.engine, o.precision, str(o.batch_size),
                          _num(o.p95_ms_at_peak), total_text(o),
                          f"{o.upfront_eur:,.0f}", f"{o.running_eur_per_month(months):,.0f}",
                          "-" if o.breakeven_month is None else f"month {o.breakeven_month:.1f}",

@@ -208,7 +208,7 @@ def _alternatives(rec: Recommendation) -> str:
     months = rec.workload.horizon_months
     head = ["#", "action", "option", "devices", "engine", "precision", "batch", "p95 ms at peak", "total EUR", "up front EUR",
             "EUR a month", "EUR per million", "J per inference", "basis"]
-    rows = [[str(i), _e(o.action), _e(o.label), str(o.devices), _e(o.engine), _e(o.precision), str(o.batch_size),
+    rows = [[str(i), _e(o.action), _e(o.label), _e(o.devices_text()), _e(o.engine), _e(o.precision), str(o.batch_size),
              _n(o.p95_ms_at_peak),
              _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.upfront_eur),
              _n(o.running_eur_per_month(months)), _n(o.cost_per_million_eur), _n(o.energy_per_inference_j),

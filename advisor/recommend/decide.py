@@ -200,9 +200,9 @@ def _owned_device(ctx: Context, machine: Machine) -> Device | None:
         if report.device is None:
             return None
         if why := _not_owned_here(report, machine):
-            what = "this machine's CPU" if report.device.kind == "cpu" else report.device.name
-            ctx.assumptions["owned"] = (f"none: the {what} profiled is not counted as owned, {why} (name what you own "
-                                        "with --owned-card)")
+            what = "this machine's CPU" if report.device.kind == "cpu" else f"the {report.device.name}"
+            ctx.assumptions["owned"] = (f"none: {what}, the device profiled, is not counted as owned, {why} (name what "
+                                        "you own with --owned-card)")
             return None
         if report.device.kind == "cpu":
             ctx.assumptions["owned"] = ("this machine's CPU, the device profiled, on this machine and not virtual "

@@ -59,11 +59,18 @@ class Option(Record):
     engines_set_aside: dict[str, str] = Field(default_factory=dict, description="every other engine that could serve "
                                                                                "here, and why it was not chosen")
 
-
     @property
     def end_to_end_ms(self) -> float:
         """A request's p95 as its users see it: the serving at the peak plus the network round trip counted."""
         return self.p95_ms_at_peak + (self.network_rtt_ms or 0.0)
+
+    def devices_text(self) -> str:
+        """The devices column: '6', or '6 on 3 instances' where several copies of the CPU set-up (or GPUs) serve on
+        each instance rented or CPU server bought, so that it reads with the verdict's 'Rent 3 x ...'."""
+        if self.devices == self.units or (self.card is not None and self.action != "cloud"):
+            return str(self.devices)
+        unit = "instance" if self.action == "cloud" else "server"
+        return f"{self.devices} on {self.units} {unit}{'s' if self.units > 1 else ''}"
 
     def running_eur_per_month(self, months: int) -> float:
         """Electricity, upkeep or rent: everything but what was paid up front (less its resale)."""

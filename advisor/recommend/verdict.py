@@ -8,6 +8,7 @@ from advisor.recommend.schema import Exclusion, Option, Verdict
 from advisor.recommend.sizing import source_row
 from advisor.recommend.workload import Workload
 from advisor.report.format import number
+from advisor.report.noise import describe, unsettled_batches
 from advisor.schema.engines import counts_as
 from advisor.schema.engines import engine as engine_spec
 from advisor.schema.report import VariantResult
@@ -32,8 +33,10 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
     best = options[0]
     serving = (f"{best.devices} GPU(s)" if best.card else "the CPU profiled" if best.action == "keep"
                else f"{best.devices} copies of the CPU set-up profiled") + spare_phrase(best)
+    rented = f"{best.units} x {best.label}" if best.action == "cloud" and best.units > 1 else best.label
+    row = source_row(variants, best.precision, best.engine)
     reasons = [
-        f"{best.label} with {serving} at batch {best.batch_size} in {best.precision} with "
+        f"{rented} with {serving} at batch {best.batch_size} in {best.precision} with "
         f"{engine_spec(best.engine).label} holds the p95 "
         f"target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s (simulated p95 {number(best.p95_ms_at_peak)} ms"
         f"{network_clause(best)}, {best.utilisation_at_peak:.0%} busy at peak; {best.basis}).",
@@ -69,7 +72,6 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                        "profile with --cpu-tdp-w or --wall-power-w to count it, which may change the ranking.")
     if best.action == "keep":
         reasons.append("The hardware is already paid for and meets the target: keep it.")
-    row = source_row(variants, best.precision, best.engine)
     largest = max((b.batch_size for b in row.batches if b.status == "ok"), default=None) if row else None
     if best.devices > 1 and largest is not None and best.batch_size >= largest:
         batches = ",".join(str(b) for b in sorted({1, largest, largest * 4}))  # not "1,1,4"
@@ -81,7 +83,11 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
         counts[e.category] = counts.get(e.category, 0) + 1
     if counts.get("data"):
         reasons.append(f"{counts['data']} cloud offers were excluded by the data rules for {w.sensitivity} data.")
-    return Verdict(action=best.action, headline=verdict_headline(best, w), choice=best, reasons=reasons,
+    headline = verdict_headline(best, w)
+    if row is not None and unsettled_batches(row):  # the noise rules keep fp32 when every row is unsettled: say so first
+        headline = (f"Unstable: the measurement it rests on is unsettled ({describe(row, ctx.profile.row_name(row))}); "
+                    f"profile again on a quiet machine, then recommend again. {headline}")
+    return Verdict(action=best.action, headline=headline, choice=best, reasons=reasons,
                    precision_advice=_precision_advice(best, variants, w, excluded) if variants else precision_advice)
 
 
@@ -101,6 +107,14 @@ def spare_phrase(option: Option) -> str:
     if option.card is None:
         return ", one server spare (N+1)"
     return f", {option.spare_devices} of the {option.devices} GPUs spare (N+1)"
+
+
+def in_all(option: Option) -> str:
+    """How many serve in all where the verdict counts something else (instances rented, CPU servers bought), as a
+    clause ('' when the two are the same): 'Rent 3 x c3-8' holds 6 copies of the set-up, as the table says."""
+    if option.devices == option.units or (option.card is not None and option.action != "cloud"):
+        return ""
+    return f", {option.devices} {'GPUs' if option.card else 'copies of the CPU set-up profiled'} in all"
 
 
 def verdict_headline(best: Option, w: Workload) -> str:
@@ -139,12 +153,12 @@ def verdict_headline(best: Option, w: Workload) -> str:
             what = f"{best.label[0].upper()}{best.label[1:]} ({best.devices} in all) with the server around them"
         else:
             what = (f"Buy {best.units} x {best.label.removeprefix('buy ')} with the server around "
-                    f"{'it' if best.units == 1 else 'them'}")
+                    f"{'it' if best.units == 1 else 'them'}{in_all(best)}")
         return (f"{what}{spare_phrase(best)} and {serve}: {holds}; {best.upfront_eur:,.0f} EUR up front, then "
                 f"{running_cost}{pays}.")
     setup = f" after a {best.upfront_eur:,.0f} EUR setup fee" if best.upfront_eur else ""
-    return (f"Rent {best.units} x {best.label}{spare_phrase(best)} and {serve}: {holds}, for about {monthly:,.0f} EUR a "
-            f"month{setup} "
+    return (f"Rent {best.units} x {best.label}{in_all(best)}{spare_phrase(best)} and {serve}: {holds}, "
+            f"for about {monthly:,.0f} EUR a month{setup} "
             f"({best.total_cost_eur:,.0f} EUR over {months} months){unpriced}.")
 
 

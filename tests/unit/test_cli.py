@@ -2,6 +2,7 @@
 
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -41,6 +42,11 @@ def test_profile_prints_a_summary_table(tmp_path):
     assert "vision-tiny" in result.stdout and "p50 ms" in result.stdout
     assert "fp8: fp8 needs an NVIDIA GPU" in result.stdout
     assert f"report: {tmp_path / 'r.json'}" in result.stderr
+    # the next step, ready to paste (issue 26); none with --quiet, nor with --json (stdout stays the JSON alone)
+    assert f"next: gpu-advisor recommend {tmp_path / 'r.json'} --preset internal-tool" in result.stderr
+    assert f"gpu-advisor show {tmp_path / 'r.json'}" in result.stderr
+    quiet = run_cli("profile", "vision", *FAST, "--precision", "fp32", "--quiet", "--json", "--out", str(tmp_path / "q.json"))
+    assert quiet.returncode == 0 and "next:" not in quiet.stderr and json.loads(quiet.stdout)["kind"]
 
 
 @pytest.mark.slow
@@ -365,3 +371,30 @@ def test_a_static_export_made_for_another_batch_profiles_at_its_own_batch(tmp_pa
     assert cell.batch_size == 4 and cell.status == "ok"
     other = run_cli("profile", str(path), *FAST[2:6], "--precision", "fp32", "--out", str(tmp_path / "o.json"))
     assert other.returncode == 3 and "exported for batch 4 only" in other.stderr and "--batch 4" in other.stderr
+
+
+def test_recommend_without_a_report_says_in_one_line_what_to_give_and_names_the_newest(tmp_path, monkeypatch, capsys):
+    """Issue 26: no report printed argparse's 30-line usage; a built-in's name said "report embedding does not exist"."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["recommend", "--preset", "internal-tool"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "recommend needs a report from 'gpu-advisor profile'" in err
+    assert "none in gpu-advisor-reports/ here yet" in err
+    folder = tmp_path / "gpu-advisor-reports"
+    folder.mkdir()
+    (folder / "old.json").write_text("{}")
+    (folder / "new.json").write_text("{}")
+    os.utime(folder / "old.json", (1, 1))
+    assert cli.main(["recommend", "embedding"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "embedding is a built-in model, not a report: profile it first" in err
+    assert err.rstrip().endswith("newest here: gpu-advisor-reports/new.json")
+
+
+def test_a_missing_argument_of_any_command_is_one_line_naming_its_help(capsys):
+    for argv, command in ((["show"], "show"), (["compare"], "compare"), (["catalog", "nope"], "catalog")):
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(argv)
+        err = capsys.readouterr().err
+        assert stopped.value.code == 2 and err.count("\n") == 1 and "usage:" not in err
+        assert err.startswith(f"gpu-advisor: error: {command}: ") and err.rstrip().endswith(f"see gpu-advisor {command} --help")

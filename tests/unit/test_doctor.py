@@ -41,3 +41,18 @@ def test_the_doctor_command_exits_non_zero_only_when_something_fails(monkeypatch
     assert main(["doctor"]) == 0 and "[WARN] x: less" in capsys.readouterr().out
     monkeypatch.setattr(doctor, "run_checks", lambda: [doctor.Check("x", "fail", "broken", "do z")])
     assert main(["doctor", "--json"]) == 1 and '"status": "fail"' in capsys.readouterr().out
+
+
+def test_the_torch_build_is_named_from_torch_version_cuda_not_from_the_gpus_found(monkeypatch):
+    """PyPI's Linux torch on a machine with no NVIDIA GPU is the CUDA build: doctor says so, and that the CPU build is
+    smaller (issue 26: it said "CPU build" for 2.13.0+cu130)."""
+    import torch
+
+    monkeypatch.setattr(nvml, "gpus", lambda: [])
+    monkeypatch.setattr(torch.version, "cuda", "13.0")
+    check = doctor.check_torch()
+    assert check.status == "warn" and "(CUDA 13.0 build, no NVIDIA GPU" in check.detail and "CPU build" not in check.detail
+    assert "CPU build is about 3.8 GB smaller" in check.fix and "TORCH_SPEC" in check.fix
+    monkeypatch.setattr(torch.version, "cuda", None)
+    check = doctor.check_torch()
+    assert (check.status, check.fix) == ("ok", None) and "(CPU build, no NVIDIA GPU)" in check.detail

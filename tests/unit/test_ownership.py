@@ -37,6 +37,8 @@ def test_the_cpu_profiled_here_on_bare_metal_is_owned_elsewhere_or_virtual_it_is
     virtual = recommend(report, preset, CATALOG, machine=Machine(host, "the CPU reports a hypervisor"))
     assert all(o.action != "keep" for o in virtual.ranked)
     assert "rented, not owned: the CPU reports a hypervisor" in virtual.assumptions["owned"]
+    # issue 26: it read "none: the this machine's CPU profiled is not counted as owned"
+    assert virtual.assumptions["owned"].startswith("none: this machine's CPU, the device profiled, is not counted as owned")
     elsewhere = recommend(report, preset, CATALOG, machine=Machine("another-host", None))
     assert all(o.action != "keep" for o in elsewhere.ranked)
     assert f"profiled on {host!r}, not on this machine" in elsewhere.assumptions["owned"]

@@ -719,3 +719,4 @@ def test_a_reference_that_measured_the_engine_asked_for_is_measured_for_it():
     on_t4 = [o for o in recommend(profile, workload, CATALOG, [t4]).ranked if o.card == "NVIDIA T4"]
     assert on_t4 and all(o.engine == "graphs" and o.measured and "reference profile feedbeef" in o.basis
                          for o in on_t4)
+
