@@ -31,14 +31,17 @@ from advisor.schema.report import OperatorGroup
 class Constants:
     """Efficiencies and costs of the model; the defaults are the fitted values (docs/projection-validation.md)."""
 
-    # Fitted by benchmarks/projection_validation.py on its fit split (2026-11-29; docs/projection-validation.md).
+    # Fitted by benchmarks/projection_validation.py on its fit split (2026-12-06; docs/projection-validation.md).
     # eta_simt sits at its upper limit: on the V100 tables the fp32 convolutions ran faster than the model
     # allows once the unfused bytes of the elementwise operators are paid, so the memory term is conservative.
-    eta_tensor: float = 0.45  # fraction of a tensor-core peak (fp16, bf16, tf32, int8, fp8) a matmul or conv reaches
+    eta_tensor: float = 0.85  # fraction of a tensor-core peak (fp16, bf16, tf32, int8, fp8) a large matmul or conv reaches
     eta_simt: float = 1.0  # fraction of the fp32 (non-tensor) peak
-    eta_memory: float = 0.85  # fraction of the memory bandwidth
-    kappa: float = 0.5  # share of the faster of host and device that does not overlap the slower
+    eta_memory: float = 0.7  # fraction of the memory bandwidth
+    kappa: float = 0.45  # share of the faster of host and device that does not overlap the slower
     host_us_per_op: float = 36.0  # eager PyTorch: a kernel launch and its dispatch, on a server host
+    # A product's time beyond its FLOPs at the sustained rate: filling and draining the card's units (the last
+    # partial wave). Small products are dominated by it, large ones reach eta of the peak.
+    fill_us: float = 2.0
     kernel_floor_us: float = 2.0  # assumed, not fitted: the least time a kernel occupies the card
     graph_launch_us: float = 15.0  # assumed, not fitted: one CUDA graph replay per forward pass (per_pass engines)
 
@@ -93,16 +96,16 @@ def device_ms(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, qu
     if not card.memory_bandwidth_gbs:
         return f"the catalog has no memory bandwidth for {card.name}"
     bandwidth = card.memory_bandwidth_gbs * 1e9 * c.eta_memory
-    float_bytes = DTYPE_BYTES[precision.float_dtype] / 4
+    float_dtype = (engine.quantized_float_dtype or precision.float_dtype) if precision.quantized else precision.float_dtype
+    float_bytes = DTYPE_BYTES[float_dtype] / 4
     compute = memory = 0.0
     rates: set[str] = set()
     floor = c.kernel_floor_us * 1e-6
     for g in ops:
         q = quantized(g, engine, quantized_share) if precision.quantized else 0.0
-        shares = [(1.0, precision.float_dtype, float_bytes)]
+        shares = [(1.0, float_dtype, float_bytes)]
         if q > 0:
-            shares = [(q, precision.linear_compute, precision.linear_weight_bytes / 4),
-                      (1.0 - q, precision.float_dtype, float_bytes)]
+            shares = [(q, precision.linear_compute, precision.linear_weight_bytes / 4), (1.0 - q, float_dtype, float_bytes)]
         count = kept(g, engine)
         for share, dtype, weight_factor in shares:
             if share <= 0:
@@ -111,7 +114,7 @@ def device_ms(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, qu
             if rate is None:
                 return f"the catalog has no {label} throughput for {card.name}"
             eta = c.eta_tensor if (g.kind in TENSOR_KINDS and label != "fp32") else c.eta_simt
-            t_compute = g.flops / (rate * 1e12 * eta) if g.flops else 0.0
+            t_compute = g.flops / (rate * 1e12 * eta) + c.fill_us * 1e-6 if g.flops else 0.0
             nbytes = g.weight_bytes * weight_factor + (g.bytes - g.weight_bytes) * float_bytes
             t_memory = max(floor, nbytes / bandwidth)
             if t_compute > t_memory:

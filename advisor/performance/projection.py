@@ -28,7 +28,7 @@ from advisor.schema.report import BatchResult, LatencyStats, OperatorGroup, Prof
 MEMORY_HEADROOM = 0.9  # CUDA context, allocator fragmentation
 # Bands: the 80th percentile of |projected / measured| (as a factor) over the leave-one-out errors of the
 # fit set, per path (benchmarks/projection_validation.py; docs/projection-validation.md).
-BANDS = {"same card": 1.12, "GPU to GPU": 1.55, "CPU to GPU": 1.5}
+BANDS = {"same card": 1.12, "GPU to GPU": 1.57, "CPU to GPU": 1.25}
 # A report without per-operator counts (schema 2) is costed from its totals: wider.
 TOTALS_ONLY_FACTOR = 1.5
 DEVICE_BOUND = 1.5  # a cell is device-bound when its latency exceeds the host time by this factor
@@ -207,14 +207,15 @@ def calibrate(report: ProfileReport, variant: VariantResult, source: Card, c: Co
 
 
 def project(report: ProfileReport, variant: VariantResult, batch_size: int, card: Card, catalog: Catalog,
-            engine: str = "eager", c: Constants = DEFAULT) -> Performance | Unfit:
-    """The variant at this batch size on this card, served with the engine given (a registry name). ``catalog``: the
-    one in use (bundled and the user's), where the card the profile ran on is looked up."""
+            engine: str | EngineSpec = "eager", c: Constants = DEFAULT) -> Performance | Unfit:
+    """The variant at this batch size on this card, served with the engine given (a registry name, or a row being
+    fitted). ``catalog``: the one in use (bundled and the user's), where the card the profile ran on is looked up."""
     p = variant.precision
     spec = PRECISIONS.get(p)
     if spec is None:
         return Unfit(p, batch_size, f"no performance model for precision {p}")
-    serving = engine_spec(engine)
+    serving = engine if isinstance(engine, EngineSpec) else engine_spec(engine)
+    engine = serving.name
     if why := not_on_card(serving, card):
         return Unfit(p, batch_size, why)
     for dtype in {spec.float_dtype, spec.linear_compute}:

@@ -59,6 +59,9 @@ class EngineSpec:
     # dispatch (eager only: compiled and exported graphs trace it away).
     python_dispatch: bool = False
     gpu_vendors: tuple[str, ...] = ("NVIDIA", "AMD")  # the cards' makers it runs on
+    # On a card, the dtype its quantized variants run the rest of the graph in (None: the precision's own float
+    # dtype). TensorRT builds int8 engines with fp16 enabled, so layers left out of int8 run in fp16.
+    quantized_float_dtype: str | None = None
     serving: bool = False  # a language-model server: continuous batching and paged KV cache
     options: tuple[tuple[str, str], ...] = ()  # backend options, e.g. torch.compile's mode
 
@@ -78,6 +81,10 @@ class EngineSpec:
         return f"{self.label} is not installed: {self.install_hint or f'pip install {self.package}'}"
 
 
+# Projection terms (host_us, elementwise_kept, band_factor) of compile and tensorrt are fitted by
+# benchmarks/projection_validation.py on published measurements (2026-12-06, docs/projection-validation.md); compile's
+# launch cost is eager's (its published tables are all large batches) and graphs takes compile's fusion; the
+# onnxruntime (CUDA) and graphs rows are assumed (validated=False).
 TORCHAO = ("linear",)  # torchao quantizes nn.Linear layers only
 WHOLE_GRAPH = ("linear", "matmul", "conv")  # every matrix product and convolution
 
@@ -90,12 +97,12 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
     EngineSpec("compile", "torch.compile (Inductor)", "torch", ("cpu", "cuda"),
                ("fp32", "fp16", "bf16", "int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"),
                "torchao, then compiled", None, None, None, serves_on=("cpu", "cuda"),
-               host_model="per_op", host_us=None, elementwise_kept=0.3, quantizes=TORCHAO,
-               measured_as=("compile",), validated=False, band_factor=1.5, options=(("mode", "default"),)),
+               host_model="per_op", host_us=None, elementwise_kept=0.35, quantizes=TORCHAO,
+               measured_as=("compile",), validated=True, band_factor=1.5, options=(("mode", "default"),)),
     EngineSpec("graphs", "torch.compile with CUDA graphs", "torch", ("cuda",),
                ("fp32", "fp16", "bf16", "int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"),
                "torchao, then compiled", None, None, None, serves_on=("cuda",),
-               host_model="per_pass", host_us=None, elementwise_kept=0.3, quantizes=TORCHAO,
+               host_model="per_pass", host_us=None, elementwise_kept=0.35, quantizes=TORCHAO,
                measured_as=("graphs",), validated=False, band_factor=1.5, options=(("mode", "reduce-overhead"),)),
     EngineSpec("onnxruntime", "ONNX Runtime", "onnxruntime", ("cpu",), ("fp32", "int8_dynamic", "int8_static"),
                "ONNX Runtime's own quantizer (dynamic int8; static int8 calibrated on generated inputs)",
@@ -108,8 +115,9 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
                measured_as=("openvino",), validated=False, band_factor=1.5),
     EngineSpec("tensorrt", "TensorRT", None, (), ("fp32", "fp16", "bf16", "int8_dynamic", "int8_static", "fp8"),
                "TensorRT's calibrator or ModelOpt", "tensorrt", "tensorrt", None, serves_on=("cuda",), gpu_vendors=("NVIDIA",),
-               host_model="per_op", host_us=5.0, elementwise_kept=0.2, quantizes=WHOLE_GRAPH,
-               measured_as=("tensorrt",), validated=False, band_factor=1.5),
+               quantized_float_dtype="fp16",
+               host_model="per_op", host_us=5.0, elementwise_kept=0.45, quantizes=WHOLE_GRAPH,
+               measured_as=("tensorrt",), validated=True, band_factor=1.38),
     EngineSpec("vllm", "a vLLM-class serving engine", None, (),
                ("fp16", "bf16", "fp8", "int8_weight_only", "int4_weight_only"),
                "pre-quantized checkpoints (FP8, AWQ/GPTQ int4, int8 weight-only)", "vllm", "vllm", None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from advisor.performance import model
 from advisor.performance.model import Constants
 from advisor.performance.peaks import peak, tf32_tflops
 from advisor.performance.projection import BANDS, Unfit, measured_cells, project
-from advisor.performance.validation import cases, evaluate, published_points
+from advisor.performance.validation import cases, counted_tables, evaluate, published_points
 from advisor.performance.whatif import resolve_cards, what_if
 from advisor.recommend.references import reference_reports
 from advisor.report.io import load_report
@@ -187,6 +188,34 @@ def test_published_points_are_sourced_and_name_catalog_cards():
     assert {p.split for p in points} == {"fit", "held_out"}
     for point in points:
         assert catalog.card(point.card) is not None and point.source and point.software and point.latency_ms > 0
+
+
+def _held_out(engine: str):
+    points = [p for p in published_points() if p.engine == engine and p.split == "held_out"]
+    found = cases(bundled_catalog(), list(reference_reports()), [load_report(p) for p in CPU_PROFILES], points,
+                  counted_tables())
+    return [o for o in evaluate(found) if o.ratio is not None]
+
+
+def test_every_published_model_is_built_in_or_counted():
+    counted = counted_tables()
+    for point in published_points():
+        assert ":" not in point.model or (point.model, point.size) in counted, point.model
+
+
+@pytest.mark.parametrize("engine", ["compile", "tensorrt"])
+def test_fused_engines_hold_their_goal_on_measurements_nobody_fitted_on(engine):
+    """Issue goal: median error under 30% for compiled/fused engines, held out (docs/projection-validation.md)."""
+    outcomes = _held_out(engine)
+    assert len(outcomes) >= 50
+    assert statistics.median(abs(o.ratio - 1) for o in outcomes) < 0.3
+    assert ENGINES[engine].validated
+
+
+def test_eager_held_out_points_fall_inside_their_band_four_times_in_five():
+    outcomes = _held_out("eager")
+    assert len(outcomes) >= 100
+    assert sum(o.inside for o in outcomes) / len(outcomes) >= 0.8
 
 
 def test_a_report_without_per_operator_counts_is_projected_from_its_totals_with_a_wider_band():
