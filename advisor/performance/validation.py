@@ -31,7 +31,7 @@ from advisor.catalog.catalog import Catalog
 from advisor.performance import model
 from advisor.performance.model import DEFAULT, Constants
 from advisor.performance.peaks import unsupported
-from advisor.performance.projection import BANDS, Unfit, latency_of, measured_cells, project
+from advisor.performance.projection import BANDS, Unfit, band_key, latency_of, measured_cells, project
 from advisor.schema.engines import ENGINES, EngineSpec
 from advisor.schema.precisions import PRECISIONS
 from advisor.schema.report import OperatorGroup, ProfileReport
@@ -205,8 +205,9 @@ def evaluate(items: Iterable[Case], c: Constants = DEFAULT, bands: dict[str, flo
         if isinstance(result, Unfit):
             outcomes.append(Outcome(case, None, None, None, result.reason))
             continue
-        band = (bands or BANDS).get(result.path, result.band) * spec.band_factor if bands else result.band
-        outcomes.append(Outcome(case, result.p50_ms, band, result.path))
+        key = band_key(result.path, result.regime)
+        band = (bands or BANDS).get(key, result.band) * spec.band_factor if bands else result.band
+        outcomes.append(Outcome(case, result.p50_ms, band, key))
     return outcomes
 
 
@@ -222,7 +223,8 @@ def _from_counted(case: Case, counted: Counted, engine: EngineSpec, c: Constants
     result = model.breakdown(case.card, ops, precision, 1.0, host, engine, c)
     if isinstance(result, str):
         return Outcome(case, None, None, None, result)
-    return Outcome(case, result.latency_ms, (bands or BANDS)["CPU to GPU"] * engine.band_factor, "CPU to GPU")
+    key = band_key("CPU to GPU", result.regime)
+    return Outcome(case, result.latency_ms, (bands or BANDS)[key] * engine.band_factor, key)
 
 
 def log_error(outcomes: list[Outcome]) -> float:

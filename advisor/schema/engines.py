@@ -117,7 +117,7 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
                "TensorRT's calibrator or ModelOpt", "tensorrt", "tensorrt", None, serves_on=("cuda",), gpu_vendors=("NVIDIA",),
                quantized_float_dtype="fp16",
                host_model="per_op", host_us=5.0, elementwise_kept=0.45, quantizes=WHOLE_GRAPH,
-               measured_as=("tensorrt",), validated=True, band_factor=1.38),
+               measured_as=("tensorrt",), validated=True, band_factor=1.43),
     EngineSpec("vllm", "a vLLM-class serving engine", None, (),
                ("fp16", "bf16", "fp8", "int8_weight_only", "int4_weight_only"),
                "pre-quantized checkpoints (FP8, AWQ/GPTQ int4, int8 weight-only)", "vllm", "vllm", None,
