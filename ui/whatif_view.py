@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 
 from advisor.errors import AdvisorError
 from advisor.options import parse_batches
-from advisor.performance.model import ENGINES
 from advisor.performance.whatif import what_if
 from advisor.report.format import number
+from advisor.schema.engines import card_engines
 from ui.style import plain_label, problem_text
 
 COLUMNS = ["card", "precision", "batch", "p50 ms", "range ms", "items/s", "fits", "basis", "bound by"]
@@ -42,7 +42,7 @@ class WhatIfView(QWidget):
         self.catalog, self.references = catalog, references
         self.report = None
         self.engine = QComboBox()
-        self.engine.addItems(list(ENGINES))
+        self.engine.addItems(list(card_engines()))
         self.engine.setToolTip("eager PyTorch, or compiled with CUDA graphs (torch.compile mode='reduce-overhead')")
         self.batches = QLineEdit()
         self.batches.setPlaceholderText("the measured batch sizes, or e.g. 1,8,32 or 1..64")

@@ -21,6 +21,7 @@ from advisor.cli.commands import (
 )
 from advisor.cli.profile import DEFAULT_MODEL, cmd_profile, cmd_show
 from advisor.report.destination import DEFAULT_REPORT_DIR
+from advisor.schema.engines import card_engines
 from advisor.schema.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS
 
 
@@ -82,9 +83,10 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--redundancy", choices=("none", "n+1"),
                    help="n+1: cost one spare (a card on premise, an instance rented) so that one failure still holds "
                         "the target (default: n+1 for a service run 24 h a day, else none)")
-    r.add_argument("--engine", choices=["eager", "graphs", "vllm", "tensorrt"],
-                   help="how projected cards run the model: eager PyTorch (default for a profile) or with CUDA graphs; "
-                        "for a language model's configuration also vllm (its default) or tensorrt")
+    r.add_argument("--engine", choices=[*card_engines(), "vllm"],
+                   help="how projected cards run the model: eager PyTorch (default for a profile), compile, graphs "
+                        "(CUDA graphs), onnxruntime (CUDA), tensorrt; for a language model's configuration vllm (its "
+                        "default), graphs, eager or tensorrt")
     r.add_argument("--sensitivity", choices=["public", "personal", "health", "sensitive", "classified"],
                    help="each level implies the ones before it (docs/recommendation.md)")
     r.add_argument("--prompt-tokens", type=int, help="language models: tokens in a request's prompt")
@@ -182,8 +184,9 @@ def make_parser() -> argparse.ArgumentParser:
     j.add_argument("--card", action="append", metavar="NAME", help="a catalog card (repeat; default: every card)")
     j.add_argument("--precision", help="comma list of the report's precisions (default: every measured one)")
     j.add_argument("--batch", help="batch sizes: 1,8,32 or 1..64 (default: the measured ones)")
-    j.add_argument("--engine", choices=["eager", "graphs"], default="eager",
-                   help="eager PyTorch (default) or CUDA graphs (torch.compile mode='reduce-overhead')")
+    j.add_argument("--engine", choices=card_engines(), default="eager",
+                   help="the engine serving on the cards: eager PyTorch (default), compile (torch.compile), graphs "
+                        "(torch.compile mode='reduce-overhead', CUDA graphs), onnxruntime (CUDA), tensorrt")
     j.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")
     j.add_argument("--json", action="store_true", help='print {"projections": [...]} as JSON')
     j.add_argument("--references", metavar="DIR", help="reports measured on real cards (a folder, such as "

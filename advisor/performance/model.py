@@ -1,9 +1,14 @@
 """The per-operator performance model: device time on a card, host time of an engine, and their overlap.
 
     device = sum over operators of count x max(t_kernel, FLOPs / (peak x eta_c), bytes / (bandwidth x eta_m))
-    host   = operators x launch cost of the engine (eager), or one graph launch per forward pass (graphs)
-             + the eager cost of each quantized-layer call (torchao's dispatch and syncs)
+    host   = kernels launched x the engine's cost a kernel (eager-like), or its cost a forward pass (a CUDA
+             graph or an engine plan replayed), + in eager the cost of each quantized-layer call (torchao's
+             dispatch and syncs)
     latency = max(host, device) + kappa x min(host, device)
+
+The engine (advisor/schema/engines.py) sets how it launches, how much of the elementwise work it fuses away
+(fused kernels and their memory traffic are gone: elementwise_kept) and which products its quantized
+variants run in the quantized dtype.
 
 The host enqueues kernels while the card runs earlier ones, so the slower of the two sets the pace;
 kappa is the part of the faster one that does not overlap (the first launches before the card has
@@ -17,6 +22,7 @@ from dataclasses import dataclass, field
 
 from advisor.catalog.cards import Card
 from advisor.performance.peaks import TENSOR_KINDS, peak
+from advisor.schema.engines import EngineSpec
 from advisor.schema.precisions import DTYPE_BYTES, PrecisionSpec
 from advisor.schema.report import OperatorGroup
 
@@ -25,20 +31,22 @@ from advisor.schema.report import OperatorGroup
 class Constants:
     """Efficiencies and costs of the model; the defaults are the fitted values (docs/projection-validation.md)."""
 
-    # Fitted by benchmarks/projection_validation.py on its fit split (2026-11-29; docs/projection-validation.md).
+    # Fitted by benchmarks/projection_validation.py on its fit split (2026-12-06; docs/projection-validation.md).
     # eta_simt sits at its upper limit: on the V100 tables the fp32 convolutions ran faster than the model
     # allows once the unfused bytes of the elementwise operators are paid, so the memory term is conservative.
-    eta_tensor: float = 0.45  # fraction of a tensor-core peak (fp16, bf16, tf32, int8, fp8) a matmul or conv reaches
+    eta_tensor: float = 0.85  # fraction of a tensor-core peak (fp16, bf16, tf32, int8, fp8) a large matmul or conv reaches
     eta_simt: float = 1.0  # fraction of the fp32 (non-tensor) peak
-    eta_memory: float = 0.85  # fraction of the memory bandwidth
-    kappa: float = 0.5  # share of the faster of host and device that does not overlap the slower
+    eta_memory: float = 0.7  # fraction of the memory bandwidth
+    kappa: float = 0.45  # share of the faster of host and device that does not overlap the slower
     host_us_per_op: float = 36.0  # eager PyTorch: a kernel launch and its dispatch, on a server host
+    # A product's time beyond its FLOPs at the sustained rate: filling and draining the card's units (the last
+    # partial wave). Small products are dominated by it, large ones reach eta of the peak.
+    fill_us: float = 2.0
     kernel_floor_us: float = 2.0  # assumed, not fitted: the least time a kernel occupies the card
-    graph_launch_us: float = 15.0  # assumed, not fitted: one CUDA graph replay per forward pass
+    graph_launch_us: float = 15.0  # assumed, not fitted: one CUDA graph replay per forward pass (per_pass engines)
 
 
 DEFAULT = Constants()
-ENGINES = ("eager", "graphs")
 
 
 @dataclass
@@ -68,23 +76,37 @@ def scale_operators(ops: list[OperatorGroup], from_batch: int, to_batch: int) ->
             for g in ops]
 
 
+def kept(g: OperatorGroup, engine: EngineSpec) -> float:
+    """How many of the group's kernels run once the engine has fused: products stay, the rest in part."""
+    return g.count if g.kind in TENSOR_KINDS else g.count * engine.elementwise_kept
+
+
+def quantized(g: OperatorGroup, engine: EngineSpec, share: float) -> float:
+    """The share of the group the engine's quantized variant runs in the quantized dtype."""
+    if g.in_linear and g.kind == "matmul":
+        return share if "linear" in engine.quantizes else 0.0
+    return 1.0 if g.kind in engine.quantizes else 0.0
+
+
 def device_ms(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, quantized_share: float,
-              c: Constants = DEFAULT) -> tuple[float, float, float, set[str]] | str:
+              engine: EngineSpec, c: Constants = DEFAULT) -> tuple[float, float, float, set[str]] | str:
     """Device time, its compute-bound and memory-bound parts, and the rates used; or why it cannot be computed.
 
     quantized_share: the fraction of nn.Linear layers the variant quantized (the rest stay in its float dtype)."""
     if not card.memory_bandwidth_gbs:
         return f"the catalog has no memory bandwidth for {card.name}"
     bandwidth = card.memory_bandwidth_gbs * 1e9 * c.eta_memory
-    float_bytes = DTYPE_BYTES[precision.float_dtype] / 4
+    float_dtype = (engine.quantized_float_dtype or precision.float_dtype) if precision.quantized else precision.float_dtype
+    float_bytes = DTYPE_BYTES[float_dtype] / 4
     compute = memory = 0.0
     rates: set[str] = set()
     floor = c.kernel_floor_us * 1e-6
     for g in ops:
-        shares = [(1.0, precision.float_dtype, float_bytes)]
-        if g.in_linear and g.kind == "matmul" and precision.quantized and quantized_share > 0:
-            shares = [(quantized_share, precision.linear_compute, precision.linear_weight_bytes / 4),
-                      (1.0 - quantized_share, precision.float_dtype, float_bytes)]
+        q = quantized(g, engine, quantized_share) if precision.quantized else 0.0
+        shares = [(1.0, float_dtype, float_bytes)]
+        if q > 0:
+            shares = [(q, precision.linear_compute, precision.linear_weight_bytes / 4), (1.0 - q, float_dtype, float_bytes)]
+        count = kept(g, engine)
         for share, dtype, weight_factor in shares:
             if share <= 0:
                 continue
@@ -92,23 +114,29 @@ def device_ms(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, qu
             if rate is None:
                 return f"the catalog has no {label} throughput for {card.name}"
             eta = c.eta_tensor if (g.kind in TENSOR_KINDS and label != "fp32") else c.eta_simt
-            t_compute = g.flops / (rate * 1e12 * eta) if g.flops else 0.0
+            t_compute = g.flops / (rate * 1e12 * eta) + c.fill_us * 1e-6 if g.flops else 0.0
             nbytes = g.weight_bytes * weight_factor + (g.bytes - g.weight_bytes) * float_bytes
             t_memory = max(floor, nbytes / bandwidth)
             if t_compute > t_memory:
-                compute += share * g.count * t_compute
+                compute += share * count * t_compute
                 rates.add(label)
             else:
-                memory += share * g.count * t_memory
+                memory += share * count * t_memory
     return (compute + memory) * 1000.0, compute * 1000.0, memory * 1000.0, rates
 
 
-def host_ms(op_count: int, passes: int, engine: str, quantized_calls: int, precision: PrecisionSpec,
-            c: Constants = DEFAULT) -> float:
-    """Host time of one call: launching every operator (eager) or one graph per forward pass."""
-    if engine == "graphs":
-        return passes * c.graph_launch_us / 1000.0
-    return (op_count * c.host_us_per_op + quantized_calls * precision.eager_us_per_quantized_call) / 1000.0
+def host_ms(ops: list[OperatorGroup], op_count: int, passes: int, engine: EngineSpec, quantized_calls: int,
+            precision: PrecisionSpec, c: Constants = DEFAULT) -> float:
+    """Host time of one call: launching the kernels left after fusion, or one replay per forward pass.
+
+    op_count: the operators counted (the table may group fewer when it was rebuilt from totals)."""
+    if engine.host_model == "per_pass":
+        return passes * (engine.host_us if engine.host_us is not None else c.graph_launch_us) / 1000.0
+    products = sum(g.count for g in ops if g.kind in TENSOR_KINDS)
+    kernels = products + max(0, op_count - products) * engine.elementwise_kept
+    per_kernel = engine.host_us if engine.host_us is not None else c.host_us_per_op
+    dispatch = quantized_calls * precision.eager_us_per_quantized_call if engine.python_dispatch else 0.0
+    return (kernels * per_kernel + dispatch) / 1000.0
 
 
 def combine(host: float, device: float, c: Constants = DEFAULT) -> float:
@@ -122,12 +150,11 @@ def host_from_latency(latency: float, device: float, c: Constants = DEFAULT) -> 
 
 
 def breakdown(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, quantized_share: float, host: float,
-              c: Constants = DEFAULT, device_factor: float = 1.0) -> Breakdown | str:
+              engine: EngineSpec, c: Constants = DEFAULT, device_factor: float = 1.0) -> Breakdown | str:
     """device_factor: a correction of the device time carried from a device-bound measurement (1: none)."""
-    result = device_ms(card, ops, precision, quantized_share, c)
+    result = device_ms(card, ops, precision, quantized_share, engine, c)
     if isinstance(result, str):
         return result
     device, compute, memory, rates = (result[0] * device_factor, result[1] * device_factor,
                                       result[2] * device_factor, result[3])
     return Breakdown(device, host, combine(host, device, c), compute, memory, rates)
-

@@ -20,14 +20,16 @@ from advisor.catalog.catalog import Catalog
 from advisor.performance import model
 from advisor.performance.model import DEFAULT, Constants
 from advisor.performance.peaks import unsupported
-from advisor.schema.engines import counts_as
+from advisor.schema.engines import EngineSpec, counts_as
+from advisor.schema.engines import engine as engine_spec
 from advisor.schema.precisions import PRECISIONS, PrecisionSpec
 from advisor.schema.report import BatchResult, LatencyStats, OperatorGroup, ProfileReport, VariantResult
 
 MEMORY_HEADROOM = 0.9  # CUDA context, allocator fragmentation
 # Bands: the 80th percentile of |projected / measured| (as a factor) over the leave-one-out errors of the
 # fit set, per path (benchmarks/projection_validation.py; docs/projection-validation.md).
-BANDS = {"same card": 1.12, "GPU to GPU": 1.55, "CPU to GPU": 1.5}
+# From a CPU profile the host time is the model's own, so a host-bound projection has its own, wider band.
+BANDS = {"same card": 1.12, "GPU to GPU": 1.57, "CPU to GPU": 1.21, "CPU to GPU, host-bound": 1.54}
 # A report without per-operator counts (schema 2) is costed from its totals: wider.
 TOTALS_ONLY_FACTOR = 1.5
 DEVICE_BOUND = 1.5  # a cell is device-bound when its latency exceeds the host time by this factor
@@ -165,8 +167,24 @@ class Calibration:
     note: str
 
 
+def band_key(path: str, regime: str | None) -> str:
+    """The band a projection takes: its path's, split for CPU to GPU by whether the host (modelled) sets the pace."""
+    return f"{path}, host-bound" if path == "CPU to GPU" and regime == "host" else path
+
+
+def not_on_card(serving: EngineSpec, card: Card) -> str | None:
+    """Why the engine does not serve on this card (None: it does)."""
+    if "cuda" not in serving.serves_on:
+        return f"{serving.label} serves on CPUs, not on GPU cards"
+    if card.vendor not in serving.gpu_vendors:
+        return f"{serving.label} runs on {' and '.join(serving.gpu_vendors)} cards, not on {card.name}"
+    return None
+
+
 def calibrate(report: ProfileReport, variant: VariantResult, source: Card, c: Constants = DEFAULT) -> Calibration | str:
+    """From the row's own engine: its host time is that engine's, and its device time that engine's kernels."""
     spec = PRECISIONS[variant.precision]
+    measured_with = engine_spec(variant.engine)
     cells = measured_cells(variant)
     if not cells:
         return "no measured batch size to start from"
@@ -175,18 +193,18 @@ def calibrate(report: ProfileReport, variant: VariantResult, source: Card, c: Co
     ops = operators(report, first.batch_size)
     if isinstance(ops, str):
         return ops
-    dev = model.device_ms(source, ops[0], spec, share, c)
+    dev = model.device_ms(source, ops[0], spec, share, measured_with, c)
     if isinstance(dev, str):
         return dev
     host = model.host_from_latency(latency_of(first).p50_ms, dev[0], c)
     note = (f"host {host:.3g} ms a call, from the {first.batch_size}-batch measurement less the modelled device time"
             if host is not None else "host time from the model (the measurement is device-bound)")
     host_for_device = host if host is not None else model.host_ms(
-        ops[2], ops[1], "eager", quantized_calls(variant, spec, ops[1]), spec, c)
+        ops[0], ops[2], ops[1], measured_with, quantized_calls(variant, spec, ops[1]), spec, c)
     factor = 1.0
     ops_last = operators(report, last.batch_size)
     if not isinstance(ops_last, str):
-        dev_last = model.device_ms(source, ops_last[0], spec, share, c)
+        dev_last = model.device_ms(source, ops_last[0], spec, share, measured_with, c)
         latency = latency_of(last).p50_ms
         if not isinstance(dev_last, str) and latency >= DEVICE_BOUND * host_for_device and dev_last[0] > 0:
             factor = min(3.0, max(1 / 3, (latency - c.kappa * host_for_device) / dev_last[0]))
@@ -195,13 +213,17 @@ def calibrate(report: ProfileReport, variant: VariantResult, source: Card, c: Co
 
 
 def project(report: ProfileReport, variant: VariantResult, batch_size: int, card: Card, catalog: Catalog,
-            engine: str = "eager", c: Constants = DEFAULT) -> Performance | Unfit:
-    """The variant at this batch size on this card, with the engine given (eager or graphs). ``catalog``: the one in
-    use (bundled and the user's), where the card the profile ran on is looked up."""
+            engine: str | EngineSpec = "eager", c: Constants = DEFAULT) -> Performance | Unfit:
+    """The variant at this batch size on this card, served with the engine given (a registry name, or a row being
+    fitted). ``catalog``: the one in use (bundled and the user's), where the card the profile ran on is looked up."""
     p = variant.precision
     spec = PRECISIONS.get(p)
     if spec is None:
         return Unfit(p, batch_size, f"no performance model for precision {p}")
+    serving = engine if isinstance(engine, EngineSpec) else engine_spec(engine)
+    engine = serving.name
+    if why := not_on_card(serving, card):
+        return Unfit(p, batch_size, why)
     for dtype in {spec.float_dtype, spec.linear_compute}:
         if why := unsupported(card, dtype):
             return Unfit(p, batch_size, why)
@@ -220,7 +242,7 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
     table, passes, op_count, from_totals = ops
     share = quantized_share(variant, spec)
     calls = quantized_calls(variant, spec, passes)
-    default_host = model.host_ms(op_count, passes, engine, calls, spec, c)
+    default_host = model.host_ms(table, op_count, passes, serving, calls, spec, c)
 
     source = catalog.find_card(report.device.name) if report.device and report.device.kind == "cuda" else None
     if report.device and report.device.kind == "cuda" and source is not None:
@@ -247,14 +269,16 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
         path, host, factor = "CPU to GPU", default_host, 1.0
         how = (f"from the operator counts of the {report.device.name if report.device else 'CPU'} profile (nothing "
                "measured on a CPU carries to a GPU)")
-    result = model.breakdown(card, table, spec, share, host, c, factor)
+    result = model.breakdown(card, table, spec, share, host, serving, c, factor)
     if isinstance(result, str):
         return Unfit(p, batch_size, result)
-    band = BANDS[path] * (TOTALS_ONLY_FACTOR if from_totals else 1.0)
+    band = BANDS[band_key(path, result.regime)] * serving.band_factor * (TOTALS_ONLY_FACTOR if from_totals else 1.0)
     tail = latency_of(nearest).p95_ms / latency_of(nearest).p50_ms
     rates = ", ".join(sorted(result.rates)) or "memory-bound throughout"
     basis = (f"projected {how}: {result.regime}-bound on {card.name}, {engine}; device {result.device_ms:.3g} ms "
              f"({rates}), host {result.host_ms:.3g} ms; x/÷{band:.3g}"
-             + (" (widened: the report has no per-operator counts)" if from_totals else ""))
+             + (" (widened: the report has no per-operator counts)" if from_totals else "")
+             + ("" if serving.validated else f" (widened x{serving.band_factor:g}: {serving.label}'s fusion and host "
+                "costs are assumed, not checked on measurements)"))
     return Performance(p, batch_size, result.latency_ms, result.latency_ms * tail, band, basis, need,
                        result.regime, engine, path, fits)

@@ -1,8 +1,12 @@
 """Projected against measured: the cases, the fit of the model's constants, and out-of-sample errors.
 
-Cases come from two places:
-- published latencies of public models on named cards (profiles/validation/published.csv), projected
-  from our own profiles of the same architecture (a GPU reference: GPU to GPU; a CPU profile: CPU to GPU);
+Cases come from three places:
+- published latencies of public models on named cards (profiles/validation/published.csv, and
+  published_engines.csv for other engines and architectures), projected from our own profiles of the same
+  architecture (a GPU reference: GPU to GPU; a CPU profile: CPU to GPU), served with the engine measured;
+- for architectures we have no profile of, their operator tables counted once on meta tensors
+  (profiles/validation/public_models.json, benchmarks/count_public_models.py), projected by the model alone
+  as a CPU profile is (the CPU to GPU path);
 - our reference profiles (profiles/reference), projected from CPU profiles of the same model (CPU to GPU)
   and from the reference itself with the cell left out (same card).
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import statistics
 from collections.abc import Iterable
@@ -23,9 +28,13 @@ from importlib import resources
 
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog
+from advisor.performance import model
 from advisor.performance.model import DEFAULT, Constants
-from advisor.performance.projection import BANDS, Unfit, latency_of, measured_cells, project
-from advisor.schema.report import ProfileReport
+from advisor.performance.peaks import unsupported
+from advisor.performance.projection import BANDS, Unfit, band_key, latency_of, measured_cells, project
+from advisor.schema.engines import ENGINES, EngineSpec
+from advisor.schema.precisions import PRECISIONS
+from advisor.schema.report import OperatorGroup, ProfileReport
 
 
 @dataclass(frozen=True)
@@ -44,18 +53,29 @@ class Published:
     source: str
 
 
+@dataclass(frozen=True)
+class Counted:
+    """A public model's operators at batch 1, counted on meta tensors (no profile of it exists)."""
+
+    model: str
+    size: str
+    operators: list[OperatorGroup]
+    op_count: int
+
+
 @dataclass
 class Case:
     label: str
     group: str  # left out together in the leave-one-out error
     split: str  # fit or held_out
-    report: ProfileReport
+    report: ProfileReport | Counted  # what it is projected from
     precision: str
     batch: int
     card: Card
     measured_ms: float
     source: str
     catalog: Catalog  # the one its cards come from, where the card profiled is looked up too
+    engine: str = "eager"  # the engine the measurement served with
 
 
 @dataclass
@@ -76,12 +96,35 @@ class Outcome:
         return ratio is not None and band is not None and 1 / band <= ratio <= band
 
 
+PUBLISHED_FILES = ("published.csv", "published_engines.csv")
+
+
 def published_points(text: str | None = None) -> list[Published]:
+    """Every published point (both files), or those of one file's text."""
+    texts = [text] if text is not None else [
+        resources.files("profiles").joinpath("validation", name).read_text(encoding="utf-8") for name in PUBLISHED_FILES]
+    points = []
+    for body in texts:
+        rows = csv.DictReader(io.StringIO("".join(line for line in body.splitlines(True) if not line.startswith("#"))))
+        points += [Published(**{**row, "batch": int(row["batch"]), "latency_ms": float(row["latency_ms"])})  # type: ignore[arg-type]
+                   for row in rows]
+    return points
+
+
+def counted_tables(text: str | None = None) -> dict[tuple[str, str], Counted]:
+    """The public models' operator tables, by (model, size)."""
     if text is None:
-        text = resources.files("profiles").joinpath("validation", "published.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(io.StringIO("".join(line for line in text.splitlines(True) if not line.startswith("#"))))
-    return [Published(**{**row, "batch": int(row["batch"]), "latency_ms": float(row["latency_ms"])})  # type: ignore[arg-type]
-            for row in rows]
+        text = resources.files("profiles").joinpath("validation", "public_models.json").read_text(encoding="utf-8")
+    return {(t["model"], t["size"]): Counted(t["model"], t["size"], [OperatorGroup(**g) for g in t["operators"]],
+                                             t["op_count"])
+            for t in json.loads(text)["tables"]}
+
+
+def precision_of(point: Published, engine: EngineSpec) -> str:
+    """The precision registry's name for a published precision: int8 is the engine's own quantization."""
+    if point.precision != "int8":
+        return point.precision
+    return "int8_static" if "conv" in engine.quantizes else "int8_dynamic"
 
 
 def _same_model(report: ProfileReport, point: Published) -> bool:
@@ -89,17 +132,25 @@ def _same_model(report: ProfileReport, point: Published) -> bool:
 
 
 def cases(catalog: Catalog, references: list[ProfileReport], cpu_profiles: list[ProfileReport],
-          points: list[Published]) -> list[Case]:
+          points: list[Published], counted: dict[tuple[str, str], Counted] | None = None) -> list[Case]:
     found: list[Case] = []
     for point in points:
         card = catalog.card(point.card)
         if card is None:
             raise ValueError(f"published point names {point.card!r}, which the catalog does not have")
-        for report in [*references, *cpu_profiles]:
-            if _same_model(report, point) and report.variant(point.precision):
-                found.append(Case(f"{point.model} {point.precision} b{point.batch} on {point.card}",
-                                  f"published {point.card} {point.precision}", point.split, report, point.precision,
-                                  point.batch, card, point.latency_ms, point.source, catalog))
+        precision = precision_of(point, ENGINES[point.engine])
+        if precision not in PRECISIONS:  # tf32: a matmul precision PyTorch does not use by default (not modelled)
+            continue
+        label = f"{point.model} {point.size} {point.precision} b{point.batch} on {point.card}, {point.engine}"
+        group = f"published {point.card} {point.precision} {point.engine}"  # one published table
+        subjects: list[ProfileReport | Counted] = [
+            r for r in [*references, *cpu_profiles] if _same_model(r, point) and r.variant(_profiled(r, precision))]
+        if (point.model, point.size) in (counted or {}):
+            subjects.append((counted or {})[(point.model, point.size)])
+        for subject in subjects:
+            found.append(Case(label, group, point.split, subject,
+                              precision if isinstance(subject, Counted) else _profiled(subject, precision),
+                              point.batch, card, point.latency_ms, point.source, catalog, point.engine))
     for ref in references:
         card = next((c for c in catalog.cards if ref.device and c.matches(ref.device.name)), None)
         if card is None:
@@ -122,6 +173,13 @@ def cases(catalog: Catalog, references: list[ProfileReport], cpu_profiles: list[
     return found
 
 
+def _profiled(report: ProfileReport, precision: str) -> str:
+    """The report's variant that stands for this precision: an int8 the profile made its own way."""
+    if report.variant(precision) or not precision.startswith("int8"):
+        return precision
+    return next((v.precision for v in report.variants if v.precision.startswith("int8")), precision)
+
+
 def _without(report: ProfileReport, precision: str, batch: int) -> ProfileReport:
     """The report with one cell removed, so that projecting onto its own card cannot read it."""
     copy = report.model_copy(deep=False)
@@ -130,20 +188,43 @@ def _without(report: ProfileReport, precision: str, batch: int) -> ProfileReport
     return copy
 
 
-def evaluate(items: Iterable[Case], c: Constants = DEFAULT, bands: dict[str, float] | None = None) -> list[Outcome]:
+def evaluate(items: Iterable[Case], c: Constants = DEFAULT, bands: dict[str, float] | None = None,
+             engines: dict[str, EngineSpec] | None = None) -> list[Outcome]:
+    """Each case projected; ``engines``: registry rows to use instead of the shipped ones (while fitting them)."""
     outcomes = []
     for case in items:
+        spec = (engines or {}).get(case.engine) or ENGINES[case.engine]
+        if isinstance(case.report, Counted):
+            outcomes.append(_from_counted(case, case.report, spec, c, bands))
+            continue
         variant = case.report.variant(case.precision)
         if variant is None:
             outcomes.append(Outcome(case, None, None, None, f"the report has no {case.precision} variant"))
             continue
-        result = project(case.report, variant, case.batch, case.card, case.catalog, "eager", c)
+        result = project(case.report, variant, case.batch, case.card, case.catalog, spec, c)
         if isinstance(result, Unfit):
             outcomes.append(Outcome(case, None, None, None, result.reason))
             continue
-        band = (bands or BANDS).get(result.path, result.band)
-        outcomes.append(Outcome(case, result.p50_ms, band, result.path))
+        key = band_key(result.path, result.regime)
+        band = (bands or BANDS).get(key, result.band) * spec.band_factor if bands else result.band
+        outcomes.append(Outcome(case, result.p50_ms, band, key))
     return outcomes
+
+
+def _from_counted(case: Case, counted: Counted, engine: EngineSpec, c: Constants,
+                  bands: dict[str, float] | None) -> Outcome:
+    """The model alone on a counted table, as a CPU profile is projected (nothing measured carried)."""
+    precision = PRECISIONS[case.precision]
+    for dtype in {precision.float_dtype, precision.linear_compute}:
+        if why := unsupported(case.card, dtype):
+            return Outcome(case, None, None, None, why)
+    ops = model.scale_operators(counted.operators, 1, case.batch)
+    host = model.host_ms(ops, counted.op_count, 1, engine, 0, precision, c)
+    result = model.breakdown(case.card, ops, precision, 1.0, host, engine, c)
+    if isinstance(result, str):
+        return Outcome(case, None, None, None, result)
+    key = band_key("CPU to GPU", result.regime)
+    return Outcome(case, result.latency_ms, (bands or BANDS)[key] * engine.band_factor, key)
 
 
 def log_error(outcomes: list[Outcome]) -> float:
@@ -157,11 +238,12 @@ GRIDS = {
     "eta_memory": [x / 100 for x in range(40, 101, 5)],
     "kappa": [x / 100 for x in range(0, 101, 5)],
     "host_us_per_op": [float(x) for x in range(8, 61, 2)],
+    "fill_us": [0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 25.0, 30.0],
 }
 
 
 # Where the search starts: fixed, so the fit does not depend on the constants the code ships.
-START = Constants(eta_tensor=0.5, eta_simt=0.7, eta_memory=0.7, kappa=0.2, host_us_per_op=30.0)
+START = Constants(eta_tensor=0.5, eta_simt=0.7, eta_memory=0.7, kappa=0.2, host_us_per_op=30.0, fill_us=0.0)
 
 
 def fit(items: list[Case], start: Constants = START, sweeps: int = 4) -> Constants:
@@ -213,3 +295,65 @@ def summary(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
 
 def constants_text(c: Constants) -> str:
     return ", ".join(f"{f.name}={getattr(c, f.name):g}" for f in fields(c))
+
+
+# An engine's own constants, fitted on its cases with the eager constants fixed.
+ENGINE_GRIDS = {
+    "elementwise_kept": [x / 20 for x in range(0, 21)],
+    "host_us": [1.0, 2.0, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0, 30.0, 50.0, 75.0, 100.0, 150.0],
+}
+
+
+def _with(spec: EngineSpec, name: str, value: float) -> EngineSpec:
+    return replace(spec, elementwise_kept=value) if name == "elementwise_kept" else replace(spec, host_us=value)
+
+
+def _start(spec: EngineSpec) -> EngineSpec:
+    """Where the search starts: fixed, so the fit does not depend on the shipped row."""
+    return replace(spec, elementwise_kept=0.5, host_us=10.0)
+
+
+SMALL_BATCH = 8
+
+
+def host_identifiable(items: list[Case]) -> bool:
+    """Whether these cases can say what the engine's host costs: only small batches do (at large ones the card's
+    time hides it, and a fit would push the cost to whatever barely moves the error)."""
+    return any(case.batch <= SMALL_BATCH for case in items)
+
+
+def fit_engine(items: list[Case], spec: EngineSpec, c: Constants = DEFAULT, sweeps: int = 4) -> EngineSpec:
+    """Coordinate descent over ENGINE_GRIDS on one engine's cases, minimising the mean |log(projected / measured)|.
+    A host cost the cases cannot identify keeps the registry's assumed value."""
+    names = list(ENGINE_GRIDS) if host_identifiable(items) else ["elementwise_kept"]
+    best = _start(spec) if "host_us" in names else replace(_start(spec), host_us=spec.host_us)
+    best_error = log_error(evaluate(items, c, engines={spec.name: best}))
+    for _ in range(sweeps):
+        improved = False
+        for name in names:
+            grid = ENGINE_GRIDS[name]
+            for value in grid:
+                trial = _with(best, name, value)
+                error = log_error(evaluate(items, c, engines={spec.name: trial}))
+                if error < best_error - 1e-9:
+                    best, best_error, improved = trial, error, True
+        if not improved:
+            break
+    return best
+
+
+def engine_leave_one_group_out(items: list[Case], spec: EngineSpec, c: Constants = DEFAULT) -> list[Outcome]:
+    """Each group of the engine's cases projected with the engine's constants fitted on its other groups."""
+    outcomes = []
+    for group in sorted({case.group for case in items}):
+        rest = [case for case in items if case.group != group]
+        fitted = fit_engine(rest, spec, c) if rest else _start(spec)
+        outcomes += evaluate([case for case in items if case.group == group], c, engines={spec.name: fitted})
+    return outcomes
+
+
+def band_factor_from(outcomes: list[Outcome], bands: dict[str, float] | None = None, quantile: float = 0.8) -> float:
+    """How much wider than each path's band (``bands``, else the shipped ones) an engine's band must be to hold this
+    share of its out-of-sample errors (at least 1: an engine's band is never narrower than eager's)."""
+    found, paths = bands_from(outcomes, quantile), bands or BANDS
+    return max([1.0, *(round(found[path] / paths[path], 2) for path in found if path in paths)])

@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog
 from advisor.errors import UsageError
-from advisor.performance.model import ENGINES
 from advisor.performance.projection import Unfit, measured, measured_cells, project
+from advisor.schema.engines import card_engines
 from advisor.schema.report import ProfileReport
 
 
@@ -60,8 +60,8 @@ def what_if(report: ProfileReport, catalog: Catalog, cards: list[Card], precisio
             batches: list[int] | None = None, engine: str = "eager",
             references: Sequence[ProfileReport] = ()) -> list[WhatIf]:
     """``cards`` of the ``catalog`` in use, where the card the profile (or a reference) ran on is looked up too."""
-    if engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    if engine not in card_engines():
+        raise UsageError(f"unknown engine {engine!r}: use one of {', '.join(card_engines())}")
     usable = [v for v in report.variants if v.status == "ok" and measured_cells(v)]
     if precisions:
         known = {v.precision for v in usable}

@@ -22,6 +22,7 @@ from advisor.recommend.sizing import best_variant, quality_ok
 from advisor.recommend.verdict import engine_reasons, make_verdict
 from advisor.recommend.workload import Workload
 from advisor.report.noise import RERUN, UNSETTLED_SHARE, describe, unsettled_batches
+from advisor.schema.engines import card_engines
 from advisor.schema.report import ProfileReport, VariantResult
 
 
@@ -54,9 +55,10 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     if not usable:
         raise RecommendError("the report has no variant with a measured latency (all unsupported, failed or out of "
                              "memory): profile again with other precisions or batch sizes")
-    if workload.engine not in ("eager", "graphs"):
+    if workload.engine not in card_engines():
         raise RecommendError(f"--engine {workload.engine} serves a language model assessed from its configuration "
-                             "(gpu-advisor recommend CONFIG.json); a profile is projected onto cards for eager or graphs")
+                             "(gpu-advisor recommend CONFIG.json); a profile is projected onto cards for "
+                             f"{', '.join(card_engines())}")
     ctx = build_context(report, workload, catalog)
     ctx.assumptions["network"] = network.assumption(workload)
     llm = report.model if report.model and report.model.new_tokens else None

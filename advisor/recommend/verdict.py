@@ -217,8 +217,12 @@ def engine_note(ctx: Context, best: Option | None) -> str | None:
     assumptions). Returns a sentence for the verdict when the other engine would at least halve or double the
     chosen option's time: then the engine decides the purchase as much as the card does."""
     engine = ctx.workload.engine
+    # Against eager the other engine is CUDA graphs (what removes eager's launch cost); against any other, eager.
     other = "graphs" if engine == "eager" else "eager"
-    how = "eager PyTorch, as profiled" if engine == "eager" else "CUDA graphs: the host launch cost nearly vanishes"
+    spec = engine_spec(engine)
+    how = "eager PyTorch, as profiled" if engine == "eager" else (
+        f"{spec.label}: its fusion and launch costs from the engine registry"
+        + ("" if spec.validated else f", assumed, not validated (band widened x{spec.band_factor:g})"))
     text = f"{engine} ({how}) for every card without a measurement"
     reason = None
     if best is not None and best.card and not best.measured:

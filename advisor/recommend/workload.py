@@ -44,11 +44,12 @@ class Workload(FiniteRecord):
     prompt_tokens: int | None = Field(default=None, ge=1, description="language models: tokens in a request's prompt")
     output_tokens: int | None = Field(default=None, ge=1, description="language models: tokens in a reply; with "
                                                                       "either, sized with continuous batching")
-    engine: Literal["eager", "graphs", "vllm", "tensorrt"] = Field(
-        default="eager", description="how cards without a measurement are assumed to run the model: eager PyTorch, "
-                                     "or compiled with CUDA graphs (torch.compile mode='reduce-overhead'); a language "
-                                     "model's configuration also vllm (a continuous-batching server, its default) or "
-                                     "tensorrt (TensorRT-LLM)")
+    engine: Literal["eager", "compile", "graphs", "onnxruntime", "tensorrt", "vllm"] = Field(
+        default="eager", description="how cards without a measurement are assumed to run the model (a name of the "
+                                     "engine registry): eager PyTorch, torch.compile, compiled with CUDA graphs "
+                                     "(mode='reduce-overhead'), ONNX Runtime (CUDA) or TensorRT; a language model's "
+                                     "configuration vllm (a continuous-batching server, its default), graphs, eager "
+                                     "or tensorrt (TensorRT-LLM)")
     sensitivity: Sensitivity = "public"
     horizon_months: int = Field(default=36, ge=1, le=120)
     electricity_eur_per_kwh: float | None = Field(default=None, gt=0, le=100, description="default: EU average (catalog)")

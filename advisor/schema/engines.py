@@ -32,17 +32,36 @@ class EngineSpec:
     package: str | None  # the distribution it needs (None: torch itself)
     import_name: str | None  # the module that tells whether that distribution is installed
     extra: str | None  # the project's optional extra that installs it (pip install '.[extra]')
-    # Host time of one call: per launched kernel (eager-like, fused kernels count once) or per forward pass (one graph
-    # replay). host_us_per_kernel None: the performance model's fitted eager constant.
+    # Where it serves in production, whatever this machine can profile: a card ("cuda") or a CPU ("cpu"). The
+    # per-operator model projects it only onto those.
+    serves_on: tuple[str, ...]
+    # Host time of one call: per launched kernel (eager-like) or per forward pass (one graph or engine plan
+    # replayed). host_us None: the performance model's fitted eager cost per kernel (per_op) or its graph replay
+    # cost (per_pass).
     host_model: HostModel
-    kernels_per_op: float  # launched kernels per counted operator: 1 in eager, fewer where the engine fuses
-    host_us_per_kernel: float | None
+    host_us: float | None
+    # The share of elementwise, normalisation and data-movement kernels (and of their memory traffic) left once
+    # the engine fuses them into their neighbours: 1 in eager; matrix products, convolutions and attention
+    # always stay.
+    elementwise_kept: float
+    # The operator kinds its quantized variants run in the quantized dtype: torchao replaces nn.Linear only;
+    # an engine that quantizes the whole graph (TensorRT, ONNX Runtime's static int8) runs convolutions and
+    # other products in it too.
+    quantizes: tuple[str, ...]
     # Profiled engines whose measurement on a card stands for this engine on that card (itself first).
     measured_as: tuple[str, ...]
     # Whether its projection constants were checked on measurements they were not fitted on
-    # (docs/projection-validation.md). An unvalidated engine says so in its basis and gets band_factor.
+    # (docs/projection-validation.md). band_factor widens the path's band (x and ÷) for this engine: from its
+    # out-of-sample error where validated, an assumed 1.5 where not (its basis says so).
     validated: bool
-    band_factor: float  # the projection band is widened by this factor (x and ÷) where not validated
+    band_factor: float
+    # Each call goes through PyTorch's Python dispatcher, where every quantized layer pays its tensor subclass's
+    # dispatch (eager only: compiled and exported graphs trace it away).
+    python_dispatch: bool = False
+    gpu_vendors: tuple[str, ...] = ("NVIDIA", "AMD")  # the cards' makers it runs on
+    # On a card, the dtype its quantized variants run the rest of the graph in (None: the precision's own float
+    # dtype). TensorRT builds int8 engines with fp16 enabled, so layers left out of int8 run in fp16.
+    quantized_float_dtype: str | None = None
     serving: bool = False  # a language-model server: continuous batching and paged KV cache
     options: tuple[tuple[str, str], ...] = ()  # backend options, e.g. torch.compile's mode
 
@@ -62,40 +81,48 @@ class EngineSpec:
         return f"{self.label} is not installed: {self.install_hint or f'pip install {self.package}'}"
 
 
+# Projection terms (host_us, elementwise_kept, band_factor) of compile and tensorrt are fitted by
+# benchmarks/projection_validation.py on published measurements (2026-12-06, docs/projection-validation.md); compile's
+# launch cost is eager's (its published tables are all large batches) and graphs takes compile's fusion; the
+# onnxruntime (CUDA) and graphs rows are assumed (validated=False).
+TORCHAO = ("linear",)  # torchao quantizes nn.Linear layers only
+WHOLE_GRAPH = ("linear", "matmul", "conv")  # every matrix product and convolution
+
 ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
     EngineSpec("eager", "eager PyTorch", "torch", ("cpu", "cuda"),
                ("fp32", "fp16", "bf16", "int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"),
-               "torchao (torch.ao's dynamic int8 on a CPU)", None, None, None,
-               host_model="per_op", kernels_per_op=1.0, host_us_per_kernel=None, measured_as=("eager",),
-               validated=True, band_factor=1.0),
+               "torchao (torch.ao's dynamic int8 on a CPU)", None, None, None, serves_on=("cpu", "cuda"),
+               host_model="per_op", host_us=None, elementwise_kept=1.0, quantizes=TORCHAO, python_dispatch=True,
+               measured_as=("eager",), validated=True, band_factor=1.0),
     EngineSpec("compile", "torch.compile (Inductor)", "torch", ("cpu", "cuda"),
                ("fp32", "fp16", "bf16", "int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"),
-               "torchao, then compiled", None, None, None,
-               host_model="per_op", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("compile",),
-               validated=False, band_factor=1.5, options=(("mode", "default"),)),
+               "torchao, then compiled", None, None, None, serves_on=("cpu", "cuda"),
+               host_model="per_op", host_us=None, elementwise_kept=0.35, quantizes=TORCHAO,
+               measured_as=("compile",), validated=True, band_factor=1.5, options=(("mode", "default"),)),
     EngineSpec("graphs", "torch.compile with CUDA graphs", "torch", ("cuda",),
                ("fp32", "fp16", "bf16", "int8_dynamic", "int8_weight_only", "int4_weight_only", "fp8"),
-               "torchao, then compiled", None, None, None,
-               host_model="per_pass", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("graphs",),
-               validated=False, band_factor=1.5, options=(("mode", "reduce-overhead"),)),
+               "torchao, then compiled", None, None, None, serves_on=("cuda",),
+               host_model="per_pass", host_us=None, elementwise_kept=0.35, quantizes=TORCHAO,
+               measured_as=("graphs",), validated=False, band_factor=1.5, options=(("mode", "reduce-overhead"),)),
     EngineSpec("onnxruntime", "ONNX Runtime", "onnxruntime", ("cpu",), ("fp32", "int8_dynamic", "int8_static"),
                "ONNX Runtime's own quantizer (dynamic int8; static int8 calibrated on generated inputs)",
-               "onnxruntime", "onnxruntime", "onnx",
-               host_model="per_op", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("onnxruntime",),
-               validated=False, band_factor=1.5),
+               "onnxruntime", "onnxruntime", "onnx", serves_on=("cpu", "cuda"),
+               host_model="per_op", host_us=10.0, elementwise_kept=0.5, quantizes=WHOLE_GRAPH,
+               measured_as=("onnxruntime",), validated=False, band_factor=1.5),
     EngineSpec("openvino", "OpenVINO", "openvino", ("cpu",), ("fp32", "bf16", "int8_weight_only"),
-               "NNCF weight compression (int8)", "openvino", "openvino", "openvino",
-               host_model="per_op", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("openvino",),
-               validated=False, band_factor=1.5),
-    EngineSpec("tensorrt", "TensorRT", None, (), ("fp32", "fp16", "bf16", "int8_dynamic", "fp8"),
-               "TensorRT's calibrator or ModelOpt", "tensorrt", "tensorrt", None,
-               host_model="per_pass", kernels_per_op=0.3, host_us_per_kernel=None, measured_as=("tensorrt",),
-               validated=False, band_factor=1.5),
+               "NNCF weight compression (int8)", "openvino", "openvino", "openvino", serves_on=("cpu",),
+               host_model="per_op", host_us=10.0, elementwise_kept=0.5, quantizes=TORCHAO,
+               measured_as=("openvino",), validated=False, band_factor=1.5),
+    EngineSpec("tensorrt", "TensorRT", None, (), ("fp32", "fp16", "bf16", "int8_dynamic", "int8_static", "fp8"),
+               "TensorRT's calibrator or ModelOpt", "tensorrt", "tensorrt", None, serves_on=("cuda",), gpu_vendors=("NVIDIA",),
+               quantized_float_dtype="fp16",
+               host_model="per_op", host_us=5.0, elementwise_kept=0.45, quantizes=WHOLE_GRAPH,
+               measured_as=("tensorrt",), validated=True, band_factor=1.43),
     EngineSpec("vllm", "a vLLM-class serving engine", None, (),
                ("fp16", "bf16", "fp8", "int8_weight_only", "int4_weight_only"),
                "pre-quantized checkpoints (FP8, AWQ/GPTQ int4, int8 weight-only)", "vllm", "vllm", None,
-               host_model="per_pass", kernels_per_op=0.5, host_us_per_kernel=None, measured_as=("vllm",),
-               validated=False, band_factor=1.5, serving=True),
+               serves_on=("cuda",), host_model="per_pass", host_us=None, elementwise_kept=0.3, quantizes=TORCHAO,
+               measured_as=("vllm",), validated=False, band_factor=1.5, serving=True),
 )}
 
 
@@ -115,3 +142,9 @@ def counts_as(measured: str, engine: str) -> bool:
 def profiled_engines() -> tuple[str, ...]:
     """The engines a backend can profile here (the rest are projected only)."""
     return tuple(name for name, spec in ENGINES.items() if spec.backend is not None)
+
+
+def card_engines() -> tuple[str, ...]:
+    """The engines the per-operator model projects onto GPU cards (a serving engine for language models has its
+    own model, advisor/performance/llm)."""
+    return tuple(name for name, spec in ENGINES.items() if "cuda" in spec.serves_on and not spec.serving)

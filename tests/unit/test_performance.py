@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -14,11 +15,12 @@ from advisor.errors import UsageError
 from advisor.performance import model
 from advisor.performance.model import Constants
 from advisor.performance.peaks import peak, tf32_tflops
-from advisor.performance.projection import BANDS, Unfit, measured_cells, project
-from advisor.performance.validation import cases, evaluate, published_points
+from advisor.performance.projection import BANDS, Unfit, band_key, measured_cells, project
+from advisor.performance.validation import cases, counted_tables, evaluate, published_points
 from advisor.performance.whatif import resolve_cards, what_if
 from advisor.recommend.references import reference_reports
 from advisor.report.io import load_report
+from advisor.schema.engines import ENGINES, EngineSpec
 from advisor.schema.precisions import PRECISIONS
 from advisor.schema.report import OperatorGroup
 
@@ -38,29 +40,85 @@ OPS = [OperatorGroup(op="aten.addmm.default", kind="matmul", in_linear=True, cou
                      bytes=8_000_000, weight_bytes=4_000_000),
        OperatorGroup(op="aten.gelu.default", kind="other", in_linear=False, count=2, flops=0, bytes=40_000_000,
                      weight_bytes=0)]
-C = Constants(eta_tensor=0.5, eta_simt=1.0, eta_memory=0.8, kappa=0.5, host_us_per_op=10.0, kernel_floor_us=2.0)
+C = Constants(eta_tensor=0.5, eta_simt=1.0, eta_memory=0.8, kappa=0.5, host_us_per_op=10.0, fill_us=0.0,
+              kernel_floor_us=2.0)
+EAGER = ENGINES["eager"]
 
 
 def test_arithmetic_of_a_hand_worked_example_in_fp32():
     # product: 2 GFLOP / (10 TFLOP/s x 1.0) = 0.2 ms (its 8 MB take 0.01 ms at 800 GB/s: compute-bound);
     # gelu: 40 MB / 800 GB/s = 0.05 ms, twice; device 0.3 ms; host 3 operators x 10 us = 0.03 ms;
     # latency = max(0.03, 0.3) + 0.5 x 0.03 = 0.315 ms
-    device, compute, memory, rates = model.device_ms(card(), OPS, PRECISIONS["fp32"], 0.0, C)
+    device, compute, memory, rates = model.device_ms(card(), OPS, PRECISIONS["fp32"], 0.0, EAGER, C)
     assert device == pytest.approx(0.3) and compute == pytest.approx(0.2) and memory == pytest.approx(0.1)
     assert rates == {"fp32"}  # products in fp32 do not use TF32 (PyTorch's default for matmul)
-    host = model.host_ms(3, 1, "eager", 0, PRECISIONS["fp32"], C)
+    host = model.host_ms(OPS, 3, 1, EAGER, 0, PRECISIONS["fp32"], C)
     assert host == pytest.approx(0.03)
     assert model.combine(host, device, C) == pytest.approx(0.315)
 
 
 def test_arithmetic_in_fp16_and_with_half_the_layers_quantized_to_int8():
     # fp16: 2 GFLOP / (100 x 0.5) = 0.04 ms; bytes halved: gelu 20 MB / 800 GB/s = 0.025 ms x 2
-    device, *_ = model.device_ms(card(), OPS, PRECISIONS["fp16"], 0.0, C)
+    device, *_ = model.device_ms(card(), OPS, PRECISIONS["fp16"], 0.0, EAGER, C)
     assert device == pytest.approx(0.09)
     # int8 dynamic on half the linear layers: 1 GFLOP at 200 x 0.5 (0.01 ms) + 1 GFLOP in fp32 (0.1 ms);
     # gelu stays fp32: 0.1 ms
-    device, compute, memory, rates = model.device_ms(card(), OPS, PRECISIONS["int8_dynamic"], 0.5, C)
+    device, compute, memory, rates = model.device_ms(card(), OPS, PRECISIONS["int8_dynamic"], 0.5, EAGER, C)
     assert compute == pytest.approx(0.11) and memory == pytest.approx(0.1) and rates == {"tensor int8", "fp32"}
+
+
+def test_a_product_pays_its_fill_time_so_small_ones_fall_short_of_the_peak():
+    # fp16: 2 GFLOP / (100 x 0.5) = 0.04 ms + 10 us of fill = 0.05 ms; the gelus are memory-bound (no fill)
+    filled = Constants(**{**C.__dict__, "fill_us": 10.0})
+    device, compute, memory, _ = model.device_ms(card(), OPS, PRECISIONS["fp16"], 0.0, EAGER, filled)
+    assert compute == pytest.approx(0.05) and memory == pytest.approx(0.05)
+
+
+def fused(**figures) -> EngineSpec:
+    """A toy engine that fuses elementwise work and quantizes the whole graph."""
+    base = dict(name="toy", label="a toy engine", backend=None, devices=(), precisions=("fp32", "int8_static"),
+                quantizes_with="its own", package=None, import_name=None, extra=None, serves_on=("cuda",),
+                host_model="per_op", host_us=4.0, elementwise_kept=0.5, quantizes=("linear", "matmul", "conv"),
+                measured_as=("toy",), validated=False, band_factor=1.5)
+    return EngineSpec(**{**base, **figures})
+
+
+def test_an_engine_that_fuses_launches_fewer_kernels_and_moves_fewer_bytes():
+    # half of the gelu kernels remain: 1 x 0.05 ms instead of 2; the product stays 0.2 ms: device 0.25 ms;
+    # host: (1 product + 2 others x 0.5) x 4 us = 0.008 ms
+    device, compute, memory, _ = model.device_ms(card(), OPS, PRECISIONS["fp32"], 0.0, fused(), C)
+    assert device == pytest.approx(0.25) and compute == pytest.approx(0.2) and memory == pytest.approx(0.05)
+    assert model.host_ms(OPS, 3, 1, fused(), 0, PRECISIONS["fp32"], C) == pytest.approx(0.008)
+    # one replay a forward pass, whatever the kernels
+    graphs = fused(host_model="per_pass", host_us=None)
+    assert model.host_ms(OPS, 3, 2, graphs, 0, PRECISIONS["fp32"], C) == pytest.approx(2 * C.graph_launch_us / 1000)
+
+
+def test_whole_graph_quantization_runs_every_product_in_int8_and_torchao_only_the_linear_layers():
+    conv = [OperatorGroup(op="aten.convolution.default", kind="conv", in_linear=False, count=1, flops=2_000_000_000,
+                          bytes=8_000_000, weight_bytes=4_000_000)]
+    # int8 static on a conv: 2 GFLOP at 200 TOP/s x 0.5 = 0.02 ms; its weights read at 1 byte (1 MB) + 4 MB of
+    # fp32 activations: 5 MB / 800 GB/s = 0.00625 ms, so compute-bound
+    device, *_ = model.device_ms(card(), conv, PRECISIONS["int8_static"], 1.0, fused(), C)
+    assert device == pytest.approx(0.02)
+    # torchao leaves the convolution in fp32 (tf32 tensor cores on Ampere: 2 GFLOP at 50 x 0.5 = 0.08 ms)
+    device, *_ = model.device_ms(card(), conv, PRECISIONS["int8_static"], 1.0, EAGER, C)
+    assert device == pytest.approx(0.08)
+
+
+def test_every_engine_that_serves_on_cards_projects_and_the_others_say_why_not():
+    catalog = bundled_catalog()
+    report = load_report(next(p for p in CPU_PROFILES if "vision" in p.name))
+    variant = next(v for v in report.variants if v.precision == "fp32" and measured_cells(v))
+    t4 = catalog.card("NVIDIA T4")
+    results = {name: project(report, variant, 8, t4, catalog, name) for name in ENGINES if not ENGINES[name].serving}
+    assert isinstance(results["openvino"], Unfit) and "CPUs" in results["openvino"].reason
+    eager, graphs, trt = results["eager"], results["graphs"], results["tensorrt"]
+    assert not isinstance(eager, Unfit) and not isinstance(graphs, Unfit) and not isinstance(trt, Unfit)
+    assert trt.p50_ms < eager.p50_ms and graphs.p50_ms < eager.p50_ms  # fused, and fewer launches
+    assert trt.band > eager.band or ENGINES["tensorrt"].validated
+    mi300 = catalog.card("AMD Instinct MI300X")
+    assert isinstance(project(report, variant, 8, mi300, catalog, "tensorrt"), Unfit)
 
 
 def test_convolutions_in_fp32_use_tf32_from_ampere_and_geforce_fp16_accumulates_in_fp32():
@@ -126,7 +184,7 @@ def test_projecting_onto_a_card_with_a_reference_reproduces_it_within_the_band()
     """From the CPU profiles (CPU to GPU), and from the reference with the cell left out (same card)."""
     outcomes = evaluate([c for c in cases(bundled_catalog(), list(reference_reports()),
                                           [load_report(p) for p in CPU_PROFILES], [])])
-    by_path = {path: [o for o in outcomes if o.path == path] for path in ("CPU to GPU", "same card")}
+    by_path = {path: [o for o in outcomes if o.path and o.path.startswith(path)] for path in ("CPU to GPU", "same card")}
     for path, found in by_path.items():
         assert len(found) >= 20
         assert sum(o.inside for o in found) / len(found) >= 0.8, path
@@ -140,13 +198,44 @@ def test_published_points_are_sourced_and_name_catalog_cards():
         assert catalog.card(point.card) is not None and point.source and point.software and point.latency_ms > 0
 
 
+def _held_out(engine: str):
+    points = [p for p in published_points() if p.engine == engine and p.split == "held_out"]
+    found = cases(bundled_catalog(), list(reference_reports()), [load_report(p) for p in CPU_PROFILES], points,
+                  counted_tables())
+    return [o for o in evaluate(found) if o.ratio is not None]
+
+
+def test_every_published_model_is_built_in_or_counted():
+    counted = counted_tables()
+    for point in published_points():
+        assert ":" not in point.model or (point.model, point.size) in counted, point.model
+
+
+@pytest.mark.parametrize("engine", ["compile", "tensorrt"])
+def test_fused_engines_hold_their_goal_on_measurements_nobody_fitted_on(engine):
+    """Issue goal: median error under 30% for compiled/fused engines, held out (docs/projection-validation.md)."""
+    outcomes = _held_out(engine)
+    assert len(outcomes) >= 50
+    assert statistics.median(abs(o.ratio - 1) for o in outcomes) < 0.3
+    assert ENGINES[engine].validated
+
+
+def test_eager_held_out_points_fall_inside_their_band_as_documented():
+    """74% on 2026-12-06 (docs/projection-validation.md): the 80% goal is not met (power-limited cards project fast);
+    this holds the figure from falling further unnoticed."""
+    outcomes = _held_out("eager")
+    assert len(outcomes) >= 100
+    assert sum(o.inside for o in outcomes) / len(outcomes) >= 0.72
+
+
 def test_a_report_without_per_operator_counts_is_projected_from_its_totals_with_a_wider_band():
     report = load_report(GOLDEN_V2)
     variant = report.variant("fp32")
     catalog = bundled_catalog()
     result = project(report, variant, 1, catalog.card("NVIDIA L4"), catalog)
     assert not isinstance(result, Unfit)
-    assert result.band == pytest.approx(BANDS["CPU to GPU"] * 1.5) and "no per-operator counts" in result.basis
+    assert result.band == pytest.approx(BANDS[band_key(result.path, result.regime)] * 1.5)
+    assert "no per-operator counts" in result.basis
 
 
 def test_what_if_table_measured_where_a_reference_exists_and_projected_elsewhere():

@@ -1,0 +1,97 @@
+"""Count the operators of public architectures, for the projection check on models nobody fitted on.
+
+The validation (benchmarks/projection_validation.py) projects published measurements of public models
+(profiles/validation/published_engines.csv) from their operator tables, as it projects a CPU profile onto a card:
+the model alone, nothing measured carried. This script counts those tables once, with the profiler's own counter
+(advisor/profiling/work.py) on meta tensors, and writes profiles/validation/public_models.json, so the validation
+itself needs neither torchvision nor transformers.
+
+Needs torchvision built for the installed torch (and transformers, the project's `hf` extra, for BERT):
+    python benchmarks/count_public_models.py [--out profiles/validation/public_models.json]
+Model keys: torchvision:<constructor> (at size `default`: the image size in IMAGE_SIZES, else 224) and
+hf:bert-base-uncased / hf:bert-large-uncased / hf:distilbert-base-uncased at size seqN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from advisor.profiling.work import count, weights_of  # noqa: E402
+
+POINTS = ROOT / "profiles" / "validation" / "published_engines.csv"
+OUT = ROOT / "profiles" / "validation" / "public_models.json"
+# The resolution each torchvision model is published at where it is not 224 (torchvision's model docs).
+IMAGE_SIZES = {"efficientnet_b1": 240, "efficientnet_b2": 288, "efficientnet_b3": 300, "efficientnet_b4": 380,
+               "inception_v3": 299, "efficientnet_v2_s": 384, "vit_h_14": 518}
+BERT = {  # the published configurations (hidden size, layers, heads, feed-forward)
+    "hf:bert-base-uncased": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072),
+    "hf:bert-large-uncased": dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096),
+}
+
+
+def wanted(points: Path) -> list[tuple[str, str]]:
+    """The (model, size) pairs the published file names, besides the built-ins (profiled, not counted here)."""
+    text = "".join(line for line in points.read_text(encoding="utf-8").splitlines(True) if not line.startswith("#"))
+    return sorted({(row["model"], row["size"]) for row in csv.DictReader(io.StringIO(text))
+                   if ":" in row["model"]})
+
+
+def build(model: str, size: str, batch: int) -> tuple[torch.nn.Module, tuple, str]:
+    """The model on meta tensors, its inputs, and what was built."""
+    family, name = model.split(":", 1)
+    if family == "torchvision":
+        import torchvision
+
+        side = IMAGE_SIZES.get(name, 224)
+        try:
+            with torch.device("meta"):
+                net = getattr(torchvision.models, name)(weights=None).eval()
+        except NotImplementedError:  # a constructor that computes its widths from tensors (RegNet): build, then move
+            net = getattr(torchvision.models, name)(weights=None).eval().to("meta")
+        return (net, (torch.empty(batch, 3, side, side, device="meta"),),
+                f"torchvision {torchvision.__version__}, {side}x{side}")
+    with torch.device("meta"):
+        if family == "hf" and size.startswith("seq"):
+            import transformers
+
+            seq = int(size[3:])
+            if name == "distilbert-base-uncased":
+                net = transformers.DistilBertModel(transformers.DistilBertConfig()).eval()
+            else:
+                net = transformers.BertModel(transformers.BertConfig(**BERT[model])).eval()
+            ids = torch.zeros(batch, seq, dtype=torch.long)
+            return net, (ids,), f"transformers {transformers.__version__}, {seq} tokens"
+    raise SystemExit(f"cannot build {model} at size {size}: add it to benchmarks/count_public_models.py")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default=str(OUT))
+    args = parser.parse_args()
+    tables = []
+    for model, size in wanted(POINTS):
+        net, inputs, built = build(model, size, 1)
+        flops, nbytes, ops, groups = count(lambda net=net, inputs=inputs: net(*inputs), weights_of(net))
+        tables.append({"model": model, "size": size, "batch_size": 1, "built": built, "flops": flops,
+                       "unfused_bytes": nbytes, "op_count": ops,
+                       "parameters": sum(p.numel() for p in net.parameters()),
+                       "operators": [g.model_dump() for g in groups]})
+        print(f"{model} {size}: {flops / 1e9:.2f} GFLOP, {ops} operators, {len(groups)} groups ({built})")
+    Path(args.out).write_text(json.dumps({"counted_with": f"torch {torch.__version__}, FlopCounterMode on meta "
+                                                           "tensors (advisor/profiling/work.py), batch 1",
+                                          "tables": tables}, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
