@@ -48,7 +48,7 @@ LINKS: tuple[tuple[str, Link], ...] = (
     (r"B200|B300", Link("NVLink", 900.0, 8, "NVIDIA HGX B200 and HGX B300: fifth-generation NVLink, 1.8 TB/s per GPU")),
     (r"MI300X|MI325X", Link("Infinity Fabric", 448.0, 8,
                             "AMD Instinct MI300X/MI325X datasheets: 896 GB/s of Infinity Fabric peer links per GPU")),
-    (r"H100 PCIe|GeForce RTX 5090|RTX PRO (4000|6000)", _PCIE5),
+    (r"H100 PCIe|GeForce RTX 5090|RTX PRO 6000", _PCIE5),
 )
 
 
