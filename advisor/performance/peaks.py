@@ -19,6 +19,10 @@ from advisor.catalog.cards import Card
 from advisor.schema.precisions import MIN_CAPABILITY
 
 TENSOR_KINDS = ("matmul", "conv", "attention")
+# PyTorch reaches NVIDIA cards through CUDA and AMD ones through ROCm, the stacks these peaks and the serving constants
+# describe. Another vendor's accelerator (Intel Gaudi: Intel's own bridge and graph compiler) runs at speeds nothing here
+# models, so it is listed but never projected.
+PROJECTED_VENDORS = ("NVIDIA", "AMD")
 
 
 def is_geforce(card: Card) -> bool:
@@ -59,6 +63,9 @@ def peak(card: Card, dtype: str, kind: str) -> tuple[float | None, str]:
 
 def unsupported(card: Card, dtype: str) -> str | None:
     """Why this card cannot run arithmetic in this dtype (None: it can)."""
+    if card.vendor not in PROJECTED_VENDORS:
+        return (f"{card.name} is not projected: PyTorch runs on it through {card.vendor}'s own software stack, whose speed "
+                f"this tool does not model (only {' and '.join(PROJECTED_VENDORS)} cards are)")
     need = MIN_CAPABILITY.get(dtype)
     if need and card.capability is not None and card.capability < need:
         return (f"{card.name} (compute capability {card.compute_capability}) has no {dtype}: it needs "

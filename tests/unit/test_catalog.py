@@ -8,6 +8,7 @@ from advisor import cli
 from advisor.catalog import view
 from advisor.catalog.catalog import bundled_catalog, load_catalog
 from advisor.catalog.table import CatalogError
+from advisor.performance.peaks import unsupported
 
 OFFER_HEADER = ("provider,offer,kind,card,gpu_as_listed,gpu_count,vcpus,ram_gb,price_per_hour,price_per_month,currency,"
                 "price_scope,vat,billing_granularity,region,country,jurisdiction,certifications,certification_scope,"
@@ -23,11 +24,18 @@ def _offers(tmp_path, *rows):
 
 def test_the_bundled_catalog_validates_and_cross_references():
     catalog = bundled_catalog()
-    assert len(catalog.cards) == 36 and len(catalog.offers) > 90
+    assert len(catalog.cards) == 44 and len(catalog.offers) > 90
     assert all(o.card is None or catalog.card(o.card) for o in catalog.offers)
     assert all(o.currency in ("EUR", "USD") and o.price_per_hour > 0 for o in catalog.offers)
-    assert catalog.as_of["offers.csv"] == date(2026, 11, 29)
+    assert catalog.as_of["offers.csv"] == date(2026, 12, 6)
     assert catalog.card("NVIDIA L4").capability == (8, 9) and catalog.card("NVIDIA T4").bf16_tflops_dense is None
+
+
+def test_a_card_of_another_vendor_is_listed_but_never_projected():
+    catalog = bundled_catalog()
+    gaudi = catalog.card("Intel Gaudi 3")
+    assert gaudi is not None and "not projected" in (unsupported(gaudi, "bf16") or "")
+    assert unsupported(catalog.card("AMD Instinct MI355X"), "bf16") is None  # AMD runs PyTorch through ROCm
 
 
 def test_facts_take_the_latest_period():
@@ -94,7 +102,7 @@ def test_filters_and_price_age():
 
 def test_catalog_command(tmp_path, capsys):
     assert cli.main(["catalog", "validate"]) == 0
-    assert "catalog valid: 36 cards" in capsys.readouterr().out
+    assert "catalog valid: 44 cards" in capsys.readouterr().out
     assert cli.main(["catalog", "--certification", "HDS"]) == 0
     out = capsys.readouterr().out
     assert "Scaleway" in out and "AWS" not in out

@@ -45,7 +45,7 @@ LINKS: tuple[tuple[str, Link], ...] = (
     (r"H100 SXM|H200 SXM", Link("NVLink", 450.0, 8, "NVIDIA H100/H200 datasheets: NVLink 900 GB/s")),
     (r"H100 NVL", Link("NVLink", 300.0, 2, "NVIDIA H100 NVL datasheet: NVLink bridge 600 GB/s, pairs of cards")),
     (r"H200 NVL", Link("NVLink", 450.0, 4, "NVIDIA H200 NVL datasheet: 2- or 4-way NVLink bridge, 900 GB/s")),
-    (r"B200", Link("NVLink", 900.0, 8, "NVIDIA HGX B200: fifth-generation NVLink, 1.8 TB/s per GPU")),
+    (r"B200|B300", Link("NVLink", 900.0, 8, "NVIDIA HGX B200 and HGX B300: fifth-generation NVLink, 1.8 TB/s per GPU")),
     (r"MI300X|MI325X", Link("Infinity Fabric", 448.0, 8,
                             "AMD Instinct MI300X/MI325X datasheets: 896 GB/s of Infinity Fabric peer links per GPU")),
     (r"H100 PCIe|GeForce RTX 5090|RTX PRO 6000", _PCIE5),

@@ -68,8 +68,6 @@ def why_not(setup: Setup, a: Architecture) -> str | None:
     card, fmt = setup.card, work.WEIGHT_FORMATS[setup.precision]
     if not card.memory_gb or not card.memory_bandwidth_gbs:
         return f"the catalog has no memory size or bandwidth for {card.name}"
-    if card.vendor != "NVIDIA" and card.vendor != "AMD":
-        return f"{card.name} is not a GPU the serving engines run on"
     compute = _compute_dtype(card, fmt.compute)
     if problem := unsupported(card, compute):
         return problem
