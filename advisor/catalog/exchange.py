@@ -33,6 +33,7 @@ from pathlib import Path
 import advisor
 from advisor.catalog.catalog import FILES, Catalog, catalog_with
 from advisor.catalog.diff import ROWS
+from advisor.catalog.digest import catalog_sha256
 from advisor.catalog.edit import render_rows
 from advisor.catalog.table import CatalogError
 from advisor.errors import AdvisorError, UsageError
@@ -73,7 +74,6 @@ def sha256(data: bytes) -> str:
 
 def package_files(catalog: Catalog, now: datetime) -> dict[str, bytes]:
     """The package's files for the catalog in use: each file merged, then MANIFEST.json, then SHA256SUMS."""
-    from advisor.documents.integrity import catalog_sha256
 
     files: dict[str, bytes] = {}
     for name in FILES:
@@ -275,7 +275,6 @@ def describe(package: Package) -> str:
 
 def digest_note(package: Package, installed: Catalog) -> str:
     """Whether documents made at the exporting site will verify here (``verify`` compares this digest)."""
-    from advisor.documents.integrity import catalog_sha256
 
     sent, here = package.manifest.get("catalog_sha256"), catalog_sha256(installed)
     if not sent:

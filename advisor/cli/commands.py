@@ -290,13 +290,14 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from advisor.catalog.digest import catalog_sha256
     from advisor.documents import integrity, write_document
     from advisor.report.io import load_report
 
     source = Path(args.report)
     report = load_report(source)
     out = Path(args.out) if args.out else source.with_suffix(f".{args.format}")
-    rec = catalog_sha256 = None
+    rec = catalog_digest = None
     if args.format != "csv" and (args.workload or args.preset or args.p95_ms is not None):
         from advisor.catalog.catalog import load_catalog, user_catalog_dir
         from advisor.recommend.decide import recommend
@@ -305,21 +306,22 @@ def cmd_report(args: argparse.Namespace) -> int:
         folder = user_catalog_dir(args.catalog_dir)
         catalog = load_catalog(folder)
         rec = recommend(report, build_workload(args), catalog, reference_reports(folder, _references(args)))
-        catalog_sha256 = integrity.catalog_sha256(catalog)
+        catalog_digest = catalog_sha256(catalog)
     write_document(report, integrity.sha256_file(source), args.format, out, rec, args.paper, args.overwrite,
-                   _inputs(args.report, args.workload), catalog_sha256=catalog_sha256 if rec else None)
+                   _inputs(args.report, args.workload), catalog_sha256=catalog_digest if rec else None)
     print(f"{args.format} document: {out}")
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from advisor.catalog.catalog import load_catalog, user_catalog_dir
+    from advisor.catalog.digest import catalog_sha256
     from advisor.documents import integrity
 
     workload = None
     if args.workload or args.preset or args.p95_ms is not None:
         workload = integrity.workload_sha256(build_workload(args))
-    catalog = integrity.catalog_sha256(load_catalog(user_catalog_dir(args.catalog_dir)))
+    catalog = catalog_sha256(load_catalog(user_catalog_dir(args.catalog_dir)))
     ok, lines = integrity.verify(Path(args.document), Path(args.report), workload, catalog)
     head = f"{args.document}: genuine" if ok else f"{args.document}: NOT genuine"
     print("\n".join([head, *(f"  {line}" for line in lines)]), file=sys.stdout if ok else sys.stderr)

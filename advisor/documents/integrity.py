@@ -16,12 +16,12 @@ proves that nothing changed by accident or by someone who did not recompute it; 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import advisor
+from advisor.digest import sha256_json
 from advisor.errors import UsageError
 from advisor.files import read_bytes
 
@@ -35,27 +35,8 @@ def sha256_file(path: Path) -> str:
     return hashlib.sha256(read_bytes(Path(path), "report")).hexdigest()
 
 
-def sha256_json(data) -> str:
-    """The digest of a value as canonical JSON (sorted keys, no spaces): the same value, the same digest."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
 def workload_sha256(workload) -> str:
     return sha256_json(workload.model_dump(mode="json"))
-
-
-def catalog_sha256(catalog) -> str:
-    """Every row of every catalog file in use (bundled and the user's), as validated, and the network round trips
-    a cloud offer's latency counts (bundled)."""
-    from advisor.catalog.rtt import round_trip_table
-
-    trips = round_trip_table()
-    return sha256_json({"cards": [c.model_dump(mode="json") for c in catalog.cards],
-                        "servers": [s.model_dump(mode="json") for s in catalog.servers],
-                        "offers": [o.model_dump(mode="json") for o in catalog.offers],
-                        "energy": [f.model_dump(mode="json") for f in catalog.energy],
-                        "round_trips": [r.model_dump(mode="json") for r in trips.rows.values()],
-                        "locations": [r.model_dump(mode="json") for r in trips.locations.values()]})
 
 
 @dataclass(frozen=True)

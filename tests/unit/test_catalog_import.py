@@ -11,8 +11,8 @@ import pytest
 from advisor import cli
 from advisor.catalog import exchange
 from advisor.catalog.catalog import bundled_catalog, load_catalog
+from advisor.catalog.digest import catalog_sha256
 from advisor.catalog.edit import render_rows
-from advisor.documents.integrity import catalog_sha256
 
 CATALOG_FILES = ("cards.csv", "servers.csv", "offers.csv", "energy.csv")
 
