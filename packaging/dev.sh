@@ -191,7 +191,7 @@ fi
 # Other arguments go to pytest as they are (slow tests skipped unless named or --run-slow is given).
 if [ $# -eq 0 ]; then
   lint
-  set -- tests/unit tests/ui
+  set -- tests/unit tests/app
 elif [ "$1" = --all ]; then
   shift
   lint

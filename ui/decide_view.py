@@ -405,7 +405,7 @@ class DecideView(QWidget):
         self.ranked.setRowCount(len(options))
         for r, o in enumerate(options):
             total = total_text(o)
-            cells = [o.label, o.engine, o.precision, str(o.batch_size), str(o.devices), number(o.p50_ms),
+            cells = [o.label, o.engine, o.precision, str(o.batch_size), o.devices_text(), number(o.p50_ms),
                      number(o.p95_ms_at_peak), short_basis(o), total, number(o.cost_per_million_eur),
                      number(o.energy_per_inference_j), number(o.co2_g_per_1000), number(o.breakeven_month)]
             for c, text in enumerate(cells):
