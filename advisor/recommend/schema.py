@@ -123,7 +123,7 @@ def exclusions_by_reason(excluded: list[Exclusion]) -> list[tuple[str, str, list
 
 def short_basis(option: Option) -> str:
     """The basis in two words for a table row (the full one is in ``option.basis``)."""
-    return "measured" if option.measured else f"projected x/÷{option.uncertainty_factor:g}"
+    return "measured" if option.measured else f"projected x/÷{option.uncertainty_factor:.3g}"
 
 
 def total_text(option: Option, grouping: bool = True) -> str:

@@ -129,7 +129,7 @@ def verdict_headline(best: Option, w: Workload) -> str:
               else f"with little headroom ({number(best.end_to_end_ms)} ms at the peak)")
     holds = f"it holds the {_duration(w.p95_ms)} target {margin} at the busiest moment"
     if not best.measured:
-        holds += f" (projected, within x/÷{best.uncertainty_factor:g})"
+        holds += f" (projected, within x/÷{best.uncertainty_factor:.3g})"
     if best.action == "cloud" and best.network_rtt_ms is None and w.users_region is not None:
         holds += f", its network round trip from {w.users_region} not known and not counted"
     running = "electricity" if best.action == "keep" else "electricity and upkeep"
