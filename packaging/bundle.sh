@@ -5,7 +5,9 @@
 #
 # On a connected machine, writes DIR/gpu-advisor-offline-VERSION-PLATFORM.tar holding:
 #   wheels/               every wheel: torch (the build asked for), torchao, PySide6-Essentials, pyqtgraph,
-#                         transformers and safetensors (Hugging Face folders), and their dependencies
+#                         transformers and safetensors (Hugging Face folders), the engines profiled beside eager
+#                         PyTorch (ONNX Runtime; OpenVINO with NNCF: the extras onnx and openvino), and their
+#                         dependencies
 #   requirements.lock     every wheel pinned by version and SHA-256 (pip --require-hashes)
 #   sbom.cdx.json         CycloneDX 1.5 SBOM: each component with its version, licence and hash
 #   SHA256SUMS            the SHA-256 of every file of the bundle
@@ -57,7 +59,7 @@ project_wheel=$(ls "$stage"/wheels/gpu_advisor-*.whl)
 say "downloading torch 2.13.0 ($torch_build build) and every dependency (this takes a while)"
 "$python" -m pip download --progress-bar on --dest "$stage/wheels" "${pick[@]}" \
   --extra-index-url "https://download.pytorch.org/whl/$torch_build" --retries 1 --timeout 30 \
-  "torch==2.13.0" "${project_wheel}[hf]"
+  "torch==2.13.0" "${project_wheel}[hf,onnx,openvino]"
 
 "$python" packaging/bundle_check.py torch "$stage/wheels" "$torch_build"  # refuses a build other than --torch
 

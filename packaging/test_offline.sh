@@ -39,7 +39,14 @@ run_offline() {  # the command, with no network, its network syscalls traced
 export QT_QPA_PLATFORM=offscreen HOME="$work/home"
 mkdir -p "$HOME"
 run_offline profile "$work/env/bin/gpu-advisor" profile embedding --size tiny --batch 1 --budget 2 --rounds 1 \
-  --precision fp32,int8 --no-energy --out "$work/r.json" --quiet > /dev/null
+  --precision fp32,int8 --engine eager,onnxruntime,openvino --no-energy --out "$work/r.json" --quiet > /dev/null
+"$work/env/bin/python" - "$work/r.json" <<'PY'  # the engines came with the bundle and measured offline
+import json, sys
+rows = json.load(open(sys.argv[1]))["variants"]
+measured = {(v["engine"], v["precision"]) for v in rows if v["status"] == "ok"}
+missing = {"eager", "onnxruntime", "openvino"} - {engine for engine, _ in measured}
+sys.exit(f"engines not measured offline: {sorted(missing)}" if missing else 0)
+PY
 run_offline recommend "$work/env/bin/gpu-advisor" recommend "$work/r.json" --preset internal-tool > "$work/verdict.txt"
 run_offline pdf "$work/env/bin/gpu-advisor" report "$work/r.json" --preset internal-tool --format pdf --out "$work/r.pdf"
 run_offline app "$work/env/bin/python" - <<'PY'

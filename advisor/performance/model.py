@@ -1,6 +1,7 @@
 """The per-operator performance model: device time on a card, host time of an engine, and their overlap.
 
-    device = sum over operators of count x max(t_kernel, FLOPs / (peak x eta_c), bytes / (bandwidth x eta_m))
+    device = sum over the kernels the engine runs of max(t_kernel, FLOPs / (peak x eta_c) + t_fill,
+                                                         bytes / (bandwidth x eta_m))
     host   = kernels launched x the engine's cost a kernel (eager-like), or its cost a forward pass (a CUDA
              graph or an engine plan replayed), + in eager the cost of each quantized-layer call (torchao's
              dispatch and syncs)
