@@ -27,7 +27,7 @@ VERDICT_FACTS = ("electricity_price", "carbon", "pue")  # what a verdict multipl
 class Finding:
     file: str
     row: str
-    kind: str  # stale, undated, doubtful, unmapped, estimate, missing, billing, scope, location
+    kind: str  # stale, undated, doubtful, unmapped, estimate, missing, billing, scope, location, lifecycle
     detail: str
 
     def as_json(self) -> dict:
@@ -52,6 +52,9 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
                                             ("TDP", card.tdp_w)) if value is None]
         if missing:
             found.append(Finding("cards.csv", card.name, "missing", f"no {', '.join(missing)}: it cannot be projected or costed"))
+        if eol := card.end_of_life:
+            found.append(Finding("cards.csv", card.name, "lifecycle", f"{eol}: never bought in a recommendation; "
+                                                                    f"{card.lifecycle_source}"))
     for server in catalog.servers:
         if server.estimated:
             found.append(Finding("servers.csv", server.name, "estimate", server.price_basis))

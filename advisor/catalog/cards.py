@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from advisor.catalog.table import first_day
 from advisor.schema.records import FiniteRecord
@@ -41,6 +42,11 @@ class Card(FiniteRecord):
     street_price_basis: str | None = None
     source: str
     notes: str | None = None
+    lifecycle: Literal["current", "eol"] | None = Field(
+        default=None, description="eol: no longer bought new (the vendor ended it, or NVIDIA's current CUDA toolkit "
+                                  "no longer supports it); empty: not known")
+    lifecycle_date: str | None = Field(default=None, description="when it became so: YYYY, YYYY-MM or YYYY-MM-DD")
+    lifecycle_source: str | None = None
 
     @field_validator("name_pattern")
     @classmethod
@@ -58,7 +64,7 @@ class Card(FiniteRecord):
             raise ValueError("write it as MAJOR.MINOR, e.g. 8.9")
         return value
 
-    @field_validator("price_date", "street_price_date")
+    @field_validator("price_date", "street_price_date", "lifecycle_date")
     @classmethod
     def _price_date(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", value):
@@ -66,6 +72,19 @@ class Card(FiniteRecord):
         if value is not None and first_day(value) is None:
             raise ValueError(f"{value} is not a day of the calendar (a month 1 to 12, a day that month has)")
         return value
+
+    @model_validator(mode="after")
+    def _lifecycle_sourced(self) -> Card:
+        if self.lifecycle == "eol" and not (self.lifecycle_date and self.lifecycle_source):
+            raise ValueError("an end-of-life card needs lifecycle_date and lifecycle_source: the buyer checks both")
+        return self
+
+    @property
+    def end_of_life(self) -> str | None:
+        """Why this card is not bought new, with its date (None: nothing says so); its source is lifecycle_source."""
+        if self.lifecycle != "eol":
+            return None
+        return f"end of life since {self.lifecycle_date} (its source: lifecycle_source in cards.csv)"
 
     def matches(self, reported_name: str) -> bool:
         return re.search(self.name_pattern, reported_name, flags=re.IGNORECASE) is not None

@@ -23,6 +23,9 @@ Rules on the hardware, for keep, buy and rent alike (``excluded`` decides every 
 - data: where data of the workload's sensitivity may be processed (above); on premise it always may.
 - marketplace: renting third parties' machines only when asked (``allow_marketplace``).
 - cooling: with ``datacenter_cards_only``, only passively cooled data-centre cards serve, owned, bought or rented.
+- lifecycle: a card the catalog marks end of life (``lifecycle`` eol in cards.csv, with its date and source) is
+  not bought new: it would serve the whole horizon without its vendor's current software. Keeping one already
+  owned and renting one (the provider carries the hardware) stay allowed.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from advisor.performance.peaks import is_geforce
 if TYPE_CHECKING:
     from advisor.recommend.workload import Workload
 
-RuleCategory = Literal["licence", "data", "marketplace", "cooling"]
+RuleCategory = Literal["licence", "data", "marketplace", "cooling", "lifecycle"]
 
 LEVELS = ("public", "personal", "health", "sensitive", "classified")
 
@@ -102,6 +105,11 @@ def excluded(
         return "cooling", (
             "a workstation or consumer card cooled by its own fan, left out: the workload asks for "
             "data-centre cards only"
+        )
+    if card is not None and action == "upgrade" and (eol := card.end_of_life):
+        return "lifecycle", (
+            f"{card.name} is not bought new for a {workload.horizon_months}-month horizon: {eol}; keeping one you "
+            "own or renting one stays possible"
         )
     return None
 

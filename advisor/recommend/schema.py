@@ -83,7 +83,7 @@ CAPITAL = ("purchase", "host", "setup")  # paid once, not every month
 class Exclusion(Record):
     label: str
     category: Literal["does_not_fit", "unsupported", "latency", "data", "budget", "no_spec", "no_price", "quality",
-                      "breakeven", "marketplace", "cooling", "licence", "no_host",
+                      "breakeven", "marketplace", "cooling", "licence", "lifecycle", "no_host",
                       "redundancy"]
     reason: str
     best_p95_ms: float | None = None

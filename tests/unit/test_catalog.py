@@ -167,6 +167,24 @@ def test_a_corrected_bundled_card_replaces_it(tmp_path):
     assert len(catalog.cards) == len(bundled_catalog().cards)
 
 
+def test_an_end_of_life_card_needs_its_date_and_source_and_the_audit_lists_it(tmp_path):
+    from advisor.catalog.audit import audit
+    from advisor.catalog.edit import save_user_row
+
+    catalog = bundled_catalog()
+    assert catalog.card("NVIDIA V100 SXM2 32GB").end_of_life and catalog.card("NVIDIA L4").end_of_life is None
+    listed = {f.row for f in audit(catalog) if f.kind == "lifecycle"}
+    assert listed == {c.name for c in catalog.cards if c.lifecycle == "eol"}
+    l4 = {k: ("" if v is None else str(v)) for k, v in catalog.card("NVIDIA L4").model_dump().items()}
+    with pytest.raises(CatalogError, match="needs lifecycle_date and lifecycle_source"):
+        save_user_row(tmp_path, "cards.csv", {**l4, "lifecycle": "eol"})
+    with pytest.raises(CatalogError, match="lifecycle"):
+        save_user_row(tmp_path, "cards.csv", {**l4, "lifecycle": "retired"})
+    mine = save_user_row(tmp_path, "cards.csv", {**l4, "lifecycle": "eol", "lifecycle_date": "2031-01",
+                                                 "lifecycle_source": "a vendor notice"})
+    assert mine.card("NVIDIA L4").end_of_life == "end of life since 2031-01 (its source: lifecycle_source in cards.csv)"
+
+
 def test_entries_saved_by_the_app_are_read_by_the_command_line(tmp_path, monkeypatch, capsys):
     from advisor.catalog.catalog import default_user_catalog_dir, user_catalog_dir
     from advisor.catalog.edit import save_user_row

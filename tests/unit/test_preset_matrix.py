@@ -99,3 +99,10 @@ def test_no_workstation_card_in_a_rack_server(verdicts):
             if option.action == "upgrade" and card is not None and card.fan_cooled:
                 assert not any(f"x {name} at" in n for n in option.notes for name in racks), (key, option.label)
 
+
+
+def test_no_end_of_life_card_is_bought(verdicts):
+    for key, rec in verdicts.items():
+        for option in rec.ranked:
+            card = CATALOG.card(option.card) if option.card else None
+            assert not (option.action == "upgrade" and card is not None and card.end_of_life), (key, option.label)

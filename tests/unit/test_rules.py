@@ -57,6 +57,14 @@ def test_the_cooling_rule_holds_for_keep_buy_and_rent(action):
     assert category(workload(), action, WORKSTATION, EU_OFFER) is None
 
 
+@pytest.mark.parametrize("action", ACTIONS)
+def test_an_end_of_life_card_is_kept_or_rented_but_never_bought(action):
+    volta = CATALOG.card("NVIDIA V100 SXM2 32GB")
+    assert volta.lifecycle == "eol"
+    assert category(workload(), action, volta, EU_OFFER) == ("lifecycle" if action == "upgrade" else None)
+    assert category(workload(), action, SERVER, EU_OFFER) is None
+
+
 def test_a_marketplace_is_rented_only_when_asked():
     allowed = workload(allow_consumer_cards=True)
     assert category(allowed, "cloud", GEFORCE, MARKET) == "marketplace"
