@@ -13,6 +13,7 @@ from html import escape
 import advisor
 from advisor.documents import svg
 from advisor.recommend.schema import Recommendation, exclusions_by_reason, short_basis
+from advisor.recommend.shortlist import Row, shortlist
 from advisor.report.format import number
 from advisor.report.rows import result_table
 from advisor.schema.report import ProfileReport
@@ -201,24 +202,32 @@ def _charts(report: ProfileReport, rec: Recommendation | None) -> str:
     return "<h2>Charts</h2>" + "".join(f"<figure>{c}</figure>" for c in charts if c) + note
 
 
-TOP_OPTIONS = 10  # the ranked options a document lists; the JSON recommendation has them all
+TOP_OPTIONS = 10  # the options a document lists (the best of each action, then the cheapest); the JSON has them all
 
 
 def _alternatives(rec: Recommendation) -> str:
     months = rec.workload.horizon_months
-    head = ["#", "action", "option", "devices", "engine", "precision", "batch", "p95 ms at peak", "total EUR", "up front EUR",
+    shown = shortlist(rec, TOP_OPTIONS)
+    # engine, precision and batch share a cell: fourteen columns did not fit a page's width in print
+    head = ["#", "action", "option", "devices", "served as", "p95 ms at peak", "total EUR", "up front EUR",
             "EUR a month", "EUR per million", "J per inference", "basis"]
-    rows = [[str(i), _e(o.action), _e(o.label), _e(o.devices_text()), _e(o.engine), _e(o.precision), str(o.batch_size),
-             _n(o.p95_ms_at_peak),
-             _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.upfront_eur),
-             _n(o.running_eur_per_month(months)), _n(o.cost_per_million_eur), _n(o.energy_per_inference_j),
-             _e(short_basis(o)) if o.measured else f'<span class="est">{_e(short_basis(o))}</span>']
-            for i, o in enumerate(rec.ranked[:TOP_OPTIONS], 1)]
-    more = (f'<p class="muted">{len(rec.ranked) - TOP_OPTIONS} further options, and every option\'s notes, in the '
-            "JSON recommendation (<code>gpu-advisor recommend --json</code>).</p>" if len(rec.ranked) > TOP_OPTIONS else "")
-    return ("<h2>Alternatives, ranked by total cost</h2>"
-            + _table(head, rows, numeric={0, 3, 6, 7, 8, 9, 10, 11, 12}) + more
+    rows = [_alternative(row, months) for row in shown.rows]
+    notes = "".join(f'<p class="muted">{_e(note)}</p>' for note in shown.notes())
+    more = (f'<p class="muted">{shown.more} further options, and every option\'s notes, in the '
+            "JSON recommendation (<code>gpu-advisor recommend --json</code>).</p>" if shown.more else "")
+    return ("<h2>Alternatives: the best of each action, then by total cost</h2>"
+            + _table(head, rows, numeric={0, 3, 5, 6, 7, 8, 9, 10}) + notes + more
             + "<h2>Excluded options and why</h2>" + _table(["reason", "options"], _excluded_rows(rec)))
+
+
+def _alternative(row: Row, months: int) -> list[str]:
+    """A row of the alternatives table; the best of an action says so under its action."""
+    o = row.option
+    return [str(row.rank), _e(o.action) + (f"<br><b>{_e(row.tag)}</b>" if row.tag else ""), _e(o.label),
+            _e(o.devices_text()), f"{_e(o.engine)}, {_e(o.precision)}, batch {o.batch_size}", _n(o.p95_ms_at_peak),
+            _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.upfront_eur),
+            _n(o.running_eur_per_month(months)), _n(o.cost_per_million_eur), _n(o.energy_per_inference_j),
+            _e(short_basis(o)) if o.measured else f'<span class="est">{_e(short_basis(o))}</span>']
 
 
 def _excluded_rows(rec: Recommendation) -> list[list[str]]:
