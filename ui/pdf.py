@@ -18,6 +18,8 @@ from advisor.documents import PdfUnavailable
 PAPERS = ("a4", "letter")
 _SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
 _SIZE = re.compile(r'width="(\d+)" height="(\d+)"')
+_LONG_WORD = re.compile(r"[A-Za-z0-9_.]{25,}")  # wider than a narrow cell: a class or file name in a reason
+_JOINT = re.compile(r"(?<=[a-z0-9_.])(?=[A-Z])|(?<=[_.])(?=[A-Za-z0-9])")  # a CamelCase or snake_case joint
 
 
 def _qt():
@@ -36,6 +38,9 @@ def _for_qt(html: str) -> str:
     html = html.replace("<table>", '<table border="1" cellspacing="0" cellpadding="3" width="100%">')
     # Qt knows no <figure>: a chart in one drifted above the heading before it; a paragraph keeps the order
     html = html.replace("<figure>", "<p>").replace("</figure>", "</p>")
+    # A long name ("Float8DynamicActivationFloat8WeightConfig") in a cell widened its column until the table ran off
+    # the page: it may break at its joints (a zero-width space), as words never do.
+    html = re.sub(r">[^<]+<", lambda text: _LONG_WORD.sub(lambda word: _JOINT.sub("\u200b", word.group()), text.group()), html)
     # Qt draws no border around a <div>: the verdict becomes a framed one-cell table.
     return re.sub(r'<div class="verdict \w+">(.*?)</div>',
                   r'<table border="2" cellspacing="0" cellpadding="8" width="100%"><tr><td>\1</td></tr></table>',
