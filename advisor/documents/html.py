@@ -45,8 +45,9 @@ def _n(value) -> str:
     return number(value, missing="&ndash;")
 
 
-def _table(head: list[str], rows: list[list[str]], numeric: frozenset[int] | set[int] = frozenset()) -> str:
-    out = ["<table>"]
+def _table(head: list[str], rows: list[list[str]], numeric: frozenset[int] | set[int] = frozenset(),
+           css: str = "") -> str:
+    out = [f'<table class="{css}">' if css else "<table>"]
     if any(head):  # key/value tables have no header row
         out += ["<thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead>"]
     out.append("<tbody>")
@@ -162,7 +163,7 @@ def _measurements(report: ProfileReport) -> str:
         rows.append(cells)
     numeric = {i for i, c in enumerate(result.columns) if c.numeric}
     notes = "".join(f'<p class="muted">{_e(note)}</p>' for note in result.notes)
-    return "<h2>Measurements</h2>" + _table(head, rows, numeric=numeric) + notes
+    return "<h2>Measurements</h2>" + _table(head, rows, numeric=numeric, css="wide") + notes
 
 
 def _charts(report: ProfileReport, rec: Recommendation | None) -> str:
@@ -223,7 +224,8 @@ def _alternatives(rec: Recommendation) -> str:
 def _alternative(row: Row, months: int) -> list[str]:
     """A row of the alternatives table; the best of an action says so under its action."""
     o = row.option
-    return [str(row.rank), _e(o.action) + (f"<br><b>{_e(row.tag)}</b>" if row.tag else ""), _e(o.label),
+    tag = ", ".join(_e(part).replace(" ", "&nbsp;") for part in row.tag.split(", "))  # "best rent" on one line
+    return [str(row.rank), _e(o.action) + (f"<br><b>{tag}</b>" if row.tag else ""), _e(o.label),
             _e(o.devices_text()), f"{_e(o.engine)}, {_e(o.precision)}, batch {o.batch_size}", _n(o.p95_ms_at_peak),
             _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.upfront_eur),
             _n(o.running_eur_per_month(months)), _n(o.cost_per_million_eur), _n(o.energy_per_inference_j),

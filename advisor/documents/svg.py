@@ -106,7 +106,7 @@ def bar_chart(title: str, bars: dict[str, float], ylabel: str, marked: frozenset
     """Bars; those in ``marked`` (estimates) are hatched and labelled so they are never read as measured."""
     if not bars:
         return ""
-    axes = _Axes([0, len(bars)], list(bars.values()), False, False)
+    axes = _Axes([0, len(bars)], [*bars.values(), max(bars.values()) * 1.1], False, False)  # room for the values
     body = axes.frame("", ylabel, xticks=[])  # the bars are named, not numbered
     body.insert(0, '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
                    'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#c8501e" '

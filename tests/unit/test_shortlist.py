@@ -78,5 +78,5 @@ def test_the_terminal_and_the_document_show_the_best_rent_row():
     assert "best rent" in text and "best keep" in text and "Cloud offer 0 (eu)" in text and "Cloud offer 1" not in text
     document = html.render(load_report(V2), "0" * 64, rec)
     table = document[document.index("Alternatives: the best of each action"):document.index("Excluded options and why")]
-    assert "<b>best rent</b>" in table and "<b>chosen, best buy</b>" in table and "Cloud offer 0 (eu)" in table
+    assert "<b>best&nbsp;rent</b>" in table and "<b>chosen, best&nbsp;buy</b>" in table and "Cloud offer 0 (eu)" in table
     assert table.count("<tr>") == 1 + 10 and "each purchase against renting Cloud offer 0 (eu) (#22)" in table
