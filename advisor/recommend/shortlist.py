@@ -42,7 +42,7 @@ class Row:
 @dataclass(frozen=True)
 class Shortlist:
     rows: list[Row]
-    missing: list[str] = field(default_factory=list)  # "rent: every offer excluded: 14 by the latency target"
+    missing: list[str] = field(default_factory=list)  # "rent: all 17 excluded: 14 by the latency target, 3 by ..."
     reference: Row | None = None  # the rental every purchase's break-even is measured against, when one is shown
     more: int = 0  # options left out of the rows
     purchases: bool = False  # some purchase is ranked, so its break-even is measured against ``reference``
@@ -62,7 +62,10 @@ def shortlist(rec: Recommendation, limit: int | None, options: list[Option] | No
     listed = rec.ranked if options is None else options
     rank = {id(o): i for i, o in enumerate(rec.ranked, 1)}
     by_rank = sorted(listed, key=lambda o: rank[id(o)])
-    bests = {id(next(o for o in by_rank if o.action == a)) for a in get_args(Action) if any(o.action == a for o in by_rank)}
+    first_of: dict[str, Option] = {}
+    for o in by_rank:
+        first_of.setdefault(o.action, o)
+    bests = {id(o) for o in first_of.values()}  # the best of each action: the first ranked
     chosen = next((o for o in by_rank if o == rec.verdict.choice), None) if rec.verdict.choice else None
     first = ([chosen] if chosen is not None else []) + [o for o in by_rank if id(o) in bests and o is not chosen]
     rest = [o for o in by_rank if o is not chosen and id(o) not in bests]
