@@ -35,6 +35,7 @@ from advisor.catalog.catalog import CERTIFICATIONS
 from advisor.catalog.rtt import round_trip_table
 from advisor.recommend.rules import LEVELS
 from advisor.recommend.schema import exclusions_by_reason, short_basis, total_text
+from advisor.recommend.shortlist import shortlist
 from advisor.recommend.workload import Workload, load_preset, preset_names
 from advisor.report.format import number
 from advisor.schema.engines import engine as engine_spec
@@ -193,6 +194,9 @@ class DecideView(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(filters)
         column.addWidget(detail, 1)
+        self.ranked_notes = plain_label()  # each action with no option and why; the break-even's reference
+        self.ranked_notes.setWordWrap(True)
+        column.addWidget(self.ranked_notes)
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.verdict)
         right.addWidget(options)
@@ -279,12 +283,10 @@ class DecideView(QWidget):
             name=self.preset.currentText(), peak_rps=self.peak_rps.value() or None,
             avg_rps=self.avg_rps.value() or None, users=None, p95_ms=self.p95.value(),
             hours_per_day=self.hours.value(), redundancy=REDUNDANCY[self.redundancy.currentText()],
-            batching=self.batching.isChecked(),
-            sensitivity=self.sensitivity.currentText(), allow_marketplace=self.marketplace.isChecked(),
-            datacenter_cards_only=self.datacenter.isChecked(),
-            horizon_months=self.horizon.value(),
-            budget_eur=self.budget.value() or None, prompt_tokens=self.prompt_tokens.value() or None,
-            output_tokens=self.output_tokens.value() or None,
+            batching=self.batching.isChecked(), sensitivity=self.sensitivity.currentText(),
+            allow_marketplace=self.marketplace.isChecked(), datacenter_cards_only=self.datacenter.isChecked(),
+            horizon_months=self.horizon.value(), budget_eur=self.budget.value() or None,
+            prompt_tokens=self.prompt_tokens.value() or None, output_tokens=self.output_tokens.value() or None,
             owned_card=self.owned.currentText() or "profiled",
             owned_count=self.owned_count.value(), country=self.country.text().strip().upper() or None,
             users_region=None if self.users_region.currentText() == NO_REGION else self.users_region.currentText())
@@ -398,28 +400,30 @@ class DecideView(QWidget):
         return shown
 
     def _show_options(self) -> None:
+        # In the documents' order (advisor/recommend/shortlist.py): the best of each action first; rows headed by rank
         if self.recommendation is None:
             return
         options = self.visible_options()
         chosen = self.recommendation.verdict.choice
-        self.ranked.setRowCount(len(options))
-        for r, o in enumerate(options):
-            total = total_text(o)
-            cells = [o.label, o.engine, o.precision, str(o.batch_size), o.devices_text(), number(o.p50_ms),
-                     number(o.p95_ms_at_peak), short_basis(o), total, number(o.cost_per_million_eur),
-                     number(o.energy_per_inference_j), number(o.co2_g_per_1000), number(o.breakeven_month)]
+        shown = shortlist(self.recommendation, None, options)
+        self.ranked.setRowCount(len(shown.rows))
+        self.ranked.setVerticalHeaderLabels([str(row.rank) for row in shown.rows])
+        for r, row in enumerate(shown.rows):
+            o = row.option
+            cells = [o.label + (f"  [{row.tag}]" if row.tag else ""), o.engine, o.precision, str(o.batch_size),
+                     o.devices_text(), number(o.p50_ms), number(o.p95_ms_at_peak), short_basis(o), total_text(o),
+                     number(o.cost_per_million_eur), number(o.energy_per_inference_j), number(o.co2_g_per_1000),
+                     number(o.breakeven_month)]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                font = item.font()
+                font.setItalic(not o.measured)  # projected
+                font.setBold(row.chosen or (row.best and c == 0))
+                item.setFont(font)
                 if not o.measured:
                     item.setToolTip(o.basis)  # the full basis once, where it is asked for
-                    font = item.font()
-                    font.setItalic(True)
-                    item.setFont(font)
-                if chosen is not None and o == chosen:
-                    font = item.font()
-                    font.setBold(True)
-                    item.setFont(font)
                 self.ranked.setItem(r, c, item)
+        self.ranked_notes.setText("\n".join(shown.notes()))
         self._fit(self.ranked)
         self._chart(options, chosen)
 

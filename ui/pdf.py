@@ -18,6 +18,8 @@ from advisor.documents import PdfUnavailable
 PAPERS = ("a4", "letter")
 _SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
 _SIZE = re.compile(r'width="(\d+)" height="(\d+)"')
+_LONG_WORD = re.compile(r"[A-Za-z0-9_.]{25,}")  # wider than a narrow cell: a class or file name in a reason
+_JOINT = re.compile(r"(?<=[a-z0-9_.])(?=[A-Z])|(?<=[_.])(?=[A-Za-z0-9])")  # a CamelCase or snake_case joint
 
 
 def _qt():
@@ -33,9 +35,15 @@ def _qt():
 def _for_qt(html: str) -> str:
     """Qt's HTML subset: table borders as attributes; no media queries."""
     html = re.sub(r"@media print\{.*?\}\}", "", html, flags=re.DOTALL)
-    html = html.replace("<table>", '<table border="1" cellspacing="0" cellpadding="3" width="100%">')
-    # Qt knows no <figure>: a chart in one drifted above the heading before it; a paragraph keeps the order
-    html = html.replace("<figure>", "<p>").replace("</figure>", "</p>")
+    html = re.sub(r'<table( class="wide")?>', r'<table\1 border="1" cellspacing="0" cellpadding="3" width="100%">', html)
+    # A cell's sides padded 1px, not 3 (with 6.5-point type, below): the results table's 17 columns fit an A4 page
+    html = re.sub(r"(th,td\{[^}]*?padding:)[^;}]+", r"\g<1>2px 1px", html, count=1)
+    # Qt knows no <figure>: a chart in one drifted above the heading before it; a paragraph keeps the order. Its line is
+    # the picture's height: the body's line-height (1.4) left four tenths of a chart blank under each.
+    html = html.replace("<figure>", '<p style="line-height:100%">').replace("</figure>", "</p>")
+    # A long name ("Float8DynamicActivationFloat8WeightConfig") in a cell widened its column until the table ran off
+    # the page: it may break at its joints (a zero-width space), as words never do.
+    html = re.sub(r">[^<]+<", lambda text: _LONG_WORD.sub(lambda word: _JOINT.sub("\u200b", word.group()), text.group()), html)
     # Qt draws no border around a <div>: the verdict becomes a framed one-cell table.
     return re.sub(r'<div class="verdict \w+">(.*?)</div>',
                   r'<table border="2" cellspacing="0" cellpadding="8" width="100%"><tr><td>\1</td></tr></table>',
@@ -72,8 +80,9 @@ def write(html: str, out: Path, title: str, header: str, integrity: str, paper: 
         f'</dc:description></rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'.encode()))
     doc.documentLayout().setPaintDevice(writer)
     doc.setDefaultFont(QtGui.QFont("DejaVu Serif", 9))
-    # Tables in a smaller sans face: a results row (14 columns) fits the page width without breaking a word.
-    doc.setDefaultStyleSheet("td, th { font-family: 'DejaVu Sans'; font-size: 7pt; }")
+    # Tables in a smaller sans face: a results row (17 columns) fits the page width without breaking a word.
+    doc.setDefaultStyleSheet("td, th { font-family: 'DejaVu Sans'; font-size: 7pt; } "
+                             "table.wide td, table.wide th { font-size: 6.5pt; }")
     # Break lines between words only (Qt's default also breaks inside a word that is wider than its cell,
     # which printed "precisio n"): table columns then widen to their longest word.
     option = doc.defaultTextOption()

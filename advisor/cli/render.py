@@ -6,6 +6,7 @@ Plain ASCII with no thousands separators in numbers, so columns stay narrow and 
 from __future__ import annotations
 
 from advisor.recommend.schema import short_basis, total_text
+from advisor.recommend.shortlist import shortlist
 from advisor.report.format import number
 from advisor.report.rows import result_table
 
@@ -138,6 +139,9 @@ def projection_table(report, rows) -> str:
     return "\n".join(lines)
 
 
+TABLE_ROWS = 12  # the options the terminal lists: the best of each action, then the cheapest
+
+
 def recommendation_text(rec) -> str:
     v = rec.verdict
     lines = [f"{rec.model} (profiled on {rec.profiled_on}), workload {rec.workload.name}: "
@@ -150,12 +154,14 @@ def recommendation_text(rec) -> str:
         lines.append(f"  - {v.precision_advice}")
     if rec.ranked:
         lines.append("")
-        rows = [["#", "action", "option", "devices", "engine", "precision", "batch", "p95 ms", "total EUR", "capex EUR",
-                 "EUR/month", "break-even", "EUR/M", "J/inf", "gCO2/1k", "basis"]]
+        rows = [["#", "row", "action", "option", "devices", "engine", "precision", "batch", "p95 ms", "total EUR",
+                 "capex EUR", "EUR/month", "break-even", "EUR/M", "J/inf", "gCO2/1k", "basis"]]
         months = rec.workload.horizon_months
-        for i, o in enumerate(rec.ranked[:12], 1):
-            rows.append([str(i), o.action, o.label[:44], o.devices_text(), o.engine, o.precision, str(o.batch_size),
-                         _num(o.p95_ms_at_peak), total_text(o),
+        shown = shortlist(rec, TABLE_ROWS)
+        for row in shown.rows:
+            o = row.option
+            rows.append([str(row.rank), row.tag, o.action, o.label[:44], o.devices_text(), o.engine, o.precision,
+                         str(o.batch_size), _num(o.p95_ms_at_peak), total_text(o),
                          f"{o.upfront_eur:,.0f}", f"{o.running_eur_per_month(months):,.0f}",
                          "-" if o.breakeven_month is None else f"month {o.breakeven_month:.1f}",
                          _num(o.cost_per_million_eur),
@@ -163,8 +169,9 @@ def recommendation_text(rec) -> str:
                          short_basis(o)])
         from advisor.catalog.view import table
         lines.append(table(rows))
-        if len(rec.ranked) > 12:
-            lines.append(f"... {len(rec.ranked) - 12} more (--json lists all)")
+        if shown.more:
+            lines.append(f"... {shown.more} more (--json lists all)")
+        lines += [f"  {note}" for note in shown.notes()]
     if rec.excluded:
         lines.append("")
         counts: dict[str, int] = {}

@@ -13,6 +13,7 @@ from html import escape
 import advisor
 from advisor.documents import svg
 from advisor.recommend.schema import Recommendation, exclusions_by_reason, short_basis
+from advisor.recommend.shortlist import Row, shortlist
 from advisor.report.format import number
 from advisor.report.rows import result_table
 from advisor.schema.report import ProfileReport
@@ -44,8 +45,9 @@ def _n(value) -> str:
     return number(value, missing="&ndash;")
 
 
-def _table(head: list[str], rows: list[list[str]], numeric: frozenset[int] | set[int] = frozenset()) -> str:
-    out = ["<table>"]
+def _table(head: list[str], rows: list[list[str]], numeric: frozenset[int] | set[int] = frozenset(),
+           css: str = "") -> str:
+    out = [f'<table class="{css}">' if css else "<table>"]
     if any(head):  # key/value tables have no header row
         out += ["<thead><tr>", *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead>"]
     out.append("<tbody>")
@@ -161,7 +163,7 @@ def _measurements(report: ProfileReport) -> str:
         rows.append(cells)
     numeric = {i for i, c in enumerate(result.columns) if c.numeric}
     notes = "".join(f'<p class="muted">{_e(note)}</p>' for note in result.notes)
-    return "<h2>Measurements</h2>" + _table(head, rows, numeric=numeric) + notes
+    return "<h2>Measurements</h2>" + _table(head, rows, numeric=numeric, css="wide") + notes
 
 
 def _charts(report: ProfileReport, rec: Recommendation | None) -> str:
@@ -201,24 +203,33 @@ def _charts(report: ProfileReport, rec: Recommendation | None) -> str:
     return "<h2>Charts</h2>" + "".join(f"<figure>{c}</figure>" for c in charts if c) + note
 
 
-TOP_OPTIONS = 10  # the ranked options a document lists; the JSON recommendation has them all
+TOP_OPTIONS = 10  # the options a document lists (the best of each action, then the cheapest); the JSON has them all
 
 
 def _alternatives(rec: Recommendation) -> str:
     months = rec.workload.horizon_months
-    head = ["#", "action", "option", "devices", "engine", "precision", "batch", "p95 ms at peak", "total EUR", "up front EUR",
+    shown = shortlist(rec, TOP_OPTIONS)
+    # engine, precision and batch share a cell: fourteen columns did not fit a page's width in print
+    head = ["#", "action", "option", "devices", "served as", "p95 ms at peak", "total EUR", "up front EUR",
             "EUR a month", "EUR per million", "J per inference", "basis"]
-    rows = [[str(i), _e(o.action), _e(o.label), _e(o.devices_text()), _e(o.engine), _e(o.precision), str(o.batch_size),
-             _n(o.p95_ms_at_peak),
-             _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.upfront_eur),
-             _n(o.running_eur_per_month(months)), _n(o.cost_per_million_eur), _n(o.energy_per_inference_j),
-             _e(short_basis(o)) if o.measured else f'<span class="est">{_e(short_basis(o))}</span>']
-            for i, o in enumerate(rec.ranked[:TOP_OPTIONS], 1)]
-    more = (f'<p class="muted">{len(rec.ranked) - TOP_OPTIONS} further options, and every option\'s notes, in the '
-            "JSON recommendation (<code>gpu-advisor recommend --json</code>).</p>" if len(rec.ranked) > TOP_OPTIONS else "")
-    return ("<h2>Alternatives, ranked by total cost</h2>"
-            + _table(head, rows, numeric={0, 3, 6, 7, 8, 9, 10, 11, 12}) + more
+    rows = [_alternative(row, months) for row in shown.rows]
+    notes = "".join(f'<p class="muted">{_e(note)}</p>' for note in shown.notes())
+    more = (f'<p class="muted">{shown.more} further options, and every option\'s notes, in the '
+            "JSON recommendation (<code>gpu-advisor recommend --json</code>).</p>" if shown.more else "")
+    return ("<h2>Alternatives: the best of each action, then by total cost</h2>"
+            + _table(head, rows, numeric={0, 3, 5, 6, 7, 8, 9, 10}) + notes + more
             + "<h2>Excluded options and why</h2>" + _table(["reason", "options"], _excluded_rows(rec)))
+
+
+def _alternative(row: Row, months: int) -> list[str]:
+    """A row of the alternatives table; the best of an action says so under its action."""
+    o = row.option
+    tag = ", ".join(_e(part).replace(" ", "&nbsp;") for part in row.tag.split(", "))  # "best rent" on one line
+    return [str(row.rank), _e(o.action) + (f"<br><b>{tag}</b>" if row.tag else ""), _e(o.label),
+            _e(o.devices_text()), f"{_e(o.engine)}, {_e(o.precision)}, batch {o.batch_size}", _n(o.p95_ms_at_peak),
+            _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.upfront_eur),
+            _n(o.running_eur_per_month(months)), _n(o.cost_per_million_eur), _n(o.energy_per_inference_j),
+            _e(short_basis(o)) if o.measured else f'<span class="est">{_e(short_basis(o))}</span>']
 
 
 def _excluded_rows(rec: Recommendation) -> list[list[str]]:

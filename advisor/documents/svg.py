@@ -8,7 +8,8 @@ from html import escape
 
 PALETTE = ["#1f5fa8", "#c8501e", "#2e8b57", "#8a4fb0", "#b8860b", "#3b7d8c", "#a0304b"]
 W, H = 560, 300
-LEFT, RIGHT, TOP, BOTTOM = 64, 150, 20, 44
+LEFT, RIGHT, TOP, BOTTOM = 64, 150, 34, 44  # TOP: room for the chart's heading, drawn in the picture so it stays above it
+BAR_LABELS = 100  # room under a bar chart for its labels, slanted so that long ones do not run into each other
 
 
 def _ticks(lo: float, hi: float, log: bool) -> list[float]:
@@ -53,13 +54,14 @@ class _Axes:
         return H - BOTTOM - self._scale(v, self.ylo, self.yhi, self.ylog) * (H - TOP - BOTTOM)
 
     def frame(self, xlabel: str, ylabel: str, xticks: list[float] | None = None) -> list[str]:
+        """The plot's box, grid, ticks and axis labels; ``xticks``: the x values to label (None: round ones; []: none)."""
         out = [f'<rect x="{LEFT}" y="{TOP}" width="{W - LEFT - RIGHT}" height="{H - TOP - BOTTOM}" fill="none" stroke="#999"/>']
         for t in _ticks(self.ylo, self.yhi, self.ylog):
             if self.ylo <= t <= self.yhi:
                 y = self.y(t)
                 out.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
                 out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt(t)}</text>')
-        for t in xticks or _ticks(self.xlo, self.xhi, self.xlog):
+        for t in _ticks(self.xlo, self.xhi, self.xlog) if xticks is None else xticks:
             if self.xlo <= t <= self.xhi:
                 x = self.x(t)
                 out.append(f'<text x="{x:.1f}" y="{H - BOTTOM + 16}" text-anchor="middle">{_fmt(t)}</text>')
@@ -69,9 +71,11 @@ class _Axes:
         return out
 
 
-def _svg(title: str, body: list[str]) -> str:
-    return (f'<svg viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" '
-            f'font-family="sans-serif" font-size="11"><title>{escape(title)}</title>{"".join(body)}</svg>')
+def _svg(title: str, body: list[str], height: int = H) -> str:
+    """The picture, its heading printed at its top (a heading outside it could fall on another page in print)."""
+    heading = f'<text x="{LEFT}" y="16" font-size="13" font-weight="bold">{escape(title[:1].upper() + title[1:])}</text>'
+    return (f'<svg viewBox="0 0 {W} {height}" width="{W}" height="{height}" role="img" '
+            f'font-family="sans-serif" font-size="11"><title>{escape(title)}</title>{heading}{"".join(body)}</svg>')
 
 
 def _legend(names: list[str]) -> list[str]:
@@ -102,8 +106,8 @@ def bar_chart(title: str, bars: dict[str, float], ylabel: str, marked: frozenset
     """Bars; those in ``marked`` (estimates) are hatched and labelled so they are never read as measured."""
     if not bars:
         return ""
-    axes = _Axes([0, len(bars)], list(bars.values()), False, False)
-    body = axes.frame("", ylabel)
+    axes = _Axes([0, len(bars)], [*bars.values(), max(bars.values()) * 1.1], False, False)  # room for the values
+    body = axes.frame("", ylabel, xticks=[])  # the bars are named, not numbered
     body.insert(0, '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
                    'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#c8501e" '
                    'stroke-width="2"/></pattern></defs>')
@@ -114,10 +118,11 @@ def bar_chart(title: str, bars: dict[str, float], ylabel: str, marked: frozenset
         fill = "url(#hatch)" if name in marked else PALETTE[0]
         body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{width * 0.7:.1f}" height="{H - BOTTOM - y:.1f}" '
                     f'fill="{fill}" stroke="#333"/>')
-        label = escape(name[:16]) + (" (est.)" if name in marked else "")
-        body.append(f'<text x="{x + width * 0.35:.1f}" y="{H - BOTTOM + 16}" text-anchor="middle">{label}</text>')
-        body.append(f'<text x="{x + width * 0.35:.1f}" y="{y - 4:.1f}" text-anchor="middle">{value:.3g}</text>')
-    return _svg(title, body)
+        label = escape(name[:24]) + (" (est.)" if name in marked else "")
+        middle = x + width * 0.35
+        body.append(f'<text transform="translate({middle - 4:.1f} {H - BOTTOM + 12}) rotate(35)">{label}</text>')
+        body.append(f'<text x="{middle:.1f}" y="{y - 4:.1f}" text-anchor="middle">{value:.3g}</text>')
+    return _svg(title, body, H - BOTTOM + BAR_LABELS)
 
 
 def scatter_chart(title: str, points: list[tuple[str, float, float, int]], xlabel: str, ylabel: str,

@@ -17,7 +17,7 @@ from advisor.recommend.context import Context, Device, RecommendError, build_con
 from advisor.recommend.costs import Sized, buy_option, keep_option, rent_option
 from advisor.recommend.references import bundled_references, reference_for, reference_reports
 from advisor.recommend.renting import apply_breakeven
-from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
+from advisor.recommend.schema import Action, Exclusion, Option, Recommendation, rank_key
 from advisor.recommend.sizing import best_variant, quality_ok
 from advisor.recommend.verdict import engine_reasons, make_verdict
 from advisor.recommend.workload import Workload
@@ -160,7 +160,7 @@ def rank(options: list[Option], excluded: list[Exclusion], workload: Workload) -
                                       reason=f"costs {option.total_cost_eur:,.0f} EUR over {workload.horizon_months} months, "
                                              f"over the budget of {budget:,.0f} EUR"))
     apply_breakeven(options, excluded, workload.horizon_months)
-    options.sort(key=lambda o: (round(o.total_cost_eur, 2), o.energy_per_inference_j or 0.0, o.label))
+    options.sort(key=rank_key)
 
 
 def _add(found: Option | Exclusion, options: list[Option], excluded: list[Exclusion]) -> None:

@@ -8,7 +8,7 @@ import math
 
 from advisor.catalog.catalog import Offer
 from advisor.recommend.context import DAYS_PER_MONTH, HOURS_PER_MONTH
-from advisor.recommend.schema import Exclusion, Option
+from advisor.recommend.schema import Exclusion, Option, rank_key
 
 COMMITMENTS = ((12, "price_per_hour_1y", "1-year"), (36, "price_per_hour_3y", "3-year"))
 
@@ -80,14 +80,19 @@ def breakeven_month(purchase: Option, rent: Option, months: int) -> float | None
     return max(0.0, purchase.upfront_eur - rent.upfront_eur) / saved
 
 
+def breakeven_reference(options: list[Option]) -> Option | None:
+    """The cloud option every purchase's break-even is measured against: the cheapest allowed, the first rental in
+    the ranking (the same key); None: renting is excluded."""
+    return min((o for o in options if o.action == "cloud"), key=rank_key, default=None)
+
+
 def apply_breakeven(options: list[Option], excluded: list[Exclusion], months: int) -> None:
     """Each purchase's break-even against the cheapest allowed cloud option. A purchase that does not pay for
     itself within the horizon is not advised while renting is allowed: it moves to the exclusions with its
     break-even."""
-    clouds = [o for o in options if o.action == "cloud"]
-    if not clouds:
+    cloud = breakeven_reference(options)
+    if cloud is None:
         return
-    cloud = min(clouds, key=lambda o: o.total_cost_eur)
     for o in [o for o in options if o.action == "upgrade"]:
         o.breakeven_month = breakeven_month(o, cloud, months)
         if o.breakeven_month is None or o.breakeven_month > months:

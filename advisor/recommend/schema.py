@@ -80,6 +80,11 @@ class Option(Record):
 CAPITAL = ("purchase", "host", "setup")  # paid once, not every month
 
 
+def rank_key(option: Option) -> tuple[float, float, str]:
+    """How options are ranked: cheapest first, then the least energy, then by name (so that ties fall one way)."""
+    return round(option.total_cost_eur, 2), option.energy_per_inference_j or 0.0, option.label
+
+
 class Exclusion(Record):
     label: str
     category: Literal["does_not_fit", "unsupported", "latency", "data", "budget", "no_spec", "no_price", "quality",

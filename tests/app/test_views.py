@@ -78,6 +78,12 @@ def test_the_verdict_banner_options_exclusions_chart_and_filters(opened, qtbot):
     assert not view.banner.isHidden() and BANNER[rec.verdict.action][0] in view.banner.text()
     assert rec.verdict.reasons[0][:30] in view.banner.text().replace("&#x27;", "'")
     assert view.ranked.rowCount() == len(rec.ranked) > 0
+    # the documents' order (advisor/recommend/shortlist.py): the best of each action first, named, each row's rank heading it
+    from advisor.recommend.shortlist import shortlist
+    shown = shortlist(rec, None)
+    assert [view.ranked.verticalHeaderItem(r).text() for r in range(len(shown.rows))] == [str(r.rank) for r in shown.rows]
+    assert view.ranked.item(0, 0).text().endswith(f"[{shown.rows[0].tag}]") and shown.rows[0].chosen
+    assert view.ranked_notes.text() == "\n".join(shown.notes())
     # each reason once, with every option it excluded (counted, and all named in the tooltip)
     assert 0 < view.excluded.rowCount() <= len(rec.excluded)
     counts = [int(view.excluded.item(r, 2).text().split(":")[0]) for r in range(view.excluded.rowCount())]

@@ -210,4 +210,17 @@ def test_the_cost_chart_names_the_chosen_option_and_never_the_runner_up():
     chart = svg.scatter_chart("cost", points, "p95", "EUR", chosen="buy B")
     assert 'font-weight="bold">buy B</text>' in chart and 'font-weight="bold">cloud A' not in chart
     unplotted = svg.scatter_chart("cost", points, "p95", "EUR", chosen="keep the CPU")  # cost 0: off a log axis
-    assert 'font-weight="bold"' not in unplotted and 'r="6"' not in unplotted
+    named = re.findall(r'font-weight="bold">([^<]*)</text>', unplotted)
+    assert named == ["Cost"] and 'r="6"' not in unplotted  # the chart's heading, and no option
+
+
+def test_each_chart_prints_its_heading_at_its_top_and_bars_are_named_not_numbered():
+    from advisor.documents import svg
+
+    bars = svg.bar_chart("energy per inference per variant", {"int8_weight_only b1": 0.7, "fp32 b1": 0.9}, "J per item")
+    heading = re.search(r'<text x="\d+" y="(\d+)"[^>]*font-weight="bold">Energy per inference per variant</text>', bars)
+    assert heading and int(heading.group(1)) < svg.TOP  # above the plot's box
+    assert 'rotate(35)">int8_weight_only b1</text>' in bars  # slanted: long names do not run into each other
+    assert not re.search(r'text-anchor="middle">[01]</text>', bars)  # no numbered x ticks among the names
+    line = svg.line_chart("p50 latency against batch size", {"fp32": [(1, 2.0), (8, 3.0)]}, "batch size", "ms")
+    assert 'font-weight="bold">P50 latency against batch size</text>' in line
