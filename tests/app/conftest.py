@@ -8,6 +8,13 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _widgets_application(qapp):
+    """The application with widgets, made first: the PDF writer alone (ui/pdf.py) would make a QGuiApplication, and
+    the views' tests could not run after it in the same process."""
+    return qapp
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item):
     """The test's windows, closed by qtbot, are freed here on the GUI thread; then the automatic collector is back for
