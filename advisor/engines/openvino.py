@@ -6,6 +6,7 @@ compression; activations stay in floating point)."""
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import torch
@@ -18,8 +19,13 @@ from advisor.schema.report import QuantMethod
 from advisor.schema.request import ProfileRequest
 from advisor.software import package_version
 
-# Nothing leaves the machine: NNCF sends usage statistics through openvino-telemetry unless this variable is set
-# (its documented switch for automated runs), and the product runs in air-gapped sites.
+# Nothing leaves the machine (the product runs in air-gapped sites). `import openvino` starts its converter's
+# telemetry (openvino.tools.ovc), which posts a usage event to Google Analytics unless a consent file in the user's
+# home says no: seen under strace as a DNS lookup of www.google-analytics.com (packaging/test_offline.sh). With
+# openvino_telemetry unimportable, OpenVINO falls back to its own stub (openvino/tools/ovc/telemetry_stub.py) and
+# NNCF to its no-op; NNCF_CI is NNCF's documented switch besides.
+if "openvino_telemetry" not in sys.modules:
+    sys.modules["openvino_telemetry"] = None  # type: ignore[assignment]
 os.environ.setdefault("NNCF_CI", "1")
 
 INFERENCE_PRECISION = {"fp32": "f32", "bf16": "bf16", "int8_weight_only": "f32"}

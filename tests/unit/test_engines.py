@@ -4,6 +4,8 @@ reference matching, several engines in one report, and older reports loading as 
 import dataclasses
 import importlib.util
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -319,3 +321,15 @@ def test_a_purchase_sized_on_an_engine_nobody_measured_says_so():
         said[engine_name] = " ".join(rec.verdict.reasons)
     assert "nobody measured" not in said["eager"]  # eager was measured (on the CPU)
     assert "sized on torch.compile with CUDA graphs, which nobody measured for this model" in said["graphs"]
+
+
+def test_openvino_never_reaches_the_network_when_the_backend_loads_it():
+    """`import openvino` starts a telemetry sender (openvino.tools.ovc, a forked process posting to Google Analytics);
+    the backend makes OpenVINO and NNCF fall back to their stubs. In a fresh interpreter, as the profiler's worker."""
+    pytest.importorskip("openvino")
+    script = ("import sys, advisor.engines.openvino, openvino, nncf.telemetry.wrapper as nt\n"
+              "from openvino.tools.ovc import telemetry_utils as ot\n"
+              "print(sys.modules['openvino_telemetry'], ot.tm.__name__, isinstance(nt.telemetry, nt.NNCFTelemetry))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["None", "openvino.tools.ovc.telemetry_stub", "False"], out.stdout
