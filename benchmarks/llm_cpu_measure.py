@@ -22,11 +22,12 @@ widths give two or more step sizes; a least-squares line of the measured step ti
 gives 1 / eta_memory (slope) and the host time (intercept), per engine. Bandwidth: the best of a numpy copy
 (1 thread) and a torch copy (all threads) of 256 MiB, counted as bytes read + bytes written. The prefill share
 eta_compute is prefill FLOPs (advisor/performance/llm/work.py) / (fp32 peak x TTFT); the fp32 peak is an ESTIMATE:
-clock x cores x vector lanes x 2 (a fused multiply-add) x FMA units per core (--fma-units, not readable here).
+clock x cores used x vector lanes x 2 (a fused multiply-add) x FMA units per core (--fma-units, ASSUMED 2: not
+readable from /proc/cpuinfo). Under load (a shared host) the fit is noisy: run it several times, on a quiet host.
 
 Needs the optional extra `llmcpu` (onnxruntime-genai); transformers comes with the `hf` extra.
 Usage: nice -n 10 python benchmarks/llm_cpu_measure.py [--model Mistral-7B] [--hidden 1024 1536] [--layers 8]
-       [--prompts 128 512] [--new-tokens 16] [--reps 5] [--workdir DIR]
+       [--prompts 128 512] [--new-tokens 16] [--reps 5] [--threads N] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -207,11 +208,11 @@ def machine() -> dict:
     return info
 
 
-def fp32_peak_gflops(info: dict, fma_units: int) -> tuple[float, str]:
-    """An ESTIMATE: clock x cores x fp32 lanes of the widest vector unit x 2 FLOPs (multiply-add) x FMA units."""
+def fp32_peak_gflops(info: dict, cores: int, fma_units: int) -> tuple[float, str]:
+    """An ESTIMATE: clock x cores used x fp32 lanes of the widest vector unit x 2 FLOPs (multiply-add) x FMA units."""
     lanes = 16 if "avx512f" in info["flags"] else 8 if "avx2" in info["flags"] else 4
-    peak = info["mhz"] / 1e3 * info["cores"] * lanes * 2 * fma_units
-    return peak, f"{info['mhz']:.0f} MHz x {info['cores']} cores x {lanes} lanes x 2 x {fma_units} FMA units"
+    peak = info["mhz"] / 1e3 * cores * lanes * 2 * fma_units
+    return peak, f"{info['mhz']:.0f} MHz x {cores} cores x {lanes} lanes x 2 x {fma_units} FMA units"
 
 
 def copy_bandwidth_gbs(threads: int, mib: int = 256, reps: int = 5) -> dict[str, float]:
@@ -265,10 +266,11 @@ def kv_bytes(a: Architecture, context: int) -> float:
 
 def report(points: list[Point], bandwidth: float, peak_gflops: float, full: Architecture, int4_ratio: float,
            ram_gb: float) -> None:
-    print("\n| engine | hidden | prompt | TTFT ms median [p10-p90] | TPOT ms median [p10-p90] | MB read/step |")
-    print("|---|---|---|---|---|---|")
-    for p in points:
-        print(f"| {p.engine} | {p.hidden} | {p.prompt} | {spread(p.ttft_ms)} | {spread(p.step_ms)} | {p.step_bytes / 1e6:.0f} |")
+    print("\n| engine | hidden | prompt | TTFT ms median [p10-p90] | TPOT ms median [p10-p90] | MB read/step | GB/s read |")
+    print("|---|---|---|---|---|---|---|")
+    for p in points:  # GB/s read: the bytes of a step over its median time, the rate a decode reaches, no model in it
+        print(f"| {p.engine} | {p.hidden} | {p.prompt} | {spread(p.ttft_ms)} | {spread(p.step_ms)} | {p.step_bytes / 1e6:.0f} "
+              f"| {p.step_bytes / statistics.median(p.step_ms) / 1e6:.1f} |")
     print(f"\nCalibrated (bandwidth {bandwidth:.1f} GB/s, fp32 peak {peak_gflops:.0f} GFLOP/s, both of this host):")
     print(f"| engine | eta_memory | host ms/step | worst decode residual | eta_compute (TTFT) | {full.name} decode ms/token |")
     print("|---|---|---|---|---|---|")
@@ -314,7 +316,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     full = architecture(config, name)
     info = machine()
-    peak, peak_how = fp32_peak_gflops(info, args.fma_units)
+    peak, peak_how = fp32_peak_gflops(info, min(args.threads, info["cores"]), args.fma_units)
     load_before = os.getloadavg()
     bandwidths = copy_bandwidth_gbs(args.threads)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="llm_cpu_"))
