@@ -303,6 +303,11 @@ def main() -> None:
     parser.add_argument("--fma-units", type=int, default=2, help="FMA units per core, for the estimated fp32 peak")
     parser.add_argument("--workdir", type=Path, help="where the models are written (default: a temporary folder)")
     args = parser.parse_args()
+    counts = {"--layers": [args.layers], "--reps": [args.reps], "--new-tokens": [args.new_tokens],
+              "--threads": [args.threads], "--fma-units": [args.fma_units], "--hidden": args.hidden, "--prompts": args.prompts}
+    for flag, values in counts.items():
+        if min(values) < 1:
+            raise SystemExit(f"error: {flag} must be at least 1")
     try:
         import onnxruntime_genai  # noqa: F401
         import torch
