@@ -19,14 +19,14 @@ Calibration (docs/llm-serving.md, "Measured on a CPU"): the serving model's deco
     bytes read per step / (bandwidth x eta_memory) + host ms per step,
 bytes = every weight but the embedding table (one row is read) + the KV cache at that context. Two or more hidden
 widths give two or more step sizes; a least-squares line of the measured step time against bytes / bandwidth
-gives 1 / eta_memory (slope) and the host time (intercept), per engine. Bandwidth: the best of a numpy copy
-(1 thread) and a torch copy (all threads) of 256 MiB, counted as bytes read + bytes written. The prefill share
+gives 1 / eta_memory (slope) and the host time (intercept), per engine. Bandwidth: the best of a numpy copy (1
+thread), a torch copy and a torch sum (all threads) of 256 MiB, before and after the run. The prefill share
 eta_compute is prefill FLOPs (advisor/performance/llm/work.py) / (fp32 peak x TTFT); the fp32 peak is an ESTIMATE:
 clock x cores used x vector lanes x 2 (a fused multiply-add) x FMA units per core (--fma-units, ASSUMED 2: not
 readable from /proc/cpuinfo). Under load (a shared host) the fit is noisy: run it several times, on a quiet host.
 
 Needs the optional extra `llmcpu` (onnxruntime-genai); transformers comes with the `hf` extra.
-Usage: nice -n 10 python benchmarks/llm_cpu_measure.py [--model Mistral-7B] [--hidden 1024 1536] [--layers 8]
+Usage: nice -n 10 python benchmarks/llm_cpu_measure.py [--model Mistral-7B] [--hidden 1024 1536 2048] [--layers 8]
        [--prompts 128 512] [--new-tokens 16] [--reps 5] [--threads N] [--workdir DIR]
 """
 
@@ -215,23 +215,26 @@ def fp32_peak_gflops(info: dict, cores: int, fma_units: int) -> tuple[float, str
     return peak, f"{info['mhz']:.0f} MHz x {cores} cores x {lanes} lanes x 2 x {fma_units} FMA units"
 
 
-def copy_bandwidth_gbs(threads: int, mib: int = 256, reps: int = 5) -> dict[str, float]:
-    """Best of `reps` copies of `mib` MiB, in GB/s of bytes read + bytes written."""
+def bandwidth_gbs(threads: int, mib: int = 256, reps: int = 5) -> dict[str, float]:
+    """Best of `reps` passes over `mib` MiB, in GB/s: a copy counts bytes read + written (STREAM's convention: a
+    write that first reads its line into the cache moves a third more), a sum the bytes read. A lower bound: decode
+    in ONNX Runtime read its weights faster than any of these here (docs/llm-serving.md)."""
     import torch
 
     n = mib * (1 << 20) // 4
     src, dst = np.ones(n, np.float32), np.empty(n, np.float32)
     tsrc, tdst = torch.ones(n), torch.empty(n)
     torch.set_num_threads(threads)
-    best = {"numpy copy (1 thread)": float("inf"), f"torch copy ({threads} threads)": float("inf")}
+    passes = {"numpy copy (1 thread)": (lambda: np.copyto(dst, src), 2),
+              f"torch copy ({threads} threads)": (lambda: tdst.copy_(tsrc), 2),
+              f"torch sum, read only ({threads} threads)": (lambda: tsrc.sum(), 1)}
+    best = dict.fromkeys(passes, float("inf"))
     for _ in range(reps):
-        start = time.perf_counter()
-        np.copyto(dst, src)
-        best["numpy copy (1 thread)"] = min(best["numpy copy (1 thread)"], time.perf_counter() - start)
-        start = time.perf_counter()
-        tdst.copy_(tsrc)
-        best[f"torch copy ({threads} threads)"] = min(best[f"torch copy ({threads} threads)"], time.perf_counter() - start)
-    return {k: 2 * n * 4 / v / 1e9 for k, v in best.items()}
+        for name, (run, _) in passes.items():
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: passes[name][1] * n * 4 / seconds / 1e9 for name, seconds in best.items()}
 
 
 # --------------------------------------------------------------------------------------------- the calibration
@@ -294,7 +297,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="Mistral-7B", help="a key of profiles/validation/llm_configs.json")
     parser.add_argument("--config", type=Path, help="a config.json instead of --model")
-    parser.add_argument("--hidden", type=int, nargs="+", default=[1024, 1536])
+    parser.add_argument("--hidden", type=int, nargs="+", default=[1024, 1536, 2048])
     parser.add_argument("--layers", type=int, default=8)
     parser.add_argument("--prompts", type=int, nargs="+", default=[128, 512])
     parser.add_argument("--new-tokens", type=int, default=16)
@@ -323,7 +326,7 @@ def main() -> None:
     info = machine()
     peak, peak_how = fp32_peak_gflops(info, min(args.threads, info["cores"]), args.fma_units)
     load_before = os.getloadavg()
-    bandwidths = copy_bandwidth_gbs(args.threads)
+    bandwidths = bandwidth_gbs(args.threads)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="llm_cpu_"))
     engines: dict[int, list] = {}
     for hidden, small in smalls.items():
@@ -347,7 +350,7 @@ def main() -> None:
                     ttfts, all_steps = results.setdefault((engine.name, hidden, prompt), ([], []))
                     ttfts.append(ttft)
                     all_steps.extend(steps)
-    bandwidths_after = copy_bandwidth_gbs(args.threads)
+    bandwidths_after = bandwidth_gbs(args.threads)
     points = []
     for (engine_name, hidden, prompt), (ttfts, steps) in results.items():
         a = architecture(smalls[hidden], f"{name} scaled")
@@ -365,7 +368,7 @@ def main() -> None:
           f"torch {torch.__version__}, onnxruntime-genai {onnxruntime_genai.__version__}, {args.threads} threads")
     print(f"Model: {name} scaled to {args.layers} layers, hidden {args.hidden}, seed {SEED}; {args.reps} rounds, "
           f"{args.new_tokens} decode steps each; int4 = {int4_ratio:.3f} bytes per weight")
-    print("Bandwidth GB/s (read + write), before: " + ", ".join(f"{k} {v:.1f}" for k, v in bandwidths.items())
+    print("Bandwidth GB/s, before: " + ", ".join(f"{k} {v:.1f}" for k, v in bandwidths.items())
           + "; after: " + ", ".join(f"{k} {v:.1f}" for k, v in bandwidths_after.items()))
     print(f"fp32 peak (ESTIMATE): {peak:.0f} GFLOP/s = {peak_how}")
     report(points, bandwidth, peak, full, int4_ratio, info["ram_gb"])
