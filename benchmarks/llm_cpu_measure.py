@@ -1,0 +1,378 @@
+"""A language model measured on this CPU, and the serving model's decode terms calibrated from the measurement.
+
+The model is the architecture of a real one (a key of profiles/validation/llm_configs.json, or a config.json),
+scaled down so that it runs here: the same model_type, head size, GQA group (heads per KV head), MLP form, ratio of
+MLP to hidden width and vocabulary, with a narrower hidden width and fewer layers. Its weights are random, seeded
+(torch.manual_seed): speed does not depend on their values. Nothing is downloaded: the model is written as a
+Hugging Face folder (config, safetensors and a word-level tokenizer of the same vocabulary, which ONNX Runtime
+GenAI's model builder insists on reading) and built from it.
+
+Engines, each on the same token ids, in interleaved repetitions (every engine and prompt once per round):
+- eager: transformers in eager PyTorch, fp32, a greedy loop over the model's forward with its KV cache (what
+  generate runs, without its logits processors);
+- ort-fp32, ort-int4: ONNX Runtime GenAI (its model builder, `-e cpu`), fp32 weights, and int4 weights
+  (MatMulNBits, the builder's default blocks) with fp32 activations.
+Measured: time to first token (the prompt's forward pass and the first token) at each prompt length, and time per
+output token over the next tokens (context = the prompt length).
+
+Calibration (docs/llm-serving.md, "Measured on a CPU"): the serving model's decode step is
+    bytes read per step / (bandwidth x eta_memory) + host ms per step,
+bytes = every weight but the embedding table (one row is read) + the KV cache at that context. Two or more hidden
+widths give two or more step sizes; a least-squares line of the measured step time against bytes / bandwidth
+gives 1 / eta_memory (slope) and the host time (intercept), per engine. Bandwidth: the best of a numpy copy (1
+thread), a torch copy and a torch sum (all threads) of 256 MiB, before and after the run. The prefill share
+eta_compute is prefill FLOPs (advisor/performance/llm/work.py) / (fp32 peak x TTFT); the fp32 peak is an ESTIMATE:
+clock x cores used x vector lanes x 2 (a fused multiply-add) x FMA units per core (--fma-units, ASSUMED 2: not
+readable from /proc/cpuinfo). Under load (a shared host) the fit is noisy: run it several times, on a quiet host.
+
+Needs the optional extra `llmcpu` (onnxruntime-genai); transformers comes with the `hf` extra.
+Usage: nice -n 10 python benchmarks/llm_cpu_measure.py [--model Mistral-7B] [--hidden 1024 1536 2048] [--layers 8]
+       [--prompts 128 512] [--new-tokens 16] [--reps 5] [--threads N] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from advisor.errors import UsageError
+from advisor.performance.llm import work
+from advisor.performance.llm.architecture import Architecture, architecture, read_config
+
+CONFIGS = Path(__file__).resolve().parent.parent / "profiles" / "validation" / "llm_configs.json"
+SEED = 0
+BUILDER_PRECISIONS = ("fp32", "int4")
+
+
+# ----------------------------------------------------------------------------------------------------- the model
+
+def source_config(model: str | None, config: Path | None) -> tuple[str, dict]:
+    if config is not None:
+        return config.parent.name or config.name, read_config(config)
+    table = json.loads(CONFIGS.read_text(encoding="utf-8"))
+    if model not in table or model.startswith("_"):
+        names = ", ".join(k for k in table if not k.startswith("_"))
+        raise UsageError(f"no model {model!r} in {CONFIGS.name}; use one of {names}, or --config a config.json")
+    return model, dict(table[model])
+
+
+def scaled(config: dict, hidden: int, layers: int) -> dict:
+    """The same architecture at this hidden width and depth: head size, GQA group, MLP ratio and vocabulary kept."""
+    full = architecture(config)
+    if full.moe:
+        raise UsageError(f"{full.name} is a mixture of experts: this benchmark scales dense models only")
+    heads, remainder = divmod(hidden, full.head_dim)
+    group = full.heads // full.kv_heads
+    if remainder or heads % group:
+        raise UsageError(f"--hidden {hidden} must be a multiple of head size x GQA group = {full.head_dim * group}")
+    small = dict(config)
+    small.update(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads // group,
+                 head_dim=full.head_dim, intermediate_size=round(full.intermediate * hidden / full.hidden / 64) * 64,
+                 max_position_embeddings=4096, bos_token_id=1, eos_token_id=2)
+    return small
+
+
+def write_hf_folder(config: dict, folder: Path) -> None:
+    """config.json + model.safetensors with seeded random weights, and a tokenizer of the same vocabulary."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedTokenizerFast
+
+    hf_config = AutoConfig.for_model(**config)
+    torch.manual_seed(SEED)
+    model = AutoModelForCausalLM.from_config(hf_config, dtype=torch.float32)
+    model.save_pretrained(folder)
+    vocabulary = {f"t{i}": i for i in range(hf_config.vocab_size)}
+    tokenizer = Tokenizer(models.WordLevel(vocabulary, unk_token="t0"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="t0", bos_token="t1", eos_token="t2").save_pretrained(folder)
+
+
+def build_onnx(folder: Path, out: Path, precision: str, threads: int) -> None:
+    """ONNX Runtime GenAI's model builder on the local folder (offline), pinned to `threads` intra-op threads."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    command = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(folder), "-o", str(out),
+               "-p", precision, "-e", "cpu", "-c", str(out.parent / "builder_cache")]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise UsageError(f"the model builder failed ({precision}): {done.stderr.strip().splitlines()[-1:]}")
+    genai = out / "genai_config.json"
+    settings = json.loads(genai.read_text(encoding="utf-8"))
+    settings["model"]["decoder"]["session_options"]["intra_op_num_threads"] = threads
+    genai.write_text(json.dumps(settings, indent=2), encoding="utf-8")
+
+
+def onnx_step_bytes(out: Path) -> int:
+    """Bytes of the built model's initializers, the embedding table excepted (a step reads one row of it)."""
+    import onnx
+
+    model = onnx.load(str(out / "model.onnx"), load_external_data=False)
+    total = 0
+    for tensor in model.graph.initializer:
+        if "embed_tokens" in tensor.name:
+            continue
+        size = int(np.prod(tensor.dims)) if tensor.dims else 1
+        total += size * onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+    return total
+
+
+# ------------------------------------------------------------------------------------------------------ engines
+
+class Eager:
+    name = "eager"
+
+    def __init__(self, folder: Path) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        self.torch = torch
+        self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+        self.step_bytes = sum(p.numel() * p.element_size() for n, p in self.model.named_parameters()
+                              if "embed_tokens" not in n)
+
+    def run(self, ids: np.ndarray, new_tokens: int) -> tuple[float, list[float]]:
+        from transformers import DynamicCache
+
+        torch = self.torch
+        with torch.inference_mode():
+            cache = DynamicCache(config=self.model.config)
+            start = time.perf_counter()
+            logits = self.model(input_ids=torch.from_numpy(ids[None].astype(np.int64)), past_key_values=cache).logits
+            token = logits[:, -1:].argmax(-1)
+            ttft = time.perf_counter() - start
+            steps = []
+            for _ in range(new_tokens):
+                start = time.perf_counter()
+                logits = self.model(input_ids=token, past_key_values=cache).logits
+                token = logits[:, -1:].argmax(-1)
+                steps.append(time.perf_counter() - start)
+        return ttft * 1e3, [s * 1e3 for s in steps]
+
+
+class OrtGenAI:
+    def __init__(self, out: Path, precision: str) -> None:
+        import onnxruntime_genai as og
+
+        self.og = og
+        self.name = f"ort-{precision}"
+        self.model = og.Model(str(out))
+        self.step_bytes = onnx_step_bytes(out)
+
+    def run(self, ids: np.ndarray, new_tokens: int) -> tuple[float, list[float]]:
+        og = self.og
+        params = og.GeneratorParams(self.model)
+        length = len(ids) + new_tokens + 1
+        params.set_search_options(max_length=length, min_length=length, do_sample=False)
+        generator = og.Generator(self.model, params)
+        start = time.perf_counter()
+        generator.append_tokens(ids.astype(np.int32))
+        generator.generate_next_token()
+        generator.get_next_tokens()
+        ttft = time.perf_counter() - start
+        steps = []
+        for _ in range(new_tokens):
+            start = time.perf_counter()
+            generator.generate_next_token()
+            generator.get_next_tokens()
+            steps.append(time.perf_counter() - start)
+        return ttft * 1e3, [s * 1e3 for s in steps]
+
+
+# ------------------------------------------------------------------------------------------------ the machine
+
+def machine() -> dict:
+    info = {"cpu": platform.processor() or "?", "cores": os.cpu_count() or 1, "mhz": 0.0, "flags": set(),
+            "ram_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9}
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition(":")
+            key, value = key.strip(), value.strip()
+            if key == "model name":
+                info["cpu"] = value
+            elif key == "cpu MHz" and not info["mhz"]:
+                info["mhz"] = float(value)
+            elif key == "flags" and not info["flags"]:
+                info["flags"] = set(value.split())
+    return info
+
+
+def fp32_peak_gflops(info: dict, cores: int, fma_units: int) -> tuple[float, str]:
+    """An ESTIMATE: clock x cores used x fp32 lanes of the widest vector unit x 2 FLOPs (multiply-add) x FMA units."""
+    lanes = 16 if "avx512f" in info["flags"] else 8 if "avx2" in info["flags"] else 4
+    peak = info["mhz"] / 1e3 * cores * lanes * 2 * fma_units
+    return peak, f"{info['mhz']:.0f} MHz x {cores} cores x {lanes} lanes x 2 x {fma_units} FMA units"
+
+
+def bandwidth_gbs(threads: int, mib: int = 256, reps: int = 5) -> dict[str, float]:
+    """Best of `reps` passes over `mib` MiB, in GB/s: a copy counts bytes read + written (STREAM's convention: a
+    write that first reads its line into the cache moves a third more), a sum the bytes read. A lower bound: decode
+    in ONNX Runtime read its weights faster than any of these here (docs/llm-serving.md)."""
+    import torch
+
+    n = mib * (1 << 20) // 4
+    src, dst = np.ones(n, np.float32), np.empty(n, np.float32)
+    tsrc, tdst = torch.ones(n), torch.empty(n)
+    torch.set_num_threads(threads)
+    passes = {"numpy copy (1 thread)": (lambda: np.copyto(dst, src), 2),
+              f"torch copy ({threads} threads)": (lambda: tdst.copy_(tsrc), 2),
+              f"torch sum, read only ({threads} threads)": (lambda: tsrc.sum(), 1)}
+    best = dict.fromkeys(passes, float("inf"))
+    for _ in range(reps):
+        for name, (run, _) in passes.items():
+            start = time.perf_counter()
+            run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: passes[name][1] * n * 4 / seconds / 1e9 for name, seconds in best.items()}
+
+
+# --------------------------------------------------------------------------------------------- the calibration
+
+@dataclass(frozen=True)
+class Point:
+    engine: str
+    hidden: int
+    prompt: int
+    ttft_ms: list[float]
+    step_ms: list[float]  # per decode step, all rounds together
+    step_bytes: float  # weights read per step plus the KV cache at the prompt's context
+    prefill_flops: float
+
+
+def fit_line(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least squares y = slope x + intercept."""
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else my / mx
+    return slope, my - slope * mx
+
+
+def spread(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=10, method="inclusive") if len(values) > 1 else [values[0]] * 9
+    return f"{statistics.median(values):8.2f} [{q[0]:.2f}-{q[-1]:.2f}]"
+
+
+def kv_bytes(a: Architecture, context: int) -> float:
+    return a.layers * a.kv_heads * a.head_dim * 2 * 4 * context  # fp32 keys and values
+
+
+def report(points: list[Point], bandwidth: float, peak_gflops: float, full: Architecture, int4_ratio: float,
+           ram_gb: float) -> None:
+    print("\n| engine | hidden | prompt | TTFT ms median [p10-p90] | TPOT ms median [p10-p90] | MB read/step | GB/s read |")
+    print("|---|---|---|---|---|---|---|")
+    for p in points:  # GB/s read: the bytes of a step over its median time, the rate a decode reaches, no model in it
+        print(f"| {p.engine} | {p.hidden} | {p.prompt} | {spread(p.ttft_ms)} | {spread(p.step_ms)} | {p.step_bytes / 1e6:.0f} "
+              f"| {p.step_bytes / statistics.median(p.step_ms) / 1e6:.1f} |")
+    print(f"\nCalibrated (bandwidth {bandwidth:.1f} GB/s, fp32 peak {peak_gflops:.0f} GFLOP/s, both of this host):")
+    print(f"| engine | eta_memory | host ms/step | worst decode residual | eta_compute (TTFT) | {full.name} decode ms/token |")
+    print("|---|---|---|---|---|---|")
+    for engine in dict.fromkeys(p.engine for p in points):
+        mine = [p for p in points if p.engine == engine]
+        xs = [p.step_bytes / (bandwidth * 1e9) * 1e3 for p in mine]  # ms at the full copy bandwidth
+        ys = [statistics.median(p.step_ms) for p in mine]
+        slope, host = fit_line(xs, ys)
+        eta = 1 / slope if slope > 0 else float("nan")
+        worst = max(abs(slope * x + host - y) / y for x, y in zip(xs, ys))
+        eta_c = statistics.median(p.prefill_flops / (peak_gflops * 1e9 * statistics.median(p.ttft_ms) / 1e3) for p in mine)
+        per_weight = 4.0 if engine.endswith("fp32") or engine == "eager" else int4_ratio
+        full_bytes = (work.parameters(full).total - work.parameters(full).embedding) * per_weight + kv_bytes(full, 512)
+        projected = full_bytes / (bandwidth * 1e9 * eta) * 1e3 + host
+        fits = "fits" if full_bytes < ram_gb * 1e9 else f"does not fit in {ram_gb:.0f} GB"
+        print(f"| {engine} | {eta:.2f} | {host:.2f} | {worst:.0%} | {eta_c:.2f} | {projected:,.0f} "
+              f"({full_bytes / 1e9:.1f} GB/step, {1e3 / projected:.1f} tokens/s; {fits}) |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default="Mistral-7B", help="a key of profiles/validation/llm_configs.json")
+    parser.add_argument("--config", type=Path, help="a config.json instead of --model")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[1024, 1536, 2048])
+    parser.add_argument("--layers", type=int, default=8)
+    parser.add_argument("--prompts", type=int, nargs="+", default=[128, 512])
+    parser.add_argument("--new-tokens", type=int, default=16)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--fma-units", type=int, default=2, help="FMA units per core, for the estimated fp32 peak")
+    parser.add_argument("--workdir", type=Path, help="where the models are written (default: a temporary folder)")
+    args = parser.parse_args()
+    counts = {"--layers": [args.layers], "--reps": [args.reps], "--new-tokens": [args.new_tokens],
+              "--threads": [args.threads], "--fma-units": [args.fma_units], "--hidden": args.hidden, "--prompts": args.prompts}
+    for flag, values in counts.items():
+        if min(values) < 1:
+            raise SystemExit(f"error: {flag} must be at least 1")
+    try:
+        import onnxruntime_genai  # noqa: F401
+        import torch
+    except ImportError as missing:
+        raise SystemExit(f"error: {missing.name} is missing; install the extras: pip install '.[hf,llmcpu]'") from None
+    try:
+        name, config = source_config(args.model, args.config)
+        smalls = {h: scaled(config, h, args.layers) for h in args.hidden}
+    except UsageError as problem:
+        raise SystemExit(f"error: {problem}") from None
+    torch.set_num_threads(args.threads)
+    full = architecture(config, name)
+    info = machine()
+    peak, peak_how = fp32_peak_gflops(info, min(args.threads, info["cores"]), args.fma_units)
+    load_before = os.getloadavg()
+    bandwidths = bandwidth_gbs(args.threads)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="llm_cpu_"))
+    engines: dict[int, list] = {}
+    for hidden, small in smalls.items():
+        folder = workdir / f"h{hidden}"
+        write_hf_folder(small, folder / "hf")
+        for precision in BUILDER_PRECISIONS:
+            build_onnx(folder / "hf", folder / f"ort_{precision}", precision, args.threads)
+        engines[hidden] = [Eager(folder / "hf")] + [OrtGenAI(folder / f"ort_{p}", p) for p in BUILDER_PRECISIONS]
+    rng = np.random.default_rng(SEED)
+    prompts = {p: rng.integers(3, full.vocab, p) for p in args.prompts}
+    results: dict[tuple[str, int, int], tuple[list[float], list[float]]] = {}
+    for hidden in engines:  # one warm-up per engine and prompt
+        for engine in engines[hidden]:
+            for ids in prompts.values():
+                engine.run(ids, 2)
+    for _ in range(args.reps):
+        for hidden, group in engines.items():
+            for engine in group:
+                for prompt, ids in prompts.items():
+                    ttft, steps = engine.run(ids, args.new_tokens)
+                    ttfts, all_steps = results.setdefault((engine.name, hidden, prompt), ([], []))
+                    ttfts.append(ttft)
+                    all_steps.extend(steps)
+    bandwidths_after = bandwidth_gbs(args.threads)
+    points = []
+    for (engine_name, hidden, prompt), (ttfts, steps) in results.items():
+        a = architecture(smalls[hidden], f"{name} scaled")
+        weights = next(e.step_bytes for e in engines[hidden] if e.name == engine_name)
+        points.append(Point(engine_name, hidden, prompt, ttfts, steps, weights + kv_bytes(a, prompt),
+                            work.prefill_flops(a, prompt)))
+    widest = max(args.hidden)
+    small_p = work.parameters(architecture(smalls[widest]))
+    int4_bytes = next(e.step_bytes for e in engines[widest] if e.name == "ort-int4")
+    int4_ratio = int4_bytes / (small_p.total - small_p.embedding)  # bytes per weight of the builder's int4
+    bandwidth = max(*bandwidths.values(), *bandwidths_after.values())
+    load = os.getloadavg()
+    print(f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram_gb']:.1f} GB memory, load average (1, 5, 15 min) "
+          f"before {' '.join(f'{x:.2f}' for x in load_before)}, after {' '.join(f'{x:.2f}' for x in load)}; "
+          f"torch {torch.__version__}, onnxruntime-genai {onnxruntime_genai.__version__}, {args.threads} threads")
+    print(f"Model: {name} scaled to {args.layers} layers, hidden {args.hidden}, seed {SEED}; {args.reps} rounds, "
+          f"{args.new_tokens} decode steps each; int4 = {int4_ratio:.3f} bytes per weight")
+    print("Bandwidth GB/s, before: " + ", ".join(f"{k} {v:.1f}" for k, v in bandwidths.items())
+          + "; after: " + ", ".join(f"{k} {v:.1f}" for k, v in bandwidths_after.items()))
+    print(f"fp32 peak (ESTIMATE): {peak:.0f} GFLOP/s = {peak_how}")
+    report(points, bandwidth, peak, full, int4_ratio, info["ram_gb"])
+
+
+if __name__ == "__main__":
+    main()
