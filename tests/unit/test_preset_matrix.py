@@ -16,6 +16,8 @@ ROOT = Path(__file__).parents[2]
 PROFILES = sorted((ROOT / "docs" / "gpu-session" / "cpu-profiles").glob("*.json")) + \
     sorted((ROOT / "profiles" / "reference").glob("*.json"))
 CATALOG = bundled_catalog()
+# 84 recommendations (70 s on 2 cores): the full run's (dev.sh test --all, CI), not the quick one's
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,6 @@ def verdicts():
     return out
 
 
-@pytest.mark.slow
 def test_the_matrix_covers_every_profile_and_preset(verdicts):
     assert len(PROFILES) == 6 and len({key[:2] for key in verdicts}) >= 6 * 5
 
