@@ -13,14 +13,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
     QListWidget,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -30,6 +27,7 @@ from advisor.report.history import Skipped, Summary, read_folders
 from ui.background import BackgroundJob, Pump
 from ui.dialogs import Dialogs
 from ui.style import plain_label
+from ui.tables import read_only_table
 
 COLUMNS = ["model", "device", "profiled", "status", "engines", "precisions measured", "file"]
 WIDEST = 280  # px, or a third of the table where it is wider: a longer status or list of precisions is elided, whole
@@ -74,12 +72,7 @@ class HistoryView(QWidget):
         self.compare_button.clicked.connect(self.compare_selected)
         self.status = plain_label("")
         self.status.setWordWrap(True)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table = read_only_table(COLUMNS, several=True)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)  # one line a report: long cells are elided, whole in their tooltips

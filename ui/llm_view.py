@@ -20,12 +20,10 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLineEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -38,7 +36,7 @@ from advisor.report.format import number
 from ui.dialogs import Dialogs
 from ui.plots import log_axes, series_pen
 from ui.style import plain_label, problem_text
-from ui.tables import key_columns_first
+from ui.tables import key_columns_first, read_only_table
 
 COLUMNS = ["card", "precision", "GPUs", "fits", "max sequences", "goodput req/s", "at sequences", "TTFT p95 ms",
            "TPOT ms (band)", "tokens/s", "EUR / M tokens"]
@@ -106,12 +104,7 @@ class LlmView(QWidget):
         left.setLayout(form)
         left.setMaximumWidth(380)
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table = read_only_table(COLUMNS)
         key_columns_first(self.table, KEY_COLUMNS)
         self.table.itemSelectionChanged.connect(self._plot_selected)
         self.ttft_plot = pg.PlotWidget(axisItems=log_axes())

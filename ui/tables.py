@@ -4,7 +4,7 @@ cells by index (and the documents, which follow advisor/report/rows.py) are not 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QTableWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget
 
 
 def key_columns_first(table: QTableWidget, titles: list[str]) -> None:
@@ -17,3 +17,15 @@ def key_columns_first(table: QTableWidget, titles: list[str]) -> None:
     for place, title in enumerate(t for t in titles if t in shown):
         header.moveSection(header.visualIndex(shown.index(title)), place)
 
+
+
+def read_only_table(columns: list[str], several: bool = False) -> QTableWidget:
+    """A table the reader selects whole rows of (one, or ``several``) and never edits, its columns resized by hand."""
+    table = QTableWidget(0, len(columns))
+    table.setHorizontalHeaderLabels(columns)
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if several
+                           else QAbstractItemView.SelectionMode.SingleSelection)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    return table
