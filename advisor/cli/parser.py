@@ -83,10 +83,11 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--redundancy", choices=("none", "n+1"),
                    help="n+1: cost one spare (a card on premise, an instance rented) so that one failure still holds "
                         "the target (default: n+1 for a service run 24 h a day, else none)")
-    r.add_argument("--engine", choices=[*card_engines(), "vllm"],
-                   help="how projected cards run the model: eager PyTorch (default for a profile), compile, graphs "
-                        "(CUDA graphs), onnxruntime (CUDA), tensorrt; for a language model's configuration vllm (its "
-                        "default), graphs, eager or tensorrt")
+    r.add_argument("--engine", choices=["auto", *card_engines(), "vllm"],
+                   help="how projected cards run the model: auto (default) weighs every validated engine the profile "
+                        "shows the model runs with (eager; compile where it ran compiled; TensorRT where it exported to "
+                        "ONNX); or one only: eager, compile, graphs (CUDA graphs), onnxruntime (CUDA), tensorrt; for a "
+                        "language model's configuration vllm (what auto means there), graphs, eager or tensorrt")
     r.add_argument("--sensitivity", choices=["public", "personal", "health", "sensitive", "classified"],
                    help="each level implies the ones before it (docs/recommendation.md)")
     r.add_argument("--prompt-tokens", type=int, help="language models: tokens in a request's prompt")

@@ -33,6 +33,8 @@ class Context:
     assumptions: dict[str, str]
     # (engine, precision) rows of the profile the quality floor or noise set aside, and why
     rows_set_aside: dict[tuple[str, str], str] = field(default_factory=dict)
+    # the engines projected onto cards without a measurement (advisor/recommend/engine_choice.py)
+    engines: tuple[str, ...] = ("eager",)
 
     @property
     def profile(self) -> ProfileReport:

@@ -12,7 +12,7 @@ from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog, Offer
 from advisor.devices.machine import Machine, this_machine
 from advisor.performance.cpu import CpuTarget
-from advisor.recommend import network, rules
+from advisor.recommend import engine_choice, network, rules
 from advisor.recommend.context import Context, Device, RecommendError, build_context, owned_card
 from advisor.recommend.costs import Sized, buy_option, keep_option, rent_option
 from advisor.recommend.references import bundled_references, reference_for, reference_reports
@@ -55,11 +55,13 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     if not usable:
         raise RecommendError("the report has no variant with a measured latency (all unsupported, failed or out of "
                              "memory): profile again with other precisions or batch sizes")
-    if workload.engine not in card_engines():
+    if workload.engine not in (*card_engines(), engine_choice.AUTO):
         raise RecommendError(f"--engine {workload.engine} serves a language model assessed from its configuration "
                              "(gpu-advisor recommend CONFIG.json); a profile is projected onto cards for "
                              f"{', '.join(card_engines())}")
     ctx = build_context(report, workload, catalog)
+    ctx.engines, not_weighed = engine_choice.weighed_engines(report, workload.engine)
+    ctx.assumptions["engine"] = engine_choice.assumption(ctx.engines, not_weighed, workload.engine)
     ctx.assumptions["network"] = network.assumption(workload)
     llm = report.model if report.model and report.model.new_tokens else None
     if (workload.prompt_tokens or workload.output_tokens) and not llm:

@@ -88,7 +88,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
     if workload.use_case not in (None, "llm"):
         raise RecommendError(f"the workload is for {workload.use_case}, but {arch.name} is a language model: use a "
                              "language-model workload (the chatbot-24x7 preset)")
-    if "engine" not in workload.model_fields_set:
+    if workload.engine == "auto":
         workload = workload.model_copy(update={"engine": DEFAULT_ENGINE})
     engine = engine_for(workload.engine)
     ctx = build_context(None, workload, catalog, task="llm")

@@ -63,8 +63,7 @@ def source_row(variants: list[VariantResult], precision: str, engine: str) -> Va
 def candidates(ctx: Context, device: Device, variants: list[VariantResult]) -> list[tuple[VariantResult, str]]:
     """(row, engine it serves with here). On the profiled device, and on copies of the profiled CPU, every measured
     engine's rows, each for its own engine; on a card with a reference profile, the rows it measured too. Cards add
-    the projection for the workload's engine (eager or graphs) where nothing here measured that engine."""
-    engine = ctx.workload.engine
+    the projection for each engine weighed (ctx.engines) in the precisions nothing here measured with it."""
     if device.card is None or device.measured_here:
         own = list(variants)
     else:
@@ -72,8 +71,11 @@ def candidates(ctx: Context, device: Device, variants: list[VariantResult]) -> l
         own = [v for v in variants if reference is not None and reference.measured_for(v.precision, v.engine)]
     found = [(v, v.engine) for v in own]
     if device.card is not None:
-        covered = {v.precision for v in own if counts_as(v.engine, engine)}
-        found += [(v, engine) for v in projection_sources(variants, engine) if v.precision not in covered]
+        for engine in ctx.engines:
+            if len(ctx.engines) > 1 and device.card.vendor not in engine_spec(engine).gpu_vendors:
+                continue  # weighed where it runs (TensorRT: NVIDIA); named alone, its refusal is the card's reason
+            covered = {v.precision for v in own if counts_as(v.engine, engine)}
+            found += [(v, engine) for v in projection_sources(variants, engine) if v.precision not in covered]
     return found
 
 
@@ -89,7 +91,7 @@ def performances(ctx: Context, device: Device, variant: VariantResult, engine: s
                 perfs[batch.batch_size] = measured(ref_variant, batch, f"measured on {device.card.name} (reference "
                                                                         f"profile {device.reference.report_id[:8]})")
         if perfs:
-            _check_agreement(ctx, device, variant, perfs)
+            _check_agreement(ctx, device, variant, engine, perfs)
             return perfs
     if device.cpu is not None:
         if ctx.profile.device is None or ctx.profile.device.kind != "cpu":
@@ -116,13 +118,14 @@ def performances(ctx: Context, device: Device, variant: VariantResult, engine: s
     return perfs if perfs else (first or Unfit(variant.precision, 0, "no measured batch size to start from"))
 
 
-def _check_agreement(ctx: Context, device: Device, variant: VariantResult, measured_perfs: dict[int, Performance]) -> None:
+def _check_agreement(ctx: Context, device: Device, variant: VariantResult, engine: str,
+                     measured_perfs: dict[int, Performance]) -> None:
     """Two bases for one card (the measured reference, and the projection from this profile) must overlap;
     when they do not, the projections onto cards without a reference may be off by as much: say so."""
-    if ctx.profile.device is None or device.card is None or variant.engine != ctx.workload.engine:
+    if ctx.profile.device is None or device.card is None or engine not in ctx.engines:
         return
     for batch_size, real in measured_perfs.items():
-        guess = project(ctx.profile, variant, batch_size, device.card, ctx.catalog, ctx.workload.engine)
+        guess = project(ctx.profile, variant, batch_size, device.card, ctx.catalog, engine)
         if isinstance(guess, Unfit) or guess.measured:
             continue
         if guess.high_ms < real.p50_ms / real.band or guess.low_ms > real.p50_ms * real.band:

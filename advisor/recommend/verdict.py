@@ -192,54 +192,57 @@ def _precision_advice(best: Option, variants: list[VariantResult], w: Workload, 
 
 
 def engine_reasons(ctx: Context, best: Option | None) -> list[str]:
-    """The verdict's sentences on the engine: which one it was sized on; that a purchase sized on an engine nobody
-    measured for this model is projected only; and what the other engine would change (engine_note)."""
-    engine = ctx.workload.engine
-    spec = engine_spec(engine)
+    """The verdict's sentences on the engine: which one the chosen option is sized on and why; that a purchase sized
+    on an engine nobody measured for this model is projected only; and what another engine would change
+    (engine_note)."""
     reasons = []
-    if best is not None and best.engine != engine:
-        reasons.append(f"Sized for serving with {engine_spec(best.engine).label}, which the profile measured; cards without a "
-                       f"measurement are projected for {spec.label} (--engine {engine}).")
-    elif best is not None:
-        reasons.append(f"Sized for serving with {spec.label} (--engine {engine}).")
-        measured = best.measured or any(v.status == "ok" and counts_as(v.engine, engine) for v in ctx.profile.variants)
+    if best is not None:
+        spec = engine_spec(best.engine)
+        named = ctx.workload.engine != "auto"
+        weighed = ", ".join(engine_spec(e).label for e in ctx.engines)
+        how = (f" (--engine {ctx.workload.engine})" if named and best.engine == ctx.workload.engine else
+               ", which the profile measured" if best.measured or best.card is None else
+               f": of the engines weighed on cards ({weighed}), the one that needs the fewest devices here, then the "
+               "fastest" if len(ctx.engines) > 1 else "")
+        reasons.append(f"Sized for serving with {spec.label}{how}.")
+        if named and best.engine != ctx.workload.engine:
+            reasons.append(f"Cards without a measurement are projected for {engine_spec(ctx.workload.engine).label} "
+                           f"(--engine {ctx.workload.engine}).")
+        measured = best.measured or any(v.status == "ok" and counts_as(v.engine, best.engine) for v in ctx.profile.variants)
         if best.action == "upgrade" and not measured:
+            check = (f"profile the model with --engine {best.engine} on such a card" if spec.backend else
+                     f"measure the model with {spec.label} on such a card (the advisor cannot profile it here)")
             reasons.append(f"This purchase is sized on {spec.label}, which nobody measured for this model (the profile "
                            f"measured {', '.join(sorted({v.engine for v in ctx.profile.variants}))}): its figures are "
-                           f"projections only; profile the model with --engine {engine} on such a card before buying.")
+                           f"projections only; {check} before buying.")
     if note := engine_note(ctx, best):
         reasons.append(note)
     return reasons
 
 
 def engine_note(ctx: Context, best: Option | None) -> str | None:
-    """Which engine the projections assume, and what the other would change for the chosen option (in the
-    assumptions). Returns a sentence for the verdict when the other engine would at least halve or double the
-    chosen option's time: then the engine decides the purchase as much as the card does."""
-    engine = ctx.workload.engine
+    """What another engine would change for the chosen option, added to the 'engine' assumption. Returns a sentence
+    for the verdict when CUDA graphs would at least halve an eager option's time: then the engine decides the
+    purchase as much as the card does."""
+    if best is None or not best.card or best.measured:
+        return None
     # Against eager the other engine is CUDA graphs (what removes eager's launch cost); against any other, eager.
-    other = "graphs" if engine == "eager" else "eager"
-    spec = engine_spec(engine)
-    how = "eager PyTorch, as profiled" if engine == "eager" else (
-        f"{spec.label}: its fusion and launch costs from the engine registry"
-        + ("" if spec.validated else f", assumed, not validated (band widened x{spec.band_factor:g})"))
-    text = f"{engine} ({how}) for every card without a measurement"
-    reason = None
-    if best is not None and best.card and not best.measured:
-        card = ctx.catalog.card(best.card)
-        variant = ctx.profile.measured_for(best.precision, "eager") or ctx.profile.variant(best.precision)
-        alt = project(ctx.profile, variant, best.batch_size, card, ctx.catalog, other) if card and variant else None
-        same = project(ctx.profile, variant, best.batch_size, card, ctx.catalog, engine) if card and variant else None
-        if isinstance(alt, Performance) and isinstance(same, Performance):
-            # The option's p50 may be scaled to the workload's requests (prompt and reply tokens): scale alike.
-            ratio = alt.p50_ms / same.p50_ms
-            text += (f"; with {other} the chosen option's p50 would be {number(best.p50_ms * ratio)} ms instead of "
-                     f"{number(best.p50_ms)} ms, x{ratio:.2g} (gpu-advisor project REPORT --card '{best.card}' --engine "
-                     f"{other})")
-            if engine == "eager" and ratio <= 0.5:
-                reason = (f"In eager PyTorch this model is bound by the host's kernel launches on {best.card}: served "
-                          f"with CUDA graphs (or a serving engine that uses them) each call would take about "
-                          f"{ratio:.2g} times as long (projected), so fewer devices could hold the load; recommend "
-                          "again with --engine graphs before buying.")
-    ctx.assumptions["engine"] = text + "; projected figures are sized at the slow end of their band"
-    return reason
+    other = "graphs" if best.engine == "eager" else "eager"
+    card = ctx.catalog.card(best.card)
+    variant = ctx.profile.measured_for(best.precision, "eager") or ctx.profile.variant(best.precision)
+    alt = project(ctx.profile, variant, best.batch_size, card, ctx.catalog, other) if card and variant else None
+    same = project(ctx.profile, variant, best.batch_size, card, ctx.catalog, best.engine) if card and variant else None
+    if not (isinstance(alt, Performance) and isinstance(same, Performance)):
+        return None
+    # The option's p50 may be scaled to the workload's requests (prompt and reply tokens): scale alike.
+    ratio = alt.p50_ms / same.p50_ms
+    ctx.assumptions["engine"] += (
+        f"; with {other} the chosen option's p50 would be {number(best.p50_ms * ratio)} ms instead of "
+        f"{number(best.p50_ms)} ms, x{ratio:.2g} (gpu-advisor project REPORT --card '{best.card}' --engine {other})"
+        "; projected figures are sized at the slow end of their band")
+    if best.engine == "eager" and ratio <= 0.5:
+        return (f"In eager PyTorch this model is bound by the host's kernel launches on {best.card}: served "
+                f"with CUDA graphs (or a serving engine that uses them) each call would take about "
+                f"{ratio:.2g} times as long (projected), so fewer devices could hold the load; recommend "
+                "again with --engine graphs before buying.")
+    return None

@@ -16,7 +16,7 @@ from advisor.schema.records import FiniteRecord, describe_validation_error
 # hardware runs; the GeForce licence now applies to every data-centre deployment, not to sensitive data alone.
 # 4: ``redundancy``, a spare device so that one failure keeps the target (N+1). 5: ``users_region``, where the
 # users are: a cloud offer's network round trip from there counts against the latency target.
-WORKLOAD_SCHEMA_VERSION = 5
+WORKLOAD_SCHEMA_VERSION = 6
 Sensitivity = Literal["public", "personal", "health", "sensitive", "classified"]  # advisor/recommend/rules.py
 
 
@@ -44,12 +44,13 @@ class Workload(FiniteRecord):
     prompt_tokens: int | None = Field(default=None, ge=1, description="language models: tokens in a request's prompt")
     output_tokens: int | None = Field(default=None, ge=1, description="language models: tokens in a reply; with "
                                                                       "either, sized with continuous batching")
-    engine: Literal["eager", "compile", "graphs", "onnxruntime", "tensorrt", "vllm"] = Field(
-        default="eager", description="how cards without a measurement are assumed to run the model (a name of the "
-                                     "engine registry): eager PyTorch, torch.compile, compiled with CUDA graphs "
-                                     "(mode='reduce-overhead'), ONNX Runtime (CUDA) or TensorRT; a language model's "
-                                     "configuration vllm (a continuous-batching server, its default), graphs, eager "
-                                     "or tensorrt (TensorRT-LLM)")
+    engine: Literal["auto", "eager", "compile", "graphs", "onnxruntime", "tensorrt", "vllm"] = Field(
+        default="auto", description="how cards without a measurement are assumed to run the model (a name of the "
+                                    "engine registry): auto weighs every validated engine the profile shows the model "
+                                    "runs with (docs/recommendation.md); or one: eager PyTorch, torch.compile, "
+                                    "compiled with CUDA graphs (mode='reduce-overhead'), ONNX Runtime (CUDA) or "
+                                    "TensorRT; a language model's configuration vllm (a continuous-batching server, "
+                                    "what auto means for it), graphs, eager or tensorrt (TensorRT-LLM)")
     sensitivity: Sensitivity = "public"
     horizon_months: int = Field(default=36, ge=1, le=120)
     electricity_eur_per_kwh: float | None = Field(default=None, gt=0, le=100, description="default: EU average (catalog)")
@@ -187,6 +188,8 @@ def parse_workload(text: str, where: str) -> Workload:
         data["schema_version"] = 4
     if data["schema_version"] == 4:  # users_region is new: left out, no round trip is counted, as version 4 did
         data["schema_version"] = 5
+    if data["schema_version"] == 5:  # engine auto is the new default: the same as version 5's eager for a profile
+        data["schema_version"] = 6    # that measured eager only; a configuration's default is vllm either way
     try:
         return Workload.model_validate(data)
     except ValidationError as exc:

@@ -266,11 +266,17 @@ def test_the_engine_assumed_is_stated_with_what_the_other_would_change():
 
     cpu = load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/vision-default-cpu.json")
     rec = recommend(cpu, load_preset("realtime-vision"), CATALOG, [])
-    assert rec.assumptions["engine"].startswith("eager")
-    if rec.verdict.choice and rec.verdict.choice.card:
+    # auto, on a profile that measured eager only: eager alone, and why each other engine was not weighed
+    assert rec.assumptions["engine"].startswith("cards without a measurement projected for every validated engine the "
+                                                "profile shows the model runs with: eager PyTorch;")
+    assert "torch.compile (Inductor) (the profile did not run the model with torch.compile" in rec.assumptions["engine"]
+    assert "TensorRT (the profile did not export the model to ONNX" in rec.assumptions["engine"]
+    assert "ONNX Runtime (the profile did not export the model to ONNX" in rec.assumptions["engine"]
+    if rec.verdict.choice and rec.verdict.choice.card and not rec.verdict.choice.measured:
         assert "with graphs the chosen option's p50 would be" in rec.assumptions["engine"]
     graphs = recommend(cpu, load_preset("realtime-vision").model_copy(update={"engine": "graphs"}), CATALOG, [])
-    assert graphs.assumptions["engine"].startswith("graphs")
+    assert graphs.assumptions["engine"].startswith("cards without a measurement projected for torch.compile with CUDA "
+                                                   "graphs (assumed, not validated: band widened x1.5) only (--engine graphs)")
 
 
 def test_a_host_bound_purchase_says_the_engine_matters_with_the_time_scaled_like_the_option():
@@ -631,7 +637,8 @@ def test_redundancy_on_the_command_line_overrides_the_preset(capsys):
 
 def test_the_recommendation_chooses_the_engine_as_it_chooses_the_precision():
     """A CPU profile where OpenVINO runs 4x faster than eager: the CPU kept and its copies rented serve with
-    OpenVINO, measured; projected cards stay on the workload's engine; without the OpenVINO rows, eager serves."""
+    OpenVINO, measured; projected cards weigh eager and, the model having reached ONNX, TensorRT on NVIDIA cards
+    (never OpenVINO, a CPU engine); without the OpenVINO rows, eager serves."""
     from tests.unit.scenarios import with_engine_rows
 
     both = decide(with_engine_rows(scenario_report(), "openvino", 0.25), load_preset("internal-tool"))
@@ -656,7 +663,21 @@ def test_the_recommendation_chooses_the_engine_as_it_chooses_the_precision():
     cpus = [o for o in copies.ranked if o.card is None]
     assert cpus and all(o.engine == "openvino" for o in cpus)  # copies of the CPU profiled serve as it measured
     cards = [o for o in copies.ranked if o.card is not None]
-    assert cards and all(o.engine == "eager" and not o.measured for o in cards)  # never OpenVINO on a GPU
+    assert cards and all(o.engine in ("eager", "tensorrt") and not o.measured for o in cards)  # never OpenVINO on a GPU
+    assert all(CATALOG.card(o.card).vendor == "NVIDIA" for o in cards if o.engine == "tensorrt")
+    # on NVIDIA cards TensorRT wins (10x faster than eager here); AMD cards weigh eager alone, never "set aside"
+    assert all(o.engine == "tensorrt" for o in cards if CATALOG.card(o.card).vendor == "NVIDIA")
+    assert all(o.engine == "eager" and not o.engines_set_aside for o in cards if CATALOG.card(o.card).vendor == "AMD")
+    trt = next(o for o in copies.ranked if o.engine == "tensorrt")
+    assert "eager" in trt.engines_set_aside  # why eager lost on that card
+    engines = copies.assumptions["engine"]
+    assert "eager PyTorch, TensorRT;" in engines and "ONNX Runtime (its projection is not validated" in engines
+    if copies.verdict.choice.engine == "tensorrt" and copies.verdict.choice.action == "upgrade":
+        assert any("nobody measured for this model" in r and "measure the model with TensorRT" in r
+                   for r in copies.verdict.reasons)
+    named = decide(with_engine_rows(scenario_report(), "openvino", 0.25),
+                   load_preset("internal-tool").model_copy(update={"owned_card": "none", "engine": "eager"}))
+    assert all(o.engine == "eager" for o in named.ranked if o.card is not None)  # --engine eager: eager only
     eager = decide(scenario_report(), load_preset("internal-tool")).verdict
     assert eager.choice.engine == "eager" and "serve the model with eager PyTorch in" in eager.headline
     assert not eager.choice.engines_set_aside
@@ -684,7 +705,8 @@ def test_the_quality_floor_and_noise_set_an_engines_rows_aside_one_by_one():
 
 def test_a_reference_card_weighs_each_engine_it_measured_and_other_cards_stay_on_the_projected_engine():
     """A GPU profile with eager and torch.compile rows, and a T4 reference that measured both, compile twice as
-    fast: the T4 serves with compile, measured there; a card without a reference is projected for eager only."""
+    fast: the T4 serves with compile, measured there; a card without a reference weighs eager and compile, both
+    projected, as the profile shows the model compiles."""
     from pathlib import Path
 
     from advisor.report.io import parse_report
@@ -701,7 +723,8 @@ def test_a_reference_card_weighs_each_engine_it_measured_and_other_cards_stay_on
                          for o in on_t4)
     assert all(o.engines_set_aside["eager"].startswith(("slower", "needs")) for o in on_t4)
     others = [o for o in rec.ranked if o.card not in ("NVIDIA T4", "NVIDIA H100 SXM")]
-    assert others and all(o.engine == "eager" and not o.measured for o in others)
+    assert others and all(o.engine in ("eager", "compile") and not o.measured for o in others)
+    assert all(set(o.engines_set_aside) == {"eager" if o.engine == "compile" else "compile"} for o in others)
 
 
 def test_a_reference_that_measured_the_engine_asked_for_is_measured_for_it():

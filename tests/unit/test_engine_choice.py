@@ -1,0 +1,39 @@
+"""Which engines a recommendation weighs on cards without a measurement (advisor/recommend/engine_choice.py)."""
+
+from advisor.recommend.engine_choice import assumption, weighed_engines
+from tests.unit.scenarios import scenario_report, with_engine_rows
+
+
+def _as_onnx_file(report):
+    report.request.model.builtin, report.request.model.path = None, "/models/encoder.onnx"
+    for v in report.variants:
+        v.engine = "onnxruntime"
+    return report
+
+
+def test_auto_weighs_the_validated_engines_the_profile_shows_the_model_runs_with():
+    eager_only = scenario_report()
+    assert weighed_engines(eager_only, "auto")[0] == ("eager",)
+    assert weighed_engines(with_engine_rows(scenario_report(), "compile", 0.5), "auto")[0] == ("eager", "compile")
+    # an ONNX Runtime or OpenVINO row shows the model exports to ONNX, which TensorRT builds from
+    weighed, aside = weighed_engines(with_engine_rows(scenario_report(), "openvino", 0.25), "auto")
+    assert weighed == ("eager", "tensorrt")
+    assert "not validated" in aside["onnxruntime"] and "torch.compile" in aside["compile"]
+    assert "torch.compile" in aside["graphs"]  # graphs needs compile first
+
+
+def test_an_onnx_file_is_never_projected_for_torch():
+    weighed, aside = weighed_engines(_as_onnx_file(scenario_report()), "auto")
+    assert weighed == ("tensorrt",)
+    assert all(aside[e] == "the model is an ONNX file, which torch does not run" for e in ("eager", "compile", "graphs"))
+
+
+def test_a_named_engine_is_the_only_one_weighed_and_an_unvalidated_one_says_so():
+    report = with_engine_rows(scenario_report(), "openvino", 0.25)
+    assert weighed_engines(report, "graphs") == (("graphs",), {})
+    text = assumption(("graphs",), {}, "graphs")
+    assert text == ("cards without a measurement projected for torch.compile with CUDA graphs (assumed, not validated: "
+                    "band widened x1.5) only (--engine graphs)")
+    weighed, aside = weighed_engines(report, "auto")
+    text = assumption(weighed, aside, "auto")
+    assert "eager PyTorch, TensorRT;" in text and text.endswith("(--engine NAME weighs one only)")
