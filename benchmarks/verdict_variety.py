@@ -1,0 +1,76 @@
+"""Which card does each purchase buy? Issue 24's goal: with no hardware owned, every preset on the six bundled
+profiles (three CPU profiles, three H100 references) buys no one card in more than a third of the purchases.
+
+For each purchase verdict it prints the preset, the profile, the devices bought (spares included), the capex
+(cards and hosts paid up front) and the total over the horizon, and the runner-up: the cheapest purchase of
+another card, with its total; then the purchases per card. Runs the recommendation the preset matrix runs
+(tests/unit/test_preset_matrix.py) with owned_card none; about 70 s on 2 cores.
+
+--not-bought CARD (repeatable) is a what-if: the card treated as no longer sold new (lifecycle eol), to see which
+card each of its purchases falls to. It changes nothing in the catalog.
+
+Usage: PYTHONPATH=. python benchmarks/verdict_variety.py [--not-bought "NVIDIA T4"]
+
+Measured 2026-12-07 (catalog as of 2026-12-06): 17 purchases of 38 verdicts (21 rent), the NVIDIA T4 12 (71%),
+the A10 3, the 1-socket CPU server 2. In each T4 purchase the runner-up is the L4 in the same 2-slot host
+(8,000 USD, an ESTIMATE) at nearly the same energy (72 W against 70 W), behind by the list-price gap alone: 2,500
+against 2,000 USD a card, 290 to 880 EUR over the horizon. With --not-bought "NVIDIA T4" the same 12 go to the
+L4 (71%): the loads need one or two small cards, so the cheapest adequate data-centre card takes them all.
+"""
+
+import argparse
+from collections import Counter
+from pathlib import Path
+
+from advisor.catalog.catalog import bundled_catalog
+from advisor.devices.machine import Machine
+from advisor.recommend.decide import RecommendError, recommend
+from advisor.recommend.workload import load_preset, preset_names
+from advisor.report.io import load_report
+
+ROOT = Path(__file__).parents[1]
+PROFILES = sorted((ROOT / "docs" / "gpu-session" / "cpu-profiles").glob("*.json")) + \
+    sorted((ROOT / "profiles" / "reference").glob("*.json"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--not-bought", action="append", default=[], metavar="CARD",
+                        help="what-if: treat this catalog card as no longer sold new")
+    args = parser.parse_args()
+    catalog = bundled_catalog()
+    unknown = [name for name in args.not_bought if catalog.card(name) is None]
+    if unknown:
+        raise SystemExit(f"--not-bought {unknown[0]!r} is not a card of cards.csv: give its name as listed there")
+    what_if = {"lifecycle": "eol", "lifecycle_date": "2026", "lifecycle_source": "what-if (--not-bought)"}
+    catalog.cards = [card.model_copy(update=what_if) if card.name in args.not_bought else card for card in catalog.cards]
+    bought: Counter[str] = Counter()
+    others: Counter[str] = Counter()
+    print(f"{'preset':19s} {'profile':38s} {'bought':34s} {'dev':>3s} {'capex EUR':>10s} {'total EUR':>10s}  runner-up")
+    for path in PROFILES:
+        report = load_report(path)
+        for preset in preset_names():
+            workload = load_preset(preset).model_copy(update={"owned_card": "none"})
+            try:
+                rec = recommend(report, workload, catalog, machine=Machine(report.environment.hostname, None))
+            except RecommendError:  # token counts given for a model that is not a language model
+                continue
+            choice = rec.verdict.choice
+            if choice is None or rec.verdict.action != "upgrade":
+                others[rec.verdict.action] += 1
+                continue
+            name = choice.card or choice.label
+            bought[name] += 1
+            runner = next((o for o in rec.ranked if o.action == "upgrade" and (o.card or o.label) != name), None)
+            second = f"{runner.card or runner.label}: {runner.devices} dev, {runner.total_cost_eur:,.0f} EUR" \
+                if runner else "none"
+            print(f"{preset:19s} {path.stem:38s} {name[:34]:34s} {choice.devices:3d} {choice.upfront_eur:10,.0f} "
+                  f"{choice.total_cost_eur:10,.0f}  {second}")
+    total = sum(bought.values())
+    print(f"\npurchases per card ({total} purchases; other verdicts: {dict(others)}):")
+    for name, count in bought.most_common():
+        print(f"  {name:40s} {count:3d}  {count / total:.0%}")
+
+
+if __name__ == "__main__":
+    main()
