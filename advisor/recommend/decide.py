@@ -60,7 +60,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
                              "(gpu-advisor recommend CONFIG.json); a profile is projected onto cards for "
                              f"{', '.join(card_engines())}")
     ctx = build_context(report, workload, catalog)
-    ctx.assumptions["network"] = network.assumption(workload, catalog.round_trips)
+    ctx.assumptions["network"] = network.assumption(workload, catalog)
     llm = report.model if report.model and report.model.new_tokens else None
     if (workload.prompt_tokens or workload.output_tokens) and not llm:
         task = report.model.task if report.model else "unknown"

@@ -109,7 +109,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
     options: list[Option] = []
     excluded: list[Exclusion] = []
     found: dict[tuple[str, tuple[int, ...], float], tuple[Candidate, dict[str, str]] | str] = {}
-    ctx.assumptions["network"] = network.assumption(workload, ctx.catalog.round_trips)
+    ctx.assumptions["network"] = network.assumption(workload, ctx.catalog)
 
     def sized(card: Card, counts: tuple[int, ...], w: Workload) -> tuple[Candidate, dict[str, str]] | str:
         """The card's best way to serve on these replica sizes within w's target (a cloud offer's: less its network

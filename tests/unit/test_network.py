@@ -97,6 +97,10 @@ def test_on_site_counts_no_round_trip_and_an_offer_whose_round_trip_is_not_known
     unknown = [o for o in rec.ranked if o.action == "cloud" and "(US)" in o.label]
     assert unknown and all(o.network_rtt_ms is None and "several places" in o.network_basis for o in unknown)
     assert all(any("not known" in note for note in o.notes) for o in unknown)
+    rented = [o for o in CATALOG.offers if o.kind != "on_premise"]
+    missing = missing_from_fr(CATALOG)
+    assert 0 < missing < len(rented)  # the assumptions count them, so the reader sees how many were not reached
+    assert f"NOT KNOWN for {missing} of the {len(rented)} cloud offers" in rec.assumptions["network"]
 
 
 def test_a_version_4_workload_still_loads_with_no_users_region_and_the_presets_users_are_in_france():
@@ -134,6 +138,10 @@ def test_a_language_model_s_rented_replicas_count_the_round_trip_before_the_firs
     assert all(o.network_rtt_ms == 0 for o in rec.ranked if o.action != "cloud")
 
 
+def missing_from_fr(catalog):
+    return sum(catalog.round_trips.round_trip("FR", o).rtt_ms is None for o in catalog.offers if o.kind != "on_premise")
+
+
 RTT_HEADER = "# as_of 2026-12-01\nusers,hosting,rtt_ms,statistic,source,as_of,note\n"
 
 
@@ -154,6 +162,8 @@ def test_a_user_folder_adds_and_replaces_round_trips_and_the_recommendation_coun
     virginia = [o for o in rec.ranked if "us-east-1" in (o.label or "")]
     assert virginia and all(o.network_rtt_ms == 70 for o in virginia)
     assert str(tmp_path / "rtt.csv") in rec.assumptions["network"]
+    assert missing_from_fr(catalog) < missing_from_fr(CATALOG)  # the Finnish offers are now known
+    assert f"NOT KNOWN for {missing_from_fr(catalog)} of" in rec.assumptions["network"]
 
 
 def test_a_user_folder_whose_round_trips_use_an_undefined_place_or_repeat_a_pair_is_refused_in_one_line(tmp_path):
