@@ -373,11 +373,11 @@ class MainWindow(QMainWindow, FileActions):
 
     def catalog(self):
         """The bundled catalog with the user's folder, when it has files (reloaded after an edit)."""
-        from advisor.catalog.catalog import FILES, bundled_catalog, load_catalog
+        from advisor.catalog.catalog import USER_FILES, bundled_catalog, load_catalog
 
         if self._catalog is None:
             folder = self.user_catalog_dir()  # may not exist yet: no entries saved
-            has_files = any((folder / name).is_file() for name in FILES)
+            has_files = any((folder / name).is_file() for name in USER_FILES)
             self._catalog = load_catalog(folder) if has_files else bundled_catalog()
         return self._catalog
 

@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from advisor.catalog.catalog import Catalog
-from advisor.catalog.rtt import round_trip_table
 from advisor.catalog.table import first_day
 
 OFFER_STALE_DAYS = 183
@@ -37,7 +36,7 @@ class Finding:
 def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
     today = today or date.today()
     found: list[Finding] = []
-    trips = round_trip_table()
+    trips = catalog.round_trips
     for card in catalog.cards:
         day = card.price_day()
         if card.price_usd is None:

@@ -1,9 +1,10 @@
 """The catalog: cards, host servers, hosting offers and energy facts, bundled in profiles/catalog and extensible.
 
 A user folder (``--catalog-dir``, else GPU_ADVISOR_CATALOG, else the per-user folder the desktop app
-saves entries to, where it has files) may hold any of cards.csv, servers.csv, offers.csv and energy.csv
-in the same format: a row with the same key as a bundled one replaces it, a new row adds
-to it. Everything is validated on load; an error names the file, the row and the field.
+saves entries to, where it has files) may hold any of cards.csv, servers.csv, offers.csv and energy.csv,
+and the network round trips' rtt.csv and rtt_locations.csv (advisor/catalog/rtt.py), in the same format: a
+row with the same key as a bundled one replaces it, a new row adds to it. Everything is validated on load;
+an error names the file, the row and the field.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from advisor.catalog.cards import MAX_PRICE_USD, Card
+from advisor.catalog.rtt import NETWORK_FILES, RoundTripTable, round_trip_table, round_trips_with
 from advisor.catalog.servers import Server, parse_extensions
 from advisor.catalog.table import CatalogError, parse_table, read_text
 from advisor.paths import user_folder
 from advisor.schema.records import FiniteRecord
 
 FILES = ("cards.csv", "servers.csv", "offers.csv", "energy.csv")
+USER_FILES = (*FILES, *NETWORK_FILES)  # what a user's catalog folder may hold
 CURRENCIES = ("EUR", "USD")
 CERTIFICATIONS = ("HDS", "SecNumCloud", "ISO27001", "C5")
 
@@ -151,6 +154,7 @@ class Catalog:
     servers: list[Server] = field(default_factory=list)
     as_of: dict[str, date | None] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # file -> where it was read from
+    round_trips: RoundTripTable = field(default_factory=round_trip_table)  # network round trips, with the user's rows
 
     def card(self, name: str) -> Card | None:
         return next((c for c in self.cards if c.name == name), None)
@@ -198,7 +202,7 @@ def bundled_catalog() -> Catalog:
     texts = {name: (folder.joinpath(name).read_text(encoding="utf-8"), f"profiles/catalog/{name}") for name in FILES}
     rows, as_of = _load_files(texts)
     catalog = Catalog(rows["cards.csv"], rows["offers.csv"], rows["energy.csv"], rows["servers.csv"], as_of,
-                      {name: "bundled" for name in FILES})
+                      {name: "bundled" for name in USER_FILES}, round_trip_table())
     _check_references(catalog, "profiles/catalog/offers.csv")
     return catalog
 
@@ -215,7 +219,7 @@ def user_catalog_dir(explicit: str | None = None) -> Path | None:
     if value:
         return Path(value).expanduser()
     default = default_user_catalog_dir()
-    return default if any((default / name).is_file() for name in FILES) else None
+    return default if any((default / name).is_file() for name in USER_FILES) else None
 
 
 def load_catalog(user_dir: Path | None = None) -> Catalog:
@@ -223,12 +227,12 @@ def load_catalog(user_dir: Path | None = None) -> Catalog:
     if user_dir is None:
         return bundled_catalog()
     if not user_dir.is_dir():
-        raise CatalogError(f"catalog folder {user_dir} does not exist; create it and put {', '.join(FILES)} there "
+        raise CatalogError(f"catalog folder {user_dir} does not exist; create it and put {', '.join(USER_FILES)} there "
                            "(same columns as the bundled files)")
-    found = {name: (read_text(user_dir / name), str(user_dir / name)) for name in FILES
+    found = {name: (read_text(user_dir / name), str(user_dir / name)) for name in USER_FILES
              if os.path.lexists(user_dir / name)}  # the reader refuses one that is not a regular file
     if not found:
-        raise CatalogError(f"catalog folder {user_dir} has none of {', '.join(FILES)}")
+        raise CatalogError(f"catalog folder {user_dir} has none of {', '.join(USER_FILES)}")
     return catalog_with(found)
 
 
@@ -237,14 +241,16 @@ def catalog_with(texts: dict[str, tuple[str, str]]) -> Catalog:
     comes from, named in errors and in ``sources``). ``load_catalog`` reads a folder into it; an import
     validates a package in memory with it, before anything is written."""
     base = bundled_catalog()
-    rows, as_of = _load_files(texts)
+    rows, as_of = _load_files({name: text for name, text in texts.items() if name in FILES})
+    network = {name: text for name, text in texts.items() if name in NETWORK_FILES}
     catalog = Catalog(
         cards=_merge(base.cards, rows.get("cards.csv", [])),
         offers=_merge(base.offers, rows.get("offers.csv", [])),
         energy=_merge(base.energy, rows.get("energy.csv", [])),
         servers=_merge(base.servers, rows.get("servers.csv", [])),
         as_of={**base.as_of, **as_of},
-        sources={**base.sources, **{name: where for name, (_, where) in texts.items()}})
+        sources={**base.sources, **{name: where for name, (_, where) in texts.items()}},
+        round_trips=round_trips_with(network, base.round_trips) if network else base.round_trips)
     _check_references(catalog, texts["offers.csv"][1] if "offers.csv" in texts else "profiles/catalog/offers.csv")
     return catalog
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from advisor.catalog.catalog import Catalog
-from advisor.catalog.rtt import round_trip_table
 from advisor.digest import sha256_json
 
 
 def catalog_sha256(catalog: Catalog) -> str:
     """Every row of every catalog file in use (bundled and the user's), as validated, and the network round trips
-    a cloud offer's latency counts (bundled)."""
-    trips = round_trip_table()
+    a cloud offer's latency counts (likewise)."""
+    trips = catalog.round_trips
     return sha256_json({"cards": [c.model_dump(mode="json") for c in catalog.cards],
                         "servers": [s.model_dump(mode="json") for s in catalog.servers],
                         "offers": [o.model_dump(mode="json") for o in catalog.offers],

@@ -6,6 +6,8 @@ region's id, a country as written there); rtt.csv gives the measured round trip 
 hosting location, each row with its source and date. A pair with no row is unknown: nothing is guessed.
 An offer's location: its region where rtt_locations.csv knows it, else its country (the text before any
 parenthesis: "FR (Paris)" is FR); a value that names several places (US, FR/EU) has no location.
+A user's catalog folder may hold its own rtt.csv and rtt_locations.csv in the same format: a row for a pair
+(users, hosting) or a value already there replaces the bundled one, a new one adds to the table.
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from advisor.catalog.catalog import Offer
 from advisor.catalog.table import CatalogError, parse_table
 from advisor.schema.records import FiniteRecord
+
+if TYPE_CHECKING:  # catalog.py builds its Catalog's table from here
+    from advisor.catalog.catalog import Offer
+
+NETWORK_FILES = ("rtt.csv", "rtt_locations.csv")
 
 
 class RoundTripRow(FiniteRecord):
@@ -55,6 +61,7 @@ class RoundTripTable:
     rows: dict[tuple[str, str], RoundTripRow]
     locations: dict[str, LocationRow]  # by value, upper-cased
     as_of: date | None
+    sources: tuple[str, ...] = ("profiles/catalog/rtt.csv",)  # the rtt.csv files its rows come from
 
     @property
     def users_codes(self) -> list[str]:
@@ -109,19 +116,34 @@ class RoundTripTable:
 def round_trip_table() -> RoundTripTable:
     """The bundled table, validated: a bad row stops the load naming the file, the row and the field."""
     folder = resources.files("profiles").joinpath("catalog")
-    rows, as_of = parse_table(folder.joinpath("rtt.csv").read_text(encoding="utf-8"), "profiles/catalog/rtt.csv",
-                              RoundTripRow)
-    places, _ = parse_table(folder.joinpath("rtt_locations.csv").read_text(encoding="utf-8"),
-                            "profiles/catalog/rtt_locations.csv", LocationRow)
-    by_pair: dict[tuple[str, str], RoundTripRow] = {}
-    for row in rows:
-        if (row.users, row.hosting) in by_pair:
-            raise CatalogError(f"profiles/catalog/rtt.csv: {row.users} to {row.hosting} is given twice; keep one row")
-        by_pair[(row.users, row.hosting)] = row
-    locations = {row.value.upper(): row for row in places}
-    named = {row.location for row in places if row.location}
-    missing = sorted({code for pair in by_pair for code in pair} - named)
+    return round_trips_with({name: (folder.joinpath(name).read_text(encoding="utf-8"), f"profiles/catalog/{name}")
+                             for name in NETWORK_FILES})
+
+
+def round_trips_with(texts: dict[str, tuple[str, str]], base: RoundTripTable | None = None) -> RoundTripTable:
+    """``base`` extended or corrected by rtt.csv and rtt_locations.csv given as texts: file name -> (text, where it
+    comes from, named in errors). A pair or value given twice in one file is an error; one already in ``base`` is
+    replaced. Every location code a round trip uses must be defined by a row of rtt_locations.csv."""
+    pairs = dict(base.rows) if base else {}
+    locations = dict(base.locations) if base else {}
+    as_of, sources = (base.as_of, base.sources) if base else (None, ())
+    where = texts.get("rtt.csv", ("", sources[-1] if sources else "rtt.csv"))[1]
+    if "rtt.csv" in texts:
+        rows, as_of_file = parse_table(texts["rtt.csv"][0], where, RoundTripRow)
+        given: set[tuple[str, str]] = set()
+        for row in rows:
+            if (row.users, row.hosting) in given:
+                raise CatalogError(f"{where}: {row.users} to {row.hosting} is given twice; keep one row")
+            given.add((row.users, row.hosting))
+            pairs[(row.users, row.hosting)] = row
+        as_of, sources = max((d for d in (as_of, as_of_file) if d), default=None), (*sources, where)
+    if "rtt_locations.csv" in texts:
+        places_text, places_where = texts["rtt_locations.csv"]
+        places, _ = parse_table(places_text, places_where, LocationRow)
+        locations.update({row.value.upper(): row for row in places})
+    named = {row.location for row in locations.values() if row.location}
+    missing = sorted({code for pair in pairs for code in pair} - named)
     if missing:
-        raise CatalogError(f"profiles/catalog/rtt.csv uses {', '.join(missing)}, which rtt_locations.csv does not "
-                           "define: add a row whose value and location are that code")
-    return RoundTripTable(by_pair, locations, as_of)
+        raise CatalogError(f"{where} uses {', '.join(missing)}, which rtt_locations.csv does not define: add a row "
+                           "whose value and location are that code")
+    return RoundTripTable(pairs, locations, as_of, sources)

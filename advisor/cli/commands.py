@@ -60,13 +60,10 @@ def cmd_catalog(args: argparse.Namespace) -> int:
               + ". Check these before relying on a verdict that uses them; correct them in your catalog folder.")
         return 0
     if args.what == "validate":
-        from advisor.catalog.rtt import round_trip_table
-
-        trips = round_trip_table()  # validated as it loads (bundled only)
         where = ", ".join(f"{name} ({src})" for name, src in catalog.sources.items())
         print(f"catalog valid: {len(catalog.cards)} cards, {len(catalog.servers)} host servers, {len(catalog.offers)} "
-              f"offers, {len(catalog.energy)} energy facts, {len(trips.rows)} network round trips; files: {where}, "
-              "rtt.csv and rtt_locations.csv (bundled)")
+              f"offers, {len(catalog.energy)} energy facts, {len(catalog.round_trips.rows)} network round trips; "
+              f"files: {where}")
         return 0
     if args.what == "cards":
         data, text = [c.model_dump(mode="json") for c in catalog.cards], view.cards_table(catalog)

@@ -62,7 +62,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     ctx = build_context(report, workload, catalog)
     ctx.engines, not_weighed = engine_choice.weighed_engines(report, workload.engine)
     ctx.assumptions["engine"] = engine_choice.assumption(ctx.engines, not_weighed, workload.engine)
-    ctx.assumptions["network"] = network.assumption(workload)
+    ctx.assumptions["network"] = network.assumption(workload, catalog)
     llm = report.model if report.model and report.model.new_tokens else None
     if (workload.prompt_tokens or workload.output_tokens) and not llm:
         task = report.model.task if report.model else "unknown"
@@ -90,7 +90,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
 
     def rent(device: Device, offer: Offer) -> None:
         """A cloud offer, sized within the target less the network round trip from the users."""
-        trip = network.round_trip(workload, offer)
+        trip = network.round_trip(workload, offer, catalog.round_trips)
         if far := network.too_far(device.label, workload, trip):
             excluded.append(far)
             return

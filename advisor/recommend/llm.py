@@ -109,7 +109,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
     options: list[Option] = []
     excluded: list[Exclusion] = []
     found: dict[tuple[str, tuple[int, ...], float], tuple[Candidate, dict[str, str]] | str] = {}
-    ctx.assumptions["network"] = network.assumption(workload)
+    ctx.assumptions["network"] = network.assumption(workload, ctx.catalog)
 
     def sized(card: Card, counts: tuple[int, ...], w: Workload) -> tuple[Candidate, dict[str, str]] | str:
         """The card's best way to serve on these replica sizes within w's target (a cloud offer's: less its network
@@ -134,7 +134,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
             excluded.append(Exclusion(label=device.label, category="unsupported",
                                       reason="no server or instance of it joins GPUs the way tensor parallelism needs"))
             return
-        trip = network.round_trip(workload, offer) if offer is not None else None
+        trip = network.round_trip(workload, offer, ctx.catalog.round_trips) if offer is not None else None
         if far := network.too_far(device.label, workload, trip):
             excluded.append(far)
             return

@@ -14,29 +14,35 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from advisor.catalog.catalog import Offer
-from advisor.catalog.rtt import RoundTrip, round_trip_table
+from advisor.catalog.catalog import Catalog, Offer
+from advisor.catalog.rtt import RoundTrip, RoundTripTable
 from advisor.recommend.context import Context
 from advisor.recommend.schema import Exclusion, Option
 from advisor.recommend.workload import Workload
 from advisor.report.format import number
 
 
-def assumption(workload: Workload) -> str:
-    """The network assumption the recommendation states, in every case."""
+def assumption(workload: Workload, catalog: Catalog) -> str:
+    """The network assumption the recommendation states, in every case, with how many cloud offers' round trips are
+    not known (so a reader sees at once how much of the comparison the round trip could not reach)."""
     if workload.users_region is None:
         return ("users' region not given: no network round trip is counted for cloud offers (give --users-region, "
                 "e.g. FR, to add each offer's measured round trip to every request)")
-    table = round_trip_table()
+    trips = catalog.round_trips
+    rented = [o for o in catalog.offers if o.kind != "on_premise"]
+    unknown = [o for o in rented if trips.round_trip(workload.users_region, o).rtt_ms is None]
     return (f"users in {workload.users_region}: a cloud offer's network round trip from there (P95 between Azure "
-            f"regions, {table.as_of}, profiles/catalog/rtt.csv) is added to each request's latency, one round trip "
+            f"regions, {trips.as_of}, {' and '.join(trips.sources)}) is added to each request's latency, one round trip "
             "a request over a connection kept open (a new connection's TCP and TLS handshakes are not counted; "
-            "nor is the users' own access network); hardware owned or bought runs on site: round trip 0")
+            "nor is the users' own access network); hardware owned or bought runs on site: round trip 0"
+            + (f"; NOT KNOWN for {len(unknown)} of the {len(rented)} cloud offers (their place names several countries "
+               "or none, or no round trip to it is published): nothing is added for them and each says so "
+               "(gpu-advisor catalog audit lists them; add rows in your catalog folder's rtt.csv)" if unknown else ""))
 
 
-def round_trip(workload: Workload, offer: Offer) -> RoundTrip | None:
+def round_trip(workload: Workload, offer: Offer, trips: RoundTripTable) -> RoundTrip | None:
     """None: the users' region is not given."""
-    return None if workload.users_region is None else round_trip_table().round_trip(workload.users_region, offer)
+    return None if workload.users_region is None else trips.round_trip(workload.users_region, offer)
 
 
 def too_far(label: str, workload: Workload, trip: RoundTrip | None) -> Exclusion | None:

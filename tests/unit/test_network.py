@@ -6,10 +6,13 @@ import pytest
 
 from advisor import cli
 from advisor.catalog.audit import audit
-from advisor.catalog.catalog import bundled_catalog
+from advisor.catalog.catalog import bundled_catalog, load_catalog
 from advisor.catalog.rtt import round_trip_table
+from advisor.catalog.table import CatalogError
+from advisor.devices.machine import Machine
 from advisor.recommend import network
 from advisor.recommend.context import build_context
+from advisor.recommend.decide import recommend
 from advisor.recommend.workload import WORKLOAD_SCHEMA_VERSION, Workload, load_preset, parse_workload
 from tests.unit.scenarios import BASE, scenario_report
 from tests.unit.test_recommend import decide
@@ -56,7 +59,7 @@ def test_a_users_region_is_one_of_the_table_s_codes_in_any_case():
 
 def test_the_round_trip_is_taken_off_the_target_an_offer_is_sized_within():
     ctx = build_context(scenario_report(), workload(users_region="FR"), CATALOG)
-    trip = network.round_trip(ctx.workload, offer("us-east-1", "US"))
+    trip = network.round_trip(ctx.workload, offer("us-east-1", "US"), TABLE)
     assert network.serving(ctx, trip).workload.p95_ms == 500 - 90  # by hand: the target less the round trip
     assert network.serving(ctx, None) is ctx and ctx.workload.p95_ms == 500  # the shared context is not changed
 
@@ -94,6 +97,10 @@ def test_on_site_counts_no_round_trip_and_an_offer_whose_round_trip_is_not_known
     unknown = [o for o in rec.ranked if o.action == "cloud" and "(US)" in o.label]
     assert unknown and all(o.network_rtt_ms is None and "several places" in o.network_basis for o in unknown)
     assert all(any("not known" in note for note in o.notes) for o in unknown)
+    rented = [o for o in CATALOG.offers if o.kind != "on_premise"]
+    missing = missing_from_fr(CATALOG)
+    assert 0 < missing < len(rented)  # the assumptions count them, so the reader sees how many were not reached
+    assert f"NOT KNOWN for {missing} of the {len(rented)} cloud offers" in rec.assumptions["network"]
 
 
 def test_a_version_4_workload_still_loads_with_no_users_region_and_the_presets_users_are_in_france():
@@ -129,3 +136,43 @@ def test_a_language_model_s_rented_replicas_count_the_round_trip_before_the_firs
     assert virginia and all(o.network_rtt_ms == 90 and o.end_to_end_ms <= 15000 for o in virginia)
     assert all(any("network round trip of 90 ms from FR users to US-East" in n for n in o.notes) for o in virginia)
     assert all(o.network_rtt_ms == 0 for o in rec.ranked if o.action != "cloud")
+
+
+def missing_from_fr(catalog):
+    return sum(catalog.round_trips.round_trip("FR", o).rtt_ms is None for o in catalog.offers if o.kind != "on_premise")
+
+
+RTT_HEADER = "# as_of 2026-12-01\nusers,hosting,rtt_ms,statistic,source,as_of,note\n"
+
+
+def test_a_user_folder_adds_and_replaces_round_trips_and_the_recommendation_counts_them(tmp_path):
+    (tmp_path / "rtt.csv").write_text(RTT_HEADER + "FR,US-East,70,p95,our own probes,2026-12-01,\n"
+                                      "FR,FI,31,p95,our own probes to Helsinki,2026-12-01,\n")
+    catalog = load_catalog(tmp_path)
+    trips = catalog.round_trips
+    assert trips.round_trip("FR", offer("us-east-1", "US")).rtt_ms == 70  # replaced
+    helsinki = trips.round_trip("FR", offer("Helsinki", "FI"))
+    assert helsinki.rtt_ms == 31 and "our own probes to Helsinki" in helsinki.basis  # added, with its source
+    assert trips.round_trip("FR", offer("eu-west-3", "FR (Paris)")).rtt_ms == 15  # the bundled rows stay
+    assert catalog.sources["rtt.csv"] == str(tmp_path / "rtt.csv") and str(tmp_path / "rtt.csv") in trips.sources
+    assert TABLE.round_trip("FR", offer("us-east-1", "US")).rtt_ms == 90  # the bundled table is not changed
+    assert not [f for f in audit(catalog) if f.kind == "location" and "(Helsinki)" in f.row]
+    rec = recommend(scenario_report(), workload(users_region="FR", sensitivity="public"), catalog,
+                    machine=Machine(scenario_report().environment.hostname, None))
+    virginia = [o for o in rec.ranked if "us-east-1" in (o.label or "")]
+    assert virginia and all(o.network_rtt_ms == 70 for o in virginia)
+    assert str(tmp_path / "rtt.csv") in rec.assumptions["network"]
+    assert missing_from_fr(catalog) < missing_from_fr(CATALOG)  # the Finnish offers are now known
+    assert f"NOT KNOWN for {missing_from_fr(catalog)} of" in rec.assumptions["network"]
+
+
+def test_a_user_folder_whose_round_trips_use_an_undefined_place_or_repeat_a_pair_is_refused_in_one_line(tmp_path):
+    (tmp_path / "rtt.csv").write_text(RTT_HEADER + "FR,Mars,200,p95,a guess,2026-12-01,\n")
+    with pytest.raises(CatalogError, match=r"rtt\.csv uses Mars, which rtt_locations\.csv does not define"):
+        load_catalog(tmp_path)
+    (tmp_path / "rtt_locations.csv").write_text("# as_of 2026-12-01\nvalue,location,place,source\n"
+                                                "Mars,Mars,the red planet,our notes\n")
+    assert load_catalog(tmp_path).round_trips.round_trip("FR", offer("Mars", "ZZ")).rtt_ms == 200
+    (tmp_path / "rtt.csv").write_text(RTT_HEADER + "FR,DE,14,p95,a,2026-12-01,\nFR,DE,15,p95,b,2026-12-01,\n")
+    with pytest.raises(CatalogError, match="FR to DE is given twice; keep one row"):
+        load_catalog(tmp_path)
