@@ -63,6 +63,11 @@ def is_fit(row: dict) -> bool:
     return key in FIT and (row["gpu"] != "RTX 3090" or row["max_model_len"] == FIT_RTX_3090_CONTEXT)
 
 
+# What a log's GPU reports where the catalog card's figure is not its own: the A10G's total, printed by its log
+# (awslabs/data-on-eks ray-vllm-deepseek.md @2034305, 2025-03-23: 'total GPU memory (22.30 GiB)').
+LOG_REPORTED_GIB = {"A10G": 22.30}
+
+
 def rows() -> list[dict]:
     with open(ROOT / "profiles" / "validation" / "vllm_kv_cache.csv", newline="") as f:
         return list(csv.DictReader(line for line in f if not line.startswith("#")))
@@ -89,6 +94,8 @@ def main() -> None:
             skipped += 1
             continue
         card = catalog.card(card_name)
+        if row["gpu"] in LOG_REPORTED_GIB:
+            card = card.model_copy(update={"memory_reported_gib": LOG_REPORTED_GIB[row["gpu"]]})
         arch = architecture(configs[shape], shape)
         util = 0.9 if row["gpu_memory_utilization"] == "default" else float(row["gpu_memory_utilization"])
         precision = "fp8" if row["dtype"].startswith("fp8") else "bf16"

@@ -5,16 +5,17 @@ vLLM sizes its KV cache once, at start-up (vllm-project/vllm vllm/v1/worker/gpu_
 read at commits 0012cf69 and 35d5cda1; V0: vllm/worker/worker.py determine_num_available_blocks):
     available KV = total memory as the driver reports it (torch.cuda.mem_get_info) x gpu_memory_utilization
                    - (weights + the torch peak of one profiling run + memory allocated outside torch meanwhile)
-The profiling run is one forward pass of max_num_batched_tokens dummy tokens and, in V1 since vLLM PR #13594 (2025-02),
-one sampler pass over the logits of min(max_num_seqs, max_num_batched_tokens) dummy requests; the forward's
-activations are freed before the sampler runs, so the peak is the larger of the two. CUDA graphs are captured after
-the KV cache is allocated (compile_or_warm_up_model) from memory outside the requested share: they take nothing from it.
+The profiling run (vllm/v1/worker/gpu_model_runner.py profile_run @4e179065) is one forward pass of
+max_num_batched_tokens dummy tokens, then one sampler pass over the logits of min(max_num_seqs,
+max_num_batched_tokens) dummy requests (in V1 since vLLM PR #13594, 2025-02); the forward's activations are freed
+before the sampler runs, so the peak is the larger of the two. CUDA graphs are captured after the KV cache is
+allocated (gpu_worker.py compile_or_warm_up_model, then capture_model): they take nothing from the share.
 
 The settings a model's configuration does not carry are vLLM's defaults for its OpenAI API server
 (vllm/engine/arg_utils.py, EngineArgs defaults after vLLM PR #17885): cards of 70 GiB or more other than the A100
 batch 8,192 tokens and 1,024 sequences, every other card 2,048 and 256. The V0 engine without chunked prefill (its
 default up to 32K of context: arg_utils.py @001999d2) batches max(max_model_len, 2048) tokens (vllm/config.py
-SchedulerConfig).
+SchedulerConfig @c0c2335c).
 """
 
 from __future__ import annotations
@@ -26,18 +27,9 @@ from advisor.performance.llm.architecture import Architecture
 
 GIB = 1 << 30
 
-# The card's total as CUDA reports it to vLLM ("total_gpu_memory", "Free memory on device (free/total GiB)"): less
-# than the marketed size, which the driver and ECC keep part of.
-REPORTED_GIB: dict[str, tuple[float, str]] = {
-    "NVIDIA H100 SXM": (79.18, "github.com/llm-d/llm-d-benchmark config_explorer/empirical-vllm-memory-results.md "
-                               "@2593348 (2026-01-26): 'Free memory on device: 78.57/79.18 GiB'"),
-    "NVIDIA GeForce RTX 3090": (23.58, "github.com/vllm-project/vllm/issues/10517 (2024-12-02): "
-                                       "'total_gpu_memory=23.58GiB'"),
-    "NVIDIA A10": (22.30, "github.com/awslabs/data-on-eks website/docs/gen-ai/inference/GPUs/ray-vllm-deepseek.md "
-                          "@2034305 (2025-03-23), on the A10G (AWS's A10): 'total GPU memory (22.30 GiB)'"),
-}
-# ESTIMATE for a card without a published figure: its marketed GiB scaled as the H100's 79.18 of 80.
-REPORTED_SHARE_ESTIMATE = REPORTED_GIB["NVIDIA H100 SXM"][0] / 80
+# ESTIMATE of the total the driver reports (Card.memory_reported_gib) for a card without a published figure: its
+# marketed GiB scaled as the H100 SXM's reported 79.18 GiB of 80 (profiles/catalog/cards.csv).
+REPORTED_SHARE_ESTIMATE = 79.18 / 80
 
 # Copies of the fp32 logits (requests x vocabulary x 4 bytes) the profiled sampler pass holds at its peak. FITTED
 # (benchmarks/llm_memory_check.py, fit rows): 2026 from the published split of the Llama-3.1-8B H100 log (peak
@@ -62,9 +54,9 @@ class Profile:
 
 
 def reported_bytes(card: Card) -> float:
-    """The card's memory as the driver reports it (a published figure, else the ESTIMATE)."""
-    if card.name in REPORTED_GIB:
-        return REPORTED_GIB[card.name][0] * GIB
+    """The card's memory as the driver reports it (the catalog's published figure, else the ESTIMATE)."""
+    if card.memory_reported_gib:
+        return card.memory_reported_gib * GIB
     assert card.memory_gb is not None  # why_not() refused a card without one
     return card.memory_gb * REPORTED_SHARE_ESTIMATE * GIB
 
