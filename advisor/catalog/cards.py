@@ -24,6 +24,10 @@ class Card(FiniteRecord):
     compute_capability: str | None = None
     release_year: int | None = None
     memory_gb: float | None = Field(default=None, gt=0)
+    memory_reported_gib: float | None = Field(
+        default=None, gt=0, description="the total the driver reports to CUDA (what vLLM's gpu_memory_utilization is "
+                                         "a share of), GiB; less than the marketed size")
+    memory_reported_source: str | None = None
     memory_bandwidth_gbs: float | None = Field(default=None, gt=0)
     fp32_tflops: float | None = Field(default=None, gt=0)
     fp16_tflops_dense: float | None = Field(default=None, gt=0)
@@ -77,6 +81,12 @@ class Card(FiniteRecord):
     def _lifecycle_sourced(self) -> Card:
         if self.lifecycle == "eol" and not (self.lifecycle_date and self.lifecycle_source):
             raise ValueError("an end-of-life card needs lifecycle_date and lifecycle_source: the buyer checks both")
+        return self
+
+    @model_validator(mode="after")
+    def _reported_memory_sourced(self) -> Card:
+        if self.memory_reported_gib is not None and not self.memory_reported_source:
+            raise ValueError("memory_reported_gib needs memory_reported_source: the log or tool that printed it")
         return self
 
     @property

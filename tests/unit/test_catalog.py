@@ -185,6 +185,20 @@ def test_an_end_of_life_card_needs_its_date_and_source_and_the_audit_lists_it(tm
     assert mine.card("NVIDIA L4").end_of_life == "end of life since 2031-01 (its source: lifecycle_source in cards.csv)"
 
 
+def test_a_reported_memory_total_needs_its_source(tmp_path):
+    """The total a driver reports sizes vLLM's KV cache (advisor/performance/llm/engine_memory.py): it comes with the
+    log that printed it, and nothing is saved without one."""
+    from advisor.catalog.edit import save_user_row
+
+    catalog = bundled_catalog()
+    assert catalog.card("NVIDIA H100 SXM").memory_reported_gib == 79.18
+    assert catalog.card("NVIDIA H100 SXM").memory_reported_source
+    l4 = {k: ("" if v is None else str(v)) for k, v in catalog.card("NVIDIA L4").model_dump().items()}
+    with pytest.raises(CatalogError, match="memory_reported_gib needs memory_reported_source"):
+        save_user_row(tmp_path, "cards.csv", {**l4, "memory_reported_gib": "22.05"})
+    assert not (tmp_path / "cards.csv").exists()
+
+
 def test_entries_saved_by_the_app_are_read_by_the_command_line(tmp_path, monkeypatch, capsys):
     from advisor.catalog.catalog import default_user_catalog_dir, user_catalog_dir
     from advisor.catalog.edit import save_user_row

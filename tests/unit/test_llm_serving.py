@@ -12,7 +12,7 @@ import pytest
 from advisor.catalog.catalog import load_catalog
 from advisor.cli import main
 from advisor.errors import UsageError
-from advisor.performance.llm import work
+from advisor.performance.llm import engine_memory, work
 from advisor.performance.llm.architecture import architecture, load_architecture
 from advisor.performance.llm.assess import REQUIRED_KEYS, Request, assess
 from advisor.performance.llm.interconnect import allreduce_ms
@@ -255,3 +255,27 @@ def test_load_architecture_from_folder_and_file(tmp_path: Path):
     assert load_architecture(tmp_path / "config.json").hidden == 4096
     with pytest.raises(UsageError, match="no config.json"):
         load_architecture(tmp_path / "..")
+
+
+def test_vllm_reserve_by_hand_against_its_h100_log():
+    """Llama-3.1-8B on one H100 at gpu_memory_utilization 0.9 (llm-d-benchmark config_explorer/
+    empirical-vllm-memory-results.md @2593348, 2026-01-26: 'Available KV cache memory: 51.38 GiB'), worked by hand:
+    79.18 GiB reported x 0.9 = 71.262; weights 8,030,261,248 x 2 bytes = 14.958 GiB; the profiled sampler
+    9.7 x 1,024 requests x 128,256 words x 4 bytes = 4.746 GiB (more than the forward's 8,192 x (3 x 14,336 +
+    4 x 4,096) x 2 = 0.906 GiB); 0.13 GiB outside torch: 71.262 - 14.958 - 4.746 - 0.13 = 51.43 GiB."""
+    s, a = setup(LLAMA3_8B, "NVIDIA H100 SXM", 1)
+    fit = memory_fit(s, a, 16000)
+    gib = 1 << 30
+    assert fit.per_gpu_usable_bytes == pytest.approx((79.18 * 0.9 - 0.13) * gib)
+    assert fit.per_gpu_activation_bytes == pytest.approx(9.7 * 1024 * 128256 * 4)
+    kv = fit.per_gpu_usable_bytes - fit.per_gpu_weights_bytes - fit.per_gpu_activation_bytes
+    assert kv / gib == pytest.approx(51.43, abs=0.005)
+    assert kv / gib == pytest.approx(51.38, rel=0.005)  # vLLM's own figure
+    assert fit.kv_capacity_tokens == int(kv // 131072)
+    # vLLM's defaults: 1,024 sequences on an H100, 256 (and 2,048 batched tokens) on an A100, which it excludes.
+    assert fit.max_sequences == 1024
+    a100 = engine_memory.vllm_profile(card("NVIDIA A100 80GB SXM"))
+    assert (a100.batched_tokens, a100.sequences) == (2048, 256)
+    # The V0 engine without chunked prefill profiles the whole context: the forward outweighs the sampler.
+    v0 = engine_memory.vllm_profile(card("NVIDIA GeForce RTX 3090"), "v0", 20000)
+    assert engine_memory.activation_bytes(a, 1, v0) == engine_memory.forward_bytes(a, 1, 20000)

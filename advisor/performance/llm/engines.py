@@ -22,9 +22,12 @@ class ServingEngine:
     continuous_batching: bool  # new requests join the running batch at the next step (paged KV cache)
     memory_share: float  # the share of the card the engine takes for weights, KV cache and activations
     kv_dtypes: tuple[str, ...]  # KV-cache element types it offers ("auto" is the model's 16-bit dtype)
-    prefill_chunk_tokens: int  # the largest batch of tokens one step computes (sizes the activations)
+    prefill_chunk_tokens: int  # the largest batch of tokens one step computes (sizes the activations; 0: the context)
     band: float  # the projection band, x and ÷ (from the held-out error where validated)
     fitted_on: str  # what the efficiencies were fitted on, for the basis
+    # True: the reserve beside weights and KV cache follows vLLM's start-up profiling (engine_memory.py); False: a
+    # fixed overhead and the activations of the largest prefill chunk.
+    profiled_reserve: bool = False
 
 
 SERVING: dict[str, ServingEngine] = {e.name: e for e in (
@@ -40,12 +43,12 @@ SERVING: dict[str, ServingEngine] = {e.name: e for e in (
                   band=1.5,
                   fitted_on="FITTED on 11 published gpt-fast rows (A100 SXM, TP 1-8); held-out decode error 8% (15 rows)"),
     # vLLM (and TGI, SGLang): continuous batching over a paged KV cache, CUDA graphs for decode, chunked prefill.
-    # vLLM takes gpu_memory_utilization = 0.9 of the card and prefills at most max_num_batched_tokens per step.
+    # vLLM takes gpu_memory_utilization = 0.9 of the card; its batch budget is engine_memory.vllm_profile's.
     ServingEngine("vllm", eta_memory=0.625, eta_compute=0.50, host_ms_per_step=0.1, host_ms_per_layer=0.0,
-                  continuous_batching=True, memory_share=0.90, kv_dtypes=("auto", "fp8"), prefill_chunk_tokens=8192,
+                  continuous_batching=True, memory_share=0.90, kv_dtypes=("auto", "fp8"), prefill_chunk_tokens=0,
                   band=1.75,
                   fitted_on="FITTED on 6 published rows (vLLM, LMDeploy); held-out errors: decode 7%, throughput 11%, "
-                            "TTFT 50%"),
+                            "TTFT 50%", profiled_reserve=True),
     # TensorRT-LLM: in-flight batching, paged KV cache; 0.9 of the memory left after the weights for the KV cache.
     ServingEngine("tensorrt", eta_memory=0.975, eta_compute=0.625, host_ms_per_step=6.0, host_ms_per_layer=0.0,
                   continuous_batching=True, memory_share=0.90, kv_dtypes=("auto", "fp8"), prefill_chunk_tokens=8192,
@@ -68,5 +71,6 @@ def unchecked(vendor: str) -> str | None:
             f"vendor for a benchmark of this model before buying")
 
 
+# The engines without a profiled reserve (eager, graphs, TensorRT-LLM):
 OVERHEAD_BYTES = 1 << 30  # ASSUMED per GPU outside the engine's pools: CUDA context, cuBLAS/NCCL workspaces, graphs
-MAX_SEQUENCES = 256  # vLLM's default max_num_seqs: the sampler's logits are sized for it
+MAX_SEQUENCES = 256  # ASSUMED most sequences in flight (vLLM's max_num_seqs on most cards); sizes the logits

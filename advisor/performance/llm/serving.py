@@ -1,9 +1,9 @@
 """A language model served on t GPUs of one card type: whether it fits, how many sequences its KV cache holds, and
 time to first token, time per output token and throughput against concurrency, with goodput at an SLO.
 
-Memory per GPU (docs/llm-serving.md): the engine takes memory_share of the card; from it come the weights split t
-ways, the activations of its largest prefill chunk and the sampler's logits, and a fixed overhead; the rest holds
-KV blocks. Time per step, per operator group (a roofline for each):
+Memory per GPU (docs/llm-serving.md): the engine takes memory_share of the card as the driver reports it; from it
+come the weights split t ways, the activations of its profiling run (engine_memory.py) and the memory outside torch;
+the rest holds KV blocks. Time per step, per operator group (a roofline for each):
     weights   max(weight bytes / (bandwidth x eta_m), matrix FLOPs / (peak x eta_c))   over t GPUs
     attention KV bytes read / (bandwidth x eta_m) + attention FLOPs / (peak x eta_c)   over t GPUs
     + two all-reduces per layer (tensor parallelism) + the engine's host time per step.
@@ -19,14 +19,12 @@ from dataclasses import dataclass
 
 from advisor.catalog.cards import Card
 from advisor.errors import UsageError
-from advisor.performance.llm import work
+from advisor.performance.llm import engine_memory, work
 from advisor.performance.llm.architecture import Architecture
+from advisor.performance.llm.engine_memory import Profile
 from advisor.performance.llm.engines import MAX_SEQUENCES, OVERHEAD_BYTES, SERVING, ServingEngine
 from advisor.performance.llm.interconnect import allreduce_ms, link
 from advisor.performance.peaks import peak, unsupported
-
-# A card's marketed memory is GiB (an A100 80GB reports 81,920 MiB, an H100 80GB 81,559 MiB to nvidia-smi).
-GIB = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,8 @@ class Fit:
     kv_capacity_tokens: int  # tokens the KV cache holds across the GPUs
     per_gpu_weights_bytes: float
     per_gpu_activation_bytes: float
-    per_gpu_usable_bytes: float
+    per_gpu_usable_bytes: float  # what the engine's share leaves for weights, activations and the KV cache
+    max_sequences: int  # the most sequences the engine runs at once (its max_num_seqs)
 
 
 @dataclass(frozen=True)
@@ -90,15 +89,24 @@ def _compute_dtype(card: Card, compute: str) -> str:
     return compute
 
 
-def memory_fit(setup: Setup, a: Architecture, context_tokens: int) -> Fit:
+def memory_fit(setup: Setup, a: Architecture, context_tokens: int, profile: Profile | None = None) -> Fit:
+    """Whether the model fits and how many tokens its KV cache holds. vLLM's reserve follows its start-up profiling
+    (engine_memory.py) with `profile` (default: its settings on this card); other engines keep a fixed overhead and
+    the activations of their largest prefill."""
     card, t, engine = setup.card, setup.gpus, setup.engine
     weights = work.weights_bytes(a, setup.precision)
     kv_token = work.kv_bytes_per_token(a, setup.kv_dtype)
-    assert card.memory_gb is not None  # why_not() refused a card without one
-    usable = card.memory_gb * GIB * engine.memory_share - OVERHEAD_BYTES
-    chunk = engine.prefill_chunk_tokens or context_tokens
-    inter = a.expert_intermediate * a.experts_per_token if a.moe else a.intermediate
-    activations = chunk * (3 * inter / t + 4 * a.hidden) * 2 + min(MAX_SEQUENCES, chunk) * a.vocab / t * 4
+    requested = engine_memory.reported_bytes(card) * engine.memory_share
+    if engine.profiled_reserve:
+        profile = profile or engine_memory.vllm_profile(card)
+        usable = requested - engine_memory.non_torch_bytes(t)
+        activations = engine_memory.activation_bytes(a, t, profile)
+        sequences = profile.sequences
+    else:
+        usable = requested - OVERHEAD_BYTES
+        chunk = engine.prefill_chunk_tokens or context_tokens
+        activations = engine_memory.forward_bytes(a, t, chunk) + min(MAX_SEQUENCES, chunk) * a.vocab / t * 4
+        sequences = MAX_SEQUENCES
     per_gpu_weights = weights / t
     room = usable - per_gpu_weights - activations
     capacity = max(0, math.floor(room * t / kv_token)) if room > 0 else 0
@@ -110,7 +118,7 @@ def memory_fit(setup: Setup, a: Architecture, context_tokens: int) -> Fit:
     elif capacity < context_tokens:
         fits = False
         reason = (f"the KV cache holds {capacity:,} tokens, less than one sequence of {context_tokens:,}")
-    return Fit(fits, reason, weights, kv_token, capacity, per_gpu_weights, activations, usable)
+    return Fit(fits, reason, weights, kv_token, capacity, per_gpu_weights, activations, usable, sequences)
 
 
 def _rates(setup: Setup) -> tuple[float, float]:
@@ -228,7 +236,7 @@ def max_concurrency(fit: Fit, sequence_tokens: int, setup: Setup) -> int:
     if not fit.fits:
         return 0
     held = fit.kv_capacity_tokens // max(1, sequence_tokens)
-    return min(held, MAX_SEQUENCES) if setup.engine.continuous_batching else held
+    return min(held, fit.max_sequences) if setup.engine.continuous_batching else held
 
 
 def engine_for(name: str) -> ServingEngine:
