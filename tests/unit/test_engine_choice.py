@@ -37,3 +37,12 @@ def test_a_named_engine_is_the_only_one_weighed_and_an_unvalidated_one_says_so()
     weighed, aside = weighed_engines(report, "auto")
     text = assumption(weighed, aside, "auto")
     assert "eager PyTorch, TensorRT;" in text and text.endswith("(--engine NAME weighs one only)")
+
+
+def test_a_version_5_workload_loads_as_auto_and_a_configuration_keeps_vllm():
+    from advisor.recommend.workload import WORKLOAD_SCHEMA_VERSION, parse_workload
+
+    old = parse_workload('{"schema_version": 5, "kind": "gpu-advisor.workload", "peak_rps": 1, "p95_ms": 100}', "w")
+    assert old.schema_version == WORKLOAD_SCHEMA_VERSION == 6 and old.engine == "auto"
+    named = parse_workload('{"schema_version": 5, "peak_rps": 1, "p95_ms": 100, "engine": "graphs"}', "w")
+    assert named.engine == "graphs"

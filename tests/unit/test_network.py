@@ -105,7 +105,7 @@ def test_on_site_counts_no_round_trip_and_an_offer_whose_round_trip_is_not_known
 
 def test_a_version_4_workload_still_loads_with_no_users_region_and_the_presets_users_are_in_france():
     old = parse_workload('{"schema_version": 4, "kind": "gpu-advisor.workload", "peak_rps": 1, "p95_ms": 100}', "w")
-    assert old.schema_version == WORKLOAD_SCHEMA_VERSION == 5 and old.users_region is None
+    assert old.schema_version == WORKLOAD_SCHEMA_VERSION == 6 and old.users_region is None
     assert load_preset("realtime-vision").users_region == "FR"
 
 
