@@ -28,11 +28,22 @@ class FileDiff:
         return not (self.added or self.removed or self.changed)
 
 
+def _keyed(catalog: Catalog) -> dict[str, dict[tuple, object]]:
+    """Each file's rows by the key the catalog merges them on; the network round trips by pair and by value."""
+    files = {file: {row_key(r): r for r in getattr(catalog, attribute)} for file, attribute in ROWS.items()}
+    files["rtt.csv"] = {pair: row for pair, row in catalog.round_trips.rows.items()}
+    files["rtt_locations.csv"] = {(value,): row for value, row in catalog.round_trips.locations.items()}
+    return files
+
+
+def _as_of(catalog: Catalog, file: str):
+    return catalog.round_trips.as_of if file.startswith("rtt") else catalog.as_of.get(file)
+
+
 def catalog_diff(old: Catalog, new: Catalog) -> list[FileDiff]:
     diffs = []
-    for file, attribute in ROWS.items():
-        before = {row_key(r): r for r in getattr(old, attribute)}
-        after = {row_key(r): r for r in getattr(new, attribute)}
+    for file, after in _keyed(new).items():
+        before = _keyed(old)[file]
         diff = FileDiff(file)
         diff.added = [_label(k) for k in after if k not in before]
         diff.removed = [_label(k) for k in before if k not in after]
@@ -48,7 +59,7 @@ def catalog_diff(old: Catalog, new: Catalog) -> list[FileDiff]:
 def render(diffs: list[FileDiff], old: Catalog, new: Catalog) -> str:
     lines = []
     for d in diffs:
-        dates = f"as_of {old.as_of.get(d.file) or 'none'} -> {new.as_of.get(d.file) or 'none'}"
+        dates = f"as_of {_as_of(old, d.file) or 'none'} -> {_as_of(new, d.file) or 'none'}"
         if d.empty:
             lines.append(f"{d.file} ({dates}): no change")
             continue

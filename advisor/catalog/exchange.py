@@ -31,17 +31,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import advisor
-from advisor.catalog.catalog import FILES, Catalog, catalog_with
+from advisor.catalog.catalog import FILES, USER_FILES, Catalog, catalog_with
 from advisor.catalog.diff import ROWS
 from advisor.catalog.digest import catalog_sha256
 from advisor.catalog.edit import render_rows
+from advisor.catalog.rtt import network_texts
 from advisor.catalog.table import CatalogError
 from advisor.errors import AdvisorError, UsageError
 from advisor.files import MAX_INPUT_BYTES, MiB, decode_utf8, read_bytes, write_atomic
 
 MANIFEST = "MANIFEST.json"
 SUMS = "SHA256SUMS"
-PACKAGE_FILES = (*FILES, MANIFEST, SUMS)
+PACKAGE_FILES = (*USER_FILES, MANIFEST, SUMS)
 FORMAT = "gpu-advisor catalog package 1"
 MAX_FILE_BYTES = 8 * MiB  # the largest bundled catalog file is well under 1 MB
 MAX_PACKAGE_BYTES = MAX_INPUT_BYTES  # the archive as read, and again once decompressed: a gzip bomb stops there
@@ -84,6 +85,9 @@ def package_files(catalog: Catalog, now: datetime) -> dict[str, bytes]:
                    + (f" (as_of {as_of})" if as_of else "") + f": {merged}.\n"
                    f"# Same columns as profiles/catalog/{name}; each row keeps its source.")
         files[name] = render_rows(name, getattr(catalog, ROWS[name]), comment).encode("utf-8")
+    # the network round trips a cloud offer's latency counts, merged likewise: the digest covers them
+    heading = f"of a catalog exported by gpu-advisor {advisor.__version__} on {now:%Y-%m-%d}"
+    files.update({name: text.encode("utf-8") for name, text in network_texts(catalog.round_trips, heading).items()})
     manifest = {"format": FORMAT, "tool_version": advisor.__version__, "exported_at": now.isoformat(),
                 "files": {name: {"as_of": str(catalog.as_of[name]) if catalog.as_of.get(name) else None,
                                  "rows": len(getattr(catalog, ROWS[name])),
@@ -244,8 +248,8 @@ def _checked(entries: dict[str, bytes], source: str) -> Package:
         if sha256(entries[name]) != digest:
             raise _refuse(f"{source}: {name} does not match its SHA-256 in {SUMS}: it changed after export or was "
                           "damaged in transfer; ask the sender for the package again")
-    files = {name: entries[name] for name in FILES if name in entries}
-    if not files:
+    files = {name: entries[name] for name in USER_FILES if name in entries}
+    if not files.keys() & set(FILES):
         raise _refuse(f"{source} holds none of the catalog files ({', '.join(FILES)})")
     return Package(source, files, _parse_manifest(entries.get(MANIFEST), source))
 
@@ -300,7 +304,7 @@ def install(package: Package, folder: Path, now: datetime | None = None) -> Path
         raise UsageError(f"cannot create the catalog folder {folder}: {exc.strerror or exc}; choose another with "
                          "--catalog-dir, or make its parent writable") from None
     previous = {name: read_bytes(folder / name, "catalog file", MAX_INPUT_BYTES, error=UsageError)
-                for name in FILES if os.path.lexists(folder / name)}
+                for name in USER_FILES if os.path.lexists(folder / name)}
     backup = _keep(previous, folder, now) if previous else None
     done: list[str] = []
     try:

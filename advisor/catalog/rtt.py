@@ -12,6 +12,8 @@ A user's catalog folder may hold its own rtt.csv and rtt_locations.csv in the sa
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -110,6 +112,22 @@ class RoundTripTable:
         what = "P95" if row.statistic == "p95" else "a documented bound"
         return RoundTrip(users, location, row.rtt_ms, f"{what}; {row.source}; as of {row.as_of}"
                                                       + (f"; {row.note}" if row.note else ""))
+
+
+def network_texts(table: RoundTripTable, heading: str) -> dict[str, str]:
+    """rtt.csv and rtt_locations.csv for the table, each opened by ``heading`` (a comment; the table's as_of is
+    added to it): what a catalog package carries, loading back to the same rows."""
+    texts = {}
+    for name, model, rows in (("rtt.csv", RoundTripRow, list(table.rows.values())),
+                              ("rtt_locations.csv", LocationRow, list(table.locations.values()))):
+        out = io.StringIO()
+        out.write(f"# {name} {heading}" + (f" (as_of {table.as_of})" if table.as_of else "") + "\n")
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(list(model.model_fields))
+        for row in rows:
+            writer.writerow(["" if getattr(row, n) is None else str(getattr(row, n)) for n in model.model_fields])
+        texts[name] = out.getvalue()
+    return texts
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,7 @@ from advisor.catalog.digest import catalog_sha256
 from advisor.catalog.edit import render_rows
 
 CATALOG_FILES = ("cards.csv", "servers.csv", "offers.csv", "energy.csv")
+PACKAGED = (*CATALOG_FILES, "rtt.csv", "rtt_locations.csv")  # the row files, then the network round trips
 
 
 def _bundled_as_of(name: str) -> str:
@@ -46,7 +47,7 @@ def _unpacked(tmp_path):
 
 
 def _sum(folder):
-    names = [n for n in (*CATALOG_FILES, "MANIFEST.json") if (folder / n).exists()]
+    names = [n for n in (*PACKAGED, "MANIFEST.json") if (folder / n).exists()]
     (folder / "SHA256SUMS").write_text("".join(f"{hashlib.sha256((folder / n).read_bytes()).hexdigest()}  {n}\n"
                                                for n in names))
 
@@ -70,11 +71,11 @@ def test_export_then_import_round_trips_and_documents_still_verify(tmp_path, cap
     with tarfile.open(package) as tar:
         names = tar.getnames()
         offers = tar.extractfile("offers.csv").read()
-    assert names == [*CATALOG_FILES, "MANIFEST.json", "SHA256SUMS"]
+    assert names == [*PACKAGED, "MANIFEST.json", "SHA256SUMS"]
     dest = tmp_path / "site-b" / "catalog"
     assert _import(package, dest, "--yes") == 0
     out = capsys.readouterr().out
-    assert out.count(": no change") == 4 and "there was no previous catalog there" in out
+    assert out.count(": no change") == 6 and "there was no previous catalog there" in out
     assert "the same as at the exporting site" in out
     assert (dest / "offers.csv").read_bytes() == offers  # installed as exported: sha256sum -c still holds
     assert catalog_sha256(load_catalog(dest)) == catalog_sha256(bundled_catalog())
@@ -259,3 +260,29 @@ def test_import_needs_a_source_and_other_views_take_none(capsys):
     assert "needs the package" in capsys.readouterr().err
     assert cli.main(["catalog", "cards", "x.tar"]) == 2
     assert "only catalog import does" in capsys.readouterr().err
+
+
+def test_the_exporting_sites_round_trips_travel_with_the_package(tmp_path, monkeypatch, capsys):
+    """A site's own rtt.csv row (users in FR to Helsinki) goes into the package, so the receiving site counts the
+    same round trip and its documents' catalog digest matches."""
+    site = tmp_path / "site-a"
+    site.mkdir()
+    (site / "rtt_locations.csv").write_text("# as_of 2026-12-07\nvalue,location,place,source\n"
+                                            "FI,FI,Helsinki,our own ping log\nHelsinki,FI,Helsinki,our own ping log\n")
+    (site / "rtt.csv").write_text("# as_of 2026-12-07\nusers,hosting,rtt_ms,statistic,source,as_of,note\n"
+                                  "FR,FI,48,p95,our own ping log 2026-12,2026-12-07,\n")
+    monkeypatch.setenv("GPU_ADVISOR_CATALOG", str(site))
+    sending = load_catalog(site)
+    out = tmp_path / "catalog.tar.gz"
+    assert cli.main(["catalog", "export", "--out", str(out)]) == 0
+    with tarfile.open(out) as tar:
+        assert b"FR,FI,48.0,p95,our own ping log 2026-12" in tar.extractfile("rtt.csv").read()
+    monkeypatch.delenv("GPU_ADVISOR_CATALOG")
+    dest = tmp_path / "site-b"
+    assert _import(out, dest, "--yes") == 0
+    out = capsys.readouterr().out
+    assert "the same as at the exporting site" in out
+    assert "rtt.csv (as_of 2026-07-30 -> 2026-12-07): 1 added, 0 removed, 0 changed\n  + FR / FI" in out
+    received = load_catalog(dest)
+    assert received.round_trips.rows[("FR", "FI")].rtt_ms == 48
+    assert catalog_sha256(received) == catalog_sha256(sending)
