@@ -52,13 +52,11 @@ RANKED = ["option", "engine", "precision", "batch", "devices", "p50 ms", "p95 ms
 KEY_RANKED = ["option", "devices", "total EUR", "EUR / million", "p95 ms at peak", "precision", "engine", "batch"]
 EXCLUDED = ["why", "reason", "options excluded"]
 # The availability box's entries and the workload's redundancy each stands for (None: by the service hours).
-REDUNDANCY = {"by service hours (N+1 at 24 h a day)": None, "none: no spare": "none",
-              "N+1: one spare": "n+1"}
+REDUNDANCY = {"by service hours (N+1 at 24 h a day)": None, "none: no spare": "none", "N+1: one spare": "n+1"}
 
 
 class DecideView(QWidget):
-    """``catalog()`` gives the catalog to decide over (bundled plus the user's folder). ``decided``: each
-    recommendation shown."""
+    """``catalog()``: the catalog to decide over (bundled plus the user's folder). ``decided``: each recommendation shown."""
 
     decided = Signal(object)
 
@@ -134,7 +132,7 @@ class DecideView(QWidget):
         self.country.setPlaceholderText("ISO code for grid carbon, e.g. FR (empty: EU average)")
         form.addRow("Country", self.country)
         self.users_region = QComboBox()
-        self.users_region.addItems([NO_REGION] + round_trip_table().users_codes)
+        self.users_region.addItems([NO_REGION] + round_trip_table().users_codes)  # the catalog's: set_catalog
         self.users_region.setToolTip("where the users are: a cloud offer's measured network round trip from there "
                                      "(profiles/catalog/rtt.csv) is added to each request; 'not given': none counted")
         form.addRow("Users' region", self.users_region)
@@ -247,12 +245,14 @@ class DecideView(QWidget):
         self.decide_button.setEnabled(report is not None)
         self.problem.setText("" if report is not None else "Run or open a profile first.")
 
-    def set_cards(self, names: list[str]) -> None:
-        current = self.owned.currentText()
-        self.owned.clear()
-        self.owned.addItems(["profiled", "none", "cpu"] + names)
-        if current:
-            self.owned.setCurrentText(current)
+    def set_catalog(self, catalog) -> None:
+        """The choices the catalog in use offers: cards to own, and the users' regions its round trips start from."""
+        owned = ["profiled", "none", "cpu"] + [c.name for c in catalog.cards]
+        for box, items in ((self.owned, owned), (self.users_region, [NO_REGION] + catalog.round_trips.users_codes)):
+            current = box.currentText()
+            box.clear()
+            box.addItems(items)
+            box.setCurrentText(current)  # kept where the catalog still offers it
 
     def _apply_preset(self, name: str) -> None:
         if name == "custom":
@@ -287,8 +287,8 @@ class DecideView(QWidget):
             allow_marketplace=self.marketplace.isChecked(), datacenter_cards_only=self.datacenter.isChecked(),
             horizon_months=self.horizon.value(), budget_eur=self.budget.value() or None,
             prompt_tokens=self.prompt_tokens.value() or None, output_tokens=self.output_tokens.value() or None,
-            owned_card=self.owned.currentText() or "profiled",
-            owned_count=self.owned_count.value(), country=self.country.text().strip().upper() or None,
+            owned_card=self.owned.currentText() or "profiled", owned_count=self.owned_count.value(),
+            country=self.country.text().strip().upper() or None,
             users_region=None if self.users_region.currentText() == NO_REGION else self.users_region.currentText())
         if base["avg_rps"] is None and base["peak_rps"] is not None:
             base["avg_rps"] = base["peak_rps"] / 3

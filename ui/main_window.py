@@ -394,7 +394,7 @@ class MainWindow(QMainWindow, FileActions):
 
     def _catalog_changed(self) -> None:
         self._catalog = None
-        self.decide_view.set_cards([c.name for c in self.catalog().cards])
+        self.decide_view.set_catalog(self.catalog())
 
     def _restore_fleet(self) -> None:
         self.fleet_view.address.setText(str(self.settings.value("fleet_address") or ""))
@@ -422,7 +422,7 @@ class MainWindow(QMainWindow, FileActions):
             self.whatif_view.refresh()
         elif widget is self.decide_view and self.decide_view.owned.count() == 0:
             try:
-                self.decide_view.set_cards([c.name for c in self.catalog().cards])
+                self.decide_view.set_catalog(self.catalog())
             except AdvisorError as exc:
                 self.decide_view.problem.setText(str(exc))
 

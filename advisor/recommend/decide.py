@@ -59,6 +59,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         raise RecommendError(f"--engine {workload.engine} serves a language model assessed from its configuration "
                              "(gpu-advisor recommend CONFIG.json); a profile is projected onto cards for "
                              f"{', '.join(card_engines())}")
+    workload = network.users_in(workload, catalog)
     ctx = build_context(report, workload, catalog)
     ctx.engines, not_weighed = engine_choice.weighed_engines(report, workload.engine)
     ctx.assumptions["engine"] = engine_choice.assumption(ctx.engines, not_weighed, workload.engine)

@@ -91,6 +91,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
     if workload.engine == "auto":
         workload = workload.model_copy(update={"engine": DEFAULT_ENGINE})
     engine = engine_for(workload.engine)
+    workload = network.users_in(workload, catalog)
     ctx = build_context(None, workload, catalog, task="llm")
     params = work.parameters(arch)
     ctx.assumptions["model"] = (f"{arch.name}: {arch.model_type}, {params.total / 1e9:.1f} B parameters"

@@ -16,10 +16,22 @@ from dataclasses import replace
 
 from advisor.catalog.catalog import Catalog, Offer
 from advisor.catalog.rtt import RoundTrip, RoundTripTable
-from advisor.recommend.context import Context
+from advisor.recommend.context import Context, RecommendError
 from advisor.recommend.schema import Exclusion, Option
 from advisor.recommend.workload import Workload
 from advisor.report.format import number
+
+
+def users_in(workload: Workload, catalog: Catalog) -> Workload:
+    """The workload with its users' region spelled as the catalog's round trips spell it (bundled codes, and those a
+    user's rtt.csv adds); RecommendError naming the known ones for a region no round trip starts from."""
+    if workload.users_region is None:
+        return workload
+    try:
+        code = catalog.round_trips.users_code(workload.users_region)
+    except ValueError as exc:
+        raise RecommendError(str(exc)) from None
+    return workload.model_copy(update={"users_region": code})
 
 
 def assumption(workload: Workload, catalog: Catalog) -> str:

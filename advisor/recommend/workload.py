@@ -103,9 +103,19 @@ class Workload(FiniteRecord):
     @field_validator("users_region")
     @classmethod
     def _users_region(cls, value: str | None) -> str | None:
+        """A bundled code as rtt.csv spells it (fr: FR); another is kept as given, for the catalog in use (a user's
+        rtt.csv may add it) to accept or refuse when recommending (network.users_in)."""
         from advisor.catalog.rtt import round_trip_table
 
-        return None if value is None else round_trip_table().users_code(value)
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError("users' region is empty: give a code of profiles/catalog/rtt.csv (FR, DE, US-East...) "
+                             "or leave it out")
+        try:
+            return round_trip_table().users_code(value)
+        except ValueError:
+            return value.strip()
 
     @property
     def average_rps(self) -> float:

@@ -388,6 +388,23 @@ def test_the_users_region_box_follows_the_preset_and_sets_the_workload(opened):
     assert view.workload().users_region is None
 
 
+def test_the_users_region_box_offers_the_places_a_users_catalog_adds(opened, tmp_path):
+    from advisor.catalog.catalog import load_catalog
+
+    (tmp_path / "rtt_locations.csv").write_text("# as_of 2026-12-01\nvalue,location,place,source\n"
+                                                "FI,FI,Helsinki,our notes\n")
+    (tmp_path / "rtt.csv").write_text("# as_of 2026-12-01\nusers,hosting,rtt_ms,statistic,source,as_of,note\n"
+                                      "FI,FR,31,p95,our own probes,2026-12-01,\n")
+    window, _ = opened
+    view = window.decide_view
+    view.users_region.setCurrentText("DE")
+    view.set_catalog(load_catalog(tmp_path))
+    codes = [view.users_region.itemText(i) for i in range(view.users_region.count())]
+    assert "FI" in codes and view.users_region.currentText() == "DE"  # the choice made stays
+    view.users_region.setCurrentText("FI")
+    assert view.workload().users_region == "FI"
+
+
 def test_the_form_and_what_if_follow_the_report_shown(window, tmp_path):
     assert "Open or run a profile" in window.whatif_view.note.text()
     window.form.model.setCurrentText("embedding")

@@ -53,8 +53,11 @@ def test_a_place_not_known_has_no_round_trip_and_says_why():
 def test_a_users_region_is_one_of_the_table_s_codes_in_any_case():
     assert workload(users_region=None).users_region is None
     assert Workload.model_validate({**workload().model_dump(), "users_region": "us-east"}).users_region == "US-East"
-    with pytest.raises(ValueError, match="unknown users' region 'Mars': use one of AT, BE, .*FR"):
-        Workload.model_validate({**workload().model_dump(), "users_region": "Mars"})
+    # another is kept as given: the catalog in use decides when recommending (a user's rtt.csv may add it)
+    mars = Workload.model_validate({**workload().model_dump(), "users_region": " Mars "})
+    assert mars.users_region == "Mars"
+    with pytest.raises(network.RecommendError, match="unknown users' region 'Mars': use one of AT, BE, .*FR"):
+        recommend(scenario_report(), mars, CATALOG, machine=Machine(scenario_report().environment.hostname, None))
 
 
 def test_the_round_trip_is_taken_off_the_target_an_offer_is_sized_within():
@@ -176,3 +179,23 @@ def test_a_user_folder_whose_round_trips_use_an_undefined_place_or_repeat_a_pair
     (tmp_path / "rtt.csv").write_text(RTT_HEADER + "FR,DE,14,p95,a,2026-12-01,\nFR,DE,15,p95,b,2026-12-01,\n")
     with pytest.raises(CatalogError, match="FR to DE is given twice; keep one row"):
         load_catalog(tmp_path)
+
+
+def test_users_a_user_folder_adds_can_be_chosen_and_an_unknown_region_is_refused_by_the_catalog_in_use(tmp_path):
+    """Users in Helsinki, a place only the user's rtt.csv starts from: accepted (in any case) where that catalog is
+    in use, refused in one line, naming the known places, where it is not."""
+    (tmp_path / "rtt_locations.csv").write_text("# as_of 2026-12-01\nvalue,location,place,source\n"
+                                                "FI,FI,Helsinki,our notes\nHelsinki,FI,Helsinki,our notes\n")
+    (tmp_path / "rtt.csv").write_text(RTT_HEADER + "FI,FR,31,p95,our own probes from Helsinki,2026-12-01,\n")
+    catalog = load_catalog(tmp_path)
+    w = Workload.model_validate({**workload().model_dump(), "users_region": "fi", "sensitivity": "public"})
+    assert w.users_region == "fi"  # not a bundled place: kept for the catalog in use to decide
+    here = Machine(scenario_report().environment.hostname, None)
+    rec = recommend(scenario_report(), w, catalog, machine=here)
+    assert rec.workload.users_region == "FI" and rec.assumptions["network"].startswith("users in FI")
+    paris = [o for o in rec.ranked if "eu-west-3" in (o.label or "")]
+    assert paris and all(o.network_rtt_ms == 31 for o in paris)
+    with pytest.raises(network.RecommendError, match=r"unknown users' region 'fi': use one of AT, BE"):
+        recommend(scenario_report(), w, CATALOG, machine=here)
+    with pytest.raises(ValueError, match="users' region is empty"):
+        Workload.model_validate({**workload().model_dump(), "users_region": "  "})
