@@ -51,6 +51,10 @@ class Card(FiniteRecord):
                                   "no longer supports it); empty: not known")
     lifecycle_date: str | None = Field(default=None, description="when it became so: YYYY, YYYY-MM or YYYY-MM-DD")
     lifecycle_source: str | None = None
+    sustained_clock_share: float | None = Field(
+        default=None, gt=0, le=1, description="the share of its boost clock (the clock its tensor peaks are quoted at) the "
+        "card holds under a sustained full tensor load, where its board power limits it; empty: it holds its boost clock")
+    sustained_clock_source: str | None = None
 
     @field_validator("name_pattern")
     @classmethod
@@ -88,6 +92,17 @@ class Card(FiniteRecord):
         if self.memory_reported_gib is not None and not self.memory_reported_source:
             raise ValueError("memory_reported_gib needs memory_reported_source: the log or tool that printed it")
         return self
+
+    @model_validator(mode="after")
+    def _sustained_clock_sourced(self) -> Card:
+        if self.sustained_clock_share is not None and not self.sustained_clock_source:
+            raise ValueError("a sustained_clock_share needs its sustained_clock_source: the clocks and where they are from")
+        return self
+
+    @property
+    def tensor_clock_share(self) -> float:
+        """What its tensor-core peaks are worth under a sustained load: the share of the boost clock it holds (1: all)."""
+        return self.sustained_clock_share or 1.0
 
     @property
     def end_of_life(self) -> str | None:

@@ -11,6 +11,10 @@ Rules (docs/performance.md, "Peaks"):
   rate their datasheets quote; the catalog's ``bf16_tflops_dense`` column holds the fp32-accumulate
   rate for them, so it is used for fp16 too. Workstation and data-centre cards run both at full rate.
 - int8 and fp8 rates apply only to the quantized layers' products (advisor/schema/precisions.py).
+- Datasheet peaks are quoted at the boost clock. A card whose board power cannot hold that clock under a
+  sustained tensor load (the T4 at 70 W) has its tensor-core rates scaled by the share of the boost clock it holds
+  (cards.csv sustained_clock_share, with its source). The fp32 (SIMT) rate keeps the boost clock: the sources
+  measured tensor loads only.
 """
 
 from __future__ import annotations
@@ -46,19 +50,28 @@ def peak(card: Card, dtype: str, kind: str) -> tuple[float | None, str]:
     used ('fp32', 'tf32', 'tensor fp16', ...)."""
     if dtype == "fp32":
         if kind == "conv" and (tf32 := tf32_tflops(card)):
-            return tf32, "tf32"
+            return _sustained(card, tf32, "tf32")
         return card.fp32_tflops, "fp32"
     if kind not in TENSOR_KINDS:  # elementwise work is bound by bytes; its FLOPs are not counted
         return card.fp32_tflops, "fp32"
     if dtype == "fp16":
-        return _fp32_accumulate_half_rate(card), "tensor fp16 (fp32 accumulate)"
+        return _sustained(card, _fp32_accumulate_half_rate(card), "tensor fp16 (fp32 accumulate)")
     if dtype == "bf16":
-        return card.bf16_tflops_dense, "tensor bf16"
+        return _sustained(card, card.bf16_tflops_dense, "tensor bf16")
     if dtype == "int8":
-        return card.int8_tops_dense, "tensor int8"
+        return _sustained(card, card.int8_tops_dense, "tensor int8")
     if dtype == "fp8":
-        return card.fp8_tflops_dense, "tensor fp8"
+        return _sustained(card, card.fp8_tflops_dense, "tensor fp8")
     raise ValueError(f"no peak rule for dtype {dtype}")
+
+
+def _sustained(card: Card, boost_rate: float | None, label: str) -> tuple[float | None, str]:
+    """A tensor-core rate at the clock the card holds under a sustained load, its label saying so where that is not
+    the boost clock (None: the catalog has no rate)."""
+    share = card.tensor_clock_share
+    if not boost_rate or share == 1.0:
+        return boost_rate, label
+    return boost_rate * share, f"{label} at {share:g} of the boost clock"
 
 
 def unsupported(card: Card, dtype: str) -> str | None:

@@ -131,6 +131,18 @@ def test_convolutions_in_fp32_use_tf32_from_ampere_and_geforce_fp16_accumulates_
     assert peak(a100, "fp32", "conv")[0] > peak(a10, "fp32", "conv")[0]
 
 
+def test_a_power_limited_card_runs_its_tensor_peaks_at_the_clock_it_sustains():
+    held = card(sustained_clock_share=0.5, sustained_clock_source="test: base 500 of boost 1000 MHz under a matmul")
+    assert peak(card(), "fp16", "matmul") == (100, "tensor fp16 (fp32 accumulate)")  # without: the boost clock
+    assert peak(held, "fp16", "matmul") == (50.0, "tensor fp16 (fp32 accumulate) at 0.5 of the boost clock")
+    assert peak(held, "int8", "matmul")[0] == 100 and peak(held, "fp32", "conv")[0] == 25.0  # tf32: a tensor rate
+    assert peak(held, "fp32", "matmul") == (10, "fp32")  # the SIMT rate: the sources measured tensor loads only
+    t4 = bundled_catalog().card("NVIDIA T4")
+    assert t4.sustained_clock_share and t4.sustained_clock_source and peak(t4, "fp16", "matmul")[0] < t4.fp16_tflops_dense
+    with pytest.raises(ValueError, match="needs its sustained_clock_source"):
+        card(sustained_clock_share=0.5)
+
+
 def test_batch_scaling_keeps_weights_and_grows_activations():
     scaled = model.scale_operators(OPS, 1, 4)
     assert scaled[0].flops == 8_000_000_000 and scaled[0].bytes == 4_000_000 + 4 * 4_000_000
