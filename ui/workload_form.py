@@ -3,15 +3,25 @@ workload.py), and the workload the form describes."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QSpinBox
 
 from advisor.catalog.rtt import round_trip_table
+from advisor.recommend.engine_choice import AUTO
 from advisor.recommend.rules import LEVELS
 from advisor.recommend.workload import Workload, load_preset, preset_names
+from advisor.schema.engines import card_engines
+from advisor.schema.engines import engine as engine_spec
 
 NO_REGION = "not given"  # the users' region left out: no network round trip counted
 # The availability box's entries and the workload's redundancy each stands for (None: by the service hours).
 REDUNDANCY = {"by service hours (N+1 at 24 h a day)": None, "none: no spare": "none", "N+1: one spare": "n+1"}
+# What auto weighs (advisor/recommend/engine_choice.py), said where the reader chooses it.
+AUTO_TIP = ("auto: every validated engine the profile shows the model runs with, on cards without a measurement: "
+            "a torch engine the profile ran, TensorRT where the model reached ONNX (an ONNX Runtime or OpenVINO row "
+            "measured, or an ONNX file profiled). An engine not validated, or that the model was not shown to run "
+            "with, is weighed only when chosen here, and its figures say so (docs/recommendation.md, 'The engine').")
+
 
 def spin_box(low: float, high: float, value: float, suffix: str, decimals: int = 0) -> QDoubleSpinBox:
     spin = QDoubleSpinBox()
@@ -48,6 +58,8 @@ class WorkloadForm(QGroupBox):
         self.batching = QCheckBox("requests may be batched")
         self.batching.setChecked(True)
         form.addRow("", self.batching)
+        self.engine = self._engine_box()
+        form.addRow("Engine on cards", self.engine)
         self.sensitivity = QComboBox()
         self.sensitivity.addItems(list(LEVELS))
         form.addRow("Data sensitivity", self.sensitivity)
@@ -89,6 +101,21 @@ class WorkloadForm(QGroupBox):
                                      "(profiles/catalog/rtt.csv) is added to each request; 'not given': none counted")
         form.addRow("Users' region", self.users_region)
 
+    @staticmethod
+    def _engine_box() -> QComboBox:
+        """auto, then each engine projected onto cards by its registry label; the item's data is the workload's name."""
+        box = QComboBox()
+        box.addItem(AUTO, AUTO)
+        box.setItemData(0, AUTO_TIP, Qt.ItemDataRole.ToolTipRole)
+        for name in card_engines():
+            spec = engine_spec(name)
+            box.addItem(spec.label + ("" if spec.validated else " (not validated)"), name)
+            if not spec.validated:
+                box.setItemData(box.count() - 1, f"its projection was not checked on measurements: its band is "
+                                                 f"widened by an assumed x/÷{spec.band_factor:g}", Qt.ItemDataRole.ToolTipRole)
+        box.setToolTip(AUTO_TIP + " Or one engine, named: every card without a measurement is projected with it.")
+        return box
+
     def set_catalog(self, catalog) -> None:
         """The choices the catalog in use offers: cards to own, and the users' regions its round trips start from."""
         owned = ["profiled", "none", "cpu"] + [c.name for c in catalog.cards]
@@ -108,6 +135,7 @@ class WorkloadForm(QGroupBox):
         self.hours.setValue(w.hours_per_day)
         self.redundancy.setCurrentText(next(k for k, v in REDUNDANCY.items() if v == w.redundancy))
         self.batching.setChecked(w.batching)
+        self.engine.setCurrentIndex(max(self.engine.findData(w.engine), 0))  # vllm is a language model's: auto here
         self.sensitivity.setCurrentText(w.sensitivity)
         self.marketplace.setChecked(w.allow_marketplace)
         self.datacenter.setChecked(w.datacenter_cards_only)
@@ -127,7 +155,8 @@ class WorkloadForm(QGroupBox):
             name=self.preset.currentText(), peak_rps=self.peak_rps.value() or None,
             avg_rps=self.avg_rps.value() or None, users=None, p95_ms=self.p95.value(),
             hours_per_day=self.hours.value(), redundancy=REDUNDANCY[self.redundancy.currentText()],
-            batching=self.batching.isChecked(), sensitivity=self.sensitivity.currentText(),
+            batching=self.batching.isChecked(), engine=self.engine.currentData(),
+            sensitivity=self.sensitivity.currentText(),
             allow_marketplace=self.marketplace.isChecked(), datacenter_cards_only=self.datacenter.isChecked(),
             horizon_months=self.horizon.value(), budget_eur=self.budget.value() or None,
             prompt_tokens=self.prompt_tokens.value() or None, output_tokens=self.output_tokens.value() or None,
