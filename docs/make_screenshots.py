@@ -161,7 +161,7 @@ def main() -> None:
     window.open_report(saved)
     grab("results")
     window.tabs.setCurrentWidget(window.decide_view)
-    window.decide_view.preset.setCurrentText("health-documents")
+    window.decide_view.form.preset.setCurrentText("health-documents")
     window.decide_view.decide()
     while window.decide_view.recommendation is None:
         wait(100)
@@ -180,7 +180,7 @@ def main() -> None:
     view.table.selectRow(next(r for r in range(view.table.rowCount()) if view.table.item(r, 0).text() ==
                               "NVIDIA H100 SXM" and view.table.item(r, 1).text() == "fp8"))
     grab("language-model")
-    window.decide_view.preset.setCurrentText("chatbot-24x7")
+    window.decide_view.form.preset.setCurrentText("chatbot-24x7")
     window.decide_view.recommendation = None
     view.decide()
     while window.decide_view.recommendation is None:

@@ -13,16 +13,11 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -32,27 +27,23 @@ from PySide6.QtWidgets import (
 )
 
 from advisor.catalog.catalog import CERTIFICATIONS
-from advisor.catalog.rtt import round_trip_table
-from advisor.recommend.rules import LEVELS
 from advisor.recommend.schema import exclusions_by_reason, short_basis, total_text
 from advisor.recommend.shortlist import shortlist
-from advisor.recommend.workload import Workload, load_preset, preset_names
+from advisor.recommend.workload import Workload
 from advisor.report.format import number
 from advisor.schema.engines import engine as engine_spec
 from ui.plots import log_axes
 from ui.style import plain_label
 from ui.tables import key_columns_first
+from ui.workload_form import WorkloadForm, spin_box
 
 BANNER = {"keep": ("KEEP", "#2e7d4f"), "upgrade": ("UPGRADE", "#1f5fa8"), "cloud": ("CLOUD", "#7a4fb0"),
           "none": ("NO OPTION MEETS THE TARGET", "#a0304b")}
-NO_REGION = "not given"  # the users' region left out: no network round trip counted
 RANKED = ["option", "engine", "precision", "batch", "devices", "p50 ms", "p95 ms at peak", "basis", "total EUR", "EUR / million",
           "J / inference", "g CO2 / 1000", "break-even month"]
 # What a reader compares first: the option (its card), how many, what it costs, whether it is fast enough.
 KEY_RANKED = ["option", "devices", "total EUR", "EUR / million", "p95 ms at peak", "precision", "engine", "batch"]
 EXCLUDED = ["why", "reason", "options excluded"]
-# The availability box's entries and the workload's redundancy each stands for (None: by the service hours).
-REDUNDANCY = {"by service hours (N+1 at 24 h a day)": None, "none: no spare": "none", "N+1: one spare": "n+1"}
 
 
 class DecideView(QWidget):
@@ -75,78 +66,16 @@ class DecideView(QWidget):
     # Layout ----------------------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        form = QFormLayout()
-        self.preset = QComboBox()
-        self.preset.addItems(["custom"] + preset_names())
-        self.preset.currentTextChanged.connect(self._apply_preset)
-        form.addRow("Preset", self.preset)
-        self.peak_rps = self._spin(0, 1e6, 10, " req/s", decimals=2)
-        form.addRow("Peak rate", self.peak_rps)
-        self.avg_rps = self._spin(0, 1e6, 0, " req/s (0: a third of peak)", decimals=2)
-        form.addRow("Average rate", self.avg_rps)
-        self.p95 = self._spin(1, 1e6, 500, " ms")
-        form.addRow("p95 latency target", self.p95)
-        self.hours = self._spin(0.5, 24, 24, " h/day", decimals=1)
-        form.addRow("Service hours", self.hours)
-        self.redundancy = QComboBox()
-        self.redundancy.addItems(list(REDUNDANCY))
-        self.redundancy.setToolTip("N+1 costs one spare (a card on premise, an instance rented) so that one failure "
-                                   "still holds the target; by default for a service run 24 h a day")
-        form.addRow("Availability", self.redundancy)
-        self.batching = QCheckBox("requests may be batched")
-        self.batching.setChecked(True)
-        form.addRow("", self.batching)
-        self.sensitivity = QComboBox()
-        self.sensitivity.addItems(list(LEVELS))
-        form.addRow("Data sensitivity", self.sensitivity)
-        self.datacenter = QCheckBox("buy data-centre cards only")
-        self.datacenter.setToolTip("leave out workstation and consumer cards cooled by their own fan (RTX A-series, "
-                                   "RTX Ada, GeForce): rack servers are made for passively cooled cards")
-        form.addRow("", self.datacenter)
-        self.marketplace = QCheckBox("consider marketplace offers")
-        self.marketplace.setToolTip("public data only: third parties' machines rented through a marketplace, with no "
-                                    "data-centre SLA (left out by default)")
-        form.addRow("", self.marketplace)
-        self.horizon = QSpinBox()
-        self.horizon.setRange(1, 120)
-        self.horizon.setValue(36)
-        self.horizon.setSuffix(" months")
-        form.addRow("Horizon", self.horizon)
-        self.prompt_tokens, self.output_tokens = QSpinBox(), QSpinBox()
-        for box, what in ((self.prompt_tokens, "prompt"), (self.output_tokens, "reply")):
-            box.setRange(0, 1_000_000)
-            box.setSpecialValueText("as profiled")
-            box.setToolTip(f"language models: tokens in a request's {what} (sized with continuous batching)")
-        form.addRow("Prompt tokens", self.prompt_tokens)
-        form.addRow("Reply tokens", self.output_tokens)
-        self.budget = self._spin(0, 1e9, 0, " EUR (0: none)")
-        form.addRow("Budget", self.budget)
-        self.owned = QComboBox()
-        self.owned.setToolTip("hardware already paid for: 'profiled' is the device the profile ran on; "
-                              "'none' if it will not serve")
-        form.addRow("Owned hardware", self.owned)
-        self.owned_count = QSpinBox()
-        self.owned_count.setRange(1, 1000)
-        form.addRow("How many", self.owned_count)
-        self.country = QLineEdit()
-        self.country.setPlaceholderText("ISO code for grid carbon, e.g. FR (empty: EU average)")
-        form.addRow("Country", self.country)
-        self.users_region = QComboBox()
-        self.users_region.addItems([NO_REGION] + round_trip_table().users_codes)  # the catalog's: set_catalog
-        self.users_region.setToolTip("where the users are: a cloud offer's measured network round trip from there "
-                                     "(profiles/catalog/rtt.csv) is added to each request; 'not given': none counted")
-        form.addRow("Users' region", self.users_region)
+        self.form = WorkloadForm()
         self.decide_button = QPushButton("Recommend")
         self.decide_button.setToolTip("Ctrl+D")
         self.decide_button.clicked.connect(self.decide)
         self.decide_button.setEnabled(False)
-        form.addRow(self.decide_button)
+        self.form.rows.addRow(self.decide_button)
         self.problem = plain_label("Run or open a profile first.")
         self.problem.setWordWrap(True)
-        form.addRow(self.problem)
-        workload = QGroupBox("Workload")
-        workload.setLayout(form)
-        workload.setMaximumWidth(420)
+        self.form.rows.addRow(self.problem)
+        self.form.setMaximumWidth(420)
 
         self.banner = QLabel()
         self.banner.setWordWrap(True)
@@ -162,7 +91,7 @@ class DecideView(QWidget):
         self.sovereign = QCheckBox("EU jurisdiction only")
         self.certification = QComboBox()
         self.certification.addItems(["any certification"] + list(CERTIFICATIONS))
-        self.max_total = self._spin(0, 1e9, 0, " EUR max (0: any)")
+        self.max_total = spin_box(0, 1e9, 0, " EUR max (0: any)")
         # may shrink below the width its largest value needs, so the Decide tab fits a 1280-pixel-wide window
         self.max_total.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         for widget in (self.sovereign, self.certification, self.max_total):
@@ -201,21 +130,12 @@ class DecideView(QWidget):
         right.setStretchFactor(1, 1)
         right.setSizes([260, 400])
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(workload)
+        splitter.addWidget(self.form)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
-
-    @staticmethod
-    def _spin(low: float, high: float, value: float, suffix: str, decimals: int = 0) -> QDoubleSpinBox:
-        spin = QDoubleSpinBox()
-        spin.setRange(low, high)
-        spin.setDecimals(decimals)
-        spin.setValue(value)
-        spin.setSuffix(suffix)
-        return spin
 
     @staticmethod
     def _fit(table: QTableWidget) -> None:
@@ -244,55 +164,6 @@ class DecideView(QWidget):
         self.chart.clear()
         self.decide_button.setEnabled(report is not None)
         self.problem.setText("" if report is not None else "Run or open a profile first.")
-
-    def set_catalog(self, catalog) -> None:
-        """The choices the catalog in use offers: cards to own, and the users' regions its round trips start from."""
-        owned = ["profiled", "none", "cpu"] + [c.name for c in catalog.cards]
-        for box, items in ((self.owned, owned), (self.users_region, [NO_REGION] + catalog.round_trips.users_codes)):
-            current = box.currentText()
-            box.clear()
-            box.addItems(items)
-            box.setCurrentText(current)  # kept where the catalog still offers it
-
-    def _apply_preset(self, name: str) -> None:
-        if name == "custom":
-            return
-        w = load_preset(name)
-        self.peak_rps.setValue(w.peak)
-        self.avg_rps.setValue(w.average_rps)
-        self.p95.setValue(w.p95_ms)
-        self.hours.setValue(w.hours_per_day)
-        self.redundancy.setCurrentText(next(k for k, v in REDUNDANCY.items() if v == w.redundancy))
-        self.batching.setChecked(w.batching)
-        self.sensitivity.setCurrentText(w.sensitivity)
-        self.marketplace.setChecked(w.allow_marketplace)
-        self.datacenter.setChecked(w.datacenter_cards_only)
-        self.horizon.setValue(w.horizon_months)
-        self.prompt_tokens.setValue(w.prompt_tokens or 0)
-        self.output_tokens.setValue(w.output_tokens or 0)
-        self.budget.setValue(w.budget_eur or 0)
-        self.owned.setCurrentText(w.owned_card or "none")
-        self.owned_count.setValue(w.owned_count)
-        self.country.setText(w.country or "")
-        self.users_region.setCurrentText(w.users_region or NO_REGION)
-
-    def workload(self) -> Workload:
-        """The workload the form describes (raises pydantic's ValidationError with the field's problem)."""
-        base = load_preset(self.preset.currentText()).model_dump() if self.preset.currentText() != "custom" else {}
-        base.update(
-            name=self.preset.currentText(), peak_rps=self.peak_rps.value() or None,
-            avg_rps=self.avg_rps.value() or None, users=None, p95_ms=self.p95.value(),
-            hours_per_day=self.hours.value(), redundancy=REDUNDANCY[self.redundancy.currentText()],
-            batching=self.batching.isChecked(), sensitivity=self.sensitivity.currentText(),
-            allow_marketplace=self.marketplace.isChecked(), datacenter_cards_only=self.datacenter.isChecked(),
-            horizon_months=self.horizon.value(), budget_eur=self.budget.value() or None,
-            prompt_tokens=self.prompt_tokens.value() or None, output_tokens=self.output_tokens.value() or None,
-            owned_card=self.owned.currentText() or "profiled", owned_count=self.owned_count.value(),
-            country=self.country.text().strip().upper() or None,
-            users_region=None if self.users_region.currentText() == NO_REGION else self.users_region.currentText())
-        if base["avg_rps"] is None and base["peak_rps"] is not None:
-            base["avg_rps"] = base["peak_rps"] / 3
-        return Workload.model_validate(base)
 
     # Deciding --------------------------------------------------------------------------------------------
 
@@ -323,7 +194,7 @@ class DecideView(QWidget):
         from advisor.schema.records import describe_validation_error
 
         try:
-            workload = self.workload()
+            workload = self.form.workload()
             if update:
                 workload = Workload.model_validate({**workload.model_dump(), **update})
             return workload, self.catalog(), self.references()

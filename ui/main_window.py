@@ -394,7 +394,7 @@ class MainWindow(QMainWindow, FileActions):
 
     def _catalog_changed(self) -> None:
         self._catalog = None
-        self.decide_view.set_catalog(self.catalog())
+        self.decide_view.form.set_catalog(self.catalog())
 
     def _restore_fleet(self) -> None:
         self.fleet_view.address.setText(str(self.settings.value("fleet_address") or ""))
@@ -420,9 +420,9 @@ class MainWindow(QMainWindow, FileActions):
             self.history_view.refresh()
         elif widget is self.whatif_view and self.whatif_view.table.rowCount() == 0 and self.report is not None:
             self.whatif_view.refresh()
-        elif widget is self.decide_view and self.decide_view.owned.count() == 0:
+        elif widget is self.decide_view and self.decide_view.form.owned.count() == 0:
             try:
-                self.decide_view.set_catalog(self.catalog())
+                self.decide_view.form.set_catalog(self.catalog())
             except AdvisorError as exc:
                 self.decide_view.problem.setText(str(exc))
 

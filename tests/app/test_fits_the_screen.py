@@ -69,7 +69,7 @@ def test_the_window_and_its_main_tables_fit_1280x800(window, qtbot, tmp_path):
     check_key_columns(results, RESULT_KEYS, in_view=len([k for k in RESULT_KEYS if k in _titles(results)]))
 
     window.tabs.setCurrentWidget(window.decide_view)
-    window.decide_view.preset.setCurrentText("health-documents")
+    window.decide_view.form.preset.setCurrentText("health-documents")
     window._decide()
     qtbot.waitUntil(lambda: window.decide_view.recommendation is not None, timeout=60_000)
     _shown(window, qtbot, window.decide_view)

@@ -54,7 +54,7 @@ def test_open_a_config_see_fit_and_timings_then_decide(window, qtbot, tmp_path, 
 
     dialogs.answers.append(_config(tmp_path, "Llama-3-8B", LLAMA3_8B))
     qtbot.mouseClick(view.open_button, Qt.MouseButton.LeftButton)
-    window.decide_view.preset.setCurrentText("chatbot-24x7")
+    window.decide_view.form.preset.setCurrentText("chatbot-24x7")
     qtbot.mouseClick(view.decide_button, Qt.MouseButton.LeftButton)
     assert window.tabs.currentWidget() is window.decide_view
     qtbot.waitUntil(lambda: window.decide_view.recommendation is not None, timeout=60_000)

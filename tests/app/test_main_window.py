@@ -68,7 +68,7 @@ def test_the_whole_flow_run_watch_decide_save_reopen_compare(window, qtbot, tmp_
     assert window.banner.isHidden() and window.state.report_path == saved[0]
     # decide
     window.tabs.setCurrentWidget(window.decide_view)
-    window.decide_view.preset.setCurrentText("internal-tool")
+    window.decide_view.form.preset.setCurrentText("internal-tool")
     window._decide()
     qtbot.waitUntil(lambda: window.decide_view.recommendation is not None, timeout=60_000)
     assert window.decide_view.ranked.rowCount() > 0

@@ -63,7 +63,7 @@ def test_a_malformed_report_says_what_is_wrong_and_keeps_what_is_shown(opened, t
 
 def _decide(window, qtbot, preset="internal-tool"):
     window.tabs.setCurrentWidget(window.decide_view)  # loads the card list
-    window.decide_view.preset.setCurrentText(preset)
+    window.decide_view.form.preset.setCurrentText(preset)
     window._decide()
     qtbot.waitUntil(lambda: window.decide_view.recommendation is not None, timeout=60_000)
     return window.decide_view
@@ -73,7 +73,7 @@ def test_the_verdict_banner_options_exclusions_chart_and_filters(opened, qtbot):
     window, _ = opened
     view = _decide(window, qtbot, "chatbot-24x7")
     rec = view.recommendation
-    assert view.output_tokens.value() == 300 and "500 prompt tokens and 300 reply tokens" in rec.assumptions["requests"]
+    assert view.form.output_tokens.value() == 300 and "500 prompt tokens and 300 reply tokens" in rec.assumptions["requests"]
     from ui.decide_view import BANNER, RANKED
     assert not view.banner.isHidden() and BANNER[rec.verdict.action][0] in view.banner.text()
     assert rec.verdict.reasons[0][:30] in view.banner.text().replace("&#x27;", "'")
@@ -106,9 +106,9 @@ def test_the_verdict_banner_options_exclusions_chart_and_filters(opened, qtbot):
 def test_an_invalid_workload_says_which_field(opened, qtbot):
     window, _ = opened
     view = window.decide_view
-    view.preset.setCurrentText("custom")
-    view.peak_rps.setValue(0)
-    view.avg_rps.setValue(0)
+    view.form.preset.setCurrentText("custom")
+    view.form.peak_rps.setValue(0)
+    view.form.avg_rps.setValue(0)
     view.decide()
     assert "request volume" in view.problem.text() and view.recommendation is None
 
@@ -337,72 +337,6 @@ def test_catalog_rows_show_their_region():
     rows = view.offers_rows(bundled_catalog().offers)
     region = rows[0].index("region")
     assert all(row[region] and row[region] != "-" for row in rows[1:] if "AWS" in row[0])
-
-
-def test_marketplace_offers_are_considered_only_when_ticked_for_public_data(opened, qtbot):
-    window, _ = opened
-    view = window.decide_view
-    view.preset.setCurrentText("custom")
-    view.sensitivity.setCurrentText("public")
-    assert not view.marketplace.isChecked() and view.workload().allow_marketplace is False
-    view.marketplace.setChecked(True)
-    assert view.workload().allow_marketplace is True
-    view.preset.setCurrentText("internal-tool")  # a preset sets it back to its own (off)
-    assert not view.marketplace.isChecked()
-
-
-def test_the_data_centre_cards_box_sets_the_workload(opened):
-    window, _ = opened
-    view = window.decide_view
-    view.preset.setCurrentText("custom")
-    assert view.workload().datacenter_cards_only is False
-    view.datacenter.setChecked(True)
-    assert view.workload().datacenter_cards_only is True
-
-
-def test_the_availability_box_follows_the_preset_and_sets_the_workload(opened):
-    window, _ = opened
-    view = window.decide_view
-    view.preset.setCurrentText("realtime-vision")  # 24 h a day: the preset asks for N+1
-    assert view.redundancy.currentText() == "N+1: one spare" and view.workload().spare
-    view.redundancy.setCurrentText("none: no spare")
-    assert view.workload().redundancy == "none" and not view.workload().spare
-    view.preset.setCurrentText("bursty-pilot")
-    assert view.redundancy.currentText() == "none: no spare"
-    view.preset.setCurrentText("custom")
-    view.redundancy.setCurrentText("by service hours (N+1 at 24 h a day)")
-    view.hours.setValue(24)
-    assert view.workload().redundancy is None and view.workload().spare
-    view.hours.setValue(8)
-    assert not view.workload().spare
-
-
-def test_the_users_region_box_follows_the_preset_and_sets_the_workload(opened):
-    window, _ = opened
-    view = window.decide_view
-    view.preset.setCurrentText("realtime-vision")  # the presets' users are in France
-    assert view.users_region.currentText() == "FR" and view.workload().users_region == "FR"
-    view.users_region.setCurrentText("US-East")
-    assert view.workload().users_region == "US-East"
-    view.users_region.setCurrentText("not given")
-    assert view.workload().users_region is None
-
-
-def test_the_users_region_box_offers_the_places_a_users_catalog_adds(opened, tmp_path):
-    from advisor.catalog.catalog import load_catalog
-
-    (tmp_path / "rtt_locations.csv").write_text("# as_of 2026-12-01\nvalue,location,place,source\n"
-                                                "FI,FI,Helsinki,our notes\n")
-    (tmp_path / "rtt.csv").write_text("# as_of 2026-12-01\nusers,hosting,rtt_ms,statistic,source,as_of,note\n"
-                                      "FI,FR,31,p95,our own probes,2026-12-01,\n")
-    window, _ = opened
-    view = window.decide_view
-    view.users_region.setCurrentText("DE")
-    view.set_catalog(load_catalog(tmp_path))
-    codes = [view.users_region.itemText(i) for i in range(view.users_region.count())]
-    assert "FI" in codes and view.users_region.currentText() == "DE"  # the choice made stays
-    view.users_region.setCurrentText("FI")
-    assert view.workload().users_region == "FI"
 
 
 def test_the_form_and_what_if_follow_the_report_shown(window, tmp_path):
