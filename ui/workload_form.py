@@ -44,7 +44,7 @@ class WorkloadForm(QGroupBox):
         form.addRow("Preset", self.preset)
         self.peak_rps = spin_box(0, 1e6, 10, " req/s", decimals=2)
         form.addRow("Peak rate", self.peak_rps)
-        self.avg_rps = spin_box(0, 1e6, 0, " req/s (0: a third of peak)", decimals=2)
+        self.avg_rps = spin_box(0, 1e6, 0, " req/s (0: a third of peak)", decimals=4)  # a third of 1.25 req/s is 0.4167, not 0.42
         form.addRow("Average rate", self.avg_rps)
         self.p95 = spin_box(1, 1e6, 500, " ms")
         form.addRow("p95 latency target", self.p95)

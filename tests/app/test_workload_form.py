@@ -135,3 +135,14 @@ def test_the_users_region_box_offers_the_places_a_users_catalog_adds(form, tmp_p
     assert "FI" in codes and form.users_region.currentText() == "DE"  # the choice made stays
     form.users_region.setCurrentText("FI")
     assert form.workload().users_region == "FI"
+
+
+def test_a_preset_s_rates_reach_the_workload_unrounded(form):
+    """internal-tool: 150 users at 10 requests an hour, 0.41667 req/s on average; two decimals made it 0.42 and the
+    app's cost per million differed from the command line's."""
+    from advisor.recommend.workload import load_preset
+
+    form.preset.setCurrentText("internal-tool")
+    preset = load_preset("internal-tool")
+    assert form.workload().average_rps == pytest.approx(preset.average_rps, rel=2e-4)
+    assert form.workload().peak == pytest.approx(preset.peak, rel=2e-4)
