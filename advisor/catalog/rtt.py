@@ -18,15 +18,20 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from pydantic import Field
 
 from advisor.catalog.table import CatalogError, parse_table
 from advisor.schema.records import FiniteRecord
 
-if TYPE_CHECKING:  # catalog.py builds its Catalog's table from here
-    from advisor.catalog.catalog import Offer
+
+class Placed(Protocol):
+    """Where an offer is, as offers.csv writes it (catalog.Offer; catalog.py imports this module, not the reverse)."""
+
+    region: str | None
+    country: str | None
+
 
 NETWORK_FILES = ("rtt.csv", "rtt_locations.csv")
 
@@ -78,7 +83,7 @@ class RoundTripTable:
                              "(profiles/catalog/rtt.csv), or leave it out to count no network round trip")
         return found
 
-    def location_of(self, offer: Offer) -> tuple[str | None, str]:
+    def location_of(self, offer: Placed) -> tuple[str | None, str]:
         """The offer's location code (None: not known) and what it was read from, or why it is not known."""
         several = None
         for column, value in (("region", offer.region), ("country", offer.country)):
@@ -101,7 +106,7 @@ class RoundTripTable:
             return None
         return self.locations.get(text.upper()) or self.locations.get(text.split("(")[0].strip().upper())
 
-    def round_trip(self, users: str, offer: Offer) -> RoundTrip:
+    def round_trip(self, users: str, offer: Placed) -> RoundTrip:
         location, why = self.location_of(offer)
         if location is None:
             return RoundTrip(users, None, None, why)
