@@ -7,7 +7,9 @@ the model alone, nothing measured carried. This script counts those tables once,
 itself needs neither torchvision nor transformers.
 
 Needs torchvision built for the installed torch (and transformers, the project's `hf` extra, for BERT):
-    python benchmarks/count_public_models.py [--out profiles/validation/public_models.json]
+    python benchmarks/count_public_models.py [--out profiles/validation/public_models.json] [--missing]
+--missing counts only the pairs the file at --out lacks and keeps its other tables (new rows need only the package that
+builds their models, e.g. transformers for a new BERT sequence length).
 Model keys: torchvision:<constructor> (at size `default`: the image size in IMAGE_SIZES, else 224) and
 hf:bert-base-uncased / hf:bert-large-uncased / hf:distilbert-base-uncased at size seqN.
 """
@@ -77,9 +79,14 @@ def build(model: str, size: str, batch: int) -> tuple[torch.nn.Module, tuple, st
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=str(OUT))
+    parser.add_argument("--missing", action="store_true", help="count only the pairs the file at --out lacks")
     args = parser.parse_args()
-    tables = []
+    kept = json.loads(Path(args.out).read_text(encoding="utf-8"))["tables"] if args.missing else []
+    counted = {(t["model"], t["size"]) for t in kept}
+    tables = list(kept)
     for model, size in wanted(POINTS):
+        if (model, size) in counted:
+            continue
         net, inputs, built = build(model, size, 1)
         flops, nbytes, ops, groups = count(lambda net=net, inputs=inputs: net(*inputs), weights_of(net))
         tables.append({"model": model, "size": size, "batch_size": 1, "built": built, "flops": flops,
@@ -87,6 +94,7 @@ def main() -> None:
                        "parameters": sum(p.numel() for p in net.parameters()),
                        "operators": [g.model_dump() for g in groups]})
         print(f"{model} {size}: {flops / 1e9:.2f} GFLOP, {ops} operators, {len(groups)} groups ({built})")
+    tables.sort(key=lambda t: (t["model"], t["size"]))
     Path(args.out).write_text(json.dumps({"counted_with": f"torch {torch.__version__}, FlopCounterMode on meta "
                                                            "tensors (advisor/profiling/work.py), batch 1",
                                           "tables": tables}, indent=1) + "\n", encoding="utf-8")

@@ -84,8 +84,10 @@ class EngineSpec:
 # Projection terms (host_us, elementwise_kept, band_factor) of compile and tensorrt are fitted by
 # benchmarks/projection_validation.py on published measurements (2026-12-06; tensorrt refitted 2026-12-07 once the T4's
 # tensor peaks took its sustained clock, docs/projection-validation.md); compile's
-# launch cost is eager's (its published tables are all large batches) and graphs takes compile's fusion; the
-# onnxruntime (CUDA) and graphs rows are assumed (validated=False).
+# launch cost is eager's (its published tables are all large batches) and graphs takes compile's fusion. The
+# onnxruntime (CUDA) and graphs rows stay assumed (validated=False): the published measurements found (2026-12-07) are
+# too few to validate them: ONNX Runtime one held-out table (9 cells on a T4, inside the band), graphs two fp32 cells
+# on a T4 projected 2.4-4.7x fast (docs/projection-validation.md). Neither row's constants reach a CPU projection.
 TORCHAO = ("linear",)  # torchao quantizes nn.Linear layers only
 WHOLE_GRAPH = ("linear", "matmul", "conv")  # every matrix product and convolution
 
