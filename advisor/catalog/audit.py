@@ -54,6 +54,10 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
         if eol := card.end_of_life:
             found.append(Finding("cards.csv", card.name, "lifecycle", f"{eol}: never bought in a recommendation; "
                                                                     f"{card.lifecycle_source}"))
+        if card.market:
+            found.append(Finding("cards.csv", card.name, "lifecycle", f"sold for {card.market} only: bought in a "
+                                                                    f"recommendation only with --country {card.market}; "
+                                                                    f"{card.market_source}"))
     for server in catalog.servers:
         if server.estimated:
             found.append(Finding("servers.csv", server.name, "estimate", server.price_basis))

@@ -51,6 +51,9 @@ class Card(FiniteRecord):
                                   "no longer supports it); empty: not known")
     lifecycle_date: str | None = Field(default=None, description="when it became so: YYYY, YYYY-MM or YYYY-MM-DD")
     lifecycle_source: str | None = None
+    market: str | None = Field(default=None, pattern=r"^[A-Z]{2}$", description="the one country a card is made and sold "
+                               "for (ISO code, e.g. CN), with market_source; empty: sold wherever its vendor sells")
+    market_source: str | None = None
     sustained_clock_share: float | None = Field(
         default=None, gt=0, le=1, description="the share of its boost clock (the clock its tensor peaks are quoted at) the "
         "card holds under a sustained full tensor load, where its board power limits it; empty: it holds its boost clock")
@@ -85,6 +88,12 @@ class Card(FiniteRecord):
     def _lifecycle_sourced(self) -> Card:
         if self.lifecycle == "eol" and not (self.lifecycle_date and self.lifecycle_source):
             raise ValueError("an end-of-life card needs lifecycle_date and lifecycle_source: the buyer checks both")
+        return self
+
+    @model_validator(mode="after")
+    def _market_sourced(self) -> Card:
+        if self.market and not self.market_source:
+            raise ValueError("a market needs its market_source: the buyer checks where the card is sold")
         return self
 
     @model_validator(mode="after")

@@ -25,7 +25,9 @@ Rules on the hardware, for keep, buy and rent alike (``excluded`` decides every 
 - cooling: with ``datacenter_cards_only``, only passively cooled data-centre cards serve, owned, bought or rented.
 - lifecycle: a card the catalog marks end of life (``lifecycle`` eol in cards.csv, with its date and source) is
   not bought new: it would serve the whole horizon without its vendor's current software. Keeping one already
-  owned and renting one (the provider carries the hardware) stay allowed.
+  owned and renting one (the provider carries the hardware) stay allowed. Likewise a card made and sold for one
+  country only (``market`` in cards.csv, with its source: the NVIDIA H20, built for the Chinese market under US
+  export rules) is bought only for a site in that country (the workload's ``country``).
 """
 
 from __future__ import annotations
@@ -110,6 +112,12 @@ def excluded(
         return "lifecycle", (
             f"{card.name} is not bought new for a {workload.horizon_months}-month horizon: {eol}; keeping one you "
             "own or renting one stays possible"
+        )
+    if card is not None and action == "upgrade" and card.market and (workload.country or "").upper() != card.market:
+        where = f"in {workload.country.upper()}" if workload.country else "outside it (no --country given)"
+        return "lifecycle", (
+            f"{card.name} is made and sold for one market, {card.market} ({card.market_source}): not bought for a site "
+            f"{where}; keeping one you own stays possible"
         )
     return None
 

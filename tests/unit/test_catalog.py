@@ -174,8 +174,13 @@ def test_an_end_of_life_card_needs_its_date_and_source_and_the_audit_lists_it(tm
     catalog = bundled_catalog()
     assert catalog.card("NVIDIA V100 SXM2 32GB").end_of_life and catalog.card("NVIDIA L4").end_of_life is None
     listed = {f.row for f in audit(catalog) if f.kind == "lifecycle"}
-    assert listed == {c.name for c in catalog.cards if c.lifecycle == "eol"}
+    assert listed == {c.name for c in catalog.cards if c.lifecycle == "eol" or c.market}
+    assert "NVIDIA H20" in listed  # made for one market (CN): bought only with --country CN
     l4 = {k: ("" if v is None else str(v)) for k, v in catalog.card("NVIDIA L4").model_dump().items()}
+    with pytest.raises(CatalogError, match="a market needs its market_source"):
+        save_user_row(tmp_path, "cards.csv", {**l4, "market": "CN"})
+    with pytest.raises(CatalogError, match="market"):
+        save_user_row(tmp_path, "cards.csv", {**l4, "market": "China", "market_source": "a note"})
     with pytest.raises(CatalogError, match="needs lifecycle_date and lifecycle_source"):
         save_user_row(tmp_path, "cards.csv", {**l4, "lifecycle": "eol"})
     with pytest.raises(CatalogError, match="lifecycle"):

@@ -84,3 +84,16 @@ def test_a_version_2_workload_reads_as_a_data_centre_site():
     old = '{"schema_version": 2, "kind": "gpu-advisor.workload", "peak_rps": 1, "p95_ms": 100}'
     w = parse_workload(old, "w.json")
     assert w.schema_version == WORKLOAD_SCHEMA_VERSION and w.site == "datacenter"
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_a_card_made_for_one_market_is_bought_only_for_a_site_there(action):
+    """The H20, built for the Chinese market: never bought for a French site (nor where no country is given); kept,
+    rented, or bought for a site in China."""
+    h20 = CATALOG.card("NVIDIA H20")
+    assert h20.market == "CN" and "theregister.com" in h20.market_source
+    assert category(workload(country="FR"), action, h20, EU_OFFER) == ("lifecycle" if action == "upgrade" else None)
+    assert category(workload(), action, h20, EU_OFFER) == ("lifecycle" if action == "upgrade" else None)
+    assert category(workload(country="cn"), action, h20, EU_OFFER) is None
+    why = rules.excluded(workload(country="FR"), "upgrade", h20)
+    assert why and "made and sold for one market, CN" in why[1] and "for a site in FR" in why[1]
