@@ -140,6 +140,12 @@ class Card(FiniteRecord):
                 is not None or ("RTX PRO" in name and "Server" not in (self.form_factor or "")))
 
     @property
+    def single_slot(self) -> bool:
+        """A card one slot wide, as its form factor says ('single slot', taken from its datasheet): only such a card
+        goes in a host of single-width slots (servers.csv slot_width)."""
+        return re.search(r"single[- ]slot", self.form_factor or "", re.IGNORECASE) is not None
+
+    @property
     def price_usd(self) -> float | None:
         """What buying one costs: the street price where the catalog has one, else the list price."""
         return self.street_price_usd or self.purchase_price_usd

@@ -3,9 +3,11 @@
 A card is bought with the host it needs, and only in a host that accepts it: a rack server (site
 ``datacenter``) takes passively cooled data-centre cards, made for its airflow; a workstation tower (site
 ``workstation``) takes workstation and consumer cards cooled by their own fan; each takes cards up to its
-``max_card_w``. PCIe cards go into a host of 2 or 8 slots, only the cards the load needs; SXM and OAM parts are
-sold only on 4- or 8-GPU baseboards, so a purchase of them is a whole baseboard (NVIDIA HGX, AMD OAM
-platforms). Rows live in profiles/catalog/servers.csv; a user's catalog folder can replace them with real quotes.
+``max_card_w``; a host of single-width slots (``slot_width`` single: a 2U server's low-profile risers) takes only
+cards whose form factor says single slot. PCIe cards go into a host of 2 to 8 slots, only the cards the load
+needs; SXM and OAM parts are sold only on 4- or 8-GPU baseboards, so a purchase of them is a whole baseboard
+(NVIDIA HGX, AMD OAM platforms). Rows live in profiles/catalog/servers.csv; a user's catalog folder can replace
+them with real quotes.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class Server(FiniteRecord):
                                        "airflow) or active (workstation and consumer cards with their own fan)")
     max_card_w: float | None = Field(default=None, gt=0, description="the most power a card may draw in it; "
                                                                       "empty: any card of its platform")
+    slot_width: Literal["single", "double"] = Field(
+        default="double", description="single: its GPU slots are one slot wide and take only single-slot cards; "
+                                      "double (the default): double-width slots, for any card of its platform")
     source: str
     notes: str | None = None
     vcpus: int | None = Field(default=None, ge=1, description="a CPU server's hardware threads")
@@ -99,10 +104,20 @@ class Hosting:
         return self.hosts * self.server.host_power_w
 
 
+def too_wide(server: Server, card: Card) -> str | None:
+    """Why the card does not fit this host's slots (None: it fits): a single-width slot takes only a card whose
+    form factor says single slot, as its datasheet does."""
+    if server.slot_width == "single" and not card.single_slot:
+        return f"single-width slots only; the {card.name}'s form factor ({card.form_factor or 'not given'}) is not single slot"
+    return None
+
+
 def accepts(server: Server, card: Card) -> str | None:
     """Why this host does not accept this card (None: it does)."""
     if server.platform != platform_of(card):
         return f"a {server.platform.upper()} host, not for a {platform_of(card).upper()} card"
+    if width := too_wide(server, card):
+        return width
     cooling = "active" if card.fan_cooled else "passive"
     if cooling != server.card_cooling:
         return ("a rack server made for passively cooled data-centre cards: a card cooled by its own fan belongs in a "
@@ -115,12 +130,12 @@ def accepts(server: Server, card: Card) -> str | None:
 
 def hosting(card: Card, gpus: int, servers: list[Server], site: str, check_fit: bool = True) -> Hosting | str:
     """The hosts for this many GPUs of this card at this site (datacenter or workstation): among the hosts that
-    accept the card, the smallest that holds them all, else the largest, several times. Why none can be found,
-    otherwise. ``check_fit`` False: any host of the card's platform at the site (hardware already owned sits in
-    some host; only its power is wanted)."""
+    accept the card, the smallest (then cheapest) that holds them all, else the cheapest of the largest, several
+    times. Why none can be found, otherwise. ``check_fit`` False: any host of the card's platform at the site
+    whose slots it fits (hardware already owned sits in some host; only its power is wanted)."""
     platform = platform_of(card)
     candidates = [s for s in servers if s.platform == platform and s.site == site]
-    fitting = sorted((s for s in candidates if not check_fit or accepts(s, card) is None),
+    fitting = sorted((s for s in candidates if (accepts(s, card) if check_fit else too_wide(s, card)) is None),
                      key=lambda s: (s.gpu_slots, s.price_usd))
     if not fitting:
         why = "; ".join(sorted({f"{s.name}: {accepts(s, card)}" for s in candidates}))
@@ -128,7 +143,8 @@ def hosting(card: Card, gpus: int, servers: list[Server], site: str, check_fit: 
                 + ("; a workstation card serves from a workstation (--site workstation)"
                    if card.fan_cooled and site == "datacenter" else ""))
     one = next((s for s in fitting if s.gpu_slots >= gpus), None)
-    server = one or fitting[-1]
+    # several hosts: the cheapest kind of the most slots (a replica's GPUs sit in one server: llm._host_counts)
+    server = one or next(s for s in fitting if s.gpu_slots == fitting[-1].gpu_slots)
     hosts = 1 if one else math.ceil(gpus / server.gpu_slots)
     bought = gpus if platform == "pcie" else hosts * server.gpu_slots
     return Hosting(server, hosts, bought)

@@ -54,7 +54,8 @@ def servers_table(catalog: Catalog) -> str:
 def servers_rows(catalog: Catalog) -> list[list[str]]:
     rows = [["server", "platform", "GPU slots", "price USD", "host W", "priced", "basis"]]
     for s in catalog.servers:
-        rows.append([s.name, s.platform.upper(), str(s.gpu_slots), f"{s.price_usd:,.0f}" + (" ESTIMATE" if s.estimated else ""),
+        slots = f"{s.gpu_slots} single-width" if s.slot_width == "single" else str(s.gpu_slots)
+        rows.append([s.name, s.platform.upper(), slots, f"{s.price_usd:,.0f}" + (" ESTIMATE" if s.estimated else ""),
                      f"{s.host_power_w:g}", s.price_date or "-", s.price_basis[:70]])
     return rows
 

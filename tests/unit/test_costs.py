@@ -8,7 +8,7 @@ import pytest
 
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog, Offer
-from advisor.catalog.servers import Server
+from advisor.catalog.servers import Hosting, Server, accepts, hosting
 from advisor.performance.projection import Performance
 from advisor.recommend.capacity import Sizing
 from advisor.recommend.context import Context, Device
@@ -221,3 +221,35 @@ def test_n_plus_1_rents_one_instance_more_which_idles():
     # Two instances 10% busy at 32.5 W, the spare idle at 25 W: 90 W x PUE 1.5 over 2 requests a second.
     assert option.energy_per_inference_j == pytest.approx(90 * 1.5 / 2)
     assert any(n.startswith("N+1: one instance spare, rented like the others") for n in option.notes)
+
+
+SMALL = CARD.model_copy(update={"name": "Test 70W", "name_pattern": "Test 70W", "tdp_w": 70,
+                                "form_factor": "PCIe (low-profile, single slot)"})
+WIDE_SMALL = SMALL.model_copy(update={"name": "Test 70W wide", "name_pattern": "Test 70W wide",
+                                      "form_factor": "PCIe (dual-slot, low-profile)"})
+SINGLE_WIDTH = HOST.model_copy(update={"name": "Test 2U 8 single-width", "gpu_slots": 8, "price_usd": 6000,
+                                       "host_power_w": 300, "max_card_w": 75, "slot_width": "single"})
+BIG_HOST = HOST.model_copy(update={"name": "Test 4U 8 slots", "gpu_slots": 8, "price_usd": 20000, "host_power_w": 800})
+
+
+def test_seven_single_slot_cards_go_into_one_single_width_host_and_a_double_width_card_never_does():
+    catalog = Catalog(cards=[SMALL, WIDE_SMALL], offers=[], energy=[], servers=[HOST, SINGLE_WIDTH, BIG_HOST])
+    w = Workload(peak_rps=5, avg_rps=2, p95_ms=1000, horizon_months=12, maintenance_pct_per_year=10, redundancy="none")
+    ctx = Context(scenario_report(), w, catalog, usd_per_eur=1.25, electricity=0.20, carbon=50.0, pue=1.5, assumptions={})
+    option = buy_option(ctx, Device("buy Test 70W", SMALL, False), sized(ctx, 7))
+    assert isinstance(option, Option) and option.devices == 7
+    # 7 x 1,000 USD of cards and one 6,000 USD host, not the 20,000 USD 4U: 13,000 USD / 1.25 = 10,400 EUR up front;
+    # the host counted once, 6,000 / 1.25 = 4,800 EUR of which 30% is lost over the year.
+    assert option.upfront_eur == pytest.approx(10400.0)
+    assert option.cost_breakdown_eur["host"] == pytest.approx(4800 * 0.3)
+    assert "1 x Test 2U 8 single-width at 6,000 USD, 300 W each" in option.notes
+    # the same 70 W card two slots wide goes into the 4U host, bought or owned (its host's power alone counts then)
+    wide = buy_option(ctx, Device("buy Test 70W wide", WIDE_SMALL, False), sized(ctx, 7))
+    assert isinstance(wide, Option) and wide.upfront_eur == pytest.approx((7 * 1000 + 20000) / 1.25)
+    for check_fit in (True, False):
+        found = hosting(WIDE_SMALL, 7, catalog.servers, "datacenter", check_fit=check_fit)
+        assert isinstance(found, Hosting) and found.server.name == "Test 4U 8 slots"
+    assert "not single slot" in (accepts(SINGLE_WIDTH, WIDE_SMALL) or "")
+    # more cards than a host holds: the cheapest kind of the most slots, several times (2 x 6,000, not 2 x 20,000)
+    many = hosting(SMALL, 9, catalog.servers, "datacenter")
+    assert isinstance(many, Hosting) and (many.hosts, many.server.name) == (2, "Test 2U 8 single-width")
