@@ -128,23 +128,34 @@ def accepts(server: Server, card: Card) -> str | None:
     return None
 
 
-def hosting(card: Card, gpus: int, servers: list[Server], site: str, check_fit: bool = True) -> Hosting | str:
+def hosting(card: Card, gpus: int, servers: list[Server], site: str, check_fit: bool = True,
+            replica: int = 1) -> Hosting | str:
     """The hosts for this many GPUs of this card at this site (datacenter or workstation): among the hosts that
-    accept the card, the smallest (then cheapest) that holds them all, else the cheapest of the largest, several
-    times. Why none can be found, otherwise. ``check_fit`` False: any host of the card's platform at the site
-    whose slots it fits (hardware already owned sits in some host; only its power is wanted)."""
+    accept the card, the smallest (then cheapest) that holds them all, else the kind whose hosts cost least in all
+    (then the fewest), several times. ``replica``: GPUs that must share one server (a language model's copy under
+    tensor parallelism). Why none can be found, otherwise. ``check_fit`` False: any host of the card's platform at
+    the site whose slots it fits (hardware already owned sits in some host; only its power is wanted)."""
     platform = platform_of(card)
     candidates = [s for s in servers if s.platform == platform and s.site == site]
-    fitting = sorted((s for s in candidates if (accepts(s, card) if check_fit else too_wide(s, card)) is None),
-                     key=lambda s: (s.gpu_slots, s.price_usd))
+    fitting = sorted((s for s in candidates if (accepts(s, card) if check_fit else too_wide(s, card)) is None
+                      and s.gpu_slots >= replica), key=lambda s: (s.gpu_slots, s.price_usd))
     if not fitting:
         why = "; ".join(sorted({f"{s.name}: {accepts(s, card)}" for s in candidates}))
         return (f"no {site} host in servers.csv accepts the {card.name}" + (f" ({why})" if why else "")
                 + ("; a workstation card serves from a workstation (--site workstation)"
                    if card.fan_cooled and site == "datacenter" else ""))
     one = next((s for s in fitting if s.gpu_slots >= gpus), None)
-    # several hosts: the cheapest kind of the most slots (a replica's GPUs sit in one server: llm._host_counts)
-    server = one or next(s for s in fitting if s.gpu_slots == fitting[-1].gpu_slots)
-    hosts = 1 if one else math.ceil(gpus / server.gpu_slots)
+    if one:
+        hosts, server = 1, one
+    else:
+        def needed(s: Server) -> int:  # whole replicas in each host
+            return math.ceil(math.ceil(gpus / replica) / (s.gpu_slots // replica))
+        server = min(fitting, key=lambda s: (needed(s) * s.price_usd, needed(s)))
+        hosts = needed(server)
     bought = gpus if platform == "pcie" else hosts * server.gpu_slots
     return Hosting(server, hosts, bought)
+
+
+def most_slots(card: Card, servers: list[Server], site: str) -> int | None:
+    """The most GPUs of this card one host at this site holds (None: no host accepts it)."""
+    return max((s.gpu_slots for s in servers if s.site == site and accepts(s, card) is None), default=None)

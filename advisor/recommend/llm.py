@@ -17,7 +17,7 @@ from pathlib import Path
 
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog, Offer
-from advisor.catalog.servers import Hosting, hosting
+from advisor.catalog.servers import most_slots
 from advisor.files import read_bytes
 from advisor.performance.llm import work
 from advisor.performance.llm.architecture import Architecture
@@ -215,8 +215,8 @@ def _owned(ctx: Context, workload: Workload) -> Card | None:
 def _host_counts(card: Card, ctx: Context) -> tuple[int, ...]:
     """Replica sizes a purchase can host: the GPUs of a replica sit in one server, and servers of the largest kind
     hosting the card hold whole replicas."""
-    largest = hosting(card, 10_000, ctx.catalog.servers, ctx.workload.site)
-    slots = min(largest.server.gpu_slots, link(card).max_gpus) if isinstance(largest, Hosting) else link(card).max_gpus
+    largest = most_slots(card, ctx.catalog.servers, ctx.workload.site)
+    slots = min(largest, link(card).max_gpus) if largest else link(card).max_gpus
     return tuple(t for t in GPU_COUNTS if t <= slots and slots % t == 0)
 
 

@@ -250,6 +250,23 @@ def test_seven_single_slot_cards_go_into_one_single_width_host_and_a_double_widt
         found = hosting(WIDE_SMALL, 7, catalog.servers, "datacenter", check_fit=check_fit)
         assert isinstance(found, Hosting) and found.server.name == "Test 4U 8 slots"
     assert "not single slot" in (accepts(SINGLE_WIDTH, WIDE_SMALL) or "")
-    # more cards than a host holds: the cheapest kind of the most slots, several times (2 x 6,000, not 2 x 20,000)
+    # more cards than a host holds: the kind that costs least in all, several times (2 x 6,000, not 2 x 20,000)
     many = hosting(SMALL, 9, catalog.servers, "datacenter")
     assert isinstance(many, Hosting) and (many.hosts, many.server.name) == (2, "Test 2U 8 single-width")
+
+
+def test_several_hosts_are_the_kind_that_costs_least_in_all_and_keep_a_replica_in_one_server():
+    """Six single-width slots at 8,000 USD against eight at 15,000: 10 cards take two 6-slot hosts (16,000 USD), not
+    two 8-slot ones (30,000); a language model's 4-GPU replicas never straddle two servers."""
+    six = SINGLE_WIDTH.model_copy(update={"name": "Test 2U 6 single-width", "gpu_slots": 6, "price_usd": 8000})
+    eight = SINGLE_WIDTH.model_copy(update={"name": "Test 2U 8 single-width", "gpu_slots": 8, "price_usd": 15000})
+    servers = [six, eight]
+    ten = hosting(SMALL, 10, servers, "datacenter")
+    assert isinstance(ten, Hosting) and (ten.hosts, ten.server.name, ten.price_usd) == (2, "Test 2U 6 single-width", 16000)
+    assert hosting(SMALL, 8, servers, "datacenter").server.name == "Test 2U 8 single-width"  # one host holds them all
+    # three 4-GPU replicas: one a 6-slot host (3 x 8,000 = 24,000) against two a 8-slot host (2 x 15,000 = 30,000)
+    replicas = hosting(SMALL, 12, servers, "datacenter", replica=4)
+    assert isinstance(replicas, Hosting) and (replicas.hosts, replicas.server.name) == (3, "Test 2U 6 single-width")
+    # 8-GPU replicas fit only the 8-slot kind
+    big = hosting(SMALL, 16, servers, "datacenter", replica=8)
+    assert isinstance(big, Hosting) and (big.hosts, big.server.name) == (2, "Test 2U 8 single-width")
