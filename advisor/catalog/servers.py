@@ -108,7 +108,7 @@ def too_wide(server: Server, card: Card) -> str | None:
     """Why the card does not fit this host's slots (None: it fits): a single-width slot takes only a card whose
     form factor says single slot, as its datasheet does."""
     if server.slot_width == "single" and not card.single_slot:
-        return f"single-width slots only; the {card.name}'s form factor ({card.form_factor or 'not given'}) is not single slot"
+        return "single-width slots, for cards whose form factor says single slot"
     return None
 
 
@@ -116,13 +116,13 @@ def accepts(server: Server, card: Card) -> str | None:
     """Why this host does not accept this card (None: it does)."""
     if server.platform != platform_of(card):
         return f"a {server.platform.upper()} host, not for a {platform_of(card).upper()} card"
-    if width := too_wide(server, card):
-        return width
     cooling = "active" if card.fan_cooled else "passive"
     if cooling != server.card_cooling:
         return ("a rack server made for passively cooled data-centre cards: a card cooled by its own fan belongs in a "
                 "workstation" if cooling == "active" else
                 "a workstation tower has no airflow for a passively cooled data-centre card: it belongs in a rack server")
+    if width := too_wide(server, card):
+        return width
     if server.max_card_w is not None and card.tdp_w is not None and card.tdp_w > server.max_card_w:
         return f"takes cards up to {server.max_card_w:,.0f} W; the {card.name} draws {card.tdp_w:,.0f} W"
     return None
@@ -140,8 +140,12 @@ def hosting(card: Card, gpus: int, servers: list[Server], site: str, check_fit: 
     fitting = sorted((s for s in candidates if (accepts(s, card) if check_fit else too_wide(s, card)) is None
                       and s.gpu_slots >= replica), key=lambda s: (s.gpu_slots, s.price_usd))
     if not fitting:
-        why = "; ".join(sorted({f"{s.name}: {accepts(s, card)}" for s in candidates}))
-        return (f"no {site} host in servers.csv accepts the {card.name}" + (f" ({why})" if why else "")
+        hosts_by_reason: dict[str, list[str]] = {}
+        for s in candidates:
+            hosts_by_reason.setdefault(accepts(s, card) or f"holds fewer than {replica} GPUs", []).append(s.name)
+        # said once per reason, without the card's name: the cards one reason excludes read as one row
+        why = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in sorted(hosts_by_reason.items()))
+        return (f"no {site} host in servers.csv accepts it" + (f" ({why})" if why else "")
                 + ("; a workstation card serves from a workstation (--site workstation)"
                    if card.fan_cooled and site == "datacenter" else ""))
     one = next((s for s in fitting if s.gpu_slots >= gpus), None)

@@ -249,7 +249,7 @@ def test_seven_single_slot_cards_go_into_one_single_width_host_and_a_double_widt
     for check_fit in (True, False):
         found = hosting(WIDE_SMALL, 7, catalog.servers, "datacenter", check_fit=check_fit)
         assert isinstance(found, Hosting) and found.server.name == "Test 4U 8 slots"
-    assert "not single slot" in (accepts(SINGLE_WIDTH, WIDE_SMALL) or "")
+    assert accepts(SINGLE_WIDTH, WIDE_SMALL) == "single-width slots, for cards whose form factor says single slot"
     # more cards than a host holds: the kind that costs least in all, several times (2 x 6,000, not 2 x 20,000)
     many = hosting(SMALL, 9, catalog.servers, "datacenter")
     assert isinstance(many, Hosting) and (many.hosts, many.server.name) == (2, "Test 2U 8 single-width")
