@@ -11,13 +11,14 @@ card each of its purchases falls to. It changes nothing in the catalog.
 
 Usage: PYTHONPATH=. python benchmarks/verdict_variety.py [--not-bought "NVIDIA T4"]
 
-Measured 2026-12-07 (catalog as of 2026-12-07, with the 2U hosts of 6 and 8 single-width slots): 18 purchases of
-38 verdicts (20 rent), the NVIDIA T4 12 (67%), the A10 2, the L4 2, the 1-socket CPU server 2. In each T4 purchase
-of one or two cards the runner-up is the L4 in the same 2-slot host (8,000 USD, an ESTIMATE), behind by the
-list-price gap alone (2,500 against 2,000 USD a card). The single-width hosts moved two verdicts: chatbot-24x7 on the
-H100 LLM profile buys seven L4s in one 8-slot 2U (15,000 USD) for 24,512 EUR, where six A10s in the double-width 4U
-(25,000 USD) cost 33,169; realtime-vision on the CPU LLM profile buys four L4s in the 6-slot 2U (8,000 USD) for
-13,547 EUR instead of renting three Hetzner GEX45 for 23,739 (the four L4s were costed in the 4U before).
+Measured 2026-12-07 (catalog as of 2026-12-07, with the 2U hosts of 6 and 8 single-width slots, several hosts the
+kind that costs least in all): 18 purchases of 38 verdicts (20 rent), the NVIDIA T4 13 (72%), the L4 2, the
+1-socket CPU server 2, the A10 1. In each T4 purchase of one or two cards the runner-up is the L4 in the same 2-slot
+host (8,000 USD, an ESTIMATE), behind by the list-price gap alone (2,500 against 2,000 USD a card). The single-width
+hosts moved three verdicts: chatbot-24x7 on the H100 LLM profile buys seven L4s in one 8-slot 2U (15,000 USD) for
+24,512 EUR, where six A10s in the double-width 4U (25,000 USD) cost 33,169; on the CPU LLM profile nine T4s in two
+6-slot 2Us for 26,516 EUR, where eight A10s in the 4U cost 37,184; realtime-vision on the CPU LLM profile buys four
+L4s in the 6-slot 2U (8,000 USD) for 13,547 EUR instead of renting three Hetzner GEX45 for 23,739.
 """
 
 import argparse
