@@ -41,7 +41,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         package = export(catalog, out, args.overwrite, [folder / name for name in FILES] if folder else [])
         summary = ", ".join(f"{name} {info['rows']} rows as_of {info['as_of'] or 'none'}"
                             for name, info in package.manifest["files"].items())
-        print(f"catalog exported: {out} ({summary}; with MANIFEST.json and SHA256SUMS)")
+        trips = catalog.round_trips
+        print(f"catalog exported: {out} ({summary}; rtt.csv {len(trips.rows)} network round trips and rtt_locations.csv "
+              f"as_of {trips.as_of or 'none'}; with MANIFEST.json and SHA256SUMS)")
         return 0
     if args.what == "audit":
         from advisor.catalog.audit import audit
