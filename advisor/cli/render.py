@@ -36,7 +36,9 @@ def header(report) -> str:
     dev = report.device
     model = report.model
     where = f"{dev.name} ({dev.resolved})" if dev else "unknown device"
-    what = f"{model.name} ({model.parameter_count / 1e6:.1f}M parameters)" if model else report.request.model.label
+    # an ONNX file's parameters are inside ONNX Runtime's session: not counted, never "0.0M"
+    size = f"{model.parameter_count / 1e6:.1f}M parameters" if model and model.parameter_count else "parameters not counted"
+    what = f"{model.name} ({size})" if model else report.request.model.label
     env = report.environment
     threads = f", {env.torch_threads} threads" if env else ""
     engines = report.request.engines

@@ -115,9 +115,10 @@ def latency_of(cell: BatchResult) -> LatencyStats:
 def operators(report: ProfileReport, batch_size: int) -> tuple[list[OperatorGroup], int, int, bool] | str:
     """The call's operators at this batch size, its forward passes, its operator count, and whether the
     table was rebuilt from totals (a report without per-operator counts)."""
-    counted = [w for w in report.work if w.flops is not None]
-    if not counted:
-        return "the profile lacks the work counts (FLOPs and bytes were not counted)"
+    counted = [w for w in report.work if w.flops is not None and (w.op_count or w.operators)]
+    if not counted:  # an ONNX file's operators are opaque to torch (older reports recorded 0 of them)
+        why = next((w.flops_unavailable_reason for w in report.work if w.flops_unavailable_reason), None)
+        return f"the profile lacks the work counts ({why or 'FLOPs and bytes were not counted'})"
     exact = next((w for w in counted if w.batch_size == batch_size), None)
     # the nearest counted batch at or below, else the smallest: activations scale with the batch
     base = exact or max((w for w in counted if w.batch_size <= batch_size), default=min(counted, key=lambda w: w.batch_size),

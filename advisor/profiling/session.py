@@ -33,10 +33,14 @@ from advisor.schema.events import (
     WarningEvent,
     WorkEvent,
 )
-from advisor.schema.report import VariantInfo
+from advisor.schema.report import VariantInfo, WorkCount
 from advisor.schema.request import ProfileRequest
 from advisor.workloads.files import load_model
 from advisor.workloads.model import LoadedModel, make_inputs, primary_output
+
+ONNX_NOT_COUNTED = ("an ONNX file runs in ONNX Runtime, whose operators torch cannot count: its FLOPs and bytes are "
+                    "unknown, so it is not projected onto other devices; profile the PyTorch model or .pt2 it was "
+                    "exported from (with --engine eager,onnxruntime) to weigh cards")
 
 LLM_QUALITY_BATCH = 2  # logits of every position are compared: a few sequences are plenty
 BUSY_CPU_PCT = 25.0  # other programs' CPU use above which the figures are flagged
@@ -225,7 +229,11 @@ class Profiler:
                 meta_module = loaded.meta_builder()
             run_meta = lambda: run(meta_module, meta_args, meta_kwargs)  # noqa: E731
             meta_weights = work.weights_of(meta_module)
-        elif isinstance(loaded.module, torch.jit.ScriptModule) or loaded.onnx_path is not None:
+        elif loaded.onnx_path is not None:  # ONNX Runtime runs it: torch sees one opaque call and counts nothing
+            run(loaded.module, args, kwargs)
+            return WorkCount(batch_size=batch, flops=None, weight_reads=1, io_bytes=work.io_bytes((args, kwargs), outputs[-1]),
+                             flops_unavailable_reason=ONNX_NOT_COUNTED)
+        elif isinstance(loaded.module, torch.jit.ScriptModule):
             run_meta, meta_weights = None, []
         else:  # the user's module with its weights swapped for meta tensors: no copy, no compute
             params = {k: torch.empty_like(v, device="meta") for k, v in

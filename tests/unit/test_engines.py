@@ -271,6 +271,46 @@ def test_an_onnx_file_is_a_model_with_its_inputs_read_from_it(tmp_path):
         load_model(ModelSpec(path=str(tmp_path / "broken.onnx")))
 
 
+@pytest.mark.skipif(not HAS_ORT, reason="pip install '.[onnx]'")
+def test_an_onnx_file_profiled_says_its_work_is_not_counted_and_recommend_weighs_no_card_on_it(tmp_path):
+    """ONNX Runtime runs an ONNX file as one opaque call: torch counted 0 FLOPs and 0 operators, recorded as a
+    count, and recommend crashed dividing by them when it projected a card. Now the count is 'not counted' with the
+    reason, every card says why it is not weighed, and the CPU it ran on still serves."""
+    import shutil
+
+    from advisor.catalog.catalog import bundled_catalog
+    from advisor.devices.machine import Machine
+    from advisor.engines.onnx_export import onnx_file
+    from advisor.profiling.builder import ReportBuilder
+    from advisor.profiling.session import ONNX_NOT_COUNTED, Profiler
+    from advisor.recommend.decide import recommend
+    from advisor.recommend.workload import load_preset
+
+    path = tmp_path / "vision.onnx"
+    shutil.copy(onnx_file(load_builtin(ModelSpec(builtin="vision", size="tiny"))), path)
+    request = fast_request(model=ModelSpec(path=str(path)), engines=["onnxruntime"], energy=False,
+                           telemetry_interval_ms=0)
+    builder = ReportBuilder(request)
+
+    class Emitter:
+        t0 = 0.0
+
+        def now(self):
+            return 0.0
+
+        def emit(self, cls, **fields):
+            builder.feed(cls(seq=0, t_s=0.0, **fields))
+
+    Profiler(request, Emitter(), 1, lambda limit: None).run()
+    report = builder.build()
+    assert report.work and all(w.flops is None and w.flops_unavailable_reason == ONNX_NOT_COUNTED for w in report.work)
+    rec = recommend(report, load_preset("internal-tool").model_copy(update={"owned_card": "none"}), bundled_catalog(),
+                    [], machine=Machine(report.environment.hostname, None))
+    assert rec.verdict.choice is not None and rec.verdict.choice.card is None  # a CPU serves, with ONNX Runtime
+    t4 = next(e for e in rec.excluded if e.label == "buy NVIDIA T4")
+    assert "an ONNX file runs in ONNX Runtime, whose operators torch cannot count" in t4.reason
+
+
 def test_an_eager_measurement_is_measured_for_eager_only_in_projection_and_recommendation():
     """recommend --engine graphs took the H100's eager measurement as measured for graphs while project did not:
     both now ask counts_as, and the verdict names the engine it was sized on."""
