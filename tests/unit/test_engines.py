@@ -204,25 +204,11 @@ class _Toy:
         return 1234, "toy"
 
 
-def test_a_toy_engine_is_one_registry_row_and_one_backend_module(monkeypatch):
-    """What docs/architecture.md promises: a new engine is a registry row (advisor/schema/engines.py), a backend
-    module (advisor/engines/NAME.py) and its tests. Here the row and the module are made in the test; nothing else
-    is touched, and the profiler measures it beside eager in one report."""
-    import sys
-    import types
-
+def _profiled(request):
+    """The report of a profile run in this process, its events fed straight to the report builder."""
     from advisor.profiling.builder import ReportBuilder
     from advisor.profiling.session import Profiler
-    from advisor.schema import engines as registry
 
-    monkeypatch.setitem(registry.ENGINES, "toy", dataclasses.replace(
-        engine("onnxruntime"), name="toy", label="a toy engine", backend="toy", precisions=("fp32",), package=None,
-        import_name=None, extra=None, measured_as=("toy",)))
-    module = types.ModuleType("advisor.engines.toy")
-    module.Backend = _Toy
-    monkeypatch.setitem(sys.modules, "advisor.engines.toy", module)
-    request = fast_request(engines=["eager", "toy"], precisions=["fp32", "int8_dynamic"], energy=False,
-                           telemetry_interval_ms=0)
     builder = ReportBuilder(request)
 
     class Emitter:
@@ -235,7 +221,27 @@ def test_a_toy_engine_is_one_registry_row_and_one_backend_module(monkeypatch):
             builder.feed(cls(seq=0, t_s=0.0, **fields))
 
     Profiler(request, Emitter(), 1, lambda limit: None).run()
-    report = builder.build()
+    return builder.build()
+
+
+def test_a_toy_engine_is_one_registry_row_and_one_backend_module(monkeypatch):
+    """What docs/architecture.md promises: a new engine is a registry row (advisor/schema/engines.py), a backend
+    module (advisor/engines/NAME.py) and its tests. Here the row and the module are made in the test; nothing else
+    is touched, and the profiler measures it beside eager in one report."""
+    import sys
+    import types
+
+    from advisor.schema import engines as registry
+
+    monkeypatch.setitem(registry.ENGINES, "toy", dataclasses.replace(
+        engine("onnxruntime"), name="toy", label="a toy engine", backend="toy", precisions=("fp32",), package=None,
+        import_name=None, extra=None, measured_as=("toy",)))
+    module = types.ModuleType("advisor.engines.toy")
+    module.Backend = _Toy
+    monkeypatch.setitem(sys.modules, "advisor.engines.toy", module)
+    request = fast_request(engines=["eager", "toy"], precisions=["fp32", "int8_dynamic"], energy=False,
+                           telemetry_interval_ms=0)
+    report = _profiled(request)
     toy = report.variant("fp32", "toy")
     assert toy.status == "ok" and toy.model_size_bytes == 1234 and toy.quality.cosine_similarity_mean > 0.9999
     assert toy.batches[0].latency.p50_ms > 0 and report.variant("int8_dynamic", "toy").status == "unsupported"
@@ -281,8 +287,7 @@ def test_an_onnx_file_profiled_says_its_work_is_not_counted_and_recommend_weighs
     from advisor.catalog.catalog import bundled_catalog
     from advisor.devices.machine import Machine
     from advisor.engines.onnx_export import onnx_file
-    from advisor.profiling.builder import ReportBuilder
-    from advisor.profiling.session import ONNX_NOT_COUNTED, Profiler
+    from advisor.profiling.session import ONNX_NOT_COUNTED
     from advisor.recommend.decide import recommend
     from advisor.recommend.workload import load_preset
 
@@ -290,19 +295,7 @@ def test_an_onnx_file_profiled_says_its_work_is_not_counted_and_recommend_weighs
     shutil.copy(onnx_file(load_builtin(ModelSpec(builtin="vision", size="tiny"))), path)
     request = fast_request(model=ModelSpec(path=str(path)), engines=["onnxruntime"], energy=False,
                            telemetry_interval_ms=0)
-    builder = ReportBuilder(request)
-
-    class Emitter:
-        t0 = 0.0
-
-        def now(self):
-            return 0.0
-
-        def emit(self, cls, **fields):
-            builder.feed(cls(seq=0, t_s=0.0, **fields))
-
-    Profiler(request, Emitter(), 1, lambda limit: None).run()
-    report = builder.build()
+    report = _profiled(request)
     assert report.work and all(w.flops is None and w.flops_unavailable_reason == ONNX_NOT_COUNTED for w in report.work)
     rec = recommend(report, load_preset("internal-tool").model_copy(update={"owned_card": "none"}), bundled_catalog(),
                     [], machine=Machine(report.environment.hostname, None))
