@@ -116,7 +116,9 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
                "NNCF weight compression (int8)", "openvino", "openvino", "openvino", serves_on=("cpu",),
                host_model="per_op", host_us=10.0, elementwise_kept=0.5, quantizes=TORCHAO,
                measured_as=("openvino",), validated=False, band_factor=1.5),
-    EngineSpec("tensorrt", "TensorRT", None, (), ("fp32", "fp16", "bf16", "int8_dynamic", "int8_static", "fp8"),
+    # int8 in TensorRT is static (calibrated, or the scales of an ONNX file's Q/DQ nodes): never dynamic; a
+    # recommendation's TensorRT int8 comes from a profile's int8_static row (ONNX Runtime's, calibrated likewise)
+    EngineSpec("tensorrt", "TensorRT", None, (), ("fp32", "fp16", "bf16", "int8_static", "fp8"),
                "TensorRT's calibrator or ModelOpt", "tensorrt", "tensorrt", None, serves_on=("cuda",), gpu_vendors=("NVIDIA",),
                quantized_float_dtype="fp16",
                host_model="per_op", host_us=5.0, elementwise_kept=0.35, quantizes=WHOLE_GRAPH,

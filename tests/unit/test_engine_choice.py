@@ -46,3 +46,16 @@ def test_a_version_5_workload_loads_as_auto_and_a_configuration_keeps_vllm():
     assert old.schema_version == WORKLOAD_SCHEMA_VERSION == 6 and old.engine == "auto"
     named = parse_workload('{"schema_version": 5, "peak_rps": 1, "p95_ms": 100, "engine": "graphs"}', "w")
     assert named.engine == "graphs"
+
+
+def test_tensorrt_int8_is_static_as_tensorrt_builds_it_never_a_dynamic_row():
+    """TensorRT quantizes with calibrated or Q/DQ scales: a profile's int8_dynamic row (torchao's, or ONNX Runtime's
+    dynamic) never becomes a TensorRT option; an int8_static row (ONNX Runtime's, calibrated) does."""
+    from advisor.recommend.sizing import projection_sources
+
+    report = with_engine_rows(scenario_report(), "onnxruntime", 0.5)
+    assert "int8_dynamic" not in {v.precision for v in projection_sources(report.variants, "tensorrt")}
+    static = next(v for v in report.variants if v.engine == "onnxruntime" and v.precision == "int8_dynamic")
+    report.variants.append(static.model_copy(deep=True, update={"precision": "int8_static"}))
+    sources = {v.precision: v for v in projection_sources(report.variants, "tensorrt")}
+    assert sources["int8_static"].engine == "onnxruntime" and set(sources) == {"fp32", "bf16", "int8_static"}
