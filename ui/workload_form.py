@@ -19,7 +19,8 @@ REDUNDANCY = {"by service hours (N+1 at 24 h a day)": None, "none: no spare": "n
 # What auto weighs (advisor/recommend/engine_choice.py), said where the reader chooses it.
 AUTO_TIP = ("auto: every validated engine the profile shows the model runs with, on cards without a measurement: "
             "a torch engine the profile ran, TensorRT where the model reached ONNX (an ONNX Runtime or OpenVINO row "
-            "measured, or an ONNX file profiled). An engine not validated, or that the model was not shown to run "
+            "measured; an ONNX file profiled alone reaches no card, its operators uncounted). An engine not "
+            "validated, or that the model was not shown to run "
             "with, is weighed only when chosen here, and its figures say so (docs/recommendation.md, 'The engine').")
 
 

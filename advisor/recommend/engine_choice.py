@@ -4,8 +4,9 @@ The workload's engine ``auto`` (the default) weighs every engine of the registry
 projection is validated (docs/projection-validation.md), and that this profile shows the model runs with: a
 torch engine where the profile ran it (eager, or torch.compile), TensorRT where the model reached ONNX (an ONNX
 Runtime or OpenVINO row measured, or an ONNX file profiled), since TensorRT builds its engine from that file. An
-engine nobody validated, or that this model was never shown to run with, is weighed only when named
-(``--engine NAME``), and its figures say so.
+ONNX file profiled alone still reaches no card: torch cannot count its operators, so the projection refuses each
+card and says why. An engine nobody validated, or that this model was never shown to run with, is weighed only
+when named (``--engine NAME``), and its figures say so.
 """
 
 from __future__ import annotations
