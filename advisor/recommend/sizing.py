@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from advisor.performance.cpu import precision_unfit, profiled_threads, project_cpu
@@ -182,8 +183,8 @@ def best_variant(ctx: Context, device: Device, variants: list[VariantResult]) ->
         if picked:
             p95s = [r[4] for r in picked if r[4] is not None]
             return Exclusion(label=device.label, category=category,
-                             reason="; ".join(f"{f'{engine} ' if several else ''}{precision}: {why}"
-                                              for _, engine, precision, why, _ in picked),
+                             reason=_by_reason((f"{f'{engine} ' if several else ''}{precision}", why)
+                                               for _, engine, precision, why, _ in picked),
                              best_p95_ms=min(p95s) if p95s else None)
     return Exclusion(label=device.label, category="unsupported", reason="no variant can run here")
 
@@ -204,12 +205,16 @@ def _engines_set_aside(chosen_engine: str, chosen: Sizing, sized: dict[tuple[str
             *_, precision, s = min(held)
             out[engine] = f"{_compared(s, chosen)} (its best: {precision})"
             continue
-        precisions: dict[str, list[str]] = {}  # each reason once, with the precisions it set aside
-        for (e, p), r in (aside | dropped).items():
-            if e == engine:
-                precisions.setdefault(r, []).append(p)
-        out[engine] = "; ".join(f"{', '.join(ps)}: {r}" for r, ps in precisions.items())
+        out[engine] = _by_reason((p, r) for (e, p), r in (aside | dropped).items() if e == engine)
     return out
+
+
+def _by_reason(variants: Iterable[tuple[str, str]]) -> str:
+    """Each reason once, after the variants it set aside ("fp32, fp16: the catalog has no memory bandwidth ...")."""
+    grouped: dict[str, list[str]] = {}
+    for variant, why in variants:
+        grouped.setdefault(why, []).append(variant)
+    return "; ".join(f"{', '.join(vs)}: {why}" for why, vs in grouped.items())
 
 
 def _continuous(ctx: Context) -> bool:

@@ -94,6 +94,13 @@ def test_a_large_language_model_does_not_fit_a_small_card():
     assert card.memory_gb * 2**30 * 0.9 >= 20 * 2**30  # bf16 halves the 40 GiB: only big cards hold it
 
 
+def test_a_reason_shared_by_several_precisions_is_said_once_after_them():
+    from advisor.recommend.sizing import _by_reason
+    why = "the catalog has no memory bandwidth for NVIDIA A2"
+    assert _by_reason([("fp32", why), ("fp16", "too slow"), ("int8_dynamic", why)]) == \
+        f"fp32, int8_dynamic: {why}; fp16: too slow"
+
+
 def test_an_owned_card_that_meets_the_target_is_kept_at_the_cost_of_its_power_and_its_hosts():
     rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, owned_card="NVIDIA L40S",
                                                       redundancy="none"))  # one card alone: N+1 has its own tests
