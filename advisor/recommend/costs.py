@@ -30,6 +30,9 @@ from advisor.recommend.renting import rent_per_instance
 from advisor.recommend.schema import Action, Exclusion, Option
 from advisor.schema.report import VariantResult
 
+# How a rented option's notes begin when its catalog row is marked doubtful: the verdict repeats it (verdict.py).
+DOUBTFUL_ROW = "doubtful catalog row"
+
 
 @dataclass
 class Chosen:
@@ -335,7 +338,8 @@ def rent_option(ctx: Context, device: Device, sized: Sized, offer: Offer) -> Opt
     if offer.price_scope == "gpu_only":
         notes.append("price is for the GPU only: CPU and memory are billed extra and not included")
     if offer.doubtful:
-        notes.append(f"doubtful catalog row: {offer.notes or 'see its source'}")
+        dated = f"price of {offer.price_date}" if offer.price_date else "undated price"
+        notes.append(f"{DOUBTFUL_ROW} ({dated}): {offer.notes or 'see its source'}")
     if offer.certification_scope:
         notes.append(f"certification scope: {offer.certification_scope}")
     if offer.billing_granularity == "unknown":

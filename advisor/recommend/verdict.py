@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from advisor.performance.projection import Performance, project
 from advisor.recommend.context import Context
+from advisor.recommend.costs import DOUBTFUL_ROW
 from advisor.recommend.schema import Exclusion, Option, Verdict
 from advisor.recommend.sizing import source_row
 from advisor.recommend.workload import Workload
@@ -59,6 +60,10 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                        "nothing was added for it, so measure it before relying on the target.")
     if best.price_checks:
         reasons.append(f"Ask for quotes before buying: {' and '.join(best.price_checks)}.")
+    if doubt := next((note for note in best.notes if note.startswith(DOUBTFUL_ROW)), None):
+        # the row's first clause says why (second-hand, read on a date); the rest stays in the option's notes
+        reasons.append(f"Its price comes from a {doubt.split('; ')[0]}: check the provider's own price before "
+                       "relying on it.")
     if best.energy_per_inference_j is not None:
         scope = "idle time and PUE included" if best.action != "cloud" else "PUE included"
         reasons.append(f"Energy {number(best.energy_per_inference_j)} J per inference ({scope}), {number(best.co2_g_per_1000)} g "
