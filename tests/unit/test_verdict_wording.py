@@ -1,6 +1,10 @@
 """The verdict's wording, as a stranger read it (issue 26): a verdict resting on an unsettled row says so first, and the
 headline and the table count the copies of the CPU set-up and the instances alike."""
 
+from types import SimpleNamespace
+
+from advisor.recommend.schema import Option, Recommendation
+from advisor.recommend.verdict import make_verdict, verdict_headline
 from advisor.recommend.workload import Workload, load_preset
 from tests.unit.scenarios import scenario_report
 from tests.unit.test_recommend import decide
@@ -37,3 +41,41 @@ def test_the_verdict_and_the_table_count_copies_of_the_cpu_and_instances_alike()
     best = rec.verdict.choice
     assert best == option and rec.verdict.headline.startswith(
         f"Rent {best.units} x {best.label}, {best.devices} copies of the CPU set-up profiled in all and serve")
+
+
+def _option(action: str, label: str, total: float, **fields) -> Option:
+    return Option(action=action, label=label, units=1, devices=1, engine="eager", precision="fp32", batch_size=1,
+                  p50_ms=200, p95_ms_at_peak=1000, basis="projected", uncertainty_factor=1.5, utilisation_at_peak=0.2,
+                  total_cost_eur=total, cost_breakdown_eur={"rent": total}, cost_per_million_eur=1,
+                  cost_per_million_unit="inferences", energy_per_inference_j=1.0, energy_basis="estimated",
+                  co2_g_per_1000=0.1, **fields)
+
+
+def test_a_far_rental_says_its_round_trip_in_the_headline_and_its_table_row():
+    """Issue 24, read as a buyer: "Rent 1 x AWS g4dn.xlarge (us-east-1) ... holds the 2 s target with 1.6x headroom"
+    named no distance, and the table's p95 left the 90 ms out, so Virginia looked faster than Paris."""
+    from advisor.cli.render import recommendation_text
+
+    w = load_preset("bursty-pilot")
+    far = _option("cloud", "AWS g4dn.xlarge (us-east-1)", 500, network_rtt_ms=90.0, network_basis="from FR users to US-East")
+    headline = verdict_headline(far, w)
+    assert "the 90 ms network round trip from FR included" in headline and "with 1.8x headroom" in headline  # 2000 / 1090
+    near = _option("cloud", "AWS g4dn.xlarge (eu-west-3)", 600, network_rtt_ms=15.0, network_basis="from FR users to FR")
+    rec = Recommendation(report_id="r", model="m", profiled_on="d", workload=w, assumptions={},
+                         verdict=make_verdict(SimpleNamespace(workload=w), [far, near], [], []), ranked=[far, near], excluded=[])
+    text = recommendation_text(rec)
+    assert " 1090 " in text and " 1015 " in text and "includes its network round trip (15 ms, 90 ms)" in text
+
+
+def test_a_tie_reads_as_a_tie_and_a_cpu_server_is_not_bought_with_a_server_around_it():
+    """Issue 24: "The next option ... costs 0 EUR more" and "Buy 1 x CPU server 1 socket 64 threads with the server
+    around it" both read as slips to a committee."""
+    w = load_preset("bursty-pilot")
+    aws, azure = _option("cloud", "AWS g4dn.xlarge", 500.2), _option("cloud", "Azure NC4as_T4_v3", 500.4)
+    reasons = make_verdict(SimpleNamespace(workload=w), [aws, azure], [], []).reasons
+    assert "The next option, Azure NC4as_T4_v3, costs the same over the horizon: the order between them is by energy, " \
+           "then by name." in reasons
+    server = _option("upgrade", "buy CPU server 1 socket 64 threads", 7642, upfront_eur=6947)
+    assert verdict_headline(server, w).startswith("Buy 1 x CPU server 1 socket 64 threads and serve")
+    card = _option("upgrade", "buy NVIDIA T4", 7000, card="NVIDIA T4", upfront_eur=8684)
+    assert verdict_headline(card, w).startswith("Buy 1 x NVIDIA T4 with the server around it and serve")
