@@ -257,7 +257,7 @@ def buy_option(ctx: Context, device: Device, sized: Sized, owned_count: int = 0)
             checks.append(f"the card's {card.price_kind} price, {card.price_usd:,.0f} USD, is {stale}")
         if "Server Edition" in (card.form_factor or "") and hosts.server.site == "datacenter":
             # the row covers a fan-cooled Workstation Edition too: an order for a rack must name the passive one
-            checks.append("the Server Edition of the card (passively cooled, what a rack server takes): the catalog's "
+            checks.append("the card's Server Edition (passively cooled, as a rack server needs), since the catalog's "
                           "price does not say which edition it is")
         notes.append(
             f"per card: {card.price_note()}; {1.0 - kept:.0%} of the purchase recovered by resale at the end "

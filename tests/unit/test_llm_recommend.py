@@ -46,7 +46,7 @@ def test_a_buyer_in_france_is_not_sold_a_china_only_card_nor_a_workstation_editi
     assert all(o.card != "NVIDIA H20" for o in rec.ranked if o.action == "upgrade")
     assert any(e.label == "buy NVIDIA H20" and "made and sold for one market, CN" in e.reason for e in rec.excluded)
     pro = next(o for o in rec.ranked if o.card == "NVIDIA RTX PRO 6000 Blackwell" and o.action == "upgrade")
-    assert any(check.startswith("the Server Edition of the card (passively cooled") for check in pro.price_checks)
+    assert any(check.startswith("the card's Server Edition (passively cooled") for check in pro.price_checks)
     assert not any("Server Edition" in check for o in rec.ranked if o.card != pro.card for check in o.price_checks)
 
 
