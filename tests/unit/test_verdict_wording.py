@@ -79,3 +79,16 @@ def test_a_tie_reads_as_a_tie_and_a_cpu_server_is_not_bought_with_a_server_aroun
     assert verdict_headline(server, w).startswith("Buy 1 x CPU server 1 socket 64 threads and serve")
     card = _option("upgrade", "buy NVIDIA T4", 7000, card="NVIDIA T4", upfront_eur=8684)
     assert verdict_headline(card, w).startswith("Buy 1 x NVIDIA T4 with the server around it and serve")
+
+
+def test_the_preset_option_lists_every_bundled_preset():
+    """Issue 24: the hand-written list in --preset's help lacked office-workstation."""
+    import argparse
+
+    from advisor.cli.parser import add_workload_options
+    from advisor.recommend.workload import preset_names
+
+    parser = argparse.ArgumentParser()
+    add_workload_options(parser)
+    text = next(a.help for a in parser._actions if "--preset" in a.option_strings)
+    assert text is not None and all(name in text for name in preset_names()) and "office-workstation" in text
