@@ -282,7 +282,7 @@ class DecideView(QWidget):
         for r, row in enumerate(shown.rows):
             o = row.option
             cells = [o.label + (f"  [{row.tag}]" if row.tag else ""), o.engine, o.precision, str(o.batch_size),
-                     o.devices_text(), number(o.p50_ms), number(o.p95_ms_at_peak), short_basis(o), total_text(o),
+                     o.devices_text(), number(o.p50_ms), number(o.end_to_end_ms), short_basis(o), total_text(o),
                      number(o.cost_per_million_eur), number(o.energy_per_inference_j), number(o.co2_g_per_1000),
                      number(o.breakeven_month)]
             for c, text in enumerate(cells):
@@ -300,7 +300,7 @@ class DecideView(QWidget):
 
     def _chart(self, options: list, chosen) -> None:
         self.chart.clear()
-        points = [(max(o.p95_ms_at_peak, 1e-3), max(o.total_cost_eur, 1.0), o) for o in options]
+        points = [(max(o.end_to_end_ms, 1e-3), max(o.total_cost_eur, 1.0), o) for o in options]
         colors = {"keep": "#2e7d4f", "upgrade": "#1f5fa8", "cloud": "#7a4fb0"}
         for action, color in colors.items():
             mine = [(x, y) for x, y, o in points if o.action == action]
@@ -308,7 +308,7 @@ class DecideView(QWidget):
                 self.chart.plot([x for x, _ in mine], [y for _, y in mine], pen=None, symbol="o", symbolSize=8,
                                 symbolBrush=color, name=action)
         if chosen is not None and any(o == chosen for _, _, o in points):
-            x, y = max(chosen.p95_ms_at_peak, 1e-3), max(chosen.total_cost_eur, 1.0)
+            x, y = max(chosen.end_to_end_ms, 1e-3), max(chosen.total_cost_eur, 1.0)
             self.chart.plot([x], [y], pen=None, symbol="star", symbolSize=18, symbolBrush="#d4a017")
             label = pg.TextItem(f"verdict: {chosen.label}" + (" (0 EUR drawn at 1)" if chosen.total_cost_eur < 1 else ""),
                                 anchor=(0, 1), color="#444")

@@ -20,6 +20,7 @@ from advisor.cli.commands import (
     cmd_verify,
 )
 from advisor.cli.profile import DEFAULT_MODEL, cmd_profile, cmd_show
+from advisor.recommend.workload import preset_names
 from advisor.report.destination import DEFAULT_REPORT_DIR
 from advisor.schema.engines import card_engines
 from advisor.schema.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS
@@ -71,8 +72,7 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--references", metavar="DIR", help="reports measured on real cards (a folder, such as "
                    "fleet profile --out writes): used for those cards ahead of projections")
     r.add_argument("--workload", help="a workload file (JSON)")
-    r.add_argument("--preset", help="a built-in workload: internal-tool, realtime-vision, health-documents, "
-                   "chatbot-24x7, bursty-pilot, classified-onprem")
+    r.add_argument("--preset", help=f"a built-in workload: {', '.join(preset_names())}")  # the folder's, never a copy
     r.add_argument("--peak-rps", type=float, help="requests per second at the busiest moment")
     r.add_argument("--avg-rps", type=float, help="requests per second on average while in use")
     r.add_argument("--users", type=int, help="instead of rates: the number of users...")

@@ -163,7 +163,7 @@ def recommendation_text(rec) -> str:
         for row in shown.rows:
             o = row.option
             rows.append([str(row.rank), row.tag, o.action, o.label[:44], o.devices_text(), o.engine, o.precision,
-                         str(o.batch_size), _num(o.p95_ms_at_peak), total_text(o),
+                         str(o.batch_size), _num(o.end_to_end_ms), total_text(o),
                          f"{o.upfront_eur:,.0f}", f"{o.running_eur_per_month(months):,.0f}",
                          "-" if o.breakeven_month is None else f"month {o.breakeven_month:.1f}",
                          _num(o.cost_per_million_eur),

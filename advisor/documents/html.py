@@ -190,8 +190,8 @@ def _charts(report: ProfileReport, rec: Recommendation | None) -> str:
     if rec is not None and rec.ranked:
         groups = {"keep": 0, "upgrade": 1, "cloud": 2}
         # Log axes cannot show a zero cost: such options are named under the chart instead.
-        points = [(o.label, o.p95_ms_at_peak, o.total_cost_eur, groups[o.action]) for o in rec.ranked
-                  if o.total_cost_eur > 0 and o.p95_ms_at_peak > 0]
+        points = [(o.label, o.end_to_end_ms, o.total_cost_eur, groups[o.action]) for o in rec.ranked
+                  if o.total_cost_eur > 0 and o.end_to_end_ms > 0]
         if points and rec.verdict.choice and rec.verdict.choice.label not in [p[0] for p in points]:
             note += (f'<p class="muted">The verdict, {_e(rec.verdict.choice.label)}, costs '
                      f"{_n(rec.verdict.choice.total_cost_eur)} EUR"
@@ -226,7 +226,7 @@ def _alternative(row: Row, months: int) -> list[str]:
     o = row.option
     tag = ", ".join(_e(part).replace(" ", "&nbsp;") for part in row.tag.split(", "))  # "best rent" on one line
     return [str(row.rank), _e(o.action) + (f"<br><b>{tag}</b>" if row.tag else ""), _e(o.label),
-            _e(o.devices_text()), f"{_e(o.engine)}, {_e(o.precision)}, batch {o.batch_size}", _n(o.p95_ms_at_peak),
+            _e(o.devices_text()), f"{_e(o.engine)}, {_e(o.precision)}, batch {o.batch_size}", _n(o.end_to_end_ms),
             _n(o.total_cost_eur) + ("" if o.cost_complete else " (lower bound)"), _n(o.upfront_eur),
             _n(o.running_eur_per_month(months)), _n(o.cost_per_million_eur), _n(o.energy_per_inference_j),
             _e(short_basis(o)) if o.measured else f'<span class="est">{_e(short_basis(o))}</span>']

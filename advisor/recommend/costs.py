@@ -258,6 +258,10 @@ def buy_option(ctx: Context, device: Device, sized: Sized, owned_count: int = 0)
         kwh = _on_site_kwh(ctx, load, devices, hosts.power_w)
         if stale := _price_age(card):
             checks.append(f"the card's {card.price_kind} price, {card.price_usd:,.0f} USD, is {stale}")
+        if "Server Edition" in (card.form_factor or "") and hosts.server.site == "datacenter":
+            # the row covers a fan-cooled Workstation Edition too: an order for a rack must name the passive one
+            checks.append("the card's Server Edition (passively cooled, as a rack server needs), since the catalog's "
+                          "price does not say which edition it is")
         notes.append(
             f"per card: {card.price_note()}; {1.0 - kept:.0%} of the purchase recovered by resale at the end "
             "of the horizon (assumed: see the assumptions)"

@@ -50,6 +50,10 @@ class Shortlist:
     def notes(self) -> list[str]:
         """The lines a table prints under it: each action with no option and why, and the break-even's reference."""
         lines = list(self.missing)
+        far = [r.option for r in self.rows if r.option.network_rtt_ms]
+        if far:  # the p95 column is what the users see: a far region must not look faster than a near one
+            trips = ", ".join(sorted({f"{o.network_rtt_ms:g} ms" for o in far}, key=lambda t: float(t.split()[0])))
+            lines.append(f"p95 at the peak as the users see it: a rented option's includes its network round trip ({trips})")
         if self.reference is not None and self.purchases:
             lines.append(f"break-even: each purchase against renting {self.reference.option.label} (#{self.reference.rank}), "
                          "the cheapest rental allowed")

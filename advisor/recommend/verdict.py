@@ -71,7 +71,11 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
     if len(options) > 1:
         second = options[1]
         gap = second.total_cost_eur - best.total_cost_eur
-        reasons.append(f"The next option, {second.label}, costs {gap:,.0f} EUR more over the horizon.")
+        if round(gap) == 0:  # "costs 0 EUR more" reads as a slip; a tie is decided by energy, then name (rank_key)
+            reasons.append(f"The next option, {second.label}, costs the same over the horizon: the order between them "
+                           "is by energy, then by name.")
+        else:
+            reasons.append(f"The next option, {second.label}, costs {gap:,.0f} EUR more over the horizon.")
     if not best.cost_complete:
         reasons.append(f"Its electricity is not counted, so its cost is a lower bound ({best.energy_basis}); "
                        "profile with --cpu-tdp-w or --wall-power-w to count it, which may change the ranking.")
@@ -137,6 +141,8 @@ def verdict_headline(best: Option, w: Workload) -> str:
         holds += f" (projected, within x/÷{best.uncertainty_factor:.3g})"
     if best.action == "cloud" and best.network_rtt_ms is None and w.users_region is not None:
         holds += f", its network round trip from {w.users_region} not known and not counted"
+    elif best.action == "cloud" and best.network_rtt_ms:  # a far region must say so where the committee reads
+        holds += f", the {best.network_rtt_ms:g} ms network round trip from {w.users_region} included"
     running = "electricity" if best.action == "keep" else "electricity and upkeep"
     unpriced = "" if best.cost_complete else " (electricity not counted)"
     if not best.cost_complete and monthly < 0.5:  # nothing to run it is priced: say so instead of "0 EUR a month"
@@ -157,8 +163,9 @@ def verdict_headline(best: Option, w: Workload) -> str:
         if best.label.startswith("keep "):  # the cards owned are kept and more bought (costs.keep_option)
             what = f"{best.label[0].upper()}{best.label[1:]} ({best.devices} in all) with the server around them"
         else:
-            what = (f"Buy {best.units} x {best.label.removeprefix('buy ')} with the server around "
-                    f"{'it' if best.units == 1 else 'them'}{in_all(best)}")
+            # a CPU server is itself the server: "Buy 1 x CPU server ... with the server around it" said it twice
+            around = "" if best.card is None else f" with the server around {'it' if best.units == 1 else 'them'}"
+            what = f"Buy {best.units} x {best.label.removeprefix('buy ')}{around}{in_all(best)}"
         return (f"{what}{spare_phrase(best)} and {serve}: {holds}; {best.upfront_eur:,.0f} EUR up front, then "
                 f"{running_cost}{pays}.")
     setup = f" after a {best.upfront_eur:,.0f} EUR setup fee" if best.upfront_eur else ""

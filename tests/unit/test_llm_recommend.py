@@ -39,6 +39,17 @@ def test_the_chatbot_preset_on_llama3_8b_buys_a_few_data_centre_cards_sized_for_
     assert {c.name for c in CATALOG.cards} <= named
 
 
+def test_a_buyer_in_france_is_not_sold_a_china_only_card_nor_a_workstation_edition_for_a_rack():
+    """Issue 24, read as a buyer: docs/llm-serving.md named "5 x H20" as the runner-up for a French chatbot, and the
+    RTX PRO 6000 Blackwell row covers a fan-cooled Workstation Edition and a passive Server Edition alike."""
+    rec = recommend_llm(architecture(LLAMA3_8B, "Llama-3-8B"), "c", chatbot(), CATALOG)
+    assert all(o.card != "NVIDIA H20" for o in rec.ranked if o.action == "upgrade")
+    assert any(e.label == "buy NVIDIA H20" and "made and sold for one market, CN" in e.reason for e in rec.excluded)
+    pro = next(o for o in rec.ranked if o.card == "NVIDIA RTX PRO 6000 Blackwell" and o.action == "upgrade")
+    assert any(check.startswith("the card's Server Edition (passively cooled") for check in pro.price_checks)
+    assert not any("Server Edition" in check for o in rec.ranked if o.card != pro.card for check in o.price_checks)
+
+
 def test_the_engine_moves_the_verdict_eager_needs_more_gpus_than_a_serving_engine():
     arch = architecture(LLAMA3_8B, "Llama-3-8B")
     served = recommend_llm(arch, "c", chatbot(engine="vllm"), CATALOG).verdict.choice

@@ -3,9 +3,12 @@ headline and the table count the copies of the CPU set-up and the instances alik
 doubtful catalog price says so."""
 
 import dataclasses
+from types import SimpleNamespace
 
 from advisor.devices.machine import Machine
 from advisor.recommend.decide import recommend
+from advisor.recommend.schema import Option, Recommendation
+from advisor.recommend.verdict import make_verdict, verdict_headline
 from advisor.recommend.workload import Workload, load_preset
 from tests.unit.scenarios import scenario_report
 from tests.unit.test_recommend import CATALOG, decide
@@ -61,3 +64,52 @@ def test_a_verdict_renting_from_a_doubtful_catalog_row_says_so_and_dates_the_pri
     said = [reason for reason in doubtful.reasons if "doubtful catalog row" in reason]
     assert said == [f"Its price comes from a doubtful catalog row ({f'price of {dated}' if dated else 'undated price'}): "
                     "second-hand: read by a public project: check the provider's own price before relying on it."]
+def _option(action: str, label: str, total: float, **fields) -> Option:
+    return Option(action=action, label=label, units=1, devices=1, engine="eager", precision="fp32", batch_size=1,
+                  p50_ms=200, p95_ms_at_peak=1000, basis="projected", uncertainty_factor=1.5, utilisation_at_peak=0.2,
+                  total_cost_eur=total, cost_breakdown_eur={"rent": total}, cost_per_million_eur=1,
+                  cost_per_million_unit="inferences", energy_per_inference_j=1.0, energy_basis="estimated",
+                  co2_g_per_1000=0.1, **fields)
+
+
+def test_a_far_rental_says_its_round_trip_in_the_headline_and_its_table_row():
+    """Issue 24, read as a buyer: "Rent 1 x AWS g4dn.xlarge (us-east-1) ... holds the 2 s target with 1.6x headroom"
+    named no distance, and the table's p95 left the 90 ms out, so Virginia looked faster than Paris."""
+    from advisor.cli.render import recommendation_text
+
+    w = load_preset("bursty-pilot")
+    far = _option("cloud", "AWS g4dn.xlarge (us-east-1)", 500, network_rtt_ms=90.0, network_basis="from FR users to US-East")
+    headline = verdict_headline(far, w)
+    assert "the 90 ms network round trip from FR included" in headline and "with 1.8x headroom" in headline  # 2000 / 1090
+    near = _option("cloud", "AWS g4dn.xlarge (eu-west-3)", 600, network_rtt_ms=15.0, network_basis="from FR users to FR")
+    rec = Recommendation(report_id="r", model="m", profiled_on="d", workload=w, assumptions={},
+                         verdict=make_verdict(SimpleNamespace(workload=w), [far, near], [], []), ranked=[far, near], excluded=[])
+    text = recommendation_text(rec)
+    assert " 1090 " in text and " 1015 " in text and "includes its network round trip (15 ms, 90 ms)" in text
+
+
+def test_a_tie_reads_as_a_tie_and_a_cpu_server_is_not_bought_with_a_server_around_it():
+    """Issue 24: "The next option ... costs 0 EUR more" and "Buy 1 x CPU server 1 socket 64 threads with the server
+    around it" both read as slips to a committee."""
+    w = load_preset("bursty-pilot")
+    aws, azure = _option("cloud", "AWS g4dn.xlarge", 500.2), _option("cloud", "Azure NC4as_T4_v3", 500.4)
+    reasons = make_verdict(SimpleNamespace(workload=w), [aws, azure], [], []).reasons
+    assert "The next option, Azure NC4as_T4_v3, costs the same over the horizon: the order between them is by energy, " \
+           "then by name." in reasons
+    server = _option("upgrade", "buy CPU server 1 socket 64 threads", 7642, upfront_eur=6947)
+    assert verdict_headline(server, w).startswith("Buy 1 x CPU server 1 socket 64 threads and serve")
+    card = _option("upgrade", "buy NVIDIA T4", 7000, card="NVIDIA T4", upfront_eur=8684)
+    assert verdict_headline(card, w).startswith("Buy 1 x NVIDIA T4 with the server around it and serve")
+
+
+def test_the_preset_option_lists_every_bundled_preset():
+    """Issue 24: the hand-written list in --preset's help lacked office-workstation."""
+    import argparse
+
+    from advisor.cli.parser import add_workload_options
+    from advisor.recommend.workload import preset_names
+
+    parser = argparse.ArgumentParser()
+    add_workload_options(parser)
+    text = next(a.help for a in parser._actions if "--preset" in a.option_strings)
+    assert text is not None and all(name in text for name in preset_names()) and "office-workstation" in text
