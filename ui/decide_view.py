@@ -277,6 +277,9 @@ class DecideView(QWidget):
         options = self.visible_options()
         chosen = self.recommendation.verdict.choice
         shown = shortlist(self.recommendation, None, options)
+        if shown.rows:  # a language model's configuration is costed per million tokens, a profile per inference
+            self.ranked.horizontalHeaderItem(RANKED.index("EUR / million")).setToolTip(
+                f"EUR per million {shown.rows[0].option.cost_per_million_unit}")
         self.ranked.setRowCount(len(shown.rows))
         self.ranked.setVerticalHeaderLabels([str(row.rank) for row in shown.rows])
         for r, row in enumerate(shown.rows):

@@ -211,7 +211,8 @@ def _alternatives(rec: Recommendation) -> str:
     shown = shortlist(rec, TOP_OPTIONS)
     # engine, precision and batch share a cell: fourteen columns did not fit a page's width in print
     head = ["#", "action", "option", "devices", "served as", "p95 ms at peak", "total EUR", "up front EUR",
-            "EUR a month", "EUR per million", "J per inference", "basis"]
+            "EUR a month", f"EUR per million {shown.rows[0].option.cost_per_million_unit if shown.rows else 'inferences'}",
+            "J per inference", "basis"]
     rows = [_alternative(row, months) for row in shown.rows]
     notes = "".join(f'<p class="muted">{_e(note)}</p>' for note in shown.notes())
     more = (f'<p class="muted">{shown.more} further options, and every option\'s notes, in the '

@@ -84,12 +84,25 @@ def test_recommend_takes_a_config_on_the_command_line_and_refuses_a_serving_engi
     assert rec["report_id"].startswith("config-") and rec["profiled_on"].startswith("nothing")
     assert rec["workload"]["engine"] == "vllm"
     assert main(["recommend", str(config / "config.json"), "--preset", "chatbot-24x7", "--engine", "tensorrt"]) == 0
-    assert "tensorrt" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "tensorrt" in out and "EUR/M tok" in out and "EUR/M inf" not in out  # the table's unit is the verdict's
     from tests.unit.test_documents import V2  # a profile report
 
     assert main(["recommend", str(V2), "--preset", "internal-tool", "--engine", "vllm"]) == 2
     err = capsys.readouterr().err
     assert "recommend CONFIG.json" in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_batch_generation_preset_sizes_a_night_of_long_prompts_with_no_spare():
+    """Issue 23 item 6: the batch-generation preset, sized by goodput at its SLO like the chatbot, steady, no spare."""
+    workload = load_preset("batch-generation")
+    assert workload.redundancy == "none" and workload.peak_rps == workload.avg_rps and workload.hours_per_day == 8
+    rec = recommend_llm(architecture(LLAMA3_8B, "Llama-3-8B"), "config-x", workload, CATALOG)
+    best = rec.verdict.choice
+    assert best is not None and best.cost_per_million_unit == "tokens" and best.p95_ms_at_peak <= workload.p95_ms
+    assert "spare" not in rec.verdict.headline
+    chat = recommend_llm(architecture(LLAMA3_8B, "Llama-3-8B"), "config-x", chatbot(), CATALOG)
+    assert rec.verdict.choice.total_cost_eur < chat.verdict.choice.total_cost_eur  # 1.74 req/s for 8 h against 20 at peak all day
 
 
 def test_owned_cards_too_few_for_the_load_are_kept_and_more_bought_in_one_plain_sentence():
