@@ -11,7 +11,8 @@ Needs torchvision built for the installed torch (and transformers, the project's
 --missing counts only the pairs the file at --out lacks and keeps its other tables (new rows need only the package that
 builds their models, e.g. transformers for a new BERT sequence length).
 Model keys: torchvision:<constructor> (at size `default`: the image size in IMAGE_SIZES, else 224) and
-hf:bert-base-uncased / hf:bert-large-uncased / hf:distilbert-base-uncased at size seqN.
+hf:bert-base-uncased / hf:bert-large-uncased / hf:nreimers/MiniLM-L6-H384-uncased / hf:distilbert-base-uncased at size
+seqN.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ IMAGE_SIZES = {"efficientnet_b1": 240, "efficientnet_b2": 288, "efficientnet_b3"
 BERT = {  # the published configurations (hidden size, layers, heads, feed-forward)
     "hf:bert-base-uncased": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072),
     "hf:bert-large-uncased": dict(hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096),
+    # MiniLM-L6-H384 (sentence-transformers/all-MiniLM-L6-v2's config.json, _name_or_path nreimers/MiniLM-L6-H384-uncased)
+    "hf:nreimers/MiniLM-L6-H384-uncased": dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=12,
+                                               intermediate_size=1536),
 }
 
 

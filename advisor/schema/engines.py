@@ -85,9 +85,11 @@ class EngineSpec:
 # benchmarks/projection_validation.py on published measurements (2026-12-06; tensorrt refitted 2026-12-07 once the T4's
 # tensor peaks took its sustained clock, docs/projection-validation.md); compile's
 # launch cost is eager's (its published tables are all large batches) and graphs takes compile's fusion. The
-# onnxruntime (CUDA) and graphs rows stay assumed (validated=False): the published measurements found (2026-12-07) are
-# too few to validate them: ONNX Runtime one held-out table (9 cells on a T4, inside the band), graphs two fp32 cells
-# on a T4 projected 2.4-4.7x fast (docs/projection-validation.md). Neither row's constants reach a CPU projection.
+# onnxruntime (CUDA) and graphs rows stay assumed (validated=False), checked on published measurements (2026-12-07,
+# docs/projection-validation.md): ONNX Runtime, held out on a T4, an RTX 3090 and an A100 80GB, projects its fp16
+# tables within 5% (T4) and 24% (A100 80GB) median, but its fp32 tables (the precision it projects on a card, with
+# int8) 1.6-2.9x fast, and its card-bound cells miss the 30% goal (40% median); graphs' six fp32 cells on a T4 project
+# 2.4-4.7x fast. Neither row's constants reach a CPU projection.
 TORCHAO = ("linear",)  # torchao quantizes nn.Linear layers only
 WHOLE_GRAPH = ("linear", "matmul", "conv")  # every matrix product and convolution
 
