@@ -5,6 +5,7 @@ from __future__ import annotations
 from advisor.performance.projection import Performance, project
 from advisor.recommend.context import Context
 from advisor.recommend.costs import DOUBTFUL_ROW
+from advisor.recommend.renting import breakeven_reference
 from advisor.recommend.schema import Exclusion, Option, Verdict
 from advisor.recommend.sizing import source_row
 from advisor.recommend.workload import Workload
@@ -52,7 +53,8 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                        "EUR a month of rent.")
     elif best.upfront_eur:
         reasons.append(f"Up front {best.upfront_eur:,.0f} EUR, then {best.running_eur_per_month(w.horizon_months):,.0f} EUR a "
-                       "month to run" + (f"; against renting it pays for itself in month {best.breakeven_month:.1f}"
+                       "month to run" + (f"; against renting {_breakeven_rental(options)} it pays for itself in month "
+                                         f"{best.breakeven_month:.1f}"
                                          if best.breakeven_month is not None else "; no allowed cloud option to compare "
                                                                                   "with (renting is excluded)") + ".")
     if best.action == "cloud" and best.network_rtt_ms is None and w.users_region is not None:
@@ -98,6 +100,17 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                     f"profile again on a quiet machine, then recommend again. {headline}")
     return Verdict(action=best.action, headline=headline, choice=best, reasons=reasons,
                    precision_advice=_precision_advice(best, variants, w, excluded) if variants else precision_advice)
+
+
+def _breakeven_rental(options: list[Option]) -> str:
+    """The rental a purchase's break-even is measured against, and whether its price is in doubt: a committee reads the
+    month as firm as the row it comes from."""
+    rent = breakeven_reference(options)
+    if rent is None:
+        return "the cheapest allowed rental"
+    label = f"{rent.units} x {rent.label}" if rent.units > 1 else rent.label
+    doubt = next((note for note in rent.notes if note.startswith(DOUBTFUL_ROW)), None)
+    return f"{label}, the cheapest allowed," + (f" whose price is a {doubt.split('; ')[0].split(': ')[0]}," if doubt else "")
 
 
 def network_clause(option: Option) -> str:

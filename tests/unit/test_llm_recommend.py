@@ -149,3 +149,16 @@ def test_an_offer_mapped_to_its_exact_card_is_projected_and_one_left_unmapped_sa
     assert azure.card == "NVIDIA A100 80GB PCIe" and azure.basis.startswith("projected from the configuration")
     ovh = next(e for e in rec.excluded if e.label.startswith("OVHcloud h100-380"))
     assert ovh.category == "no_spec" and "the listing names no form factor" in ovh.reason
+
+
+def test_the_break_even_names_the_rental_it_is_measured_against_and_whether_its_price_is_in_doubt():
+    """Issue 24: 'pays for itself in month 11' rested on a second-hand rental row, and the verdict did not say so."""
+    from advisor.recommend.renting import breakeven_reference
+
+    rec = recommend_llm(architecture(LLAMA3_8B, "Llama-3-8B"), "config-x", chatbot(), CATALOG)
+    rent = breakeven_reference(rec.ranked)
+    assert rec.verdict.choice.action == "upgrade" and rent is not None
+    reason = next(r for r in rec.verdict.reasons if "pays for itself" in r)
+    assert rent.label in reason and "the cheapest allowed" in reason
+    doubtful = any(n.startswith("doubtful catalog row") for n in rent.notes)
+    assert ("doubtful catalog row" in reason) == doubtful
