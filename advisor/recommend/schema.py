@@ -23,6 +23,8 @@ class Option(Record):
     units: int = Field(description="cards bought or kept, or cloud instances")
     devices: int = Field(description="GPUs (or CPUs) serving in all, spares included")
     spare_devices: int = Field(default=0, description="of devices: kept spare for N+1 (the workload's redundancy)")
+    idle_devices: int = Field(default=0, description="of devices: neither serving nor spare, bought because the card "
+                                                     "is sold only on whole baseboards (SXM, OAM)")
     engine: str = Field(description="what serves the model (advisor/schema/engines.py): a measured engine, or the "
                                     "one projected for")
     precision: str

@@ -121,14 +121,15 @@ def network_clause(option: Option) -> str:
 
 
 def spare_phrase(option: Option) -> str:
-    """What of an option is kept spare for N+1, as a clause ('' when nothing is)."""
-    if not option.spare_devices:
-        return ""
-    if option.action == "cloud":
-        return ", one instance spare (N+1)"
-    if option.card is None:
-        return ", one server spare (N+1)"
-    return f", {option.spare_devices} of the {option.devices} GPUs spare (N+1)"
+    """What of an option is kept spare for N+1, and bought idle with a whole baseboard, as a clause ('' when none)."""
+    spare = ""
+    if option.spare_devices:
+        spare = (", one instance spare (N+1)" if option.action == "cloud" else ", one server spare (N+1)"
+                 if option.card is None else f", {option.spare_devices} of the {option.devices} GPUs spare (N+1)")
+    if not option.idle_devices:
+        return spare
+    idle = f"{option.idle_devices} more idle" if spare else f"{option.idle_devices} of the {option.devices} GPUs idle"
+    return f"{spare}{' and ' if spare else ', '}{idle} (the card is sold on whole baseboards)"
 
 
 def in_all(option: Option) -> str:

@@ -141,6 +141,12 @@ def test_n_plus_1_keeps_a_whole_replica_of_a_language_model_spare():
     b200 = next(o for o in spared.ranked if o.card == "NVIDIA B200" and o.action == "upgrade")
     # 2 replicas of 2 GPUs leave room on the baseboard bought anyway: the spare costs nothing more.
     assert b200.spare_devices == 2 and b200.total_cost_eur == pytest.approx(alone[b200.label].total_cost_eur)
+    # B200: 4 serving and 2 spare of the 8 bought, the other 2 idle; a verdict buying them says so
+    from advisor.recommend.verdict import spare_phrase
+
+    assert (b200.devices, b200.idle_devices, mi300x.idle_devices) == (8, 2, 4)  # the second MI300X board: 4 spare, 4 idle
+    assert spare_phrase(b200) == ", 2 of the 8 GPUs spare (N+1) and 2 more idle (the card is sold on whole baseboards)"
+    assert spare_phrase(alone[b200.label]) == ", 4 of the 8 GPUs idle (the card is sold on whole baseboards)"
 
 
 def test_an_offer_mapped_to_its_exact_card_is_projected_and_one_left_unmapped_says_why():
