@@ -32,6 +32,9 @@ class Sizing:
     p95_ms: float  # simulated at the peak rate
     performance: Performance
     replica: int = 1  # devices one copy of the model spans: what one failure takes down, and what N+1 keeps spare
+    # Projected: the devices the load would need at the projection's central figure (sizing plans for the slow end of
+    # its band); None where measured or not worked out.
+    central_units: int | None = None
 
 
 def _service(times: dict[int, float], k: int) -> float:

@@ -32,6 +32,8 @@ from advisor.schema.report import VariantResult
 
 # How a rented option's notes begin when its catalog row is marked doubtful: the verdict repeats it (verdict.py).
 DOUBTFUL_ROW = "doubtful catalog row"
+# How an option's note begins when its projection's central figure would need fewer devices (verdict.py repeats it).
+CENTRAL_SIZING = "at the central projection"
 
 
 @dataclass
@@ -396,6 +398,11 @@ def _option(
     tokens = ctx.tokens_per_request()
     denominator = load.requests * (tokens or 1)
     perf = load.sizing.performance
+    if (central := load.sizing.central_units) is not None and central < load.sizing.units:
+        what = "GPUs" if device.card else "copies of the CPU set-up"
+        notes = [*notes, f"{CENTRAL_SIZING}: {central} {what} serving would hold the target at the projection's central "
+                         f"figure, against {load.sizing.units} at the slow end of its band (x/÷{perf.band:.3g}), which "
+                         "this option is sized for"]
     return Option(
         action=action,
         label=device.label,

@@ -301,8 +301,9 @@ def _best(arch: Architecture, card: Card, counts: tuple[int, ...], engine: Servi
         t = setup.gpus
         replica = ReplicaPerformance(perf.precision, perf.batch_size, perf.p50_ms, perf.p95_ms, perf.band, perf.basis,
                                      None, perf.regime, perf.engine, perf.path, True, gpus=t)
+        central = size(perfs, w.peak, w.p95_ms, w.batching, continuous=setup.engine.continuous_batching)
         sizing = Sizing(result.units * t, result.batch_size, result.utilisation, result.p95_ms, replica,
-                        replica=t)
+                        replica=t, central_units=None if isinstance(central, str) else central.units * t)
         candidate = Candidate(setup, result.units, sizing, held, *tails[result.batch_size])
         return candidate
     return f"misses the p95 target of {w.p95_ms:g} ms at the peak of {w.peak:g} requests/s on any replica size"

@@ -146,6 +146,7 @@ def best_variant(ctx: Context, device: Device, variants: list[VariantResult]) ->
     best: tuple[tuple, VariantResult, str, Sizing] | None = None
     reasons: list[tuple[Category, str, str, str, float | None]] = []  # category, engine, precision, why, best p95
     sized: dict[tuple[str, str], Sizing] = {}
+    central: dict[tuple[str, str], dict[int, Performance]] = {}  # each row's figures before the band's slow end
     found = candidates(ctx, device, variants)
     # Rows the quality floor or noise set aside count here only where every measured engine could serve.
     dropped = ctx.rows_set_aside if device.card is None or device.measured_here else {}
@@ -167,10 +168,12 @@ def best_variant(ctx: Context, device: Device, variants: list[VariantResult]) ->
         # Fewest devices (the cost), then the fastest at the peak, then the smallest model.
         rank = (result.units, round(result.p95_ms, 3), variant.model_size_bytes or 0, variant.precision, engine)
         sized[(engine, variant.precision)] = result
+        central[(engine, variant.precision)] = perfs
         if best is None or rank < best[0]:
             best = (rank, variant, engine, result)
     if best is not None:
         _, chosen_row, chosen_engine, chosen = best
+        chosen.central_units = _central_units(ctx, chosen, central[(chosen_engine, chosen_row.precision)])
         aside = {(engine, precision): _compared(s, chosen) for (engine, precision), s in sized.items()
                  if (engine, precision) != (chosen_engine, chosen_row.precision)}
         aside.update({(engine, precision): why for _, engine, precision, why, _ in reasons})
@@ -187,6 +190,15 @@ def best_variant(ctx: Context, device: Device, variants: list[VariantResult]) ->
                                                for _, engine, precision, why, _ in picked),
                              best_p95_ms=min(p95s) if p95s else None)
     return Exclusion(label=device.label, category="unsupported", reason="no variant can run here")
+
+
+def _central_units(ctx: Context, chosen: Sizing, perfs: dict[int, Performance]) -> int | None:
+    """The devices the chosen row would need at its projection's central figure (only the chosen one: a committee asks
+    what the hopeful end would buy, and a sizing per row would double the work); None where measured."""
+    if all(p.measured for p in perfs.values()):
+        return None
+    result = size(perfs, ctx.workload.peak, ctx.workload.p95_ms, ctx.workload.batching, continuous=_continuous(ctx))
+    return None if isinstance(result, str) else result.units
 
 
 def _compared(s: Sizing, chosen: Sizing) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from advisor.performance.projection import Performance, project
 from advisor.recommend.context import Context
-from advisor.recommend.costs import DOUBTFUL_ROW
+from advisor.recommend.costs import CENTRAL_SIZING, DOUBTFUL_ROW
 from advisor.recommend.renting import breakeven_reference
 from advisor.recommend.schema import Exclusion, Option, Verdict
 from advisor.recommend.sizing import source_row
@@ -62,6 +62,9 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                        "nothing was added for it, so measure it before relying on the target.")
     if best.price_checks:
         reasons.append(f"Ask for quotes before buying: {' and '.join(best.price_checks)}.")
+    if central := next((note for note in best.notes if note.startswith(CENTRAL_SIZING)), None):
+        reasons.append(f"Sized for the slow end of the projection's band, as a purchase must be: "
+                       f"{central.split(': ', 1)[1]}; a measurement of the model on the card says which holds.")
     if doubt := next((note for note in best.notes if note.startswith(DOUBTFUL_ROW)), None):
         # the row's first clause says why (second-hand, read on a date); the rest stays in the option's notes
         reasons.append(f"Its price comes from a {doubt.split('; ')[0]}: check the provider's own price before "

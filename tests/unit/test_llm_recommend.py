@@ -168,3 +168,14 @@ def test_the_break_even_names_the_rental_it_is_measured_against_and_whether_its_
     assert rent.label in reason and "the cheapest allowed" in reason
     doubtful = any(n.startswith("doubtful catalog row") for n in rent.notes)
     assert ("doubtful catalog row" in reason) == doubtful
+
+
+def test_a_projected_purchase_says_what_the_central_figure_would_need_beside_the_slow_end_it_is_sized_for():
+    """Issue 24 (a buyer's question): sized at the slow end of x/÷1.75, how many would the central projection need?"""
+    rec = recommend_llm(architecture(LLAMA3_70B, "Llama-3-70B"), "c", chatbot(), CATALOG)
+    best = rec.verdict.choice
+    serving = best.devices - best.spare_devices - best.idle_devices
+    note = next(n for n in best.notes if n.startswith("at the central projection"))
+    central = int(note.split(": ", 1)[1].split()[0])
+    assert 1 <= central < serving and f"against {serving} at the slow end" in note
+    assert any(r.startswith("Sized for the slow end") and f"{central} GPUs serving" in r for r in rec.verdict.reasons)
