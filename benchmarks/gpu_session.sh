@@ -80,9 +80,11 @@ if \"CUDAExecutionProvider\" not in providers:
     sys.exit(\"the CPU build of onnxruntime: on a GPU its rows say to install onnxruntime-gpu, which this machine \"
              \"cannot download (no network); the other engines still run\")
 ' 2>&1 | tee '$OUT/onnxruntime-gpu.log'"
-    engines embedding 1,8 15 240
-    engines vision 1,8 15 240
-    engines llm 1 10 200
+    # PART=engines in one 600 s call: the step limits, the two checks included, add up to 630 s at worst, so only the
+    # last (llm, the least telling: onnxruntime does not export its generation) can be cut short
+    engines embedding 1,8 12 180
+    engines vision 1,8 12 180
+    engines llm 1 10 120
 fi
 echo "=== done at $(date -u +%T); files:" | tee -a "$LOG"
 ls -la "$OUT" | tee -a "$LOG"
