@@ -5,17 +5,17 @@ checks that it runs there, the timed call with IO binding).
 Variants: fp32 everywhere. fp16 on a GPU only: the fp32 file converted by ONNX Runtime's own converter
 (``onnxruntime.transformers.float16.convert_float_to_float16`` with ``keep_io_types=True``) rather than a second
 export of the model cast to fp16: one export serves every variant, the inputs and outputs stay fp32 as the profiler
-feeds them, and the converter leaves in fp32 the operators on its block list (mostly those without fp16 kernels). Not
-on a CPU:
-the CPU provider has few fp16 kernels and runs fp16 nodes in fp32 behind inserted casts (microsoft/onnxruntime,
-onnxruntime/core/optimizer/insert_cast_transformer.h, commit 5bbbd754f2900aae44631a2c91cf02133e76330f), so a CPU fp16
-row would time casts. int8 by ONNX Runtime's dynamic quantization (weights int8, activations quantized per call) and
-by its static quantization (QDQ, activation scales calibrated beforehand on generated inputs, not on real data), on a
-CPU only: ONNX Runtime quantizes for GPUs through the TensorRT execution provider, not the CUDA one (its documentation,
-"Quantization on GPU": https://onnxruntime.ai/docs/performance/model-optimizations/quantization.html, source
-microsoft/onnxruntime docs/performance/model-optimizations/quantization.md, commit
-053270ce9a1f42c13f6bc17a4812184c66885ef7, read 2026-12-07), so an int8 row on the CUDA provider would not be int8
-compute."""
+feeds them, and the converter leaves in fp32 the operators on its block list (mostly those without fp16 kernels).
+Not on a CPU: the CPU provider has few fp16 kernels and runs fp16 nodes in fp32 behind inserted casts
+(microsoft/onnxruntime, onnxruntime/core/optimizer/insert_cast_transformer.h, commit
+5bbbd754f2900aae44631a2c91cf02133e76330f), so a CPU fp16 row would time casts.
+
+int8 by ONNX Runtime's dynamic quantization (weights int8, activations quantized per call) and by its static
+quantization (QDQ, activation scales calibrated beforehand on generated inputs, not on real data), on a CPU only: ONNX
+Runtime quantizes for GPUs through the TensorRT execution provider, not the CUDA one (its documentation, "Quantization
+on GPU": https://onnxruntime.ai/docs/performance/model-optimizations/quantization.html, source microsoft/onnxruntime
+docs/performance/model-optimizations/quantization.md, commit 053270ce9a1f42c13f6bc17a4812184c66885ef7, read
+2026-12-07), so an int8 row on the CUDA provider would not be int8 compute."""
 
 from __future__ import annotations
 
