@@ -9,12 +9,15 @@ meter and quality comparison. A backend only knows its engine:
 - ``prepare(precision, loaded, device)``: load the model into the engine and build that precision variant (raises
   ``Unsupported`` with the reason when this engine, device or model cannot have it);
 - ``forward(variant, args, kwargs)``: one call, its primary output as a CPU or device torch tensor (quality);
-- ``make_call(variant, args, kwargs, step, new_tokens)``: the call the rounds time, inputs bound beforehand;
+- ``make_call(variant, args, kwargs, step, new_tokens)``: the call the rounds time, inputs bound beforehand; on a GPU
+  an engine that does not run on torch's CUDA stream returns only once its work is done (the timer's events are
+  recorded on torch's stream);
 - ``size_bytes(variant)``: the variant's size as the engine stores it, and how it was measured.
 
 Work (FLOPs, bytes, operators) is counted once, on the torch model: every engine runs the same graph.
 Time is read by the device's timer and memory by the device's counters (advisor/profiling/measure.py): the same
-clock for every engine, so their figures compare.
+clock for every engine, so their figures compare. On a GPU torch's memory counters see torch's allocator only: the
+report keeps them for the torch engines and NVML's whole-device figure for every engine (profiling/builder.py).
 """
 
 from __future__ import annotations

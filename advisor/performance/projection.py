@@ -82,12 +82,14 @@ class Unfit:
 
 
 def memory_need(variant: VariantResult, batch: BatchResult, batch_size: int | None = None) -> int | None:
-    """Weights plus the activations measured, scaled linearly to another batch size."""
+    """Weights plus the activations measured, scaled linearly to another batch size. A cell measured on a GPU by an
+    engine whose memory torch cannot see (ONNX Runtime's CUDA arena) counts its weights alone: the host's resident
+    memory is not its activations."""
     if variant.model_size_bytes is None or batch.memory is None:
         return None
     activations = batch.memory.gpu_allocated_increase_bytes
     if activations is None:
-        activations = batch.memory.cpu_rss_increase_bytes or 0
+        activations = 0 if batch.memory.gpu_method else batch.memory.cpu_rss_increase_bytes or 0
     scale = (batch_size or batch.batch_size) / batch.batch_size
     return variant.model_size_bytes + round(max(0, activations) * scale)
 

@@ -14,6 +14,7 @@ import advisor
 from advisor.profiling.stats import aggregate_generation, aggregate_latency
 from advisor.report.noise import unsettled
 from advisor.schema import events as ev
+from advisor.schema.engines import ENGINES
 from advisor.schema.report import (
     BatchResult,
     DeviceInfo,
@@ -159,7 +160,7 @@ class ReportBuilder:
             return result
         result.latency = latency
         result.throughput_items_per_s = batch / (latency.p50_ms / 1000.0)
-        result.memory = _memory(ok)
+        result.memory = _memory(ok, variant.engine)
         if self.model and self.model.new_tokens:
             result.generation = aggregate_generation(rounds, batch, latency.p50_ms)
         result.efficiency = self._efficiency(variant, batch, latency.p50_ms)
@@ -207,7 +208,7 @@ def _name(variant: VariantResult, with_engine: bool) -> str:
     return f"{variant.engine} {variant.precision}" if with_engine else variant.precision
 
 
-def _memory(rounds: list[MeasurementRound]) -> MemoryStats | None:
+def _memory(rounds: list[MeasurementRound], engine: str) -> MemoryStats | None:
     mems = [r.memory for r in rounds if r.memory]
     if not mems:
         return None
@@ -218,17 +219,27 @@ def _memory(rounds: list[MeasurementRound]) -> MemoryStats | None:
 
     increases = [m.cpu_rss_peak_bytes - m.cpu_rss_start_bytes for m in mems
                  if m.cpu_rss_peak_bytes is not None and m.cpu_rss_start_bytes is not None]
+    stats = MemoryStats(cpu_rss_peak_bytes=peak("cpu_rss_peak_bytes"),
+                        cpu_rss_increase_bytes=max(increases) if increases else None, cpu_method=mems[0].cpu_method,
+                        gpu_nvml_used_bytes=peak("gpu_nvml_used_bytes"))
+    if peak("gpu_peak_allocated_bytes") is None:
+        return stats
+    spec = ENGINES.get(engine)
+    if spec is not None and spec.backend != "torch":
+        # ONNX Runtime allocates from its own CUDA arena, which torch's counters never see: theirs would be the torch
+        # reference model's memory, not this engine's. NVML's figure is the whole card, every resident variant's.
+        stats.gpu_method = (f"NVML used (whole device: the CUDA context, torch's cache and every resident variant, "
+                            f"{spec.label}'s arena included); torch's allocator does not see {spec.label}'s memory, "
+                            "so no per-cell allocated figure")
+        return stats
     gpu_increases = [m.gpu_peak_allocated_bytes - m.gpu_allocated_start_bytes for m in mems
                      if m.gpu_peak_allocated_bytes is not None and m.gpu_allocated_start_bytes is not None]
-    has_gpu = peak("gpu_peak_allocated_bytes") is not None
-    return MemoryStats(
-        cpu_rss_peak_bytes=peak("cpu_rss_peak_bytes"), cpu_rss_increase_bytes=max(increases) if increases else None,
-        cpu_method=mems[0].cpu_method, gpu_peak_allocated_bytes=peak("gpu_peak_allocated_bytes"),
-        gpu_peak_reserved_bytes=peak("gpu_peak_reserved_bytes"),
-        gpu_allocated_increase_bytes=max(gpu_increases) if gpu_increases else None,
-        gpu_nvml_used_bytes=peak("gpu_nvml_used_bytes"),
-        gpu_method="torch.cuda max_memory_allocated/reserved (tensors/allocator, no CUDA context); NVML used "
-                   "(whole device, context included)" if has_gpu else None)
+    stats.gpu_peak_allocated_bytes = peak("gpu_peak_allocated_bytes")
+    stats.gpu_peak_reserved_bytes = peak("gpu_peak_reserved_bytes")
+    stats.gpu_allocated_increase_bytes = max(gpu_increases) if gpu_increases else None
+    stats.gpu_method = ("torch.cuda max_memory_allocated/reserved (tensors/allocator, no CUDA context); NVML used "
+                        "(whole device, context included)")
+    return stats
 
 
 def _slower_than_float(results: list[VariantResult]) -> list[str]:

@@ -150,7 +150,8 @@ def _row(v: VariantResult, b: BatchResult) -> ResultRow:
     memory = None
     if m is not None:
         gpu = m.gpu_allocated_increase_bytes
-        memory = gpu if gpu is not None else m.cpu_rss_increase_bytes
+        # a GPU cell without torch's figure (ONNX Runtime's own arena) has none: the host's memory is not its own
+        memory = gpu if gpu is not None or m.gpu_method else m.cpu_rss_increase_bytes
     cells = {
         "engine": Cell(v.engine), "precision": Cell(v.precision), "batch": Cell(b.batch_size),
         "status": Cell("unsettled" if b.status == "ok" and unsettled(lat) else b.status),

@@ -109,8 +109,12 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
                "torchao, then compiled", None, None, None, serves_on=("cuda",),
                host_model="per_pass", host_us=None, elementwise_kept=0.35, quantizes=TORCHAO,
                measured_as=("graphs",), validated=False, band_factor=1.5, options=(("mode", "reduce-overhead"),)),
-    EngineSpec("onnxruntime", "ONNX Runtime", "onnxruntime", ("cpu",), ("fp32", "int8_dynamic", "int8_static"),
-               "ONNX Runtime's own quantizer (dynamic int8; static int8 calibrated on generated inputs)",
+    # Profiled on a CPU (fp32, int8) and, with the GPU build (onnx-gpu), on an NVIDIA GPU by the CUDA provider (fp32,
+    # fp16); advisor/engines/onnxruntime.py says why each precision is profiled where it is.
+    EngineSpec("onnxruntime", "ONNX Runtime", "onnxruntime", ("cpu", "cuda"),
+               ("fp32", "fp16", "int8_dynamic", "int8_static"),
+               "ONNX Runtime's own converter (fp16) and quantizer (dynamic int8; static int8 calibrated on generated "
+               "inputs)",
                "onnxruntime", "onnxruntime", "onnx", serves_on=("cpu", "cuda"),
                host_model="per_op", host_us=10.0, elementwise_kept=0.5, quantizes=WHOLE_GRAPH,
                measured_as=("onnxruntime",), validated=False, band_factor=1.5),

@@ -1,0 +1,173 @@
+"""ONNX Runtime on an NVIDIA GPU, checked without one: its providers and IO binding against a fake onnxruntime, the
+refusals (the CPU build asked for a GPU; a session that fell back to the CPU), the fp16 conversion run on the CPU,
+and what the report says of its memory. tests/gpu/test_ort_gpu.py runs it for real where a GPU and the GPU build are."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+import torch
+
+from advisor.engines import load_backend
+from advisor.engines.base import Unsupported
+from advisor.engines.onnx_export import onnx_file
+from advisor.engines.onnxruntime import to_fp16
+from advisor.engines.ort_device import CPU_PROVIDER, CUDA_PROVIDER
+from advisor.performance.projection import memory_need
+from advisor.profiling.builder import _memory
+from advisor.schema.engines import engine
+from advisor.schema.report import BatchResult, MeasurementRound, MemoryRound, VariantResult
+from advisor.schema.request import ModelSpec
+from advisor.workloads.builtin import load_builtin
+from advisor.workloads.model import make_inputs
+from tests.conftest import fast_request
+
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="pip install '.[onnx]'")
+
+GPU1 = torch.device("cuda", 1)  # a device object only: nothing here touches CUDA
+
+
+@pytest.fixture(scope="module")
+def embedding():
+    return load_builtin(ModelSpec(builtin="embedding", size="tiny"))
+
+
+class _Named:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class FakeBinding:
+    def __init__(self, log: list) -> None:
+        self.log = log
+
+    def bind_ortvalue_input(self, name, value):
+        self.log.append(("input", name, value))
+
+    def bind_output(self, name, device_type, device_id):
+        self.log.append(("output", name, device_type, device_id))
+
+    def synchronize_inputs(self):
+        self.log.append("synchronize_inputs")
+
+    def synchronize_outputs(self):
+        self.log.append("synchronize_outputs")
+
+
+def fake_onnxruntime(monkeypatch, placed_on: list[str]):
+    """The GPU build as this test sees it: the CUDA provider available, sessions placed on ``placed_on``."""
+    import onnxruntime as ort
+
+    made: list = []
+
+    class FakeSession:
+        def __init__(self, path, options, providers):
+            self.providers, self.log = providers, []
+            made.append(self)
+
+        def get_providers(self):
+            return placed_on
+
+        def get_inputs(self):
+            return [_Named("input_ids")]
+
+        def get_outputs(self):
+            return [_Named("embedding")]
+
+        def io_binding(self):
+            return FakeBinding(self.log)
+
+        def run_with_iobinding(self, binding):
+            self.log.append("run")
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: [CUDA_PROVIDER, CPU_PROVIDER])
+    monkeypatch.setattr(ort, "InferenceSession", FakeSession)
+    monkeypatch.setattr(ort.OrtValue, "ortvalue_from_numpy",
+                        staticmethod(lambda value, device_type, device_id: (device_type, device_id, value.shape)))
+    return made
+
+
+def test_the_registry_row_profiles_onnxruntime_on_cpus_and_cuda_gpus():
+    row = engine("onnxruntime")
+    assert row.devices == ("cpu", "cuda") and row.backend == "onnxruntime"
+    assert row.precisions == ("fp32", "fp16", "int8_dynamic", "int8_static")
+
+
+def test_a_gpu_session_asks_for_the_cuda_provider_on_the_device_and_binds_inputs_once(monkeypatch, embedding):
+    made = fake_onnxruntime(monkeypatch, placed_on=[CUDA_PROVIDER, CPU_PROVIDER])
+    backend = load_backend("onnxruntime", fast_request())
+    for precision in ("fp32", "fp16"):
+        variant = backend.prepare(precision, embedding, GPU1)
+        assert made[-1].providers == [(CUDA_PROVIDER, {"device_id": 1}), CPU_PROVIDER]
+        assert CUDA_PROVIDER in variant.method.api and variant.method.compute_dtype == precision
+        assert variant.float_dtype == torch.float32  # fp16 keeps fp32 inputs and outputs (keep_io_types)
+    args, kwargs = make_inputs(embedding.inputs, 4, 0)
+    call = backend.make_call(variant, args, kwargs, None, None)
+    log = made[-1].log
+    assert log == [("input", "input_ids", ("cuda", 1, (4, *args[0].shape[1:]))), ("output", "embedding", "cuda", 1),
+                   "synchronize_inputs"]  # copied to the device once, before any timed call
+    call(None)
+    call(None)
+    assert log[3:] == ["run", "synchronize_outputs"] * 2  # the timed call: the run and its wait, nothing copied
+
+
+def test_a_session_that_fell_back_to_the_cpu_for_the_whole_graph_is_refused_in_one_line(monkeypatch, embedding):
+    fake_onnxruntime(monkeypatch, placed_on=[CPU_PROVIDER])
+    with pytest.raises(Unsupported, match="fell back to the CPU for the whole graph") as caught:
+        load_backend("onnxruntime", fast_request()).prepare("fp32", embedding, GPU1)
+    assert "\n" not in str(caught.value) and "cuDNN" in str(caught.value)
+
+
+def test_the_cpu_build_asked_for_a_gpu_says_to_install_the_gpu_build(monkeypatch, embedding):
+    import onnxruntime as ort
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["AzureExecutionProvider", CPU_PROVIDER])
+    with pytest.raises(Unsupported, match="the installed onnxruntime is the CPU build") as caught:
+        load_backend("onnxruntime", fast_request()).prepare("fp32", embedding, GPU1)
+    line = str(caught.value)
+    assert "\n" not in line and "pip install -e '.[onnx-gpu]'" in line and "must not be installed together" in line
+
+
+def test_int8_is_not_profiled_on_the_cuda_provider_nor_fp16_on_the_cpu_each_with_why(monkeypatch, embedding):
+    fake_onnxruntime(monkeypatch, placed_on=[CUDA_PROVIDER, CPU_PROVIDER])
+    backend = load_backend("onnxruntime", fast_request())
+    for precision in ("int8_dynamic", "int8_static"):
+        with pytest.raises(Unsupported, match="does not run int8 models as int8 compute.*TensorRT"):
+            backend.prepare(precision, embedding, GPU1)
+    with pytest.raises(Unsupported, match="fp16 is profiled on a GPU only.*casts"):
+        backend.prepare("fp16", embedding, torch.device("cpu"))
+
+
+def test_the_fp16_conversion_keeps_fp32_io_and_its_outputs_close_on_the_cpu_provider(tmp_path, embedding):
+    import onnx
+    import onnxruntime as ort
+
+    path = tmp_path / "fp16.onnx"
+    to_fp16(onnx_file(embedding), path)
+    model = onnx.load(str(path))
+    floats = [t for t in model.graph.initializer if t.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16)]
+    assert floats and all(t.data_type == onnx.TensorProto.FLOAT16 for t in floats)  # the weights are fp16
+    assert model.graph.output[0].type.tensor_type.elem_type == onnx.TensorProto.FLOAT  # kept fp32 at the ends
+    session = ort.InferenceSession(str(path), providers=[CPU_PROVIDER])  # the CPU provider runs it behind casts
+    args, _ = make_inputs(embedding.inputs, 3, 1)
+    out = session.run(None, {session.get_inputs()[0].name: args[0].numpy()})[0]
+    reference = embedding.module(*args).detach().numpy()
+    assert out.dtype == np.float32 and out.shape == reference.shape
+    cosine = float((out * reference).sum() / np.linalg.norm(out) / np.linalg.norm(reference))
+    assert cosine > 0.999
+
+
+def test_a_gpu_cell_of_onnxruntime_reports_nvml_not_torchs_allocator():
+    memory = MemoryRound(cpu_rss_start_bytes=100, cpu_rss_peak_bytes=300, gpu_allocated_start_bytes=10,
+                         gpu_peak_allocated_bytes=50, gpu_peak_reserved_bytes=64, gpu_nvml_used_bytes=2_000)
+    rounds = [MeasurementRound(engine="onnxruntime", precision="fp32", batch_size=1, round=0, status="ok",
+                               memory=memory)]
+    ort_stats = _memory(rounds, "onnxruntime")
+    assert ort_stats.gpu_peak_allocated_bytes is None and ort_stats.gpu_allocated_increase_bytes is None
+    assert ort_stats.gpu_nvml_used_bytes == 2_000 and "does not see ONNX Runtime's memory" in ort_stats.gpu_method
+    eager = _memory(rounds, "eager")
+    assert eager.gpu_allocated_increase_bytes == 40 and eager.gpu_method.startswith("torch.cuda")
+    # sizing it for another card: its weights alone, never the host's resident memory as if it were its activations
+    variant = VariantResult(precision="fp32", engine="onnxruntime", status="ok", model_size_bytes=1_000)
+    assert memory_need(variant, BatchResult(batch_size=1, status="ok", memory=ort_stats)) == 1_000
+    assert memory_need(variant, BatchResult(batch_size=1, status="ok", memory=eager)) == 1_040
