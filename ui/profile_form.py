@@ -100,7 +100,7 @@ class ProfileForm(QWidget):
             box.setChecked(name in _DEFAULTS.engines)
             missing = spec.missing()
             box.setEnabled(missing is None)
-            box.setToolTip(missing or f"{spec.label}: {', '.join(spec.precisions)} on "
+            box.setToolTip(missing or f"{spec.label}: {spec.precisions_text()} on "
                                       f"{' and '.join(d.upper() for d in spec.devices)}; quantized with "
                                       f"{spec.quantizes_with}")
             box.toggled.connect(self.validate)

@@ -84,4 +84,4 @@ def not_served(spec: EngineSpec, precision: str, device: torch.device) -> str | 
                   if other.backend is not None and device.type in other.devices and precision in other.precisions]
         return (f"{spec.label} does not serve {precision} here (it serves {', '.join(spec.precisions)})"
                 + (f": profile it with --engine {others[0]}" if others else ""))
-    return None
+    return spec.not_on(precision, device.type)

@@ -35,13 +35,6 @@ from advisor.workloads.model import make_inputs
 
 CALIBRATION_BATCHES = 8  # seeded generated batches the static quantizer takes its activation ranges from
 CALIBRATION_SEED = 1000  # apart from the timing (0) and quality (1) inputs' seeds
-# Why a precision the registry row serves is not profiled on one kind of device (the module's docstring has the sources)
-NOT_ON_CPU = {"fp16": "ONNX Runtime's fp16 is profiled on a GPU only: its CPU provider has few fp16 kernels and runs "
-                      "fp16 nodes in fp32 behind inserted casts, so the row would time casts, not fp16"}
-_NO_CUDA_INT8 = ("ONNX Runtime's CUDA provider does not run int8 models as int8 compute (ONNX Runtime quantizes for GPUs "
-                 "through TensorRT, statically only): profile its int8 with --device cpu, or int8 on the GPU with "
-                 "--engine eager,compile")
-NOT_ON_CUDA = {"int8_dynamic": _NO_CUDA_INT8, "int8_static": _NO_CUDA_INT8}
 
 
 def _without_shapes(source: Path, folder: Path) -> Path:
@@ -87,8 +80,6 @@ class OnnxRuntimeBackend:
 
     def prepare(self, precision: str, loaded, device: torch.device) -> Variant:
         if why := not_served(self.spec, precision, device):
-            raise Unsupported(why)
-        if why := (NOT_ON_CUDA if device.type == "cuda" else NOT_ON_CPU).get(precision):
             raise Unsupported(why)
         check_build(device)
         source = onnx_file(loaded)

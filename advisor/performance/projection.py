@@ -225,7 +225,7 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
         return Unfit(p, batch_size, f"no performance model for precision {p}")
     serving = engine if isinstance(engine, EngineSpec) else engine_spec(engine)
     engine = serving.name
-    if why := not_on_card(serving, card):
+    if why := not_on_card(serving, card) or serving.not_on(p, "cuda"):
         return Unfit(p, batch_size, why)
     for dtype in {spec.float_dtype, spec.linear_compute}:
         if why := unsupported(card, dtype):

@@ -16,6 +16,7 @@ from advisor.catalog.catalog import Catalog
 from advisor.errors import UsageError
 from advisor.performance.projection import Unfit, measured, measured_cells, project
 from advisor.schema.engines import card_engines
+from advisor.schema.engines import engine as engine_spec
 from advisor.schema.report import ProfileReport
 
 
@@ -92,6 +93,10 @@ def _cell(report, catalog, variant, batch, card, engine, reference, here) -> Wha
         if cell is not None:
             perf = measured(ref_variant, cell)
             detail = f"measured on {card.name} (reference profile {reference.report_id[:8]})"
+    serving = engine_spec(engine)
+    if perf is None and variant.precision not in serving.precisions:  # as the recommendation weighs it (sizing.py)
+        return WhatIf(card.name, variant.precision, batch, engine, None, None, None, None, None, None, None, None,
+                      f"{serving.label} does not serve {variant.precision} (it serves {serving.precisions_text()})")
     if perf is None:
         result = project(report, variant, batch, card, catalog, engine)
         if isinstance(result, Unfit):

@@ -64,9 +64,21 @@ class EngineSpec:
     quantized_float_dtype: str | None = None
     serving: bool = False  # a language-model server: continuous batching and paged KV cache
     options: tuple[tuple[str, str], ...] = ()  # backend options, e.g. torch.compile's mode
+    # (precision, device type, why): a precision it serves on that kind of device only, profiled or projected
+    only_on: tuple[tuple[str, str, str], ...] = ()
 
     def option(self, key: str) -> str | None:
         return dict(self.options).get(key)
+
+    def not_on(self, precision: str, device_type: str) -> str | None:
+        """Why it does not serve ``precision`` on this kind of device ("cpu", "cuda"), where the registry says so."""
+        return next((why for p, device, why in self.only_on if p == precision and device != device_type), None)
+
+    def precisions_text(self) -> str:
+        """Its precisions, each served on one kind of device only marked so: "fp32, fp16 (CUDA only), int8_static (CPU
+        only)"."""
+        only = {p: device for p, device, _ in self.only_on}
+        return ", ".join(f"{p} ({only[p].upper()} only)" if p in only else p for p in self.precisions)
 
     @property
     def install_hint(self) -> str | None:
@@ -90,6 +102,16 @@ class EngineSpec:
 # tables within 5% (T4) and 24% (A100 80GB) median, but its fp32 tables (the precision it projects on a card, with
 # int8) 1.6-2.9x fast, and its card-bound cells miss the 30% goal (40% median); graphs' six fp32 cells on a T4 project
 # 2.4-4.7x fast. Neither row's constants reach a CPU projection.
+# Where ONNX Runtime serves each precision (sources in advisor/engines/onnxruntime.py's docstring).
+_ORT_NO_CUDA_INT8 = ("ONNX Runtime's CUDA provider does not run int8 models as int8 compute (ONNX Runtime quantizes "
+                     "for GPUs through TensorRT, statically only): profile its int8 with --device cpu, or int8 on the "
+                     "GPU with --engine eager,compile")
+_ORT_ONLY_ON = (
+    ("fp16", "cuda", "ONNX Runtime's fp16 is profiled on a GPU only: its CPU provider has few fp16 kernels and runs "
+                     "fp16 nodes in fp32 behind inserted casts, so the row would time casts, not fp16"),
+    ("int8_dynamic", "cpu", _ORT_NO_CUDA_INT8),
+    ("int8_static", "cpu", _ORT_NO_CUDA_INT8),
+)
 TORCHAO = ("linear",)  # torchao quantizes nn.Linear layers only
 WHOLE_GRAPH = ("linear", "matmul", "conv")  # every matrix product and convolution
 
@@ -117,7 +139,7 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
                "inputs)",
                "onnxruntime", "onnxruntime", "onnx", serves_on=("cpu", "cuda"),
                host_model="per_op", host_us=10.0, elementwise_kept=0.5, quantizes=WHOLE_GRAPH,
-               measured_as=("onnxruntime",), validated=False, band_factor=1.5),
+               measured_as=("onnxruntime",), validated=False, band_factor=1.5, only_on=_ORT_ONLY_ON),
     EngineSpec("openvino", "OpenVINO", "openvino", ("cpu",), ("fp32", "bf16", "int8_weight_only"),
                "NNCF weight compression (int8)", "openvino", "openvino", "openvino", serves_on=("cpu",),
                host_model="per_op", host_us=10.0, elementwise_kept=0.5, quantizes=TORCHAO,

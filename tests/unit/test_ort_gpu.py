@@ -3,6 +3,7 @@ refusals (the CPU build asked for a GPU; a session that fell back to the CPU), t
 and what the report says of its memory. tests/gpu/test_ort_gpu.py runs it for real where a GPU and the GPU build are."""
 
 import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -171,3 +172,23 @@ def test_a_gpu_cell_of_onnxruntime_reports_nvml_not_torchs_allocator():
     variant = VariantResult(precision="fp32", engine="onnxruntime", status="ok", model_size_bytes=1_000)
     assert memory_need(variant, BatchResult(batch_size=1, status="ok", memory=ort_stats)) == 1_000
     assert memory_need(variant, BatchResult(batch_size=1, status="ok", memory=eager)) == 1_040
+
+
+def test_the_registry_says_where_each_onnx_runtime_precision_serves_and_the_what_if_follows_it():
+    """fp16 on a GPU only, int8 on a CPU only: profiled, projected and listed alike (one place says it)."""
+    from advisor.catalog.catalog import bundled_catalog
+    from advisor.performance.whatif import what_if
+    from advisor.report.io import load_report
+    from advisor.schema.engines import engine
+
+    ort = engine("onnxruntime")
+    assert ort.not_on("fp16", "cpu") and ort.not_on("fp16", "cuda") is None
+    assert ort.not_on("int8_static", "cuda") and ort.not_on("int8_static", "cpu") is None
+    assert ort.not_on("fp32", "cuda") is None and engine("eager").not_on("fp16", "cpu") is None
+    assert ort.precisions_text() == "fp32, fp16 (CUDA only), int8_dynamic (CPU only), int8_static (CPU only)"
+    catalog = bundled_catalog()
+    report = load_report(Path(__file__).parents[2] / "docs" / "gpu-session" / "cpu-profiles" / "embedding-default-cpu.json")
+    rows = {r.precision: r for r in what_if(report, catalog, [catalog.card("NVIDIA L4")], batches=[1], engine="onnxruntime")}
+    assert rows["fp32"].p50_ms is not None
+    assert rows["int8_dynamic"].p50_ms is None and "CUDA provider does not run int8" in rows["int8_dynamic"].detail
+    assert rows["int8_weight_only"].p50_ms is None and "does not serve int8_weight_only" in rows["int8_weight_only"].detail
