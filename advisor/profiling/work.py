@@ -48,6 +48,20 @@ def _storage_key(tensor: torch.Tensor) -> int | None:
         return None
 
 
+# ATen's dropouts return their input, with no kernel, when not training or when p is 0 (_dropout_impl in
+# pytorch/pytorch aten/src/ATen/native/Dropout.cpp, checked at @92426d6 and in torch 2.13). Counted on meta, a
+# FlopCounterMode decomposes them into a copy, so they are recognised by name and arguments.
+_DROPOUTS = {"dropout", "feature_dropout", "alpha_dropout", "feature_alpha_dropout"}
+
+
+def _runs_no_kernel(name: str, args: tuple, kwargs: dict) -> bool:
+    """A dropout in eval mode (an inference profile's model is in eval mode): no kernel, no bytes, no launch."""
+    if name not in _DROPOUTS:
+        return False
+    given = dict(zip(("input", "p", "train"), args)) | kwargs
+    return given.get("train") is False or given.get("p") == 0
+
+
 class _OperatorCounter(TorchDispatchMode):
     """Records every operator (views excepted) with its FLOPs (read from the enclosing FlopCounterMode),
     its bytes, the bytes of model weights among them, and whether it ran inside an nn.Linear."""
@@ -64,10 +78,10 @@ class _OperatorCounter(TorchDispatchMode):
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         before = self.flops.get_total_flops()
         out = func(*args, **(kwargs or {}))
-        if func.is_view or func in (torch.ops.aten.detach.default,):
+        name = func._overloadpacket.__name__
+        if func.is_view or func in (torch.ops.aten.detach.default,) or _runs_no_kernel(name, args, kwargs or {}):
             return out
         self.ops += 1
-        name = func._overloadpacket.__name__
         nbytes = weight = 0
         for value in torch.utils._pytree.tree_leaves((args, kwargs, out)):
             if isinstance(value, torch.Tensor):

@@ -50,3 +50,17 @@ def test_counting_falls_back_to_real_tensors_and_says_so():
 
     counted = work.work_count(1, data_dependent, lambda: layer(torch.randn(1, 4)), "cpu", 1, None)
     assert counted.flops == 2 * 16 and "cpu tensors" in counted.flops_method
+
+
+def test_eval_mode_dropout_is_not_counted_as_a_kernel_but_an_in_place_relu_is():
+    # ATen's dropout returns its input when not training: no kernel, no bytes, no launch. relu_ returns its input too,
+    # but writes it.
+    with torch.device("meta"):
+        net = nn.Sequential(nn.Linear(8, 8), nn.Dropout(0.1), nn.ReLU(inplace=True)).eval()
+    x = torch.empty(4, 8, device="meta")
+    _, nbytes, ops, groups = work.count(lambda: net(x), work.weights_of(net))
+    assert [g.op for g in groups] == ["aten.linear.default", "aten.relu_.default"]
+    assert ops == 2
+    # by hand, fp32: linear reads 4x8 input (128 B), 8x8 weight (256 B), bias (32 B), writes 4x8 (128 B); relu_ reads and
+    # writes 4x8 (256 B). The dropout between them would have added 256 B more.
+    assert nbytes == 544 + 256
