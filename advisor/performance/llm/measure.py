@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import statistics
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,7 +203,7 @@ def _clock(device: str) -> float:
     return time.perf_counter()
 
 
-def _eager(built: Built, ids: Any, new_tokens: int, device: str) -> tuple[float, list[float]]:
+def time_eager(built: Built, ids: Any, new_tokens: int, device: str) -> tuple[float, list[float]]:
     """Prefill, then greedy decode steps over transformers' dynamic KV cache: (TTFT ms, each step's ms)."""
     import torch
     from transformers import DynamicCache
@@ -281,29 +282,18 @@ def measure(config: dict, name: str, layer_counts: tuple[int, ...] = LAYER_COUNT
     ids = {p: torch.from_numpy(rng.integers(3, full.vocab, (1, p))).to(device) for p in prompts}
     runners: dict[tuple[int, str], Any] = {}
     for i, built in enumerate(models):
-        runners[(i, "eager")] = lambda x, n, b=built: _eager(b, x, n, device)
+        runners[(i, "eager")] = lambda x, n, b=built: time_eager(b, x, n, device)
         if device == "cuda" and "graphs" not in result.failed:
             try:
                 runners[(i, "graphs")] = _Graphs(built, max(prompts) + new_tokens + 1)
             except Exception as exc:  # a transformers without static caches for this family
                 result.failed["graphs"] = first_line(exc)
     times: dict[tuple[int, str, int], tuple[list[float], list[float]]] = {}
-    for rep in range(reps + 1):  # round 0 warms up (and compiles), uncounted
-        for (i, engine), run in list(runners.items()):
-            if engine in result.failed:
-                continue
-            for prompt, x in ids.items():
-                try:
-                    ttft, steps = run(x, new_tokens)
-                except Exception as exc:
-                    if engine == "eager":
-                        raise UsageError(f"running {name}'s model on {device_name} failed: {first_line(exc)}") from None
-                    result.failed[engine] = first_line(exc)
-                    break
-                if rep:
-                    ttfts, step_medians = times.setdefault((i, engine, prompt), ([], []))
-                    ttfts.append(ttft)
-                    step_medians.append(statistics.median(steps))
+    with warnings.catch_warnings():
+        # transformers 5.25 renames past_key_values to cache (the old name works until 5.40); the extra's floor,
+        # 4.56, knows only the old one.
+        warnings.simplefilter("ignore", FutureWarning)
+        _rounds(runners, ids, new_tokens, reps, times, result)
     for (i, engine, prompt), (ttfts, step_medians) in times.items():
         if engine in result.failed:
             continue
@@ -313,6 +303,27 @@ def measure(config: dict, name: str, layer_counts: tuple[int, ...] = LAYER_COUNT
                                    models[i].weight_bytes + kv))
     return result
 
+
+def _rounds(runners: dict, ids: dict, new_tokens: int, reps: int,
+            times: dict[tuple[int, str, int], tuple[list[float], list[float]]], result: Measurement) -> None:
+    """Every model, engine and prompt once a round; round 0 warms up (and compiles), uncounted."""
+    name, device_name = result.model, result.device_name
+    for rep in range(reps + 1):
+        for (i, engine), run in list(runners.items()):
+            if engine in result.failed:
+                continue
+            for prompt, x in ids.items():
+                try:
+                    ttft, steps = run(x, new_tokens)
+                except Exception as exc:
+                    if engine == "eager":
+                        raise UsageError(f"running {name}'s model on {device_name} failed: {first_line(exc)}") from None
+                    result.failed[engine] = first_line(exc)  # graphs: reported, eager still measured
+                    break
+                if rep:
+                    ttfts, step_medians = times.setdefault((i, engine, prompt), ([], []))
+                    ttfts.append(ttft)
+                    step_medians.append(statistics.median(steps))
 
 def probe_bandwidth_gbs(device: str, mib: int = 256, reps: int = 5) -> dict[str, float]:
     """Best of `reps` passes over `mib` MiB on the device, in GB/s: a copy counts bytes read + written (STREAM's
