@@ -42,7 +42,7 @@ def add_assess_parser(sub) -> None:
     a.add_argument("--measure", action="store_true",
                    help="instead: build the model (fewer layers, seeded random weights) on this machine's GPU or CPU, "
                    "time its prefill and decode, fit the engine's decode terms (needs the hf extra; minutes)")
-    a.add_argument("--reps", type=int, default=5, help="--measure: interleaved repeats (default 5)")
+    a.add_argument("--reps", type=int, help="--measure: interleaved repeats (default 5)")
     a.add_argument("--out", metavar="CAL.json", help="--measure: write the calibration here")
     a.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     a.add_argument("--calibration", metavar="CAL.json",
@@ -87,7 +87,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
     if args.measure:
         return measure_command(args)
-    if args.out or args.reps != 5:
+    if args.out or args.reps is not None:
         raise UsageError("--out and --reps go with --measure (assess CONFIG --measure --out CAL.json)")
     for value, option in ((args.prompt_tokens, "--prompt-tokens"), (args.output_tokens, "--output-tokens")):
         if not 1 <= value <= MAX_TOKENS:
@@ -155,10 +155,14 @@ def assess_text(arch, rows, request, show_all: bool = False) -> str:
         tail.extend(f"  {line}" for line in never[:12])
         if len(never) > 12:
             tail.append(f"  ... and {len(never) - 12} more (--json lists every row)")
-    for basis in dict.fromkeys(r.basis for r in rows if r.basis != "cannot serve" and "calibrated" in r.basis):
-        tail.append(f"Basis: {basis}")
-    if basis := next((r.basis for r in rows if r.basis != "cannot serve" and "calibrated" not in r.basis), None):
-        tail.append(f"Basis: {basis}")
+    # One basis of each kind (a calibration's measured card, its host terms on other cards, the published terms).
+    kinds: dict[str, str] = {}
+    for r in rows:
+        if r.basis != "cannot serve":
+            kind = ("measured card" if "eta_compute as published" in r.basis else
+                    "host terms" if "host terms calibrated" in r.basis else "published")
+            kinds.setdefault(kind, r.basis)
+    tail.extend(f"Basis: {basis}" for basis in kinds.values())
     return "\n".join(head + ["", table(table_rows)] + tail)
 
 
@@ -178,12 +182,13 @@ def measure_command(args: argparse.Namespace) -> int:
     from advisor.files import destination
     from advisor.performance.llm.architecture import architecture, read_config
     from advisor.performance.llm.calibration import calibrate, write_calibration
-    from advisor.performance.llm.measure import measure, probe_bandwidth_gbs, require_hf
+    from advisor.performance.llm.measure import REPS, measure, probe_bandwidth_gbs, require_hf
 
     if args.calibration:
         raise UsageError("--measure makes a calibration; apply it afterwards: assess CONFIG --calibration CAL.json")
-    if not 2 <= args.reps <= 100:
-        raise UsageError(f"--reps {args.reps}: give 2 to 100 repeats")
+    reps = REPS if args.reps is None else args.reps
+    if not 2 <= reps <= 100:
+        raise UsageError(f"--reps {reps}: give 2 to 100 repeats")
     path = Path(args.config)
     config = read_config(path)
     name = path.name if path.is_dir() else path.parent.name or path.name
@@ -192,7 +197,7 @@ def measure_command(args: argparse.Namespace) -> int:
     if args.out:
         destination(Path(args.out), args.overwrite, inputs=[config_file])  # refused before minutes of measuring
     require_hf()
-    m = measure(config, name, reps=args.reps)
+    m = measure(config, name, reps=reps)
     card = load_catalog(user_catalog_dir(args.catalog_dir)).find_card(m.device_name) if m.device == "cuda" else None
     if card is not None and card.memory_bandwidth_gbs:
         bandwidth, source = card.memory_bandwidth_gbs, f"catalog: {card.name}"

@@ -127,9 +127,11 @@ def plan(config: dict, budget_bytes: float, element_bytes: int,
         raise UsageError(f"{full.name} has {full.layers} layers: measure fewer (the fit projects the full depth)")
     unit = full.head_dim * (full.heads // full.kv_heads)  # the narrowest width that keeps head size and GQA group
 
+    def narrow(wide: int) -> int:
+        return unit * max(1, wide // unit // 2)
+
     def models(wide: int) -> list[dict]:
-        narrow = unit * max(1, wide // unit // 2)
-        return [scaled(config, w, n) for w in (wide, narrow) for n in sorted(set(layer_counts))]
+        return [scaled(config, w, n) for w in (wide, narrow(wide)) for n in sorted(set(layer_counts))]
 
     def total(wide: int) -> float:
         return sum(_model_bytes(c, element_bytes) for c in models(wide))
@@ -140,7 +142,7 @@ def plan(config: dict, budget_bytes: float, element_bytes: int,
         while units > 2 and total(unit * units) > budget_bytes:
             units -= 1
         wide = unit * units
-    if wide // unit < 2 and wide == full.hidden and full.hidden < 2 * unit:
+    if narrow(wide) >= wide:
         raise UsageError(f"{full.name}: its width {full.hidden} holds one GQA group of heads: no narrower model keeps "
                          "its head layout, so two widths cannot be measured")
     if total(wide) > budget_bytes:
