@@ -163,3 +163,12 @@ def test_bad_calibrations_are_refused_in_one_line(tmp_path: Path, llama: Path, c
         assert words in err and err.count("\n") == 1, (argv, err)
     assert main(["assess", str(llama), "--measure", "--out", str(path)]) == 2  # refused before measuring anything
     assert "already exists" in capsys.readouterr().err
+
+
+def test_without_transformers_the_measurement_says_what_to_install(monkeypatch, llama: Path, capsys):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "transformers", None)  # import transformers raises ImportError
+    assert main(["assess", str(llama), "--measure"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install -e .[hf]" in err and err.count("\n") == 1
