@@ -70,7 +70,7 @@ def source_config(model: str | None, config: Path | None) -> tuple[str, dict]:
 def scaled(config: dict, hidden: int, layers: int) -> dict:
     """measure.scaled at this width and depth, with the token ids the word-level tokenizer below names."""
     small = measure.scaled(config, hidden, layers)
-    small.update(bos_token_id=1, eos_token_id=2)
+    small.update(bos_token_id=1, eos_token_id=2, max_position_embeddings=4096)  # the builder sizes its cache by it
     return small
 
 

@@ -91,6 +91,18 @@ def _p10_p90(values: list[float]) -> tuple[float, float]:
     return q[0], q[-1]
 
 
+# The keys a family names each size by (architecture.py reads the same): a smaller model is written under the
+# config's own key, since a second, synonymous key would leave transformers to pick one.
+KEYS = {"layers": ("num_hidden_layers", "n_layer", "num_layers"), "hidden": ("hidden_size", "n_embd", "d_model"),
+        "heads": ("num_attention_heads", "n_head"), "kv_heads": ("num_key_value_heads", "num_kv_heads"),
+        "intermediate": ("intermediate_size", "n_inner", "ffn_hidden_size")}
+
+
+def _set(config: dict, size: str, value: int) -> None:
+    keys = KEYS[size]
+    config[next((k for k in keys if config.get(k) is not None), keys[0])] = value
+
+
 def scaled(config: dict, hidden: int, layers: int) -> dict:
     """The same architecture at this hidden width and depth: head size, GQA group, MLP ratio and vocabulary kept
     (the model's own width: only the depth changes)."""
@@ -98,17 +110,24 @@ def scaled(config: dict, hidden: int, layers: int) -> dict:
     if full.moe:
         raise UsageError(f"{full.name} is a mixture of experts: only dense models are measured (its routing would make "
                          "a small model's step unlike the real one's)")
+    if isinstance(config.get("text_config"), dict):
+        raise UsageError(f"{full.name} is a multimodal configuration: measure its language model's own config.json")
     small = dict(config)
-    small.update(num_hidden_layers=layers, max_position_embeddings=4096)
+    _set(small, "layers", layers)
     if hidden == full.hidden:
         return small
     group = full.heads // full.kv_heads
     heads, remainder = divmod(hidden, full.head_dim)
     if remainder or heads % group:
         raise UsageError(f"width {hidden} must be a multiple of head size x GQA group = {full.head_dim * group}")
-    inner = max(1, round(full.intermediate * hidden / full.hidden / 64)) * 64
-    small.update(hidden_size=hidden, num_attention_heads=heads, num_key_value_heads=heads // group,
-                 head_dim=full.head_dim, intermediate_size=inner)
+    _set(small, "hidden", hidden)
+    _set(small, "heads", heads)
+    if group > 1 or any(small.get(k) is not None for k in KEYS["kv_heads"]):
+        _set(small, "kv_heads", heads // group)
+    if any(small.get(k) is not None for k in KEYS["intermediate"]):  # else the family's default follows the width
+        _set(small, "intermediate", max(1, round(full.intermediate * hidden / full.hidden / 64)) * 64)
+    if small.get("head_dim") is not None:
+        small["head_dim"] = full.head_dim
     return small
 
 
