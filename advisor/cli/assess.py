@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 
 from advisor.errors import UsageError
@@ -197,7 +198,7 @@ def measure_command(args: argparse.Namespace) -> int:
     if args.out:
         destination(Path(args.out), args.overwrite, inputs=[config_file])  # refused before minutes of measuring
     require_hf()
-    m = measure(config, name, reps=reps)
+    m = measure(config, name, reps=reps, progress=lambda line: print(f"measure: {line}", file=sys.stderr, flush=True))
     card = load_catalog(user_catalog_dir(args.catalog_dir)).find_card(m.device_name) if m.device == "cuda" else None
     if card is not None and card.memory_bandwidth_gbs:
         bandwidth, source = card.memory_bandwidth_gbs, f"catalog: {card.name}"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import statistics
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -279,8 +280,9 @@ class _Graphs:
 
 def measure(config: dict, name: str, layer_counts: tuple[int, ...] = LAYER_COUNTS,
             prompts: tuple[int, ...] = PROMPTS, new_tokens: int = NEW_TOKENS, reps: int = REPS,
-            budget_bytes: float | None = None) -> Measurement:
-    """Build the models of `plan` on the local device and time them, interleaved; graphs on CUDA only."""
+            budget_bytes: float | None = None, progress: Callable[[str], None] = lambda line: None) -> Measurement:
+    """Build the models of `plan` on the local device and time them, interleaved; graphs on CUDA only. `progress`
+    hears a line as each stage starts (the whole takes minutes on a CPU)."""
     require_hf()
     import numpy as np
     import torch
@@ -295,6 +297,8 @@ def measure(config: dict, name: str, layer_counts: tuple[int, ...] = LAYER_COUNT
     result = Measurement(name, full, device, device_name, "bf16" if device == "cuda" else "fp32",
                          sorted({architecture(c).hidden for c in configs}, reverse=True), sorted(set(layer_counts)),
                          list(prompts), new_tokens, reps)
+    progress(f"building {len(configs)} models of {name}'s architecture (widths {result.widths}, layers "
+             f"{result.layer_counts}) on {device_name}")
     try:
         models = [build(c, device, dtype) for c in configs]
     except Exception as exc:  # out of memory, or a family transformers builds differently: one line, nothing written
@@ -314,7 +318,7 @@ def measure(config: dict, name: str, layer_counts: tuple[int, ...] = LAYER_COUNT
         # transformers 5.25 renames past_key_values to cache (the old name works until 5.40); the extra's floor,
         # 4.56, knows only the old one.
         warnings.simplefilter("ignore", FutureWarning)
-        _rounds(runners, ids, new_tokens, reps, times, result)
+        _rounds(runners, ids, new_tokens, reps, times, result, progress)
     for (i, engine, prompt), (ttfts, step_medians) in times.items():
         if engine in result.failed:
             continue
@@ -326,10 +330,13 @@ def measure(config: dict, name: str, layer_counts: tuple[int, ...] = LAYER_COUNT
 
 
 def _rounds(runners: dict, ids: dict, new_tokens: int, reps: int,
-            times: dict[tuple[int, str, int], tuple[list[float], list[float]]], result: Measurement) -> None:
+            times: dict[tuple[int, str, int], tuple[list[float], list[float]]], result: Measurement,
+            progress: Callable[[str], None]) -> None:
     """Every model, engine and prompt once a round; round 0 warms up (and compiles), uncounted."""
     name, device_name = result.model, result.device_name
     for rep in range(reps + 1):
+        progress("warm-up round" + (" (and compiling)" if any(e == "graphs" for _, e in runners) else "")
+                 if rep == 0 else f"round {rep} of {reps}")
         for (i, engine), run in list(runners.items()):
             if engine in result.failed:
                 continue
