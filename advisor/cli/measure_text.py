@@ -13,11 +13,15 @@ from advisor.schema.llm_calibration import Calibration
 ELEMENT_BYTES = {"fp32": 4, "bf16": 2}
 
 
+def _ms(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
 def _spread(values: list[float]) -> str:
     if len(values) < 2:
-        return f"{values[0]:.3g}"
+        return _ms(values[0])
     q = statistics.quantiles(values, n=10, method="inclusive")
-    return f"{statistics.median(values):.3g} [{q[0]:.3g}-{q[-1]:.3g}]"
+    return f"{_ms(statistics.median(values))} [{_ms(q[0])}-{_ms(q[-1])}]"
 
 
 def full_depth_ms(cal: Calibration, full: Architecture, engine: str) -> float:
@@ -56,7 +60,7 @@ def calibration_text(cal: Calibration, full: Architecture) -> str:
     for engine, fit in cal.fits.items():
         here = f"{full_depth_ms(cal, full, engine):,.1f}" if fit.refused is None else "-"
         fits.append([engine, f"{fit.host_ms_per_step:.3g}", f"{fit.host_ms_per_layer:.3g}", f"{fit.eta_memory:.3g}",
-                     f"{fit.worst_residual:.1%}", f"{fit.spread:.2f}", f"x/÷{fit.band:.2f}", here])
+                     f"{fit.worst_residual:.1%}", f"{fit.spread:.2f}", "-" if fit.refused else f"x/÷{fit.band:.2f}", here])
     lines.append(table(fits))
     for engine, fit in cal.fits.items():
         lines.append(f"{engine}: " + (f"NOT calibrated: {fit.refused}" if fit.refused else "calibrated"))
