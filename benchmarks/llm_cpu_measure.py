@@ -47,11 +47,11 @@ from pathlib import Path
 import numpy as np
 
 from advisor.errors import UsageError
-from advisor.performance.llm import work
+from advisor.performance.llm import measure, work
 from advisor.performance.llm.architecture import Architecture, architecture, read_config
 
 CONFIGS = Path(__file__).resolve().parent.parent / "profiles" / "validation" / "llm_configs.json"
-SEED = 0
+SEED = measure.SEED
 BUILDER_PRECISIONS = ("fp32", "int4")
 
 
@@ -68,35 +68,26 @@ def source_config(model: str | None, config: Path | None) -> tuple[str, dict]:
 
 
 def scaled(config: dict, hidden: int, layers: int) -> dict:
-    """The same architecture at this hidden width and depth: head size, GQA group, MLP ratio and vocabulary kept."""
-    full = architecture(config)
-    if full.moe:
-        raise UsageError(f"{full.name} is a mixture of experts: this benchmark scales dense models only")
-    heads, remainder = divmod(hidden, full.head_dim)
-    group = full.heads // full.kv_heads
-    if remainder or heads % group:
-        raise UsageError(f"--hidden {hidden} must be a multiple of head size x GQA group = {full.head_dim * group}")
-    small = dict(config)
-    small.update(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads // group,
-                 head_dim=full.head_dim, intermediate_size=round(full.intermediate * hidden / full.hidden / 64) * 64,
-                 max_position_embeddings=4096, bos_token_id=1, eos_token_id=2)
+    """measure.scaled at this width and depth, with the token ids the word-level tokenizer below names."""
+    small = measure.scaled(config, hidden, layers)
+    small.update(bos_token_id=1, eos_token_id=2, max_position_embeddings=4096)  # the builder sizes its cache by it
     return small
 
 
-def write_hf_folder(config: dict, folder: Path) -> None:
-    """config.json + model.safetensors with seeded random weights, and a tokenizer of the same vocabulary."""
+def write_hf_folder(config: dict, folder: Path) -> measure.Built:
+    """config.json + model.safetensors with seeded random weights (measure.build), and a tokenizer of the same
+    vocabulary; the model stays built for the eager runs."""
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
-    from transformers import AutoConfig, AutoModelForCausalLM, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
-    hf_config = AutoConfig.for_model(**config)
-    torch.manual_seed(SEED)
-    model = AutoModelForCausalLM.from_config(hf_config, dtype=torch.float32)
-    model.save_pretrained(folder)
-    vocabulary = {f"t{i}": i for i in range(hf_config.vocab_size)}
+    built = measure.build(config, "cpu", torch.float32)
+    built.model.save_pretrained(folder)
+    vocabulary = {f"t{i}": i for i in range(built.arch.vocab)}
     tokenizer = Tokenizer(models.WordLevel(vocabulary, unk_token="t0"))
     tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     PreTrainedTokenizerFast(tokenizer_object=tokenizer, unk_token="t0", bos_token="t1", eos_token="t2").save_pretrained(folder)
+    return built
 
 
 def build_onnx(folder: Path, out: Path, precision: str, threads: int) -> None:
@@ -130,34 +121,19 @@ def onnx_step_bytes(out: Path) -> int:
 # ------------------------------------------------------------------------------------------------------ engines
 
 class Eager:
+    """measure.time_eager on the built model: fp32, transformers' dynamic KV cache, a greedy loop."""
+
     name = "eager"
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, built: measure.Built) -> None:
         import torch
-        from transformers import AutoModelForCausalLM
 
         self.torch = torch
-        self.model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
-        self.step_bytes = sum(p.numel() * p.element_size() for n, p in self.model.named_parameters()
-                              if "embed_tokens" not in n)
+        self.built = built
+        self.step_bytes = built.weight_bytes
 
     def run(self, ids: np.ndarray, new_tokens: int) -> tuple[float, list[float]]:
-        from transformers import DynamicCache
-
-        torch = self.torch
-        with torch.inference_mode():
-            cache = DynamicCache(config=self.model.config)
-            start = time.perf_counter()
-            logits = self.model(input_ids=torch.from_numpy(ids[None].astype(np.int64)), past_key_values=cache).logits
-            token = logits[:, -1:].argmax(-1)
-            ttft = time.perf_counter() - start
-            steps = []
-            for _ in range(new_tokens):
-                start = time.perf_counter()
-                logits = self.model(input_ids=token, past_key_values=cache).logits
-                token = logits[:, -1:].argmax(-1)
-                steps.append(time.perf_counter() - start)
-        return ttft * 1e3, [s * 1e3 for s in steps]
+        return measure.time_eager(self.built, self.torch.from_numpy(ids[None].astype(np.int64)), new_tokens, "cpu")
 
 
 class OrtGenAI:
@@ -213,28 +189,6 @@ def fp32_peak_gflops(info: dict, cores: int, fma_units: int) -> tuple[float, str
     lanes = 16 if "avx512f" in info["flags"] else 8 if "avx2" in info["flags"] else 4
     peak = info["mhz"] / 1e3 * cores * lanes * 2 * fma_units
     return peak, f"{info['mhz']:.0f} MHz x {cores} cores x {lanes} lanes x 2 x {fma_units} FMA units"
-
-
-def bandwidth_gbs(threads: int, mib: int = 256, reps: int = 5) -> dict[str, float]:
-    """Best of `reps` passes over `mib` MiB, in GB/s: a copy counts bytes read + written (STREAM's convention: a
-    write that first reads its line into the cache moves a third more), a sum the bytes read. A lower bound: decode
-    in ONNX Runtime read its weights faster than any of these here (docs/llm-serving.md)."""
-    import torch
-
-    n = mib * (1 << 20) // 4
-    src, dst = np.ones(n, np.float32), np.empty(n, np.float32)
-    tsrc, tdst = torch.ones(n), torch.empty(n)
-    torch.set_num_threads(threads)
-    passes = {"numpy copy (1 thread)": (lambda: np.copyto(dst, src), 2),
-              f"torch copy ({threads} threads)": (lambda: tdst.copy_(tsrc), 2),
-              f"torch sum, read only ({threads} threads)": (lambda: tsrc.sum(), 1)}
-    best = dict.fromkeys(passes, float("inf"))
-    for _ in range(reps):
-        for name, (run, _) in passes.items():
-            start = time.perf_counter()
-            run()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return {name: passes[name][1] * n * 4 / seconds / 1e9 for name, seconds in best.items()}
 
 
 # --------------------------------------------------------------------------------------------- the calibration
@@ -326,15 +280,15 @@ def main() -> None:
     info = machine()
     peak, peak_how = fp32_peak_gflops(info, min(args.threads, info["cores"]), args.fma_units)
     load_before = os.getloadavg()
-    bandwidths = bandwidth_gbs(args.threads)
+    bandwidths = measure.probe_bandwidth_gbs("cpu")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="llm_cpu_"))
     engines: dict[int, list] = {}
     for hidden, small in smalls.items():
         folder = workdir / f"h{hidden}"
-        write_hf_folder(small, folder / "hf")
+        built = write_hf_folder(small, folder / "hf")
         for precision in BUILDER_PRECISIONS:
             build_onnx(folder / "hf", folder / f"ort_{precision}", precision, args.threads)
-        engines[hidden] = [Eager(folder / "hf")] + [OrtGenAI(folder / f"ort_{p}", p) for p in BUILDER_PRECISIONS]
+        engines[hidden] = [Eager(built)] + [OrtGenAI(folder / f"ort_{p}", p) for p in BUILDER_PRECISIONS]
     rng = np.random.default_rng(SEED)
     prompts = {p: rng.integers(3, full.vocab, p) for p in args.prompts}
     results: dict[tuple[str, int, int], tuple[list[float], list[float]]] = {}
@@ -350,7 +304,7 @@ def main() -> None:
                     ttfts, all_steps = results.setdefault((engine.name, hidden, prompt), ([], []))
                     ttfts.append(ttft)
                     all_steps.extend(steps)
-    bandwidths_after = bandwidth_gbs(args.threads)
+    bandwidths_after = measure.probe_bandwidth_gbs("cpu")
     points = []
     for (engine_name, hidden, prompt), (ttfts, steps) in results.items():
         a = architecture(smalls[hidden], f"{name} scaled")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 
 from advisor.errors import UsageError
@@ -39,6 +40,14 @@ def add_assess_parser(sub) -> None:
     a.add_argument("--all", action="store_true", help="table: every row, also GPU counts beyond the first that fits")
     a.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")
     a.add_argument("--json", action="store_true", help='print {"assessments": [...]} as JSON')
+    a.add_argument("--measure", action="store_true",
+                   help="instead: build the model (fewer layers, seeded random weights) on this machine's GPU or CPU, "
+                   "time its prefill and decode, fit the engine's decode terms (needs the hf extra; minutes)")
+    a.add_argument("--reps", type=int, help="--measure: interleaved repeats (default 5)")
+    a.add_argument("--out", metavar="CAL.json", help="--measure: write the calibration here")
+    a.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    a.add_argument("--calibration", metavar="CAL.json",
+                   help="apply a GPU measurement's calibration (from --measure --out) to the engine it measured")
     a.set_defaults(func=cmd_assess)
 
 
@@ -77,6 +86,10 @@ def cmd_assess(args: argparse.Namespace) -> int:
     from advisor.performance.llm.assess import Request, assess
     from advisor.performance.whatif import resolve_cards
 
+    if args.measure:
+        return measure_command(args)
+    if args.out or args.reps is not None:
+        raise UsageError("--out and --reps go with --measure (assess CONFIG --measure --out CAL.json)")
     for value, option in ((args.prompt_tokens, "--prompt-tokens"), (args.output_tokens, "--output-tokens")):
         if not 1 <= value <= MAX_TOKENS:
             raise UsageError(f"{option}: {value} is out of range (1 to {MAX_TOKENS:,})")
@@ -84,9 +97,10 @@ def cmd_assess(args: argparse.Namespace) -> int:
                       _positive(args.tpot_slo_ms, "--tpot-slo-ms"), args.kv_dtype)
     arch = load_architecture(Path(args.config))
     engines = tuple(dict.fromkeys(n for text in (args.engine or ["vllm"]) for n in _names(text, "--engine")))
+    cal = applied_calibration(args.calibration, arch, engines)
     cards = resolve_cards(load_catalog(user_catalog_dir(args.catalog_dir)), args.card)
     rows = assess(arch, cards, _ints(args.gpus, "--gpus", 1, 64), _names(args.precision, "--precision"), engines,
-                  _ints(args.concurrency, "--concurrency", 1, MAX_CONCURRENCY), request)
+                  _ints(args.concurrency, "--concurrency", 1, MAX_CONCURRENCY), request, cal)
     if args.json:
         print(json.dumps({"model": arch.name, "request": vars(request),
                           "assessments": [row.to_json() for row in rows]}, indent=1))
@@ -142,6 +156,59 @@ def assess_text(arch, rows, request, show_all: bool = False) -> str:
         tail.extend(f"  {line}" for line in never[:12])
         if len(never) > 12:
             tail.append(f"  ... and {len(never) - 12} more (--json lists every row)")
-    if basis := next((r.basis for r in rows if r.basis != "cannot serve"), None):
-        tail.append(f"Basis: {basis}")
+    # One basis of each kind (a calibration's measured card, its host terms on other cards, the published terms).
+    kinds: dict[str, str] = {}
+    for r in rows:
+        if r.basis != "cannot serve":
+            kind = ("measured card" if "eta_compute as published" in r.basis else
+                    "host terms" if "host terms calibrated" in r.basis else "published")
+            kinds.setdefault(kind, r.basis)
+    tail.extend(f"Basis: {basis}" for basis in kinds.values())
     return "\n".join(head + ["", table(table_rows)] + tail)
+
+
+def applied_calibration(given: str | None, arch, engines: tuple[str, ...]):
+    """--calibration's file, checked against the model and the engines asked (None without the option)."""
+    if not given:
+        return None
+    from advisor.performance.llm.calibration import for_model, load_calibration
+
+    return for_model(load_calibration(Path(given)), arch, engines, Path(given))
+
+
+def measure_command(args: argparse.Namespace) -> int:
+    """assess CONFIG --measure: measure, print the points and the fit, write --out; exit 1 when nothing calibrated."""
+    from advisor.catalog.catalog import load_catalog, user_catalog_dir
+    from advisor.cli.measure_text import calibration_text
+    from advisor.files import destination
+    from advisor.performance.llm.architecture import architecture, read_config
+    from advisor.performance.llm.calibration import calibrate, write_calibration
+    from advisor.performance.llm.measure import REPS, measure, probe_bandwidth_gbs, require_hf
+
+    if args.calibration:
+        raise UsageError("--measure makes a calibration; apply it afterwards: assess CONFIG --calibration CAL.json")
+    reps = REPS if args.reps is None else args.reps
+    if not 2 <= reps <= 100:
+        raise UsageError(f"--reps {reps}: give 2 to 100 repeats")
+    path = Path(args.config)
+    config = read_config(path)
+    name = path.name if path.is_dir() else path.parent.name or path.name
+    architecture(config, name)  # one line on what is wrong with it, before anything is built
+    config_file = path / "config.json" if path.is_dir() else path
+    if args.out:
+        destination(Path(args.out), args.overwrite, inputs=[config_file])  # refused before minutes of measuring
+    require_hf()
+    m = measure(config, name, reps=reps, progress=lambda line: print(f"measure: {line}", file=sys.stderr, flush=True))
+    card = load_catalog(user_catalog_dir(args.catalog_dir)).find_card(m.device_name) if m.device == "cuda" else None
+    if card is not None and card.memory_bandwidth_gbs:
+        bandwidth, source = card.memory_bandwidth_gbs, f"catalog: {card.name}"
+    else:
+        probes = probe_bandwidth_gbs(m.device)
+        best = max(probes, key=lambda k: probes[k])
+        bandwidth, source = probes[best], f"probe: {best}, the fastest of {len(probes)} probes"
+    cal = calibrate(m, bandwidth, source, card)
+    print(calibration_text(cal, m.full))
+    if args.out:
+        write_calibration(cal, Path(args.out), args.overwrite, inputs=(config_file,))
+        print(f"Wrote {args.out}")
+    return 0 if any(f.refused is None for f in cal.fits.values()) else 1

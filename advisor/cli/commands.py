@@ -177,12 +177,19 @@ def cmd_recommend(args: argparse.Namespace) -> int:
                       inputs=_inputs(args.report, args.workload))
     folder = user_catalog_dir(args.catalog_dir)
     if _is_model_configuration(Path(args.report)):
+        from advisor.cli.assess import applied_calibration
         from advisor.performance.llm.architecture import load_architecture
-        from advisor.recommend.llm import config_identity, recommend_llm
+        from advisor.recommend.llm import DEFAULT_ENGINE, config_identity, recommend_llm
 
         path = Path(args.report)
-        rec = recommend_llm(load_architecture(path), config_identity(path), workload, load_catalog(folder))
+        arch = load_architecture(path)
+        engine = DEFAULT_ENGINE if workload.engine in (None, "auto") else workload.engine
+        cal = applied_calibration(args.calibration, arch, (engine,))
+        rec = recommend_llm(arch, config_identity(path), workload, load_catalog(folder), cal)
     else:
+        if args.calibration:
+            raise UsageError("--calibration applies to a language model's configuration (recommend CONFIG), not to a "
+                             "profile report: a profile is calibrated by its own measurement")
         from advisor.recommend.references import reference_reports
 
         report = load_report(Path(args.report))

@@ -177,6 +177,8 @@ def make_parser() -> argparse.ArgumentParser:
     r.add_argument("--save-workload", metavar="FILE", help="also save the workload as given (preset + options)")
     r.add_argument("--overwrite", action="store_true", help="replace --save-workload's file if it exists")
     r.add_argument("--json", action="store_true", help="print the recommendation as JSON")
+    r.add_argument("--calibration", metavar="CAL.json", help="a language model's configuration: apply a GPU "
+                   "measurement's calibration (gpu-advisor assess CONFIG --measure --out CAL.json) to its engine")
     r.set_defaults(func=cmd_recommend)
 
     j = sub.add_parser("project", help="what-if: how fast the profiled model would run on other cards",

@@ -21,6 +21,7 @@ from advisor.catalog.servers import most_slots
 from advisor.files import read_bytes
 from advisor.performance.llm import work
 from advisor.performance.llm.architecture import Architecture
+from advisor.performance.llm.calibration import calibrated_engine
 from advisor.performance.llm.engines import ServingEngine, unchecked
 from advisor.performance.llm.interconnect import link
 from advisor.performance.llm.serving import Setup, engine_for, max_concurrency, memory_fit, timing, why_not
@@ -34,6 +35,7 @@ from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
 from advisor.recommend.verdict import make_verdict, network_clause, spare_phrase
 from advisor.recommend.workload import Workload
 from advisor.report.format import number
+from advisor.schema.llm_calibration import Calibration
 
 # Weighed for a purchase: the 16-bit weights and fp8 (W8A8, on cards with fp8 tensor cores). Weights quantized to
 # int8 or int4 change a model's answers by an amount only an evaluation of that model shows, which a configuration
@@ -74,8 +76,10 @@ def config_identity(path: Path) -> str:
     return "config-" + hashlib.sha256(read_bytes(file, "model configuration")).hexdigest()[:16]
 
 
-def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalog: Catalog) -> Recommendation:
-    """Keep, buy or rent for a language model known by its configuration alone."""
+def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalog: Catalog,
+                  calibration: Calibration | None = None) -> Recommendation:
+    """Keep, buy or rent for a language model known by its configuration alone; a calibration (checked against it by
+    calibration.for_model) replaces its engine's terms where they apply."""
     if not workload.prompt_tokens or not workload.output_tokens:
         raise RecommendError("a language model's configuration is sized by its requests: give --prompt-tokens and "
                              "--output-tokens (the chatbot-24x7 preset has both)")
@@ -100,6 +104,12 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
                                 "nothing profiled: every figure is projected")
     ctx.assumptions["engine"] = (f"{engine.name} for every card (--engine to change): {engine.fitted_on}; sized at the "
                                  f"slow end of its band (x/÷{engine.band:g})")
+    if calibration is not None:
+        measured = calibration.device
+        ctx.assumptions["calibration"] = (
+            f"{engine.name}'s host terms from a measurement of {calibration.model.name} on {measured.name} "
+            f"({calibration.measured_at[:10]}) for every card" + (f", its eta_memory and band on {measured.card}"
+                                                                  if measured.card else ""))
     ctx.assumptions["requests"] = (f"{workload.prompt_tokens} prompt and {workload.output_tokens} reply tokens a "
                                    f"request; a request's time is its time to first token plus {output - 1} "
                                    "times its time per output token, with the sequences in flight its replica holds")
@@ -118,8 +128,9 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
         offers rent it."""
         key = (card.name, counts, w.p95_ms)
         if key not in found:
-            best = _best(arch, card, counts, engine, w)
-            found[key] = best if isinstance(best, str) else (best, _set_aside(arch, card, counts, engine, w, best))
+            mine = calibrated_engine(calibration, engine, card) if calibration else engine
+            best = _best(arch, card, counts, mine, w)
+            found[key] = best if isinstance(best, str) else (best, _set_aside(arch, card, counts, mine, w, best))
         return found[key]
 
     def add(device: Device, action: Action, counts: tuple[int, ...], offer: Offer | None = None,

@@ -11,9 +11,11 @@ from advisor.catalog.cards import Card
 from advisor.errors import UsageError
 from advisor.performance.llm import work
 from advisor.performance.llm.architecture import Architecture
+from advisor.performance.llm.calibration import calibrated_engine
 from advisor.performance.llm.engines import unchecked
 from advisor.performance.llm.interconnect import link
 from advisor.performance.llm.serving import Setup, engine_for, goodput, max_concurrency, memory_fit, timing, why_not
+from advisor.schema.llm_calibration import Calibration
 
 DEFAULT_GPUS = (1, 2, 4, 8)
 DEFAULT_PRECISIONS = ("bf16", "fp8", "int8", "int4")
@@ -81,7 +83,10 @@ def _kv_dtype(request: Request, precision: str) -> str:
 
 def assess(a: Architecture, cards: list[Card], gpus: tuple[int, ...] = DEFAULT_GPUS,
            precisions: tuple[str, ...] = DEFAULT_PRECISIONS, engines: tuple[str, ...] = ("vllm",),
-           concurrencies: tuple[int, ...] = DEFAULT_CONCURRENCY, request: Request | None = None) -> list[Assessment]:
+           concurrencies: tuple[int, ...] = DEFAULT_CONCURRENCY, request: Request | None = None,
+           calibration: Calibration | None = None) -> list[Assessment]:
+    """Every card, engine, precision, GPU count and concurrency; a calibration (checked against the model by
+    calibration.for_model) replaces the measured engine's terms where they apply."""
     request = request or Request()
     for precision in precisions:
         if precision not in work.WEIGHT_FORMATS:
@@ -93,7 +98,8 @@ def assess(a: Architecture, cards: list[Card], gpus: tuple[int, ...] = DEFAULT_G
                          f"exceed its context of {a.max_context:,} tokens")
     rows: list[Assessment] = []
     for card in cards:
-        for engine in serving:
+        for published in serving:
+            engine = calibrated_engine(calibration, published, card) if calibration else published
             for precision in precisions:
                 for count in gpus:
                     setup = Setup(card, count, precision, engine, _kv_dtype(request, precision))
