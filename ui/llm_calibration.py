@@ -185,6 +185,7 @@ class Calibrations(QObject):
     def clear(self) -> None:
         self.applied = self.path = None
         self.clear_button.setEnabled(False)
+        self.apply_button.hide()
         self.line.clear()
         self.changed.emit()
 
