@@ -86,9 +86,9 @@ def key_figures(cal: Calibration) -> str:
         for p in cal.points:
             if p.engine == engine:
                 steps.setdefault((p.hidden, p.layers), []).extend(p.step_ms)
-        measured = ", ".join(f"{h} x {n} layers {min(s):.3g}-{max(s):.3g} ms" for (h, n), s in steps.items())
-        lines.append(f"{engine} decode step: {measured}; spread p90/p10 {fit.spread:.2f} (at most {cal.max_spread:g}), "
-                     f"worst residual {fit.worst_residual:.0%} (at most {cal.max_residual:.0%})")
+        measured = "; ".join(f"hidden {h}, {n} layers {min(s):.3g}-{max(s):.3g} ms" for (h, n), s in steps.items())
+        lines.append(f"{engine} decode step over the repeats: {measured}. Spread p90/p10 {fit.spread:.2f} (at most "
+                     f"{cal.max_spread:g}), worst residual {fit.worst_residual:.0%} (at most {cal.max_residual:.0%})")
     return "\n".join(lines)
 
 

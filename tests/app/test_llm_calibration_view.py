@@ -105,7 +105,8 @@ def test_a_measurement_here_runs_in_the_background_and_shows_its_outcome(window,
     assert json.loads(out.read_text())["kind"] == "gpu-advisor/llm-calibration"
     # No GPU here: a CPU's fit is refused with its reason and figures, or accepted and said to carry to no GPU row.
     refused = "NOT calibrated" in view.problem.text()
-    assert (refused and "eager decode step: 64 x 2 layers" in c.line.text()) or "carry to no GPU row" in c.line.text()
+    figures = "eager decode step over the repeats: hidden 64, 2 layers"
+    assert (refused and figures in c.line.text()) or "carry to no GPU row" in c.line.text()
     assert "Measured on" in c.line.text() and not c.apply_button.isVisibleTo(view)
 
     dialogs.answers.append(tmp_path / "cancelled.json")
