@@ -175,16 +175,17 @@ class DecideView(QWidget):
         if (inputs := self._inputs()) is not None:
             self._submit(recommend, self.report, *inputs)
 
-    def decide_config(self, arch, config_id: str, prompt_tokens: int, output_tokens: int, engine: str) -> None:
+    def decide_config(self, arch, config_id: str, prompt_tokens: int, output_tokens: int, engine: str,
+                      calibration=None) -> None:
         """A language model from its configuration (the Language model tab): this form's workload with its lengths
-        and engine."""
+        and engine, and the calibration the tab applied (checked there against the model and the engine)."""
         from advisor.recommend.llm import recommend_llm
 
         if self._future is not None:
             return
         lengths = {"prompt_tokens": prompt_tokens, "output_tokens": output_tokens, "engine": engine}
         if (inputs := self._inputs(lengths)) is not None:
-            self._submit(recommend_llm, arch, config_id, *inputs[:2])
+            self._submit(recommend_llm, arch, config_id, *inputs[:2], calibration)
 
     def _inputs(self, update: dict | None = None):
         """The workload (the form's, with ``update``), the catalog and the reference profiles; None, with the problem

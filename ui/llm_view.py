@@ -3,8 +3,9 @@ engine; see per card and precision the fewest GPUs that serve it, the sequences 
 against concurrency (plotted for the selected row) and goodput at the SLO; then decide (the Decide tab), after which
 the cost per million tokens of each card's best option fills in.
 
-The same figures as `gpu-advisor assess CONFIG` (advisor/performance/llm/assess.py): every one is projected from the
-configuration, never measured (docs/llm-serving.md).
+The same figures as `gpu-advisor assess CONFIG` (advisor/performance/llm/assess.py): projected from the configuration
+(docs/llm-serving.md), with the engine's terms calibrated where a GPU measurement of the model is applied
+(ui/llm_calibration.py: opened, or measured here).
 """
 
 from __future__ import annotations
@@ -31,15 +32,17 @@ from PySide6.QtWidgets import (
 
 from advisor.errors import AdvisorError
 from advisor.performance.llm import work
+from advisor.performance.llm.calibration import basis_kind
 from advisor.performance.llm.engines import SERVING
 from advisor.report.format import number
 from ui.dialogs import Dialogs
+from ui.llm_calibration import Calibrations
 from ui.plots import log_axes, series_pen
 from ui.style import plain_label, problem_text
 from ui.tables import key_columns_first, read_only_table
 
 COLUMNS = ["card", "precision", "GPUs", "fits", "max sequences", "goodput req/s", "at sequences", "TTFT p95 ms",
-           "TPOT ms (band)", "tokens/s", "EUR / M tokens"]
+           "TPOT ms (band)", "tokens/s", "basis", "EUR / M tokens"]
 # What a reader compares first: which card, how many, whether it holds the model, how fast, at what cost.
 KEY_COLUMNS = ["card", "precision", "GPUs", "fits", "TTFT p95 ms", "TPOT ms (band)", "tokens/s", "EUR / M tokens"]
 CARD_WIDTH = 190  # px: the longest card names are elided, so the figures after them stay in view at 1280x800
@@ -48,17 +51,23 @@ EMPTY = "Open a language model's config.json (or its folder): no weights needed,
 
 
 class LlmView(QWidget):
-    """``decide_requested(arch, config_id, prompt_tokens, output_tokens, engine)``: the Decide tab should recommend."""
+    """``decide_requested(arch, config_id, prompt_tokens, output_tokens, engine, calibration)``: the Decide tab should
+    recommend (calibration: the one applied, where it calibrated the engine, else None). ``catalog_dir()``: the user's
+    catalog folder, for the card a measurement here matches (None: the bundled catalog)."""
 
-    decide_requested = Signal(object, str, int, int, str)
+    decide_requested = Signal(object, str, int, int, str, object)
 
-    def __init__(self, catalog: Callable, dialogs: Dialogs) -> None:
+    def __init__(self, catalog: Callable, dialogs: Dialogs, catalog_dir: Callable[[], Path | None] = lambda: None) -> None:
         super().__init__()
         self.catalog, self.dialogs = catalog, dialogs
         self.arch = None
         self.config_id = ""
+        self.config_path: Path | None = None
         self.rows: list = []  # the assessment's rows, every concurrency
         self.shown: list = []  # one per table row: the fewest GPUs that fit, per card and precision
+        self.calibrations = Calibrations(self, dialogs, catalog_dir)
+        self.calibrations.changed.connect(self.assess)
+        self.calibrations.problem.connect(self.problem_said)
         self._build()
 
     def _build(self) -> None:
@@ -96,6 +105,15 @@ class LlmView(QWidget):
         buttons.addWidget(self.assess_button)
         buttons.addWidget(self.decide_button)
         form.addRow(buttons)
+        c = self.calibrations
+        calibration = QHBoxLayout()
+        for button in (c.open_button, c.clear_button, c.measure_button):
+            calibration.addWidget(button)
+        form.addRow(calibration)
+        measuring = QHBoxLayout()
+        measuring.addWidget(c.progress, 1)
+        measuring.addWidget(c.cancel_button)
+        form.addRow(measuring)
         self.problem = plain_label()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(problem_text())
@@ -127,6 +145,10 @@ class LlmView(QWidget):
         column = QVBoxLayout(right)
         column.addWidget(self.note)
         column.addWidget(self.table, 3)
+        below = QHBoxLayout()
+        below.addWidget(c.line, 1)
+        below.addWidget(c.apply_button)
+        column.addLayout(below)
         column.addWidget(self.plotted)
         column.addLayout(plots, 2)
         splitter = QSplitter()
@@ -170,7 +192,7 @@ class LlmView(QWidget):
         except AdvisorError as exc:
             self.problem.setText(str(exc))
             return
-        self.arch, self.config_id = arch, config_id
+        self.arch, self.config_id, self.config_path = arch, config_id, Path(path)
         params = work.parameters(arch)
         self.summary.setText(
             f"{arch.name}: {arch.model_type}, {params.total / 1e9:.2f} B parameters"
@@ -180,7 +202,14 @@ class LlmView(QWidget):
         self.problem.clear()
         self.assess_button.setEnabled(True)
         self.decide_button.setEnabled(True)
+        self.calibrations.config_opened()  # may refuse the calibration applied: its refusal stays under the form
+        refusal = self.problem.text()
         self.assess()
+        if refusal:
+            self.problem.setText(refusal)
+
+    def problem_said(self, text: str) -> None:
+        self.problem.setText(text)
 
     def _concurrencies(self) -> tuple[int, ...]:
         items = [t.strip() for t in self.concurrency.text().split(",")]
@@ -199,7 +228,7 @@ class LlmView(QWidget):
             request = Request(self.prompt.value(), self.output.value(), self.ttft_slo.value(), self.tpot_slo.value())
             self.rows = assess(self.arch, list(self.catalog().cards), precisions=PRECISIONS,
                                engines=(self.engine.currentText(),), concurrencies=self._concurrencies(),
-                               request=request)
+                               request=request, calibration=self.calibrations.for_engine(self.engine.currentText()))
         except AdvisorError as exc:
             self.problem.setText(str(exc))
             return
@@ -228,7 +257,7 @@ class LlmView(QWidget):
                      number(widest.ttft_p95_ms) if widest else "–",
                      f"{number(widest.tpot_ms)} ({number(widest.tpot_low_ms)}–{number(widest.tpot_high_ms)})"
                      if widest else "–",
-                     number(widest.output_tokens_per_s) if widest else "–", "decide first"]
+                     number(widest.output_tokens_per_s) if widest else "–", basis_kind(row.basis), "decide first"]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 # why it does not serve, else how it was projected (the card's whole name first: it may be elided)
@@ -242,7 +271,10 @@ class LlmView(QWidget):
                           f"{self.prompt.value():,} + {self.output.value():,} tokens); the TTFT and TPOT columns are at "
                           "the largest concurrency asked that the KV cache holds; each row has the fewest GPUs that hold "
                           "the largest concurrency asked (hover a row for how it was projected, or why it does not "
-                          "serve). Every figure is projected from the configuration (docs/llm-serving.md).")
+                          "serve). Every figure is projected from the configuration (docs/llm-serving.md)"
+                          + ("; the basis column says which rows a calibration changed." if
+                             self.calibrations.for_engine(self.engine.currentText()) else "."))
+        self.calibrations.assessed()
         if self.shown:
             self.table.selectRow(0)
 
@@ -273,8 +305,9 @@ class LlmView(QWidget):
         if self.arch is None:
             self.problem.setText(EMPTY)
             return
-        self.decide_requested.emit(self.arch, self.config_id, self.prompt.value(), self.output.value(),
-                                   self.engine.currentText())
+        engine = self.engine.currentText()
+        self.decide_requested.emit(self.arch, self.config_id, self.prompt.value(), self.output.value(), engine,
+                                   self.calibrations.for_engine(engine))
 
     def show_costs(self, rec) -> None:
         """A recommendation for this configuration: each card's cheapest option's cost per million tokens."""
@@ -286,7 +319,9 @@ class LlmView(QWidget):
                 best[option.card] = option.cost_per_million_eur
         for r, row in enumerate(self.shown):
             cost = best.get(row.card)
-            item = self.table.item(r, len(COLUMNS) - 1)
+            item = self.table.item(r, COLUMNS.index("EUR / M tokens"))
             item.setText(number(cost) if cost is not None else "no option")
             item.setToolTip("the card's cheapest option in the recommendation (keep, buy or rent), any precision")
 
+    def shutdown(self) -> None:
+        self.calibrations.shutdown()

@@ -103,7 +103,7 @@ class MainWindow(QMainWindow, FileActions):
         self.catalog_view = CatalogView(self.catalog, self.user_catalog_dir)
         self.catalog_view.changed.connect(self._catalog_changed)
         self.whatif_view = WhatIfView(self.catalog, self.references)
-        self.llm_view = LlmView(self.catalog, self.dialogs)
+        self.llm_view = LlmView(self.catalog, self.dialogs, self._catalog_dir_with_files)
         self.llm_view.decide_requested.connect(self.decide_language_model)
         self.decide_view.decided.connect(self.llm_view.show_costs)
         self.compare_view = CompareView()
@@ -373,13 +373,19 @@ class MainWindow(QMainWindow, FileActions):
 
     def catalog(self):
         """The bundled catalog with the user's folder, when it has files (reloaded after an edit)."""
-        from advisor.catalog.catalog import USER_FILES, bundled_catalog, load_catalog
+        from advisor.catalog.catalog import bundled_catalog, load_catalog
 
         if self._catalog is None:
-            folder = self.user_catalog_dir()  # may not exist yet: no entries saved
-            has_files = any((folder / name).is_file() for name in USER_FILES)
-            self._catalog = load_catalog(folder) if has_files else bundled_catalog()
+            folder = self._catalog_dir_with_files()  # None: no entries saved yet
+            self._catalog = load_catalog(folder) if folder is not None else bundled_catalog()
         return self._catalog
+
+    def _catalog_dir_with_files(self) -> Path | None:
+        """The user's catalog folder where it has files (as catalog() reads it), for a child process to read too."""
+        from advisor.catalog.catalog import USER_FILES
+
+        folder = self.user_catalog_dir()  # may not exist yet
+        return folder if any((folder / name).is_file() for name in USER_FILES) else None
 
     def references(self):
         """Measured reports for their cards: the folder chosen in the Fleet view, the user's, the bundled."""
@@ -408,9 +414,10 @@ class MainWindow(QMainWindow, FileActions):
         self.tabs.setCurrentWidget(self.decide_view)
         self.decide_view.decide()
 
-    def decide_language_model(self, arch, config_id: str, prompt_tokens: int, output_tokens: int, engine: str) -> None:
+    def decide_language_model(self, arch, config_id: str, prompt_tokens: int, output_tokens: int, engine: str,
+                              calibration) -> None:
         self.tabs.setCurrentWidget(self.decide_view)
-        self.decide_view.decide_config(arch, config_id, prompt_tokens, output_tokens, engine)
+        self.decide_view.decide_config(arch, config_id, prompt_tokens, output_tokens, engine, calibration)
 
     def _tab_shown(self, index: int) -> None:
         widget = self.tabs.widget(index)
@@ -432,6 +439,7 @@ class MainWindow(QMainWindow, FileActions):
             self.probe.process.kill()
             self.probe.process.waitForFinished(2000)
         self.decide_view.shutdown()
+        self.llm_view.shutdown()
         self.fleet_view.shutdown()
         self.start_page.shutdown()
         self.history_view.shutdown()

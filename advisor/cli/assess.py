@@ -157,12 +157,12 @@ def assess_text(arch, rows, request, show_all: bool = False) -> str:
         if len(never) > 12:
             tail.append(f"  ... and {len(never) - 12} more (--json lists every row)")
     # One basis of each kind (a calibration's measured card, its host terms on other cards, the published terms).
+    from advisor.performance.llm.calibration import basis_kind
+
     kinds: dict[str, str] = {}
     for r in rows:
         if r.basis != "cannot serve":
-            kind = ("measured card" if "eta_compute as published" in r.basis else
-                    "host terms" if "host terms calibrated" in r.basis else "published")
-            kinds.setdefault(kind, r.basis)
+            kinds.setdefault(basis_kind(r.basis), r.basis)
     tail.extend(f"Basis: {basis}" for basis in kinds.values())
     return "\n".join(head + ["", table(table_rows)] + tail)
 

@@ -167,6 +167,15 @@ def for_model(cal: Calibration, a: Architecture, engines: tuple[str, ...], path:
     return cal
 
 
+def basis_kind(basis: str) -> str:
+    """A row's basis in a word or three: what calibrated_engine made of it (the measured card, the host terms on
+    another card) or the published terms."""
+    if basis == "cannot serve":
+        return basis
+    return ("measured card" if "eta_compute as published" in basis else
+            "host terms calibrated" if "host terms calibrated" in basis else "published")
+
+
 def calibrated_engine(cal: Calibration, engine: ServingEngine, card: Card) -> ServingEngine:
     """The engine's terms for rows on this card: host terms from the measurement on every card, eta_memory and the
     band on the measured card only; unchanged for an engine the calibration did not fit."""
