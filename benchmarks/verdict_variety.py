@@ -19,6 +19,11 @@ hosts moved three verdicts: chatbot-24x7 on the H100 LLM profile buys seven L4s 
 24,512 EUR, where six A10s in the double-width 4U (25,000 USD) cost 33,169; on the CPU LLM profile nine T4s in two
 6-slot 2Us for 26,516 EUR, where eight A10s in the 4U cost 37,184; realtime-vision on the CPU LLM profile buys four
 L4s in the 6-slot 2U (8,000 USD) for 13,547 EUR instead of renting three Hetzner GEX45 for 23,739.
+
+Rerun 2026-12-07 with the hosts priced from 2026-09 list prices (2-slot 13,874, 6-slot 18,994, 8-slot 2U 23,469 USD,
+ESTIMATES) and the EU street prices of 2026-09: 15 purchases of 40 verdicts (25 rent), the T4 11 (73%), the 1-socket
+CPU server 2, the L4 1, the A10 1. The three realtime-vision purchases of small cards now rent; the others buy the
+same cards for 5,101 to 19,095 EUR more up front (two T4s 15,522 EUR instead of 10,421).
 """
 
 import argparse

@@ -94,7 +94,7 @@ class WorkloadForm(QGroupBox):
         self.owned_count.setRange(1, 1000)
         form.addRow("How many", self.owned_count)
         self.country = QLineEdit()
-        self.country.setPlaceholderText("ISO code for grid carbon, e.g. FR (empty: EU average)")
+        self.country.setPlaceholderText("ISO code for grid carbon and electricity price, e.g. FR (empty: EU average)")
         form.addRow("Country", self.country)
         self.users_region = QComboBox()
         self.users_region.addItems([NO_REGION] + round_trip_table().users_codes)  # the catalog's: set_catalog

@@ -94,7 +94,8 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--output-tokens", type=int, help="language models: tokens in a reply (sized with continuous batching)")
     r.add_argument("--horizon-months", type=int, help="how long the service will run (default 36)")
     r.add_argument("--electricity-eur-kwh", type=float, help="default: EU business average from the catalog")
-    r.add_argument("--country", help="ISO code of the grid for carbon, e.g. FR (default: EU average)")
+    r.add_argument("--country", help="ISO code of the site for grid carbon and, where the catalog has it, the "
+                   "electricity price, e.g. FR (default: EU average)")
     r.add_argument("--users-region", metavar="CODE",
                    help="where the users are (FR, DE, US-East...; profiles/catalog/rtt.csv): a cloud offer's network "
                         "round trip from there is added to each request (default: the preset's, else none counted)")

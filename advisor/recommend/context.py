@@ -98,8 +98,10 @@ def build_context(report: ProfileReport | None, workload: Workload, catalog: Cat
         return f.value
 
     usd = fact("fx", "USD_per_EUR", workload.usd_per_eur, "USD per EUR", "--usd-per-eur")
-    electricity = fact("electricity_price", "EU", workload.electricity_eur_per_kwh, "electricity price, EUR/kWh",
-                       "--electricity-eur-kwh")
+    # A site's own country price where the catalog has one (energy.csv key FR, ...), else the EU average
+    country = (workload.country or "").upper()
+    electricity = fact("electricity_price", country if catalog.fact("electricity_price", country) else "EU",
+                       workload.electricity_eur_per_kwh, "electricity price, EUR/kWh", "--electricity-eur-kwh")
     if workload.carbon_g_per_kwh is not None:
         carbon = fact("carbon", "", workload.carbon_g_per_kwh, "grid carbon, gCO2/kWh", "--carbon-g-kwh")
     else:

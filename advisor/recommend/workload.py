@@ -53,8 +53,10 @@ class Workload(FiniteRecord):
                                     "what auto means for it), graphs, eager or tensorrt (TensorRT-LLM)")
     sensitivity: Sensitivity = "public"
     horizon_months: int = Field(default=36, ge=1, le=120)
-    electricity_eur_per_kwh: float | None = Field(default=None, gt=0, le=100, description="default: EU average (catalog)")
-    country: str | None = Field(default=None, description="ISO code for grid carbon, e.g. FR; default: EU average")
+    electricity_eur_per_kwh: float | None = Field(default=None, gt=0, le=100, description=(
+        "default: the country's price where the catalog has one, else the EU average"))
+    country: str | None = Field(default=None, description=(
+        "ISO code for grid carbon and the electricity price, e.g. FR; default: EU average"))
     users_region: str | None = Field(
         default=None, description="where the users are, a code of profiles/catalog/rtt.csv (FR, DE, US-East...): a "
                                   "cloud offer's network round trip from there is added to each request; default: "

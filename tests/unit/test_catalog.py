@@ -302,6 +302,11 @@ def test_old_energy_facts_a_verdict_uses_are_flagged_and_said_stale_where_used()
     assert "STALE" in said["grid carbon, gCO2/kWh"] and "STALE" not in said["USD per EUR"]
     given = build_context(None, workload.model_copy(update={"electricity_eur_per_kwh": 0.15}), catalog, task="generic")
     assert given.assumptions["electricity price, EUR/kWh"] == "0.15 (given)"
+    # a site in a country with its own price (energy.csv FR) uses it, not the stale EU average; elsewhere the EU's
+    french = build_context(None, workload.model_copy(update={"country": "fr"}), catalog, task="generic").assumptions
+    assert french["electricity price, EUR/kWh"].startswith("0.18 EUR/kWh") and "STALE" not in french["electricity price, EUR/kWh"]
+    german = build_context(None, workload.model_copy(update={"country": "DE"}), catalog, task="generic").assumptions
+    assert german["electricity price, EUR/kWh"].startswith("0.2 EUR/kWh") and "STALE" in german["electricity price, EUR/kWh"]
 
 
 def test_the_catalog_reads_consistently_while_an_entry_is_being_saved(tmp_path):
