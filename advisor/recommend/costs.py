@@ -399,7 +399,7 @@ def _option(
     denominator = load.requests * (tokens or 1)
     perf = load.sizing.performance
     if (central := load.sizing.central_units) is not None and central < load.sizing.units:
-        what = "GPUs" if device.card else "copies of the CPU set-up"
+        what = ("GPU" if central == 1 else "GPUs") if device.card else "copies of the CPU set-up"
         notes = [*notes, f"{CENTRAL_SIZING}: {central} {what} serving would hold the target at the projection's central "
                          f"figure, against {load.sizing.units} at the slow end of its band (x/÷{perf.band:.3g}), which "
                          "this option is sized for"]

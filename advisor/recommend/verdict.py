@@ -63,8 +63,9 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
     if best.price_checks:
         reasons.append(f"Ask for quotes before buying: {' and '.join(best.price_checks)}.")
     if central := next((note for note in best.notes if note.startswith(CENTRAL_SIZING)), None):
-        reasons.append(f"Sized for the slow end of the projection's band, as a purchase must be: "
-                       f"{central.split(': ', 1)[1]}; a measurement of the model on the card says which holds.")
+        must = ", as a purchase must be" if best.action == "upgrade" else ""
+        reasons.append(f"Sized for the slow end of the projection's band{must}: {central.split(': ', 1)[1]}; a "
+                       "measurement of the model on the card says which holds.")
     if doubt := next((note for note in best.notes if note.startswith(DOUBTFUL_ROW)), None):
         # the row's first clause says why (second-hand, read on a date); the rest stays in the option's notes
         reasons.append(f"Its price comes from a {doubt.split('; ')[0]}: check the provider's own price before "
