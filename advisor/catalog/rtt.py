@@ -40,7 +40,10 @@ class RoundTripRow(FiniteRecord):
     users: str = Field(description="the users' location code")
     hosting: str = Field(description="the hosting location code")
     rtt_ms: float = Field(gt=0, le=2000, description="round-trip time, milliseconds")
-    statistic: Literal["p95", "bound"] = Field(description="p95 of the measurements, or a documented upper bound")
+    statistic: Literal["p95", "bound", "floor"] = Field(description=(
+        "p95 of the measurements; bound: a documented bound between one region's data centres; floor: the physical "
+        "least round trip, light in fibre over the great-circle distance, where nothing is measured (the real one is "
+        "longer)"))
     source: str
     as_of: date
     note: str | None = None
@@ -114,7 +117,8 @@ class RoundTripTable:
         if row is None:
             return RoundTrip(users, location, None, f"no measured round trip from {users} to {location} in "
                                                     "profiles/catalog/rtt.csv")
-        what = "P95" if row.statistic == "p95" else "a documented bound"
+        what = {"p95": "P95", "bound": "a documented bound",
+                "floor": "a physical floor, not a measurement: the real round trip is longer"}[row.statistic]
         return RoundTrip(users, location, row.rtt_ms, f"{what}; {row.source}; as of {row.as_of}"
                                                       + (f"; {row.note}" if row.note else ""))
 

@@ -45,7 +45,8 @@ def assumption(workload: Workload, catalog: Catalog) -> str:
     unknown = [o for o in rented if trips.round_trip(workload.users_region, o).rtt_ms is None]
     own = f"; the rows of {' and '.join(trips.sources[1:])} over them" if len(trips.sources) > 1 else ""
     return (f"users in {workload.users_region}: a cloud offer's network round trip from there ({trips.sources[0]}: P95 "
-            f"between Azure regions{own}; as of {trips.as_of}) is added to each request's latency, one round trip "
+            f"between Azure regions, and to or from Finland, which has none, the physical floor of light in fibre{own}; "
+            f"as of {trips.as_of}) is added to each request's latency, one round trip "
             "a request over a connection kept open (a new connection's TCP and TLS handshakes are not counted; "
             "nor is the users' own access network); hardware owned or bought runs on site: round trip 0"
             + (f"; NOT KNOWN for {len(unknown)} of the {len(rented)} cloud offers (their place names several countries "

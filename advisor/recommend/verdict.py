@@ -160,7 +160,10 @@ def verdict_headline(best: Option, w: Workload) -> str:
     if best.action == "cloud" and best.network_rtt_ms is None and w.users_region is not None:
         holds += f", its network round trip from {w.users_region} not known and not counted"
     elif best.action == "cloud" and best.network_rtt_ms:  # a far region must say so where the committee reads
-        holds += f", the {best.network_rtt_ms:g} ms network round trip from {w.users_region} included"
+        floor = "physical floor" in (best.network_basis or "")  # no measurement: the real round trip is longer
+        holds += (f", the network round trip from {w.users_region} counted at its physical floor of "
+                  f"{best.network_rtt_ms:g} ms (not measured: the real one is longer)" if floor else
+                  f", the {best.network_rtt_ms:g} ms network round trip from {w.users_region} included")
     running = "electricity" if best.action == "keep" else "electricity and upkeep"
     unpriced = "" if best.cost_complete else " (electricity not counted)"
     if not best.cost_complete and monthly < 0.5:  # nothing to run it is priced: say so instead of "0 EUR a month"

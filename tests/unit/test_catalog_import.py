@@ -263,26 +263,26 @@ def test_import_needs_a_source_and_other_views_take_none(capsys):
 
 
 def test_the_exporting_sites_round_trips_travel_with_the_package(tmp_path, monkeypatch, capsys):
-    """A site's own rtt.csv row (users in FR to Helsinki) goes into the package, so the receiving site counts the
+    """A site's own rtt.csv row (users in FR to Luxembourg) goes into the package, so the receiving site counts the
     same round trip and its documents' catalog digest matches."""
     site = tmp_path / "site-a"
     site.mkdir()
     (site / "rtt_locations.csv").write_text("# as_of 2026-12-07\nvalue,location,place,source\n"
-                                            "FI,FI,Helsinki,our own ping log\nHelsinki,FI,Helsinki,our own ping log\n")
+                                            "LU,LU,Luxembourg,our own ping log\n")
     (site / "rtt.csv").write_text("# as_of 2026-12-07\nusers,hosting,rtt_ms,statistic,source,as_of,note\n"
-                                  "FR,FI,48,p95,our own ping log 2026-12,2026-12-07,\n")
+                                  "FR,LU,48,p95,our own ping log 2026-12,2026-12-07,\n")
     monkeypatch.setenv("GPU_ADVISOR_CATALOG", str(site))
     sending = load_catalog(site)
     out = tmp_path / "catalog.tar.gz"
     assert cli.main(["catalog", "export", "--out", str(out)]) == 0
     with tarfile.open(out) as tar:
-        assert b"FR,FI,48.0,p95,our own ping log 2026-12" in tar.extractfile("rtt.csv").read()
+        assert b"FR,LU,48.0,p95,our own ping log 2026-12" in tar.extractfile("rtt.csv").read()
     monkeypatch.delenv("GPU_ADVISOR_CATALOG")
     dest = tmp_path / "site-b"
     assert _import(out, dest, "--yes") == 0
     out = capsys.readouterr().out
     assert "the same as at the exporting site" in out
-    assert "rtt.csv (as_of 2026-07-30 -> 2026-12-07): 1 added, 0 removed, 0 changed\n  + FR / FI" in out
+    assert "rtt.csv (as_of 2026-07-30 -> 2026-12-07): 1 added, 0 removed, 0 changed\n  + FR / LU" in out
     received = load_catalog(dest)
-    assert received.round_trips.rows[("FR", "FI")].rtt_ms == 48
+    assert received.round_trips.rows[("FR", "LU")].rtt_ms == 48
     assert catalog_sha256(received) == catalog_sha256(sending)
