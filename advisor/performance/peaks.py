@@ -13,8 +13,12 @@ Rules (docs/performance.md, "Peaks"):
 - int8 and fp8 rates apply only to the quantized layers' products (advisor/schema/precisions.py).
 - Datasheet peaks are quoted at the boost clock. A card whose board power cannot hold that clock under a
   sustained tensor load (the T4 at 70 W) has its tensor-core rates scaled by the share of the boost clock it holds
-  (cards.csv sustained_clock_share, with its source). The fp32 (SIMT) rate keeps the boost clock: the sources
-  measured tensor loads only.
+  (cards.csv sustained_clock_share, with its source).
+- A card's fp32 (SIMT) peak is what its datasheet quotes; a product or convolution run on it gets the share of that
+  peak a published large fp32 GEMM reached on the card, where that falls well short (cards.csv fp32_gemm_share):
+  the T4 (its 70 W limit: the same TU104 chip in an RTX 2080 reaches most of its peak) and the GA102 and AD102
+  GeForce cards (their peak counts the second fp32 issue path, shared with integer work, which a GEMM does not keep
+  busy). Elementwise work is bound by bytes and does not use it.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def peak(card: Card, dtype: str, kind: str) -> tuple[float | None, str]:
     if dtype == "fp32":
         if kind == "conv" and (tf32 := tf32_tflops(card)):
             return _sustained(card, tf32, "tf32")
-        return card.fp32_tflops, "fp32"
+        return _simt_product(card) if kind in TENSOR_KINDS else (card.fp32_tflops, "fp32")
     if kind not in TENSOR_KINDS:  # elementwise work is bound by bytes; its FLOPs are not counted
         return card.fp32_tflops, "fp32"
     if dtype == "fp16":
@@ -63,6 +67,15 @@ def peak(card: Card, dtype: str, kind: str) -> tuple[float | None, str]:
     if dtype == "fp8":
         return _sustained(card, card.fp8_tflops_dense, "tensor fp8")
     raise ValueError(f"no peak rule for dtype {dtype}")
+
+
+def _simt_product(card: Card) -> tuple[float | None, str]:
+    """The fp32 (non-tensor) rate a matrix product reaches on this card, its label saying so where that is not the
+    datasheet peak."""
+    share = card.fp32_product_share
+    if not card.fp32_tflops or share == 1.0:
+        return card.fp32_tflops, "fp32"
+    return card.fp32_tflops * share, f"fp32 at {share:g} of the datasheet peak (measured GEMM)"
 
 
 def _sustained(card: Card, boost_rate: float | None, label: str) -> tuple[float | None, str]:

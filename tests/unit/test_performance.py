@@ -136,11 +136,28 @@ def test_a_power_limited_card_runs_its_tensor_peaks_at_the_clock_it_sustains():
     assert peak(card(), "fp16", "matmul") == (100, "tensor fp16 (fp32 accumulate)")  # without: the boost clock
     assert peak(held, "fp16", "matmul") == (50.0, "tensor fp16 (fp32 accumulate) at 0.5 of the boost clock")
     assert peak(held, "int8", "matmul")[0] == 100 and peak(held, "fp32", "conv")[0] == 25.0  # tf32: a tensor rate
-    assert peak(held, "fp32", "matmul") == (10, "fp32")  # the SIMT rate: the sources measured tensor loads only
+    assert peak(held, "fp32", "matmul") == (10, "fp32")  # the SIMT rate: its own column, fp32_gemm_share
     t4 = bundled_catalog().card("NVIDIA T4")
     assert t4.sustained_clock_share and t4.sustained_clock_source and peak(t4, "fp16", "matmul")[0] < t4.fp16_tflops_dense
     with pytest.raises(ValueError, match="needs its sustained_clock_source"):
         card(sustained_clock_share=0.5)
+
+
+def test_an_fp32_product_runs_at_the_share_of_the_fp32_peak_its_card_was_measured_to_reach():
+    # By hand: a 2 GFLOP fp32 product on a 10 TFLOPS card that reached half its fp32 peak in a GEMM runs at 5 TFLOPS
+    # (eta_simt 1): 0.4 ms + 2 us of fill; at the datasheet peak it took 0.2 ms + 2 us. Its 8 MB at 0.7 of 1000 GB/s
+    # (11 us) do not bind, and the elementwise work, bound by bytes, does not move.
+    measured = card(compute_capability="7.5", fp32_gemm_share=0.5)
+    assert peak(measured, "fp32", "matmul") == (5.0, "fp32 at 0.5 of the datasheet peak (measured GEMM)")
+    assert peak(measured, "fp32", "conv")[0] == 5.0 and peak(measured, "fp32", "elementwise") == (10, "fp32")
+    eager, fp32 = ENGINES["eager"], PRECISIONS["fp32"]
+    slow, fast = (model.device_ms(c, OPS[:1], fp32, 0.0, eager) for c in (measured, card(compute_capability="7.5")))
+    assert isinstance(slow, tuple) and isinstance(fast, tuple)
+    assert slow[0] == pytest.approx(0.402) and fast[0] == pytest.approx(0.202)
+    assert model.device_ms(measured, OPS[1:], fp32, 0.0, eager) == model.device_ms(card(), OPS[1:], fp32, 0.0, eager)
+    assert peak(card(fp32_gemm_share=0.5), "fp32", "conv") == (50.0, "tf32")  # a tensor rate from 8.0: not SIMT
+    t4, v100 = bundled_catalog().card("NVIDIA T4"), bundled_catalog().card("NVIDIA V100 SXM2 32GB")
+    assert peak(t4, "fp32", "matmul")[0] < t4.fp32_tflops and peak(v100, "fp32", "matmul")[0] == v100.fp32_tflops
 
 
 def test_batch_scaling_keeps_weights_and_grows_activations():
