@@ -120,7 +120,7 @@ class Card(FiniteRecord):
 
     @property
     def fp32_product_share(self) -> float:
-        """What its fp32 (non-tensor) peak is worth to a matrix product or convolution (1: all of it)."""
+        """What its fp32 (non-tensor) peak is worth to a matrix product (1: all of it)."""
         return self.fp32_gemm_share or 1.0
 
     @property
