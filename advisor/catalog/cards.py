@@ -58,6 +58,11 @@ class Card(FiniteRecord):
         default=None, gt=0, le=1, description="the share of its boost clock (the clock its tensor peaks are quoted at) the "
         "card holds under a sustained full tensor load, where its board power limits it; empty: it holds its boost clock")
     sustained_clock_source: str | None = None
+    fp32_gemm_share: float | None = Field(
+        default=None, gt=0, le=1, description="the share of its datasheet fp32 (non-tensor) peak a large fp32 matrix "
+        "product (cuBLAS through torch.mm, TF32 off) reached in a published measurement, where the card falls well short "
+        "of it (its power limit, or a peak that counts a doubled fp32 issue); its source is in cards.csv's header; "
+        "empty: the datasheet peak")
 
     @field_validator("name_pattern")
     @classmethod
@@ -112,6 +117,11 @@ class Card(FiniteRecord):
     def tensor_clock_share(self) -> float:
         """What its tensor-core peaks are worth under a sustained load: the share of the boost clock it holds (1: all)."""
         return self.sustained_clock_share or 1.0
+
+    @property
+    def fp32_product_share(self) -> float:
+        """What its fp32 (non-tensor) peak is worth to a matrix product (1: all of it)."""
+        return self.fp32_gemm_share or 1.0
 
     @property
     def end_of_life(self) -> str | None:

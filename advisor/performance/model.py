@@ -115,7 +115,7 @@ def device_ms(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, qu
             rate, label = peak(card, dtype, g.kind)
             if rate is None:
                 return f"the catalog has no {label} throughput for {card.name}"
-            eta = c.eta_tensor if (g.kind in TENSOR_KINDS and label != "fp32") else c.eta_simt
+            eta = c.eta_tensor if (g.kind in TENSOR_KINDS and not label.startswith("fp32")) else c.eta_simt
             t_compute = g.flops / (rate * 1e12 * eta) + c.fill_us * 1e-6 if g.flops else 0.0
             nbytes = g.weight_bytes * weight_factor + (g.bytes - g.weight_bytes) * float_bytes
             t_memory = max(floor, nbytes / bandwidth)

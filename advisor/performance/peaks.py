@@ -13,8 +13,14 @@ Rules (docs/performance.md, "Peaks"):
 - int8 and fp8 rates apply only to the quantized layers' products (advisor/schema/precisions.py).
 - Datasheet peaks are quoted at the boost clock. A card whose board power cannot hold that clock under a
   sustained tensor load (the T4 at 70 W) has its tensor-core rates scaled by the share of the boost clock it holds
-  (cards.csv sustained_clock_share, with its source). The fp32 (SIMT) rate keeps the boost clock: the sources
-  measured tensor loads only.
+  (cards.csv sustained_clock_share, with its source).
+- A card's fp32 (SIMT) peak is what its datasheet quotes; an fp32 matrix product or attention run on it gets the
+  share of that peak a published large fp32 GEMM reached on the card, where that falls well short (cards.csv
+  fp32_gemm_share): the T4 (its 70 W limit: the same TU104 chip in an RTX 2080 reaches most of its peak) and the
+  GA102 and AD102 GeForce cards (their peak counts the second fp32 issue path, shared with integer work, which a
+  GEMM does not keep busy). fp32 convolutions keep the datasheet peak: cuDNN's (Winograd and FFT among them) beat
+  their direct FLOP count, so a GEMM measurement does not carry to them (with the share, the T4's fp32 ResNet-50
+  tables projected 1.2 times slow; docs/projection-validation.md). Elementwise work is bound by bytes.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from advisor.catalog.cards import Card
 from advisor.schema.precisions import MIN_CAPABILITY
 
 TENSOR_KINDS = ("matmul", "conv", "attention")
+GEMM_KINDS = ("matmul", "attention")  # what a measured GEMM stands for; convolutions are cuDNN's own algorithms
 # PyTorch reaches NVIDIA cards through CUDA and AMD ones through ROCm, the stacks these peaks and the serving constants
 # describe. Another vendor's accelerator (Intel Gaudi: Intel's own bridge and graph compiler) runs at speeds nothing here
 # models, so it is listed but never projected.
@@ -51,7 +58,7 @@ def peak(card: Card, dtype: str, kind: str) -> tuple[float | None, str]:
     if dtype == "fp32":
         if kind == "conv" and (tf32 := tf32_tflops(card)):
             return _sustained(card, tf32, "tf32")
-        return card.fp32_tflops, "fp32"
+        return _simt_product(card) if kind in GEMM_KINDS else (card.fp32_tflops, "fp32")
     if kind not in TENSOR_KINDS:  # elementwise work is bound by bytes; its FLOPs are not counted
         return card.fp32_tflops, "fp32"
     if dtype == "fp16":
@@ -63,6 +70,15 @@ def peak(card: Card, dtype: str, kind: str) -> tuple[float | None, str]:
     if dtype == "fp8":
         return _sustained(card, card.fp8_tflops_dense, "tensor fp8")
     raise ValueError(f"no peak rule for dtype {dtype}")
+
+
+def _simt_product(card: Card) -> tuple[float | None, str]:
+    """The fp32 (non-tensor) rate a matrix product reaches on this card, its label saying so where that is not the
+    datasheet peak."""
+    share = card.fp32_product_share
+    if not card.fp32_tflops or share == 1.0:
+        return card.fp32_tflops, "fp32"
+    return card.fp32_tflops * share, f"fp32 at {share:g} of the datasheet peak (measured GEMM)"
 
 
 def _sustained(card: Card, boost_rate: float | None, label: str) -> tuple[float | None, str]:

@@ -136,11 +136,29 @@ def test_a_power_limited_card_runs_its_tensor_peaks_at_the_clock_it_sustains():
     assert peak(card(), "fp16", "matmul") == (100, "tensor fp16 (fp32 accumulate)")  # without: the boost clock
     assert peak(held, "fp16", "matmul") == (50.0, "tensor fp16 (fp32 accumulate) at 0.5 of the boost clock")
     assert peak(held, "int8", "matmul")[0] == 100 and peak(held, "fp32", "conv")[0] == 25.0  # tf32: a tensor rate
-    assert peak(held, "fp32", "matmul") == (10, "fp32")  # the SIMT rate: the sources measured tensor loads only
+    assert peak(held, "fp32", "matmul") == (10, "fp32")  # the SIMT rate: its own column, fp32_gemm_share
     t4 = bundled_catalog().card("NVIDIA T4")
     assert t4.sustained_clock_share and t4.sustained_clock_source and peak(t4, "fp16", "matmul")[0] < t4.fp16_tflops_dense
     with pytest.raises(ValueError, match="needs its sustained_clock_source"):
         card(sustained_clock_share=0.5)
+
+
+def test_an_fp32_product_runs_at_the_share_of_the_fp32_peak_its_card_was_measured_to_reach():
+    # By hand: a 2 GFLOP fp32 product on a 10 TFLOPS card that reached half its fp32 peak in a GEMM runs at 5 TFLOPS
+    # (eta_simt 1): 0.4 ms + 2 us of fill; at the datasheet peak it took 0.2 ms + 2 us. Its 8 MB at 0.7 of 1000 GB/s
+    # (11 us) do not bind, and the elementwise work, bound by bytes, does not move; convolutions keep the peak.
+    measured = card(compute_capability="7.5", fp32_gemm_share=0.5)
+    assert peak(measured, "fp32", "matmul") == (5.0, "fp32 at 0.5 of the datasheet peak (measured GEMM)")
+    assert peak(measured, "fp32", "attention")[0] == 5.0 and peak(measured, "fp32", "elementwise") == (10, "fp32")
+    assert peak(measured, "fp32", "conv") == (10, "fp32")  # cuDNN's convolutions beat their FLOP count: no share
+    eager, fp32 = ENGINES["eager"], PRECISIONS["fp32"]
+    slow, fast = (model.device_ms(c, OPS[:1], fp32, 0.0, eager) for c in (measured, card(compute_capability="7.5")))
+    assert isinstance(slow, tuple) and isinstance(fast, tuple)
+    assert slow[0] == pytest.approx(0.402) and fast[0] == pytest.approx(0.202)
+    assert model.device_ms(measured, OPS[1:], fp32, 0.0, eager) == model.device_ms(card(), OPS[1:], fp32, 0.0, eager)
+    assert peak(card(fp32_gemm_share=0.5), "fp32", "conv") == (50.0, "tf32")  # a tensor rate from 8.0: not SIMT
+    t4, v100 = bundled_catalog().card("NVIDIA T4"), bundled_catalog().card("NVIDIA V100 SXM2 32GB")
+    assert peak(t4, "fp32", "matmul")[0] < t4.fp32_tflops and peak(v100, "fp32", "matmul")[0] == v100.fp32_tflops
 
 
 def test_batch_scaling_keeps_weights_and_grows_activations():
@@ -234,18 +252,19 @@ def test_fused_engines_hold_their_goal_on_measurements_nobody_fitted_on(engine):
 
 def test_onnxruntime_on_a_card_and_cuda_graphs_stay_assumed_where_their_held_out_tables_miss():
     """ONNX Runtime's CUDA provider, held out on a T4, an RTX 3090 and an A100 80GB (2026-12-07,
-    docs/projection-validation.md): its fp32 tables, the precision it projects on a card, project 1.6-2.9x fast on both
-    cards they come from, and its card-bound cells miss the 30% goal; CUDA graphs' six cells, all fp32 on a T4, project
-    2.4-4.7x fast. Auto weighs neither until a table checks them."""
+    docs/projection-validation.md): its fp32 tables, the precision it projects on a card, project fast on both cards
+    they come from (BERT 0.76-0.84 once fp32 products took the measured GEMM share, 0.42-0.60 before; MiniLM and batch 1
+    0.44-0.59); CUDA graphs' six cells, all fp32 on a T4, project 1.6-4.5x fast. Auto weighs neither until a table
+    checks them."""
     ort, graphs = ([o for o in _held_out(name) if o.case.engine == name and o.case.split == "held_out"]
                    for name in ("onnxruntime", "graphs"))
     fp32 = [o for o in ort if o.case.precision == "fp32"]
     assert len({o.case.card.name for o in ort}) == 3 and {o.case.card.name for o in fp32} == {"NVIDIA T4",
                                                                                               "NVIDIA GeForce RTX 3090"}
-    assert len(fp32) == 8 and all(o.ratio < 0.65 for o in fp32)
-    card_bound = [o for o in ort if o.path == "CPU to GPU"]
-    assert statistics.median(abs(o.ratio - 1) for o in card_bound) > 0.3
-    assert len(graphs) == 6 and all(o.ratio < 0.5 for o in graphs)
+    assert len(fp32) == 8 and all(o.ratio < 0.9 for o in fp32)
+    bert = [o for o in fp32 if "bert-" in o.case.label]
+    assert len(bert) == 4 and all(0.7 < o.ratio < 0.9 for o in bert)
+    assert len(graphs) == 6 and all(o.ratio < 0.65 for o in graphs)
     assert not ENGINES["onnxruntime"].validated and not ENGINES["graphs"].validated
 
 
