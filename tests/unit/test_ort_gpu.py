@@ -1,6 +1,7 @@
 """ONNX Runtime on an NVIDIA GPU, checked without one: its providers and IO binding against a fake onnxruntime, the
 refusals (the CPU build asked for a GPU; a session that fell back to the CPU), the fp16 conversion run on the CPU,
-and what the report says of its memory. tests/gpu/test_onnxruntime_on_cuda.py runs it for real where a GPU and the GPU build are."""
+and what the report says of its memory. tests/gpu/test_onnxruntime_on_cuda.py runs it for real where a GPU and the GPU
+build are."""
 
 import importlib.util
 from pathlib import Path
