@@ -34,6 +34,8 @@ class Placed(Protocol):
 
 
 NETWORK_FILES = ("rtt.csv", "rtt_locations.csv")
+# What a round trip's basis says when it is the physical floor, not a measurement (the verdict says so: verdict.py).
+FLOOR_BASIS = "a physical floor, not a measurement: the real round trip is longer"
 
 
 class RoundTripRow(FiniteRecord):
@@ -117,8 +119,7 @@ class RoundTripTable:
         if row is None:
             return RoundTrip(users, location, None, f"no measured round trip from {users} to {location} in "
                                                     "profiles/catalog/rtt.csv")
-        what = {"p95": "P95", "bound": "a documented bound",
-                "floor": "a physical floor, not a measurement: the real round trip is longer"}[row.statistic]
+        what = {"p95": "P95", "bound": "a documented bound", "floor": FLOOR_BASIS}[row.statistic]
         return RoundTrip(users, location, row.rtt_ms, f"{what}; {row.source}; as of {row.as_of}"
                                                       + (f"; {row.note}" if row.note else ""))
 

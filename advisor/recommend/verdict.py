@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from advisor.catalog.rtt import FLOOR_BASIS
 from advisor.performance.projection import Performance, project
 from advisor.recommend.context import Context
 from advisor.recommend.costs import CENTRAL_SIZING, DOUBTFUL_ROW
@@ -160,7 +161,7 @@ def verdict_headline(best: Option, w: Workload) -> str:
     if best.action == "cloud" and best.network_rtt_ms is None and w.users_region is not None:
         holds += f", its network round trip from {w.users_region} not known and not counted"
     elif best.action == "cloud" and best.network_rtt_ms:  # a far region must say so where the committee reads
-        floor = "physical floor" in (best.network_basis or "")  # no measurement: the real round trip is longer
+        floor = FLOOR_BASIS in (best.network_basis or "")  # not measured: the real round trip is longer
         holds += (f", the network round trip from {w.users_region} counted at its physical floor of "
                   f"{best.network_rtt_ms:g} ms (not measured: the real one is longer)" if floor else
                   f", the {best.network_rtt_ms:g} ms network round trip from {w.users_region} included")

@@ -57,6 +57,15 @@ def test_finland_with_no_azure_region_has_the_physical_floor_of_each_round_trip_
     assert TABLE.round_trip("FI", offer("eu-west-3", "FR (Paris)")).rtt_ms == pytest.approx(18.7)
     # below every measured P95 out of France to the nearest Azure regions past it: a floor, as it says
     assert helsinki.rtt_ms < TABLE.round_trip("FR", offer(None, "SE")).rtt_ms
+    # a verdict renting there says where the committee reads that the figure is a floor, not a measurement
+    from advisor.recommend.verdict import verdict_headline
+
+    w = workload(users_region="FR", sensitivity="public")
+    rec = recommend(scenario_report(), w, CATALOG, machine=Machine(scenario_report().environment.hostname, None))
+    rented = next(o for o in rec.ranked if o.action == "cloud")
+    there = rented.model_copy(update={"network_rtt_ms": helsinki.rtt_ms,
+                                      "network_basis": f"from FR users to FI ({helsinki.basis})"})
+    assert "counted at its physical floor of 18.7 ms (not measured" in verdict_headline(there, w)
 
 
 def test_a_users_region_is_one_of_the_table_s_codes_in_any_case():
