@@ -16,6 +16,12 @@ from advisor.schema.engines import counts_as
 from advisor.schema.engines import engine as engine_spec
 from advisor.schema.report import VariantResult
 
+# Two purchases this close over the horizon (a share of the cheaper's total) are a choice a committee makes on other
+# grounds, the prices they rest on being list or street prices, not quotes. A card this many years newer is a
+# generation on.
+NEAR_TIE_SHARE = 0.05
+NEWER_YEARS = 3
+
 
 def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion], variants: list[VariantResult],
                  precision_advice: str | None = None) -> Verdict:
@@ -76,13 +82,7 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
         reasons.append(f"Energy {number(best.energy_per_inference_j)} J per inference ({scope}), {number(best.co2_g_per_1000)} g "
                        f"CO2 per 1000 inferences; power {best.energy_basis}.")
     if len(options) > 1:
-        second = options[1]
-        gap = second.total_cost_eur - best.total_cost_eur
-        if round(gap) == 0:  # "costs 0 EUR more" reads as a slip; a tie is decided by energy, then name (rank_key)
-            reasons.append(f"The next option, {second.label}, costs the same over the horizon: the order between them "
-                           "is by energy, then by name.")
-        else:
-            reasons.append(f"The next option, {second.label}, costs {gap:,.0f} EUR more over the horizon.")
+        reasons.append(_next_option(ctx, best, options[1]))
     if not best.cost_complete:
         reasons.append(f"Its electricity is not counted, so its cost is a lower bound ({best.energy_basis}); "
                        "profile with --cpu-tdp-w or --wall-power-w to count it, which may change the ranking.")
@@ -105,6 +105,27 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
                     f"profile again on a quiet machine, then recommend again. {headline}")
     return Verdict(action=best.action, headline=headline, choice=best, reasons=reasons,
                    precision_advice=_precision_advice(best, variants, w, excluded) if variants else precision_advice)
+
+
+def _next_option(ctx: Context, best: Option, second: Option) -> str:
+    """How far the runner-up is, and, where two purchases are this close, what a committee weighs instead: a card
+    generations newer serves years longer and computes in formats the older one lacks."""
+    gap = second.total_cost_eur - best.total_cost_eur
+    if round(gap) == 0:  # "costs 0 EUR more" reads as a slip; a tie is decided by energy, then name (rank_key)
+        return (f"The next option, {second.label}, costs the same over the horizon: the order between them is by energy, "
+                "then by name.")
+    text = f"The next option, {second.label}, costs {gap:,.0f} EUR more over the horizon"
+    older = ctx.catalog.card(best.card) if best.action == second.action == "upgrade" and best.card else None
+    newer = ctx.catalog.card(second.card) if older and second.card else None
+    if not (older and newer and older.release_year and newer.release_year) or gap > NEAR_TIE_SHARE * best.total_cost_eur \
+            or newer.release_year - older.release_year < NEWER_YEARS:
+        return text + "."
+    formats = [name for name, field in (("bf16", "bf16_tflops_dense"), ("fp8", "fp8_tflops_dense"))
+               if getattr(newer, field) and not getattr(older, field)]
+    adds = f" and computes in {' and '.join(formats)}, which the {older.name} does not" if formats else ""
+    return (f"{text} ({gap / best.total_cost_eur:.1%}), close enough that quotes may reverse the order: it is "
+            f"{newer.release_year - older.release_year} years newer ({newer.release_year} against {older.release_year})"
+            f"{adds}: worth weighing over the years it will serve.")
 
 
 def _breakeven_rental(options: list[Option]) -> str:

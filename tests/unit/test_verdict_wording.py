@@ -102,6 +102,23 @@ def test_a_tie_reads_as_a_tie_and_a_cpu_server_is_not_bought_with_a_server_aroun
     assert verdict_headline(card, w).startswith("Buy 1 x NVIDIA T4 with the server around it and serve")
 
 
+def test_a_near_tie_between_purchases_says_which_card_is_a_generation_newer():
+    """Issue 24, read as a buyer: a T4 (2018) bought over an L4 (2023) for 290 EUR in 11,954 over three years read as
+    a firm choice; a committee weighs the newer card's years of support and formats at a gap that small."""
+    w = load_preset("health-documents")
+    ctx = SimpleNamespace(workload=w, catalog=CATALOG)
+    t4 = _option("upgrade", "buy NVIDIA T4", 11664, card="NVIDIA T4", upfront_eur=13785)
+    l4 = _option("upgrade", "buy NVIDIA L4", 11954, card="NVIDIA L4", upfront_eur=14300)
+    reasons = make_verdict(ctx, [t4, l4], [], []).reasons
+    assert ("The next option, buy NVIDIA L4, costs 290 EUR more over the horizon (2.5%), close enough that quotes may "
+            "reverse the order: it is 5 years newer (2023 against 2018) and computes in bf16 and fp8, which the NVIDIA T4 "
+            "does not: worth weighing over the years it will serve.") in reasons
+    far = l4.model_copy(update={"total_cost_eur": 11664 * 1.06})  # past the 5% a committee reads as close
+    assert "The next option, buy NVIDIA L4, costs 700 EUR more over the horizon." in make_verdict(ctx, [t4, far], [], []).reasons
+    older = make_verdict(ctx, [l4, t4.model_copy(update={"total_cost_eur": 12000})], [], []).reasons
+    assert "The next option, buy NVIDIA T4, costs 46 EUR more over the horizon." in older  # an older runner-up: no word
+
+
 def test_the_preset_option_lists_every_bundled_preset():
     """Issue 24: the hand-written list in --preset's help lacked office-workstation."""
     import argparse
