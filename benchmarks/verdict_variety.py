@@ -24,6 +24,12 @@ Rerun 2026-12-07 with the hosts priced from 2026-09 list prices (2-slot 13,874, 
 ESTIMATES) and the EU street prices of 2026-09: 15 purchases of 40 verdicts (25 rent), the T4 11 (73%), the 1-socket
 CPU server 2, the L4 1, the A10 1. The three realtime-vision purchases of small cards now rent; the others buy the
 same cards for 5,101 to 19,095 EUR more up front (two T4s 15,522 EUR instead of 10,421).
+
+Rerun 2026-12-07 with the CPU servers priced from 2026-09 parts (1-socket 21,347, 2-socket 29,909 USD, ESTIMATES),
+the ECB rate of 2026-09-25 (1.1403) and Eurostat's H1 2025 EU electricity price (0.1902 EUR/kWh): 15 purchases of
+40 (25 rent), the T4 12 (80%), the A10 2, the L4 1, no CPU server. health-documents on the CPU embedding and
+vision profiles buys one T4 (13,921 EUR up front) instead of the CPU server (6,947 at its 8,000 USD guess);
+chatbot-24x7 on the CPU LLM profile buys eight A10s (38,939 EUR over the horizon) instead of nine T4s (39,072).
 """
 
 import argparse

@@ -239,10 +239,12 @@ def test_the_audit_lists_stale_undated_doubtful_unmapped_and_estimated_rows(caps
     findings = audit(bundled_catalog(), today=date(2026, 11, 29))
     kinds = {f.kind for f in findings}
     assert {"stale", "undated", "doubtful", "unmapped", "estimate"} <= kinds
-    assert any(f.row == "fx USD_per_EUR" and f.kind == "stale" for f in findings)  # a 2025 rate in late 2026
+    fx_stale = [f for f in findings if f.row == "fx USD_per_EUR" and f.kind == "stale"]
+    assert not fx_stale  # the ECB rate of 2026-09-25, two months old
     assert all(f.file in ("cards.csv", "servers.csv", "offers.csv", "energy.csv") and f.detail for f in findings)
     later = audit(bundled_catalog(), today=date(2030, 1, 1))
     assert sum(f.kind == "stale" for f in later) > sum(f.kind == "stale" for f in findings)
+    assert any(f.row == "fx USD_per_EUR" and f.kind == "stale" for f in later)  # older than 3 months
     assert main(["catalog", "audit"]) == 0
     assert "findings:" in capsys.readouterr().out
 
@@ -287,26 +289,32 @@ def test_old_energy_facts_a_verdict_uses_are_flagged_and_said_stale_where_used()
 
     catalog = bundled_catalog()
     found = {(f.row, f.kind): f.detail for f in audit(catalog, today=date(2026, 12, 6)) if f.file == "energy.csv"}
-    assert found[("electricity_price EU", "stale")].endswith("0.2 EUR/kWh excl. VAT and recoverable taxes, of H2 2023, "
-                                                              "3 years old")
+    assert ("electricity_price EU", "stale") not in found  # Eurostat's H1 2025: within two years
+    later = {(f.row, f.kind): f.detail for f in audit(catalog, today=date(2028, 1, 1)) if f.file == "energy.csv"}
+    assert later[("electricity_price EU", "stale")].endswith("0.1902 EUR/kWh excl. VAT and recoverable taxes, of H1 "
+                                                              "2025, 3 years old")
     assert found[("carbon EU", "stale")] == "EU-27 grid carbon intensity, 226 gCO2/kWh, of 2020, 6 years old"
     assert ("pue industry", "stale") not in found  # 2024: within two years
     assert ("pue ovhcloud", "undated") in found  # "as announced": no year to judge it by
     assert ("carbon EU", "stale") not in {(f.row, f.kind) for f in audit(catalog, today=date(2022, 6, 1))}
-    # the assumptions say STALE where the figure is used, and for that figure only: a fresh exchange rate is not
+    # the assumptions say STALE where the figure is used, and for that figure only: a fresh exchange rate is not,
+    # an electricity price of H2 2023 is
     this_month = date.today().strftime("%Y-%m")
-    fresh = [f.model_copy(update={"period": this_month}) if f.category == "fx" else f for f in catalog.energy]
+    fresh = [f.model_copy(update={"period": this_month}) if f.category == "fx"
+             else f.model_copy(update={"period": "H2 2023"}) if (f.category, f.key) == ("electricity_price", "EU")
+             else f for f in catalog.energy]
     workload = Workload(peak_rps=1, p95_ms=100)
     said = build_context(None, workload, replace(catalog, energy=fresh), task="generic").assumptions
     assert said["electricity price, EUR/kWh"].endswith("; STALE: give today's figure with --electricity-eur-kwh")
     assert "STALE" in said["grid carbon, gCO2/kWh"] and "STALE" not in said["USD per EUR"]
     given = build_context(None, workload.model_copy(update={"electricity_eur_per_kwh": 0.15}), catalog, task="generic")
     assert given.assumptions["electricity price, EUR/kWh"] == "0.15 (given)"
-    # a site in a country with its own price (energy.csv FR) uses it, not the stale EU average; elsewhere the EU's
+    # a site in a country with its own price (energy.csv FR) uses it, not the EU average; elsewhere the EU's
     french = build_context(None, workload.model_copy(update={"country": "fr"}), catalog, task="generic").assumptions
     assert french["electricity price, EUR/kWh"].startswith("0.18 EUR/kWh") and "STALE" not in french["electricity price, EUR/kWh"]
     german = build_context(None, workload.model_copy(update={"country": "DE"}), catalog, task="generic").assumptions
-    assert german["electricity price, EUR/kWh"].startswith("0.2 EUR/kWh") and "STALE" in german["electricity price, EUR/kWh"]
+    german_price = german["electricity price, EUR/kWh"]
+    assert german_price.startswith("0.1902 EUR/kWh") and "STALE" not in german_price
 
 
 def test_the_catalog_reads_consistently_while_an_entry_is_being_saved(tmp_path):

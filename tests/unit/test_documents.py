@@ -171,7 +171,7 @@ def test_verify_names_the_workload_and_the_catalog_that_differ(tmp_path, capsys)
     assert "workload: DIFFERS" in capsys.readouterr().err
     cards = (Path(__file__).parents[2] / "profiles" / "catalog" / "energy.csv").read_text()
     (tmp_path / "cat").mkdir()
-    (tmp_path / "cat" / "energy.csv").write_text(cards.replace("1.1515", "1.2"))
+    (tmp_path / "cat" / "energy.csv").write_text(cards.replace("1.1403", "1.2"))  # another exchange rate
     assert cli.main(["verify", str(doc), str(V2), "--catalog-dir", str(tmp_path / "cat")]) == 1
     err = capsys.readouterr().err
     assert "catalog: DIFFERS" in err and "content: unchanged" in err
