@@ -118,9 +118,9 @@ class Calibrations(QObject):
         self.clear_button.setToolTip("Back to the published terms")
         self.clear_button.clicked.connect(self.clear)
         self.measure_button = QPushButton("Measure here…")
-        self.measure_button.setToolTip("Build this model (2 and 4 layers, two widths, seeded random weights) on this "
-                                       "machine's GPU, or its CPU, time it and fit the decode terms (minutes; needs "
-                                       "the hf extra)")
+        self.measure_button.setToolTip("Build this model (2 and 4 layers, or its own depth and one less, two widths, "
+                                       "seeded random weights) on this machine's GPU, or its CPU, time it and fit the "
+                                       "decode terms (minutes; needs the hf extra)")
         self.measure_button.clicked.connect(lambda: self.measure())
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)

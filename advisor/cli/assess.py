@@ -183,7 +183,7 @@ def measure_command(args: argparse.Namespace) -> int:
     from advisor.files import destination
     from advisor.performance.llm.architecture import architecture, read_config
     from advisor.performance.llm.calibration import calibrate, write_calibration
-    from advisor.performance.llm.measure import REPS, measure, probe_bandwidth_gbs, require_hf
+    from advisor.performance.llm.measure import REPS, depths, measure, probe_bandwidth_gbs, require_hf
 
     if args.calibration:
         raise UsageError("--measure makes a calibration; apply it afterwards: assess CONFIG --calibration CAL.json")
@@ -193,7 +193,7 @@ def measure_command(args: argparse.Namespace) -> int:
     path = Path(args.config)
     config = read_config(path)
     name = path.name if path.is_dir() else path.parent.name or path.name
-    architecture(config, name)  # one line on what is wrong with it, before anything is built
+    depths(architecture(config, name))  # one line on what is wrong with it (a 1-layer model), before anything is built
     config_file = path / "config.json" if path.is_dir() else path
     if args.out:
         destination(Path(args.out), args.overwrite, inputs=[config_file])  # refused before minutes of measuring

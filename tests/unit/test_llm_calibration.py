@@ -14,7 +14,7 @@ from advisor.cli import main
 from advisor.errors import ReportError, UsageError
 from advisor.performance.llm.architecture import architecture
 from advisor.performance.llm.calibration import calibrate, fit_engine, load_calibration, write_calibration
-from advisor.performance.llm.measure import Measurement, Point, measure, plan
+from advisor.performance.llm.measure import Measurement, Point, depths, measure, plan
 from tests.unit.test_llm_serving import LLAMA3_8B, MIXTRAL_8X7B
 
 TINY = dict(model_type="llama", hidden_size=64, intermediate_size=128, num_attention_heads=4, num_key_value_heads=2,
@@ -43,6 +43,31 @@ def test_plan_keeps_the_width_when_it_fits_and_narrows_otherwise():
         plan(LLAMA3_8B, 40e9, 2, (2, 2))
     with pytest.raises(UsageError, match="mixture of experts"):
         plan(MIXTRAL_8X7B, 400e9, 2)
+
+
+@pytest.mark.parametrize("layers, chosen", [(2, (1, 2)), (3, (2, 3)), (4, (2, 4)), (8, (2, 4)), (32, (2, 4))])
+def test_depths_are_chosen_from_the_model(layers, chosen):
+    config = dict(TINY, num_hidden_layers=layers)
+    assert depths(architecture(config)) == chosen
+    assert sorted({architecture(c).layers for c in plan(config, 1e9, 4)}) == list(chosen)  # the default plan
+
+
+def test_a_one_layer_model_is_refused_in_one_line(tmp_path: Path, capsys):
+    one = tmp_path / "one-layer"
+    one.mkdir()
+    (one / "config.json").write_text(json.dumps(dict(TINY, num_hidden_layers=1)))
+    with pytest.raises(UsageError, match="^one-layer has 1 layer: its decode terms cannot be fitted"):
+        plan(dict(TINY, num_hidden_layers=1), 1e9, 4, name="one-layer")
+    assert main(["assess", str(one), "--measure"]) == 2  # before torch is imported or anything built
+    err = capsys.readouterr().err
+    assert "one-layer has 1 layer" in err and "keep the published terms" in err and err.count("\n") == 1
+    with pytest.raises(UsageError, match="has 4 layers: measure 4 or fewer"):
+        plan(dict(TINY, num_hidden_layers=4), 1e9, 4, (2, 5))
+
+
+def test_a_two_layer_model_is_measured_at_its_own_depth():
+    m = measure(dict(TINY, num_hidden_layers=2), "tiny2", prompts=(8,), new_tokens=2, reps=2)
+    assert m.layer_counts == [1, 2] and sorted({p.layers for p in m.points}) == [1, 2]
 
 
 def points(engine: str, host_step: float, host_layer: float, eta: float, bandwidth: float = 100.0,
