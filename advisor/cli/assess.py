@@ -181,22 +181,21 @@ def measure_command(args: argparse.Namespace) -> int:
     from advisor.catalog.catalog import load_catalog, user_catalog_dir
     from advisor.cli.measure_text import calibration_text
     from advisor.files import destination
-    from advisor.performance.llm.architecture import architecture, read_config
+    from advisor.performance.llm.architecture import architecture, config_file, read_config
     from advisor.performance.llm.calibration import calibrate, write_calibration
-    from advisor.performance.llm.measure import REPS, depths, measure, probe_bandwidth_gbs, require_hf
+    from advisor.performance.llm.measure import MAX_REPS, REPS, depths, measure, probe_bandwidth_gbs, require_hf
 
     if args.calibration:
         raise UsageError("--measure makes a calibration; apply it afterwards: assess CONFIG --calibration CAL.json")
     reps = REPS if args.reps is None else args.reps
-    if not 2 <= reps <= 100:
-        raise UsageError(f"--reps {reps}: give 2 to 100 repeats")
+    if not 2 <= reps <= MAX_REPS:
+        raise UsageError(f"--reps {reps}: give 2 to {MAX_REPS} repeats")
     path = Path(args.config)
     config = read_config(path)
     name = path.name if path.is_dir() else path.parent.name or path.name
     depths(architecture(config, name))  # one line on what is wrong with it (a 1-layer model), before anything is built
-    config_file = path / "config.json" if path.is_dir() else path
     if args.out:
-        destination(Path(args.out), args.overwrite, inputs=[config_file])  # refused before minutes of measuring
+        destination(Path(args.out), args.overwrite, inputs=[config_file(path)])  # refused before minutes of measuring
     require_hf()
     m = measure(config, name, reps=reps, progress=lambda line: print(f"measure: {line}", file=sys.stderr, flush=True))
     card = load_catalog(user_catalog_dir(args.catalog_dir)).find_card(m.device_name) if m.device == "cuda" else None
@@ -209,6 +208,6 @@ def measure_command(args: argparse.Namespace) -> int:
     cal = calibrate(m, bandwidth, source, card)
     print(calibration_text(cal, m.full))
     if args.out:
-        write_calibration(cal, Path(args.out), args.overwrite, inputs=(config_file,))
+        write_calibration(cal, Path(args.out), args.overwrite, inputs=(config_file(path),))
         print(f"Wrote {args.out}")
     return 0 if any(f.refused is None for f in cal.fits.values()) else 1

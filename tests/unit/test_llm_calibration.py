@@ -162,7 +162,7 @@ def test_bad_calibrations_are_refused_in_one_line(tmp_path: Path, llama: Path, c
     good = json.loads(calibrate(synthetic(), 3350.0, "catalog", card).model_dump_json())
     on_cpu = calibrate(synthetic("cpu", "AMD EPYC"), 50.0, "probe", None).model_dump_json()
     mistral = dict(good, model=dict(good["model"], name="Mistral-7B", hidden=4096, kv_heads=8, model_type="mistral"))
-    refused = dict(good, fits={"eager": dict(good["fits"]["eager"], refused="the repeats spread too wide")})
+    refused = dict(good, fits={"eager": dict(good["fits"]["eager"], refused="the repeats spread too wide: p90/p10 2")})
     cases = {
         "not json": ("{", "not valid JSON"),
         "a report": (json.dumps({"kind": "gpu-advisor/report"}), "not a language-model calibration"),
@@ -170,7 +170,8 @@ def test_bad_calibrations_are_refused_in_one_line(tmp_path: Path, llama: Path, c
         "malformed": (json.dumps(dict(good, points="many")), "points"),
         "another model": (json.dumps(mistral), "was measured on Mistral-7B"),
         "cpu": (on_cpu, "measured on a CPU"),
-        "refused": (json.dumps(refused), "calibrated no engine"),
+        "refused": (json.dumps(refused), "calibrated no engine (eager: the repeats spread too wide: p90/p10 2; measure on "
+                                         "a quieter machine or with more repeats (--reps))"),
     }
     for name, (text, words) in cases.items():
         path = tmp_path / f"{name}.json"

@@ -34,6 +34,7 @@ LAYER_COUNTS = (2, 4)
 PROMPTS = (32, 128)
 NEW_TOKENS = 16
 REPS = 5
+MAX_REPS = 100  # beyond any quieting: a larger figure is a typo
 CPU_MEMORY_SHARE = 0.5  # of the memory available: the host is shared, and timing needs room beside the weights
 CUDA_MEMORY_SHARE = 0.8  # of the card's free memory: activations, the KV cache and CUDA graphs' pools beside it
 
