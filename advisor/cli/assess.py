@@ -88,8 +88,9 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
     if args.measure:
         return measure_command(args)
-    if args.out or args.reps is not None:
-        raise UsageError("--out and --reps go with --measure (assess CONFIG --measure --out CAL.json)")
+    if given := [option for option, value in (("--out", args.out), ("--reps", args.reps)) if value is not None]:
+        raise UsageError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with --measure "
+                         "(assess CONFIG --measure --out CAL.json)")
     for value, option in ((args.prompt_tokens, "--prompt-tokens"), (args.output_tokens, "--output-tokens")):
         if not 1 <= value <= MAX_TOKENS:
             raise UsageError(f"{option}: {value} is out of range (1 to {MAX_TOKENS:,})")
@@ -194,8 +195,11 @@ def measure_command(args: argparse.Namespace) -> int:
     config = read_config(path)
     name = path.name if path.is_dir() else path.parent.name or path.name
     depths(architecture(config, name))  # one line on what is wrong with it (a 1-layer model), before anything is built
+    if args.out is not None and not args.out.strip():
+        raise UsageError("--out is empty: give the calibration file's name, e.g. --out CAL.json")
     if args.out:
-        destination(Path(args.out), args.overwrite, inputs=[config_file(path)])  # refused before minutes of measuring
+        # refused before minutes of measuring
+        destination(Path(args.out), args.overwrite, inputs=[config_file(path)], example="calibration.json")
     require_hf()
     m = measure(config, name, reps=reps, progress=lambda line: print(f"measure: {line}", file=sys.stderr, flush=True))
     card = load_catalog(user_catalog_dir(args.catalog_dir)).find_card(m.device_name) if m.device == "cuda" else None

@@ -183,7 +183,11 @@ def test_bad_calibrations_are_refused_in_one_line(tmp_path: Path, llama: Path, c
     path.write_text(json.dumps(good))
     for argv, words in ((["--calibration", str(path)], "add --engine eager"),  # vllm asked, eager measured
                         (["--measure", "--calibration", str(path)], "apply it afterwards"),
-                        (["--out", str(tmp_path / "x.json")], "go with --measure")):
+                        (["--out", str(tmp_path / "x.json")], "--out goes with --measure"),
+                        (["--reps", "3"], "--reps goes with --measure"),
+                        (["--out", "x.json", "--reps", "3"], "--out and --reps go with --measure"),
+                        (["--measure", "--out", str(tmp_path)], f"is a folder; give a file name, e.g. {tmp_path}/calibration"),
+                        (["--measure", "--out", ""], "--out is empty")):
         assert main(["assess", str(llama), *argv]) == 2
         err = capsys.readouterr().err
         assert words in err and err.count("\n") == 1, (argv, err)

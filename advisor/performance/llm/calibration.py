@@ -91,8 +91,9 @@ def fit_engine(engine: str, points: list[Point], bandwidth_gbs: float) -> Engine
     noisiest = max(points, key=lambda p: p.spread)
     refused = None
     if spread > MAX_SPREAD:
-        refused = (f"{TOO_NOISY}: p90/p10 of the decode step is {spread:.2f} at hidden {noisiest.hidden}, "
-                   f"{noisiest.layers} layers, prompt {noisiest.prompt} (above {MAX_SPREAD})")  # remedy: `refusal`
+        layers = f"{noisiest.layers} layer" + ("s" if noisiest.layers > 1 else "")
+        refused = (f"{TOO_NOISY}: p90/p10 of the decode step is {spread:.2f} at hidden {noisiest.hidden}, {layers}, "
+                   f"prompt {noisiest.prompt} (above {MAX_SPREAD})")  # what to do: `refusal`, in the front end's words
     elif slope <= 0:
         refused = "the memory term came out zero or negative (a step did not grow with the bytes it reads)"
     elif eta > 1:
