@@ -82,6 +82,18 @@ def destination(path: Path, overwrite: bool = False, inputs: Iterable[Path | str
     return path.resolve() if path.is_symlink() else path
 
 
+def check_writable(folder: Path, what: str) -> None:
+    """Refuse (one line) a folder that cannot be made or written, before minutes of measuring are spent on a file it
+    cannot hold; ``what`` names what to choose instead, in the front end's words."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".gpu-advisor-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ReportError(f"cannot write to {folder} ({exc.strerror or exc}): choose another {what}") from None
+
+
 @contextmanager
 def atomic_path(path: Path, overwrite: bool = False, inputs: Iterable[Path | str | None] = ()) -> Iterator[Path]:
     """A temporary file beside the destination to write; renamed onto it only if the block succeeds.

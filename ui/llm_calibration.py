@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QProgressBar, QPushButton, QSpinBox
 
 from advisor.errors import AdvisorError
-from advisor.files import destination
+from advisor.files import check_writable, destination
 from advisor.performance.llm.architecture import config_file
 from advisor.performance.llm.calibration import Controls, for_model, load_calibration, refusal
 from advisor.performance.llm.measure import MAX_REPS, REPS
@@ -224,6 +224,7 @@ class Calibrations(QObject):
                 return
         try:  # the child checks too, in the command line's words; the save dialog asked before replacing a file
             destination(out, overwrite=True, inputs=[config_file(config)], option="calibration")
+            check_writable(out.parent, "folder to save the calibration in")
         except AdvisorError as exc:
             self.problem.emit(str(exc))
             return

@@ -181,7 +181,7 @@ def measure_command(args: argparse.Namespace) -> int:
     """assess CONFIG --measure: measure, print the points and the fit, write --out; exit 1 when nothing calibrated."""
     from advisor.catalog.catalog import load_catalog, user_catalog_dir
     from advisor.cli.measure_text import calibration_text
-    from advisor.files import destination
+    from advisor.files import check_writable, destination
     from advisor.performance.llm.architecture import architecture, config_file, read_config
     from advisor.performance.llm.calibration import calibrate, write_calibration
     from advisor.performance.llm.measure import MAX_REPS, REPS, depths, measure, probe_bandwidth_gbs, require_hf
@@ -200,6 +200,7 @@ def measure_command(args: argparse.Namespace) -> int:
     if args.out:
         # refused before minutes of measuring
         destination(Path(args.out), args.overwrite, inputs=[config_file(path)], example="calibration.json")
+        check_writable(Path(args.out).parent, "--out path")
     require_hf()
     m = measure(config, name, reps=reps, progress=lambda line: print(f"measure: {line}", file=sys.stderr, flush=True))
     card = load_catalog(user_catalog_dir(args.catalog_dir)).find_card(m.device_name) if m.device == "cuda" else None

@@ -135,6 +135,9 @@ def test_the_tabs_refusals_name_its_own_controls_not_the_command_lines(window, q
     c._outcome(load_calibration(tmp_path / "noisy.json"), tmp_path / "noisy.json")  # as a noisy measurement ends
     assert "eager: NOT calibrated" in view.problem.text() and "more repeats (Repeats)" in view.problem.text()
     assert "--" not in view.problem.text()
+    dialogs.answers.append(tmp_path / "noisy.json" / "cal.json")  # a file where the folder should be
+    qtbot.mouseClick(c.measure_button, Qt.MouseButton.LeftButton)
+    assert c.job is None and "cannot write to" in view.problem.text() and "--" not in view.problem.text()
 
 
 def test_an_accepted_gpu_measurement_is_offered_and_applied(window, qtbot, tmp_path):

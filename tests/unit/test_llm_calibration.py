@@ -187,7 +187,8 @@ def test_bad_calibrations_are_refused_in_one_line(tmp_path: Path, llama: Path, c
                         (["--reps", "3"], "--reps goes with --measure"),
                         (["--out", "x.json", "--reps", "3"], "--out and --reps go with --measure"),
                         (["--measure", "--out", str(tmp_path)], f"is a folder; give a file name, e.g. {tmp_path}/calibration"),
-                        (["--measure", "--out", ""], "--out is empty")):
+                        (["--measure", "--out", ""], "--out is empty"),
+                        (["--measure", "--out", str(path / "x.json")], "cannot write to")):  # a file for a folder
         assert main(["assess", str(llama), *argv]) == 2
         err = capsys.readouterr().err
         assert words in err and err.count("\n") == 1, (argv, err)
