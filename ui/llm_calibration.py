@@ -129,8 +129,8 @@ class Calibrations(QObject):
         self.repeats = QSpinBox()  # the form labels it APP.repeats
         self.repeats.setRange(2, MAX_REPS)
         self.repeats.setValue(REPS)
-        self.repeats.setToolTip("Measure here…: interleaved rounds of every model timed; more narrow the spread a busy "
-                                "machine leaves (and take longer)")
+        self.repeats.setToolTip("How many rounds Measure here… times every model in: more rounds narrow the spread a "
+                                "busy machine leaves, and take longer")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.apply_button = QPushButton("Apply the measurement")
