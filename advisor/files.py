@@ -47,11 +47,12 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 
 def destination(path: Path, overwrite: bool = False, inputs: Iterable[Path | str | None] = (),
-                option: str = "--out") -> Path:
+                option: str = "--out", example: str = "report.json") -> Path:
     """The path to write for ``path``, or a ``ReportError`` saying why not.
 
     A link to a regular file is followed (the file is replaced and the link kept); ``inputs`` are the files
-    the same command reads, which it must never write over.
+    the same command reads, which it must never write over. ``option`` names the path in the front end's words;
+    ``example`` is the file name a refused folder is given as an example.
     """
     path = Path(path)
     try:
@@ -68,7 +69,7 @@ def destination(path: Path, overwrite: bool = False, inputs: Iterable[Path | str
             return path  # a file where a folder should be: the write says "cannot write to"
         raise ReportError(f"{path} cannot be checked ({exc.strerror or exc}); choose another {option} path") from None
     if stat.S_ISDIR(st.st_mode):
-        raise ReportError(f"{path} is a folder; give a file name, e.g. {path / 'report.json'}")
+        raise ReportError(f"{path} is a folder; give a file name, e.g. {path / example}")
     if not stat.S_ISREG(st.st_mode):
         raise ReportError(f"{path} is {_kind(st.st_mode)}, not a regular file: gpu-advisor writes only files; "
                           f"choose another {option} path")
@@ -79,6 +80,18 @@ def destination(path: Path, overwrite: bool = False, inputs: Iterable[Path | str
     if not overwrite:
         raise ReportError(f"{path} already exists; choose another {option} path (or pass --overwrite to replace it)")
     return path.resolve() if path.is_symlink() else path
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Refuse (one line) a folder that cannot be made or written, before minutes of measuring are spent on a file it
+    cannot hold; ``what`` names what to choose instead, in the front end's words."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".gpu-advisor-probe.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ReportError(f"cannot write to {folder} ({exc.strerror or exc}): choose another {what}") from None
 
 
 @contextmanager

@@ -18,9 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QProgressBar, QPushButton
+from PySide6.QtWidgets import QProgressBar, QPushButton, QSpinBox
 
 from advisor.errors import AdvisorError
+from advisor.files import check_writable, destination
+from advisor.performance.llm.architecture import config_file
+from advisor.performance.llm.calibration import Controls, for_model, load_calibration, refusal
+from advisor.performance.llm.measure import MAX_REPS, REPS
 from advisor.schema.llm_calibration import Calibration
 from ui.background import BackgroundJob, Post, Pump
 from ui.style import plain_label
@@ -28,6 +32,7 @@ from ui.style import plain_label
 PROGRESS = "measure: "  # the command line's progress lines on stderr (advisor/cli/assess.py measure_command)
 ROUND = re.compile(r"round (\d+) of (\d+)")
 ERROR = "gpu-advisor: error: "
+APP = Controls(repeats="Repeats", measure="Measure here…")  # the tab's words in the core's refusals (its widgets' names)
 
 
 class MeasureJob(BackgroundJob):
@@ -106,7 +111,6 @@ class Calibrations(QObject):
         self.path: Path | None = None
         self.measured: Path | None = None  # the file the last measurement wrote, offered for applying
         self.job: MeasureJob | None = None
-        self.reps: int | None = None  # the command line's default (5) unless set
         self.pump = Pump(self)
         self.pump.item.connect(self._progress)
         self.pump.done.connect(self._done)
@@ -117,11 +121,16 @@ class Calibrations(QObject):
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Back to the published terms")
         self.clear_button.clicked.connect(self.clear)
-        self.measure_button = QPushButton("Measure here…")
-        self.measure_button.setToolTip("Build this model (2 and 4 layers, two widths, seeded random weights) on this "
-                                       "machine's GPU, or its CPU, time it and fit the decode terms (minutes; needs "
-                                       "the hf extra)")
+        self.measure_button = QPushButton(APP.measure)
+        self.measure_button.setToolTip("Build this model (2 and 4 layers, or its own depth and one less, two widths, "
+                                       "seeded random weights) on this machine's GPU, or its CPU, time it and fit the "
+                                       "decode terms (minutes; needs the hf extra)")
         self.measure_button.clicked.connect(lambda: self.measure())
+        self.repeats = QSpinBox()  # the form labels it APP.repeats
+        self.repeats.setRange(2, MAX_REPS)
+        self.repeats.setValue(REPS)
+        self.repeats.setToolTip("How many rounds Measure here… times every model in: more rounds narrow the spread a "
+                                "busy machine leaves, and take longer")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
         self.apply_button = QPushButton("Apply the measurement")
@@ -146,8 +155,6 @@ class Calibrations(QObject):
             self.line.clear()
 
     def open(self, path: Path | None = None) -> bool:
-        from advisor.performance.llm.calibration import load_calibration
-
         if self.view.arch is None:
             return False
         if path is None:
@@ -155,7 +162,7 @@ class Calibrations(QObject):
             if path is None:
                 return False
         try:
-            cal = load_calibration(Path(path))
+            cal = load_calibration(Path(path), APP)
         except AdvisorError as exc:
             self.problem.emit(str(exc))
             return False
@@ -173,10 +180,8 @@ class Calibrations(QObject):
 
     def _check(self, cal: Calibration, path: Path) -> bool:
         """The command line's checks (calibration.for_model) against the open model and any engine it calibrated."""
-        from advisor.performance.llm.calibration import for_model
-
         try:
-            for_model(cal, self.view.arch, tuple(cal.fits), path)
+            for_model(cal, self.view.arch, tuple(cal.fits), path, APP)
         except AdvisorError as exc:
             self.problem.emit(str(exc))
             return False
@@ -217,11 +222,15 @@ class Calibrations(QObject):
             out = self.dialogs.save_file(self.view, "Save the measurement's calibration", start, "Calibration (*.json)")
             if out is None:
                 return
-        arguments = ["assess", str(config), "--measure", "--out", str(out)]
-        if out.exists():  # the save dialog asked before replacing it; else the child refuses to write over a file
+        try:  # the child checks too, in the command line's words; the save dialog asked before replacing a file
+            destination(out, overwrite=True, inputs=[config_file(config)], option="calibration")
+            check_writable(out.parent, "folder to save the calibration in")
+        except AdvisorError as exc:
+            self.problem.emit(str(exc))
+            return
+        arguments = ["assess", str(config), "--measure", "--out", str(out), "--reps", str(self.repeats.value())]
+        if out.exists():
             arguments.append("--overwrite")
-        if self.reps is not None:
-            arguments += ["--reps", str(self.reps)]
         if (folder := self.catalog_dir()) is not None:
             arguments += ["--catalog-dir", str(folder)]
         self.measured = None
@@ -252,8 +261,6 @@ class Calibrations(QObject):
             self.line.setText(f"Measuring: {line}…")
 
     def _done(self, job: MeasureJob) -> None:
-        from advisor.performance.llm.calibration import load_calibration
-
         self.job = None
         self._busy(False)
         out = job.out
@@ -271,7 +278,7 @@ class Calibrations(QObject):
             self.line.clear()
             return
         try:
-            cal = load_calibration(out)
+            cal = load_calibration(out, APP)
         except AdvisorError as exc:
             self.problem.emit(str(exc))
             return
@@ -280,7 +287,7 @@ class Calibrations(QObject):
     def _outcome(self, cal: Calibration, out: Path) -> None:
         """The measurement's file: why nothing was calibrated, with the figures; else what it carries, and an offer."""
         where = f"Measured on {cal.device.name}, saved to {out}"
-        refused = {e: f.refused for e, f in cal.fits.items() if f.refused is not None}
+        refused = {e: refusal(f, APP) for e, f in cal.fits.items() if f.refused is not None}
         if len(refused) == len(cal.fits):
             self.problem.emit("; ".join(f"{e}: NOT calibrated: {why}" for e, why in refused.items())
                               or "no engine was measured")

@@ -88,8 +88,9 @@ def cmd_assess(args: argparse.Namespace) -> int:
 
     if args.measure:
         return measure_command(args)
-    if args.out or args.reps is not None:
-        raise UsageError("--out and --reps go with --measure (assess CONFIG --measure --out CAL.json)")
+    if given := [option for option, value in (("--out", args.out), ("--reps", args.reps)) if value is not None]:
+        raise UsageError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with --measure "
+                         "(assess CONFIG --measure --out CAL.json)")
     for value, option in ((args.prompt_tokens, "--prompt-tokens"), (args.output_tokens, "--output-tokens")):
         if not 1 <= value <= MAX_TOKENS:
             raise UsageError(f"{option}: {value} is out of range (1 to {MAX_TOKENS:,})")
@@ -180,23 +181,26 @@ def measure_command(args: argparse.Namespace) -> int:
     """assess CONFIG --measure: measure, print the points and the fit, write --out; exit 1 when nothing calibrated."""
     from advisor.catalog.catalog import load_catalog, user_catalog_dir
     from advisor.cli.measure_text import calibration_text
-    from advisor.files import destination
-    from advisor.performance.llm.architecture import architecture, read_config
+    from advisor.files import check_writable, destination
+    from advisor.performance.llm.architecture import architecture, config_file, read_config
     from advisor.performance.llm.calibration import calibrate, write_calibration
-    from advisor.performance.llm.measure import REPS, measure, probe_bandwidth_gbs, require_hf
+    from advisor.performance.llm.measure import MAX_REPS, REPS, depths, measure, probe_bandwidth_gbs, require_hf
 
     if args.calibration:
         raise UsageError("--measure makes a calibration; apply it afterwards: assess CONFIG --calibration CAL.json")
     reps = REPS if args.reps is None else args.reps
-    if not 2 <= reps <= 100:
-        raise UsageError(f"--reps {reps}: give 2 to 100 repeats")
+    if not 2 <= reps <= MAX_REPS:
+        raise UsageError(f"--reps {reps}: give 2 to {MAX_REPS} repeats")
     path = Path(args.config)
     config = read_config(path)
     name = path.name if path.is_dir() else path.parent.name or path.name
-    architecture(config, name)  # one line on what is wrong with it, before anything is built
-    config_file = path / "config.json" if path.is_dir() else path
+    depths(architecture(config, name))  # one line on what is wrong with it (a 1-layer model), before anything is built
+    if args.out is not None and not args.out.strip():
+        raise UsageError("--out is empty: give the calibration file's name, e.g. --out CAL.json")
     if args.out:
-        destination(Path(args.out), args.overwrite, inputs=[config_file])  # refused before minutes of measuring
+        # refused before minutes of measuring
+        destination(Path(args.out), args.overwrite, inputs=[config_file(path)], example="calibration.json")
+        check_writable(Path(args.out).parent, "--out path")
     require_hf()
     m = measure(config, name, reps=reps, progress=lambda line: print(f"measure: {line}", file=sys.stderr, flush=True))
     card = load_catalog(user_catalog_dir(args.catalog_dir)).find_card(m.device_name) if m.device == "cuda" else None
@@ -209,6 +213,6 @@ def measure_command(args: argparse.Namespace) -> int:
     cal = calibrate(m, bandwidth, source, card)
     print(calibration_text(cal, m.full))
     if args.out:
-        write_calibration(cal, Path(args.out), args.overwrite, inputs=(config_file,))
+        write_calibration(cal, Path(args.out), args.overwrite, inputs=(config_file(path),))
         print(f"Wrote {args.out}")
     return 0 if any(f.refused is None for f in cal.fits.values()) else 1

@@ -8,6 +8,7 @@ import statistics
 from advisor.catalog.view import table
 from advisor.performance.llm import work
 from advisor.performance.llm.architecture import Architecture
+from advisor.performance.llm.calibration import CLI, refusal
 from advisor.schema.llm_calibration import Calibration
 
 ELEMENT_BYTES = {"fp32": 4, "bf16": 2}
@@ -63,7 +64,7 @@ def calibration_text(cal: Calibration, full: Architecture) -> str:
                      f"{fit.worst_residual:.1%}", f"{fit.spread:.2f}", "-" if fit.refused else f"x/÷{fit.band:.2f}", here])
     lines.append(table(fits))
     for engine, fit in cal.fits.items():
-        lines.append(f"{engine}: " + (f"NOT calibrated: {fit.refused}" if fit.refused else "calibrated"))
+        lines.append(f"{engine}: " + (f"NOT calibrated: {refusal(fit, CLI)}" if fit.refused else "calibrated"))
     for engine, why in cal.failed.items():
         lines.append(f"{engine}: not measured: {why}")
     if d.kind == "cpu":

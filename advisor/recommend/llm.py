@@ -20,7 +20,7 @@ from advisor.catalog.catalog import Catalog, Offer
 from advisor.catalog.servers import most_slots
 from advisor.files import read_bytes
 from advisor.performance.llm import work
-from advisor.performance.llm.architecture import Architecture
+from advisor.performance.llm.architecture import Architecture, config_file
 from advisor.performance.llm.calibration import calibrated_engine
 from advisor.performance.llm.engines import ServingEngine, unchecked
 from advisor.performance.llm.interconnect import link
@@ -72,8 +72,7 @@ class Candidate:
 
 def config_identity(path: Path) -> str:
     """The configuration's id in the recommendation (where a profile's report id goes): its file's SHA-256."""
-    file = path / "config.json" if path.is_dir() else path
-    return "config-" + hashlib.sha256(read_bytes(file, "model configuration")).hexdigest()[:16]
+    return "config-" + hashlib.sha256(read_bytes(config_file(path), "model configuration")).hexdigest()[:16]
 
 
 def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalog: Catalog,

@@ -10,12 +10,11 @@ it goes to the user's data folder instead and the caller says where.
 from __future__ import annotations
 
 import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from advisor.errors import ReportError
-from advisor.files import destination
+from advisor.files import check_writable, destination
 from advisor.paths import user_folder
 from advisor.report.io import save_report
 from advisor.schema.report import ProfileReport
@@ -48,16 +47,6 @@ def fallback_dir() -> Path:
     return user_folder("data") / "unsaved-reports"
 
 
-def _check_writable(folder: Path, what: str) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".gpu-advisor-probe.", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise ReportError(f"cannot write to {folder} ({exc.strerror or exc}): choose another {what}") from None
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -77,10 +66,10 @@ class Destination:
 
     def reserve(self) -> Destination:
         if self.path is None:
-            _check_writable(self.default_dir, "folder (give --out)")
+            check_writable(self.default_dir, "folder (give --out)")
             return self
         destination(self.path, self.overwrite, self.inputs)
-        _check_writable(self.path.parent, "--out path")
+        check_writable(self.path.parent, "--out path")
         self.lock = self.path.parent / f".{self.path.name}.lock"
         for _ in range(2):
             try:

@@ -9,7 +9,7 @@ import json
 from PySide6.QtCore import Qt
 
 from advisor.catalog.catalog import load_catalog
-from advisor.performance.llm.calibration import calibrate, load_calibration, write_calibration
+from advisor.performance.llm.calibration import TOO_NOISY, calibrate, load_calibration, write_calibration
 from tests.app.test_llm_view import _config, _row
 from tests.unit.test_llm_calibration import H100, TINY, synthetic
 from tests.unit.test_llm_serving import LLAMA2_7B, LLAMA3_8B
@@ -83,7 +83,7 @@ def test_a_calibration_is_refused_applied_decided_with_and_cleared(window, qtbot
 
 def test_a_measurement_here_runs_in_the_background_and_shows_its_outcome(window, qtbot, tmp_path, dialogs):
     view, c = window.llm_view, window.llm_view.calibrations
-    c.reps = 2  # the tiny model's fit needs no more here; the test stays short
+    c.repeats.setValue(2)  # the tiny model's fit needs no more here; the test stays short
     view.concurrency.setText("1")
     view.prompt.setValue(100)  # within its context of 512
     view.output.setValue(50)
@@ -93,6 +93,7 @@ def test_a_measurement_here_runs_in_the_background_and_shows_its_outcome(window,
     qtbot.mouseClick(c.measure_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: c.job is None, timeout=20_000)
     assert "is also an input" in view.problem.text() and "\n" not in view.problem.text()
+    assert "--" not in view.problem.text()  # the app's words: there is no option to type
     assert json.loads(config.read_text()) == TINY
     out = tmp_path / "tiny-calibration.json"
     out.write_text("{}")  # already there: the save dialog asked before replacing it
@@ -114,6 +115,29 @@ def test_a_measurement_here_runs_in_the_background_and_shows_its_outcome(window,
     qtbot.mouseClick(c.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: c.job is None, timeout=20_000)
     assert "cancelled" in c.line.text() and not (tmp_path / "cancelled.json").exists()
+
+
+def test_the_tabs_refusals_name_its_own_controls_not_the_command_lines(window, qtbot, tmp_path, dialogs):
+    view, c = window.llm_view, window.llm_view.calibrations
+    view.concurrency.setText("1")
+    view.open_config(_config(tmp_path, "Meta-Llama-3-8B", LLAMA3_8B))
+    good = json.loads(_h100_file(tmp_path).read_text())
+    noisy = dict(good, fits={"eager": dict(good["fits"]["eager"], spread=2.0, refused=f"{TOO_NOISY}: p90/p10 is 2.00")})
+    other = dict(good, model=dict(good["model"], name="Mistral-7B", model_type="mistral"))
+    for name, text, words in (("noisy", json.dumps(noisy), "more repeats (Repeats)"),
+                              ("broken", "{", "give a file written by Measure here…"),
+                              ("other", json.dumps(other), "measure this model (Measure here…)")):
+        path = tmp_path / f"{name}.json"
+        path.write_text(text)
+        dialogs.answers.append(path)
+        qtbot.mouseClick(c.open_button, Qt.MouseButton.LeftButton)
+        assert words in view.problem.text() and "--" not in view.problem.text(), name
+    c._outcome(load_calibration(tmp_path / "noisy.json"), tmp_path / "noisy.json")  # as a noisy measurement ends
+    assert "eager: NOT calibrated" in view.problem.text() and "more repeats (Repeats)" in view.problem.text()
+    assert "--" not in view.problem.text()
+    dialogs.answers.append(tmp_path / "noisy.json" / "cal.json")  # a file where the folder should be
+    qtbot.mouseClick(c.measure_button, Qt.MouseButton.LeftButton)
+    assert c.job is None and "cannot write to" in view.problem.text() and "--" not in view.problem.text()
 
 
 def test_an_accepted_gpu_measurement_is_offered_and_applied(window, qtbot, tmp_path):

@@ -14,7 +14,7 @@ from advisor.cli import main
 from advisor.errors import ReportError, UsageError
 from advisor.performance.llm.architecture import architecture
 from advisor.performance.llm.calibration import calibrate, fit_engine, load_calibration, write_calibration
-from advisor.performance.llm.measure import Measurement, Point, measure, plan
+from advisor.performance.llm.measure import Measurement, Point, depths, measure, plan
 from tests.unit.test_llm_serving import LLAMA3_8B, MIXTRAL_8X7B
 
 TINY = dict(model_type="llama", hidden_size=64, intermediate_size=128, num_attention_heads=4, num_key_value_heads=2,
@@ -43,6 +43,31 @@ def test_plan_keeps_the_width_when_it_fits_and_narrows_otherwise():
         plan(LLAMA3_8B, 40e9, 2, (2, 2))
     with pytest.raises(UsageError, match="mixture of experts"):
         plan(MIXTRAL_8X7B, 400e9, 2)
+
+
+@pytest.mark.parametrize("layers, chosen", [(2, (1, 2)), (3, (2, 3)), (4, (2, 4)), (8, (2, 4)), (32, (2, 4))])
+def test_depths_are_chosen_from_the_model(layers, chosen):
+    config = dict(TINY, num_hidden_layers=layers)
+    assert depths(architecture(config)) == chosen
+    assert sorted({architecture(c).layers for c in plan(config, 1e9, 4)}) == list(chosen)  # the default plan
+
+
+def test_a_one_layer_model_is_refused_in_one_line(tmp_path: Path, capsys):
+    one = tmp_path / "one-layer"
+    one.mkdir()
+    (one / "config.json").write_text(json.dumps(dict(TINY, num_hidden_layers=1)))
+    with pytest.raises(UsageError, match="^one-layer has 1 layer: its decode terms cannot be fitted"):
+        plan(dict(TINY, num_hidden_layers=1), 1e9, 4, name="one-layer")
+    assert main(["assess", str(one), "--measure"]) == 2  # before torch is imported or anything built
+    err = capsys.readouterr().err
+    assert "one-layer has 1 layer" in err and "keep the published terms" in err and err.count("\n") == 1
+    with pytest.raises(UsageError, match="has 4 layers: measure 4 or fewer"):
+        plan(dict(TINY, num_hidden_layers=4), 1e9, 4, (2, 5))
+
+
+def test_a_two_layer_model_is_measured_at_its_own_depth():
+    m = measure(dict(TINY, num_hidden_layers=2), "tiny2", prompts=(8,), new_tokens=2, reps=2)
+    assert m.layer_counts == [1, 2] and sorted({p.layers for p in m.points}) == [1, 2]
 
 
 def points(engine: str, host_step: float, host_layer: float, eta: float, bandwidth: float = 100.0,
@@ -137,7 +162,7 @@ def test_bad_calibrations_are_refused_in_one_line(tmp_path: Path, llama: Path, c
     good = json.loads(calibrate(synthetic(), 3350.0, "catalog", card).model_dump_json())
     on_cpu = calibrate(synthetic("cpu", "AMD EPYC"), 50.0, "probe", None).model_dump_json()
     mistral = dict(good, model=dict(good["model"], name="Mistral-7B", hidden=4096, kv_heads=8, model_type="mistral"))
-    refused = dict(good, fits={"eager": dict(good["fits"]["eager"], refused="the repeats spread too wide")})
+    refused = dict(good, fits={"eager": dict(good["fits"]["eager"], refused="the repeats spread too wide: p90/p10 2")})
     cases = {
         "not json": ("{", "not valid JSON"),
         "a report": (json.dumps({"kind": "gpu-advisor/report"}), "not a language-model calibration"),
@@ -145,7 +170,8 @@ def test_bad_calibrations_are_refused_in_one_line(tmp_path: Path, llama: Path, c
         "malformed": (json.dumps(dict(good, points="many")), "points"),
         "another model": (json.dumps(mistral), "was measured on Mistral-7B"),
         "cpu": (on_cpu, "measured on a CPU"),
-        "refused": (json.dumps(refused), "calibrated no engine"),
+        "refused": (json.dumps(refused), "calibrated no engine (eager: the repeats spread too wide: p90/p10 2; measure on "
+                                         "a quieter machine or with more repeats (--reps))"),
     }
     for name, (text, words) in cases.items():
         path = tmp_path / f"{name}.json"
@@ -157,7 +183,12 @@ def test_bad_calibrations_are_refused_in_one_line(tmp_path: Path, llama: Path, c
     path.write_text(json.dumps(good))
     for argv, words in ((["--calibration", str(path)], "add --engine eager"),  # vllm asked, eager measured
                         (["--measure", "--calibration", str(path)], "apply it afterwards"),
-                        (["--out", str(tmp_path / "x.json")], "go with --measure")):
+                        (["--out", str(tmp_path / "x.json")], "--out goes with --measure"),
+                        (["--reps", "3"], "--reps goes with --measure"),
+                        (["--out", "x.json", "--reps", "3"], "--out and --reps go with --measure"),
+                        (["--measure", "--out", str(tmp_path)], f"is a folder; give a file name, e.g. {tmp_path}/calibration"),
+                        (["--measure", "--out", ""], "--out is empty"),
+                        (["--measure", "--out", str(path / "x.json")], "cannot write to")):  # a file for a folder
         assert main(["assess", str(llama), *argv]) == 2
         err = capsys.readouterr().err
         assert words in err and err.count("\n") == 1, (argv, err)

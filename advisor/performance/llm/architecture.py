@@ -68,12 +68,17 @@ class Architecture:
         return "MQA" if self.kv_heads == 1 else f"GQA ({self.heads // self.kv_heads} query heads per KV head)"
 
 
+def config_file(path: Path) -> Path:
+    """The file a configuration is read from: a model folder's config.json, or the file given."""
+    path = Path(path)
+    return path / "config.json" if path.is_dir() else path
+
+
 def read_config(path: Path) -> dict:
     """The configuration as a dict, from a model folder (its config.json) or a config file."""
     path = Path(path)
-    where = path
-    if path.is_dir():
-        where = path / "config.json"
+    where = config_file(path)
+    if where != path:
         if not os.path.lexists(where):
             raise UsageError(f"{path} has no config.json: give a Hugging Face model folder or its config.json")
     text = read_text(where, "model configuration", MAX_CONFIG_BYTES)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -50,6 +50,19 @@ MAX_SPREAD = 1.5
 MAX_RESIDUAL = 0.10
 MAX_CALIBRATION_BYTES = 4 * 1024 * 1024  # a calibration is a few KiB
 PER_LAYER_HOST = {"eager": True, "graphs": False}  # graphs replays one graph a step: no per-layer dispatch
+TOO_NOISY = "the repeats spread too wide"  # how a refusal that measuring again can cure begins (`refusal` knows it by this)
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What a front end calls the controls a refusal points to. Each message is written once, here, and the command
+    line (CLI) and the app (ui/llm_calibration.py) each fill in their own words."""
+
+    repeats: str  # where the measurement's number of repeats is set
+    measure: str  # what makes a calibration file
+
+
+CLI = Controls(repeats="--reps", measure="gpu-advisor assess CONFIG --measure --out CAL.json")
 
 
 def fit_engine(engine: str, points: list[Point], bandwidth_gbs: float) -> EngineFit:
@@ -78,9 +91,9 @@ def fit_engine(engine: str, points: list[Point], bandwidth_gbs: float) -> Engine
     noisiest = max(points, key=lambda p: p.spread)
     refused = None
     if spread > MAX_SPREAD:
-        refused = (f"the repeats spread too wide: p90/p10 of the decode step is {spread:.2f} at hidden {noisiest.hidden}, "
-                   f"{noisiest.layers} layers, prompt {noisiest.prompt} (above {MAX_SPREAD}); measure on a quieter "
-                   "machine or with more --reps")
+        layers = f"{noisiest.layers} layer" + ("s" if noisiest.layers > 1 else "")
+        refused = (f"{TOO_NOISY}: p90/p10 of the decode step is {spread:.2f} at hidden {noisiest.hidden}, {layers}, "
+                   f"prompt {noisiest.prompt} (above {MAX_SPREAD})")  # what to do: `refusal`, in the front end's words
     elif slope <= 0:
         refused = "the memory term came out zero or negative (a step did not grow with the bytes it reads)"
     elif eta > 1:
@@ -94,6 +107,14 @@ def fit_engine(engine: str, points: list[Point], bandwidth_gbs: float) -> Engine
     return EngineFit(engine=engine, host_ms_per_step=host_step, host_ms_per_layer=host_layer, eta_memory=eta,
                      residuals=residuals, worst_residual=worst, spread=spread, band=max(1.0 + worst, spread),
                      refused=refused)
+
+
+def refusal(fit: EngineFit, controls: Controls) -> str | None:
+    """Why the fit was refused (None: calibrated), with what to do in the front end's words: the file holds the
+    reason alone, as the front end that reads it may not be the one that wrote it."""
+    if fit.refused is None or not fit.refused.startswith(TOO_NOISY):
+        return fit.refused
+    return f"{fit.refused}; measure on a quieter machine or with more repeats ({controls.repeats})"
 
 
 def calibrate(m: Measurement, bandwidth_gbs: float, bandwidth_source: str, card: Card | None) -> Calibration:
@@ -126,17 +147,17 @@ def write_calibration(cal: Calibration, path: Path, overwrite: bool = False, inp
     return write_atomic(path, cal.model_dump_json(indent=1) + "\n", overwrite=overwrite, inputs=inputs)
 
 
-def load_calibration(path: Path) -> Calibration:
+def load_calibration(path: Path, controls: Controls = CLI) -> Calibration:
     """A calibration file, or one line saying what is wrong with it."""
     where = f"calibration {path}"
     try:
         data = json.loads(read_text(path, "calibration", MAX_CALIBRATION_BYTES))
     except (ValueError, RecursionError) as exc:
         raise UsageError(f"{where} is not valid JSON ({str(exc).splitlines()[0]}): give a file written by "
-                         "gpu-advisor assess CONFIG --measure --out") from None
+                         f"{controls.measure}") from None
     if not isinstance(data, dict) or data.get("kind") != CALIBRATION_KIND:
         raise UsageError(f"{where} is not a language-model calibration (no kind {CALIBRATION_KIND!r}): give a file "
-                         "written by gpu-advisor assess CONFIG --measure --out")
+                         f"written by {controls.measure}")
     if data.get("schema_version") != CALIBRATION_SCHEMA_VERSION:
         raise UsageError(f"{where} has schema_version {data.get('schema_version')!r}; this gpu-advisor reads "
                          f"{CALIBRATION_SCHEMA_VERSION}: measure again with this version")
@@ -146,20 +167,21 @@ def load_calibration(path: Path) -> Calibration:
         raise UsageError(describe_validation_error(exc, where)) from None
 
 
-def for_model(cal: Calibration, a: Architecture, engines: tuple[str, ...], path: Path) -> Calibration:
+def for_model(cal: Calibration, a: Architecture, engines: tuple[str, ...], path: Path,
+              controls: Controls = CLI) -> Calibration:
     """The calibration, if it may be applied to this model served by these engines; else one line saying why not."""
     m = cal.model
     mine = (a.model_type, a.hidden, a.heads, a.kv_heads)
     if (m.model_type, m.hidden, m.heads, m.kv_heads) != mine:
         raise UsageError(f"calibration {path} was measured on {m.name} ({m.model_type}, hidden {m.hidden}, {m.heads} "
                          f"heads, {m.kv_heads} KV heads), not this architecture ({mine[0]}, hidden {mine[1]}, {mine[2]} "
-                         f"heads, {mine[3]} KV heads): measure this model (assess CONFIG --measure --out)")
+                         f"heads, {mine[3]} KV heads): measure this model ({controls.measure})")
     if cal.device.kind == "cpu":
         raise UsageError(f"calibration {path} was measured on a CPU ({cal.device.name}): its terms describe that CPU, "
                          "not a card, and carry to no GPU row (docs/llm-serving.md, 'Measured where it runs')")
     usable = [e for e, f in cal.fits.items() if f.refused is None]
     if not usable:
-        why = "; ".join(f"{e}: {f.refused}" for e, f in cal.fits.items()) or "no engine was measured"
+        why = "; ".join(f"{e}: {refusal(f, controls)}" for e, f in cal.fits.items()) or "no engine was measured"
         raise UsageError(f"calibration {path} calibrated no engine ({why})")
     if not set(usable) & set(engines):
         raise UsageError(f"calibration {path} calibrates {', '.join(usable)}, not the engine asked "

@@ -3,9 +3,10 @@ architecture) built with seeded random weights on this machine's device, its pre
 timed, eager and (on CUDA) with CUDA graphs.
 
 The model is built from the configuration alone with transformers' from_config (the optional `hf` extra; nothing is
-downloaded, no weights are needed: speed does not depend on their values). It is always shallower than the real one:
-two layer counts or more (default 2 and 4), so that the fit (calibration.py) separates a step's fixed cost from a
-layer's; and two widths, so that a layer's host time separates from the bytes it reads. The wider keeps the model's
+downloaded, no weights are needed: speed does not depend on their values). It is built at two depths or more
+(`depths`: 2 and 4 layers; a model of 2 or 3 layers at its own depth and one less), so that the fit (calibration.py)
+separates a step's fixed cost from a layer's; and at two widths, so that a layer's host time separates from the bytes
+it reads. The wider keeps the model's
 width and head layout when every model fits in the device's free memory; otherwise it is narrowed (head size, GQA group,
 MLP ratio and vocabulary kept). Engines, on the same token ids, in interleaved repeats (every model, engine and prompt
 once a round, after a warm-up):
@@ -33,6 +34,7 @@ LAYER_COUNTS = (2, 4)
 PROMPTS = (32, 128)
 NEW_TOKENS = 16
 REPS = 5
+MAX_REPS = 100  # beyond any quieting: a larger figure is a typo
 CPU_MEMORY_SHARE = 0.5  # of the memory available: the host is shared, and timing needs room beside the weights
 CUDA_MEMORY_SHARE = 0.8  # of the card's free memory: activations, the KV cache and CUDA graphs' pools beside it
 
@@ -136,15 +138,31 @@ def _model_bytes(config: dict, element_bytes: int) -> float:
     return work.parameters(architecture(config)).total * element_bytes
 
 
+def depths(full: Architecture) -> tuple[int, ...]:
+    """The layer counts to build: LAYER_COUNTS (2 and 4) where the model is as deep, else its own depth and one less
+    (the widest pair a shallow model allows). A 1-layer model is refused: no shallower model exists, so a step's fixed
+    cost and a layer's cannot be told apart, and a fit of the step alone would not carry to another depth."""
+    if full.layers >= max(LAYER_COUNTS):
+        return LAYER_COUNTS
+    if full.layers < 2:
+        raise UsageError(f"{full.name} has 1 layer: its decode terms cannot be fitted (a step's fixed cost and a layer's "
+                         "are told apart only by two depths, and no model is shallower than 1 layer); its rows keep the "
+                         "published terms")
+    return full.layers - 1, full.layers
+
+
 def plan(config: dict, budget_bytes: float, element_bytes: int,
-         layer_counts: tuple[int, ...] = LAYER_COUNTS) -> list[dict]:
-    """The models to build, widest first: two widths x the layer counts, all within the budget together."""
-    full = architecture(config)
+         layer_counts: tuple[int, ...] | None = None, name: str = "config.json") -> list[dict]:
+    """The models to build, widest first: two widths x the layer counts (None: `depths`), all within the budget
+    together."""
+    full = architecture(config, name)
+    layer_counts = depths(full) if layer_counts is None else layer_counts
     if len(set(layer_counts)) < 2 or min(layer_counts) < 1:
         raise UsageError("the measurement needs two layer counts or more, each at least 1, to separate a step's "
                          "fixed cost from a layer's")
-    if max(layer_counts) >= full.layers:
-        raise UsageError(f"{full.name} has {full.layers} layers: measure fewer (the fit projects the full depth)")
+    if max(layer_counts) > full.layers:
+        raise UsageError(f"{full.name} has {full.layers} layers: measure {full.layers} or fewer (the fit projects "
+                         "the model's own depth)")
     unit = full.head_dim * (full.heads // full.kv_heads)  # the narrowest width that keeps head size and GQA group
 
     def narrow(wide: int) -> int:
@@ -278,11 +296,11 @@ class _Graphs:
         return ttft * 1e3, [s * 1e3 for s in steps]
 
 
-def measure(config: dict, name: str, layer_counts: tuple[int, ...] = LAYER_COUNTS,
+def measure(config: dict, name: str, layer_counts: tuple[int, ...] | None = None,
             prompts: tuple[int, ...] = PROMPTS, new_tokens: int = NEW_TOKENS, reps: int = REPS,
             budget_bytes: float | None = None, progress: Callable[[str], None] = lambda line: None) -> Measurement:
-    """Build the models of `plan` on the local device and time them, interleaved; graphs on CUDA only. `progress`
-    hears a line as each stage starts (the whole takes minutes on a CPU)."""
+    """Build the models of `plan` (at `depths` unless layer_counts are given) on the local device and time them,
+    interleaved; graphs on CUDA only. `progress` hears a line as each stage starts (the whole takes minutes on a CPU)."""
     require_hf()
     import numpy as np
     import torch
@@ -293,9 +311,10 @@ def measure(config: dict, name: str, layer_counts: tuple[int, ...] = LAYER_COUNT
     device, device_name = local_device()
     dtype, element_bytes = (torch.bfloat16, 2) if device == "cuda" else (torch.float32, 4)
     configs = plan(config, budget_bytes if budget_bytes is not None else memory_budget(device), element_bytes,
-                   layer_counts)
+                   layer_counts, name)
     result = Measurement(name, full, device, device_name, "bf16" if device == "cuda" else "fp32",
-                         sorted({architecture(c).hidden for c in configs}, reverse=True), sorted(set(layer_counts)),
+                         sorted({architecture(c).hidden for c in configs}, reverse=True),
+                         sorted({architecture(c).layers for c in configs}),
                          list(prompts), new_tokens, reps)
     progress(f"building {len(configs)} models of {name}'s architecture (widths {result.widths}, layers "
              f"{result.layer_counts}) on {device_name}")
