@@ -29,11 +29,11 @@ HAS_OV = importlib.util.find_spec("openvino") is not None and importlib.util.fin
 
 def test_the_request_takes_exactly_the_engines_a_backend_profiles():
     assert fast_request(engines=list(profiled_engines())).engines == list(profiled_engines())
-    with pytest.raises(ValueError, match="unknown engine 'tensorrt'"):
-        fast_request(engines=["eager", "tensorrt"])
-    assert parse_engines("eager,onnxruntime,openvino") == ["eager", "onnxruntime", "openvino"]
+    with pytest.raises(ValueError, match="unknown engine 'vllm'"):
+        fast_request(engines=["eager", "vllm"])
+    assert parse_engines("eager,onnxruntime,tensorrt") == ["eager", "onnxruntime", "tensorrt"]
     with pytest.raises(UsageError, match="projected only"):
-        parse_engines("eager,tensorrt")
+        parse_engines("eager,vllm")
     with pytest.raises(UsageError, match="unknown engine 'onnx'"):
         parse_engines("onnx")
 
