@@ -110,8 +110,8 @@ class EngineSpec:
 # constants reach a CPU projection.
 # Where ONNX Runtime serves each precision (sources in advisor/engines/onnxruntime.py's docstring).
 _ORT_NO_CUDA_INT8 = ("ONNX Runtime's CUDA provider does not run int8 models as int8 compute (ONNX Runtime quantizes "
-                     "for GPUs through TensorRT, statically only): profile its int8 with --device cpu, or int8 on the "
-                     "GPU with --engine eager,compile")
+                     "for GPUs through TensorRT, statically only): profile its int8 with --device cpu, int8_static on "
+                     "the GPU with --engine tensorrt, or other int8 on the GPU with --engine eager,compile")
 _ORT_ONLY_ON = (
     ("fp16", "cuda", "ONNX Runtime's fp16 is profiled on a GPU only: its CPU provider has few fp16 kernels and runs "
                      "fp16 nodes in fp32 behind inserted casts, so the row would time casts, not fp16"),
