@@ -4,11 +4,12 @@
 #            with NVML reads;
 #   engines  issue 22 item 8: the vision, embedding and llm built-ins with every engine that runs on a GPU
 #            (eager, compile, graphs, onnxruntime) in fp32, fp16 and int8 where each serves them, one report each;
-#            first, whether onnxruntime-gpu is installed (the device machine has no network to install it: without it
-#            the onnxruntime rows say so and the other engines still run).
+#            first, whether onnxruntime-gpu is installed, with its TensorRT provider (the device machine has no network
+#            to install them: without them the onnxruntime and tensorrt rows say so and the other engines still run);
+#            then TensorRT (ONNX Runtime's TensorRT provider) on the vision built-in in fp16 and int8_static.
 # PART=base, PART=engines or PART=all (default). Steps run in order of value, each under its own time limit, so one
-# that fails or overruns leaves the others; everything lands under $OUT (at most 12 files: session.log, devices.json,
-# nvml-trace.json, gpu-tests.log, three profiles, onnxruntime-gpu.log and three engine reports).
+# that fails or overruns leaves the others; everything lands under $OUT (at most 13 files: session.log, devices.json,
+# nvml-trace.json, gpu-tests.log, three profiles, onnxruntime-gpu.log, three engine reports and the TensorRT one).
 #
 # Usage (repository root, on the GPU machine): OUT=dir bash benchmarks/gpu_session.sh
 # Dry run on a CPU machine: OUT=/tmp/dry DEVICE=cpu SIZE=tiny bash benchmarks/gpu_session.sh
@@ -36,6 +37,12 @@ profile() {  # profile MODEL BATCHES BUDGET_S TIMEOUT_S: every precision, energy
     step "profile $1 $SIZE" $(($4 + 20)) "$PY" -m advisor profile "$1" --size "$SIZE" --device "$DEVICE" \
         --precision all --batch "$2" --budget "$3" --energy-window 2 --energy-trials 1 --timeout "$4" \
         --out "$OUT/$1-$SIZE.json" --overwrite --quiet
+}
+
+tensorrt() {  # tensorrt MODEL BATCHES BUDGET_S TIMEOUT_S: TensorRT's fp16 and int8 (QDQ), its engine builds in prepare_s
+    step "tensorrt $1 $SIZE" $(($4 + 20)) "$PY" -m advisor profile "$1" --size "$SIZE" --device "$DEVICE" \
+        --engine tensorrt --precision fp16,int8_static --batch "$2" --budget "$3" \
+        --no-energy --timeout "$4" --out "$OUT/tensorrt-$1-$SIZE.json" --overwrite --quiet
 }
 
 engines() {  # engines MODEL BATCHES BUDGET_S TIMEOUT_S: every engine in one report; a precision an engine does not
@@ -79,11 +86,14 @@ print(\"onnxruntime\", ort.__version__, \"providers:\", \", \".join(providers))
 if \"CUDAExecutionProvider\" not in providers:
     sys.exit(\"the CPU build of onnxruntime: on a GPU its rows say to install onnxruntime-gpu, which this machine \"
              \"cannot download (no network); the other engines still run\")
+if \"TensorrtExecutionProvider\" not in providers:
+    sys.exit(\"this onnxruntime-gpu has no TensorRT provider: the tensorrt rows say so\")
 ' 2>&1 | tee '$OUT/onnxruntime-gpu.log'"
-    # PART=engines in one 600 s call: the step limits, the two checks included, add up to 630 s at worst, so only the
-    # last (llm, the least telling: onnxruntime does not export its generation) can be cut short
+    # PART=engines in one 600 s call: the step limits, the two checks included, add up to 770 s at worst, so only the
+    # last (llm, the least telling: onnxruntime does not export its generation) can be cut short, or skipped
     engines embedding 1,8 12 180
     engines vision 1,8 12 180
+    tensorrt vision 1,8 10 120
     engines llm 1 10 120
 fi
 echo "=== done at $(date -u +%T); files:" | tee -a "$LOG"

@@ -47,7 +47,8 @@ def add_profile_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds per cell (default 3)")
     p.add_argument("--engine", default="eager", metavar="LIST",
                    help="engines, comma-separated: eager (default), compile, graphs (CUDA), onnxruntime (CPU; CUDA "
-                        "with the onnx-gpu extra), openvino (CPU); each engine's variants are rows of one report")
+                        "with the onnx-gpu extra), tensorrt (CUDA, ONNX Runtime's TensorRT provider: the onnx-gpu "
+                        "extra and TensorRT), openvino (CPU); each engine's variants are rows of one report")
     p.add_argument("--quant-library", choices=["auto", "torchao", "torch.ao"], default="auto",
                    help="library for int8 dynamic (auto: torch.ao on CPU eager, else torchao)")
     p.add_argument("--threads", type=int, help="CPU threads (default: all usable CPUs)")

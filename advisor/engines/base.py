@@ -81,7 +81,10 @@ def not_served(spec: EngineSpec, precision: str, device: torch.device) -> str | 
         return f"{spec.label} is profiled on {' and '.join(d.upper() for d in spec.devices)} here, not {device.type}"
     if precision not in spec.precisions:
         others = [name for name, other in ENGINES.items()
-                  if other.backend is not None and device.type in other.devices and precision in other.precisions]
+                  if other.backend is not None and device.type in other.devices and precision in other.precisions
+                  and precision not in other.projected_only]
         return (f"{spec.label} does not serve {precision} here (it serves {', '.join(spec.precisions)})"
                 + (f": profile it with --engine {others[0]}" if others else ""))
+    if precision in spec.projected_only:
+        return f"{spec.label}'s {precision} is projected, not profiled here: {spec.projected_why}"
     return spec.not_on(precision, device.type)

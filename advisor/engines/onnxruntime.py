@@ -1,6 +1,7 @@
 """The ONNX Runtime backend: the model exported to ONNX (advisor/engines/onnx_export.py), run by an InferenceSession on
 the CPU execution provider, or on an NVIDIA GPU by the CUDA one (advisor/engines/ort_device.py: its providers, the
-checks that it runs there, the timed call with IO binding).
+checks that it runs there, the timed call with IO binding). The engine ``tensorrt`` is this backend with the option
+provider=tensorrt: ONNX Runtime's TensorRT provider before the CUDA one, on a GPU only.
 
 Variants: fp32 everywhere. fp16 on a GPU only: the fp32 file converted by ONNX Runtime's own converter
 (``onnxruntime.transformers.float16.convert_float_to_float16`` with ``keep_io_types=True``) rather than a second
@@ -15,17 +16,39 @@ quantization (QDQ, activation scales calibrated beforehand on generated inputs, 
 Runtime quantizes for GPUs through the TensorRT execution provider, not the CUDA one (its documentation, "Quantization
 on GPU": https://onnxruntime.ai/docs/performance/model-optimizations/quantization.html, source microsoft/onnxruntime
 docs/performance/model-optimizations/quantization.md, commit 053270ce9a1f42c13f6bc17a4812184c66885ef7, read
-2026-12-07), so an int8 row on the CUDA provider would not be int8 compute."""
+2026-12-07), so an int8 row on the CUDA provider would not be int8 compute.
+
+TensorRT: fp32 and fp16 build from the fp32 file (fp16: TensorRT's FP16 flag, not ONNX Runtime's converter, so
+TensorRT picks each layer's kernels as it does when serving); int8_static from a QDQ model made by the same static
+quantizer with int8 activations, symmetric like the weights, since ONNX Runtime's quantization on a GPU supports int8
+activations and weights only (S8S8; its quantization page above, "Data type selection") and TensorRT's quantization is
+symmetric (https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/work-quantized-types.html, read
+2026-12-07). Shapes: TensorRT builds one engine for one optimization profile, set from the batch sizes the profiler
+feeds the variant (its first call at batch 1, the quality batch, the measured ones), its kernels chosen for the largest
+measured batch size; every other dimension stays at the profiled shape. The build happens while the session is made,
+timed into the variant's preparation (prepare_s, and a note), never into a measured call."""
 
 from __future__ import annotations
 
+import shutil
+import time
 from pathlib import Path
 
 import torch
 
 from advisor.engines.base import Unsupported, Variant, not_served, scratch
 from advisor.engines.onnx_export import EXPORTER, onnx_file
-from advisor.engines.ort_device import bound_call, check_build, check_placement, feeds, providers
+from advisor.engines.ort_device import (
+    CUDA_PROVIDER,
+    TENSORRT_PROVIDER,
+    bound_call,
+    check_build,
+    check_placement,
+    engines_built,
+    feeds,
+    providers,
+    tensorrt_options,
+)
 from advisor.errors import first_line
 from advisor.schema.engines import EngineSpec
 from advisor.schema.report import QuantMethod
@@ -62,11 +85,15 @@ class OnnxRuntimeBackend:
         self.spec = spec
         self.threads = request.threads
         self.seed = request.seed
+        self.tensorrt = spec.option("provider") == "tensorrt"
+        # every batch size the profiler feeds a variant (session.py: first call at 1, quality, measured)
+        self.batches_fed = sorted({1, request.quality_batch, *request.batch_sizes})
+        self.largest_measured = max(request.batch_sizes)
 
     def missing(self) -> str | None:
         return self.spec.missing()
 
-    def _session(self, path: Path, device: torch.device):
+    def _session(self, path: Path, device: torch.device, tensorrt: dict | None = None):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -74,26 +101,30 @@ class OnnxRuntimeBackend:
             options.intra_op_num_threads = self.threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # errors only: its warnings would flood the worker's stderr
-        session = ort.InferenceSession(str(path), options, providers=providers(device))
-        check_placement(session, device)
+        session = ort.InferenceSession(str(path), options, providers=providers(device, tensorrt))
+        check_placement(session, device, CUDA_PROVIDER if tensorrt is None else TENSORRT_PROVIDER)
         return session
 
     def prepare(self, precision: str, loaded, device: torch.device) -> Variant:
         if why := not_served(self.spec, precision, device):
             raise Unsupported(why)
-        check_build(device)
+        check_build(device, TENSORRT_PROVIDER if self.tensorrt else CUDA_PROVIDER)
         source = onnx_file(loaded)
         version = package_version("onnxruntime") or package_version("onnxruntime-gpu") or "?"
         exported = "the ONNX file as given" if loaded.onnx_path else EXPORTER
-        provider = providers(device)[0]
+        provider = providers(device, {} if self.tensorrt else None)[0]
         provider_name = provider if isinstance(provider, str) else provider[0]
         notes: list[str] = []
         size = None
-        if precision == "fp32":
+        if precision == "fp32" or (self.tensorrt and precision == "fp16"):
             import onnx
 
-            path, api = source, f"{exported}, then InferenceSession ({provider_name})"
+            flag = ", trt_fp16_enable" if precision == "fp16" else ""
+            path, api = source, f"{exported}, then InferenceSession ({provider_name}{flag})"
             size = onnx.load(str(source)).ByteSize()  # with the weights a given file may keep beside it
+            if flag:
+                notes.append("TensorRT's FP16 flag on the fp32 file: TensorRT picks fp16 or fp32 kernels layer by "
+                             "layer; inputs and outputs stay fp32")
         elif precision == "fp16":
             path = scratch("onnxruntime-") / "fp16.onnx"
             try:
@@ -105,7 +136,10 @@ class OnnxRuntimeBackend:
             notes.append("inputs and outputs stay fp32 (keep_io_types): the graph casts them at its ends")
         else:
             path, api = self._quantized(precision, loaded, source, notes)
-        session = self._session(path, device)
+            if self.tensorrt:
+                api += f", InferenceSession ({provider_name}, trt_int8_enable, trt_fp16_enable)"
+        session = self._tensorrt_session(path, precision, loaded, device, notes) if self.tensorrt else \
+            self._session(path, device)
         method = QuantMethod(library="onnxruntime", library_version=version, api=api,
                              compute_dtype="int8" if precision.startswith("int8") else precision, notes=notes)
         return Variant(precision, session, method, torch.float32, engine=self.spec.name,
@@ -121,14 +155,63 @@ class OnnxRuntimeBackend:
             if precision == "int8_dynamic":
                 quantize_dynamic(str(source), str(path), weight_type=QuantType.QInt8)
                 return path, "onnxruntime.quantization.quantize_dynamic(weight_type=QInt8)"
+            # TensorRT: int8 activations, symmetric (the module's docstring says why); the CPU provider: uint8
+            activations = QuantType.QInt8 if self.tensorrt else QuantType.QUInt8
             quantize_static(str(source), str(path), self._calibration(loaded, source),
-                            quant_format=QuantFormat.QDQ, activation_type=QuantType.QUInt8,
-                            weight_type=QuantType.QInt8)
+                            quant_format=QuantFormat.QDQ, activation_type=activations, weight_type=QuantType.QInt8,
+                            extra_options={"ActivationSymmetric": self.tensorrt, "WeightSymmetric": True})
         except Exception as exc:
             raise Unsupported(f"ONNX Runtime's quantizer could not quantize this model: {first_line(exc)}") from None
         notes.append(f"calibrated on {CALIBRATION_BATCHES} batches of generated (seeded random) inputs, "
                      "not on real data: on real inputs its activation ranges, and so its quality, differ")
-        return path, "onnxruntime.quantization.quantize_static(QDQ, activations QUInt8, weights QInt8)"
+        kind = "QInt8 symmetric" if self.tensorrt else "QUInt8"
+        return path, f"onnxruntime.quantization.quantize_static(QDQ, activations {kind}, weights QInt8)"
+
+    def _tensorrt_session(self, path: Path, precision: str, loaded, device: torch.device, notes: list[str]):
+        """The session on ONNX Runtime's TensorRT provider, its engine built here (timed into the preparation, never
+        into a measured call), refused where TensorRT took no node (the row would measure the CUDA provider)."""
+        cache = scratch("tensorrt-")
+        shapes, shapes_note = self._shape_profile(path, loaded)
+        t0 = time.perf_counter()
+        try:
+            session = self._session(path, device, tensorrt_options(precision, cache, shapes))
+            built = engines_built(cache)
+        except Unsupported:
+            raise
+        except Exception as exc:
+            raise Unsupported(f"TensorRT could not build this model: {first_line(exc)}") from None
+        finally:
+            shutil.rmtree(cache, ignore_errors=True)  # the engines are loaded: the files would only fill the disk
+        if not built:
+            raise Unsupported("TensorRT took no node of this model (ONNX Runtime ran it all on its CUDA provider): the "
+                              "row would measure ONNX Runtime's CUDA provider, not TensorRT; profile that with "
+                              "--engine onnxruntime")
+        notes.append(f"TensorRT built {built} engine{'s' if built > 1 else ''} in {time.perf_counter() - t0:.1f} s while "
+                     "preparing (not timed); nodes it did not take ran on ONNX Runtime's CUDA provider")
+        notes.append(shapes_note)
+        return session
+
+    def _shape_profile(self, path: Path, loaded) -> tuple[dict[str, str], str]:
+        """TensorRT's optimization profile ({"min"|"opt"|"max": "name:1x128,..."}) for the model's dynamic inputs,
+        and the note that says it."""
+        if loaded.fixed_batch:
+            return {}, f"the model's shapes are static: TensorRT built its engine for batch {loaded.fixed_batch}"
+        import onnx
+
+        graph = onnx.load(str(path), load_external_data=False).graph
+        weights = {t.name for t in graph.initializer}
+        inputs = [i for i in graph.input if i.name not in weights]
+        args, kwargs = make_inputs(loaded.inputs, 1, 0)
+        dims = [(i.name, list(v.shape[1:])) for i, v in zip(inputs, [*args, *kwargs.values()])
+                if any(not d.HasField("dim_value") for d in i.type.tensor_type.shape.dim)]
+
+        def at(batch: int) -> str:
+            return ",".join(f"{name}:{'x'.join(map(str, [batch, *rest]))}" for name, rest in dims)
+
+        low, high, opt = self.batches_fed[0], self.batches_fed[-1], self.largest_measured
+        return ({"min": at(low), "opt": at(opt), "max": at(high)} if dims else {},
+                f"one TensorRT engine for batch sizes {low} to {high} (an explicit optimization profile), its kernels "
+                f"chosen for batch {opt}; every other dimension fixed at the profiled shape")
 
     def _calibration(self, loaded, source: Path):
         from onnxruntime.quantization import CalibrationDataReader

@@ -3,7 +3,7 @@
 The workload's engine ``auto`` (the default) weighs every engine of the registry that serves on cards, whose
 projection is validated (docs/projection-validation.md), and that this profile shows the model runs with: a
 torch engine where the profile ran it (eager, or torch.compile), TensorRT where the model reached ONNX (an ONNX
-Runtime or OpenVINO row measured, or an ONNX file profiled), since TensorRT builds its engine from that file. An
+Runtime, OpenVINO or TensorRT row measured, or an ONNX file profiled), since TensorRT builds its engine from that file. An
 ONNX file profiled alone still reaches no card: torch cannot count its operators, so the projection refuses each
 card and says why. An engine nobody validated, or that this model was never shown to run with, is weighed only
 when named (``--engine NAME``), and its figures say so.
@@ -17,7 +17,7 @@ from advisor.schema.report import ProfileReport
 
 AUTO = "auto"
 TORCH_ENGINES = ("eager", "compile", "graphs")
-ONNX_READERS = ("onnxruntime", "openvino")  # backends that run the model from its exported ONNX file
+ONNX_READERS = ("onnxruntime", "openvino", "tensorrt")  # engines that run the model from its exported ONNX file
 
 
 def is_onnx_file(profile: ProfileReport) -> bool:

@@ -265,7 +265,8 @@ def engine_reasons(ctx: Context, best: Option | None) -> list[str]:
                            f"(--engine {ctx.workload.engine}).")
         measured = best.measured or any(v.status == "ok" and counts_as(v.engine, best.engine) for v in ctx.profile.variants)
         if best.action == "upgrade" and not measured:
-            check = (f"profile the model with --engine {best.engine} on such a card" if spec.backend else
+            profiled = spec.backend is not None and best.precision not in spec.projected_only
+            check = (f"profile the model with --engine {best.engine} on such a card" if profiled else
                      f"measure the model with {spec.label} on such a card (the advisor cannot profile it here)")
             reasons.append(f"This purchase is sized on {spec.label}, which nobody measured for this model (the profile "
                            f"measured {', '.join(sorted({v.engine for v in ctx.profile.variants}))}): its figures are "

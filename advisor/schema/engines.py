@@ -66,6 +66,9 @@ class EngineSpec:
     options: tuple[tuple[str, str], ...] = ()  # backend options, e.g. torch.compile's mode
     # (precision, device type, why): a precision it serves on that kind of device only, profiled or projected
     only_on: tuple[tuple[str, str, str], ...] = ()
+    # Precisions it serves (projected onto cards) that its backend does not profile here, and why
+    projected_only: tuple[str, ...] = ()
+    projected_why: str = ""
 
     def option(self, key: str) -> str | None:
         return dict(self.options).get(key)
@@ -75,10 +78,11 @@ class EngineSpec:
         return next((why for p, device, why in self.only_on if p == precision and device != device_type), None)
 
     def precisions_text(self) -> str:
-        """Its precisions, each served on one kind of device only marked so: "fp32, fp16 (CUDA only), int8_static (CPU
-        only)"."""
-        only = {p: device for p, device, _ in self.only_on}
-        return ", ".join(f"{p} ({only[p].upper()} only)" if p in only else p for p in self.precisions)
+        """Its precisions, each served on one kind of device only or projected only marked so: "fp32, fp16 (CUDA
+        only), int8_static (CPU only)", "fp32, bf16 (projected only)"."""
+        only = {p: f"{device.upper()} only" for p, device, _ in self.only_on}
+        only |= {p: "projected only" for p in self.projected_only}
+        return ", ".join(f"{p} ({only[p]})" if p in only else p for p in self.precisions)
 
     @property
     def install_hint(self) -> str | None:
@@ -106,8 +110,8 @@ class EngineSpec:
 # constants reach a CPU projection.
 # Where ONNX Runtime serves each precision (sources in advisor/engines/onnxruntime.py's docstring).
 _ORT_NO_CUDA_INT8 = ("ONNX Runtime's CUDA provider does not run int8 models as int8 compute (ONNX Runtime quantizes "
-                     "for GPUs through TensorRT, statically only): profile its int8 with --device cpu, or int8 on the "
-                     "GPU with --engine eager,compile")
+                     "for GPUs through TensorRT, statically only): profile its int8 with --device cpu, int8_static on "
+                     "the GPU with --engine tensorrt, or other int8 on the GPU with --engine eager,compile")
 _ORT_ONLY_ON = (
     ("fp16", "cuda", "ONNX Runtime's fp16 is profiled on a GPU only: its CPU provider has few fp16 kernels and runs "
                      "fp16 nodes in fp32 behind inserted casts, so the row would time casts, not fp16"),
@@ -146,13 +150,19 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in (
                "NNCF weight compression (int8)", "openvino", "openvino", "openvino", serves_on=("cpu",),
                host_model="per_op", host_us=10.0, elementwise_kept=0.5, quantizes=TORCHAO,
                measured_as=("openvino",), validated=False, band_factor=1.5),
-    # int8 in TensorRT is static (calibrated, or the scales of an ONNX file's Q/DQ nodes): never dynamic; a
-    # recommendation's TensorRT int8 comes from a profile's int8_static row (ONNX Runtime's, calibrated likewise)
-    EngineSpec("tensorrt", "TensorRT", None, (), ("fp32", "fp16", "bf16", "int8_static", "fp8"),
-               "TensorRT's calibrator or ModelOpt", "tensorrt", "tensorrt", None, serves_on=("cuda",), gpu_vendors=("NVIDIA",),
+    # Profiled on an NVIDIA GPU through ONNX Runtime's TensorRT execution provider (the onnxruntime backend with
+    # provider=tensorrt, the onnx-gpu extra; advisor/engines/ort_device.py). int8 in TensorRT is static (the scales of
+    # the ONNX file's Q/DQ nodes, from ONNX Runtime's static quantizer), never dynamic; bf16 and fp8 are projected.
+    EngineSpec("tensorrt", "TensorRT", "onnxruntime", ("cuda",), ("fp32", "fp16", "bf16", "int8_static", "fp8"),
+               "ONNX Runtime's static quantizer (QDQ, symmetric int8 activations and weights, calibrated on generated "
+               "inputs); TensorRT builds int8 from its Q/DQ scales",
+               "onnxruntime-gpu", "onnxruntime", "onnx-gpu", serves_on=("cuda",), gpu_vendors=("NVIDIA",),
                quantized_float_dtype="fp16",
                host_model="per_op", host_us=5.0, elementwise_kept=0.4, quantizes=WHOLE_GRAPH,
-               measured_as=("tensorrt",), validated=True, band_factor=1.16),
+               measured_as=("tensorrt",), validated=True, band_factor=1.16, options=(("provider", "tensorrt"),),
+               projected_only=("bf16", "fp8"),
+               projected_why="ONNX Runtime's TensorRT provider builds fp32, fp16 and int8 from Q/DQ here; bf16 and "
+                             "fp8 need a model quantized for them (ModelOpt), which this profiler does not make"),
     EngineSpec("vllm", "a vLLM-class serving engine", None, (),
                ("fp16", "bf16", "fp8", "int8_weight_only", "int4_weight_only"),
                "pre-quantized checkpoints (FP8, AWQ/GPTQ int4, int8 weight-only)", "vllm", "vllm", None,

@@ -29,11 +29,11 @@ HAS_OV = importlib.util.find_spec("openvino") is not None and importlib.util.fin
 
 def test_the_request_takes_exactly_the_engines_a_backend_profiles():
     assert fast_request(engines=list(profiled_engines())).engines == list(profiled_engines())
-    with pytest.raises(ValueError, match="unknown engine 'tensorrt'"):
-        fast_request(engines=["eager", "tensorrt"])
-    assert parse_engines("eager,onnxruntime,openvino") == ["eager", "onnxruntime", "openvino"]
+    with pytest.raises(ValueError, match="unknown engine 'vllm'"):
+        fast_request(engines=["eager", "vllm"])
+    assert parse_engines("eager,onnxruntime,tensorrt") == ["eager", "onnxruntime", "tensorrt"]
     with pytest.raises(UsageError, match="projected only"):
-        parse_engines("eager,tensorrt")
+        parse_engines("eager,vllm")
     with pytest.raises(UsageError, match="unknown engine 'onnx'"):
         parse_engines("onnx")
 
@@ -346,14 +346,22 @@ def test_a_purchase_sized_on_an_engine_nobody_measured_says_so():
     llm = load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/llm-default-cpu.json")
     catalog = load_catalog()
     said = {}
-    for engine_name in ("eager", "graphs"):
+    for engine_name in ("eager", "graphs", "tensorrt"):
         workload = load_preset("chatbot-24x7").model_copy(update={"owned_card": "none", "engine": engine_name,
                                                                  "sensitivity": "classified"})
         rec = recommend(llm, workload, catalog, [])
         assert rec.verdict.choice is not None and rec.verdict.choice.action == "upgrade"  # classified: bought
         said[engine_name] = " ".join(rec.verdict.reasons)
+        chosen = rec.verdict.choice.precision
     assert "nobody measured" not in said["eager"]  # eager was measured (on the CPU)
     assert "sized on torch.compile with CUDA graphs, which nobody measured for this model" in said["graphs"]
+    # TensorRT is profiled now, but not in bf16 or fp8: the check asked for follows the precision chosen
+    ask = ("measure the model with TensorRT on such a card (the advisor cannot profile it here)"
+           if chosen in engine("tensorrt").projected_only else "profile the model with --engine tensorrt on such a card")
+    assert ask in said["tensorrt"], (chosen, said["tensorrt"])
+    fp32_only = llm.model_copy(update={"variants": [llm.variant("fp32")]})  # a precision TensorRT is profiled in
+    rec = recommend(fp32_only, workload, catalog, [])
+    assert "profile the model with --engine tensorrt on such a card" in " ".join(rec.verdict.reasons)
 
 
 def test_openvino_never_reaches_the_network_when_the_backend_loads_it():

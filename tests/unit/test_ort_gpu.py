@@ -1,7 +1,7 @@
 """ONNX Runtime on an NVIDIA GPU, checked without one: its providers and IO binding against a fake onnxruntime, the
 refusals (the CPU build asked for a GPU; a session that fell back to the CPU), the fp16 conversion run on the CPU,
-and what the report says of its memory. tests/gpu/test_onnxruntime_on_cuda.py runs it for real where a GPU and the GPU
-build are."""
+and what the report says of its memory; the engine tensorrt (its TensorRT provider) likewise. tests/gpu/
+test_onnxruntime_on_cuda.py and test_tensorrt_on_cuda.py run them for real where a GPU and the GPU build are."""
 
 import importlib.util
 from pathlib import Path
@@ -14,7 +14,7 @@ from advisor.engines import load_backend
 from advisor.engines.base import Unsupported
 from advisor.engines.onnx_export import onnx_file
 from advisor.engines.onnxruntime import to_fp16
-from advisor.engines.ort_device import CPU_PROVIDER, CUDA_PROVIDER
+from advisor.engines.ort_device import CPU_PROVIDER, CUDA_PROVIDER, TENSORRT_PROVIDER
 from advisor.performance.projection import memory_need
 from advisor.profiling.builder import _memory
 from advisor.schema.engines import engine
@@ -56,16 +56,24 @@ class FakeBinding:
         self.log.append("synchronize_outputs")
 
 
-def fake_onnxruntime(monkeypatch, placed_on: list[str]):
-    """The GPU build as this test sees it: the CUDA provider available, sessions placed on ``placed_on``."""
+def fake_onnxruntime(monkeypatch, placed_on: list[str], engines: int = 1):
+    """The GPU build as this test sees it: the CUDA and TensorRT providers available, GPU sessions placed on
+    ``placed_on``, TensorRT writing ``engines`` engines into its cache; CPU sessions (the quantizer's) are real."""
     import onnxruntime as ort
 
     made: list = []
+    real = ort.InferenceSession
 
     class FakeSession:
         def __init__(self, path, options, providers):
-            self.providers, self.log = providers, []
+            self.path, self.providers, self.log = path, providers, []
             made.append(self)
+            trt = dict(providers[0][1]) if providers[0][0] == TENSORRT_PROVIDER else None
+            self.cache = Path(trt["trt_engine_cache_path"]) if trt else None
+            if trt and TENSORRT_PROVIDER in placed_on:  # as TensorRT builds its engines while the session is made
+                for i in range(engines):
+                    (self.cache / f"TensorrtExecutionProvider_TRTKernel_{i}_sm90.engine").write_bytes(b"plan")
+                self.cache_files = sorted(p.name for p in self.cache.iterdir())
 
         def get_providers(self):
             return placed_on
@@ -82,8 +90,13 @@ def fake_onnxruntime(monkeypatch, placed_on: list[str]):
         def run_with_iobinding(self, binding):
             self.log.append("run")
 
-    monkeypatch.setattr(ort, "get_available_providers", lambda: [CUDA_PROVIDER, CPU_PROVIDER])
-    monkeypatch.setattr(ort, "InferenceSession", FakeSession)
+    def session(path, sess_options=None, providers=None, **kwargs):
+        if providers == [CPU_PROVIDER]:
+            return real(path, sess_options, providers=providers, **kwargs)
+        return FakeSession(path, sess_options, providers)
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: [TENSORRT_PROVIDER, CUDA_PROVIDER, CPU_PROVIDER])
+    monkeypatch.setattr(ort, "InferenceSession", session)
     monkeypatch.setattr(ort.OrtValue, "ortvalue_from_numpy",
                         staticmethod(lambda value, device_type, device_id: (device_type, device_id, value.shape)))
     return made
@@ -193,3 +206,96 @@ def test_the_registry_says_where_each_onnx_runtime_precision_serves_and_the_what
     assert rows["fp32"].p50_ms is not None
     assert rows["int8_dynamic"].p50_ms is None and "CUDA provider does not run int8" in rows["int8_dynamic"].detail
     assert rows["int8_weight_only"].p50_ms is None and "does not serve int8_weight_only" in rows["int8_weight_only"].detail
+
+
+def test_the_tensorrt_row_is_profiled_by_the_onnxruntime_backend_on_cuda_bf16_and_fp8_projected_only():
+    from advisor.schema.engines import profiled_engines
+
+    row = engine("tensorrt")
+    assert (row.backend, row.option("provider"), row.devices, row.extra) == ("onnxruntime", "tensorrt", ("cuda",), "onnx-gpu")
+    assert row.measured_as == ("tensorrt",) and "tensorrt" in profiled_engines()
+    assert row.precisions_text() == "fp32, fp16, bf16 (projected only), int8_static, fp8 (projected only)"
+
+
+def test_tensorrt_asks_for_its_provider_then_cuda_then_the_cpu_with_each_precisions_options(monkeypatch, embedding):
+    """fp32 and fp16 from the fp32 file (fp16 by TensorRT's flag), int8_static from a symmetric int8 QDQ model with the
+    INT8 and FP16 flags; the engine cache in a fresh temporary folder, removed once the session is made; one shape
+    profile spanning the batch sizes the profiler feeds; the timed call bound as for the CUDA provider."""
+    import tempfile
+
+    import onnx
+
+    made = fake_onnxruntime(monkeypatch, placed_on=[TENSORRT_PROVIDER, CUDA_PROVIDER, CPU_PROVIDER])
+    backend = load_backend("tensorrt", fast_request(batch_sizes=[1, 4], quality_batch=8))
+    flags = {}
+    for precision in ("fp32", "fp16", "int8_static"):
+        variant = backend.prepare(precision, embedding, GPU1)
+        session = made[-1]
+        (name, options), *rest = session.providers
+        assert name == TENSORRT_PROVIDER and rest == [(CUDA_PROVIDER, {"device_id": 1}), CPU_PROVIDER]
+        flags[precision] = {k for k, v in options.items() if k in ("trt_fp16_enable", "trt_int8_enable") and v}
+        cache = session.cache
+        assert options["trt_engine_cache_enable"] and cache.is_relative_to(tempfile.gettempdir())
+        assert not cache.is_relative_to(Path.cwd()) and session.cache_files and not cache.exists()  # removed
+        seq = make_inputs(embedding.inputs, 1, 0)[0][0].shape[1]
+        assert (options["trt_profile_min_shapes"], options["trt_profile_opt_shapes"], options["trt_profile_max_shapes"]) == (
+            f"input_ids:1x{seq}", f"input_ids:4x{seq}", f"input_ids:8x{seq}")
+        assert variant.engine == "tensorrt" and TENSORRT_PROVIDER in variant.method.api
+        assert any("TensorRT built 1 engine in" in n and "not timed" in n for n in variant.method.notes)
+    assert flags == {"fp32": set(), "fp16": {"trt_fp16_enable"}, "int8_static": {"trt_fp16_enable", "trt_int8_enable"}}
+    qdq = onnx.load(str(made[-1].path))
+    zero_points = {i.name: onnx.numpy_helper.to_array(i) for i in qdq.graph.initializer}
+    quantized = [zero_points[n.input[2]] for n in qdq.graph.node if n.op_type == "QuantizeLinear"]
+    assert quantized and all(z.dtype == np.int8 and not z.any() for z in quantized)  # int8, symmetric
+    args, kwargs = make_inputs(embedding.inputs, 4, 0)
+    call = backend.make_call(variant, args, kwargs, None, None)
+    call(None)
+    assert made[-1].log[-2:] == ["run", "synchronize_outputs"]  # the CUDA provider's IO binding, reused
+
+
+def test_tensorrt_refuses_in_one_line_what_it_cannot_profile_here(monkeypatch, embedding):
+    backend = load_backend("tensorrt", fast_request())
+    refusals = [("fp32", torch.device("cpu"), "TensorRT is profiled on CUDA here, not cpu"),
+                ("bf16", GPU1, "TensorRT's bf16 is projected, not profiled here"),
+                ("fp8", GPU1, "TensorRT's fp8 is projected, not profiled here"),
+                ("int8_dynamic", GPU1, "does not serve int8_dynamic")]
+    import onnxruntime as ort
+
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["AzureExecutionProvider", CPU_PROVIDER])
+    refusals.append(("fp32", GPU1, "the installed onnxruntime is the CPU build"))
+    for precision, device, why in refusals:
+        with pytest.raises(Unsupported, match=why) as caught:
+            backend.prepare(precision, embedding, device)
+        assert "\n" not in str(caught.value)
+    fake_onnxruntime(monkeypatch, placed_on=[CUDA_PROVIDER, CPU_PROVIDER])  # libnvinfer missing: TensorRT not started
+    with pytest.raises(Unsupported, match="could not start its TensorRT provider.*libnvinfer"):
+        backend.prepare("fp32", embedding, GPU1)
+    made = fake_onnxruntime(monkeypatch, placed_on=[TENSORRT_PROVIDER, CUDA_PROVIDER, CPU_PROVIDER], engines=0)
+    with pytest.raises(Unsupported, match="TensorRT took no node.*--engine onnxruntime"):
+        backend.prepare("fp32", embedding, GPU1)
+    assert not made[-1].cache.exists()  # removed when refused too
+
+
+def test_a_measured_tensorrt_row_counts_as_measured_for_tensorrt_in_projection_and_recommendation():
+    from advisor.catalog.catalog import load_catalog
+    from advisor.performance.projection import measured_cells, project
+    from advisor.recommend.decide import recommend
+    from advisor.recommend.engine_choice import _shown_to_run
+    from advisor.recommend.workload import load_preset
+    from advisor.report.io import load_report
+    from advisor.schema.engines import counts_as
+
+    h100 = load_report(Path(__file__).parents[2] / "profiles/reference/vision-default-nvidia-h100-80gb-hbm3.json")
+    trt = h100.variant("fp32").model_copy(update={"engine": "tensorrt"})  # as a TensorRT profile's row reads
+    report = h100.model_copy(update={"variants": [trt]})
+    catalog = load_catalog()
+    card = catalog.find_card(report.device.name)
+    batch = measured_cells(trt)[0].batch_size
+    assert counts_as("tensorrt", "tensorrt") and not counts_as("tensorrt", "onnxruntime")
+    assert report.measured_for("fp32", "tensorrt") is trt and report.measured_for("fp32", "eager") is None
+    assert project(report, trt, batch, card, catalog, "tensorrt").measured
+    assert not project(report, trt, batch, card, catalog, "eager").measured
+    assert _shown_to_run(report, "tensorrt") is None  # a TensorRT row shows the model reached ONNX
+    rec = recommend(report, load_preset("realtime-vision").model_copy(update={"engine": "tensorrt"}), catalog, [report])
+    on_h100 = [o for o in rec.ranked if o.card == card.name]
+    assert on_h100 and all(o.engine == "tensorrt" and o.measured for o in on_h100)
