@@ -76,7 +76,7 @@ if [ "$PART" = base ] || [ "$PART" = all ]; then
     profile llm 1,8 15 100
 fi
 if [ "$PART" = engines ] || [ "$PART" = all ]; then
-    step onnxruntime-gpu 30 bash -c "$PY -c '
+    step onnxruntime-gpu 30 bash -c "set -o pipefail; $PY -c '
 import importlib.util, sys
 if importlib.util.find_spec(\"onnxruntime\") is None:
     sys.exit(\"onnxruntime is not installed: the onnxruntime rows will say so; the other engines still run\")
