@@ -40,8 +40,7 @@ def test_a_card_of_another_vendor_is_listed_but_never_projected():
 
 def test_facts_take_the_latest_period():
     catalog = bundled_catalog()
-    assert catalog.fact("carbon", "FR").value == pytest.approx(56.039)
-    assert catalog.fact("carbon", "WORLD").value == 436  # 2022 beats IEA 2019
+    assert catalog.fact("carbon", "FR").value == pytest.approx(41.44)  # OWID's 2025, one row a key
     assert catalog.fact("pue", "industry").value == 1.56
     assert catalog.fact("pue", "ovhcloud_range") is None  # a range, with no single value
 
@@ -293,15 +292,17 @@ def test_old_energy_facts_a_verdict_uses_are_flagged_and_said_stale_where_used()
     later = {(f.row, f.kind): f.detail for f in audit(catalog, today=date(2028, 1, 1)) if f.file == "energy.csv"}
     assert later[("electricity_price EU", "stale")].endswith("0.1902 EUR/kWh excl. VAT and recoverable taxes, of H1 "
                                                               "2025, 3 years old")
-    assert found[("carbon EU", "stale")] == "EU-27 grid carbon intensity, 226 gCO2/kWh, of 2020, 6 years old"
+    assert ("carbon EU", "stale") not in found  # OWID's (Ember's) 2025: within two years
+    assert later[("carbon EU", "stale")] == "EU-27 grid carbon intensity, 209.897 gCO2e/kWh, of 2025, 3 years old"
     assert ("pue industry", "stale") not in found  # 2024: within two years
     assert ("pue ovhcloud", "undated") in found  # "as announced": no year to judge it by
     assert ("carbon EU", "stale") not in {(f.row, f.kind) for f in audit(catalog, today=date(2022, 6, 1))}
     # the assumptions say STALE where the figure is used, and for that figure only: a fresh exchange rate is not,
-    # an electricity price of H2 2023 is
+    # an electricity price of H2 2023 and a carbon factor of 2020 are
     this_month = date.today().strftime("%Y-%m")
     fresh = [f.model_copy(update={"period": this_month}) if f.category == "fx"
              else f.model_copy(update={"period": "H2 2023"}) if (f.category, f.key) == ("electricity_price", "EU")
+             else f.model_copy(update={"period": "2020"}) if (f.category, f.key) == ("carbon", "EU")
              else f for f in catalog.energy]
     workload = Workload(peak_rps=1, p95_ms=100)
     said = build_context(None, workload, replace(catalog, energy=fresh), task="generic").assumptions
