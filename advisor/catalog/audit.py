@@ -1,8 +1,8 @@
 """What in the catalog a buyer should check before relying on it: stale, undated, doubtful or missing figures.
 
 `gpu-advisor catalog audit` lists every finding with the row it concerns; nothing is changed. Thresholds:
-a cloud price older than 6 months or a card price older than 12 months is stale (prices move that fast:
-a card's street price can halve within a year of a successor's launch); an exchange rate older than 3 months;
+a cloud price older than 6 months or a card's or host server's price older than 12 months is stale (prices move
+that fast: a card's street price can halve within a year of a successor's launch); an exchange rate older than 3 months;
 an electricity price, grid carbon intensity or PUE a verdict uses (the latest row of its key) from more than two
 calendar years before this one, since their periods are years or half-years ("H2 2023").
 """
@@ -61,6 +61,12 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
     for server in catalog.servers:
         if server.estimated:
             found.append(Finding("servers.csv", server.name, "estimate", server.price_basis))
+        day = first_day(server.price_date) if server.price_date else None
+        if day is None:
+            found.append(Finding("servers.csv", server.name, "undated", f"price {server.price_usd:,.0f} USD has no date"))
+        elif (today - day).days > CARD_STALE_DAYS:  # its memory and CPUs are priced like cards
+            found.append(Finding("servers.csv", server.name, "stale", f"price of {day:%Y-%m}, "
+                                                                      f"{(today - day).days // 30} months old"))
     for offer in catalog.offers:
         label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or '?'})"
         if offer.price_date is None:

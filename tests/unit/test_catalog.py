@@ -241,6 +241,9 @@ def test_the_audit_lists_stale_undated_doubtful_unmapped_and_estimated_rows(caps
     fx_stale = [f for f in findings if f.row == "fx USD_per_EUR" and f.kind == "stale"]
     assert not fx_stale  # the ECB rate of 2026-09-25, two months old
     assert all(f.file in ("cards.csv", "servers.csv", "offers.csv", "energy.csv") and f.detail for f in findings)
+    hosts = {f.row: f.detail for f in findings if f.file == "servers.csv" and f.kind == "stale"}
+    assert hosts["HGX 8-GPU SXM host"] == "price of 2023-05, 43 months old"  # a bill of materials of 2023
+    assert "PCIe GPU host 2 slots" not in hosts  # priced 2026-09
     later = audit(bundled_catalog(), today=date(2030, 1, 1))
     assert sum(f.kind == "stale" for f in later) > sum(f.kind == "stale" for f in findings)
     assert any(f.row == "fx USD_per_EUR" and f.kind == "stale" for f in later)  # older than 3 months
