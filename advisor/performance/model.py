@@ -91,15 +91,18 @@ def quantized(g: OperatorGroup, engine: EngineSpec, share: float) -> float:
 
 
 def device_ms(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, quantized_share: float,
-              engine: EngineSpec, c: Constants = DEFAULT) -> tuple[float, float, float, set[str]] | str:
+              engine: EngineSpec, c: Constants = DEFAULT,
+              bytes_as_counted: bool = False) -> tuple[float, float, float, set[str]] | str:
     """Device time, its compute-bound and memory-bound parts, and the rates used; or why it cannot be computed.
 
-    quantized_share: the fraction of nn.Linear layers the variant quantized (the rest stay in its float dtype)."""
+    quantized_share: the fraction of nn.Linear layers the variant quantized (the rest stay in its float dtype).
+    bytes_as_counted: the table's bytes are already at the dtypes the run moves (counted under torch.autocast,
+    advisor/profiling/autocast.py), not the float model's to be scaled to the precision's."""
     if not card.memory_bandwidth_gbs:
         return f"the catalog has no memory bandwidth for {card.name}"
     bandwidth = card.memory_bandwidth_gbs * 1e9 * c.eta_memory
     float_dtype = (engine.quantized_float_dtype or precision.float_dtype) if precision.quantized else precision.float_dtype
-    float_bytes = DTYPE_BYTES[float_dtype] / 4
+    float_bytes = 1.0 if bytes_as_counted else DTYPE_BYTES[float_dtype] / 4
     compute = memory = 0.0
     rates: set[str] = set()
     floor = c.kernel_floor_us * 1e-6
@@ -152,9 +155,10 @@ def host_from_latency(latency: float, device: float, c: Constants = DEFAULT) -> 
 
 
 def breakdown(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, quantized_share: float, host: float,
-              engine: EngineSpec, c: Constants = DEFAULT, device_factor: float = 1.0) -> Breakdown | str:
+              engine: EngineSpec, c: Constants = DEFAULT, device_factor: float = 1.0,
+              bytes_as_counted: bool = False) -> Breakdown | str:
     """device_factor: a correction of the device time carried from a device-bound measurement (1: none)."""
-    result = device_ms(card, ops, precision, quantized_share, engine, c)
+    result = device_ms(card, ops, precision, quantized_share, engine, c, bytes_as_counted)
     if isinstance(result, str):
         return result
     device, compute, memory, rates = (result[0] * device_factor, result[1] * device_factor,

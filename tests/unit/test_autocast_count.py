@@ -1,9 +1,11 @@
-"""Counting an operator table as torch.autocast fp16 runs it on a CUDA card (advisor/profiling/autocast.py)."""
+"""Counting an operator table as torch.autocast fp16 runs it on a CUDA card (advisor/profiling/autocast.py), and the
+validation projecting the published AMP rows from such tables."""
 
 import pytest
 import torch
 from torch import nn
 
+from advisor.performance.validation import AMP_FP16, counted_tables, published_points, runs_under_autocast
 from advisor.profiling.autocast import count_under_autocast
 
 
@@ -39,3 +41,25 @@ def test_a_linear_layernorm_softmax_toy_counts_as_cuda_autocast_runs_it():
 def test_a_model_not_on_meta_tensors_is_refused_with_a_reason():
     with pytest.raises(ValueError, match="meta tensors"):
         count_under_autocast(_Toy(), (torch.empty(4, 8),))
+
+
+def test_only_eager_fp16_rows_whose_source_says_autocast_take_the_autocast_table():
+    points = published_points()
+    amp = [p for p in points if runs_under_autocast(p)]
+    assert amp and all(p.engine == "eager" and p.precision == "fp16" for p in amp)
+    # a model cast with .half() is the product's own fp16: not autocast
+    assert not any(runs_under_autocast(p) for p in points if ".half()" in p.setup)
+    counted = counted_tables()
+    for point in amp:
+        assert ":" not in point.model or (point.model, point.size, AMP_FP16) in counted, point.model
+
+
+def test_an_autocast_table_keeps_the_float_models_arithmetic_and_adds_its_casts():
+    counted = counted_tables()
+    for (model, size, precision), table in counted.items():
+        if precision != AMP_FP16:
+            continue
+        plain = counted[(model, size, "fp32")]
+        assert sum(g.flops * g.count for g in table.operators) == sum(g.flops * g.count for g in plain.operators)
+        assert table.op_count > plain.op_count  # the casts are kernels
+        assert any(g.op == "aten.to.dtype" for g in table.operators)
