@@ -87,13 +87,14 @@ class _OperatorCounter(TorchDispatchMode):
         before = self.flops.get_total_flops()
         out = func(*args, **(kwargs or {}))
         name = func._overloadpacket.__name__
+        cast = _cast(func, args, out)
         if (func.namespace == "prim" or func in (torch.ops.aten.detach.default,) or _runs_no_kernel(name, args, kwargs or {})
-                or (func.is_view and not _cast(func, args, out))):
+                or (func.is_view and not cast)):
             return out
-        if _cast(func, args, out) and _storage_key(args[0]) in self.weight_storages:
+        if cast and _storage_key(args[0]) in self.weight_storages and (copy := _storage_key(out)) is not None:
             # autocast's copy of a weight (fp32 to fp16) has the weight's size at every batch: a weight too. Kept alive,
             # so that no later tensor gets its storage's address (the key) once it is freed.
-            self.weight_storages.add(_storage_key(out))
+            self.weight_storages.add(copy)
             self.weight_copies.append(out)
         self.ops += 1
         nbytes = weight = 0
