@@ -73,7 +73,7 @@ def groups_table() -> None:
         for card_name in CARDS:
             card = catalog.card(card_name)
             assert card is not None and card.memory_bandwidth_gbs and card.fp32_tflops
-            ops = model.scale_operators(tables[(f"torchvision:{name}", "default")].operators, 1, BATCH)
+            ops = model.scale_operators(tables[(f"torchvision:{name}", "default", "fp32")].operators, 1, BATCH)
             device = model.device_ms(card, ops, PRECISIONS["fp16"], 0.0, ENGINES["eager"])
             assert not isinstance(device, str)
             tensor, _ = peak(card, "fp16", "conv")

@@ -8,8 +8,11 @@ itself needs neither torchvision nor transformers.
 
 Needs torchvision built for the installed torch (and transformers, the project's `hf` extra, for BERT):
     python benchmarks/count_public_models.py [--out profiles/validation/public_models.json] [--missing]
---missing counts only the pairs the file at --out lacks and keeps its other tables (new rows need only the package that
+--missing counts only the tables the file at --out lacks and keeps its other tables (new rows need only the package that
 builds their models, e.g. transformers for a new BERT sequence length).
+Each (model, size) gets the float model's table (precision fp32: a precision scales its bytes); one that an eager fp16
+row ran under torch.autocast also gets one counted as autocast runs it on a CUDA card (precision amp_fp16,
+advisor/profiling/autocast.py: products in fp16, LayerNorm and softmax in fp32, the casts between them counted).
 Model keys: torchvision:<constructor> (at size `default`: the image size in IMAGE_SIZES, else 224) and
 hf:bert-base-uncased / hf:bert-large-uncased / hf:nreimers/MiniLM-L6-H384-uncased / hf:distilbert-base-uncased at size
 seqN.
@@ -18,10 +21,9 @@ seqN.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -29,6 +31,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from advisor.performance.validation import AMP_FP16, published_points, runs_under_autocast  # noqa: E402
+from advisor.profiling.autocast import count_under_autocast  # noqa: E402
 from advisor.profiling.work import count, weights_of  # noqa: E402
 
 POINTS = ROOT / "profiles" / "validation" / "published_engines.csv"
@@ -45,11 +49,11 @@ BERT = {  # the published configurations (hidden size, layers, heads, feed-forwa
 }
 
 
-def wanted(points: Path) -> list[tuple[str, str]]:
-    """The (model, size) pairs the published file names, besides the built-ins (profiled, not counted here)."""
-    text = "".join(line for line in points.read_text(encoding="utf-8").splitlines(True) if not line.startswith("#"))
-    return sorted({(row["model"], row["size"]) for row in csv.DictReader(io.StringIO(text))
-                   if ":" in row["model"]})
+def wanted(points: Path) -> list[tuple[str, str, str]]:
+    """The (model, size, precision) tables the published file needs, besides the built-ins (profiled, not counted here)."""
+    rows = [p for p in published_points(points.read_text(encoding="utf-8")) if ":" in p.model]
+    return sorted({(p.model, p.size, "fp32") for p in rows} | {(p.model, p.size, AMP_FP16) for p in rows
+                                                                if runs_under_autocast(p)})
 
 
 def build(model: str, size: str, batch: int) -> tuple[torch.nn.Module, tuple, str]:
@@ -86,21 +90,28 @@ def main() -> None:
     parser.add_argument("--missing", action="store_true", help="count only the pairs the file at --out lacks")
     args = parser.parse_args()
     kept = json.loads(Path(args.out).read_text(encoding="utf-8"))["tables"] if args.missing else []
-    counted = {(t["model"], t["size"]) for t in kept}
+    counted = {(t["model"], t["size"], t["precision"]) for t in kept}
     tables = list(kept)
-    for model, size in wanted(POINTS):
-        if (model, size) in counted:
+    for model, size, precision in wanted(POINTS):
+        if (model, size, precision) in counted:
             continue
+        started = time.perf_counter()
         net, inputs, built = build(model, size, 1)
-        flops, nbytes, ops, groups = count(lambda net=net, inputs=inputs: net(*inputs), weights_of(net))
-        tables.append({"model": model, "size": size, "batch_size": 1, "built": built, "flops": flops,
-                       "unfused_bytes": nbytes, "op_count": ops,
-                       "parameters": sum(p.numel() for p in net.parameters()),
+        parameters = sum(p.numel() for p in net.parameters())
+        if precision == AMP_FP16:
+            flops, nbytes, ops, groups = count_under_autocast(net, inputs)
+            built += ", under torch.autocast fp16 with CUDA's op lists (fake CUDA tensors)"
+        else:
+            flops, nbytes, ops, groups = count(lambda net=net, inputs=inputs: net(*inputs), weights_of(net))
+        tables.append({"model": model, "size": size, "precision": precision, "batch_size": 1, "built": built,
+                       "flops": flops, "unfused_bytes": nbytes, "op_count": ops, "parameters": parameters,
                        "operators": [g.model_dump() for g in groups]})
-        print(f"{model} {size}: {flops / 1e9:.2f} GFLOP, {ops} operators, {len(groups)} groups ({built})")
-    tables.sort(key=lambda t: (t["model"], t["size"]))
+        print(f"{model} {size} {precision}: {flops / 1e9:.2f} GFLOP, {ops} operators, {len(groups)} groups ({built}; "
+              f"{time.perf_counter() - started:.1f} s)")
+    tables.sort(key=lambda t: (t["model"], t["size"], t["precision"]))
     Path(args.out).write_text(json.dumps({"counted_with": f"torch {torch.__version__}, FlopCounterMode on meta "
-                                                           "tensors (advisor/profiling/work.py), batch 1",
+                                                           "tensors (advisor/profiling/work.py; amp_fp16 tables on fake "
+                                                           "CUDA tensors, advisor/profiling/autocast.py), batch 1",
                                           "tables": tables}, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
 

@@ -22,7 +22,7 @@ BATCH, MODEL, SIZE = 16, "hf:bert-base-uncased", "seq384"
 
 def main() -> None:
     catalog = bundled_catalog()
-    counted = counted_tables()[(MODEL, SIZE)]
+    counted = counted_tables()[(MODEL, SIZE, "fp32")]
     ops = model.scale_operators(counted.operators, 1, BATCH)
     spec, precision = engine("onnxruntime"), PRECISIONS["fp32"]
     for name in CARDS:

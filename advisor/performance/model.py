@@ -33,13 +33,15 @@ class Constants:
     """Efficiencies and costs of the model; the defaults are the fitted values (docs/projection-validation.md)."""
 
     # Fitted by benchmarks/projection_validation.py on its fit split (2026-12-06; eta_tensor refitted 2026-12-07 once
-    # eval-mode dropouts left the public models' operator tables; docs/projection-validation.md).
+    # eval-mode dropouts left the public models' operator tables, and eta_tensor, eta_memory and kappa once the
+    # published AMP tables were counted under torch.autocast, with its fp32 LayerNorms and its casts: 0.8, 0.7 and 0.45
+    # before; docs/projection-validation.md).
     # eta_simt sits at its upper limit: on the V100 tables the fp32 convolutions ran faster than the model
     # allows once the unfused bytes of the elementwise operators are paid, so the memory term is conservative.
-    eta_tensor: float = 0.8  # fraction of a tensor-core peak (fp16, bf16, tf32, int8, fp8) a large matmul or conv reaches
+    eta_tensor: float = 0.9  # fraction of a tensor-core peak (fp16, bf16, tf32, int8, fp8) a large matmul or conv reaches
     eta_simt: float = 1.0  # fraction of the fp32 (non-tensor) peak
-    eta_memory: float = 0.7  # fraction of the memory bandwidth
-    kappa: float = 0.45  # share of the faster of host and device that does not overlap the slower
+    eta_memory: float = 0.8  # fraction of the memory bandwidth
+    kappa: float = 0.5  # share of the faster of host and device that does not overlap the slower
     host_us_per_op: float = 36.0  # eager PyTorch: a kernel launch and its dispatch, on a server host
     # A product's time beyond its FLOPs at the sustained rate: filling and draining the card's units (the last
     # partial wave). Small products are dominated by it, large ones reach eta of the peak.
@@ -91,15 +93,18 @@ def quantized(g: OperatorGroup, engine: EngineSpec, share: float) -> float:
 
 
 def device_ms(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, quantized_share: float,
-              engine: EngineSpec, c: Constants = DEFAULT) -> tuple[float, float, float, set[str]] | str:
+              engine: EngineSpec, c: Constants = DEFAULT,
+              bytes_as_counted: bool = False) -> tuple[float, float, float, set[str]] | str:
     """Device time, its compute-bound and memory-bound parts, and the rates used; or why it cannot be computed.
 
-    quantized_share: the fraction of nn.Linear layers the variant quantized (the rest stay in its float dtype)."""
+    quantized_share: the fraction of nn.Linear layers the variant quantized (the rest stay in its float dtype).
+    bytes_as_counted: the table's bytes are already at the dtypes the run moves (counted under torch.autocast,
+    advisor/profiling/autocast.py), not the float model's to be scaled to the precision's."""
     if not card.memory_bandwidth_gbs:
         return f"the catalog has no memory bandwidth for {card.name}"
     bandwidth = card.memory_bandwidth_gbs * 1e9 * c.eta_memory
     float_dtype = (engine.quantized_float_dtype or precision.float_dtype) if precision.quantized else precision.float_dtype
-    float_bytes = DTYPE_BYTES[float_dtype] / 4
+    float_bytes = 1.0 if bytes_as_counted else DTYPE_BYTES[float_dtype] / 4
     compute = memory = 0.0
     rates: set[str] = set()
     floor = c.kernel_floor_us * 1e-6
@@ -152,9 +157,10 @@ def host_from_latency(latency: float, device: float, c: Constants = DEFAULT) -> 
 
 
 def breakdown(card: Card, ops: list[OperatorGroup], precision: PrecisionSpec, quantized_share: float, host: float,
-              engine: EngineSpec, c: Constants = DEFAULT, device_factor: float = 1.0) -> Breakdown | str:
+              engine: EngineSpec, c: Constants = DEFAULT, device_factor: float = 1.0,
+              bytes_as_counted: bool = False) -> Breakdown | str:
     """device_factor: a correction of the device time carried from a device-bound measurement (1: none)."""
-    result = device_ms(card, ops, precision, quantized_share, engine, c)
+    result = device_ms(card, ops, precision, quantized_share, engine, c, bytes_as_counted)
     if isinstance(result, str):
         return result
     device, compute, memory, rates = (result[0] * device_factor, result[1] * device_factor,

@@ -29,7 +29,7 @@ MEMORY_HEADROOM = 0.9  # CUDA context, allocator fragmentation
 # Bands: the 80th percentile of |projected / measured| (as a factor) over the leave-one-out errors of the
 # fit set, per path (benchmarks/projection_validation.py; docs/projection-validation.md).
 # From a CPU profile the host time is the model's own, so a host-bound projection has its own, wider band.
-BANDS = {"same card": 1.11, "GPU to GPU": 1.57, "CPU to GPU": 1.25, "CPU to GPU, host-bound": 1.54}
+BANDS = {"same card": 1.12, "GPU to GPU": 1.56, "CPU to GPU": 1.26, "CPU to GPU, host-bound": 1.57}
 # A report without per-operator counts (schema 2) is costed from its totals: wider.
 TOTALS_ONLY_FACTOR = 1.5
 DEVICE_BOUND = 1.5  # a cell is device-bound when its latency exceeds the host time by this factor

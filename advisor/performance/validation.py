@@ -6,7 +6,9 @@ Cases come from three places:
   architecture (a GPU reference: GPU to GPU; a CPU profile: CPU to GPU), served with the engine measured;
 - for architectures we have no profile of, their operator tables counted once on meta tensors
   (profiles/validation/public_models.json, benchmarks/count_public_models.py), projected by the model alone
-  as a CPU profile is (the CPU to GPU path);
+  as a CPU profile is (the CPU to GPU path); an eager fp16 row whose setup says it ran under torch.autocast is
+  projected from the table counted as autocast runs it (AMP_FP16, advisor/profiling/autocast.py), the others from
+  the float model's table;
 - our reference profiles (profiles/reference), projected from CPU profiles of the same model (CPU to GPU)
   and from the reference itself with the cell left out (same card).
 
@@ -61,6 +63,19 @@ class Counted:
     size: str
     operators: list[OperatorGroup]
     op_count: int
+    precision: str = "fp32"  # fp32: the float model (a precision scales its bytes); AMP_FP16: bytes as autocast moves them
+
+
+# The table of an fp32 model run under torch.autocast fp16 on a CUDA card: every operator's bytes at the dtype autocast
+# gives it, its cast kernels counted. Validation only: the product's fp16 is a model cast to fp16.
+AMP_FP16 = "amp_fp16"
+
+
+def runs_under_autocast(point: Published) -> bool:
+    """An eager fp16 row whose source ran it under torch.autocast (timm's --amp: "torch.autocast fp16 (AMP)";
+    DeepLearningExamples: "mixed precision"), as its setup column quotes. Compiled engines fuse the casts away."""
+    return (point.engine == "eager" and point.precision == "fp16"
+            and any(word in point.setup for word in ("autocast", "AMP", "mixed precision")))
 
 
 @dataclass
@@ -111,12 +126,13 @@ def published_points(text: str | None = None) -> list[Published]:
     return points
 
 
-def counted_tables(text: str | None = None) -> dict[tuple[str, str], Counted]:
-    """The public models' operator tables, by (model, size)."""
+def counted_tables(text: str | None = None) -> dict[tuple[str, str, str], Counted]:
+    """The public models' operator tables, by (model, size, precision counted at: fp32 or AMP_FP16)."""
     if text is None:
         text = resources.files("profiles").joinpath("validation", "public_models.json").read_text(encoding="utf-8")
-    return {(t["model"], t["size"]): Counted(t["model"], t["size"], [OperatorGroup(**g) for g in t["operators"]],
-                                             t["op_count"])
+    return {(t["model"], t["size"], t["precision"]): Counted(t["model"], t["size"],
+                                                             [OperatorGroup(**g) for g in t["operators"]],
+                                                             t["op_count"], t["precision"])
             for t in json.loads(text)["tables"]}
 
 
@@ -132,7 +148,7 @@ def _same_model(report: ProfileReport, point: Published) -> bool:
 
 
 def cases(catalog: Catalog, references: list[ProfileReport], cpu_profiles: list[ProfileReport],
-          points: list[Published], counted: dict[tuple[str, str], Counted] | None = None) -> list[Case]:
+          points: list[Published], counted: dict[tuple[str, str, str], Counted] | None = None) -> list[Case]:
     found: list[Case] = []
     for point in points:
         card = catalog.card(point.card)
@@ -145,11 +161,13 @@ def cases(catalog: Catalog, references: list[ProfileReport], cpu_profiles: list[
         group = f"published {point.card} {point.precision} {point.engine}"  # one published table
         subjects: list[ProfileReport | Counted] = [
             r for r in [*references, *cpu_profiles] if _same_model(r, point) and r.variant(_profiled(r, precision))]
-        if (point.model, point.size) in (counted or {}):
-            subjects.append((counted or {})[(point.model, point.size)])
+        table = _table_for(point, counted or {})
+        if table is not None:
+            subjects.append(table)
         for subject in subjects:
             found.append(Case(label, group, point.split, subject,
-                              precision if isinstance(subject, Counted) else _profiled(subject, precision),
+                              _counted_as(subject, precision) if isinstance(subject, Counted)
+                              else _profiled(subject, precision),
                               point.batch, card, point.latency_ms, point.source, catalog, point.engine))
     for ref in references:
         card = next((c for c in catalog.cards if ref.device and c.matches(ref.device.name)), None)
@@ -171,6 +189,18 @@ def cases(catalog: Catalog, references: list[ProfileReport], cpu_profiles: list[
                                   variant.precision, cell.batch_size, card, p50, f"reference {ref.report_id[:8]}",
                                   catalog))
     return found
+
+
+def _table_for(point: Published, counted: dict[tuple[str, str, str], Counted]) -> Counted | None:
+    """The counted table a row is projected from: counted under autocast for a row that ran under it."""
+    if runs_under_autocast(point) and (point.model, point.size, AMP_FP16) in counted:
+        return counted[(point.model, point.size, AMP_FP16)]
+    return counted.get((point.model, point.size, "fp32"))
+
+
+def _counted_as(table: Counted, precision: str) -> str:
+    """The precision a case projects a table in: an autocast table's own, the float model's scaled to the row's."""
+    return AMP_FP16 if table.precision == AMP_FP16 else precision
 
 
 def _profiled(report: ProfileReport, precision: str) -> str:
@@ -213,14 +243,16 @@ def evaluate(items: Iterable[Case], c: Constants = DEFAULT, bands: dict[str, flo
 
 def _from_counted(case: Case, counted: Counted, engine: EngineSpec, c: Constants,
                   bands: dict[str, float] | None) -> Outcome:
-    """The model alone on a counted table, as a CPU profile is projected (nothing measured carried)."""
-    precision = PRECISIONS[case.precision]
+    """The model alone on a counted table, as a CPU profile is projected (nothing measured carried). An autocast table
+    runs its products at the fp16 rates, its bytes as counted."""
+    as_counted = case.precision == AMP_FP16
+    precision = PRECISIONS["fp16" if as_counted else case.precision]
     for dtype in {precision.float_dtype, precision.linear_compute}:
         if why := unsupported(case.card, dtype):
             return Outcome(case, None, None, None, why)
     ops = model.scale_operators(counted.operators, 1, case.batch)
     host = model.host_ms(ops, counted.op_count, 1, engine, 0, precision, c)
-    result = model.breakdown(case.card, ops, precision, 1.0, host, engine, c)
+    result = model.breakdown(case.card, ops, precision, 1.0, host, engine, c, bytes_as_counted=as_counted)
     if isinstance(result, str):
         return Outcome(case, None, None, None, result)
     key = band_key("CPU to GPU", result.regime)

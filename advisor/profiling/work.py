@@ -62,6 +62,13 @@ def _runs_no_kernel(name: str, args: tuple, kwargs: dict) -> bool:
     return given.get("train") is False or given.get("p") == 0
 
 
+def _cast(func, args: tuple, out) -> bool:
+    """A `to` that made a new tensor (a dtype cast, as torch.autocast inserts): a copy kernel. `to` has a view's
+    schema, and returns its input, with no kernel, when nothing changes; prim ops (prim.device) only ask."""
+    return (func._overloadpacket.__name__ in ("to", "_to_copy") and bool(args) and isinstance(args[0], torch.Tensor)
+            and isinstance(out, torch.Tensor) and _storage_key(out) != _storage_key(args[0]))
+
+
 class _OperatorCounter(TorchDispatchMode):
     """Records every operator (views excepted) with its FLOPs (read from the enclosing FlopCounterMode),
     its bytes, the bytes of model weights among them, and whether it ran inside an nn.Linear."""
@@ -74,13 +81,21 @@ class _OperatorCounter(TorchDispatchMode):
         self.bytes = 0
         self.ops = 0
         self.groups: dict[tuple, int] = {}
+        self.weight_copies: list[torch.Tensor] = []
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         before = self.flops.get_total_flops()
         out = func(*args, **(kwargs or {}))
         name = func._overloadpacket.__name__
-        if func.is_view or func in (torch.ops.aten.detach.default,) or _runs_no_kernel(name, args, kwargs or {}):
+        cast = _cast(func, args, out)
+        if (func.namespace == "prim" or func in (torch.ops.aten.detach.default,) or _runs_no_kernel(name, args, kwargs or {})
+                or (func.is_view and not cast)):
             return out
+        if cast and _storage_key(args[0]) in self.weight_storages and (copy := _storage_key(out)) is not None:
+            # autocast's copy of a weight (fp32 to fp16) has the weight's size at every batch: a weight too. Kept alive,
+            # so that no later tensor gets its storage's address (the key) once it is freed.
+            self.weight_storages.add(copy)
+            self.weight_copies.append(out)
         self.ops += 1
         nbytes = weight = 0
         for value in torch.utils._pytree.tree_leaves((args, kwargs, out)):
