@@ -29,6 +29,8 @@ def main(cards: tuple[str, ...]) -> None:
     spec, precision = engine("onnxruntime"), PRECISIONS["fp32"]
     for name in cards:
         card = catalog.card(name)
+        if card is None:
+            sys.exit(f"no card named {name!r} in the catalog: give its name as profiles/catalog/cards.csv spells it")
         per_kind: dict[str, float] = defaultdict(float)
         for g in ops:
             result = model.device_ms(card, [g], precision, 0.0, spec)
