@@ -1,12 +1,14 @@
 """Where a projection's fp32 device time goes, per operator kind, and the peak each kind is timed at.
 
-Reproduce: `PYTHONPATH=. python benchmarks/fp32_split.py` (a second, offline). It projects the counted BERT-base table
-at batch 16 and 384 tokens (transformer-deploy's fp32 ONNX Runtime cells, docs/projection-validation.md) onto the T4,
-the RTX 3090 and the V100 with ONNX Runtime's row, and prints each operator kind's device time and the rate used.
+Reproduce: `PYTHONPATH=. python benchmarks/fp32_split.py [CARD ...]` (a second, offline). It projects the counted
+BERT-base table at batch 16 and 384 tokens (transformer-deploy's fp32 ONNX Runtime cells, docs/projection-validation.md)
+onto the T4, the RTX 3090 and the V100 (or the catalog cards named) with ONNX Runtime's row, and prints each operator
+kind's device time and the rate used.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 
 from advisor.catalog.catalog import bundled_catalog
@@ -20,13 +22,15 @@ CARDS = ("NVIDIA T4", "NVIDIA GeForce RTX 3090", "NVIDIA V100 SXM2 32GB")
 BATCH, MODEL, SIZE = 16, "hf:bert-base-uncased", "seq384"
 
 
-def main() -> None:
+def main(cards: tuple[str, ...]) -> None:
     catalog = bundled_catalog()
     counted = counted_tables()[(MODEL, SIZE, "fp32")]
     ops = model.scale_operators(counted.operators, 1, BATCH)
     spec, precision = engine("onnxruntime"), PRECISIONS["fp32"]
-    for name in CARDS:
+    for name in cards:
         card = catalog.card(name)
+        if card is None:
+            sys.exit(f"no card named {name!r} in the catalog: give its name as profiles/catalog/cards.csv spells it")
         per_kind: dict[str, float] = defaultdict(float)
         for g in ops:
             result = model.device_ms(card, [g], precision, 0.0, spec)
@@ -40,4 +44,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(tuple(sys.argv[1:]) or CARDS)

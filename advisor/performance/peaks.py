@@ -17,10 +17,11 @@ Rules (docs/performance.md, "Peaks"):
 - A card's fp32 (SIMT) peak is what its datasheet quotes; an fp32 matrix product or attention run on it gets the
   share of that peak a published large fp32 GEMM reached on the card, where that falls well short (cards.csv
   fp32_gemm_share): the T4 (its 70 W limit: the same TU104 chip in an RTX 2080 reaches most of its peak) and the
-  GA102 and AD102 GeForce cards (their peak counts the second fp32 issue path, shared with integer work, which a
-  GEMM does not keep busy). fp32 convolutions keep the datasheet peak: cuDNN's (Winograd and FFT among them) beat
-  their direct FLOP count, so a GEMM measurement does not carry to them (with the share, the T4's fp32 ResNet-50
-  tables projected 1.2 times slow; docs/projection-validation.md). Elementwise work is bound by bytes.
+  Ampere (GA10x), Ada and Blackwell (GB20x) cards with a published run (their peak counts the second fp32 issue
+  path, shared with integer work, which a GEMM does not keep busy). fp32 convolutions keep the datasheet peak:
+  cuDNN's (Winograd and FFT among them) beat their direct FLOP count, so a GEMM measurement does not carry to them
+  (with the share, the T4's fp32 ResNet-50 tables projected 1.2 times slow; docs/projection-validation.md).
+  Elementwise work is bound by bytes.
 """
 
 from __future__ import annotations
