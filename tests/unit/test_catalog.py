@@ -24,7 +24,7 @@ def _offers(tmp_path, *rows):
 
 def test_the_bundled_catalog_validates_and_cross_references():
     catalog = bundled_catalog()
-    assert len(catalog.cards) == 44 and len(catalog.offers) > 90
+    assert len(catalog.cards) == 45 and len(catalog.offers) > 90
     assert all(o.card is None or catalog.card(o.card) for o in catalog.offers)
     assert all(o.currency in ("EUR", "USD") and o.price_per_hour > 0 for o in catalog.offers)
     assert catalog.as_of["offers.csv"] == date(2026, 12, 6)
@@ -101,7 +101,7 @@ def test_filters_and_price_age():
 
 def test_catalog_command(tmp_path, capsys):
     assert cli.main(["catalog", "validate"]) == 0
-    assert "catalog valid: 44 cards" in capsys.readouterr().out
+    assert "catalog valid: 45 cards" in capsys.readouterr().out
     assert cli.main(["catalog", "--certification", "HDS"]) == 0
     out = capsys.readouterr().out
     assert "Scaleway" in out and "AWS" not in out
