@@ -115,8 +115,11 @@ def engine_report(name: str, cases: list[v.Case], constants, bands, show_cases: 
     fitted = replace(v.fit_engine(fit_set, spec, constants), band_factor=factor, validated=True)
     how_band = "from its leave-one-group-out error" if groups >= 3 else "assumed: fewer than three tables to leave out"
     host = "fitted" if v.host_identifiable(fit_set) else f"assumed: no case at batch {v.SMALL_BATCH} or less to fit it on"
-    print(f"registry row: elementwise_kept={fitted.elementwise_kept:g}, host_us={fitted.host_us} ({host}), "
-          f"band_factor={fitted.band_factor:g} ({how_band}), validated=True")
+    # an engine shipped unvalidated keeps its assumed row: the fit is printed for what it would be, not as shipped
+    shipped = ", validated=True" if spec.validated else (
+        f"; shipped: validated=False, unchanged ({spec.elementwise_kept:g}, {spec.host_us} us, x{spec.band_factor:g})")
+    print(f"registry row{'' if spec.validated else ' if fitted'}: elementwise_kept={fitted.elementwise_kept:g}, "
+          f"host_us={fitted.host_us} ({host}), band_factor={fitted.band_factor:g} ({how_band}){shipped}")
     for outcome in loo:  # inside the band the engine now carries
         outcome.band = bands.get(outcome.path, 1.0) * fitted.band_factor if outcome.path else None
     table(f"{name}, fit split, leave one group out", loo, show_cases)

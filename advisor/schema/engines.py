@@ -106,8 +106,8 @@ class EngineSpec:
 # docs/projection-validation.md): ONNX Runtime, held out on a T4, an RTX 3090, an A100 80GB and a V100 PCIe 16GB
 # (63 cells), projects 23% median error where the card sets the pace and 9% host-bound, its fp32 tables (the
 # precision it projects on a card) 0.77 card-bound once fp32 products took the measured GEMM share (cards.csv
-# fp32_gemm_share), but its card-bound fp16 on the V100 (a second card) 0.66 and its fit split's leave-one-table-out
-# error is 34% card-bound; graphs' six fp32 cells on a T4 project 1.6-4.5x fast (no other published table found).
+# fp32_gemm_share), but its card-bound fp16 on the V100 (a second card) 0.60 and its fit split's leave-one-table-out
+# error is 41% card-bound; graphs' six fp32 cells on a T4 project 1.6-4.5x fast (no other published table found).
 # Neither row's constants reach a CPU projection.
 # Where ONNX Runtime serves each precision (sources in advisor/engines/onnxruntime.py's docstring).
 _ORT_NO_CUDA_INT8 = ("ONNX Runtime's CUDA provider does not run int8 models as int8 compute (ONNX Runtime quantizes "
