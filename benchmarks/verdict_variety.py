@@ -30,6 +30,10 @@ the ECB rate of 2026-09-25 (1.1403) and Eurostat's H1 2025 EU electricity price 
 40 (25 rent), the T4 12 (80%), the A10 2, the L4 1, no CPU server. health-documents on the CPU embedding and
 vision profiles buys one T4 (13,921 EUR up front) instead of the CPU server (6,947 at its 8,000 USD guess);
 chatbot-24x7 on the CPU LLM profile buys eight A10s (38,939 EUR over the horizon) instead of nine T4s (39,072).
+
+Rerun 2026-12-07 once the eager constants were refitted on the AMP tables counted under autocast (eta_tensor 0.9,
+eta_memory 0.8): 16 purchases of 40 (24 rent), the T4 12 (75%), the A10 2, the L4 2; realtime-vision on the CPU LLM
+profile buys four L4s (25,427 EUR up front) instead of renting.
 """
 
 import argparse
