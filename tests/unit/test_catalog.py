@@ -24,7 +24,7 @@ def _offers(tmp_path, *rows):
 
 def test_the_bundled_catalog_validates_and_cross_references():
     catalog = bundled_catalog()
-    assert len(catalog.cards) == 45 and len(catalog.offers) > 90
+    assert len(catalog.cards) == 50 and len(catalog.offers) > 90
     assert all(o.card is None or catalog.card(o.card) for o in catalog.offers)
     assert all(o.currency in ("EUR", "USD") and o.price_per_hour > 0 for o in catalog.offers)
     assert catalog.as_of["offers.csv"] == date(2026, 12, 6)
@@ -101,7 +101,7 @@ def test_filters_and_price_age():
 
 def test_catalog_command(tmp_path, capsys):
     assert cli.main(["catalog", "validate"]) == 0
-    assert "catalog valid: 45 cards" in capsys.readouterr().out
+    assert "catalog valid: 50 cards" in capsys.readouterr().out
     assert cli.main(["catalog", "--certification", "HDS"]) == 0
     out = capsys.readouterr().out
     assert "Scaleway" in out and "AWS" not in out
@@ -266,6 +266,15 @@ def test_every_offer_that_names_a_gpu_is_mapped_to_a_card_or_says_why_not(tmp_pa
     assert all(o.card == "NVIDIA A100 80GB PCIe" for o in pcie)
     assert catalog.find_card("NVIDIA A100 80GB PCIe").name == "NVIDIA A100 80GB PCIe"  # as its driver names it
     assert catalog.find_card("NVIDIA A100-SXM4-80GB").name == "NVIDIA A100 80GB SXM"
+    # a board the provider's own page names is mapped, and each card added for an offer is found by its driver name
+    assert {o.card for o in catalog.offers if o.offer in ("p5en.48xlarge", "a3-highgpu-1g")} == {"NVIDIA H200 SXM",
+                                                                                                 "NVIDIA H100 SXM"}
+    for reported, card in (("Tesla V100-SXM2-16GB", "NVIDIA V100 SXM2 16GB"), ("Tesla V100-SXM2-32GB", "NVIDIA V100 SXM2 32GB"),
+                           ("Tesla P100-PCIE-16GB", "NVIDIA Tesla P100 PCIe 16GB"), ("NVIDIA A10G", "NVIDIA A10G"),
+                           ("NVIDIA A10", "NVIDIA A10"), ("NVIDIA GeForce RTX 3070", "NVIDIA GeForce RTX 3070"),
+                           ("Quadro RTX 5000", "NVIDIA Quadro RTX 5000")):
+        assert catalog.find_card(reported).name == card
+    assert catalog.find_card("NVIDIA GeForce RTX 3070 Ti") is None
     # a user's offer with no card and no reason is listed as such; a reason on a mapped offer is refused
     header = OFFER_HEADER + ",unmapped_reason"
     row = GOOD_OFFER.replace("NVIDIA L4,L4 24GB", ",Mystery GPU 24GB") + ","
