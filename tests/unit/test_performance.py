@@ -254,7 +254,8 @@ def test_onnxruntime_on_a_card_and_cuda_graphs_stay_assumed_where_their_held_out
     """ONNX Runtime's CUDA provider, held out on a T4, an RTX 3090, an A100 80GB and a V100 PCIe 16GB (2026-12-07,
     docs/projection-validation.md): its fp32 tables, the precision it projects on a card, project fast on the T4 and
     RTX 3090 (BERT 0.76-0.84 once fp32 products took the measured GEMM share, 0.42-0.60 before; MiniLM and batch 1
-    0.44-0.59), and its card-bound fp16 on the V100, the first such table on a second card, 0.57-0.70; CUDA graphs'
+    0.44-0.59), and its card-bound fp16 on the V100, the first such table on a second card, 0.52-0.64 (seven cells
+    once eager's constants were refitted on the autocast tables; 0.57-0.70 on nine before); CUDA graphs'
     six cells, all fp32 on a T4, project 1.6-4.5x fast. Auto weighs neither until a table checks them."""
     ort, graphs = ([o for o in _held_out(name) if o.case.engine == name and o.case.split == "held_out"]
                    for name in ("onnxruntime", "graphs"))
@@ -266,7 +267,7 @@ def test_onnxruntime_on_a_card_and_cuda_graphs_stay_assumed_where_their_held_out
     bert = [o for o in fp32 if "bert-" in o.case.label]
     assert len(bert) == 4 and all(0.7 < o.ratio < 0.9 for o in bert)
     v100_fp16 = [o for o in ort if o.case.card.name == v100 and o.case.precision == "fp16" and o.path == "CPU to GPU"]
-    assert len(v100_fp16) == 9 and all(o.ratio < 0.75 for o in v100_fp16)
+    assert len(v100_fp16) == 7 and all(o.ratio < 0.7 for o in v100_fp16)
     assert len(graphs) == 6 and all(o.ratio < 0.65 for o in graphs)
     assert not ENGINES["onnxruntime"].validated and not ENGINES["graphs"].validated
 
