@@ -36,7 +36,7 @@ from advisor.catalog.catalog import bundled_catalog
 from advisor.performance.llm import interconnect, work
 from advisor.performance.llm.architecture import Architecture, architecture
 from advisor.performance.llm.engines import SERVING, ServingEngine
-from advisor.performance.llm.serving import Setup, memory_fit, step_ms, timing, why_not
+from advisor.performance.llm.serving import Setup, first_tokens_ms, memory_fit, timing, why_not
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "profiles" / "validation"
@@ -62,6 +62,7 @@ class Case:
     split: str
     group: str
     source: str
+    load: str  # how the source sent requests, read for TTFT rows (the csv's header says what each value means)
 
 
 def load_cases() -> tuple[list[Case], dict[str, int]]:
@@ -83,6 +84,8 @@ def load_cases() -> tuple[list[Case], dict[str, int]]:
             why = "arrivals or lengths not fixed (a dataset or a rate)"
         elif row["model"] not in archs:
             why = "no configuration"
+        elif row["metric"] == "ttft_ms" and not row["load"]:
+            why = "TTFT with the load not read from its source"
         if why:
             skipped[why] = skipped.get(why, 0) + 1
             continue
@@ -95,7 +98,8 @@ def load_cases() -> tuple[list[Case], dict[str, int]]:
         cases.append(Case(row["model"], cards[row["card"]], gpus, ENGINE_OF[row["engine"]],
                           "static batch" in row["notes"], precision, kv, int(row["concurrency"]),
                           max(1, int(row["prompt_tokens"])), max(2, int(row["output_tokens"])), row["metric"], value,
-                          row["split"], f"{row['source'][:60]}|{row['model']}|{row['card']}", row["source"]))
+                          row["split"], f"{row['source'][:60]}|{row['model']}|{row['card']}", row["source"],
+                          row["load"]))
     return cases, skipped
 
 
@@ -121,9 +125,15 @@ def projected(case: Case, engine: ServingEngine) -> float | None:
     a = ARCHS[case.model]
     if why_not(setup, a):
         return None
-    if case.metric == "ttft_ms" and case.concurrency == 1:
-        return step_ms(setup, a, 0, 0, case.prompt, case.prompt)[0]
+    if case.metric == "ttft_ms" and case.load == "single":
+        return first_tokens_ms(setup, a, 1, case.prompt, 0, 0)[0]
     tm = timing(setup, a, case.concurrency, case.prompt, case.output)
+    if case.metric == "ttft_ms" and case.load.startswith("burst-then-closed-loop:"):
+        # The first C requests reach an idle engine at once and queue for the token budget; the rest of the
+        # run's requests arrive one by one as others finish (the steady state timing() projects).
+        requests = int(case.load.rpartition(":")[2])
+        burst = first_tokens_ms(setup, a, case.concurrency, case.prompt, 0, case.prompt)
+        return (sum(burst) + (requests - case.concurrency) * tm.ttft_ms) / requests
     if case.metric == "decode_tok_s":
         return 1000.0 / tm.tpot_ms
     if case.metric == "tpot_ms":
