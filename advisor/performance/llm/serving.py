@@ -173,7 +173,8 @@ def first_tokens_ms(setup: Setup, a: Architecture, arrivals: int, prompt: int, d
     elapsed = 0.0
     while len(times) < arrivals:
         running = decoding + len(times)
-        # Both engines refuse a token budget below their most sequences, so the decodes never fill a whole step.
+        # vLLM refuses a budget below max_num_seqs (SchedulerConfig._verify_args), and TensorRT-LLM's 8,192 tokens
+        # are above the 256 sequences assumed for it, so the decodes never fill a step; the floor only ends the loop.
         room = max(budget - running, 1) if budget else sum(left)
         tokens = min(room, sum(left))
         step, _ = step_ms(setup, a, running, context, tokens, prompt)
