@@ -4,7 +4,8 @@ efficiencies on the fit split of profiles/validation/llm_serving.csv and reports
 1. Cases: every published row on a catalog card, with a numeric concurrency, prompt and reply, in a precision the
    model knows, served by an engine the model has (gpt-fast -> graphs; transformers' generate -> eager; vLLM,
    SGLang, TGI, LMDeploy -> vllm; TensorRT-LLM -> tensorrt). llama.cpp, fp4 and cards outside the catalog are
-   left out and counted.
+   left out and counted, and so is a TTFT row whose load (the csv's load column: how its source sent requests)
+   was not read; each TTFT row is projected under its load (projected()).
 2. Per engine, a grid search for the decode efficiency (share of memory bandwidth), the host time per step and
    the prefill efficiency (share of the tensor peak) that minimise the mean squared log(projected/published) over
    the engine's fit rows; engines with no fit row keep their assumed constants. Alternating with it, three rounds,
