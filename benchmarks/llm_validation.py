@@ -4,7 +4,8 @@ efficiencies on the fit split of profiles/validation/llm_serving.csv and reports
 1. Cases: every published row on a catalog card, with a numeric concurrency, prompt and reply, in a precision the
    model knows, served by an engine the model has (gpt-fast -> graphs; transformers' generate -> eager; vLLM,
    SGLang, TGI, LMDeploy -> vllm; TensorRT-LLM -> tensorrt). llama.cpp, fp4 and cards outside the catalog are
-   left out and counted.
+   left out and counted, and so is a TTFT row whose load (the csv's load column: how its source sent requests)
+   was not read; each TTFT row is projected under its load (projected()).
 2. Per engine, a grid search for the decode efficiency (share of memory bandwidth), the host time per step and
    the prefill efficiency (share of the tensor peak) that minimise the mean squared log(projected/published) over
    the engine's fit rows; engines with no fit row keep their assumed constants. Alternating with it, three rounds,
@@ -36,7 +37,7 @@ from advisor.catalog.catalog import bundled_catalog
 from advisor.performance.llm import interconnect, work
 from advisor.performance.llm.architecture import Architecture, architecture
 from advisor.performance.llm.engines import SERVING, ServingEngine
-from advisor.performance.llm.serving import Setup, memory_fit, step_ms, timing, why_not
+from advisor.performance.llm.serving import Setup, first_tokens_ms, memory_fit, timing, why_not
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "profiles" / "validation"
@@ -62,6 +63,7 @@ class Case:
     split: str
     group: str
     source: str
+    load: str  # how the source sent requests, read for TTFT rows (the csv's header says what each value means)
 
 
 def load_cases() -> tuple[list[Case], dict[str, int]]:
@@ -83,6 +85,8 @@ def load_cases() -> tuple[list[Case], dict[str, int]]:
             why = "arrivals or lengths not fixed (a dataset or a rate)"
         elif row["model"] not in archs:
             why = "no configuration"
+        elif row["metric"] == "ttft_ms" and not row["load"]:
+            why = "TTFT with the load not read from its source"
         if why:
             skipped[why] = skipped.get(why, 0) + 1
             continue
@@ -95,7 +99,8 @@ def load_cases() -> tuple[list[Case], dict[str, int]]:
         cases.append(Case(row["model"], cards[row["card"]], gpus, ENGINE_OF[row["engine"]],
                           "static batch" in row["notes"], precision, kv, int(row["concurrency"]),
                           max(1, int(row["prompt_tokens"])), max(2, int(row["output_tokens"])), row["metric"], value,
-                          row["split"], f"{row['source'][:60]}|{row['model']}|{row['card']}", row["source"]))
+                          row["split"], f"{row['source'][:60]}|{row['model']}|{row['card']}", row["source"],
+                          row["load"]))
     return cases, skipped
 
 
@@ -121,9 +126,15 @@ def projected(case: Case, engine: ServingEngine) -> float | None:
     a = ARCHS[case.model]
     if why_not(setup, a):
         return None
-    if case.metric == "ttft_ms" and case.concurrency == 1:
-        return step_ms(setup, a, 0, 0, case.prompt, case.prompt)[0]
+    if case.metric == "ttft_ms" and case.load == "single":
+        return first_tokens_ms(setup, a, 1, case.prompt, 0, 0)[0]
     tm = timing(setup, a, case.concurrency, case.prompt, case.output)
+    if case.metric == "ttft_ms" and case.load.startswith("burst-then-closed-loop:"):
+        # The first C requests reach an idle engine at once and queue for the token budget; the rest of the
+        # run's requests arrive one by one as others finish (the steady state timing() projects).
+        requests = int(case.load.rpartition(":")[2])
+        burst = first_tokens_ms(setup, a, case.concurrency, case.prompt, 0, case.prompt)
+        return (sum(burst) + (requests - case.concurrency) * tm.ttft_ms) / requests
     if case.metric == "decode_tok_s":
         return 1000.0 / tm.tpot_ms
     if case.metric == "tpot_ms":

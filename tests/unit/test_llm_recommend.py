@@ -171,8 +171,10 @@ def test_the_break_even_names_the_rental_it_is_measured_against_and_whether_its_
 
 
 def test_a_projected_purchase_says_what_the_central_figure_would_need_beside_the_slow_end_it_is_sized_for():
-    """Issue 24 (a buyer's question): sized at the slow end of x/÷1.75, how many would the central projection need?"""
-    rec = recommend_llm(architecture(LLAMA3_70B, "Llama-3-70B"), "c", chatbot(), CATALOG)
+    """Issue 24 (a buyer's question): sized at the slow end of x/÷1.75, how many would the central projection need?
+    (Llama-3-8B: 3 against 6. The 70B's one replica of 2 B200 held the target at the central figure only by a hair,
+    and no longer does since a request's TTFT waits out a length-biased step.)"""
+    rec = recommend_llm(architecture(LLAMA3_8B, "Llama-3-8B"), "c", chatbot(), CATALOG)
     best = rec.verdict.choice
     serving = best.devices - best.spare_devices - best.idle_devices
     note = next(n for n in best.notes if n.startswith("at the central projection"))

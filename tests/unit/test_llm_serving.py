@@ -16,7 +16,18 @@ from advisor.performance.llm import engine_memory, work
 from advisor.performance.llm.architecture import architecture, load_architecture
 from advisor.performance.llm.assess import REQUIRED_KEYS, Request, assess
 from advisor.performance.llm.interconnect import allreduce_ms
-from advisor.performance.llm.serving import Setup, engine_for, goodput, memory_fit, poisson_p95, step_ms, timing
+from advisor.performance.llm.serving import (
+    Setup,
+    engine_for,
+    first_tokens_ms,
+    goodput,
+    memory_fit,
+    poisson_p95,
+    prefill_budget,
+    step_in_progress_ms,
+    step_ms,
+    timing,
+)
 
 # Published configurations (their config.json on the Hugging Face hub, copied by hand: nothing is downloaded).
 LLAMA3_8B = dict(model_type="llama", hidden_size=4096, intermediate_size=14336, num_attention_heads=32,
@@ -121,6 +132,34 @@ def test_continuous_batching_beats_a_static_batch_on_ttft():
     assert served.tpot_p95_ms >= served.tpot_ms  # prefills share the steps
     lone = timing(s, a, 1, 1024, 256)
     assert lone.ttft_ms < served.ttft_ms and lone.output_tokens_per_s < served.output_tokens_per_s
+
+
+def test_prompts_arriving_together_queue_for_the_token_budget():
+    s, a = setup(LLAMA3_8B, "NVIDIA L40S")
+    assert prefill_budget(s) == 2048  # vLLM's max_num_batched_tokens on a card under 70 GiB
+    # Three prompts of 1,000 tokens at once on an idle engine: step 1 computes 2,048 tokens (the first two prompts
+    # and 48 of the third); step 2 decodes the first two and computes the third's last 952.
+    first = step_ms(s, a, 0, 1000, 2048, 1000)[0]
+    second = step_ms(s, a, 2, 1000, 952, 1000)[0]
+    assert first_tokens_ms(s, a, 3, 1000, 0, 1000) == pytest.approx([first, first, first + second])
+    # One prompt of 5,000 tokens takes three steps of at most 2,048 (2,048 + 2,048 + 904).
+    chunks = 2 * step_ms(s, a, 0, 0, 2048, 5000)[0] + step_ms(s, a, 0, 0, 904, 5000)[0]
+    assert first_tokens_ms(s, a, 1, 5000, 0, 0) == pytest.approx([chunks])
+    # With 64 sequences decoding, a step has 2048 - 64 = 1,984 tokens for the prompt: 1,000 fit in one.
+    assert first_tokens_ms(s, a, 1, 1000, 64, 1500) == pytest.approx([step_ms(s, a, 64, 1500, 1000, 1000)[0]])
+
+
+def test_an_arrival_more_likely_waits_out_a_long_step():
+    # Steps of 10 ms, a quarter of them 30 ms (a prefill): 7.5 of every 15 ms are spent in long steps, so half the
+    # arrivals land in one. Mean wait E[S^2] / 2E[S] = (0.75 x 100 + 0.25 x 900) / (2 x 15) = 10 ms (not 5);
+    # p95: 5% of arrivals wait more than x = 30 x (1 - 0.05 / 0.5) = 27 ms.
+    assert step_in_progress_ms(10, 30, 0.25) == pytest.approx((10, 27))
+    # No long steps: half a step on average and 0.95 of it at p95.
+    assert step_in_progress_ms(10, 30, 0) == pytest.approx((5, 9.5))
+    s, a = setup(LLAMA3_8B, "NVIDIA H100 SXM")
+    busy = timing(s, a, 64, 2000, 100)  # 0.64 arrivals a step, each a long prompt
+    decode = step_ms(s, a, 63, 2050, 0, 2000)[0]
+    assert busy.ttft_p95_ms > busy.ttft_ms > 0.5 * decode + step_ms(s, a, 63, 2050, 2000, 2000)[0]
 
 
 def test_goodput_falls_as_the_slo_tightens():

@@ -47,14 +47,16 @@ SERVING: dict[str, ServingEngine] = {e.name: e for e in (
     ServingEngine("vllm", eta_memory=0.625, eta_compute=0.50, host_ms_per_step=0.1, host_ms_per_layer=0.0,
                   continuous_batching=True, memory_share=0.90, kv_dtypes=("auto", "fp8"), prefill_chunk_tokens=0,
                   band=1.75,
-                  fitted_on="FITTED on 6 published rows (vLLM, LMDeploy); held-out errors: decode 7%, throughput 11%, "
-                            "TTFT 50%", profiled_reserve=True),
-    # TensorRT-LLM: in-flight batching, paged KV cache; 0.9 of the memory left after the weights for the KV cache.
+                  fitted_on="FITTED on 6 published rows (vLLM, LMDeploy); held-out errors: decode 8%, throughput 11%, "
+                            "TTFT 41%", profiled_reserve=True),
+    # TensorRT-LLM: in-flight batching, paged KV cache; 0.9 of the memory left after the weights for the KV cache;
+    # a step computes at most max_num_tokens, 8,192 by default (NVIDIA/TensorRT-LLM tensorrt_llm/builder.py BuildConfig
+    # @008b2b8d, read 2026-12-07).
     ServingEngine("tensorrt", eta_memory=0.975, eta_compute=0.625, host_ms_per_step=6.0, host_ms_per_layer=0.0,
                   continuous_batching=True, memory_share=0.90, kv_dtypes=("auto", "fp8"), prefill_chunk_tokens=8192,
                   band=1.5,
                   fitted_on="FITTED on 13 published TensorRT-LLM rows (A100, H100); held-out errors: TPOT 6%, throughput 9%, "
-                            "TTFT 28%"),
+                            "TTFT 26%"),
 )}
 
 # Every fit and held-out row of profiles/validation/llm_serving.csv that benchmarks/llm_validation.py uses is on an

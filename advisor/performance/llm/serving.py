@@ -8,8 +8,10 @@ the rest holds KV blocks. Time per step, per operator group (a roofline for each
     attention KV bytes read / (bandwidth x eta_m) + attention FLOPs / (peak x eta_c)   over t GPUs
     + two all-reduces per layer (tensor parallelism) + the engine's host time per step.
 Continuous batching: with C sequences in flight and replies of O tokens, C/O requests finish (and arrive) per step;
-their prompts are prefilled inside the running steps (chunked prefill). p95 figures take the Poisson p95 of the
-arrivals a request shares its life with. A static batch (eager, graphs) makes a new request wait for the batch.
+their prompts are prefilled inside the running steps (chunked prefill), at most the engine's token budget a step, so
+prompts that arrive together queue behind each other (first_tokens_ms). A request arrives inside a step in progress,
+more likely a long one (one carrying a prefill): the wait for it is length-biased. p95 figures take the Poisson p95 of
+the arrivals a request shares its life with. A static batch (eager, graphs) makes a new request wait for the batch.
 """
 
 from __future__ import annotations
@@ -151,6 +153,56 @@ def step_ms(setup: Setup, a: Architecture, decode: float, context: float, prefil
     return (device + comm + host) * 1000.0, bound
 
 
+def prefill_budget(setup: Setup) -> int:
+    """Tokens one step computes, decodes first (chunked prefill): vLLM's max_num_batched_tokens on this card
+    (engine_memory.vllm_profile), TensorRT-LLM's max_num_tokens (prefill_chunk_tokens); 0: no budget (a whole batch)."""
+    if setup.engine.profiled_reserve:
+        return engine_memory.vllm_profile(setup.card).batched_tokens
+    return setup.engine.prefill_chunk_tokens
+
+
+def first_tokens_ms(setup: Setup, a: Architecture, arrivals: int, prompt: int, decoding: int,
+                    context: float) -> list[float]:
+    """`arrivals` prompts of `prompt` tokens reaching the engine together while `decoding` sequences decode at
+    `context` tokens: each one's milliseconds to its first token, in arrival order. Each step decodes the running
+    sequences and fills the rest of the token budget with the waiting prompts in arrival order (vLLM's scheduler
+    and TensorRT-LLM's in-flight batching); a prompt done decodes from the next step on."""
+    budget = prefill_budget(setup)
+    left = [prompt] * arrivals
+    times: list[float] = []
+    elapsed = 0.0
+    while len(times) < arrivals:
+        running = decoding + len(times)
+        # vLLM refuses a budget below max_num_seqs (SchedulerConfig._verify_args), and TensorRT-LLM's 8,192 tokens
+        # are above the 256 sequences assumed for it, so the decodes never fill a step; the floor only ends the loop.
+        room = max(budget - running, 1) if budget else sum(left)
+        tokens = min(room, sum(left))
+        step, _ = step_ms(setup, a, running, context, tokens, prompt)
+        elapsed += step
+        while tokens > 0:
+            took = min(tokens, left[0])
+            left[0] -= took
+            tokens -= took
+            if left[0] == 0:
+                left.pop(0)
+                times.append(elapsed)
+    return times
+
+
+def step_in_progress_ms(short: float, long: float, share_long: float) -> tuple[float, float]:
+    """The mean and p95 wait for the step in progress when a request arrives, where a share of the steps are long
+    (they carry a prefill): an arrival falls in a step with odds in proportion to its length (the inspection
+    paradox), then waits out a uniform part of it. Mean: E[S^2] / 2E[S]."""
+    p = min(1.0, max(0.0, share_long))
+    time_long = p * long / ((1 - p) * short + p * long) if long > 0 else 0.0
+    mean = ((1 - p) * short ** 2 + p * long ** 2) / (2 * ((1 - p) * short + p * long)) if long > 0 else 0.0
+    # P(wait > x) = time_long x (1 - x/long) + (1 - time_long) x (1 - x/short) for x below both lengths.
+    if time_long * (1 - short / long) >= 0.05:
+        return mean, long * (1 - 0.05 / time_long)
+    rate = time_long / long + ((1 - time_long) / short if short > 0 else 0.0)
+    return mean, (0.95 / rate if rate > 0 else 0.0)
+
+
 def poisson_p95(mean: float) -> float:
     """The 95th percentile of a Poisson count with this mean (normal approximation above 30)."""
     if mean <= 0:
@@ -170,7 +222,6 @@ def timing(setup: Setup, a: Architecture, concurrency: int, prompt: int, output:
     """Serving C = concurrency sequences at a time, each a prompt of `prompt` tokens and a reply of `output`."""
     c = concurrency
     context = prompt + output / 2  # a sequence's average context over its reply
-    prefill_alone, _ = step_ms(setup, a, 0, 0, prompt, prompt)
     if setup.engine.continuous_batching:
         decode, bound = step_ms(setup, a, c, context, 0, prompt)
         prefill_cost = step_ms(setup, a, c, context, prompt, prompt)[0] - decode  # one prompt inside a step
@@ -178,9 +229,14 @@ def timing(setup: Setup, a: Architecture, concurrency: int, prompt: int, output:
         tpot = decode + arrivals_per_step * prefill_cost
         # Over its reply a request shares the steps with about C other arrivals' prefills.
         tpot_p95 = decode + poisson_p95(c) * prefill_cost / output
+        # Alone (C = 1) a request finds the engine idle; otherwise it waits out the step in progress, then its prompt
+        # runs beside the others' decodes, behind the prompts that arrived with it.
         others = step_ms(setup, a, c - 1, context, 0, prompt)[0] if c > 1 else 0.0
-        ttft = 0.5 * others + prefill_alone + arrivals_per_step * prefill_cost
-        ttft_p95 = 0.95 * others + prefill_alone + poisson_p95(arrivals_per_step) * prefill_cost
+        wait, wait_p95 = step_in_progress_ms(others, others + prefill_cost, arrivals_per_step) if c > 1 else (0.0, 0.0)
+        own = first_tokens_ms(setup, a, 1, prompt, c - 1, context)[-1]
+        ttft = wait + own + arrivals_per_step * prefill_cost
+        together = 1 + round(poisson_p95(arrivals_per_step))
+        ttft_p95 = wait_p95 + first_tokens_ms(setup, a, together, prompt, c - 1, context)[-1]
         duration = ttft + (output - 1) * tpot
     else:
         # A static batch: the C prompts prefill together, then C replies decode together; a request arriving
