@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from advisor.errors import AdvisorError
 from advisor.schema.devices import DeviceListing
 from advisor.schema.engines import engine as engine_spec
-from advisor.schema.engines import profiled_engines
+from advisor.schema.engines import none_profiled_on, profiled_engines
 from advisor.schema.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
 from ui.dialogs import Dialogs
 from ui.machine import describe
@@ -185,9 +185,8 @@ class ProfileForm(QWidget):
         from advisor.options import option_errors
 
         try:
-            self.request()
-            self.problem.setText("")
-            ok = True
+            self.problem.setText(self._nothing_profiled_here(self.request()) or "")
+            ok = not self.problem.text()
         except ValidationError as exc:  # the same words as the command line: the option, then the problem
             self.problem.setText(option_errors(exc))
             ok = False
@@ -198,6 +197,14 @@ class ProfileForm(QWidget):
         self.start_button.setEnabled(ok and not self.running)
         batch_wrong = not ok and "--batch" in self.problem.text()
         self.batches.setStyleSheet(f"border: 1px solid {problem_color()}" if batch_wrong else "")
+
+    def _nothing_profiled_here(self, request: ProfileRequest) -> str | None:
+        """Why the engines ticked would time nothing on the device chosen (graphs or tensorrt alone on a CPU), as the
+        profile would refuse it; None while this machine's devices are not known yet."""
+        if self.machine is None:
+            return None
+        device = self.machine.auto_device if request.device == "auto" else request.device
+        return none_profiled_on(request.engines, device.split(":")[0])
 
     def set_running(self, running: bool) -> None:
         self.running = running

@@ -126,10 +126,11 @@ def cmd_profile(args: argparse.Namespace) -> int:
     report, code = run.report, run.exit_code
     assert report is not None and code is not None  # set when the worker's events end
     wrote, elsewhere = None, None
+    kept = report.model is not None or run.cancelled
     try:
         # Kept when the model loaded, or when the run was stopped (even before its first measurement: the report
         # then says it was interrupted, and when); a model that failed to load says so on stderr instead.
-        if report.model is not None or run.cancelled:
+        if kept:
             wrote, elsewhere = destination.save(report, default_report_path(report))
     except AdvisorError as exc:  # not even the fallback folder: the report goes to stdout, never lost
         print(f"gpu-advisor: error: {exc}; the report follows on stdout", file=sys.stderr)
@@ -139,7 +140,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         destination.release()
     if args.json:
         print(report_json(report))
-    elif not args.events:
+    elif not args.events and kept:  # a run refused before its model loaded has no table, only its error
         print(header(report))
         print(summary_table(report))
     if wrote:

@@ -185,6 +185,27 @@ def counts_as(measured: str, engine: str) -> bool:
     return engine in ENGINES and measured in ENGINES[engine].measured_as
 
 
+def elsewhere(spec: EngineSpec, device_type: str) -> str | None:
+    """Why this engine is not profiled on this kind of device ("cpu", "cuda"), and where to profile it instead."""
+    if device_type in spec.devices:
+        return None
+    where = " and ".join(d.upper() for d in spec.devices)
+    fix = "with --device cpu" if "cpu" in spec.devices else "on a machine with a CUDA GPU (--device cuda)"
+    return f"{spec.label} is profiled on {where} only, and this run is on {device_type}: profile it {fix}"
+
+
+def none_profiled_on(names: list[str], device_type: str) -> str | None:
+    """Why a profile of these engines alone would measure nothing on this kind of device: none of them is profiled
+    there (each of its rows would only say so); None when one is. Checked before the model is loaded."""
+    specs = [engine(name) for name in names]
+    if not specs or any(device_type in spec.devices for spec in specs):
+        return None
+    here = [name for name in profiled_engines() if device_type in ENGINES[name].devices]
+    fixes = [elsewhere(spec, device_type) for spec in specs]
+    return (f"--engine {','.join(names)}: " + "; ".join(dict.fromkeys(f for f in fixes if f))
+            + (f"; or choose an engine profiled on {device_type}: {', '.join(here)}" if here else ""))
+
+
 def profiled_engines() -> tuple[str, ...]:
     """The engines a backend can profile here (the rest are projected only)."""
     return tuple(name for name, spec in ENGINES.items() if spec.backend is not None)

@@ -206,6 +206,24 @@ def test_the_machine_panel_disables_what_a_device_cannot_run(window):
     assert "fp8" not in window.form.request().precisions
 
 
+def test_start_says_why_when_no_engine_ticked_runs_on_the_device(window):
+    """tensorrt (or graphs) alone on a CPU would time nothing: the form says so in the profile's words, Start waits."""
+    found = parse_listing((FIXTURES / "devices-h100.json").read_text())
+    window.form.on_machine(found)
+    window.form.device.setCurrentText("cpu")
+    if not window.form.engine_boxes["tensorrt"].isEnabled():
+        pytest.skip("onnxruntime is not installed: the tensorrt box is greyed out")
+    for name, box in window.form.engine_boxes.items():
+        box.setChecked(name == "tensorrt")
+    assert window.form.problem.text().startswith("--engine tensorrt: TensorRT is profiled on CUDA only")
+    assert not window.form.start_button.isEnabled()
+    window.form.device.setCurrentText("cuda:0")
+    assert window.form.problem.text() == "" and window.form.start_button.isEnabled()
+    window.form.device.setCurrentText("cpu")
+    window.form.engine_boxes["eager"].setChecked(True)  # eager runs; tensorrt's rows will say why they do not
+    assert window.form.problem.text() == "" and window.form.start_button.isEnabled()
+
+
 def test_this_machine_is_discovered_in_a_child_process(window, qtbot):
     qtbot.waitUntil(lambda: window.form.machine is not None, timeout=60_000)
     assert window.form.machine.devices[0].device == "cpu" and window.form.machine.schema_version == 1
