@@ -91,6 +91,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         default_report_path,
     )
     from advisor.report.io import report_json
+    from advisor.schema.report import NOTHING_TIMED_FIX
 
     if args.json and args.events:
         raise UsageError("--json and --events both write to stdout: choose one")
@@ -147,7 +148,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
         state = "" if report.status == "complete" else " (incomplete)"
         print(f"report{state}: {wrote}", file=sys.stderr)
         if report.status == "complete" and not (args.quiet or args.json or args.events):
-            print(next_step(wrote), file=sys.stderr)
+            print(next_step(wrote) if report.timed() else f"nothing was timed: {NOTHING_TIMED_FIX}",
+                  file=sys.stderr)
     if elsewhere:
         print(f"gpu-advisor: error: {elsewhere}; the report was saved to {wrote} instead", file=sys.stderr)
         code = code or EXIT_SAVED_ELSEWHERE

@@ -133,6 +133,15 @@ def test_engines_that_run_on_cuda_only_are_refused_on_a_cpu_in_one_line(tmp_path
     assert not (tmp_path / "r.json").exists()
 
 
+@pytest.mark.slow
+def test_a_profile_that_timed_nothing_says_so_instead_of_suggesting_recommend(tmp_path):
+    result = run_cli("profile", *FAST, "--engine", "eager,graphs", "--precision", "fp8", "--device", "cpu",
+                     "--no-energy", "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 0 and (tmp_path / "r.json").exists()
+    assert "next: gpu-advisor recommend" not in result.stderr
+    assert "nothing was timed: profile again with other precisions, engines or batch sizes" in result.stderr
+
+
 def test_a_mistyped_model_name_gets_the_built_in_it_resembles(capsys):
     assert cli.main(["profile", "vison"]) == 2
     assert "did you mean 'vision'?" in capsys.readouterr().err
