@@ -188,6 +188,11 @@ def measure_command(args: argparse.Namespace) -> int:
 
     if args.calibration:
         raise UsageError("--measure makes a calibration; apply it afterwards: assess CONFIG --calibration CAL.json")
+    if given := [option for option, value in (("--engine", args.engine), ("--card", args.card)) if value]:
+        # measured as asked otherwise: eager whatever --engine named, and no word said
+        raise UsageError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with the projection, not "
+                         "--measure, which times eager (and graphs on a CUDA GPU) on this machine: leave "
+                         f"{'them' if len(given) > 1 else 'it'} out")
     reps = REPS if args.reps is None else args.reps
     if not 2 <= reps <= MAX_REPS:
         raise UsageError(f"--reps {reps}: give 2 to {MAX_REPS} repeats")

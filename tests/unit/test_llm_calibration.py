@@ -186,6 +186,11 @@ def test_bad_calibrations_are_refused_in_one_line(tmp_path: Path, llama: Path, c
                         (["--out", str(tmp_path / "x.json")], "--out goes with --measure"),
                         (["--reps", "3"], "--reps goes with --measure"),
                         (["--out", "x.json", "--reps", "3"], "--out and --reps go with --measure"),
+                        # once measured eager without a word whatever --engine named
+                        (["--measure", "--engine", "tensorrt"], "--engine goes with the projection, not --measure, "
+                                                                "which times eager (and graphs on a CUDA GPU)"),
+                        (["--measure", "--engine", "vllm", "--card", "NVIDIA L4"], "--engine and --card go with the "
+                                                                                  "projection"),
                         (["--measure", "--out", str(tmp_path)], f"is a folder; give a file name, e.g. {tmp_path}/calibration"),
                         (["--measure", "--out", ""], "--out is empty"),
                         (["--measure", "--out", str(path / "x.json")], "cannot write to")):  # a file for a folder
