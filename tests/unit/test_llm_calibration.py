@@ -102,6 +102,19 @@ def test_unstable_fits_are_refused_with_the_reason(made, words):
     assert fit.refused is not None and words in fit.refused
 
 
+def test_a_refusal_that_noise_explains_says_how_to_measure_again():
+    """A negative host term is noise traded between the terms, as a wide spread is: both say what to do, in the
+    front end's words (it once ended at 'noise traded between the terms')."""
+    from advisor.performance.llm.calibration import CLI, refusal
+
+    noisy = fit_engine("eager", points("eager", 2.0, 0.5, 0.5, repeats=(1.0, 2.0)), 100.0)
+    traded = fit_engine("eager", points("eager", -3.0, 0.5, 0.5), 100.0)
+    off = fit_engine("eager", points("eager", 2.0, 0.5, 2.0), 100.0)
+    for fit in (noisy, traded):
+        assert str(refusal(fit, CLI)).endswith("; measure on a quieter machine or with more repeats (--reps)")
+    assert refusal(off, CLI) == off.refused  # eta above 1 may be the bandwidth figure: repeating is not the cure
+
+
 def test_a_point_off_the_form_is_refused():
     made = points("eager", 2.0, 2.0, 0.5)
     off = made[4]  # the 3-layer point 20% slow: the least-squares line misses it by 13%
