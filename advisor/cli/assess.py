@@ -119,10 +119,11 @@ def _ms(value: float | None) -> str:
 def assess_text(arch, rows, request, show_all: bool = False) -> str:
     from advisor.catalog.view import table
     from advisor.performance.llm import work
+    from advisor.report.format import count
 
     p = work.parameters(arch)
-    active = f", {p.active_per_token / 1e9:.1f}B active per token" if arch.moe else ""
-    head = [f"{arch.name}: {arch.model_type}, {p.total / 1e9:.2f}B parameters{active}, {arch.layers} layers, "
+    active = f", {count(p.active_per_token)} active per token" if arch.moe else ""
+    head = [f"{arch.name}: {arch.model_type}, {count(p.total)} parameters{active}, {arch.layers} layers, "
             f"{arch.attention}; KV cache {work.kv_bytes_per_token(arch, 'bf16') / 1024:g} KiB per token in 16 bits.",
             f"Prompt {request.prompt_tokens} tokens, reply {request.output_tokens}; SLO TTFT p95 <= "
             f"{request.ttft_slo_ms:g} ms and TPOT p95 <= {request.tpot_slo_ms:g} ms. All figures PROJECTED "
