@@ -166,6 +166,9 @@ def assess_text(arch, rows, request, show_all: bool = False) -> str:
         if r.basis != "cannot serve":
             kinds.setdefault(basis_kind(r.basis), r.basis)
     tail.extend(f"Basis: {basis}" for basis in kinds.values())
+    tail.append("goodput req/s: the most requests a second with TTFT and TPOT p95 both within the SLO, the timings taken "
+                "at the slow end of their band; @N: with N sequences in flight; 0: not even one at a time meets it, or "
+                "the model does not fit")
     return "\n".join(head + ["", table(table_rows)] + tail)
 
 

@@ -293,3 +293,14 @@ def test_a_test_sized_configuration_counts_its_parameters_in_millions(tmp_path, 
     assert main(["assess", str(tmp_path / "config.json"), "--card", "NVIDIA L4", "--gpus", "1", "--precision", "bf16",
                  "--concurrency", "1"]) == 0
     assert ", 3.41M parameters, 4 layers" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_the_goodput_column_says_what_its_0_and_at_sign_mean(tmp_path, capsys):
+    """Llama-3-8B on an L4: bf16's TPOT 81.7 ms is within a 100 ms SLO yet its goodput is 0 (the band's slow end is
+    not), and fp8's reads '0.407 @10': neither was explained."""
+    (tmp_path / "config.json").write_text(json.dumps(LLAMA3_8B))
+    assert main(["assess", str(tmp_path / "config.json"), "--card", "NVIDIA L4", "--gpus", "1", "--precision",
+                 "bf16,fp8", "--concurrency", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith("goodput req/s: the most requests a second with TTFT and TPOT p95 both "
+                                           "within the SLO, the timings taken at the slow end of their band; @N: ")
