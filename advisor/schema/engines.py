@@ -77,6 +77,12 @@ class EngineSpec:
         """Why it does not serve ``precision`` on this kind of device ("cpu", "cuda"), where the registry says so."""
         return next((why for p, device, why in self.only_on if p == precision and device != device_type), None)
 
+    def profiles(self, precision: str, device_type: str) -> bool:
+        """Whether its backend profiles this precision on this kind of device (not_served in advisor/engines/base.py
+        says why not)."""
+        return (self.backend is not None and device_type in self.devices and precision in self.precisions
+                and precision not in self.projected_only and self.not_on(precision, device_type) is None)
+
     def precisions_text(self) -> str:
         """Its precisions, each served on one kind of device only or projected only marked so: "fp32, fp16 (CUDA
         only), int8_static (CPU only)", "fp32, bf16 (projected only)"."""
