@@ -221,3 +221,17 @@ def test_without_transformers_the_measurement_says_what_to_install(monkeypatch, 
     assert main(["assess", str(llama), "--measure"]) == 2
     err = capsys.readouterr().err
     assert "pip install -e .[hf]" in err and err.count("\n") == 1
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a CPU measurement: a GPU's compiles log more")
+def test_the_measurement_prints_its_progress_not_the_libraries_import_logs(tmp_path):
+    """On a CPU build of torch, torchao logged 'Failed to load .../_C_mxfp8...so' and torch's pytree a deprecation
+    as the model's modules were imported, between `assess --measure`'s progress lines."""
+    import subprocess
+    import sys
+
+    (tmp_path / "config.json").write_text(json.dumps(TINY))
+    result = subprocess.run([sys.executable, "-m", "advisor", "assess", str(tmp_path / "config.json"), "--measure",
+                             "--reps", "2"], capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in result.stderr and "measure: round 2 of 2" in result.stderr
+    assert [line for line in result.stderr.splitlines() if not line.startswith("measure: ")] == []
