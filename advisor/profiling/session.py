@@ -70,11 +70,11 @@ class Profiler:
         self.stage("starting", f"starting torch with {self.threads} CPU threads")
         torch.set_num_threads(self.threads)
         torch.manual_seed(req.seed)
-        self.emit(EnvironmentEvent, environment=environment.collect())
-        self._check_quiet()
         device = resolve_device(req.device)
         if why := none_profiled_on(req.engines, device.type):
-            raise UsageError(why)  # before the model loads: every row would only say so
+            raise UsageError(why)  # before anything is read or loaded: every row would only say so
+        self.emit(EnvironmentEvent, environment=environment.collect())
+        self._check_quiet()
         if device.type == "cpu" and req.memory_limit_bytes:
             why = self.limit_cpu_memory(req.memory_limit_bytes)
             if why:
