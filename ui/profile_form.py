@@ -106,7 +106,7 @@ class ProfileForm(QWidget):
                                       f"{spec.quantizes_with}")
             box.toggled.connect(lambda _checked: self._device_changed(self.device.currentText()))
             self.engine_boxes[name] = box
-            engines.addWidget(box, i // 3, i % 3)
+            engines.addWidget(box, i // 2, i % 2)  # two columns, as the precisions: a third widened the form
         form.addRow("Engines", engines)
         self.budget = QDoubleSpinBox()
         self.budget.setRange(1, 3600)
