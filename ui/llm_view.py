@@ -34,7 +34,7 @@ from advisor.errors import AdvisorError
 from advisor.performance.llm import work
 from advisor.performance.llm.calibration import basis_kind
 from advisor.performance.llm.engines import SERVING
-from advisor.report.format import number
+from advisor.report.format import count, number
 from ui.dialogs import Dialogs
 from ui.llm_calibration import APP, Calibrations
 from ui.plots import log_axes, series_pen
@@ -196,8 +196,8 @@ class LlmView(QWidget):
         self.arch, self.config_id, self.config_path = arch, config_id, Path(path)
         params = work.parameters(arch)
         self.summary.setText(
-            f"{arch.name}: {arch.model_type}, {params.total / 1e9:.2f} B parameters"
-            + (f" ({params.active_per_token / 1e9:.2f} B active a token)" if arch.moe else "")
+            f"{arch.name}: {arch.model_type}, {count(params.total)} parameters"
+            + (f" ({count(params.active_per_token)} active a token)" if arch.moe else "")
             + f", {arch.layers} layers, {arch.attention}, KV cache {work.kv_bytes_per_token(arch, 'bf16') / 1024:g} KiB "
             f"a token in 16 bits" + (f", context {arch.max_context:,} tokens" if arch.max_context else ""))
         self.problem.clear()

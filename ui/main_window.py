@@ -273,9 +273,11 @@ class MainWindow(QMainWindow, FileActions):
         for warning in run.report.warnings:  # the ones the worker sent while running are in the log already
             if f"warning: {warning}" not in logged:
                 self.log.appendPlainText(f"warning: {warning}")
-        if run.exit_code != 0:
-            self.show_problem(f"The profile did not complete: {run.error_message}. "
-                              "The results received so far are kept.")
+        if run.exit_code != 0:  # refused before its model loaded (tensorrt alone on a CPU): nothing was received
+            kept = " The results received so far are kept." if run.report.model is not None or run.cancelled else ""
+            self.show_problem(f"The profile did not complete: {run.error_message}.{kept}")
+            if not kept:
+                self.stage.setText("Ready.")
         if saved_path is not None:
             self.stage.setText(f"Report saved to {saved_path}")
             self.log.appendPlainText(f"report saved to {saved_path}")

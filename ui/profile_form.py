@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from advisor.errors import AdvisorError
 from advisor.schema.devices import DeviceListing
 from advisor.schema.engines import engine as engine_spec
-from advisor.schema.engines import profiled_engines
+from advisor.schema.engines import none_profiled_on, profiled_engines
+from advisor.schema.precisions import spec as precision_spec
 from advisor.schema.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
 from ui.dialogs import Dialogs
 from ui.machine import describe
@@ -103,9 +104,9 @@ class ProfileForm(QWidget):
             box.setToolTip(missing or f"{spec.label}: {spec.precisions_text()} on "
                                       f"{' and '.join(d.upper() for d in spec.devices)}; quantized with "
                                       f"{spec.quantizes_with}")
-            box.toggled.connect(self.validate)
+            box.toggled.connect(lambda _checked: self._device_changed(self.device.currentText()))
             self.engine_boxes[name] = box
-            engines.addWidget(box, i // 3, i % 3)
+            engines.addWidget(box, i // 2, i % 2)  # two columns, as the precisions: a third widened the form
         form.addRow("Engines", engines)
         self.budget = QDoubleSpinBox()
         self.budget.setRange(1, 3600)
@@ -185,9 +186,8 @@ class ProfileForm(QWidget):
         from advisor.options import option_errors
 
         try:
-            self.request()
-            self.problem.setText("")
-            ok = True
+            self.problem.setText(self._nothing_profiled_here(self.request()) or "")
+            ok = not self.problem.text()
         except ValidationError as exc:  # the same words as the command line: the option, then the problem
             self.problem.setText(option_errors(exc))
             ok = False
@@ -198,6 +198,14 @@ class ProfileForm(QWidget):
         self.start_button.setEnabled(ok and not self.running)
         batch_wrong = not ok and "--batch" in self.problem.text()
         self.batches.setStyleSheet(f"border: 1px solid {problem_color()}" if batch_wrong else "")
+
+    def _nothing_profiled_here(self, request: ProfileRequest) -> str | None:
+        """Why the engines ticked would time nothing on the device chosen (graphs or tensorrt alone on a CPU), as the
+        profile would refuse it; None while this machine's devices are not known yet."""
+        if self.machine is None:
+            return None
+        device = self.machine.auto_device if request.device == "auto" else request.device
+        return none_profiled_on(request.engines, device.split(":")[0])
 
     def set_running(self, running: bool) -> None:
         self.running = running
@@ -221,12 +229,21 @@ class ProfileForm(QWidget):
         self.machine_label.setText(f"Device discovery failed: {why}")
 
     def _device_changed(self, device: str) -> None:
-        """Precisions this device cannot run are disabled, with the reason as their tooltip."""
+        """Precisions this device cannot run are disabled, with the reason as their tooltip. The listing asks torch,
+        so a precision only an engine's own quantizer makes (int8_static) follows the engines ticked instead."""
         if self.machine is None:
+            self.validate()
             return
         support = self.machine.support(device)
+        kind = (self.machine.auto_device if device == "auto" else device).split(":")[0]
         for precision, box in self.precision_boxes.items():
             reason = support.get(precision) if support else None
+            if reason and precision_spec(precision).library == "engine":
+                ticked = [name for name in self.chosen_engines() if engine_spec(name).profiles(precision, kind)]
+                able = [name for name in profiled_engines() if engine_spec(name).profiles(precision, kind)]
+                reason = None if ticked else (f"{precision} is made by an engine's own quantizer: tick "
+                                              f"{' or '.join(able)} to profile it on {kind}" if able else
+                                              f"no engine profiles {precision} on {kind}")
             box.setEnabled(reason is None)
             box.setToolTip(reason or "")
         self.validate()

@@ -119,10 +119,11 @@ def _ms(value: float | None) -> str:
 def assess_text(arch, rows, request, show_all: bool = False) -> str:
     from advisor.catalog.view import table
     from advisor.performance.llm import work
+    from advisor.report.format import count
 
     p = work.parameters(arch)
-    active = f", {p.active_per_token / 1e9:.1f}B active per token" if arch.moe else ""
-    head = [f"{arch.name}: {arch.model_type}, {p.total / 1e9:.2f}B parameters{active}, {arch.layers} layers, "
+    active = f", {count(p.active_per_token)} active per token" if arch.moe else ""
+    head = [f"{arch.name}: {arch.model_type}, {count(p.total)} parameters{active}, {arch.layers} layers, "
             f"{arch.attention}; KV cache {work.kv_bytes_per_token(arch, 'bf16') / 1024:g} KiB per token in 16 bits.",
             f"Prompt {request.prompt_tokens} tokens, reply {request.output_tokens}; SLO TTFT p95 <= "
             f"{request.ttft_slo_ms:g} ms and TPOT p95 <= {request.tpot_slo_ms:g} ms. All figures PROJECTED "
@@ -165,6 +166,9 @@ def assess_text(arch, rows, request, show_all: bool = False) -> str:
         if r.basis != "cannot serve":
             kinds.setdefault(basis_kind(r.basis), r.basis)
     tail.extend(f"Basis: {basis}" for basis in kinds.values())
+    tail.append("goodput req/s: the most requests a second with TTFT and TPOT p95 both within the SLO, the timings taken "
+                "at the slow end of their band; @N: with N sequences in flight; 0: not even one at a time meets it, or "
+                "the model does not fit")
     return "\n".join(head + ["", table(table_rows)] + tail)
 
 
@@ -188,6 +192,11 @@ def measure_command(args: argparse.Namespace) -> int:
 
     if args.calibration:
         raise UsageError("--measure makes a calibration; apply it afterwards: assess CONFIG --calibration CAL.json")
+    if given := [option for option, value in (("--engine", args.engine), ("--card", args.card)) if value]:
+        # measured as asked otherwise: eager whatever --engine named, and no word said
+        raise UsageError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with the projection, not "
+                         "--measure, which times eager (and graphs on a CUDA GPU) on this machine: leave "
+                         f"{'them' if len(given) > 1 else 'it'} out")
     reps = REPS if args.reps is None else args.reps
     if not 2 <= reps <= MAX_REPS:
         raise UsageError(f"--reps {reps}: give 2 to {MAX_REPS} repeats")

@@ -91,6 +91,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
         default_report_path,
     )
     from advisor.report.io import report_json
+    from advisor.schema.report import NOTHING_TIMED_FIX
 
     if args.json and args.events:
         raise UsageError("--json and --events both write to stdout: choose one")
@@ -126,10 +127,11 @@ def cmd_profile(args: argparse.Namespace) -> int:
     report, code = run.report, run.exit_code
     assert report is not None and code is not None  # set when the worker's events end
     wrote, elsewhere = None, None
+    kept = report.model is not None or run.cancelled
     try:
         # Kept when the model loaded, or when the run was stopped (even before its first measurement: the report
         # then says it was interrupted, and when); a model that failed to load says so on stderr instead.
-        if report.model is not None or run.cancelled:
+        if kept:
             wrote, elsewhere = destination.save(report, default_report_path(report))
     except AdvisorError as exc:  # not even the fallback folder: the report goes to stdout, never lost
         print(f"gpu-advisor: error: {exc}; the report follows on stdout", file=sys.stderr)
@@ -139,14 +141,15 @@ def cmd_profile(args: argparse.Namespace) -> int:
         destination.release()
     if args.json:
         print(report_json(report))
-    elif not args.events:
+    elif not args.events and kept:  # a run refused before its model loaded has no table, only its error
         print(header(report))
         print(summary_table(report))
     if wrote:
         state = "" if report.status == "complete" else " (incomplete)"
         print(f"report{state}: {wrote}", file=sys.stderr)
         if report.status == "complete" and not (args.quiet or args.json or args.events):
-            print(next_step(wrote), file=sys.stderr)
+            print(next_step(wrote) if report.timed() else f"nothing was timed: {NOTHING_TIMED_FIX}",
+                  file=sys.stderr)
     if elsewhere:
         print(f"gpu-advisor: error: {elsewhere}; the report was saved to {wrote} instead", file=sys.stderr)
         code = code or EXIT_SAVED_ELSEWHERE

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import torch
 
-from advisor.schema.engines import ENGINES, EngineSpec
+from advisor.schema.engines import ENGINES, EngineSpec, elsewhere
 from advisor.schema.report import QuantMethod
 
 
@@ -77,8 +77,8 @@ def scratch(prefix: str) -> Path:
 
 def not_served(spec: EngineSpec, precision: str, device: torch.device) -> str | None:
     """Why the registry says this engine does not serve this precision on this device, if it does not."""
-    if device.type not in spec.devices:
-        return f"{spec.label} is profiled on {' and '.join(d.upper() for d in spec.devices)} here, not {device.type}"
+    if why := elsewhere(spec, device.type):
+        return why
     if precision not in spec.precisions:
         others = [name for name, other in ENGINES.items()
                   if other.backend is not None and device.type in other.devices and precision in other.precisions

@@ -15,12 +15,13 @@ from advisor.devices import nvml
 from advisor.engines import load_backend
 from advisor.engines.base import Backend, Unsupported, Variant
 from advisor.engines.generation import generate, token_ids
-from advisor.errors import InputSpecError, ProfileIncomplete, first_line, is_out_of_memory
+from advisor.errors import InputSpecError, ProfileIncomplete, UsageError, first_line, is_out_of_memory
 from advisor.profiling import environment, quality, telemetry, work
 from advisor.profiling.device import device_info, nvml_index, resolve_device
 from advisor.profiling.energy_loop import meter_cells
 from advisor.profiling.measure import synchronize
 from advisor.profiling.rounds import Cell, measure_cells
+from advisor.schema.engines import none_profiled_on
 from advisor.schema.events import (
     DeviceEvent,
     EnvironmentEvent,
@@ -69,9 +70,11 @@ class Profiler:
         self.stage("starting", f"starting torch with {self.threads} CPU threads")
         torch.set_num_threads(self.threads)
         torch.manual_seed(req.seed)
+        device = resolve_device(req.device)
+        if why := none_profiled_on(req.engines, device.type):
+            raise UsageError(why)  # before anything is read or loaded: every row would only say so
         self.emit(EnvironmentEvent, environment=environment.collect())
         self._check_quiet()
-        device = resolve_device(req.device)
         if device.type == "cpu" and req.memory_limit_bytes:
             why = self.limit_cpu_memory(req.memory_limit_bytes)
             if why:

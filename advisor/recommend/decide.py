@@ -23,7 +23,7 @@ from advisor.recommend.verdict import engine_reasons, make_verdict
 from advisor.recommend.workload import Workload
 from advisor.report.noise import RERUN, UNSETTLED_SHARE, describe, unsettled_batches
 from advisor.schema.engines import card_engines
-from advisor.schema.report import ProfileReport, VariantResult
+from advisor.schema.report import NOTHING_TIMED_FIX, ProfileReport, VariantResult
 
 
 def _settled(ctx: Context, variants: list[VariantResult]) -> tuple[list[VariantResult], str | None]:
@@ -51,10 +51,10 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
               references: list[ProfileReport] | None = None, machine: Machine | None = None) -> Recommendation:
     """``references``: profiles measured on other cards (default: the bundled ones). ``machine``: the one this
     runs on (default: read here), which decides whether the device profiled is the user's own."""
-    usable = [v for v in report.variants if v.status == "ok" and any(b.latency for b in v.batches)]
+    usable = report.timed()
     if not usable:
         raise RecommendError("the report has no variant with a measured latency (all unsupported, failed or out of "
-                             "memory): profile again with other precisions or batch sizes")
+                             f"memory): {NOTHING_TIMED_FIX}")
     if workload.engine not in (*card_engines(), engine_choice.AUTO):
         raise RecommendError(f"--engine {workload.engine} serves a language model assessed from its configuration "
                              "(gpu-advisor recommend CONFIG.json); a profile is projected onto cards for "

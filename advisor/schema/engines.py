@@ -77,6 +77,12 @@ class EngineSpec:
         """Why it does not serve ``precision`` on this kind of device ("cpu", "cuda"), where the registry says so."""
         return next((why for p, device, why in self.only_on if p == precision and device != device_type), None)
 
+    def profiles(self, precision: str, device_type: str) -> bool:
+        """Whether its backend profiles this precision on this kind of device (not_served in advisor/engines/base.py
+        says why not)."""
+        return (self.backend is not None and device_type in self.devices and precision in self.precisions
+                and precision not in self.projected_only and self.not_on(precision, device_type) is None)
+
     def precisions_text(self) -> str:
         """Its precisions, each served on one kind of device only or projected only marked so: "fp32, fp16 (CUDA
         only), int8_static (CPU only)", "fp32, bf16 (projected only)"."""
@@ -183,6 +189,27 @@ def counts_as(measured: str, engine: str) -> bool:
     """Whether a row measured with the engine ``measured`` stands for ``engine`` (its registry row's measured_as):
     the one rule the projection, the what-if table and the recommendation apply to every measured cell."""
     return engine in ENGINES and measured in ENGINES[engine].measured_as
+
+
+def elsewhere(spec: EngineSpec, device_type: str) -> str | None:
+    """Why this engine is not profiled on this kind of device ("cpu", "cuda"), and where to profile it instead."""
+    if device_type in spec.devices:
+        return None
+    where = " and ".join(d.upper() for d in spec.devices)
+    fix = "with --device cpu" if "cpu" in spec.devices else "on a machine with a CUDA GPU (--device cuda)"
+    return f"{spec.label} is profiled on {where} only, and this run is on {device_type}: profile it {fix}"
+
+
+def none_profiled_on(names: list[str], device_type: str) -> str | None:
+    """Why a profile of these engines alone would measure nothing on this kind of device: none of them is profiled
+    there (each of its rows would only say so); None when one is. Checked before the model is loaded."""
+    specs = [engine(name) for name in names]
+    if not specs or any(device_type in spec.devices for spec in specs):
+        return None
+    here = [name for name in profiled_engines() if device_type in ENGINES[name].devices]
+    fixes = [elsewhere(spec, device_type) for spec in specs]
+    return (f"--engine {','.join(names)}: " + "; ".join(dict.fromkeys(f for f in fixes if f))
+            + (f"; or choose an engine profiled on {device_type}: {', '.join(here)}" if here else ""))
 
 
 def profiled_engines() -> tuple[str, ...]:

@@ -424,3 +424,11 @@ class ProfileReport(Record):
         """The variant of this precision whose measurement stands for ``engine`` (engines.counts_as), if any."""
         return next((v for v in self.variants if v.precision == precision and v.status == "ok"
                      and counts_as(v.engine, engine)), None)
+
+    def timed(self) -> list[VariantResult]:
+        """The variants with a measured latency (the rest are unsupported, failed, out of memory or not reached)."""
+        return [v for v in self.variants if v.status == "ok" and any(b.latency for b in v.batches)]
+
+
+# What to do with a report that timed nothing (its profile's last line, recommend's refusal)
+NOTHING_TIMED_FIX = "profile again with other precisions, engines or batch sizes (each row's note says why it was not timed)"

@@ -28,7 +28,7 @@ def test_open_a_config_see_fit_and_timings_then_decide(window, qtbot, tmp_path, 
     view.concurrency.setText("1")
     dialogs.answers.append(_config(tmp_path, "Llama-3-70B", LLAMA3_70B))
     qtbot.mouseClick(view.open_button, Qt.MouseButton.LeftButton)
-    assert "70.55 B parameters" in view.summary.text() and "GQA" in view.summary.text()
+    assert "70.55B parameters" in view.summary.text() and "GQA" in view.summary.text()
     assert view.table.rowCount() == len(window.catalog().cards) * 4  # every card, four precisions
     h100 = _row(view, "NVIDIA H100 SXM", "bf16")
     assert view.table.item(h100, 2).text() == "2" and view.table.item(h100, 3).text() == "yes"  # 141 GB: two cards

@@ -4,6 +4,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 from advisor.profiling.builder import ReportBuilder
@@ -109,6 +110,16 @@ def test_a_crashed_worker_shows_a_message_and_the_app_goes_on(window, qtbot, tmp
     qtbot.waitUntil(lambda: window.runs.thread is None, timeout=120_000)
     assert "segmentation fault" in window.banner.text() and not window.banner.isHidden()
     assert window.form.start_button.isEnabled()  # ready for another run
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a machine without a GPU refuses tensorrt alone")
+def test_a_run_refused_before_its_model_loads_does_not_say_results_were_kept(window, qtbot):
+    window.start(_tiny(device="cpu", engines=["tensorrt"]))  # as a fleet's CPU node, or before the machine is known
+    qtbot.waitUntil(lambda: window.runs.thread is None, timeout=120_000)
+    assert window.banner.text().startswith("The profile did not complete: --engine tensorrt: TensorRT is profiled on "
+                                           "CUDA only, and this run is on cpu")
+    assert "kept" not in window.banner.text() and window.stage.text() == "Ready."
+    assert window.form.start_button.isEnabled()
 
 
 def test_a_worker_that_cannot_start_is_one_sentence_and_the_app_goes_on(window, qtbot, monkeypatch):

@@ -120,6 +120,28 @@ def test_asking_for_a_gpu_on_a_machine_without_one(tmp_path):
     assert not (tmp_path / "r.json").exists()
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message of a machine without a usable GPU")
+def test_engines_that_run_on_cuda_only_are_refused_on_a_cpu_in_one_line(tmp_path):
+    """`profile --engine tensorrt` on a CPU used to load the model, print a table of unsupported rows and suggest
+    `recommend`, which then refused the report: now one line before the model loads, and no report."""
+    result = run_cli("profile", *FAST, "--engine", "tensorrt", "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    error = [line for line in result.stderr.splitlines() if line.startswith("gpu-advisor: error:")]
+    assert error == ["gpu-advisor: error: --engine tensorrt: TensorRT is profiled on CUDA only, and this run is on cpu: "
+                     "profile it on a machine with a CUDA GPU (--device cuda); or choose an engine profiled on cpu: "
+                     "eager, compile, onnxruntime, openvino"]
+    assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.slow
+def test_a_profile_that_timed_nothing_says_so_instead_of_suggesting_recommend(tmp_path):
+    result = run_cli("profile", *FAST, "--engine", "eager,graphs", "--precision", "fp8", "--device", "cpu",
+                     "--no-energy", "--out", str(tmp_path / "r.json"))
+    assert result.returncode == 0 and (tmp_path / "r.json").exists()
+    assert "next: gpu-advisor recommend" not in result.stderr
+    assert "nothing was timed: profile again with other precisions, engines or batch sizes" in result.stderr
+
+
 def test_a_mistyped_model_name_gets_the_built_in_it_resembles(capsys):
     assert cli.main(["profile", "vison"]) == 2
     assert "did you mean 'vision'?" in capsys.readouterr().err

@@ -77,7 +77,8 @@ def test_the_torch_backend_serves_its_rows_and_refuses_what_it_does_not_serve():
     eager.make_call(variant, args, kwargs, None, None)(None)
     with pytest.raises(Unsupported, match="--engine onnxruntime"):
         eager.prepare("int8_static", loaded, CPU)
-    with pytest.raises(Unsupported, match="profiled on CUDA here, not cpu"):
+    with pytest.raises(Unsupported, match=r"profiled on CUDA only, and this run is on cpu: profile it on a machine with a "
+                                          r"CUDA GPU \(--device cuda\)"):
         load_backend("graphs", fast_request()).prepare("fp32", loaded, CPU)
     # compile and graphs are torch.compile's modes, options of this one backend (compiling runs in test_engine.py)
     assert (engine("compile").option("mode"), engine("graphs").option("mode")) == ("default", "reduce-overhead")
@@ -374,3 +375,16 @@ def test_openvino_never_reaches_the_network_when_the_backend_loads_it():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["None", "openvino.tools.ovc.telemetry_stub", "False"], out.stdout
+
+
+def test_a_profile_of_engines_none_of_which_runs_on_the_device_is_refused_with_where_they_run():
+    from advisor.schema.engines import none_profiled_on
+
+    assert none_profiled_on(["eager", "tensorrt"], "cpu") is None  # eager still runs; tensorrt's rows say why not
+    assert none_profiled_on(["graphs"], "cuda") is None
+    why = none_profiled_on(["graphs", "tensorrt"], "cpu")
+    assert why is not None and why.startswith("--engine graphs,tensorrt: torch.compile with CUDA graphs is profiled on CUDA")
+    assert "(--device cuda)" in why and why.endswith("or choose an engine profiled on cpu: eager, compile, onnxruntime, openvino")
+    assert none_profiled_on(["openvino"], "cuda") == ("--engine openvino: OpenVINO is profiled on CPU only, and this run is "
+                                                      "on cuda: profile it with --device cpu; or choose an engine profiled "
+                                                      "on cuda: eager, compile, graphs, onnxruntime, tensorrt")

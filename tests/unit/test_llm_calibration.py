@@ -102,6 +102,19 @@ def test_unstable_fits_are_refused_with_the_reason(made, words):
     assert fit.refused is not None and words in fit.refused
 
 
+def test_a_refusal_that_noise_explains_says_how_to_measure_again():
+    """A negative host term is noise traded between the terms, as a wide spread is: both say what to do, in the
+    front end's words (it once ended at 'noise traded between the terms')."""
+    from advisor.performance.llm.calibration import CLI, refusal
+
+    noisy = fit_engine("eager", points("eager", 2.0, 0.5, 0.5, repeats=(1.0, 2.0)), 100.0)
+    traded = fit_engine("eager", points("eager", -3.0, 0.5, 0.5), 100.0)
+    off = fit_engine("eager", points("eager", 2.0, 0.5, 2.0), 100.0)
+    for fit in (noisy, traded):
+        assert str(refusal(fit, CLI)).endswith("; measure on a quieter machine or with more repeats (--reps)")
+    assert refusal(off, CLI) == off.refused  # eta above 1 may be the bandwidth figure: repeating is not the cure
+
+
 def test_a_point_off_the_form_is_refused():
     made = points("eager", 2.0, 2.0, 0.5)
     off = made[4]  # the 3-layer point 20% slow: the least-squares line misses it by 13%
@@ -186,6 +199,11 @@ def test_bad_calibrations_are_refused_in_one_line(tmp_path: Path, llama: Path, c
                         (["--out", str(tmp_path / "x.json")], "--out goes with --measure"),
                         (["--reps", "3"], "--reps goes with --measure"),
                         (["--out", "x.json", "--reps", "3"], "--out and --reps go with --measure"),
+                        # once measured eager without a word whatever --engine named
+                        (["--measure", "--engine", "tensorrt"], "--engine goes with the projection, not --measure, "
+                                                                "which times eager (and graphs on a CUDA GPU)"),
+                        (["--measure", "--engine", "vllm", "--card", "NVIDIA L4"], "--engine and --card go with the "
+                                                                                  "projection"),
                         (["--measure", "--out", str(tmp_path)], f"is a folder; give a file name, e.g. {tmp_path}/calibration"),
                         (["--measure", "--out", ""], "--out is empty"),
                         (["--measure", "--out", str(path / "x.json")], "cannot write to")):  # a file for a folder
@@ -203,3 +221,17 @@ def test_without_transformers_the_measurement_says_what_to_install(monkeypatch, 
     assert main(["assess", str(llama), "--measure"]) == 2
     err = capsys.readouterr().err
     assert "pip install -e .[hf]" in err and err.count("\n") == 1
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a CPU measurement: a GPU's compiles log more")
+def test_the_measurement_prints_its_progress_not_the_libraries_import_logs(tmp_path):
+    """On a CPU build of torch, torchao logged 'Failed to load .../_C_mxfp8...so' and torch's pytree a deprecation
+    as the model's modules were imported, between `assess --measure`'s progress lines."""
+    import subprocess
+    import sys
+
+    (tmp_path / "config.json").write_text(json.dumps(TINY))
+    result = subprocess.run([sys.executable, "-m", "advisor", "assess", str(tmp_path / "config.json"), "--measure",
+                             "--reps", "2"], capture_output=True, text=True, timeout=600)
+    assert "Traceback" not in result.stderr and "measure: round 2 of 2" in result.stderr
+    assert [line for line in result.stderr.splitlines() if not line.startswith("measure: ")] == []

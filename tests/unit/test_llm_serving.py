@@ -318,3 +318,28 @@ def test_vllm_reserve_by_hand_against_its_h100_log():
     # The V0 engine without chunked prefill profiles the whole context: the forward outweighs the sampler.
     v0 = engine_memory.vllm_profile(card("NVIDIA GeForce RTX 3090"), "v0", 20000)
     assert engine_memory.activation_bytes(a, 1, v0) == engine_memory.forward_bytes(a, 1, 20000)
+
+
+def test_a_test_sized_configuration_counts_its_parameters_in_millions(tmp_path, capsys):
+    """A 4-layer, 256-wide model (what `assess --measure` is tried on) read "0.00B parameters"."""
+    from advisor.report.format import count
+
+    assert (count(70.55e9), count(8.03e9), count(3.41e6), count(12_300), count(950)) == \
+        ("70.55B", "8.03B", "3.41M", "12.3k", "950")
+    config = dict(LLAMA3_8B, hidden_size=256, intermediate_size=688, num_hidden_layers=4, num_attention_heads=4,
+                  num_key_value_heads=2, vocab_size=1000)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    assert main(["assess", str(tmp_path / "config.json"), "--card", "NVIDIA L4", "--gpus", "1", "--precision", "bf16",
+                 "--concurrency", "1"]) == 0
+    assert ", 3.41M parameters, 4 layers" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_the_goodput_column_says_what_its_0_and_at_sign_mean(tmp_path, capsys):
+    """Llama-3-8B on an L4: bf16's TPOT 81.7 ms is within a 100 ms SLO yet its goodput is 0 (the band's slow end is
+    not), and fp8's reads '0.407 @10': neither was explained."""
+    (tmp_path / "config.json").write_text(json.dumps(LLAMA3_8B))
+    assert main(["assess", str(tmp_path / "config.json"), "--card", "NVIDIA L4", "--gpus", "1", "--precision",
+                 "bf16,fp8", "--concurrency", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1].startswith("goodput req/s: the most requests a second with TTFT and TPOT p95 both "
+                                           "within the SLO, the timings taken at the slow end of their band; @N: ")

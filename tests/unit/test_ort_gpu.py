@@ -255,7 +255,7 @@ def test_tensorrt_asks_for_its_provider_then_cuda_then_the_cpu_with_each_precisi
 
 def test_tensorrt_refuses_in_one_line_what_it_cannot_profile_here(monkeypatch, embedding):
     backend = load_backend("tensorrt", fast_request())
-    refusals = [("fp32", torch.device("cpu"), "TensorRT is profiled on CUDA here, not cpu"),
+    refusals = [("fp32", torch.device("cpu"), "TensorRT is profiled on CUDA only, and this run is on cpu"),
                 ("bf16", GPU1, "TensorRT's bf16 is projected, not profiled here"),
                 ("fp8", GPU1, "TensorRT's fp8 is projected, not profiled here"),
                 ("int8_dynamic", GPU1, "does not serve int8_dynamic")]

@@ -50,7 +50,9 @@ MAX_SPREAD = 1.5
 MAX_RESIDUAL = 0.10
 MAX_CALIBRATION_BYTES = 4 * 1024 * 1024  # a calibration is a few KiB
 PER_LAYER_HOST = {"eager": True, "graphs": False}  # graphs replays one graph a step: no per-layer dispatch
-TOO_NOISY = "the repeats spread too wide"  # how a refusal that measuring again can cure begins (`refusal` knows it by this)
+# How the refusals that measuring again can cure begin (`refusal` knows them by this)
+TOO_NOISY = "the repeats spread too wide"
+NOISE_TRADED = "a host term came out negative"
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def fit_engine(engine: str, points: list[Point], bandwidth_gbs: float) -> Engine
         refused = (f"eta_memory came out {eta:.2f}, above 1: faster than the {bandwidth_gbs:g} GB/s it is a share of "
                    "(noise, or a bandwidth figure below what the device reaches)")
     elif host_step < 0 or host_layer < 0:
-        refused = (f"a host term came out negative ({host_step:.3g} ms a step, {host_layer:.3g} ms a layer): noise "
+        refused = (f"{NOISE_TRADED} ({host_step:.3g} ms a step, {host_layer:.3g} ms a layer): noise "
                    "traded between the terms")
     elif worst > MAX_RESIDUAL:
         refused = f"a point is {worst:.0%} off the fit (above {MAX_RESIDUAL:.0%}): the form does not describe this device"
@@ -112,7 +114,7 @@ def fit_engine(engine: str, points: list[Point], bandwidth_gbs: float) -> Engine
 def refusal(fit: EngineFit, controls: Controls) -> str | None:
     """Why the fit was refused (None: calibrated), with what to do in the front end's words: the file holds the
     reason alone, as the front end that reads it may not be the one that wrote it."""
-    if fit.refused is None or not fit.refused.startswith(TOO_NOISY):
+    if fit.refused is None or not fit.refused.startswith((TOO_NOISY, NOISE_TRADED)):
         return fit.refused
     return f"{fit.refused}; measure on a quieter machine or with more repeats ({controls.repeats})"
 

@@ -18,6 +18,7 @@ once a round, after a warm-up):
 
 from __future__ import annotations
 
+import logging
 import statistics
 import time
 import warnings
@@ -39,6 +40,12 @@ CPU_MEMORY_SHARE = 0.5  # of the memory available: the host is shared, and timin
 CUDA_MEMORY_SHARE = 0.8  # of the card's free memory: activations, the KV cache and CUDA graphs' pools beside it
 
 
+# Import-time log lines of libraries the model's modules pull in, which the measurement does not use and the reader
+# cannot act on: torchao's CUDA kernels (mxfp8, cutlass) that a CPU build of torch cannot load, and torch's pytree
+# deprecation warnings about torchao's enums. They printed between the progress lines.
+IMPORT_NOISE = ("torchao", "torch.utils._pytree")
+
+
 def require_hf() -> None:
     try:
         import torch  # noqa: F401
@@ -46,6 +53,8 @@ def require_hf() -> None:
     except ImportError as missing:
         raise UsageError(f"measuring a language model needs {missing.name}, which is not installed: "
                          "pip install -e .[hf]") from None
+    for name in IMPORT_NOISE:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
