@@ -22,6 +22,14 @@ def _h100_file(tmp_path, name="cal.json"):
     return write_calibration(cal, tmp_path / name)
 
 
+def _open_refused(view, c, qtbot, dialogs, path, text):
+    """Open a calibration file through the button, as a person would; the problem line it leaves."""
+    path.write_text(text)
+    dialogs.answers.append(path)
+    qtbot.mouseClick(c.open_button, Qt.MouseButton.LeftButton)
+    return view.problem.text()
+
+
 def _basis(view, card):
     from ui.llm_view import COLUMNS
 
@@ -42,11 +50,8 @@ def test_a_calibration_is_refused_applied_decided_with_and_cleared(window, qtbot
     mistral = dict(good, model=dict(good["model"], name="Mistral-7B", model_type="mistral"))
     for name, text, words in (("broken", "{", "not valid JSON"), ("cpu", on_cpu, "measured on a CPU"),
                               ("other", json.dumps(mistral), "was measured on Mistral-7B")):
-        path = tmp_path / f"{name}.json"
-        path.write_text(text)
-        dialogs.answers.append(path)
-        qtbot.mouseClick(c.open_button, Qt.MouseButton.LeftButton)
-        assert words in view.problem.text() and "\n" not in view.problem.text(), name
+        problem = _open_refused(view, c, qtbot, dialogs, tmp_path / f"{name}.json", text)
+        assert words in problem and "\n" not in problem, name
         assert c.applied is None and _basis(view, "NVIDIA H100 SXM")[0] == "published"
 
     dialogs.answers.append(tmp_path / "cal.json")
@@ -127,11 +132,8 @@ def test_the_tabs_refusals_name_its_own_controls_not_the_command_lines(window, q
     for name, text, words in (("noisy", json.dumps(noisy), "more repeats (Repeats)"),
                               ("broken", "{", "give a file written by Measure here…"),
                               ("other", json.dumps(other), "measure this model (Measure here…)")):
-        path = tmp_path / f"{name}.json"
-        path.write_text(text)
-        dialogs.answers.append(path)
-        qtbot.mouseClick(c.open_button, Qt.MouseButton.LeftButton)
-        assert words in view.problem.text() and "--" not in view.problem.text(), name
+        problem = _open_refused(view, c, qtbot, dialogs, tmp_path / f"{name}.json", text)
+        assert words in problem and "--" not in problem, name
     c._outcome(load_calibration(tmp_path / "noisy.json"), tmp_path / "noisy.json")  # as a noisy measurement ends
     assert "eager: NOT calibrated" in view.problem.text() and "more repeats (Repeats)" in view.problem.text()
     assert "--" not in view.problem.text()
