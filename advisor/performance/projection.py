@@ -228,8 +228,8 @@ def project(report: ProfileReport, variant: VariantResult, batch_size: int, card
     if why := not_on_card(serving, card) or serving.not_on(p, "cuda"):
         return Unfit(p, batch_size, why)
     for dtype in {spec.float_dtype, spec.linear_compute}:
-        if why := unsupported(card, dtype):
-            return Unfit(p, batch_size, why)
+        if why := unsupported(card, dtype):  # int4 weight-only "has no bf16" reads as a slip unless it says why bf16
+            return Unfit(p, batch_size, why if dtype == p else f"{p} computes in {dtype}: {why}")
     cells = measured_cells(variant)
     if not cells:
         return Unfit(p, batch_size, "no measured batch size to start from")

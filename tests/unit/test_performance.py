@@ -320,6 +320,11 @@ def test_project_command_prints_the_json_table(capsys):
                 "fits_memory", "basis", "regime"} <= set(row)
     t4_bf16 = [r for r in rows if r["card"] == "NVIDIA T4" and r["precision"] == "bf16"]
     assert all(r["p50_ms"] is None and "has no bf16" in r["detail"] for r in t4_bf16)
+    assert main(["project", str(ref), "--card", "NVIDIA T4", "--precision", "int4_weight_only", "--batch", "1",
+                 "--json"]) == 0
+    int4 = json.loads(capsys.readouterr().out)["projections"][0]
+    # a precision refused for the dtype it computes in says which (it read "has no bf16" for an int4 row)
+    assert int4["p50_ms"] is None and int4["detail"].startswith("int4_weight_only computes in bf16: NVIDIA T4")
     assert main(["project", str(ref), "--card", "H100"]) == 2
     assert "did you mean" in capsys.readouterr().err
 
