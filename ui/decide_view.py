@@ -40,7 +40,7 @@ from ui.workload_form import WorkloadForm, spin_box
 BANNER = {"keep": ("KEEP", "#2e7d4f"), "upgrade": ("UPGRADE", "#1f5fa8"), "cloud": ("CLOUD", "#7a4fb0"),
           "none": ("NO OPTION MEETS THE TARGET", "#a0304b")}
 RANKED = ["option", "engine", "precision", "batch", "devices", "p50 ms", "p95 ms at peak", "basis", "total EUR", "EUR / million",
-          "J / inference", "g CO2 / 1000", "break-even month"]
+          "J / inference", "g CO2e / 1000", "break-even month"]
 # What a reader compares first: the option (its card), how many, what it costs, whether it is fast enough.
 KEY_RANKED = ["option", "devices", "total EUR", "EUR / million", "p95 ms at peak", "precision", "engine", "batch"]
 EXCLUDED = ["why", "reason", "options excluded"]

@@ -158,7 +158,7 @@ def recommendation_text(rec) -> str:
         lines.append("")
         per_million = {"tokens": "EUR/M tok", "inferences": "EUR/M inf"}[rec.ranked[0].cost_per_million_unit]
         rows = [["#", "row", "action", "option", "devices", "engine", "precision", "batch", "p95 ms", "total EUR",
-                 "capex EUR", "EUR/month", "break-even", per_million, "J/inf", "gCO2/1k", "basis"]]
+                 "capex EUR", "EUR/month", "break-even", per_million, "J/inf", "gCO2e/1k", "basis"]]
         months = rec.workload.horizon_months
         shown = shortlist(rec, TABLE_ROWS)
         for row in shown.rows:

@@ -103,9 +103,9 @@ def build_context(report: ProfileReport | None, workload: Workload, catalog: Cat
     electricity = fact("electricity_price", country if catalog.fact("electricity_price", country) else "EU",
                        workload.electricity_eur_per_kwh, "electricity price, EUR/kWh", "--electricity-eur-kwh")
     if workload.carbon_g_per_kwh is not None:
-        carbon = fact("carbon", "", workload.carbon_g_per_kwh, "grid carbon, gCO2/kWh", "--carbon-g-kwh")
+        carbon = fact("carbon", "", workload.carbon_g_per_kwh, "grid carbon, gCO2e/kWh", "--carbon-g-kwh")
     else:
-        carbon = fact("carbon", (workload.country or "EU").upper(), None, "grid carbon, gCO2/kWh",
+        carbon = fact("carbon", (workload.country or "EU").upper(), None, "grid carbon, gCO2e/kWh",
                       "--carbon-g-kwh (or --country)")
     pue = fact("pue", "industry", workload.pue, "PUE on premise", "--pue")
     assumptions["horizon"] = f"{workload.horizon_months} months, {workload.hours_per_day:g} h a day"

@@ -80,7 +80,7 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
     if best.energy_per_inference_j is not None:
         scope = "idle time and PUE included" if best.action != "cloud" else "PUE included"
         reasons.append(f"Energy {number(best.energy_per_inference_j)} J per inference ({scope}), {number(best.co2_g_per_1000)} g "
-                       f"CO2 per 1000 inferences; power {best.energy_basis}.")
+                       f"CO2e per 1000 inferences; power {best.energy_basis}.")
     if len(options) > 1:
         reasons.append(_next_option(ctx, best, options[1]))
     if not best.cost_complete:

@@ -319,7 +319,7 @@ def test_old_energy_facts_a_verdict_uses_are_flagged_and_said_stale_where_used()
     workload = Workload(peak_rps=1, p95_ms=100)
     said = build_context(None, workload, replace(catalog, energy=fresh), task="generic").assumptions
     assert said["electricity price, EUR/kWh"].endswith("; STALE: give today's figure with --electricity-eur-kwh")
-    assert "STALE" in said["grid carbon, gCO2/kWh"] and "STALE" not in said["USD per EUR"]
+    assert "STALE" in said["grid carbon, gCO2e/kWh"] and "STALE" not in said["USD per EUR"]
     given = build_context(None, workload.model_copy(update={"electricity_eur_per_kwh": 0.15}), catalog, task="generic")
     assert given.assumptions["electricity price, EUR/kWh"] == "0.15 (given)"
     # a site in a country with its own price (energy.csv FR) uses it, not the EU average; elsewhere the EU's
