@@ -100,7 +100,8 @@ def add_workload_options(r: argparse.ArgumentParser) -> None:
     r.add_argument("--users-region", metavar="CODE",
                    help="where the users are (FR, DE, US-East...; profiles/catalog/rtt.csv): a cloud offer's network "
                         "round trip from there is added to each request (default: the preset's, else none counted)")
-    r.add_argument("--carbon-g-kwh", type=float, help="grid carbon intensity, gCO2e per kWh (CO2-equivalent, as the catalog gives it), overrides --country")
+    r.add_argument("--carbon-g-kwh", type=float,
+                   help="grid carbon intensity, gCO2e per kWh (CO2-equivalent, as the catalog gives it), overrides --country")
     r.add_argument("--pue", type=float, help="data-centre PUE on premise (default: industry average)")
     r.add_argument("--budget-eur", type=float, help="the most the whole horizon may cost")
     r.add_argument("--owned-card", help="hardware already paid for: profiled (the device the profile ran on; the "
