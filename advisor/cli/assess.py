@@ -89,8 +89,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
     if args.measure:
         return measure_command(args)
     if given := [option for option, value in (("--out", args.out), ("--reps", args.reps)) if value is not None]:
-        raise UsageError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with --measure "
-                         "(assess CONFIG --measure --out CAL.json)")
+        raise UsageError(f"{_options_go(given)} with --measure (assess CONFIG --measure --out CAL.json)")
     for value, option in ((args.prompt_tokens, "--prompt-tokens"), (args.output_tokens, "--output-tokens")):
         if not 1 <= value <= MAX_TOKENS:
             raise UsageError(f"{option}: {value} is out of range (1 to {MAX_TOKENS:,})")
@@ -172,6 +171,11 @@ def assess_text(arch, rows, request, show_all: bool = False) -> str:
     return "\n".join(head + ["", table(table_rows)] + tail)
 
 
+def _options_go(given: list[str]) -> str:
+    """"--out goes" or "--out and --reps go": the options given, as a sentence's subject."""
+    return f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'}"
+
+
 def applied_calibration(given: str | None, arch, engines: tuple[str, ...]):
     """--calibration's file, checked against the model and the engines asked (None without the option)."""
     if not given:
@@ -194,7 +198,7 @@ def measure_command(args: argparse.Namespace) -> int:
         raise UsageError("--measure makes a calibration; apply it afterwards: assess CONFIG --calibration CAL.json")
     if given := [option for option, value in (("--engine", args.engine), ("--card", args.card)) if value]:
         # measured as asked otherwise: eager whatever --engine named, and no word said
-        raise UsageError(f"{' and '.join(given)} {'go' if len(given) > 1 else 'goes'} with the projection, not "
+        raise UsageError(f"{_options_go(given)} with the projection, not "
                          "--measure, which times eager (and graphs on a CUDA GPU) on this machine: leave "
                          f"{'them' if len(given) > 1 else 'it'} out")
     reps = REPS if args.reps is None else args.reps
