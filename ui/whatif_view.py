@@ -27,9 +27,18 @@ from advisor.options import parse_batches
 from advisor.performance.whatif import what_if
 from advisor.report.format import number
 from advisor.schema.engines import card_engines
+from advisor.schema.engines import engine as engine_spec
 from ui.style import plain_label, problem_text
 
 COLUMNS = ["card", "precision", "batch", "p50 ms", "range ms", "items/s", "fits", "basis", "bound by"]
+
+
+def engines_tip() -> str:
+    """What each engine of the box is, from the registry: the box offers every engine projected onto cards."""
+    names = [f"{name}: {engine_spec(name).label}{'' if engine_spec(name).validated else ' (not validated)'}"
+             for name in card_engines()]
+    return ("the engine serving on the cards: " + "; ".join(names)
+            + ". A measured cell counts only for the engine it was measured with; the others are projected.")
 
 
 EMPTY_NOTE = "Open or run a profile to see it on every card. "
@@ -43,7 +52,7 @@ class WhatIfView(QWidget):
         self.report = None
         self.engine = QComboBox()
         self.engine.addItems(list(card_engines()))
-        self.engine.setToolTip("eager PyTorch, or compiled with CUDA graphs (torch.compile mode='reduce-overhead')")
+        self.engine.setToolTip(engines_tip())
         self.batches = QLineEdit()
         self.batches.setPlaceholderText("the measured batch sizes, or e.g. 1,8,32 or 1..64")
         self.refresh_button = QPushButton("Project")

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QDialog
 from advisor.documents.integrity import embedded_sha256, sha256_file
 from advisor.report.io import load_report
 from advisor.schema.devices import parse_listing
+from advisor.schema.engines import card_engines
+from advisor.schema.engines import engine as engine_spec
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 REFERENCE = Path(__file__).parents[2] / "profiles" / "reference"
@@ -251,6 +253,9 @@ def test_what_if_shows_every_card_measured_where_a_reference_exists_and_projecte
     path = REFERENCE / "vision-default-nvidia-h100-80gb-hbm3.json"
     assert window.open_report(path)
     view = window.whatif_view
+    offered = [view.engine.itemText(i) for i in range(view.engine.count())]
+    assert offered == list(card_engines())  # the tooltip names each engine the box offers, from the registry
+    assert all(f"{name}: {engine_spec(name).label}" in view.engine.toolTip() for name in offered)
     window.tabs.setCurrentWidget(view)  # shown: filled from the same table as 'gpu-advisor project'
     qtbot.waitUntil(lambda: view.table.rowCount() > 0)
     rows = [[view.table.item(r, c).text() for c in range(view.table.columnCount())] for r in range(view.table.rowCount())]
