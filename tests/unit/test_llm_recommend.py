@@ -91,6 +91,7 @@ def test_recommend_takes_a_config_on_the_command_line_and_refuses_a_serving_engi
     assert main(["recommend", str(V2), "--preset", "internal-tool", "--engine", "vllm"]) == 2
     err = capsys.readouterr().err
     assert "recommend CONFIG.json" in err and len(err.strip().splitlines()) == 1
+    assert err.strip().endswith("eager, compile, graphs, onnxruntime, tensorrt")  # TensorRT projects a profile (docs)
 
 
 def test_the_batch_generation_preset_sizes_a_night_of_long_prompts_with_no_spare():
