@@ -278,6 +278,27 @@ def test_an_onnx_file_is_a_model_with_its_inputs_read_from_it(tmp_path):
         load_model(ModelSpec(path=str(tmp_path / "broken.onnx")))
 
 
+@pytest.mark.skipif(not (HAS_ORT and HAS_OV), reason="pip install '.[onnx,openvino]'")
+def test_a_pt2_program_is_served_by_onnxruntime_and_openvino_in_fp32_and_int8(tmp_path):
+    """Issue 22's goal: a `.pt2` file profiles in ONNX Runtime and OpenVINO, fp32 and int8, against its fp32 outputs."""
+    from advisor.workloads.files import load_model
+    from tests.unit.test_loaders import Mlp
+
+    path = tmp_path / "mlp.pt2"
+    batch = torch.export.Dim("batch", min=1, max=64)
+    torch.manual_seed(0)
+    torch.export.save(torch.export.export(Mlp().eval(), (torch.randn(2, 8),), dynamic_shapes=({0: batch},)), str(path))
+    loaded = load_model(ModelSpec(path=str(path)))
+    args, kwargs = make_inputs(loaded.inputs, 3, 1)
+    reference = loaded.module(*args, **kwargs)
+    for name, precision in (("onnxruntime", "fp32"), ("onnxruntime", "int8_dynamic"), ("onnxruntime", "int8_static"),
+                            ("openvino", "fp32"), ("openvino", "int8_weight_only")):
+        backend = load_backend(name, fast_request())
+        out = backend.forward(backend.prepare(precision, loaded, CPU), args, kwargs)
+        assert out.shape == reference.shape, (name, precision)
+        assert torch.nn.functional.cosine_similarity(out.flatten(), reference.flatten(), dim=0) > 0.98, (name, precision)
+
+
 @pytest.mark.skipif(not HAS_ORT, reason="pip install '.[onnx]'")
 def test_an_onnx_file_profiled_says_its_work_is_not_counted_and_recommend_weighs_no_card_on_it(tmp_path):
     """ONNX Runtime runs an ONNX file as one opaque call: torch counted 0 FLOPs and 0 operators, recorded as a
