@@ -30,20 +30,19 @@ def comparability(reports: list[ProfileReport]) -> list[str]:
 
 def ratio_table(reports: list[ProfileReport]) -> tuple[list[str], list[list[str]]]:
     """Header and rows (plain text) of p50 and energy per cell, with each p50 as a ratio to report [1]."""
-    cells = sorted({(v.precision, b.batch_size) for r in reports for v in r.variants for b in v.batches})
     head = ["precision", "batch"]
     for i in range(1, len(reports) + 1):
         head += [f"[{i}] p50 ms"] + ([f"[{i}] / [1]"] if i > 1 else []) + [f"[{i}] J/item"]
     rows = []
-    for precision, batch in cells:
-        row = [precision, str(batch)]
-        base = _p50(reports[0], precision, batch)
+    for name, cell in _cells(reports):
+        row = [name, str(cell[2])]
+        base = _p50(reports[0], cell)
         for i, r in enumerate(reports, 1):
-            p50 = _p50(r, precision, batch)
+            p50 = _p50(r, cell)
             row.append(number(p50))
             if i > 1:
                 row.append("–" if p50 is None or base is None else ratio(p50 / base))
-            energy = _energy(r, precision, batch)
+            energy = _energy(r, cell)
             row.append("–" if energy is None else (f"~{number(energy[0])} (est.)" if energy[1] else number(energy[0])))
         rows.append(row)
     return head, rows
@@ -52,13 +51,24 @@ def ratio_table(reports: list[ProfileReport]) -> tuple[list[str], list[list[str]
 def common_p50(reports: list[ProfileReport]) -> list[tuple[str, int, list[float]]]:
     """The cells (precision, batch size) measured in every report, with each report's p50 in ms, in the ratio
     table's order: what a chart of the comparison can draw bar beside bar."""
-    cells = sorted({(v.precision, b.batch_size) for r in reports for v in r.variants for b in v.batches})
     out: list[tuple[str, int, list[float]]] = []
-    for precision, batch in cells:
-        p50s = [_p50(r, precision, batch) for r in reports]
+    for name, cell in _cells(reports):
+        p50s = [_p50(r, cell) for r in reports]
         if all(p is not None for p in p50s):
-            out.append((precision, batch, [p for p in p50s if p is not None]))
+            out.append((name, cell[2], [p for p in p50s if p is not None]))
     return out
+
+
+Cell = tuple[str, str, int]  # engine, precision, batch size
+
+
+def _cells(reports: list[ProfileReport]) -> list[tuple[str, Cell]]:
+    """Every (engine, precision, batch) measured in any report, named as a report names its rows: the precision, or
+    'openvino int8_weight_only' where the reports measured several engines (each engine's rows are its own)."""
+    cells = sorted({(v.engine, v.precision, b.batch_size) for r in reports for v in r.variants for b in v.batches})
+    several = len({engine for engine, _, _ in cells}) > 1
+    return [(f"{engine} {precision}" if several else precision, (engine, precision, batch))
+            for engine, precision, batch in cells]
 
 
 def ratio(value: float) -> str:
@@ -88,16 +98,17 @@ def render(reports: list[tuple[str, ProfileReport, str]], generated: datetime | 
             + "</body></html>")
 
 
-def _cell(report: ProfileReport, precision: str, batch: int):
-    variant = report.variant(precision)
+def _batch(report: ProfileReport, cell: Cell):
+    engine, precision, batch = cell
+    variant = report.variant(precision, engine)
     return next((b for b in variant.batches if b.batch_size == batch), None) if variant else None
 
 
-def _p50(report: ProfileReport, precision: str, batch: int) -> float | None:
-    cell = _cell(report, precision, batch)
-    return cell.latency.p50_ms if cell and cell.latency else None
+def _p50(report: ProfileReport, cell: Cell) -> float | None:
+    measured = _batch(report, cell)
+    return measured.latency.p50_ms if measured and measured.latency else None
 
 
-def _energy(report: ProfileReport, precision: str, batch: int):
-    cell = _cell(report, precision, batch)
-    return (cell.energy.energy_per_item_j, cell.energy.estimated) if cell and cell.energy else None
+def _energy(report: ProfileReport, cell: Cell):
+    measured = _batch(report, cell)
+    return (measured.energy.energy_per_item_j, measured.energy.estimated) if measured and measured.energy else None

@@ -224,3 +224,18 @@ def test_each_chart_prints_its_heading_at_its_top_and_bars_are_named_not_numbere
     assert not re.search(r'text-anchor="middle">[01]</text>', bars)  # no numbered x ticks among the names
     line = svg.line_chart("p50 latency against batch size", {"fp32": [(1, 2.0), (8, 3.0)]}, "batch size", "ms")
     assert 'font-weight="bold">P50 latency against batch size</text>' in line
+
+
+def test_compare_keeps_each_engines_rows_apart():
+    """A report of several engines compared: each engine's rows are their own (the table read the first engine's row
+    for every engine, so ONNX Runtime's and OpenVINO's measurements never showed)."""
+    from tests.unit.scenarios import scenario_report, with_engine_rows
+
+    first = with_engine_rows(scenario_report(), "onnxruntime", 0.5)
+    second = with_engine_rows(scenario_report(), "onnxruntime", 0.25)  # ONNX Runtime twice as fast again
+    head, rows = compare.ratio_table([first, second])
+    ratios = {(row[0], row[1]): row[head.index("[2] / [1]")] for row in rows}
+    names = {name for name, _ in ratios}
+    assert {"eager fp32", "onnxruntime fp32"} <= names and "fp32" not in names
+    assert all(ratios[key] == ("0.50x" if key[0].startswith("onnxruntime") else "1.00x") for key in ratios)
+    assert {name for name, _, _ in compare.common_p50([first, second])} == names
