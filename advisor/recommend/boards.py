@@ -25,12 +25,17 @@ def on_slower_board(offer: Offer, results: list[tuple[Card, Option | Exclusion]]
     failed = [(card, r) for card, r in results if isinstance(r, Exclusion)]
     if failed:
         card, exclusion = failed[0]
-        if len(failed) == len(results) and len({r.reason for _, r in failed}) == 1:
+        if len(failed) < len(results):
+            return exclusion.model_copy(update={"reason": f"{BOARD_NOTE} {offer.provider} ({names}): as the {card.name} "
+                                                          f"it cannot serve: {exclusion.reason}; {CONFIRM}"})
+        if len({r.reason for _, r in failed}) == 1:
             return exclusion  # the same reason on every board: the board does not matter
-        return exclusion.model_copy(update={"reason": f"{BOARD_NOTE} {offer.provider} ({names}): as the {card.name} "
-                                                      f"it cannot serve: {exclusion.reason}; {CONFIRM}"})
+        return exclusion.model_copy(update={"reason": f"none of the boards it may be ({names}) serves; as the "
+                                                      f"{card.name}: {exclusion.reason}"})
     options = [(card, r) for card, r in results if isinstance(r, Option)]
-    card, kept = max(options, key=lambda pair: (pair[1].total_cost_eur, pair[1].units, pair[1].p95_ms_at_peak))
+    # as many instances on each board: the one with less memory bandwidth is the slower
+    card, kept = max(options, key=lambda pair: (round(pair[1].total_cost_eur, 2), pair[1].units,
+                                                -(pair[0].memory_bandwidth_gbs or 0.0)))
     note = (f"{BOARD_NOTE} {offer.provider}: sized as the {card.name} (the slower of {names}); confirm it with the "
             f"provider; its energy and CO2e figures are the {card.name}'s")
     return kept.model_copy(update={"label": f"{kept.label} as {card.name}", "notes": [note, *kept.notes],

@@ -88,6 +88,8 @@ def test_a_language_model_rents_an_open_board_offer_sized_as_the_slower_board_an
     rec = _llm()
     ovh = next(o for o in rec.ranked if o.label.startswith("OVHcloud h100-380 "))
     assert ovh.label == f"OVHcloud h100-380 (FR/EU) as {ovh.card}" and ovh.card in (PCIE, SXM)
+    t1 = next(e for e in rec.excluded if e.label.startswith("OVHcloud t1-45 "))  # 16 GB: Llama-3-8B fits on neither
+    assert t1.category == "does_not_fit" and t1.reason.startswith("none of the boards it may be (NVIDIA V100 PCIe 16GB")
     other = SXM if ovh.card == PCIE else PCIE
     assert ovh.notes[0].startswith(f"board not named by OVHcloud: sized as the {ovh.card} (the slower of {PCIE} and "
                                    f"{SXM}); confirm it with the provider")
@@ -114,3 +116,10 @@ def test_the_costliest_board_is_kept_and_one_that_cannot_serve_excludes_the_offe
                           f"p95 target of 500 ms; {CONFIRM}")
     ruled = Exclusion(label=kept.label, category="data", reason="a US provider")
     assert on_slower_board(offer, [(pcie, ruled), (sxm, ruled)]) == ruled  # the board does not matter
+    full = Exclusion(label=kept.label, category="does_not_fit", reason="weights exceed its memory")
+    neither = on_slower_board(offer, [(sxm, full), (pcie, miss)])
+    assert isinstance(neither, Exclusion) and neither.reason == (f"none of the boards it may be ({SXM} and {PCIE}) serves; "
+                                                                 f"as the {SXM}: weights exceed its memory")
+    # as many instances on either board: the one with less memory bandwidth is named the slower
+    tie = on_slower_board(offer, [(sxm, kept), (pcie, kept)])
+    assert tie.label.endswith(f"as {PCIE}")
