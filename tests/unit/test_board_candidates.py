@@ -11,7 +11,7 @@ from advisor.catalog.catalog import bundled_catalog, load_catalog
 from advisor.catalog.table import CatalogError
 from advisor.catalog.view import filter_offers, offers_rows
 from advisor.performance.llm.architecture import architecture
-from advisor.recommend.boards import CONFIRM, on_slower_board
+from advisor.recommend.boards import CONFIRM, board_reasons, on_slower_board
 from advisor.recommend.llm import recommend_llm
 from advisor.recommend.schema import Exclusion
 from advisor.recommend.workload import load_preset
@@ -109,6 +109,8 @@ def test_the_costliest_board_is_kept_and_one_that_cannot_serve_excludes_the_offe
     chosen = on_slower_board(offer, [(sxm, kept), (pcie, dear)])
     assert chosen.total_cost_eur == dear.total_cost_eur and chosen.label.endswith(f"as {PCIE}")
     assert chosen.notes[0].startswith(f"board not named by OVHcloud: sized as the {PCIE} (the slower of {SXM} and {PCIE})")
+    assert board_reasons([chosen]) == [f"{chosen.label}: {chosen.notes[0]}."]  # the verdict says it of a best option
+    assert board_reasons([kept]) == []
     miss = Exclusion(label=kept.label, category="latency", reason="misses the p95 target of 500 ms")
     out = on_slower_board(offer, [(pcie, miss), (sxm, kept)])
     assert isinstance(out, Exclusion) and out.category == "latency"
@@ -123,3 +125,19 @@ def test_the_costliest_board_is_kept_and_one_that_cannot_serve_excludes_the_offe
     # as many instances on either board: the one with less memory bandwidth is named the slower
     tie = on_slower_board(offer, [(sxm, kept), (pcie, kept)])
     assert tie.label.endswith(f"as {PCIE}")
+
+
+def test_a_profile_rents_an_open_board_offer_sized_as_the_slower_board_too():
+    from advisor.devices.machine import Machine
+    from advisor.recommend.decide import recommend
+    from advisor.recommend.workload import Workload
+    from tests.unit.scenarios import scenario_report
+
+    report = scenario_report()
+    rec = recommend(report, Workload(peak_rps=5, avg_rps=2, p95_ms=1000, owned_card="none", sensitivity="public"),
+                    CATALOG, machine=Machine(report.environment.hostname, None))
+    ovh = next(o for o in rec.ranked if o.label.startswith("OVHcloud a100-180 "))
+    assert ovh.label == f"OVHcloud a100-180 (FR/EU) as {ovh.card}"
+    assert ovh.notes[0].startswith(f"board not named by OVHcloud: sized as the {ovh.card} (the slower of NVIDIA A100 "
+                                   "80GB PCIe and NVIDIA A100 80GB SXM)")
+    assert not any(e.category == "no_spec" for e in rec.excluded)
