@@ -11,7 +11,7 @@ from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Offer
 from advisor.recommend.schema import Exclusion, Option
 
-BOARD_NOTE = "board not named by"  # how a note about an assumed board begins (verdict_reasons finds it by this)
+BOARD_NOTE = "board not named by"  # how a note about an assumed board begins (board_reasons finds it by this)
 CONFIRM = "confirm the board with the provider and set card in your catalog folder"
 
 
