@@ -33,9 +33,10 @@ def on_slower_board(offer: Offer, results: list[tuple[Card, Option | Exclusion]]
         return exclusion.model_copy(update={"reason": f"none of the boards it may be ({names}) serves; as the "
                                                       f"{card.name}: {exclusion.reason}"})
     options = [(card, r) for card, r in results if isinstance(r, Option)]
-    # as many instances on each board: the one with less memory bandwidth is the slower
+    # as many instances on each board: the one with less memory bandwidth, then less bf16 compute, is the slower
     card, kept = max(options, key=lambda pair: (round(pair[1].total_cost_eur, 2), pair[1].units,
-                                                -(pair[0].memory_bandwidth_gbs or 0.0)))
+                                                -(pair[0].memory_bandwidth_gbs or 0.0),
+                                                -(pair[0].bf16_tflops_dense or 0.0)))
     note = (f"{BOARD_NOTE} {offer.provider}: sized as the {card.name} (the slower of {names}); confirm it with the "
             f"provider; its energy and CO2e figures are the {card.name}'s")
     return kept.model_copy(update={"label": f"{kept.label} as {card.name}", "notes": [note, *kept.notes],

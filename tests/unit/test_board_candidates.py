@@ -125,6 +125,8 @@ def test_the_costliest_board_is_kept_and_one_that_cannot_serve_excludes_the_offe
     # as many instances on either board: the one with less memory bandwidth is named the slower
     tie = on_slower_board(offer, [(sxm, kept), (pcie, kept)])
     assert tie.label.endswith(f"as {PCIE}")
+    h200 = [CATALOG.card("NVIDIA H200 SXM"), CATALOG.card("NVIDIA H200 NVL")]  # the same 4,800 GB/s: compute decides
+    assert on_slower_board(offer, [(card, kept) for card in h200]).label.endswith("as NVIDIA H200 NVL")
 
 
 def test_a_profile_rents_an_open_board_offer_sized_as_the_slower_board_too():
