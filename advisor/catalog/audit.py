@@ -26,7 +26,7 @@ VERDICT_FACTS = ("electricity_price", "carbon", "pue")  # what a verdict multipl
 class Finding:
     file: str
     row: str
-    kind: str  # stale, undated, doubtful, unmapped, estimate, missing, billing, scope, location, lifecycle
+    kind: str  # stale, undated, doubtful, unmapped, assumed, estimate, missing, billing, scope, location, lifecycle
     detail: str
 
     def as_json(self) -> dict:
@@ -77,7 +77,11 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
                                                                f"{(today - offer.price_date).days // 30} months old"))
         if offer.doubtful:
             found.append(Finding("offers.csv", label, "doubtful", offer.notes or "flagged doubtful"))
-        if offer.card is None and not offer.is_cpu:
+        if offer.card_candidates:
+            found.append(Finding("offers.csv", label, "assumed", f"'{offer.gpu_as_listed}' names no board: it may be "
+                                 f"the {' or the '.join(offer.card_candidates)}; sized as the slower of them in each "
+                                 "recommendation (set card in your catalog folder once the provider confirms it)"))
+        elif offer.card is None and not offer.is_cpu:
             found.append(Finding("offers.csv", label, "unmapped", offer.why_unmapped))
         if offer.billing_granularity == "unknown":
             found.append(Finding("offers.csv", label, "billing", "billing granularity not stated: costed as whole hours"))

@@ -73,6 +73,8 @@ class Offer(FiniteRecord):
     price_date_note: str | None = None
     unmapped_reason: str | None = Field(default=None, description="a GPU offer with no card: what the listing "
                                                                   "leaves open, or why no row of cards.csv fits")
+    card_candidates: list[str] = Field(default_factory=list, description="the listing names the chip, not the board: "
+                                       "the rows of cards.csv it may be (sized on the one that serves worst)")
 
     @field_validator("currency")
     @classmethod
@@ -82,6 +84,13 @@ class Offer(FiniteRecord):
         return value
 
     _extensions = field_validator("cpu_extensions", mode="before")(parse_extensions)
+
+    @field_validator("card_candidates", mode="before")
+    @classmethod
+    def _candidates(cls, value):
+        if value is None:
+            return []
+        return [c.strip() for c in value.split(";") if c.strip()] if isinstance(value, str) else value
 
     @field_validator("certifications", mode="before")
     @classmethod
@@ -105,7 +114,19 @@ class Offer(FiniteRecord):
         if self.unmapped_reason and (self.card or self.gpu_count == 0):
             raise ValueError("unmapped_reason says why a GPU offer has no card: remove it where card is given or "
                              "gpu_count is 0")
+        self._check_candidates()
         return self
+
+    def _check_candidates(self) -> None:
+        if not self.card_candidates:
+            return
+        if self.card or self.gpu_count == 0:
+            raise ValueError("card_candidates lists the boards a GPU offer may be when card is empty: empty one of "
+                             "card and card_candidates (a CPU instance has neither)")
+        if self.unmapped_reason:
+            raise ValueError("card_candidates maps the offer: empty unmapped_reason (put its sources in notes)")
+        if len(set(self.card_candidates)) < 2:
+            raise ValueError(f"card_candidates names one card ({self.card_candidates[0]!r}): put it in card instead")
 
     @property
     def is_cpu(self) -> bool:
@@ -115,8 +136,8 @@ class Offer(FiniteRecord):
     def why_unmapped(self) -> str:
         """Why this GPU offer cannot be projected: its listing is not mapped to a card, and the reason."""
         return (f"'{self.gpu_as_listed}' is not mapped to a card of cards.csv: "
-                + (self.unmapped_reason or "no reason given (map it in the card column, or say why not in "
-                                           "unmapped_reason)"))
+                + (self.unmapped_reason or "no reason given (map it in the card column, its possible boards in "
+                                           "card_candidates, or say why not in unmapped_reason)"))
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -158,6 +179,12 @@ class Catalog:
 
     def card(self, name: str) -> Card | None:
         return next((c for c in self.cards if c.name == name), None)
+
+    def offer_cards(self, offer: Offer) -> list[Card]:
+        """The cards a GPU offer may be: its card, else the boards its listing leaves open (card_candidates), each
+        to be sized (advisor/recommend/boards.py keeps the one that serves worst); empty: not mapped."""
+        names = [offer.card] if offer.card else offer.card_candidates
+        return [card for name in names if (card := self.card(name)) is not None]
 
     def find_card(self, reported_name: str) -> Card | None:
         """The card whose pattern matches the name the driver reports, if exactly one does."""
@@ -261,3 +288,7 @@ def _check_references(catalog: Catalog, where: str) -> None:
         if offer.card and offer.card not in names:
             raise CatalogError(f"{where}: offer {offer.provider} {offer.offer} names card {offer.card!r}, which is "
                                "not in cards.csv; add the card there or leave the card cell empty")
+        for name in offer.card_candidates:
+            if name not in names:
+                raise CatalogError(f"{where}: offer {offer.provider} {offer.offer} names {name!r} in card_candidates, "
+                                   "which is not in cards.csv; spell it as a row of cards.csv or add the card there")

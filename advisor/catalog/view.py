@@ -22,13 +22,14 @@ def filter_offers(catalog: Catalog, search: str | None = None, jurisdiction: str
                   certification: str | None = None, max_price_per_hour: float | None = None,
                   currency: str | None = None, card: str | None = None) -> list[Offer]:
     def keep(o: Offer) -> bool:
-        text = " ".join(filter(None, (o.provider, o.offer, o.card, o.gpu_as_listed, o.region, o.country))).lower()
+        text = " ".join(filter(None, (o.provider, o.offer, o.card, *o.card_candidates, o.gpu_as_listed, o.region,
+                                      o.country))).lower()
         return ((not search or search.lower() in text)
                 and (not jurisdiction or o.jurisdiction.upper() == jurisdiction.upper())
                 and (not certification or certification in o.certifications)
                 and (max_price_per_hour is None or o.price_per_hour <= max_price_per_hour)
                 and (not currency or o.currency == currency.upper())
-                and (not card or (o.card or "").lower() == card.lower()))
+                and (not card or card.lower() in {name.lower() for name in (o.card, *o.card_candidates) if name}))
     return [o for o in catalog.offers if keep(o)]
 
 
@@ -75,15 +76,25 @@ def offers_rows(offers: list[Offer], today: date | None = None) -> list[list[str
              "flags"]]
     for o in offer_order(offers):
         flags = [f for f, on in (("doubtful", o.doubtful), ("GPU only", o.price_scope == "gpu_only"),
-                                 ("no card spec", not o.card and not o.is_cpu)) if on]
+                                 ("no card spec", not o.card and not o.card_candidates and not o.is_cpu)) if on]
         provider_wide = o.certification_scope and "provider" in o.certification_scope
         certs = ", ".join(o.certifications) + (" (provider)" if provider_wide else "")
         region = o.region or o.country or "-"
-        what = o.card or (cpu_label(o) if o.is_cpu else o.gpu_as_listed)
+        what = o.card or (cpu_label(o) if o.is_cpu else boards_label(o) if o.card_candidates else o.gpu_as_listed)
         rows.append([o.provider, o.offer[:28], region if len(region) <= 24 else region[:21] + "...",
                      what, str(o.gpu_count), f"{o.price_per_hour:.2f} {o.currency}",
                      o.billing_granularity, o.jurisdiction, certs or "-", age(o.price_date, today), ", ".join(flags)])
     return rows
+
+
+def boards_label(o: Offer) -> str:
+    """'A100 80GB PCIe or SXM (sized as the slower)': the boards a listing leaves open, their shared words said once."""
+    words = [name.removeprefix("NVIDIA ").split() for name in o.card_candidates]
+    shared = 0
+    while all(len(w) > shared + 1 and w[shared] == words[0][shared] for w in words):
+        shared += 1
+    return (" ".join(words[0][:shared] + [" or ".join(" ".join(w[shared:]) for w in words)])
+            + " (sized as the slower)")
 
 
 def cpu_label(o: Offer) -> str:

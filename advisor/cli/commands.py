@@ -78,7 +78,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
                                     args.currency, args.card)
         data, text = [o.model_dump(mode="json") for o in offers], view.offers_table(offers)
         text += f"\n{len(offers)} of {len(catalog.offers)} offers; prices excl. VAT where stated; " \
-                "'no card spec': the listing is not mapped to a catalog card (cannot be projected)"
+                "'no card spec': the listing is not mapped to a catalog card (cannot be projected); " \
+                "'X or Y (sized as the slower)': the listing names the chip, not the board"
     print(json.dumps(data, indent=1) if args.json else text)
     return 0
 

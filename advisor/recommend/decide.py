@@ -13,6 +13,7 @@ from advisor.catalog.catalog import Catalog, Offer
 from advisor.devices.machine import Machine, this_machine
 from advisor.performance.cpu import CpuTarget
 from advisor.recommend import engine_choice, network, rules
+from advisor.recommend.boards import board_reasons, on_slower_board
 from advisor.recommend.context import Context, Device, RecommendError, build_context, owned_card
 from advisor.recommend.costs import Sized, buy_option, keep_option, rent_option
 from advisor.recommend.references import bundled_references, reference_for, reference_reports
@@ -89,14 +90,19 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             sizing_cache[key] = best_variant(served, device, variants)
         return sizing_cache[key]
 
-    def rent(device: Device, offer: Offer) -> None:
+    def rent(device: Device, offer: Offer) -> Option | Exclusion:
         """A cloud offer, sized within the target less the network round trip from the users."""
         trip = network.round_trip(workload, offer, catalog.round_trips)
         if far := network.too_far(device.label, workload, trip):
-            excluded.append(far)
-            return
+            return far
         served = network.serving(ctx, trip)
-        _add(network.mark(rent_option(served, device, sized(device, served), offer), trip), options, excluded)
+        return network.mark(rent_option(served, device, sized(device, served), offer), trip)
+
+    def rent_card(label: str, offer: Offer, card: Card) -> Option | Exclusion:
+        device = Device(label, card, _is_profiled_card(report, card, catalog))
+        if broken := rules.excluded(workload, "cloud", card, offer):
+            return Exclusion(label=label, category=broken[0], reason=broken[1])
+        return rent(device, offer)
 
     def allowed(device: Device, action: Action, offer: Offer | None = None) -> bool:
         if broken := rules.excluded(workload, action, device.card, offer):
@@ -106,7 +112,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     # The device already owned (a card, or the profiled CPU).
     owned = _owned_device(ctx, machine or this_machine())
     if owned is not None and allowed(owned, "keep"):
-        _add(network.on_site(keep_option(ctx, owned, sized(owned), workload.owned_count), workload), options, excluded)
+        add_result(network.on_site(keep_option(ctx, owned, sized(owned), workload.owned_count), workload), options, excluded)
     elif owned is None and report.device and report.device.kind == "cpu" and "owned" not in ctx.assumptions:
         ctx.assumptions["owned"] = "none (--owned-card none): this machine's CPU is not counted as owned"
     # Cards to buy, on premise.
@@ -117,14 +123,14 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         if card.price_usd is None:
             excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
             continue
-        _add(network.on_site(buy_option(ctx, device, sized(device)), workload), options, excluded)
+        add_result(network.on_site(buy_option(ctx, device, sized(device)), workload), options, excluded)
     # CPU servers to buy: copies of the machine profiled (advisor/performance/cpu.py).
     for server in catalog.servers:
         if server.platform == "cpu" and server.vcpus is not None:
             target = CpuTarget(server.vcpus, server.cpu_ghz, server.ram_gb, _listed(server.cpu_extensions))
             device = Device(f"buy {server.name}", None, False, cpu=target, server=server)
             if allowed(device, "upgrade"):
-                _add(network.on_site(buy_option(ctx, device, sized(device)), workload), options, excluded)
+                add_result(network.on_site(buy_option(ctx, device, sized(device)), workload), options, excluded)
     # Cloud offers.
     for offer in catalog.offers:
         label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or 'region not given'})"
@@ -133,18 +139,18 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
             device = Device(label, None, False, cpu=CpuTarget(offer.vcpus, offer.cpu_ghz, offer.ram_gb,
                                                          _listed(offer.cpu_extensions)))
             if allowed(device, "cloud", offer):
-                rent(device, offer)
+                add_result(rent(device, offer), options, excluded)
             continue
-        offered = catalog.card(offer.card) if offer.card else None
-        if offered is None:
+        cards = catalog.offer_cards(offer)
+        if not cards:
             if allowed(Device(label, None, False), "cloud", offer):
                 excluded.append(Exclusion(label=label, category="no_spec", reason=offer.why_unmapped))
             continue
-        device = Device(label, offered, _is_profiled_card(report, offered, catalog))
-        if allowed(device, "cloud", offer):
-            rent(device, offer)
+        sized_on = [(card, rent_card(label, offer, card)) for card in cards]
+        add_result(on_slower_board(offer, sized_on), options, excluded)
     rank(options, excluded, workload)
     verdict = make_verdict(ctx, options, excluded, variants)
+    verdict.reasons += board_reasons(options)
     if noise_reason:
         verdict.reasons.append(noise_reason)
     verdict.reasons += engine_reasons(ctx, options[0] if options else None)
@@ -166,7 +172,7 @@ def rank(options: list[Option], excluded: list[Exclusion], workload: Workload) -
     options.sort(key=rank_key)
 
 
-def _add(found: Option | Exclusion, options: list[Option], excluded: list[Exclusion]) -> None:
+def add_result(found: Option | Exclusion, options: list[Option], excluded: list[Exclusion]) -> None:
     if isinstance(found, Exclusion):
         excluded.append(found)
     else:

@@ -27,10 +27,11 @@ from advisor.performance.llm.interconnect import link
 from advisor.performance.llm.serving import Setup, engine_for, max_concurrency, memory_fit, timing, why_not
 from advisor.performance.projection import Performance
 from advisor.recommend import network, rules
+from advisor.recommend.boards import board_reasons, on_slower_board
 from advisor.recommend.capacity import MAX_UTILISATION, Sizing, size
 from advisor.recommend.context import Context, Device, RecommendError, build_context, owned_card
 from advisor.recommend.costs import Chosen, Sized, buy_option, keep_option, rent_option
-from advisor.recommend.decide import rank
+from advisor.recommend.decide import add_result, rank
 from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
 from advisor.recommend.verdict import make_verdict, network_clause, spare_phrase
 from advisor.recommend.workload import Workload
@@ -133,27 +134,23 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
         return found[key]
 
     def add(device: Device, action: Action, counts: tuple[int, ...], offer: Offer | None = None,
-            owned: int = 0) -> None:
+            owned: int = 0) -> Option | Exclusion:
+        """The option, or why there is none."""
         assert device.card is not None
         if broken := rules.excluded(workload, action, device.card, offer):
-            excluded.append(Exclusion(label=device.label, category=broken[0], reason=broken[1]))
-            return
+            return Exclusion(label=device.label, category=broken[0], reason=broken[1])
         if action == "upgrade" and device.card.price_usd is None:
-            excluded.append(Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog"))
-            return
+            return Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog")
         if not counts:
-            excluded.append(Exclusion(label=device.label, category="unsupported",
-                                      reason="no server or instance of it joins GPUs the way tensor parallelism needs"))
-            return
+            return Exclusion(label=device.label, category="unsupported",
+                             reason="no server or instance of it joins GPUs the way tensor parallelism needs")
         trip = network.round_trip(workload, offer, ctx.catalog.round_trips) if offer is not None else None
         if far := network.too_far(device.label, workload, trip):
-            excluded.append(far)
-            return
+            return far
         got = sized(device.card, counts, network.serving(ctx, trip).workload)
         if isinstance(got, str):
             category = "latency" if got.startswith("misses") else "does_not_fit"
-            excluded.append(network.short_of_target(Exclusion(label=device.label, category=category, reason=got), trip))
-            return
+            return network.short_of_target(Exclusion(label=device.label, category=category, reason=got), trip)
         candidate, set_aside = got
         result: Sized = Chosen(None, candidate.sizing, set_aside)
         if action == "keep":
@@ -165,20 +162,20 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
             option = rent_option(ctx, device, result, offer)
         option = network.mark(option, trip) if offer is not None else network.on_site(option, workload)
         if isinstance(option, Exclusion):
-            excluded.append(option)
-            return
+            return option
         option.notes[:0] = _serving_notes(candidate, workload)
-        options.append(option)
+        return option
 
     owned = _owned(ctx, workload)
     if owned is not None:
-        add(Device(f"keep {owned.name} (owned)", owned, False), "keep", _host_counts(owned, ctx), owned=workload.owned_count)
+        add_result(add(Device(f"keep {owned.name} (owned)", owned, False), "keep", _host_counts(owned, ctx),
+                       owned=workload.owned_count), options, excluded)
     for card in catalog.cards:
-        add(Device(f"buy {card.name}", card, False), "upgrade", _host_counts(card, ctx))
+        add_result(add(Device(f"buy {card.name}", card, False), "upgrade", _host_counts(card, ctx)), options, excluded)
     for offer in catalog.offers:
         label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or 'region not given'})"
-        offered = catalog.card(offer.card) if offer.card else None
-        if offer.is_cpu or offered is None:
+        cards = catalog.offer_cards(offer)
+        if offer.is_cpu or not cards:
             if broken := rules.excluded(workload, "cloud", None, offer):
                 excluded.append(Exclusion(label=label, category=broken[0], reason=broken[1]))
             elif offer.is_cpu:
@@ -188,7 +185,8 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
                 excluded.append(Exclusion(label=label, category="no_spec", reason=offer.why_unmapped))
             continue
         counts = tuple(t for t in GPU_COUNTS if t <= offer.gpu_count and offer.gpu_count % t == 0)
-        add(Device(label, offered, False), "cloud", counts, offer)
+        sized_on = [(card, add(Device(label, card, False), "cloud", counts, offer)) for card in cards]
+        add_result(on_slower_board(offer, sized_on), options, excluded)
     rank(options, excluded, workload)
     verdict = make_verdict(ctx, options, excluded, [], precision_advice=_precision_advice(options))
     if options:
@@ -202,6 +200,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
         chosen = catalog.card(best.card) if best.card else None
         if chosen is not None and (caveat := unchecked(chosen.vendor)):
             verdict.reasons.insert(1, f"The {chosen.name}'s figures are the least sure here: {caveat}.")
+    verdict.reasons += board_reasons(options)
     return Recommendation(report_id=config_id, model=arch.name, profiled_on="nothing: assessed from its configuration",
                           workload=workload, assumptions=ctx.assumptions, verdict=verdict, ranked=options,
                           excluded=excluded)

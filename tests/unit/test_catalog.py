@@ -229,7 +229,7 @@ def test_host_servers_load_and_a_user_quote_replaces_an_estimate(tmp_path):
         load_catalog(tmp_path)
 
 
-def test_the_audit_lists_stale_undated_doubtful_unmapped_and_estimated_rows(capsys):
+def test_the_audit_lists_stale_undated_doubtful_assumed_and_estimated_rows(capsys):
     from datetime import date
 
     from advisor.catalog.audit import audit
@@ -237,7 +237,7 @@ def test_the_audit_lists_stale_undated_doubtful_unmapped_and_estimated_rows(caps
 
     findings = audit(bundled_catalog(), today=date(2026, 11, 29))
     kinds = {f.kind for f in findings}
-    assert {"stale", "undated", "doubtful", "unmapped", "estimate"} <= kinds
+    assert {"stale", "undated", "doubtful", "assumed", "estimate"} <= kinds
     fx_stale = [f for f in findings if f.row == "fx USD_per_EUR" and f.kind == "stale"]
     assert not fx_stale  # the ECB rate of 2026-09-25, two months old
     assert all(f.file in ("cards.csv", "servers.csv", "offers.csv", "energy.csv") and f.detail for f in findings)
@@ -251,15 +251,15 @@ def test_the_audit_lists_stale_undated_doubtful_unmapped_and_estimated_rows(caps
     assert "findings:" in capsys.readouterr().out
 
 
-def test_every_offer_that_names_a_gpu_is_mapped_to_a_card_or_says_why_not(tmp_path, capsys):
+def test_every_offer_that_names_a_gpu_is_mapped_to_a_card_or_its_candidate_boards(tmp_path, capsys):
     from advisor.catalog.audit import audit
     catalog = bundled_catalog()
-    unmapped = [o for o in catalog.offers if o.card is None and not o.is_cpu]
-    assert unmapped and all(o.unmapped_reason for o in unmapped)
-    listed = {f.row: f.detail for f in audit(catalog) if f.kind == "unmapped"}
-    assert len(listed) == len({(o.provider, o.offer, o.region) for o in unmapped})
-    assert not any("no reason given" in d for d in listed.values())
-    assert "the listing names no form factor" in listed["OVHcloud h100-380 (FR/EU)"]
+    assert all(catalog.offer_cards(o) for o in catalog.offers if not o.is_cpu)
+    open_boards = [o for o in catalog.offers if o.card_candidates]
+    listed = {f.row: f.detail for f in audit(catalog) if f.kind == "assumed"}
+    assert len(listed) == len(open_boards) == 15
+    assert "the NVIDIA H100 PCIe or the NVIDIA H100 SXM; sized as the slower" in listed["OVHcloud h100-380 (FR/EU)"]
+    assert "the listing names no form factor" in next(o.notes for o in open_boards if o.offer == "h100-380")
     # a listing that says exactly which card is mapped to it: the A100 80GB PCIe has its row and its offers
     pcie = [o for o in catalog.offers if o.gpu_as_listed == "NVIDIA A100 80GB PCIe"]
     assert {o.provider for o in pcie} == {"Microsoft Azure", "RunPod"}
@@ -282,7 +282,7 @@ def test_every_offer_that_names_a_gpu_is_mapped_to_a_card_or_says_why_not(tmp_pa
     mine = [f for f in audit(load_catalog(tmp_path)) if f.row.startswith("Acme gpu-1")]
     assert [(f.kind, f.detail) for f in mine if f.kind == "unmapped"] == [
         ("unmapped", "'Mystery GPU 24GB' is not mapped to a card of cards.csv: no reason given (map it in the card "
-                     "column, or say why not in unmapped_reason)")]
+                     "column, its possible boards in card_candidates, or say why not in unmapped_reason)")]
     (tmp_path / "offers.csv").write_text("# as_of 2026-11-20\n" + header + "\n" + GOOD_OFFER + ",it is a secret\n")
     with pytest.raises(CatalogError, match="row 3 is not valid: .*unmapped_reason says why a GPU offer has no card"):
         load_catalog(tmp_path)
