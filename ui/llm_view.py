@@ -35,8 +35,9 @@ from advisor.performance.llm import work
 from advisor.performance.llm.calibration import basis_kind
 from advisor.performance.llm.engines import SERVING
 from advisor.report.format import count, number
+from ui.controls import APP
 from ui.dialogs import Dialogs
-from ui.llm_calibration import APP, Calibrations
+from ui.llm_calibration import Calibrations
 from ui.plots import log_axes, series_pen
 from ui.style import plain_label, problem_text
 from ui.tables import key_columns_first, read_only_table
@@ -110,7 +111,7 @@ class LlmView(QWidget):
         for button in (c.open_button, c.clear_button, c.measure_button):
             calibration.addWidget(button)
         form.addRow(calibration)
-        form.addRow(APP.repeats, c.repeats)
+        form.addRow(APP("--reps"), c.repeats)
         measuring = QHBoxLayout()
         measuring.addWidget(c.progress, 1)
         measuring.addWidget(c.cancel_button)
