@@ -25,7 +25,8 @@ class Controls:
         return f"{name} {value}" if self.flags or key not in self.names else f"{name} set to {shown or value}"
 
 
-# The command line's words where they are not a flag: the command that makes a calibration, and the profile's own
-# options (a recommendation points to what to profile again, which the app sets in another form than its own).
+# The command line's words where they are not a flag: the command that makes a calibration, the profile's own options
+# (a recommendation points to what to profile again, which the app sets in another form than the Decide tab's) and a
+# language model's engine (the app's Language model tab has its own).
 CLI = Controls({"measure": "gpu-advisor assess CONFIG --measure --out CAL.json", "profile --engine": "--engine",
-                "profile --batch": "gpu-advisor profile --batch", "profile --device": "--device"})
+                "profile --batch": "gpu-advisor profile --batch", "profile --device": "--device", "llm --engine": "--engine"})

@@ -13,6 +13,6 @@ APP = Controls({
     "--country": "Country", "--users-region": "Users' region", "--allow-marketplace": "consider marketplace offers",
     # the profile form (ui/profile_form.py)
     "profile --engine": "Engines", "profile --batch": "Batch sizes", "profile --device": "Device",
-    # the Language model tab's calibration (ui/llm_calibration.py)
-    "--reps": "Repeats", "measure": "Measure here…",
+    # the Language model tab (ui/llm_view.py) and its calibration (ui/llm_calibration.py)
+    "llm --engine": "Engine", "--reps": "Repeats", "measure": "Measure here…",
 }, flags=False)

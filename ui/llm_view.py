@@ -94,7 +94,7 @@ class LlmView(QWidget):
         self.engine.addItems(sorted(SERVING, key=lambda name: name != "vllm"))  # vllm first: how LLMs are served
         self.engine.setToolTip("vllm: a continuous-batching server (vLLM, SGLang, TGI); tensorrt: TensorRT-LLM; "
                                "graphs: torch.compile with CUDA graphs; eager: transformers' generate")
-        form.addRow("Engine", self.engine)
+        form.addRow(APP("llm --engine"), self.engine)
         self.assess_button = QPushButton("Assess")
         self.assess_button.clicked.connect(self.assess)
         self.decide_button = QPushButton("Decide…")

@@ -176,7 +176,7 @@ def for_model(cal: Calibration, a: Architecture, engines: tuple[str, ...], path:
         raise UsageError(f"calibration {path} calibrated no engine ({why})")
     if not set(usable) & set(engines):
         raise UsageError(f"calibration {path} calibrates {', '.join(usable)}, not the engine asked "
-                         f"({', '.join(engines)}): add --engine {usable[0]}")
+                         f"({', '.join(engines)}): add {controls('llm --engine', usable[0])}")
     return cal
 
 
