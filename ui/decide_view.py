@@ -187,7 +187,7 @@ class DecideView(QWidget):
             return
         lengths = {"prompt_tokens": prompt_tokens, "output_tokens": output_tokens, "engine": engine}
         if (inputs := self._inputs(lengths)) is not None:
-            self._submit(recommend_llm, arch, config_id, *inputs[:2], calibration)
+            self._submit(partial(recommend_llm, controls=APP), arch, config_id, *inputs[:2], calibration)
 
     def _inputs(self, update: dict | None = None):
         """The workload (the form's, with ``update``), the catalog and the reference profiles; None, with the problem
