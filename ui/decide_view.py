@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from html import escape
 
 import pyqtgraph as pg
@@ -32,6 +33,7 @@ from advisor.recommend.shortlist import shortlist
 from advisor.recommend.workload import Workload
 from advisor.report.format import number
 from advisor.schema.engines import engine as engine_spec
+from ui.controls import APP
 from ui.plots import log_axes
 from ui.style import plain_label
 from ui.tables import key_columns_first
@@ -173,7 +175,7 @@ class DecideView(QWidget):
         if self.report is None or self._future is not None:
             return
         if (inputs := self._inputs()) is not None:
-            self._submit(recommend, self.report, *inputs)
+            self._submit(partial(recommend, controls=APP), self.report, *inputs)
 
     def decide_config(self, arch, config_id: str, prompt_tokens: int, output_tokens: int, engine: str,
                       calibration=None) -> None:
@@ -185,7 +187,7 @@ class DecideView(QWidget):
             return
         lengths = {"prompt_tokens": prompt_tokens, "output_tokens": output_tokens, "engine": engine}
         if (inputs := self._inputs(lengths)) is not None:
-            self._submit(recommend_llm, arch, config_id, *inputs[:2], calibration)
+            self._submit(partial(recommend_llm, controls=APP), arch, config_id, *inputs[:2], calibration)
 
     def _inputs(self, update: dict | None = None):
         """The workload (the form's, with ``update``), the catalog and the reference profiles; None, with the problem
@@ -277,7 +279,7 @@ class DecideView(QWidget):
             return
         options = self.visible_options()
         chosen = self.recommendation.verdict.choice
-        shown = shortlist(self.recommendation, None, options)
+        shown = shortlist(self.recommendation, None, options, APP)
         if shown.rows:  # a language model's configuration is costed per million tokens, a profile per inference
             self.ranked.horizontalHeaderItem(RANKED.index("EUR / million")).setToolTip(
                 f"EUR per million {shown.rows[0].option.cost_per_million_unit}")

@@ -23,16 +23,16 @@ from PySide6.QtWidgets import QProgressBar, QPushButton, QSpinBox
 from advisor.errors import AdvisorError
 from advisor.files import check_writable, destination
 from advisor.performance.llm.architecture import config_file
-from advisor.performance.llm.calibration import Controls, for_model, load_calibration, refusal
+from advisor.performance.llm.calibration import for_model, load_calibration, refusal
 from advisor.performance.llm.measure import MAX_REPS, REPS
 from advisor.schema.llm_calibration import Calibration
 from ui.background import BackgroundJob, Post, Pump
+from ui.controls import APP
 from ui.style import plain_label
 
 PROGRESS = "measure: "  # the command line's progress lines on stderr (advisor/cli/assess.py measure_command)
 ROUND = re.compile(r"round (\d+) of (\d+)")
 ERROR = "gpu-advisor: error: "
-APP = Controls(repeats="Repeats", measure="Measure here…")  # the tab's words in the core's refusals (its widgets' names)
 
 
 class MeasureJob(BackgroundJob):
@@ -121,12 +121,12 @@ class Calibrations(QObject):
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Back to the published terms")
         self.clear_button.clicked.connect(self.clear)
-        self.measure_button = QPushButton(APP.measure)
+        self.measure_button = QPushButton(APP("measure"))
         self.measure_button.setToolTip("Build this model (2 and 4 layers, or its own depth and one less, two widths, "
                                        "seeded random weights) on this machine's GPU, or its CPU, time it and fit the "
                                        "decode terms (minutes; needs the hf extra)")
         self.measure_button.clicked.connect(lambda: self.measure())
-        self.repeats = QSpinBox()  # the form labels it APP.repeats
+        self.repeats = QSpinBox()  # the form labels it APP("--reps")
         self.repeats.setRange(2, MAX_REPS)
         self.repeats.setValue(REPS)
         self.repeats.setToolTip("How many rounds Measure here… times every model in: more rounds narrow the spread a "

@@ -35,8 +35,9 @@ from advisor.performance.llm import work
 from advisor.performance.llm.calibration import basis_kind
 from advisor.performance.llm.engines import SERVING
 from advisor.report.format import count, number
+from ui.controls import APP
 from ui.dialogs import Dialogs
-from ui.llm_calibration import APP, Calibrations
+from ui.llm_calibration import Calibrations
 from ui.plots import log_axes, series_pen
 from ui.style import plain_label, problem_text
 from ui.tables import key_columns_first, read_only_table
@@ -93,7 +94,7 @@ class LlmView(QWidget):
         self.engine.addItems(sorted(SERVING, key=lambda name: name != "vllm"))  # vllm first: how LLMs are served
         self.engine.setToolTip("vllm: a continuous-batching server (vLLM, SGLang, TGI); tensorrt: TensorRT-LLM; "
                                "graphs: torch.compile with CUDA graphs; eager: transformers' generate")
-        form.addRow("Engine", self.engine)
+        form.addRow(APP("llm --engine"), self.engine)
         self.assess_button = QPushButton("Assess")
         self.assess_button.clicked.connect(self.assess)
         self.decide_button = QPushButton("Decide…")
@@ -110,7 +111,7 @@ class LlmView(QWidget):
         for button in (c.open_button, c.clear_button, c.measure_button):
             calibration.addWidget(button)
         form.addRow(calibration)
-        form.addRow(APP.repeats, c.repeats)
+        form.addRow(APP("--reps"), c.repeats)
         measuring = QHBoxLayout()
         measuring.addWidget(c.progress, 1)
         measuring.addWidget(c.cancel_button)

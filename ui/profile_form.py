@@ -31,6 +31,7 @@ from advisor.schema.engines import engine as engine_spec
 from advisor.schema.engines import none_profiled_on, profiled_engines
 from advisor.schema.precisions import spec as precision_spec
 from advisor.schema.request import ALL_PRECISIONS, BUILTIN_NAMES, DEFAULT_PRECISIONS, ModelSpec, ProfileRequest
+from ui.controls import APP
 from ui.dialogs import Dialogs
 from ui.machine import describe
 from ui.style import plain_label, problem_color, problem_text
@@ -79,7 +80,7 @@ class ProfileForm(QWidget):
         self.device.addItems(["auto", "cpu", "cuda:0"])
         self.device.setCurrentText(_DEFAULTS.device)
         self.device.currentTextChanged.connect(self._device_changed)
-        form.addRow("Device", self.device)
+        form.addRow(APP("profile --device"), self.device)
         precisions = QGridLayout()
         self.precision_boxes: dict[str, QCheckBox] = {}
         for i, name in enumerate(ALL_PRECISIONS):
@@ -92,7 +93,7 @@ class ProfileForm(QWidget):
         self.batches = QLineEdit(",".join(map(str, _DEFAULTS.batch_sizes)))
         self.batches.setPlaceholderText("1,8,32 or 1..64")
         self.batches.textChanged.connect(self.validate)
-        form.addRow("Batch sizes", self.batches)
+        form.addRow(APP("profile --batch"), self.batches)
         engines = QGridLayout()
         self.engine_boxes: dict[str, QCheckBox] = {}
         for i, name in enumerate(profiled_engines()):
@@ -107,7 +108,7 @@ class ProfileForm(QWidget):
             box.toggled.connect(lambda _checked: self._device_changed(self.device.currentText()))
             self.engine_boxes[name] = box
             engines.addWidget(box, i // 2, i % 2)  # two columns, as the precisions: a third widened the form
-        form.addRow("Engines", engines)
+        form.addRow(APP("profile --engine"), engines)
         self.budget = QDoubleSpinBox()
         self.budget.setRange(1, 3600)
         self.budget.setValue(_DEFAULTS.budget_s)

@@ -12,6 +12,7 @@ from advisor.recommend.rules import LEVELS
 from advisor.recommend.workload import Workload, load_preset, preset_names
 from advisor.schema.engines import card_engines
 from advisor.schema.engines import engine as engine_spec
+from ui.controls import APP
 
 NO_REGION = "not given"  # the users' region left out: no network round trip counted
 # The availability box's entries and the workload's redundancy each stands for (None: by the service hours).
@@ -55,12 +56,12 @@ class WorkloadForm(QGroupBox):
         self.redundancy.addItems(list(REDUNDANCY))
         self.redundancy.setToolTip("N+1 costs one spare (a card on premise, an instance rented) so that one failure "
                                    "still holds the target; by default for a service run 24 h a day")
-        form.addRow("Availability", self.redundancy)
+        form.addRow(APP("--redundancy"), self.redundancy)
         self.batching = QCheckBox("requests may be batched")
         self.batching.setChecked(True)
         form.addRow("", self.batching)
         self.engine = self._engine_box()
-        form.addRow("Engine on cards", self.engine)
+        form.addRow(APP("--engine"), self.engine)
         self.sensitivity = QComboBox()
         self.sensitivity.addItems(list(LEVELS))
         form.addRow("Data sensitivity", self.sensitivity)
@@ -68,7 +69,7 @@ class WorkloadForm(QGroupBox):
         self.datacenter.setToolTip("leave out workstation and consumer cards cooled by their own fan (RTX A-series, "
                                    "RTX Ada, GeForce): rack servers are made for passively cooled cards")
         form.addRow("", self.datacenter)
-        self.marketplace = QCheckBox("consider marketplace offers")
+        self.marketplace = QCheckBox(APP("--allow-marketplace"))
         self.marketplace.setToolTip("public data only: third parties' machines rented through a marketplace, with no "
                                     "data-centre SLA (left out by default)")
         form.addRow("", self.marketplace)
@@ -82,25 +83,25 @@ class WorkloadForm(QGroupBox):
             box.setRange(0, 1_000_000)
             box.setSpecialValueText("as profiled")
             box.setToolTip(f"language models: tokens in a request's {what} (sized with continuous batching)")
-        form.addRow("Prompt tokens", self.prompt_tokens)
-        form.addRow("Reply tokens", self.output_tokens)
+        form.addRow(APP("--prompt-tokens"), self.prompt_tokens)
+        form.addRow(APP("--output-tokens"), self.output_tokens)
         self.budget = spin_box(0, 1e9, 0, " EUR (0: none)")
         form.addRow("Budget", self.budget)
         self.owned = QComboBox()
         self.owned.setToolTip("hardware already paid for: 'profiled' is the device the profile ran on; "
                               "'none' if it will not serve")
-        form.addRow("Owned hardware", self.owned)
+        form.addRow(APP("--owned-card"), self.owned)
         self.owned_count = QSpinBox()
         self.owned_count.setRange(1, 1000)
-        form.addRow("How many", self.owned_count)
+        form.addRow(APP("--owned-count"), self.owned_count)
         self.country = QLineEdit()
         self.country.setPlaceholderText("ISO code for grid carbon and electricity price, e.g. FR (empty: EU average)")
-        form.addRow("Country", self.country)
+        form.addRow(APP("--country"), self.country)
         self.users_region = QComboBox()
         self.users_region.addItems([NO_REGION] + round_trip_table().users_codes)  # the catalog's: set_catalog
         self.users_region.setToolTip("where the users are: a cloud offer's measured network round trip from there "
                                      "(profiles/catalog/rtt.csv) is added to each request; 'not given': none counted")
-        form.addRow("Users' region", self.users_region)
+        form.addRow(APP("--users-region"), self.users_region)
 
     @staticmethod
     def _engine_box() -> QComboBox:

@@ -9,6 +9,7 @@ calendar years before this one, since their periods are years or half-years ("H2
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import asdict, dataclass
 from datetime import date
 
@@ -20,6 +21,10 @@ CARD_STALE_DAYS = 365
 FX_STALE_DAYS = 92
 FACT_STALE_YEARS = 2  # Eurostat publishes electricity prices twice a year, grid carbon figures come yearly
 VERDICT_FACTS = ("electricity_price", "carbon", "pue")  # what a verdict multiplies its energy by
+# The text listing fits a 100-column terminal: a finding's detail runs to a few hundred characters, so it is wrapped
+# under its row rather than padded into a last column no terminal shows whole.
+TEXT_WIDTH = 100
+DETAIL_INDENT = "    "
 
 
 @dataclass
@@ -114,4 +119,17 @@ def audit(catalog: Catalog, today: date | None = None) -> list[Finding]:
             found.append(Finding("energy.csv", "fx USD_per_EUR", "stale", f"exchange rate {fx.value:g} of {fx.period}: "
                                                                           "give --usd-per-eur or update energy.csv"))
     return found
+
+
+def findings_text(findings: list[Finding], width: int = TEXT_WIDTH) -> str:
+    """The findings as a table of file, row and finding, each row's detail in full, wrapped and indented under it."""
+    from advisor.catalog.view import table
+
+    heads = table([["file", "row", "finding"]] + [[f.file, f.row, f.kind] for f in findings]).splitlines()
+    lines = heads[:2]
+    for head, f in zip(heads[2:], findings):
+        lines.append(head)
+        lines += textwrap.wrap(f.detail, width, initial_indent=DETAIL_INDENT, subsequent_indent=DETAIL_INDENT,
+                               break_on_hyphens=False)
+    return "\n".join(lines)
 

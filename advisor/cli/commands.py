@@ -46,7 +46,9 @@ def cmd_catalog(args: argparse.Namespace) -> int:
               f"as_of {trips.as_of or 'none'}; with MANIFEST.json and SHA256SUMS)")
         return 0
     if args.what == "audit":
-        from advisor.catalog.audit import audit
+        import textwrap
+
+        from advisor.catalog.audit import TEXT_WIDTH, audit, findings_text
 
         findings = audit(catalog)
         if args.json:
@@ -55,11 +57,10 @@ def cmd_catalog(args: argparse.Namespace) -> int:
         counts: dict[str, int] = {}
         for f in findings:
             counts[f.kind] = counts.get(f.kind, 0) + 1
-        # the detail in full (the last column is not padded): a reason cut short says nothing
-        rows = [["file", "row", "finding", "detail"]] + [[f.file, f.row[:48], f.kind, f.detail] for f in findings]
-        print(view.table(rows))
-        print(f"{len(findings)} findings: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-              + ". Check these before relying on a verdict that uses them; correct them in your catalog folder.")
+        print(findings_text(findings))
+        print(textwrap.fill(f"{len(findings)} findings: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+                            + ". Check these before relying on a verdict that uses them; correct them in your catalog "
+                            "folder.", TEXT_WIDTH))
         return 0
     if args.what == "validate":
         where = ", ".join(f"{name} ({src})" for name, src in catalog.sources.items())

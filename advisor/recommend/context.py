@@ -8,6 +8,7 @@ from advisor.catalog.audit import audit
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog
 from advisor.catalog.servers import Server
+from advisor.controls import CLI, Controls
 from advisor.errors import AdvisorError
 from advisor.performance.cpu import CpuTarget
 from advisor.recommend.workload import Workload
@@ -35,6 +36,7 @@ class Context:
     rows_set_aside: dict[tuple[str, str], str] = field(default_factory=dict)
     # the engines projected onto cards without a measurement (advisor/recommend/engine_choice.py)
     engines: tuple[str, ...] = ("eager",)
+    controls: Controls = CLI  # the front end's names for the controls its sentences point to
 
     @property
     def profile(self) -> ProfileReport:
@@ -80,8 +82,10 @@ def owned_card(catalog: Catalog, name: str) -> Card:
     return card
 
 
-def build_context(report: ProfileReport | None, workload: Workload, catalog: Catalog, task: str | None = None) -> Context:
-    """``task``: the model's, where there is no report (a configuration)."""
+def build_context(report: ProfileReport | None, workload: Workload, catalog: Catalog, task: str | None = None,
+                  controls: Controls = CLI) -> Context:
+    """``task``: the model's, where there is no report (a configuration). ``controls``: the front end's names for the
+    controls the sentences point to."""
     assumptions: dict[str, str] = {}
     stale = {f.row for f in audit(catalog) if f.kind == "stale" and f.file == "energy.csv"}
 
@@ -106,7 +110,7 @@ def build_context(report: ProfileReport | None, workload: Workload, catalog: Cat
         carbon = fact("carbon", "", workload.carbon_g_per_kwh, "grid carbon, gCO2e/kWh", "--carbon-g-kwh")
     else:
         carbon = fact("carbon", (workload.country or "EU").upper(), None, "grid carbon, gCO2e/kWh",
-                      "--carbon-g-kwh (or --country)")
+                      f"--carbon-g-kwh (or {controls('--country')})")
     pue = fact("pue", "industry", workload.pue, "PUE on premise", "--pue")
     assumptions["horizon"] = f"{workload.horizon_months} months, {workload.hours_per_day:g} h a day"
     assumptions["purchases"] = (f"resold at the end of the horizon for {workload.resale_fraction():.0%} of the price "
@@ -124,11 +128,12 @@ def build_context(report: ProfileReport | None, workload: Workload, catalog: Cat
         ("N+1" + (" (the default for a service run 24 h a day)" if workload.redundancy is None else "")
          + ": one spare, so that one failure still holds the target: on premise one card more than the load needs "
            "(a language model's replica: its GPUs), bought and powered idle, or one CPU server more; rented, one "
-           "instance more, billed like the others (--redundancy none: no spare)")
+           f"instance more, billed like the others ({controls('--redundancy', 'none')}: no spare)")
         if workload.spare else
         ("none" + (" (the default for a service not run 24 h a day)" if workload.redundancy is None else "")
-         + ": no spare; one failure loses its capacity until it is repaired or replaced (--redundancy n+1 costs one)"))
+         + ": no spare; one failure loses its capacity until it is repaired or replaced "
+           f"({controls('--redundancy', 'n+1', 'N+1')} costs one)"))
     assumptions["idle power"] = (f"{workload.idle_power_fraction:.0%} of TDP where not measured (an assumption, "
                                  "not a measurement)")
     assumptions["catalog"] = ", ".join(f"{name} as of {day}" for name, day in catalog.as_of.items())
-    return Context(report, workload, catalog, usd, electricity, carbon, pue, assumptions)
+    return Context(report, workload, catalog, usd, electricity, carbon, pue, assumptions, controls=controls)

@@ -166,7 +166,7 @@ def keep_option(ctx: Context, device: Device, sized: Sized, owned_count: int) ->
                 reason=f"needs {units} to hold the peak" + (f" and {spare} spare (N+1)" if spare else "")
                 + f", you own {owned_count}"
                 + (" and the catalog has no price to buy more" if device.card else "")
-                + ("" if short else "; --redundancy none keeps it without a spare"),
+                + ("" if short else f"; {ctx.controls('--redundancy', 'none')} keeps it without a spare"),
                 best_p95_ms=load.sizing.p95_ms if short else None,
             )
         more = Device(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog, Offer
+from advisor.controls import CLI, Controls
 from advisor.devices.machine import Machine, this_machine
 from advisor.performance.cpu import CpuTarget
 from advisor.recommend import engine_choice, network, rules
@@ -49,9 +50,11 @@ def _settled(ctx: Context, variants: list[VariantResult]) -> tuple[list[VariantR
 
 
 def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
-              references: list[ProfileReport] | None = None, machine: Machine | None = None) -> Recommendation:
+              references: list[ProfileReport] | None = None, machine: Machine | None = None,
+              controls: Controls = CLI) -> Recommendation:
     """``references``: profiles measured on other cards (default: the bundled ones). ``machine``: the one this
-    runs on (default: read here), which decides whether the device profiled is the user's own."""
+    runs on (default: read here), which decides whether the device profiled is the user's own. ``controls``: the
+    front end's names for the controls the verdict points to (advisor/controls.py)."""
     usable = report.timed()
     if not usable:
         raise RecommendError("the report has no variant with a measured latency (all unsupported, failed or out of "
@@ -61,10 +64,10 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
                              "(gpu-advisor recommend CONFIG.json); a profile is projected onto cards for "
                              f"{', '.join(card_engines())}")
     workload = network.users_in(workload, catalog)
-    ctx = build_context(report, workload, catalog)
-    ctx.engines, not_weighed = engine_choice.weighed_engines(report, workload.engine)
-    ctx.assumptions["engine"] = engine_choice.assumption(ctx.engines, not_weighed, workload.engine)
-    ctx.assumptions["network"] = network.assumption(workload, catalog)
+    ctx = build_context(report, workload, catalog, controls=controls)
+    ctx.engines, not_weighed = engine_choice.weighed_engines(report, workload.engine, controls)
+    ctx.assumptions["engine"] = engine_choice.assumption(ctx.engines, not_weighed, workload.engine, controls)
+    ctx.assumptions["network"] = network.assumption(workload, catalog, controls)
     llm = report.model if report.model and report.model.new_tokens else None
     if (workload.prompt_tokens or workload.output_tokens) and not llm:
         task = report.model.task if report.model else "unknown"
@@ -72,8 +75,8 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
                              f"{'an' if task[:1] in 'aeiou' else 'a'} {task} model: leave them out")
     if llm and not (workload.prompt_tokens or workload.output_tokens):
         ctx.assumptions["requests"] = (f"a request is one profiled generation ({llm.seq_len} prompt tokens, "
-                                       f"{llm.new_tokens} new): give --prompt-tokens and --output-tokens for "
-                                       "your replies")
+                                       f"{llm.new_tokens} new): give {controls('--prompt-tokens')} and "
+                                       f"{controls('--output-tokens')} for your replies")
     refs = reference_reports() if references is None else references
     options: list[Option] = []
     excluded: list[Exclusion] = []
@@ -105,7 +108,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
         return rent(device, offer)
 
     def allowed(device: Device, action: Action, offer: Offer | None = None) -> bool:
-        if broken := rules.excluded(workload, action, device.card, offer):
+        if broken := rules.excluded(workload, action, device.card, offer, controls):
             excluded.append(Exclusion(label=device.label, category=broken[0], reason=broken[1]))
         return broken is None
 
@@ -114,7 +117,7 @@ def recommend(report: ProfileReport, workload: Workload, catalog: Catalog,
     if owned is not None and allowed(owned, "keep"):
         add_result(network.on_site(keep_option(ctx, owned, sized(owned), workload.owned_count), workload), options, excluded)
     elif owned is None and report.device and report.device.kind == "cpu" and "owned" not in ctx.assumptions:
-        ctx.assumptions["owned"] = "none (--owned-card none): this machine's CPU is not counted as owned"
+        ctx.assumptions["owned"] = f"none ({controls('--owned-card', 'none')}): this machine's CPU is not counted as owned"
     # Cards to buy, on premise.
     for card in catalog.cards:
         device = Device(f"buy {card.name}", card, _is_profiled_card(report, card, catalog))
@@ -205,6 +208,7 @@ def _owned_device(ctx: Context, machine: Machine) -> Device | None:
     this machine is not a virtual machine or cloud instance."""
     owned = ctx.workload.owned_card
     report = ctx.profile
+    control = ctx.controls
     if owned is None or owned.lower() == "none":
         return None
     if owned.lower() == "profiled":
@@ -213,22 +217,22 @@ def _owned_device(ctx: Context, machine: Machine) -> Device | None:
         if why := _not_owned_here(report, machine):
             what = "this machine's CPU" if report.device.kind == "cpu" else f"the {report.device.name}"
             ctx.assumptions["owned"] = (f"none: {what}, the device profiled, is not counted as owned, {why} (name what "
-                                        "you own with --owned-card)")
+                                        f"you own with {control('--owned-card')})")
             return None
         if report.device.kind == "cpu":
             ctx.assumptions["owned"] = ("this machine's CPU, the device profiled, on this machine and not virtual "
-                                        "(--owned-card none if it will not serve, or name the hardware you own)")
+                                        f"({control('--owned-card', 'none')} if it will not serve, or name the hardware you own)")
             return Device("keep this machine's CPU (owned)", None, True)
         card = ctx.catalog.find_card(report.device.name)
         if card is None:
             ctx.assumptions["owned"] = f"none: the profiled {report.device.name} is not in the catalog"
             return None
         ctx.assumptions["owned"] = (f"{ctx.workload.owned_count} x {card.name}, the card profiled on this machine, "
-                                    "not virtual (--owned-card none if not)")
+                                    f"not virtual ({control('--owned-card', 'none')} if not)")
         return Device(f"keep {card.name} (owned)", card, True)
     if owned.lower() == "cpu":
         if not report.device or report.device.kind != "cpu":
-            raise RecommendError("--owned-card cpu needs a profile measured on the CPU (this one ran on "
+            raise RecommendError(f"{control('--owned-card', 'cpu')} needs a profile measured on the CPU (this one ran on "
                                  f"{report.device.name if report.device else 'an unknown device'})")
         return Device("keep this machine's CPU (owned)", None, True)
     card = owned_card(ctx.catalog, owned)

@@ -18,6 +18,7 @@ from pathlib import Path
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Catalog, Offer
 from advisor.catalog.servers import most_slots
+from advisor.controls import CLI, Controls
 from advisor.files import read_bytes
 from advisor.performance.llm import work
 from advisor.performance.llm.architecture import Architecture, config_file
@@ -77,15 +78,17 @@ def config_identity(path: Path) -> str:
 
 
 def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalog: Catalog,
-                  calibration: Calibration | None = None) -> Recommendation:
+                  calibration: Calibration | None = None, controls: Controls = CLI) -> Recommendation:
     """Keep, buy or rent for a language model known by its configuration alone; a calibration (checked against it by
-    calibration.for_model) replaces its engine's terms where they apply."""
+    calibration.for_model) replaces its engine's terms where they apply. ``controls``: the front end's names for the
+    controls its sentences point to (advisor/controls.py)."""
     if not workload.prompt_tokens or not workload.output_tokens:
-        raise RecommendError("a language model's configuration is sized by its requests: give --prompt-tokens and "
-                             "--output-tokens (the chatbot-24x7 preset has both)")
+        raise RecommendError(f"a language model's configuration is sized by its requests: give {controls('--prompt-tokens')} "
+                             f"and {controls('--output-tokens')} (the chatbot-24x7 preset has both)")
     prompt, output = workload.prompt_tokens, workload.output_tokens
     if output < 2:
-        raise RecommendError("--output-tokens must be at least 2 (a reply of one token has no time per output token)")
+        raise RecommendError(f"{controls('--output-tokens')} must be at least 2 (a reply of one token has no time per "
+                             "output token)")
     if arch.max_context and prompt + output > arch.max_context:
         raise RecommendError(f"{arch.name}: a prompt of {prompt} and a reply of {output} "
                              f"tokens exceed its context of {arch.max_context:,} tokens")
@@ -96,14 +99,14 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
         workload = workload.model_copy(update={"engine": DEFAULT_ENGINE})
     engine = engine_for(workload.engine)
     workload = network.users_in(workload, catalog)
-    ctx = build_context(None, workload, catalog, task="llm")
+    ctx = build_context(None, workload, catalog, task="llm", controls=controls)
     params = work.parameters(arch)
     ctx.assumptions["model"] = (f"{arch.name}: {arch.model_type}, {params.total / 1e9:.1f} B parameters"
                                 + (f" ({params.active_per_token / 1e9:.1f} B active a token)" if arch.moe else "")
                                 + f", {arch.layers} layers, {arch.attention}; assessed from its configuration, "
                                 "nothing profiled: every figure is projected")
-    ctx.assumptions["engine"] = (f"{engine.name} for every card (--engine to change): {engine.fitted_on}; sized at the "
-                                 f"slow end of its band (x/÷{engine.band:g})")
+    ctx.assumptions["engine"] = (f"{engine.name} for every card ({controls('llm --engine')} to change): {engine.fitted_on}; "
+                                 f"sized at the slow end of its band (x/÷{engine.band:g})")
     if calibration is not None:
         measured = calibration.device
         ctx.assumptions["calibration"] = (
@@ -137,7 +140,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
             owned: int = 0) -> Option | Exclusion:
         """The option, or why there is none."""
         assert device.card is not None
-        if broken := rules.excluded(workload, action, device.card, offer):
+        if broken := rules.excluded(workload, action, device.card, offer, controls):
             return Exclusion(label=device.label, category=broken[0], reason=broken[1])
         if action == "upgrade" and device.card.price_usd is None:
             return Exclusion(label=device.label, category="no_price", reason="no purchase price in the catalog")
@@ -176,7 +179,7 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
         label = f"{offer.provider} {offer.offer} ({offer.region or offer.country or 'region not given'})"
         cards = catalog.offer_cards(offer)
         if offer.is_cpu or not cards:
-            if broken := rules.excluded(workload, "cloud", None, offer):
+            if broken := rules.excluded(workload, "cloud", None, offer, controls):
                 excluded.append(Exclusion(label=label, category=broken[0], reason=broken[1]))
             elif offer.is_cpu:
                 excluded.append(Exclusion(label=label, category="unsupported", reason="a CPU instance: a language model "
@@ -211,13 +214,14 @@ def _owned(ctx: Context, workload: Workload) -> Card | None:
     if owned in ("none", "profiled"):
         if owned == "profiled":
             ctx.assumptions["owned"] = ("none: nothing was profiled, so no device is known to be yours (name the cards "
-                                        "you own with --owned-card CARD --owned-count N)")
+                                        f"you own with {ctx.controls('--owned-card', 'CARD', 'a card')} and "
+                                        f"{ctx.controls('--owned-count', 'N', 'their number')})")
         return None
     if owned == "cpu":
-        raise RecommendError("--owned-card cpu: a language model assessed from its configuration is served on GPUs; "
-                             "name the cards you own, or none")
+        raise RecommendError(f"{ctx.controls('--owned-card', 'cpu')}: a language model assessed from its configuration is "
+                             "served on GPUs; name the cards you own, or none")
     card = owned_card(ctx.catalog, workload.owned_card or "")
-    ctx.assumptions["owned"] = f"{workload.owned_count} x {card.name} (--owned-card)"
+    ctx.assumptions["owned"] = f"{workload.owned_count} x {card.name} ({ctx.controls('--owned-card')})"
     return card
 
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from advisor.catalog.catalog import Catalog, Offer
 from advisor.catalog.rtt import RoundTrip, RoundTripTable
+from advisor.controls import CLI, Controls
 from advisor.recommend.context import Context, RecommendError
 from advisor.recommend.schema import Exclusion, Option
 from advisor.recommend.workload import Workload
@@ -34,11 +35,12 @@ def users_in(workload: Workload, catalog: Catalog) -> Workload:
     return workload.model_copy(update={"users_region": code})
 
 
-def assumption(workload: Workload, catalog: Catalog) -> str:
+def assumption(workload: Workload, catalog: Catalog, controls: Controls = CLI) -> str:
     """The network assumption the recommendation states, in every case, with how many cloud offers' round trips are
     not known (so a reader sees at once how much of the comparison the round trip could not reach)."""
     if workload.users_region is None:
-        return ("users' region not given: no network round trip is counted for cloud offers (give --users-region, "
+        return ("users' region not given: no network round trip is counted for cloud offers "
+                f"(give {controls('--users-region')}, "
                 "e.g. FR, to add each offer's measured round trip to every request)")
     trips = catalog.round_trips
     rented = [o for o in catalog.offers if o.kind != "on_premise"]

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Literal
 
 from advisor.catalog.cards import Card
 from advisor.catalog.catalog import Offer
+from advisor.controls import CLI, Controls
 from advisor.performance.peaks import is_geforce
 
 if TYPE_CHECKING:
@@ -78,10 +79,11 @@ def offer_excluded(sensitivity: str, offer: Offer) -> str | None:
 
 
 def excluded(
-    workload: Workload, action: str, card: Card | None, offer: Offer | None = None
+    workload: Workload, action: str, card: Card | None, offer: Offer | None = None, controls: Controls = CLI
 ) -> tuple[RuleCategory, str] | None:
     """Why serving on ``card`` (None: a CPU) by this action (keep, upgrade or cloud; ``offer`` when renting) breaks
-    a rule of this workload, with the rule's category; None: every rule allows it."""
+    a rule of this workload, with the rule's category; None: every rule allows it. ``controls``: the front end's
+    names for the controls a reason points to."""
     rented = action == "cloud"
     if (
         card is not None
@@ -100,7 +102,7 @@ def excluded(
     if rented and offer is not None and offer.kind == "marketplace" and not workload.allow_marketplace:
         return "marketplace", (
             "a marketplace rents third parties' machines with no data-centre SLA: hosts come and "
-            "go, so a production service is not sized on one unless asked (--allow-marketplace, "
+            f"go, so a production service is not sized on one unless asked ({controls('--allow-marketplace')}, "
             "public data only)"
         )
     if card is not None and card.fan_cooled and workload.datacenter_cards_only:
@@ -114,7 +116,7 @@ def excluded(
             "own or renting one stays possible"
         )
     if card is not None and action == "upgrade" and card.market and (workload.country or "").upper() != card.market:
-        where = f"in {workload.country.upper()}" if workload.country else "outside it (no --country given)"
+        where = f"in {workload.country.upper()}" if workload.country else f"outside it (no {controls('--country')} given)"
         return "lifecycle", (
             f"{card.name} is made and sold for one market, {card.market} ({card.market_source}): not bought for a site "
             f"{where}; keeping one you own stays possible"

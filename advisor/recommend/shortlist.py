@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import get_args
 
+from advisor.controls import CLI, Controls
 from advisor.recommend.renting import breakeven_reference
 from advisor.recommend.schema import Action, Exclusion, Option, Recommendation
 
@@ -60,9 +61,11 @@ class Shortlist:
         return lines
 
 
-def shortlist(rec: Recommendation, limit: int | None, options: list[Option] | None = None) -> Shortlist:
+def shortlist(rec: Recommendation, limit: int | None, options: list[Option] | None = None,
+              controls: Controls = CLI) -> Shortlist:
     """The rows to show, at most ``limit`` (None: all) unless the best of each action needs more. ``options``: a
-    subset of ``rec.ranked`` (an app's filters); each row keeps its rank in the whole recommendation."""
+    subset of ``rec.ranked`` (an app's filters); each row keeps its rank in the whole recommendation. ``controls``:
+    the front end's names for the controls its notes point to."""
     listed = rec.ranked if options is None else options
     rank = {id(o): i for i, o in enumerate(rec.ranked, 1)}
     by_rank = sorted(listed, key=lambda o: rank[id(o)])
@@ -77,11 +80,11 @@ def shortlist(rec: Recommendation, limit: int | None, options: list[Option] | No
     rows = [Row(o, rank[id(o)], best=id(o) in bests, chosen=o is chosen) for o in first + rest[:room]]
     reference = breakeven_reference(rec.ranked)
     shown_reference = next((r for r in rows if r.option is reference), None)
-    return Shortlist(rows, _missing(rec, by_rank, options is not None), shown_reference, len(by_rank) - len(rows),
+    return Shortlist(rows, _missing(rec, by_rank, options is not None, controls), shown_reference, len(by_rank) - len(rows),
                      any(o.action == "upgrade" for o in rec.ranked))
 
 
-def _missing(rec: Recommendation, listed: list[Option], filtered: bool) -> list[str]:
+def _missing(rec: Recommendation, listed: list[Option], filtered: bool, controls: Controls) -> list[str]:
     """One line for each action with no option listed, saying why."""
     lines = []
     for action in get_args(Action):
@@ -102,7 +105,7 @@ def _missing(rec: Recommendation, listed: list[Option], filtered: bool) -> list[
             owned = rec.assumptions.get("owned", "")
             why = owned.removeprefix("none").lstrip(": ") if owned.startswith("none") else ""  # "none: ...", "none (...)"
             lines.append("keep: nothing owned" + (" " if why.startswith("(") else ": ") + why if why
-                         else "keep: nothing owned (name what you own with --owned-card)")
+                         else f"keep: nothing owned (name what you own with {controls('--owned-card')})")
         else:
             lines.append(f"{word}: the catalog has no {'card or server to buy' if action == 'upgrade' else 'cloud offer'}")
     return lines

@@ -92,7 +92,7 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
     if best.devices > 1 and largest is not None and best.batch_size >= largest:
         batches = ",".join(str(b) for b in sorted({1, largest, largest * 4}))  # not "1,1,4"
         reasons.append(f"Each device runs at batch {largest}, the largest measured: capacity beyond it is not "
-                       f"counted, so profile larger batches (gpu-advisor profile --batch {batches}) to see "
+                       f"counted, so profile larger batches ({ctx.controls('profile --batch', batches)}) to see "
                        "whether fewer devices would do.")
     counts: dict[str, int] = {}
     for e in excluded:
@@ -255,18 +255,19 @@ def engine_reasons(ctx: Context, best: Option | None) -> list[str]:
         spec = engine_spec(best.engine)
         named = ctx.workload.engine != "auto"
         weighed = ", ".join(engine_spec(e).label for e in ctx.engines)
-        how = (f" (--engine {ctx.workload.engine})" if named and best.engine == ctx.workload.engine else
+        asked = ctx.controls("--engine", ctx.workload.engine, engine_spec(ctx.workload.engine).label) if named else ""
+        how = (f" ({asked})" if named and best.engine == ctx.workload.engine else
                ", which the profile measured" if best.measured or best.card is None else
                f": of the engines weighed on cards ({weighed}), the one that needs the fewest devices here, then the "
                "fastest" if len(ctx.engines) > 1 else "")
         reasons.append(f"Sized for serving with {spec.label}{how}.")
         if named and best.engine != ctx.workload.engine:
             reasons.append(f"Cards without a measurement are projected for {engine_spec(ctx.workload.engine).label} "
-                           f"(--engine {ctx.workload.engine}).")
+                           f"({asked}).")
         measured = best.measured or any(v.status == "ok" and counts_as(v.engine, best.engine) for v in ctx.profile.variants)
         if best.action == "upgrade" and not measured:
             profiled = spec.backend is not None and best.precision not in spec.projected_only
-            check = (f"profile the model with --engine {best.engine} on such a card" if profiled else
+            check = (f"profile the model with {ctx.controls('profile --engine', best.engine)} on such a card" if profiled else
                      f"measure the model with {spec.label} on such a card (the advisor cannot profile it here)")
             reasons.append(f"This purchase is sized on {spec.label}, which nobody measured for this model (the profile "
                            f"measured {', '.join(sorted({v.engine for v in ctx.profile.variants}))}): its figures are "
@@ -299,6 +300,6 @@ def engine_note(ctx: Context, best: Option | None) -> str | None:
     if best.engine == "eager" and ratio <= 0.5:
         return (f"In eager PyTorch this model is bound by the host's kernel launches on {best.card}: served "
                 f"with CUDA graphs (or a serving engine that uses them) each call would take about "
-                f"{ratio:.2g} times as long (projected), so fewer devices could hold the load; recommend "
-                "again with --engine graphs before buying.")
+                f"{ratio:.2g} times as long (projected), so fewer devices could hold the load; recommend again "
+                f"with {ctx.controls('--engine', 'graphs', engine_spec('graphs').label)} before buying.")
     return None

@@ -70,6 +70,22 @@ def test_tensorrt_chosen_projects_every_card_for_it_and_the_table_and_verdict_sa
     engines = [view.ranked.item(r, RANKED.index("engine")).text() for r in range(view.ranked.rowCount())]
     assert engines == [row.option.engine for row in rows] and "tensorrt" in engines
     assert "Cards without a measurement are projected for TensorRT" in view.banner.text()
+    # the app's words for the control, not the command line's flag (issue 24)
+    assert "projected for TensorRT (Engine on cards set to TensorRT)." in view.banner.text()
+    assert "--engine" not in view.banner.text() and "--engine" not in view.assumptions.text()
+
+
+def test_the_form_labels_its_controls_as_the_core_is_told_to_name_them(form):
+    from PySide6.QtWidgets import QFormLayout
+
+    from ui.controls import APP
+
+    labels = {form.rows.itemAt(r, QFormLayout.ItemRole.LabelRole).widget().text()
+              for r in range(form.rows.rowCount()) if form.rows.itemAt(r, QFormLayout.ItemRole.LabelRole)}
+    for flag in ("--engine", "--owned-card", "--owned-count", "--prompt-tokens", "--output-tokens", "--redundancy",
+                 "--country", "--users-region"):
+        assert APP(flag) in labels
+    assert form.marketplace.text() == APP("--allow-marketplace")
 
 
 def test_auto_on_a_profile_that_reached_onnx_weighs_tensorrt_on_nvidia_cards(window, view, qtbot):

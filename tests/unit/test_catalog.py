@@ -251,6 +251,19 @@ def test_the_audit_lists_stale_undated_doubtful_assumed_and_estimated_rows(capsy
     assert "findings:" in capsys.readouterr().out
 
 
+def test_the_audit_listing_fits_a_100_column_terminal_with_each_detail_whole():
+    from advisor.catalog.audit import TEXT_WIDTH, Finding, findings_text
+
+    long = Finding("cards.csv", "NVIDIA Example 80GB", "lifecycle", "end of life since 2025-08; " + "a reason " * 60)
+    text = findings_text([long, Finding("offers.csv", "Acme a1 (eu-west)", "stale", "price of 2025-01")])
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= TEXT_WIDTH
+    assert lines[2].split() == ["cards.csv", "NVIDIA", "Example", "80GB", "lifecycle"]
+    detail = [line for line in lines[3:] if line.startswith("    ")]
+    assert " ".join(line.strip() for line in detail[:-1]) == long.detail.strip()  # wrapped, nothing cut
+    assert lines[-2].startswith("offers.csv") and lines[-1] == "    price of 2025-01"
+
+
 def test_every_offer_that_names_a_gpu_is_mapped_to_a_card_or_its_candidate_boards(tmp_path, capsys):
     from advisor.catalog.audit import audit
     catalog = bundled_catalog()

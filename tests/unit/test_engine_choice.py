@@ -37,6 +37,11 @@ def test_a_named_engine_is_the_only_one_weighed_and_an_unvalidated_one_says_so()
     weighed, aside = weighed_engines(report, "auto")
     text = assumption(weighed, aside, "auto")
     assert "eager PyTorch, TensorRT;" in text and text.endswith("(--engine NAME weighs one only)")
+    from ui.controls import APP  # the app names its form's control (issue 24)
+
+    assert assumption(("graphs",), {}, "graphs", APP).endswith(
+        " only (Engine on cards set to torch.compile with CUDA graphs)")
+    assert "(name it with Engine on cards set to ONNX Runtime" in weighed_engines(report, "auto", APP)[1]["onnxruntime"]
 
 
 def test_a_version_5_workload_loads_as_auto_and_a_configuration_keeps_vllm():

@@ -311,6 +311,26 @@ def test_a_host_bound_purchase_says_the_engine_matters_with_the_time_scaled_like
     assert ratio <= 0.5 and any("CUDA graphs" in r and "--engine graphs" in r for r in rec.verdict.reasons)
 
 
+def test_the_app_is_told_to_set_its_engine_control_where_the_command_line_is_given_a_flag():
+    """Issue 24: the Decide view said 'recommend again with --engine graphs', a flag its user never sees."""
+    from pathlib import Path
+
+    from advisor.controls import CLI
+    from advisor.report.io import load_report
+    from ui.controls import APP
+
+    llm = load_report(Path(__file__).resolve().parents[2] / "docs/gpu-session/cpu-profiles/llm-default-cpu.json")
+    on_a_desk = {"owned_card": "none", "site": "workstation", "batching": False}
+    workload = load_preset("chatbot-24x7").model_copy(update=on_a_desk)
+    cli, app = (recommend(llm, workload, CATALOG, [], controls=controls) for controls in (CLI, APP))
+    assert any(r.endswith("recommend again with --engine graphs before buying.") for r in cli.verdict.reasons)
+    assert any(r.endswith("recommend again with Engine on cards set to torch.compile with CUDA graphs before buying.")
+               for r in app.verdict.reasons)
+    shown = [app.verdict.headline, *app.verdict.reasons, app.verdict.precision_advice or "",
+             *(e.reason for e in app.excluded)]
+    assert not [text for text in shown if "--engine" in text or "--owned-card" in text]
+
+
 def test_a_one_month_pilot_never_buys():
     rec = decide(scenario_report(**BIG_LLM), Workload(peak_rps=2, avg_rps=1.5, p95_ms=20000, hours_per_day=24,
                                                       horizon_months=1, owned_card="none"))

@@ -130,3 +130,15 @@ def test_the_preset_option_lists_every_bundled_preset():
     add_workload_options(parser)
     text = next(a.help for a in parser._actions if "--preset" in a.option_strings)
     assert text is not None and all(name in text for name in preset_names()) and "office-workstation" in text
+
+
+def test_a_control_is_said_as_its_flag_on_the_command_line_and_by_its_name_in_the_app():
+    from advisor.controls import CLI
+    from ui.controls import APP
+
+    assert CLI("--engine", "graphs", "torch.compile with CUDA graphs") == "--engine graphs"
+    assert APP("--engine", "graphs", "torch.compile with CUDA graphs") == "Engine on cards set to torch.compile with CUDA graphs"
+    assert CLI("profile --batch", "1,8,32") == "gpu-advisor profile --batch 1,8,32"
+    assert APP("profile --batch", "1,8,32") == "Batch sizes set to 1,8,32"
+    assert CLI("--owned-card") == "--owned-card" and APP("--owned-card") == "Owned hardware"
+    assert APP("--cpu-tdp-w") == "--cpu-tdp-w"  # no control in the app: said as the flag

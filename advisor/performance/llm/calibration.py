@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from advisor.catalog.cards import Card
+from advisor.controls import CLI, Controls
 from advisor.errors import UsageError
 from advisor.files import read_text, write_atomic
 from advisor.performance.llm.architecture import Architecture
@@ -53,18 +54,6 @@ PER_LAYER_HOST = {"eager": True, "graphs": False}  # graphs replays one graph a 
 # How the refusals that measuring again can cure begin (`refusal` knows them by this)
 TOO_NOISY = "the repeats spread too wide"
 NOISE_TRADED = "a host term came out negative"
-
-
-@dataclass(frozen=True)
-class Controls:
-    """What a front end calls the controls a refusal points to. Each message is written once, here, and the command
-    line (CLI) and the app (ui/llm_calibration.py) each fill in their own words."""
-
-    repeats: str  # where the measurement's number of repeats is set
-    measure: str  # what makes a calibration file
-
-
-CLI = Controls(repeats="--reps", measure="gpu-advisor assess CONFIG --measure --out CAL.json")
 
 
 def fit_engine(engine: str, points: list[Point], bandwidth_gbs: float) -> EngineFit:
@@ -116,7 +105,7 @@ def refusal(fit: EngineFit, controls: Controls) -> str | None:
     reason alone, as the front end that reads it may not be the one that wrote it."""
     if fit.refused is None or not fit.refused.startswith((TOO_NOISY, NOISE_TRADED)):
         return fit.refused
-    return f"{fit.refused}; measure on a quieter machine or with more repeats ({controls.repeats})"
+    return f"{fit.refused}; measure on a quieter machine or with more repeats ({controls('--reps')})"
 
 
 def calibrate(m: Measurement, bandwidth_gbs: float, bandwidth_source: str, card: Card | None) -> Calibration:
@@ -156,10 +145,10 @@ def load_calibration(path: Path, controls: Controls = CLI) -> Calibration:
         data = json.loads(read_text(path, "calibration", MAX_CALIBRATION_BYTES))
     except (ValueError, RecursionError) as exc:
         raise UsageError(f"{where} is not valid JSON ({str(exc).splitlines()[0]}): give a file written by "
-                         f"{controls.measure}") from None
+                         f"{controls('measure')}") from None
     if not isinstance(data, dict) or data.get("kind") != CALIBRATION_KIND:
         raise UsageError(f"{where} is not a language-model calibration (no kind {CALIBRATION_KIND!r}): give a file "
-                         f"written by {controls.measure}")
+                         f"written by {controls('measure')}")
     if data.get("schema_version") != CALIBRATION_SCHEMA_VERSION:
         raise UsageError(f"{where} has schema_version {data.get('schema_version')!r}; this gpu-advisor reads "
                          f"{CALIBRATION_SCHEMA_VERSION}: measure again with this version")
@@ -177,7 +166,7 @@ def for_model(cal: Calibration, a: Architecture, engines: tuple[str, ...], path:
     if (m.model_type, m.hidden, m.heads, m.kv_heads) != mine:
         raise UsageError(f"calibration {path} was measured on {m.name} ({m.model_type}, hidden {m.hidden}, {m.heads} "
                          f"heads, {m.kv_heads} KV heads), not this architecture ({mine[0]}, hidden {mine[1]}, {mine[2]} "
-                         f"heads, {mine[3]} KV heads): measure this model ({controls.measure})")
+                         f"heads, {mine[3]} KV heads): measure this model ({controls('measure')})")
     if cal.device.kind == "cpu":
         raise UsageError(f"calibration {path} was measured on a CPU ({cal.device.name}): its terms describe that CPU, "
                          "not a card, and carry to no GPU row (docs/llm-serving.md, 'Measured where it runs')")
@@ -187,7 +176,7 @@ def for_model(cal: Calibration, a: Architecture, engines: tuple[str, ...], path:
         raise UsageError(f"calibration {path} calibrated no engine ({why})")
     if not set(usable) & set(engines):
         raise UsageError(f"calibration {path} calibrates {', '.join(usable)}, not the engine asked "
-                         f"({', '.join(engines)}): add --engine {usable[0]}")
+                         f"({', '.join(engines)}): add {controls('llm --engine', usable[0])}")
     return cal
 
 
