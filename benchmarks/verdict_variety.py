@@ -34,6 +34,11 @@ chatbot-24x7 on the CPU LLM profile buys eight A10s (38,939 EUR over the horizon
 Rerun 2026-12-07 once the eager constants were refitted on the AMP tables counted under autocast (eta_tensor 0.9,
 eta_memory 0.8): 16 purchases of 40 (24 rent), the T4 12 (75%), the A10 2, the L4 2; realtime-vision on the CPU LLM
 profile buys four L4s (25,427 EUR up front) instead of renting.
+
+Rerun 2026-12-07 once the offers naming the chip but not the board were sized on their slower board (15 OVHcloud
+and Lambda offers now choosable): the same 16 purchases of 40. The T4's 12 are two presets (classified-onprem,
+health-documents: one card, or one and its spare) decided alike on all six profiles, each 2.5-4.6% cheaper than the
+same count of L4s, a gap the verdict states; no card price or host rule found with a dated source separates them.
 """
 
 import argparse
