@@ -1,6 +1,7 @@
 """The model as an ONNX file, for the engines that read ONNX (ONNX Runtime, OpenVINO): exported once per model with
 torch's exporter (torch.onnx.export with dynamo=True, the exporter torch 2.13 maintains; the TorchScript-based
-one is deprecated), the batch dimension left dynamic unless the model takes one batch size only."""
+one is deprecated), the batch dimension left dynamic unless the model takes one batch size only. A language model
+with a KV cache is exported as two graphs instead (advisor/engines/onnx_generation.py)."""
 
 from __future__ import annotations
 
@@ -39,9 +40,6 @@ def onnx_file(loaded) -> Path:
 
 
 def _export(loaded) -> Path:
-    if loaded.generation_step is not None:
-        raise Unsupported("generation with a KV cache is not exported to ONNX here: profile language models with the "
-                          "torch engines (eager, compile)")
     if not isinstance(loaded.module, torch.nn.Module) or isinstance(loaded.module, torch.jit.ScriptModule):
         raise Unsupported("the torch exporter takes an nn.Module or a torch.export program; a TorchScript model "
                           "cannot be exported to ONNX here: give the model as a .pt2 or .onnx file")

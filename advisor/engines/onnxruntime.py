@@ -26,7 +26,11 @@ symmetric (https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-librar
 2026-12-07). Shapes: TensorRT builds one engine for one optimization profile, set from the batch sizes the profiler
 feeds the variant (its first call at batch 1, the quality batch, the measured ones), its kernels chosen for the largest
 measured batch size; every other dimension stays at the profiled shape. The build happens while the session is made,
-timed into the variant's preparation (prepare_s, and a note), never into a measured call."""
+timed into the variant's preparation (prepare_s, and a note), never into a measured call.
+
+A language model with a KV cache (advisor/engines/onnx_generation.py): its prefill and decode graphs, each in its own
+session, generated greedily by a loop over InferenceSession.run; fp32, and int8_dynamic with each graph quantized as a
+single graph is. On the CPU only: on a GPU every step would copy the cache between host and device."""
 
 from __future__ import annotations
 
@@ -38,6 +42,7 @@ import torch
 
 from advisor.engines.base import Unsupported, Variant, not_served, scratch
 from advisor.engines.onnx_export import EXPORTER, onnx_file
+from advisor.engines.onnx_generation import generation_graphs, greedy, prompt
 from advisor.engines.ort_device import (
     CUDA_PROVIDER,
     TENSORRT_PROVIDER,
@@ -109,8 +114,10 @@ class OnnxRuntimeBackend:
         if why := not_served(self.spec, precision, device):
             raise Unsupported(why)
         check_build(device, TENSORRT_PROVIDER if self.tensorrt else CUDA_PROVIDER)
-        source = onnx_file(loaded)
         version = package_version("onnxruntime") or package_version("onnxruntime-gpu") or "?"
+        if loaded.generation_step is not None:
+            return self._prepare_generation(precision, loaded, device, version)
+        source = onnx_file(loaded)
         exported = "the ONNX file as given" if loaded.onnx_path else EXPORTER
         provider = providers(device, {} if self.tensorrt else None)[0]
         provider_name = provider if isinstance(provider, str) else provider[0]
@@ -144,6 +151,30 @@ class OnnxRuntimeBackend:
                              compute_dtype="int8" if precision.startswith("int8") else precision, notes=notes)
         return Variant(precision, session, method, torch.float32, engine=self.spec.name,
                        extra={"size_bytes": size or path.stat().st_size, "device": device})
+
+    def _prepare_generation(self, precision: str, loaded, device: torch.device, version: str) -> Variant:
+        """A language model's prefill and decode graphs, each in its own session (the variant's module: prefill)."""
+        if device.type != "cpu" or self.tensorrt:
+            raise Unsupported(f"{self.spec.label} serves a language model's generation on the CPU only here (on a GPU "
+                              "each step would copy the KV cache through the host): profile it with --engine eager or "
+                              "compile, or on --device cpu")
+        if precision not in ("fp32", "int8_dynamic"):
+            raise Unsupported(f"{self.spec.label} serves a language model's generation in fp32 and int8_dynamic here "
+                              f"({precision} would need calibration inputs with a KV cache): profile one of those")
+        graphs = generation_graphs(loaded)
+        paths, api = [graphs.prefill, graphs.decode], f"{EXPORTER} (a prefill and a decode graph)"
+        notes = ["prefill and decode graphs, each with its own copy of the weights; the timed call is a greedy loop "
+                 "over InferenceSession.run, the KV cache fed back as numpy arrays between steps"]
+        if precision == "int8_dynamic":
+            paths = [self._quantized(precision, loaded, path, notes)[0] for path in paths]
+            api += ", then onnxruntime.quantization.quantize_dynamic(weight_type=QInt8) on each"
+        prefill, decode = (self._session(path, device) for path in paths)
+        method = QuantMethod(library="onnxruntime", library_version=version,
+                             api=api + f", InferenceSession ({providers(device, None)[0]}) for each",
+                             compute_dtype="int8" if precision.startswith("int8") else precision, notes=notes)
+        return Variant(precision, prefill, method, torch.float32, engine=self.spec.name,
+                       extra={"size_bytes": sum(path.stat().st_size for path in paths), "device": device,
+                              "decode": decode})
 
     def _quantized(self, precision: str, loaded, source: Path, notes: list[str]) -> tuple[Path, str]:
         from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
@@ -237,6 +268,13 @@ class OnnxRuntimeBackend:
     def make_call(self, variant: Variant, args: tuple, kwargs: dict, step, new_tokens: int | None):
         session = variant.module
         device = variant.extra["device"]
+        if (decode := variant.extra.get("decode")) is not None:
+            ids, prefill_run, decode_run = prompt(args, kwargs), _runner(session), _runner(decode)
+
+            def generate(timer) -> None:
+                greedy(prefill_run, decode_run, ids, new_tokens or 1, timer)
+
+            return generate
         if device.type == "cuda":
             return bound_call(session, args, kwargs, device)
         host_feeds = feeds(session, args, kwargs)  # converted once, outside the timed call
@@ -249,6 +287,12 @@ class OnnxRuntimeBackend:
 
     def size_bytes(self, variant: Variant) -> tuple[int | None, str]:
         return variant.extra.get("size_bytes"), "ONNX model size (serialized, weights included)"
+
+
+def _runner(session):
+    """One graph's call with its inputs in order (onnx_generation.greedy's contract)."""
+    names, run = [i.name for i in session.get_inputs()], session.run
+    return lambda inputs: run(None, dict(zip(names, inputs)))
 
 
 Backend = OnnxRuntimeBackend

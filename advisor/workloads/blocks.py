@@ -25,8 +25,9 @@ class SelfAttention(nn.Module):
         if past is not None:
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
-        # With a cache, the single new query may see every cached key: no mask is needed.
-        is_causal = self.causal and past is None and t > 1
+        # With a cache, the single new query may see every cached key: no mask is needed. No test of t: a prompt of
+        # one token is causal all the same, and the test would stop the ONNX export of a prompt of any length.
+        is_causal = self.causal and past is None
         y = F.scaled_dot_product_attention(q, k, v, is_causal=is_causal)
         return self.out(y.transpose(1, 2).reshape(b, t, d)), (k, v)
 
