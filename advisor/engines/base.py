@@ -84,7 +84,12 @@ def not_served(spec: EngineSpec, precision: str, device: torch.device) -> str | 
                   if other.backend is not None and device.type in other.devices and precision in other.precisions
                   and precision not in other.projected_only]
         return (f"{spec.label} does not serve {precision} here (it serves {', '.join(spec.precisions)})"
-                + (f": profile it with --engine {others[0]}" if others else ""))
+                + (f": profile it with --engine {_either(others)}" if others else ""))
     if precision in spec.projected_only:
         return f"{spec.label}'s {precision} is projected, not profiled here: {spec.projected_why}"
     return spec.not_on(precision, device.type)
+
+
+def _either(names: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

@@ -145,8 +145,9 @@ def test_openvino_serves_fp32_and_int8_weight_compression():
         sizes[precision] = backend.size_bytes(variant)[0]
         backend.make_call(variant, args, kwargs, None, None)(None)
     assert sizes["int8_weight_only"] < sizes["fp32"] / 2 and variant.method.library == "nncf"
-    with pytest.raises(Unsupported, match="does not serve int8_dynamic"):
+    with pytest.raises(Unsupported, match="does not serve int8_dynamic") as refused:
         backend.prepare("int8_dynamic", loaded, CPU)
+    assert "--engine eager, compile or onnxruntime" in str(refused.value)  # every engine that serves it, not the first alone
 
 
 @pytest.mark.skipif(not (HAS_ORT and HAS_OV), reason="pip install '.[onnx,openvino]'")
