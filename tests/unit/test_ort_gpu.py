@@ -278,6 +278,7 @@ def test_tensorrt_refuses_in_one_line_what_it_cannot_profile_here(monkeypatch, e
 
 def test_a_measured_tensorrt_row_counts_as_measured_for_tensorrt_in_projection_and_recommendation():
     from advisor.catalog.catalog import load_catalog
+    from advisor.controls import CLI
     from advisor.performance.projection import measured_cells, project
     from advisor.recommend.decide import recommend
     from advisor.recommend.engine_choice import _shown_to_run
@@ -295,7 +296,7 @@ def test_a_measured_tensorrt_row_counts_as_measured_for_tensorrt_in_projection_a
     assert report.measured_for("fp32", "tensorrt") is trt and report.measured_for("fp32", "eager") is None
     assert project(report, trt, batch, card, catalog, "tensorrt").measured
     assert not project(report, trt, batch, card, catalog, "eager").measured
-    assert _shown_to_run(report, "tensorrt") is None  # a TensorRT row shows the model reached ONNX
+    assert _shown_to_run(report, "tensorrt", CLI) is None  # a TensorRT row shows the model reached ONNX
     rec = recommend(report, load_preset("realtime-vision").model_copy(update={"engine": "tensorrt"}), catalog, [report])
     on_h100 = [o for o in rec.ranked if o.card == card.name]
     assert on_h100 and all(o.engine == "tensorrt" and o.measured for o in on_h100)
