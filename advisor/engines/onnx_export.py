@@ -27,13 +27,18 @@ def onnx_file(loaded) -> Path:
     """The loaded model's ONNX file: its own when it came as one, else exported (once; a failure is kept too)."""
     if loaded.onnx_path is not None:
         return Path(loaded.onnx_path)
+    return exported_once(_exported, loaded, _export)
+
+
+def exported_once(cache: dict, loaded, export):
+    """``export(loaded)``, made once per loaded model: its result, or the Unsupported it raised, kept and raised again."""
     key = id(loaded)
-    if key not in _exported:
+    if key not in cache:
         try:
-            _exported[key] = _export(loaded)
+            cache[key] = export(loaded)
         except Unsupported as exc:
-            _exported[key] = exc
-    found = _exported[key]
+            cache[key] = exc
+    found = cache[key]
     if isinstance(found, Unsupported):
         raise found
     return found

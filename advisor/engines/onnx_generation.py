@@ -21,7 +21,7 @@ import torch
 
 from advisor.engines.base import Unsupported, scratch
 from advisor.engines.generation import token_ids
-from advisor.engines.onnx_export import EXAMPLE_BATCH, EXPORTER
+from advisor.engines.onnx_export import EXAMPLE_BATCH, EXPORTER, exported_once
 from advisor.errors import first_line
 from advisor.workloads.model import make_inputs
 
@@ -42,16 +42,7 @@ _exported: dict[int, GenerationGraphs | Unsupported] = {}  # per loaded model: i
 
 def generation_graphs(loaded) -> GenerationGraphs:
     """The loaded model's prefill and decode graphs (exported once; a failure is kept too)."""
-    key = id(loaded)
-    if key not in _exported:
-        try:
-            _exported[key] = _export(loaded)
-        except Unsupported as exc:
-            _exported[key] = exc
-    found = _exported[key]
-    if isinstance(found, Unsupported):
-        raise found
-    return found
+    return exported_once(_exported, loaded, _export)
 
 
 class _Prefill(torch.nn.Module):
