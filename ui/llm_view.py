@@ -243,16 +243,16 @@ class LlmView(QWidget):
         for rows in groups.values():
             # The fewest GPUs whose KV cache holds the largest concurrency asked; else those holding the most; else
             # the fewest asked, with why none serves.
-            holding = [r.gpus for r in rows if r.fits and r.max_concurrency >= widest]
-            fitting = sorted((r for r in rows if r.fits), key=lambda r: (-r.max_concurrency, r.gpus))
+            holding = [r.gpus for r in rows if r.serves and r.max_concurrency >= widest]
+            fitting = sorted((r for r in rows if r.serves), key=lambda r: (-r.max_concurrency, r.gpus))
             gpus = min(holding) if holding else fitting[0].gpus if fitting else min(r.gpus for r in rows)
             self.shown.append(next(r for r in rows if r.gpus == gpus))
         self.table.setRowCount(len(self.shown))
         for r, row in enumerate(self.shown):
             fitting = [x for x in self.rows if (x.card, x.precision, x.gpus) == (row.card, row.precision, row.gpus)
-                       and x.fits]
+                       and x.serves]
             widest = fitting[-1] if fitting else None
-            cells = [row.card, row.precision, str(row.gpus), "yes" if fitting else "no",
+            cells = [row.card, row.precision, str(row.gpus), "yes" if row.fits else "no",
                      str(row.max_concurrency) if row.max_concurrency else "–",
                      "–" if row.goodput_requests_per_s is None else number(row.goodput_requests_per_s),  # 0: SLO missed
                      str(row.goodput_concurrency) if row.goodput_concurrency else "–",
@@ -267,9 +267,9 @@ class LlmView(QWidget):
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.table.setColumnWidth(0, min(self.table.columnWidth(0), CARD_WIDTH))
-        fits = sum(1 for row in self.shown if any(x.fits for x in self.rows if (x.card, x.precision, x.gpus)
+        serving = sum(1 for row in self.shown if any(x.serves for x in self.rows if (x.card, x.precision, x.gpus)
                                                   == (row.card, row.precision, row.gpus)))
-        self.note.setText(f"{fits} of {len(self.shown)} card and precision pairs serve it ({self.engine.currentText()}, "
+        self.note.setText(f"{serving} of {len(self.shown)} card and precision pairs serve it ({self.engine.currentText()}, "
                           f"{self.prompt.value():,} + {self.output.value():,} tokens); the TTFT and TPOT columns are at "
                           "the largest concurrency asked that the KV cache holds; each row has the fewest GPUs that hold "
                           "the largest concurrency asked (hover a row for how it was projected, or why it does not "
@@ -289,7 +289,7 @@ class LlmView(QWidget):
             return
         row = self.shown[selected[0].row()]
         points = [x for x in self.rows if (x.card, x.precision, x.gpus) == (row.card, row.precision, row.gpus)
-                  and x.fits]
+                  and x.serves]
         if not points:
             return
         c = [x.concurrency for x in points]

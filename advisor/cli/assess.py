@@ -37,7 +37,7 @@ def add_assess_parser(sub) -> None:
     a.add_argument("--concurrency", default="1,8,32", help="sequences served at once (default 1,8,32)")
     a.add_argument("--ttft-slo-ms", type=float, default=2000.0, help="SLO: time to first token, p95 (default 2000)")
     a.add_argument("--tpot-slo-ms", type=float, default=100.0, help="SLO: time per output token, p95 (default 100)")
-    a.add_argument("--all", action="store_true", help="table: every row, also GPU counts beyond the first that fits")
+    a.add_argument("--all", action="store_true", help="table: every row, also GPU counts beyond the first that serves")
     a.add_argument("--catalog-dir", help="a folder of CSV files extending the bundled catalog")
     a.add_argument("--json", action="store_true", help='print {"assessments": [...]} as JSON')
     a.add_argument("--measure", action="store_true",
@@ -127,13 +127,13 @@ def assess_text(arch, rows, request, show_all: bool = False) -> str:
             f"Prompt {request.prompt_tokens} tokens, reply {request.output_tokens}; SLO TTFT p95 <= "
             f"{request.ttft_slo_ms:g} ms and TPOT p95 <= {request.tpot_slo_ms:g} ms. All figures PROJECTED "
             "(docs/llm-serving.md)."]
-    # Per card, engine and precision: the fewest GPUs that fit, unless --all.
+    # Per card, engine and precision: the fewest GPUs that serve one of the concurrencies asked, unless --all.
     shown = []
     first_fit: dict[tuple[str, str, str], int] = {}
     unfit: dict[tuple[str, str, str], str | None] = {}
     for row in rows:
         key = (row.card, row.engine, row.precision)
-        if row.fits:
+        if row.serves:
             first_fit.setdefault(key, row.gpus)
         else:
             unfit.setdefault(key, row.reason)
@@ -141,13 +141,13 @@ def assess_text(arch, rows, request, show_all: bool = False) -> str:
         key = (row.card, row.engine, row.precision)
         if show_all or first_fit.get(key) == row.gpus:
             shown.append(row)
-    table_rows = [["card", "GPUs", "prec.", "engine", "conc.", "fits", "max conc.", "TTFT ms", "TPOT ms (band)",
+    table_rows = [["card", "GPUs", "prec.", "engine", "conc.", "serves", "max conc.", "TTFT ms", "TPOT ms (band)",
                    "tok/s", "goodput req/s"]]
     for r in shown:
         band = f"{_ms(r.tpot_ms)} ({_ms(r.tpot_low_ms)}-{_ms(r.tpot_high_ms)})" if r.tpot_ms is not None else "-"
         good = f"{r.goodput_requests_per_s:.3g} @{r.goodput_concurrency}" if r.goodput_requests_per_s else "0"
         table_rows.append([r.card.removeprefix("NVIDIA "), str(r.gpus), r.precision, r.engine, str(r.concurrency),
-                           "yes" if r.fits else "no", str(r.max_concurrency), _ms(r.ttft_ms), band,
+                           "yes" if r.serves else "no", str(r.max_concurrency), _ms(r.ttft_ms), band,
                            f"{r.output_tokens_per_s:,.0f}" if r.output_tokens_per_s else "-", good])
     never = sorted({f"{card} ({precision}, {engine}): {reason}" for (card, engine, precision), reason in unfit.items()
                     if (card, engine, precision) not in first_fit})

@@ -242,7 +242,8 @@ def test_assess_json_has_the_documented_keys(tmp_path: Path, capsys):
     assert len(rows) == 2 * 2 * 2 * 2 * 2  # cards x engines x precisions x GPU counts x concurrencies
     for row in rows:
         assert REQUIRED_KEYS <= set(row)
-        if row["fits"]:
+        assert row["serves"] <= row["fits"]  # a concurrency is served only where the model fits
+        if row["serves"]:
             assert row["tpot_low_ms"] < row["tpot_ms"] < row["tpot_high_ms"]
             assert math.isclose(row["output_tokens_per_s"], row["output_tokens_per_s"])
             assert "projected" in row["basis"]
@@ -286,6 +287,19 @@ def test_whole_catalog_assessment_covers_every_card():
             assert c.memory_gb * r.gpus >= 141
         if not r.fits:
             assert r.reason
+
+
+def test_a_concurrency_the_kv_cache_cannot_hold_still_fits():
+    """`fits` is the model's memory; `serves` is this concurrency held by the KV cache. Llama-3-8B in bf16 on one L4
+    (24 GB) fits with room for a few 8k-token sequences, not for 64: that row fits, does not serve, says why."""
+    a = architecture(LLAMA3_8B)
+    rows = assess(a, [card("NVIDIA L4")], gpus=(1,), precisions=("bf16",), concurrencies=(1, 64),
+                  request=Request(prompt_tokens=7000, output_tokens=1000))
+    one, many = rows
+    assert one.fits and one.serves and one.tpot_ms is not None
+    assert 1 <= one.max_concurrency < 64
+    assert many.fits and not many.serves and many.tpot_ms is None
+    assert f"holds {one.max_concurrency} sequences of 8,000 tokens, fewer than 64" in many.reason
 
 
 def test_load_architecture_from_folder_and_file(tmp_path: Path):

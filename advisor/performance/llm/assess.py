@@ -52,7 +52,8 @@ class Assessment:
     precision: str
     engine: str
     concurrency: int
-    fits: bool
+    fits: bool  # the weights, the reserve and at least one whole sequence fit in the GPUs' memory
+    serves: bool  # and the KV cache holds this row's concurrency: only then are the timings given
     reason: str | None
     max_concurrency: int
     weights_bytes: int
@@ -112,7 +113,7 @@ def _rows(setup: Setup, a: Architecture, request: Request, concurrencies: tuple[
     lk = link(setup.card)
     template = Assessment(
         card=setup.card.name, gpus=setup.gpus, precision=setup.precision, engine=setup.engine.name, concurrency=0,
-        fits=False, reason=None, max_concurrency=0, weights_bytes=work.weights_bytes(a, setup.precision),
+        fits=False, serves=False, reason=None, max_concurrency=0, weights_bytes=work.weights_bytes(a, setup.precision),
         kv_bytes_per_token=work.kv_bytes_per_token(a, setup.kv_dtype), kv_capacity_tokens=0, ttft_ms=None,
         ttft_p95_ms=None, tpot_ms=None, tpot_p95_ms=None, tpot_low_ms=None, tpot_high_ms=None,
         output_tokens_per_s=None, goodput_requests_per_s=None, goodput_concurrency=None,
@@ -123,7 +124,8 @@ def _rows(setup: Setup, a: Architecture, request: Request, concurrencies: tuple[
     fit = memory_fit(setup, a, sequence)
     held = max_concurrency(fit, sequence, setup)
     engine, band = setup.engine, setup.engine.band
-    template = replace(template, reason=fit.reason, max_concurrency=held, kv_capacity_tokens=fit.kv_capacity_tokens,
+    template = replace(template, fits=fit.fits, reason=fit.reason, max_concurrency=held,
+                       kv_capacity_tokens=fit.kv_capacity_tokens,
                        basis=f"projected from the configuration: {engine.name} at {engine.eta_memory:.0%} of "
                              f"{setup.card.memory_bandwidth_gbs:g} GB/s decoding and {engine.eta_compute:.0%} of the "
                              f"tensor peak prefilling ({engine.fitted_on}); band x/÷{band:g}"
@@ -141,7 +143,7 @@ def _rows(setup: Setup, a: Architecture, request: Request, concurrencies: tuple[
                                                                  f"{sequence:,} tokens, fewer than {c}"))
         else:
             tm = timing(setup, a, c, request.prompt_tokens, request.output_tokens)
-            rows.append(replace(template, concurrency=c, fits=True, ttft_ms=tm.ttft_ms, ttft_p95_ms=tm.ttft_p95_ms,
+            rows.append(replace(template, concurrency=c, serves=True, ttft_ms=tm.ttft_ms, ttft_p95_ms=tm.ttft_p95_ms,
                                 tpot_ms=tm.tpot_ms, tpot_p95_ms=tm.tpot_p95_ms, tpot_low_ms=tm.tpot_ms / band,
                                 tpot_high_ms=tm.tpot_ms * band, output_tokens_per_s=tm.output_tokens_per_s,
                                 bound=tm.bound))
