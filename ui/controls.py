@@ -24,6 +24,9 @@ APP = Controls({
     "profile power": "--cpu-tdp-w or --wall-power-w on the command line (gpu-advisor profile)",
     # the What if tab (ui/whatif_view.py)
     "project --engine": "Engine",
+    # where the Decide form has no field: the hosts' site is the command line's (a preset may set it)
+    "--site": "the command line's --site",
     # the Language model tab (ui/llm_view.py) and its calibration (ui/llm_calibration.py)
+    "assess --precision": "the Language model tab",
     "llm --engine": "Engine", "--reps": "Repeats", "measure": "Measure here…",
 }, flags=False)

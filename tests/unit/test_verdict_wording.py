@@ -190,3 +190,41 @@ def test_an_uncounted_electricity_is_counted_by_options_the_app_says_are_the_com
     assert "; profile with --cpu-tdp-w or --wall-power-w to count it, which may change the ranking." in said["cli"]
     assert ("; profile with --cpu-tdp-w or --wall-power-w on the command line (gpu-advisor profile) to count it, "
             "which may change the ranking.") in said["app"]
+
+
+def test_the_app_s_exclusions_name_its_device_control_and_the_command_line_s_site():
+    """Issue 24: the Decide tab's Excluded said '(--device cpu)' for the profile form's Device, and '(--site
+    workstation)', an option its form has none for."""
+    from pathlib import Path
+
+    from advisor.controls import CLI
+    from advisor.report.io import load_report
+    from ui.controls import APP
+
+    gpu = load_report(Path(__file__).resolve().parents[2] / "profiles/reference/embedding-default-nvidia-h100-80gb-hbm3.json")
+    workload = load_preset("classified-onprem").model_copy(update={"owned_card": "none"})
+    cli, app = ({e.reason for e in recommend(gpu, workload, CATALOG, [], controls=controls).excluded}
+                for controls in (CLI, APP))
+    for said, device, site in ((cli, "(--device cpu)", "(--site workstation)"),
+                               (app, "(Device set to cpu)", "(the command line's --site set to workstation)")):
+        assert any(f"profile the model on a CPU {device} to weigh CPU options" in reason for reason in said)
+        assert any(reason.endswith(f"; a workstation card serves from a workstation {site}") for reason in said)
+
+
+def test_a_language_model_s_assumptions_in_the_app_name_its_tabs_and_controls():
+    """Issue 24: from the Language model tab, the Decide tab's assumptions said 'gpu-advisor assess CONFIG --precision
+    int8,int4' for the table beside it, and '--users-region' (the network assumption was not given the controls)."""
+    from advisor.controls import CLI
+    from advisor.performance.llm.architecture import architecture
+    from advisor.recommend.llm import recommend_llm
+    from tests.unit.test_llm_serving import LLAMA3_8B
+    from ui.controls import APP
+
+    workload = load_preset("chatbot-24x7").model_copy(update={"users_region": None})
+    cli, app = (recommend_llm(architecture(LLAMA3_8B, "Llama-3-8B"), "config-x", workload, CATALOG, controls=controls)
+                for controls in (CLI, APP))
+    assert cli.assumptions["precisions"].endswith("(gpu-advisor assess CONFIG --precision int8,int4 shows their speed)")
+    assert app.assumptions["precisions"].endswith("(the Language model tab shows their speed)")
+    assert "(give --users-region, e.g. FR," in cli.assumptions["network"]
+    assert "(give Users' region, e.g. FR," in app.assumptions["network"]
+    assert not [f"{k}: {v}" for k, v in app.assumptions.items() if "--" in v]
