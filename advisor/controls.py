@@ -26,7 +26,12 @@ class Controls:
 
 
 # The command line's words where they are not a flag: the command that makes a calibration, the profile's own options
-# (a recommendation points to what to profile again, which the app sets in another form than the Decide tab's) and a
-# language model's engine (the app's Language model tab has its own).
+# (a recommendation points to what to profile again, which the app sets in another form than the Decide tab's), the
+# energy figures a profile can be given, the projection of a report onto a card (the app's What if tab), a language
+# model's precisions a recommendation sets aside (advisor/recommend/llm.py SET_ASIDE) and its engine (the app's
+# Language model tab shows those precisions and has its own engine).
 CLI = Controls({"measure": "gpu-advisor assess CONFIG --measure --out CAL.json", "profile --engine": "--engine",
-                "profile --batch": "gpu-advisor profile --batch", "profile --device": "--device", "llm --engine": "--engine"})
+                "profile --batch": "gpu-advisor profile --batch", "profile --device": "--device",
+                "profile power": "--cpu-tdp-w or --wall-power-w", "project --engine": "gpu-advisor project REPORT",
+                "assess --precision": "gpu-advisor assess CONFIG --precision int8,int4",
+                "llm --engine": "--engine"})

@@ -27,13 +27,14 @@ from advisor.catalog import view
 from advisor.catalog.catalog import MODELS, Catalog
 from advisor.catalog.edit import cell_text, columns, save_user_row
 from advisor.catalog.table import CatalogError
+from ui.controls import ENERGY_FACTS
 from ui.style import plain_label, problem_color, problem_text
 from ui.tables import key_columns_first
 
 # The columns a reader needs first in each tab (a price with its age above all); the others follow, by scrolling.
 KEY_COLUMNS = {"offers.csv": ["provider", "card", "GPUs", "price/h", "priced", "region", "offer"],
                "cards.csv": ["card", "memory GB", "price USD", "price", "priced"]}
-TABS = {"offers.csv": "Offers", "cards.csv": "Cards", "servers.csv": "Host servers", "energy.csv": "Energy facts"}
+TABS = {"offers.csv": "Offers", "cards.csv": "Cards", "servers.csv": "Host servers", "energy.csv": ENERGY_FACTS}
 
 
 class EntryDialog(QDialog):

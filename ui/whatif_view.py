@@ -28,6 +28,7 @@ from advisor.performance.whatif import what_if
 from advisor.report.format import number
 from advisor.schema.engines import card_engines
 from advisor.schema.engines import engine as engine_spec
+from ui.controls import APP
 from ui.style import plain_label, problem_text
 
 COLUMNS = ["card", "precision", "batch", "p50 ms", "range ms", "items/s", "fits", "basis", "bound by"]
@@ -58,7 +59,7 @@ class WhatIfView(QWidget):
         self.refresh_button = QPushButton("Project")
         self.refresh_button.clicked.connect(self.refresh)
         bar = QHBoxLayout()
-        for widget in (QLabel("Engine"), self.engine, QLabel("Batch sizes"), self.batches, self.refresh_button):
+        for widget in (QLabel(APP("project --engine")), self.engine, QLabel("Batch sizes"), self.batches, self.refresh_button):
             bar.addWidget(widget)
         self.problem = plain_label()
         self.problem.setWordWrap(True)

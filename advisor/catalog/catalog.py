@@ -23,7 +23,7 @@ from pydantic import Field, field_validator, model_validator
 from advisor.catalog.cards import MAX_PRICE_USD, Card
 from advisor.catalog.rtt import NETWORK_FILES, RoundTripTable, round_trip_table, round_trips_with
 from advisor.catalog.servers import Server, parse_extensions
-from advisor.catalog.table import CatalogError, parse_table, read_text
+from advisor.catalog.table import CatalogError, first_day, parse_table, read_text
 from advisor.paths import user_folder
 from advisor.schema.records import FiniteRecord
 
@@ -192,9 +192,11 @@ class Catalog:
         return hits[0] if len(hits) == 1 else None
 
     def fact(self, category: str, key: str) -> EnergyFact | None:
-        """The fact with a value for this key, of the latest period."""
-        facts = [f for f in self.energy if f.category == category and f.key == key and f.value is not None]
-        return max(facts, key=lambda f: f.latest_year) if facts else None
+        """The fact with a value for this key, of the latest period: the latest year, then the latest day where the
+        period is a date (an exchange rate's), then the row listed last (a user's row comes after the bundled one)."""
+        facts = [(f.latest_year, first_day(f.period) or date.min, i, f) for i, f in enumerate(self.energy)
+                 if f.category == category and f.key == key and f.value is not None]
+        return max(facts, key=lambda ranked: ranked[:3])[3] if facts else None
 
 
 MODELS: dict[str, type[FiniteRecord]] = {"cards.csv": Card, "servers.csv": Server, "offers.csv": Offer, "energy.csv": EnergyFact}

@@ -19,6 +19,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from advisor.catalog.cards import MAX_PRICE_USD, Card
+from advisor.controls import CLI, Controls
 from advisor.devices.cpu import EXTENSIONS
 from advisor.schema.records import FiniteRecord
 
@@ -129,12 +130,13 @@ def accepts(server: Server, card: Card) -> str | None:
 
 
 def hosting(card: Card, gpus: int, servers: list[Server], site: str, check_fit: bool = True,
-            replica: int = 1) -> Hosting | str:
+            replica: int = 1, controls: Controls = CLI) -> Hosting | str:
     """The hosts for this many GPUs of this card at this site (datacenter or workstation): among the hosts that
     accept the card, the smallest (then cheapest) that holds them all, else the kind whose hosts cost least in all
     (then the fewest), several times. ``replica``: GPUs that must share one server (a language model's copy under
     tensor parallelism). Why none can be found, otherwise. ``check_fit`` False: any host of the card's platform at
-    the site whose slots it fits (hardware already owned sits in some host; only its power is wanted)."""
+    the site whose slots it fits (hardware already owned sits in some host; only its power is wanted). ``controls``:
+    the front end's names for the control the reason points to."""
     platform = platform_of(card)
     candidates = [s for s in servers if s.platform == platform and s.site == site]
     fitting = sorted((s for s in candidates if (accepts(s, card) if check_fit else too_wide(s, card)) is None
@@ -146,7 +148,7 @@ def hosting(card: Card, gpus: int, servers: list[Server], site: str, check_fit: 
         # said once per reason, without the card's name: the cards one reason excludes read as one row
         why = "; ".join(f"{', '.join(names)}: {reason}" for reason, names in sorted(hosts_by_reason.items()))
         return (f"no {site} host in servers.csv accepts it" + (f" ({why})" if why else "")
-                + ("; a workstation card serves from a workstation (--site workstation)"
+                + (f"; a workstation card serves from a workstation ({controls('--site', 'workstation')})"
                    if card.fan_cooled and site == "datacenter" else ""))
     one = next((s for s in fitting if s.gpu_slots >= gpus), None)
     if one:

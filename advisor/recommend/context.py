@@ -89,7 +89,9 @@ def build_context(report: ProfileReport | None, workload: Workload, catalog: Cat
     assumptions: dict[str, str] = {}
     stale = {f.row for f in audit(catalog) if f.kind == "stale" and f.file == "energy.csv"}
 
-    def fact(category: str, key: str, given, what: str, option: str) -> float:
+    def fact(category: str, key: str, given, what: str, option: str, alternative: str = "") -> float:
+        """``option``: the control that gives the figure (named through ``controls``: the app has no field for these
+        figures, its Catalog tab corrects their rows); ``alternative``: another way, said after it."""
         if given is not None:
             assumptions[what] = f"{given:g} (given)"
             return given
@@ -98,7 +100,7 @@ def build_context(report: ProfileReport | None, workload: Workload, catalog: Cat
             raise RecommendError(f"the catalog has no {what} for {key!r}; give it in the workload")
         assumptions[what] = f"{f.value:g} {f.unit} ({f.metric}, {f.period}; {f.source})"
         if f"{category} {key}" in stale:  # catalog audit's finding, said where the figure is used
-            assumptions[what] += f"; STALE: give today's figure with {option}"
+            assumptions[what] += f"; STALE: give today's figure with {controls(option)}{alternative}"
         return f.value
 
     usd = fact("fx", "USD_per_EUR", workload.usd_per_eur, "USD per EUR", "--usd-per-eur")
@@ -110,7 +112,7 @@ def build_context(report: ProfileReport | None, workload: Workload, catalog: Cat
         carbon = fact("carbon", "", workload.carbon_g_per_kwh, "grid carbon, gCO2e/kWh", "--carbon-g-kwh")
     else:
         carbon = fact("carbon", (workload.country or "EU").upper(), None, "grid carbon, gCO2e/kWh",
-                      f"--carbon-g-kwh (or {controls('--country')})")
+                      "--carbon-g-kwh", f" (or {controls('--country')})")
     pue = fact("pue", "industry", workload.pue, "PUE on premise", "--pue")
     assumptions["horizon"] = f"{workload.horizon_months} months, {workload.hours_per_day:g} h a day"
     assumptions["purchases"] = (f"resold at the end of the horizon for {workload.resale_fraction():.0%} of the price "

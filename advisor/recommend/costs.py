@@ -226,7 +226,7 @@ def buy_option(ctx: Context, device: Device, sized: Sized, owned_count: int = 0)
         spare *= load.copies
     else:
         assert device.card is not None and device.card.price_usd is not None  # only priced cards are bought
-        found = hosting(device.card, bought, ctx.catalog.servers, w.site, replica=load.sizing.replica)
+        found = hosting(device.card, bought, ctx.catalog.servers, w.site, replica=load.sizing.replica, controls=ctx.controls)
         if isinstance(found, str):
             return Exclusion(label=device.label, category="no_host", reason=found)
         hosts = found

@@ -118,12 +118,11 @@ def recommend_llm(arch: Architecture, config_id: str, workload: Workload, catalo
                                    "times its time per output token, with the sequences in flight its replica holds")
     ctx.assumptions["precisions"] = (f"weighed: {', '.join(WEIGHED)} (16-bit weights; fp8 W8A8 where the card has fp8 "
                                      f"tensor cores); set aside: {', '.join(SET_ASIDE)}, whose effect on the answers a "
-                                     "configuration cannot show (gpu-advisor assess CONFIG --precision int8,int4 shows "
-                                     "their speed)")
+                                     f"configuration cannot show ({controls('assess --precision')} shows their speed)")
     options: list[Option] = []
     excluded: list[Exclusion] = []
     found: dict[tuple[str, tuple[int, ...], float], tuple[Candidate, dict[str, str]] | str] = {}
-    ctx.assumptions["network"] = network.assumption(workload, ctx.catalog)
+    ctx.assumptions["network"] = network.assumption(workload, ctx.catalog, controls)
 
     def sized(card: Card, counts: tuple[int, ...], w: Workload) -> tuple[Candidate, dict[str, str]] | str:
         """The card's best way to serve on these replica sizes within w's target (a cloud offer's: less its network

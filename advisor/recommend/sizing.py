@@ -97,7 +97,8 @@ def performances(ctx: Context, device: Device, variant: VariantResult, engine: s
     if device.cpu is not None:
         if ctx.profile.device is None or ctx.profile.device.kind != "cpu":
             return Unfit(variant.precision, 0, "a CPU option is projected only from a profile measured on a CPU: "
-                                               "profile the model on a CPU (--device cpu) to weigh CPU options")
+                                               f"profile the model on a CPU ({ctx.controls('profile --device', 'cpu')}) "
+                                               "to weigh CPU options")
         if profiled_threads(ctx.profile) is None:
             return Unfit(variant.precision, 0, "the profile does not record the threads it ran with: profile again")
         if unfit := precision_unfit(ctx.profile, variant.precision, device.cpu):

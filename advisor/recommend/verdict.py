@@ -85,7 +85,7 @@ def make_verdict(ctx: Context, options: list[Option], excluded: list[Exclusion],
         reasons.append(_next_option(ctx, best, options[1]))
     if not best.cost_complete:
         reasons.append(f"Its electricity is not counted, so its cost is a lower bound ({best.energy_basis}); "
-                       "profile with --cpu-tdp-w or --wall-power-w to count it, which may change the ranking.")
+                       f"profile with {ctx.controls('profile power')} to count it, which may change the ranking.")
     if best.action == "keep":
         reasons.append("The hardware is already paid for and meets the target: keep it.")
     largest = max((b.batch_size for b in row.batches if b.status == "ok"), default=None) if row else None
@@ -293,9 +293,12 @@ def engine_note(ctx: Context, best: Option | None) -> str | None:
         return None
     # The option's p50 may be scaled to the workload's requests (prompt and reply tokens): scale alike.
     ratio = alt.p50_ms / same.p50_ms
+    # where to see it: the projection command, or the app's What if tab (its engine box shows the engine's name)
+    see = ctx.controls("project --engine", f"--card '{best.card}' --engine {other}",
+                       f"{other} on the What if tab, row {best.card}")
     ctx.assumptions["engine"] += (
         f"; with {other} the chosen option's p50 would be {number(best.p50_ms * ratio)} ms instead of "
-        f"{number(best.p50_ms)} ms, x{ratio:.2g} (gpu-advisor project REPORT --card '{best.card}' --engine {other})"
+        f"{number(best.p50_ms)} ms, x{ratio:.2g} ({see})"
         "; projected figures are sized at the slow end of their band")
     if best.engine == "eager" and ratio <= 0.5:
         return (f"In eager PyTorch this model is bound by the host's kernel launches on {best.card}: served "

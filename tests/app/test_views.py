@@ -5,13 +5,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QUrl
-from PySide6.QtWidgets import QDialog
+from PySide6.QtWidgets import QDialog, QLabel
 
 from advisor.documents.integrity import embedded_sha256, sha256_file
 from advisor.report.io import load_report
 from advisor.schema.devices import parse_listing
 from advisor.schema.engines import card_engines
 from advisor.schema.engines import engine as engine_spec
+from ui.controls import APP
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 REFERENCE = Path(__file__).parents[2] / "profiles" / "reference"
@@ -256,6 +257,7 @@ def test_what_if_shows_every_card_measured_where_a_reference_exists_and_projecte
     offered = [view.engine.itemText(i) for i in range(view.engine.count())]
     assert offered == list(card_engines())  # the tooltip names each engine the box offers, from the registry
     assert all(f"{name}: {engine_spec(name).label}" in view.engine.toolTip() for name in offered)
+    assert APP("project --engine") in [label.text() for label in view.findChildren(QLabel)]  # as the verdict names it
     window.tabs.setCurrentWidget(view)  # shown: filled from the same table as 'gpu-advisor project'
     qtbot.waitUntil(lambda: view.table.rowCount() > 0)
     rows = [[view.table.item(r, c).text() for c in range(view.table.columnCount())] for r in range(view.table.rowCount())]

@@ -162,3 +162,42 @@ def test_a_preset_s_rates_reach_the_workload_unrounded(form):
     preset = load_preset("internal-tool")
     assert form.workload().average_rps == pytest.approx(preset.average_rps, rel=2e-4)
     assert form.workload().peak == pytest.approx(preset.peak, rel=2e-4)
+
+
+def test_a_stale_figure_is_corrected_where_the_decide_tab_says_in_the_catalog_tab(window, view, qtbot, tmp_path,
+                                                                                  monkeypatch):
+    """Issue 24: the assumptions said 'give today's figure with --usd-per-eur', a flag the app has no field for; they
+    name the Catalog tab's Energy facts, and correcting the row there is what clears it."""
+    from datetime import date
+
+    from PySide6.QtWidgets import QDialog
+
+    from ui.catalog_view import TABS
+    from ui.controls import ENERGY_FACTS
+
+    monkeypatch.setenv("GPU_ADVISOR_CATALOG", str(tmp_path / "my-catalog"))
+    monkeypatch.setattr("advisor.catalog.audit.FX_STALE_DAYS", 0)  # an exchange rate older than today is stale
+    catalog = window.catalog_view
+
+    def correct_the_exchange_rate(period: str) -> None:
+        window.tabs.setCurrentWidget(catalog)
+        catalog.tabs.setCurrentIndex(list(TABS).index("energy.csv"))
+        assert catalog.tabs.tabText(catalog.tabs.currentIndex()) == ENERGY_FACTS
+        catalog.tables["energy.csv"].selectRow(next(i for i, f in enumerate(catalog._records["energy.csv"])
+                                                     if f.category == "fx"))
+        dialog = catalog.edit(prefill=True)
+        dialog.fields["period"].setText(period)
+        dialog.save()
+        assert dialog.result() == QDialog.DialogCode.Accepted, dialog.problem.text()
+
+    def exchange_rate_assumption() -> str:
+        view.recommendation = None  # this decision's, not the last one's
+        window._decide()
+        qtbot.waitUntil(lambda: view.recommendation is not None, timeout=60_000)
+        return next(line for line in view.assumptions.text().splitlines() if line.startswith("USD per EUR: "))
+
+    assert exchange_rate_assumption().endswith(
+        f"; STALE: give today's figure with its row corrected in the Catalog tab's {ENERGY_FACTS}")
+    assert "--" not in view.assumptions.text()
+    correct_the_exchange_rate(date.today().isoformat())  # a new period: a row of its own, which the Decide tab reads
+    assert "STALE" not in exchange_rate_assumption()

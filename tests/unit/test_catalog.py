@@ -1,5 +1,6 @@
 """The catalog: bundled files validate, user files extend them, bad rows are named precisely."""
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -43,6 +44,16 @@ def test_facts_take_the_latest_period():
     assert catalog.fact("carbon", "FR").value == pytest.approx(41.44)  # OWID's 2025, one row a key
     assert catalog.fact("pue", "industry").value == 1.56
     assert catalog.fact("pue", "ovhcloud_range") is None  # a range, with no single value
+    # Within a year: the later day where the period is a date, else the row listed last (a user's, after the bundled):
+    # an exchange rate of the same year added in the app's Catalog tab lost to the bundled one, still STALE (issue 24)
+    fx = catalog.fact("fx", "USD_per_EUR")
+    later = fx.model_copy(update={"period": f"{fx.latest_year}-12-31", "value": 1.2})
+    earlier = fx.model_copy(update={"period": f"{fx.latest_year}-01-01", "value": 1.0})
+    assert dataclasses.replace(catalog, energy=[*catalog.energy, later]).fact("fx", "USD_per_EUR").value == 1.2
+    assert dataclasses.replace(catalog, energy=[later, *catalog.energy, earlier]).fact("fx", "USD_per_EUR").value == 1.2
+    halves = [f for f in catalog.energy if (f.category, f.key) == ("electricity_price", "EU_household")]
+    assert [f.period for f in halves] == ["H1 2024", "H2 2024"]
+    assert catalog.fact("electricity_price", "EU_household").period == "H2 2024"
 
 
 def test_a_user_folder_adds_and_replaces_rows(tmp_path):

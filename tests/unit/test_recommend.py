@@ -329,6 +329,10 @@ def test_the_app_is_told_to_set_its_engine_control_where_the_command_line_is_giv
     shown = [app.verdict.headline, *app.verdict.reasons, app.verdict.precision_advice or "",
              *(e.reason for e in app.excluded)]
     assert not [text for text in shown if "--engine" in text or "--owned-card" in text]
+    # where to see the other engine: the projection command on the command line, the What if tab in the app
+    assert f"(gpu-advisor project REPORT --card '{cli.verdict.choice.card}' --engine graphs)" in cli.assumptions["engine"]
+    assert f"(Engine set to graphs on the What if tab, row {app.verdict.choice.card})" in app.assumptions["engine"]
+    assert "--" not in app.assumptions["engine"]
 
 
 def test_a_one_month_pilot_never_buys():

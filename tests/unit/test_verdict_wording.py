@@ -142,3 +142,89 @@ def test_a_control_is_said_as_its_flag_on_the_command_line_and_by_its_name_in_th
     assert APP("profile --batch", "1,8,32") == "Batch sizes set to 1,8,32"
     assert CLI("--owned-card") == "--owned-card" and APP("--owned-card") == "Owned hardware"
     assert APP("--cpu-tdp-w") == "--cpu-tdp-w"  # no control in the app: said as the flag
+    assert CLI("project --engine", "--card 'NVIDIA L4' --engine graphs", "graphs on the What if tab, row NVIDIA L4") == \
+        "gpu-advisor project REPORT --card 'NVIDIA L4' --engine graphs"
+    assert APP("project --engine", "--card 'NVIDIA L4' --engine graphs", "graphs on the What if tab, row NVIDIA L4") == \
+        "Engine set to graphs on the What if tab, row NVIDIA L4"
+
+
+def test_a_stale_catalog_figure_points_the_app_to_its_catalog_row_and_the_command_line_to_its_flag():
+    """Issue 24: the Decide tab's assumptions said 'give today's figure with --usd-per-eur', a flag the app has no
+    field for; the app corrects the figure's row in its Catalog tab, which is where it reads it from."""
+    from advisor.controls import CLI
+    from advisor.recommend.context import build_context
+    from ui.controls import APP, ENERGY_FACTS
+
+    old = {"fx": "2020-01", "electricity_price": "H2 2020", "carbon": "2020", "pue": "2020"}  # each stale
+    energy = [f.model_copy(update={"period": old[f.category]}) if f.category in old else f for f in CATALOG.energy]
+    catalog = dataclasses.replace(CATALOG, energy=energy)
+    workload = Workload(peak_rps=1, p95_ms=100)
+    cli, app = (build_context(None, workload, catalog, task="generic", controls=controls).assumptions
+                for controls in (CLI, APP))
+    figures = {"USD per EUR": "--usd-per-eur", "electricity price, EUR/kWh": "--electricity-eur-kwh",
+               "grid carbon, gCO2e/kWh": "--carbon-g-kwh (or --country)", "PUE on premise": "--pue"}
+    for what, flag in figures.items():
+        assert cli[what].endswith(f"; STALE: give today's figure with {flag}")  # the command line's text, as it was
+        assert app[what].split("; STALE: ")[1].startswith(
+            f"give today's figure with its row corrected in the Catalog tab's {ENERGY_FACTS}")
+        assert "--" not in app[what]
+    assert app["grid carbon, gCO2e/kWh"].endswith(f"{ENERGY_FACTS} (or Country)")
+
+
+def test_an_uncounted_electricity_is_counted_by_options_the_app_says_are_the_command_line_s():
+    """Issue 24: 'profile with --cpu-tdp-w or --wall-power-w' on the Decide tab, whose profile form has neither."""
+    from advisor.controls import CLI
+    from ui.controls import APP
+
+    report = scenario_report(latency_scale=300)
+    for variant in report.variants:
+        for cell in variant.batches:
+            cell.energy = None  # no power figure: the owned CPU's electricity is not counted
+    workload = load_preset("internal-tool").model_copy(update={"p95_ms": 5000})
+    said = {}
+    for name, controls in (("cli", CLI), ("app", APP)):
+        verdict = recommend(report, workload, CATALOG, machine=Machine(report.environment.hostname, None),
+                            controls=controls).verdict
+        assert not verdict.choice.cost_complete
+        said[name] = next(r for r in verdict.reasons if "its cost is a lower bound" in r)
+    assert "; profile with --cpu-tdp-w or --wall-power-w to count it, which may change the ranking." in said["cli"]
+    assert ("; profile with --cpu-tdp-w or --wall-power-w on the command line (gpu-advisor profile) to count it, "
+            "which may change the ranking.") in said["app"]
+
+
+def test_the_app_s_exclusions_name_its_device_control_and_the_command_line_s_site():
+    """Issue 24: the Decide tab's Excluded said '(--device cpu)' for the profile form's Device, and '(--site
+    workstation)', an option its form has none for."""
+    from pathlib import Path
+
+    from advisor.controls import CLI
+    from advisor.report.io import load_report
+    from ui.controls import APP
+
+    gpu = load_report(Path(__file__).resolve().parents[2] / "profiles/reference/embedding-default-nvidia-h100-80gb-hbm3.json")
+    workload = load_preset("classified-onprem").model_copy(update={"owned_card": "none"})
+    cli, app = ({e.reason for e in recommend(gpu, workload, CATALOG, [], controls=controls).excluded}
+                for controls in (CLI, APP))
+    for said, device, site in ((cli, "(--device cpu)", "(--site workstation)"),
+                               (app, "(Device set to cpu)", "(the command line's --site set to workstation)")):
+        assert any(f"profile the model on a CPU {device} to weigh CPU options" in reason for reason in said)
+        assert any(reason.endswith(f"; a workstation card serves from a workstation {site}") for reason in said)
+
+
+def test_a_language_model_s_assumptions_in_the_app_name_its_tabs_and_controls():
+    """Issue 24: from the Language model tab, the Decide tab's assumptions said 'gpu-advisor assess CONFIG --precision
+    int8,int4' for the table beside it, and '--users-region' (the network assumption was not given the controls)."""
+    from advisor.controls import CLI
+    from advisor.performance.llm.architecture import architecture
+    from advisor.recommend.llm import recommend_llm
+    from tests.unit.test_llm_serving import LLAMA3_8B
+    from ui.controls import APP
+
+    workload = load_preset("chatbot-24x7").model_copy(update={"users_region": None})
+    cli, app = (recommend_llm(architecture(LLAMA3_8B, "Llama-3-8B"), "config-x", workload, CATALOG, controls=controls)
+                for controls in (CLI, APP))
+    assert cli.assumptions["precisions"].endswith("(gpu-advisor assess CONFIG --precision int8,int4 shows their speed)")
+    assert app.assumptions["precisions"].endswith("(the Language model tab shows their speed)")
+    assert "(give --users-region, e.g. FR," in cli.assumptions["network"]
+    assert "(give Users' region, e.g. FR," in app.assumptions["network"]
+    assert not [f"{k}: {v}" for k, v in app.assumptions.items() if "--" in v]
