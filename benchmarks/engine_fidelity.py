@@ -5,6 +5,12 @@ called under inference_mode), each in a fresh process with the same threads, in 
 alternates) so machine drift hits both alike, as benchmarks/profiler_accuracy.py does for torch.
 Goal: the median of the pairs' ratios within 5% of 1.
 
+The llm built-in's call is a whole greedy generation, as the profiler's is: the plain loop writes it out over the
+engine's API (eager and compile: the module's forward(input_ids, past); ONNX Runtime and OpenVINO: the prefill graph
+on the prompt, then new_tokens-1 decode runs with the argmax token and the presents fed back as the past), with the
+loaded model's prompt length and new tokens at --batch, and checks once before timing that it generates the tokens
+of the profiler's call.
+
 Usage: python benchmarks/engine_fidelity.py [--model vision] [--size default] [--batch 1] [--pairs 5]
        [--engines eager,onnxruntime,openvino] [--precision fp32]
        python benchmarks/engine_fidelity.py --plain ENGINE ...   (one plain loop; prints its median in ms)
