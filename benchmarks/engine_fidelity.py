@@ -32,6 +32,7 @@ from advisor.profiling.runner import run_profile
 from advisor.schema.request import ModelSpec, ProfileRequest
 
 PLAIN_SECONDS = 8.0  # the plain loop's measured time, after as long a warm-up as the profiler's first calls
+MIN_CALLS = 15  # and at least this many calls: a generation can take seconds, and a median of two is noise
 
 
 def profiler_p50(args, engine: str, threads: int) -> float:
@@ -93,11 +94,12 @@ def plain_loop(args) -> None:
         def call():
             infer.infer(feeds)
     end = time.perf_counter() + 1.0
+    call()
     while time.perf_counter() < end:  # warm-up
         call()
-    times = []
+    times: list[float] = []
     end = time.perf_counter() + PLAIN_SECONDS
-    while time.perf_counter() < end:
+    while time.perf_counter() < end or len(times) < MIN_CALLS:
         t0 = time.perf_counter_ns()
         call()
         times.append((time.perf_counter_ns() - t0) / 1e6)
