@@ -149,8 +149,9 @@ def compiled_graphs() -> int:
 
 class Compiled(Eager):
     """Eager's model, loop and dynamic KV cache, the decode step compiled with dynamic=True: the cache grows a token a
-    step and one symbolic graph serves every length. (A static cache compiled too, fullgraph, but its decode steps
-    were 5 times slower than this at 2 layers, hidden 1024: 400 against 80 ms, 7 December 2026, load average 2.)"""
+    step and one symbolic graph serves every length. (A static cache compiled too, fullgraph, but a one-off probe's
+    decode steps were 5 times slower than this at 2 layers, hidden 1024: 400 against 80 ms, 7 December 2026, load
+    average 1.5-2.3.)"""
 
     name = "compiled"
 
