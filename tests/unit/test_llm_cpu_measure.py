@@ -51,3 +51,15 @@ def test_calibration_line_recovers_efficiency_and_host_time(bench) -> None:
     xs = [10.0, 25.0, 40.0]  # ms at the full bandwidth
     slope, intercept = bench.fit_line(xs, [x / eta + host for x in xs])
     assert 1 / slope == pytest.approx(eta) and intercept == pytest.approx(host)
+
+
+def test_compiled_engine_is_projected_at_fp32_like_eager(bench, capsys) -> None:
+    name, config = bench.source_config("Mistral-7B", None)
+    full = architecture(config, name)
+    points = [bench.Point(engine, hidden, 128, [100.0], [10.0 * hidden / 1024], 5e8 * hidden / 1024, 1e10)
+              for engine in ("eager", "compiled", "ort-int4") for hidden in (1024, 2048)]
+    bench.report(points, 20.0, 300.0, full, 0.63, 25.0)
+    rows = {line.split("|")[1].strip(): line for line in capsys.readouterr().out.splitlines() if "GB/step" in line}
+    gb_per_step = {engine: row.split("(")[1].split(" GB/step")[0] for engine, row in rows.items()}
+    assert gb_per_step["compiled"] == gb_per_step["eager"] == "28.6"  # fp32 weights + the KV cache at 512 tokens
+    assert float(gb_per_step["ort-int4"]) < 5

@@ -252,12 +252,16 @@ def _clock(device: str) -> float:
     return time.perf_counter()
 
 
-def time_eager(built: Built, ids: Any, new_tokens: int, device: str) -> tuple[float, list[float]]:
-    """Prefill, then greedy decode steps over transformers' dynamic KV cache: (TTFT ms, each step's ms)."""
+def time_eager(built: Built, ids: Any, new_tokens: int, device: str,
+               decode: Callable[..., Any] | None = None) -> tuple[float, list[float]]:
+    """Prefill, then greedy decode steps over transformers' dynamic KV cache: (TTFT ms, each step's ms). `decode`
+    runs the steps in place of the model (benchmarks/llm_cpu_measure.py passes its torch.compile'd forward); the
+    prefill always runs eager."""
     import torch
     from transformers import DynamicCache
 
     model = built.model
+    step = decode or model
     with torch.inference_mode():
         cache = DynamicCache(config=model.config)
         start = _clock(device)
@@ -266,7 +270,7 @@ def time_eager(built: Built, ids: Any, new_tokens: int, device: str) -> tuple[fl
         steps = []
         for _ in range(new_tokens):
             start = _clock(device)
-            token = model(input_ids=token, past_key_values=cache).logits[:, -1:].argmax(-1)
+            token = step(input_ids=token, past_key_values=cache).logits[:, -1:].argmax(-1)
             steps.append(_clock(device) - start)
     return ttft * 1e3, [s * 1e3 for s in steps]
 
